@@ -1,0 +1,48 @@
+# Every target bootstraps .venv by itself: a fresh clone needs only Python 3.11+ and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export BILATRUS_DATA_DIR ?= $(CURDIR)/data
+export DAGSTER_HOME ?= $(BILATRUS_DATA_DIR)/dagster
+
+.PHONY: run test ui demo bench doctor dictionary clean help
+
+help:
+	@echo "make run    download every source (or BILATRUS_MIRROR), build and publish the warehouse"
+	@echo "make test   run the test suite"
+	@echo "make ui     start the Dagster UI on http://127.0.0.1:3000"
+	@echo "make demo   run the whole pipeline on a small synthetic mirror (no network needed)"
+	@echo "make bench  full-scale benchmark against DuckDB-only and pandas baselines"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/bilatrus run
+
+demo: $(STAMP)
+	$(BIN)/bilatrus demo
+
+doctor: $(STAMP)
+	$(BIN)/bilatrus doctor
+
+dictionary: $(STAMP)
+	$(BIN)/bilatrus dictionary
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q
+
+ui: $(STAMP)
+	@mkdir -p "$(DAGSTER_HOME)"
+	$(BIN)/bilatrus init-instance
+	$(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf data/raw data/warehouse data/docs data/demo-mirror

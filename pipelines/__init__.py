@@ -1,0 +1,1 @@
+"""The application layer: the Dagster code location and the `bilatrus` command."""

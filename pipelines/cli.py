@@ -1,0 +1,249 @@
+"""The `bilatrus` command.
+
+`run` (and `demo`) launch the Dagster refresh job on the project's persistent instance, so command-line runs
+show in the UI's history; the other commands call the library directly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+from bilatrus_etl import progress
+from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.settings import Settings
+
+console = Console(stderr=True)
+
+
+class RichProgress:
+    """Download bars and step lines on the terminal."""
+
+    def __init__(self) -> None:
+        self.bars = Progress(
+            TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+            console=console, transient=False,
+        )
+        self.tasks: dict[str, int] = {}
+        self.started: dict[str, float] = {}
+
+    def download(self, dataset: str) -> Callable[[int, int | None], None]:
+        def update(done: int, total: int | None) -> None:
+            if dataset not in self.tasks:
+                if not self.bars.live.is_started:
+                    self.bars.start()
+                self.tasks[dataset] = self.bars.add_task(f"download {dataset}", total=total)
+            self.bars.update(self.tasks[dataset], completed=done, total=total)
+
+        return update
+
+    def step(self, name: str) -> None:
+        if self.bars.live.is_started:
+            self.bars.stop()
+        self.started[name] = time.perf_counter()
+        console.print(f"[cyan]▸[/] {name} …")
+
+    def done(self, name: str, detail: str) -> None:
+        seconds = time.perf_counter() - self.started.pop(name, time.perf_counter())
+        console.print(f"[green]✓[/] {name}: {detail} ({seconds:.1f} s)")
+
+    def close(self) -> None:
+        if self.bars.live.is_started:
+            self.bars.stop()
+
+
+def _fail(message: str, code: int = 1) -> int:
+    console.print(f"[bold red]error:[/] {message}")
+    return code
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from pipelines import runner
+
+    if args.mirror:
+        os.environ["BILATRUS_MIRROR"] = args.mirror
+    if args.focus_country:
+        os.environ["BILATRUS_FOCUS_COUNTRY"] = args.focus_country.upper()
+    sink = RichProgress()
+    progress.install(sink)
+    try:
+        outcome = runner.refresh(programmes=args.programmes, force=args.force)
+    except BilatrusError as err:
+        return _fail(str(err))
+    finally:
+        progress.install(None)
+        sink.close()
+    for line in outcome.summary_lines():
+        console.print(line)
+    return 0 if outcome.success else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bilatrus_etl import synthetic
+
+    settings = Settings.from_env()
+    mirror = Path(args.mirror or settings.data_dir / "demo-mirror")
+    synthetic.write_mirror(mirror, scale=args.scale, seed=args.seed)
+    console.print(f"[yellow]SYNTHETIC[/] demo mirror written to {mirror}: every output built from it is marked synthetic.")
+    args.mirror, args.programmes, args.focus_country = str(mirror), None, None
+    return cmd_run(args)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from bilatrus_etl import doctor
+
+    report = doctor.diagnose(Settings.from_env(mirror=args.mirror), check_network=not args.offline)
+    for section, rows in report.items():
+        console.print(f"[bold]{section}[/]")
+        for label, ok, detail in rows:
+            mark = "[green]ok[/]" if ok else ("[red]!![/]" if ok is False else "[dim]--[/]")
+            console.print(f"  {mark} {label}: {detail}")
+    return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from bilatrus_etl import analyst
+
+    settings = Settings.from_env()
+    out = analyst.query(settings.warehouse_path, args.sql, args.format)
+    _emit(out, args.output)
+    return 0
+
+
+def _emit(out: str | bytes, output: str | None) -> None:
+    if output:
+        Path(output).write_bytes(out if isinstance(out, bytes) else out.encode("utf-8"))
+        console.print(f"written {output}")
+    elif isinstance(out, bytes):
+        sys.stdout.buffer.write(out)
+    else:
+        print(out)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from bilatrus_etl import analyst
+
+    paths = analyst.export(Settings.from_env().warehouse_path, Path(args.to))
+    console.print(f"exported {len(paths)} files to {args.to}")
+    return 0
+
+
+def cmd_dictionary(args: argparse.Namespace) -> int:
+    from bilatrus_etl import dictionary
+
+    settings = Settings.from_env()
+    path = dictionary.write_markdown(settings.warehouse_path, Path(args.output))
+    console.print(f"data dictionary written to {path}")
+    return 0
+
+
+def cmd_active(args: argparse.Namespace) -> int:
+    from bilatrus_etl import analyst
+
+    settings = Settings.from_env()
+    out = analyst.active_projects(settings.warehouse_path, args.on, (args.country or settings.focus_country).upper(), args.format)
+    _emit(out, args.output)
+    return 0
+
+
+def cmd_institution(args: argparse.Namespace) -> int:
+    from bilatrus_etl import analyst
+
+    print(analyst.institution_profile(Settings.from_env().warehouse_path, args.name))
+    return 0
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    from bilatrus_etl import resolve
+
+    stats = resolve.resolve_csv([Path(p) for p in args.registry], Path(args.input), Path(args.output))
+    console.print(f"wrote {args.output}: {stats}")
+    return 0
+
+
+def cmd_init_instance(args: argparse.Namespace) -> int:
+    from pipelines import runner
+
+    home = runner.ensure_instance_home()
+    console.print(f"Dagster instance at {home}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bilatrus", description="EU-Russia research collaboration warehouse.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="download, stage, validate, build and publish (the Dagster refresh job)")
+    run.add_argument("--mirror", help="local folder or base URL holding the official files (or BILATRUS_MIRROR)")
+    run.add_argument("--programmes", help="comma-separated subset of fp6,fp7,h2020,he (default: all)")
+    run.add_argument("--force", action="store_true", help="rebuild even when no source changed")
+    run.add_argument("--focus-country", help="ISO code of the focus country of the marts (default RU)")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="write a small synthetic mirror and run the whole pipeline on it")
+    demo.add_argument("--mirror", help="where to write the synthetic mirror (default data/demo-mirror)")
+    demo.add_argument("--scale", type=float, default=0.01, help="fraction of full scale (default 0.01)")
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--force", action="store_true")
+    demo.set_defaults(func=cmd_demo)
+
+    doctor = sub.add_parser("doctor", help="configuration, sources reachable, last run, data docs")
+    doctor.add_argument("--mirror")
+    doctor.add_argument("--offline", action="store_true", help="skip the reachability checks")
+    doctor.set_defaults(func=cmd_doctor)
+
+    query = sub.add_parser("query", help="run read-only SQL on the published warehouse")
+    query.add_argument("sql")
+    query.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
+    query.add_argument("--output", help="write to this file instead of standard output")
+    query.set_defaults(func=cmd_query)
+
+    export = sub.add_parser("export", help="every mart as Parquet and CSV")
+    export.add_argument("--to", required=True)
+    export.set_defaults(func=cmd_export)
+
+    dictionary = sub.add_parser("dictionary", help="write the data dictionary (Markdown)")
+    dictionary.add_argument("--output", default="docs/data-dictionary.md")
+    dictionary.set_defaults(func=cmd_dictionary)
+
+    active = sub.add_parser("active", help="projects with the focus country running on a date")
+    active.add_argument("--on", required=True, help="date, YYYY-MM-DD")
+    active.add_argument("--country", help="ISO code (default: the focus country)")
+    active.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
+    active.add_argument("--output")
+    active.set_defaults(func=cmd_active)
+
+    institution = sub.add_parser("institution", help="profile of an institution found by fuzzy name")
+    institution.add_argument("name")
+    institution.set_defaults(func=cmd_institution)
+
+    resolve = sub.add_parser("resolve", help="match a CSV of organisations to ROR institutions")
+    resolve.add_argument("--registry", action="append", required=True, help="ROR dump zip or JSON (repeatable)")
+    resolve.add_argument("--input", required=True, help="CSV with name, city, country and optionally pic")
+    resolve.add_argument("--output", required=True)
+    resolve.set_defaults(func=cmd_resolve)
+
+    init = sub.add_parser("init-instance", help="create the persistent Dagster instance (DAGSTER_HOME)")
+    init.set_defaults(func=cmd_init_instance)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except BilatrusError as err:
+        return _fail(str(err))
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

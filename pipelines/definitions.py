@@ -1,0 +1,32 @@
+"""The Dagster code location: `dagster dev -m pipelines.definitions`."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.defs import institutions, models, network, publish, raw, staging
+from pipelines.defs.checks import suite_checks
+from pipelines.defs.jobs import monthly_refresh, refresh_job
+from pipelines.defs.resources import default_resources
+
+_assets = [
+    raw.cordis_programme_files,
+    raw.cordisref_files,
+    raw.ror_dump,
+    raw.download_provenance,
+    staging.stg_programme,
+    staging.stg_reference,
+    *institutions.institution_assets(),
+    *models.model_assets(),
+    network.mart_collaboration_network,
+    publish.published_warehouse,
+]
+
+defs = dg.Definitions(
+    assets=_assets,
+    asset_checks=suite_checks(),
+    jobs=[refresh_job],
+    schedules=[monthly_refresh],
+    resources=default_resources(),
+    executor=dg.in_process_executor,
+)

@@ -1,0 +1,71 @@
+"""Great Expectations suites (expectations/*.json) as asset checks on the assets that write their tables.
+
+A failed expectation of severity error blocks everything downstream, the publish included; warn-level
+expectations only warn. The library does the validating; this module only reports it to Dagster.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from bilatrus_etl import quality, steps
+from pipelines.defs.resources import BilatrusConfig
+from pipelines.defs.tables import table_asset_key
+
+
+def _result(outcome: quality.ValidationOutcome) -> dg.AssetCheckResult:
+    blocking_failed = not outcome.passed_errors
+    severity = dg.AssetCheckSeverity.ERROR if blocking_failed else dg.AssetCheckSeverity.WARN
+    return dg.AssetCheckResult(
+        passed=outcome.success,
+        severity=severity,
+        description=outcome.summary(),
+        metadata={
+            "evaluated_expectations": outcome.evaluated,
+            "failing_expectations": dg.MetadataValue.json(outcome.failing),
+            "duration_s": dg.MetadataValue.float(round(outcome.duration_s, 3)),
+            "data_docs": dg.MetadataValue.path(str(outcome.data_docs_path or "")),
+        },
+    )
+
+
+def _suite_check(table: str, asset_key: dg.AssetKey) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=asset_key,
+        name=f"gx_{table}",
+        blocking=True,
+        description=f"Great Expectations suite expectations/{table}.json on table {table}.",
+    )
+    def _check(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.AssetCheckResult:
+        with duckdb.get_connection() as con:
+            outcome = steps.validate(con, bilatrus.settings(), table)
+        return _result(outcome)
+
+    return _check
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(["staging", "load_audit"]),
+    name="reconciliation",
+    blocking=True,
+    description="Every source file reconciles: raw rows = staged rows + quarantined rows.",
+)
+def reconciliation(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as con:
+        problems = quality.reconcile(con)
+    return dg.AssetCheckResult(
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description="all files reconcile" if not problems else f"{len(problems)} file(s) do not reconcile",
+        metadata={"mismatches": dg.MetadataValue.json(problems)},
+    )
+
+
+def suite_checks() -> list[dg.AssetChecksDefinition]:
+    checks = []
+    for table in quality.suite_names():
+        key = table_asset_key(table)
+        if key is not None:
+            checks.append(_suite_check(table, key))
+    return checks + [reconciliation]

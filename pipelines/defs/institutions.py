@@ -1,0 +1,53 @@
+"""Russian institutions: the ROR registry table and the participant-to-institution link table."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from bilatrus_etl import steps
+from pipelines.defs.resources import BilatrusConfig
+
+GATE = dg.AssetKey(["raw", "download_provenance"])
+
+
+@dg.asset(
+    key=["core", "dim_ru_institution"],
+    group_name="core",
+    kinds={"duckdb", "python"},
+    deps=[dg.AssetKey(["raw", "ror_dump"]), GATE],
+    pool="warehouse_writer",
+    description="dim_ru_institution: Russian organisations of the ROR registry (with their parents and "
+    "children): names in English and Russian, aliases, acronyms, types, city, coordinates, external ids.",
+)
+def dim_ru_institution(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    with duckdb.get_connection() as con:
+        rows = steps.build_ru_institutions(con, bilatrus.settings())
+    return dg.MaterializeResult(metadata={"row_count": rows, "dagster/row_count": rows})
+
+
+@dg.asset(
+    key=["core", "institution_link"],
+    group_name="core",
+    kinds={"duckdb", "python"},
+    deps=[dg.AssetKey(["staging", "stg_participation"]), dim_ru_institution],
+    pool="warehouse_writer",
+    description="institution_link: each organisation key -> its institution (ROR id where matched, method, "
+    "score) and an institution key grouping the same institution across programmes.",
+)
+def institution_link(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    with duckdb.get_connection() as con:
+        stats = steps.link_institutions(con, bilatrus.settings())
+    return dg.MaterializeResult(
+        metadata={
+            "row_count": stats["rows"],
+            "dagster/row_count": stats["rows"],
+            "matched": stats["matched"],
+            "unmatched": stats["unmatched"],
+            "by_method": dg.MetadataValue.json(stats["by_method"]),
+        }
+    )
+
+
+def institution_assets() -> list[dg.AssetsDefinition]:
+    return [dim_ru_institution, institution_link]

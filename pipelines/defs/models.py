@@ -1,0 +1,42 @@
+"""One asset per SQL model in sql/ (core and marts, and staging models not run by the readers).
+
+Dependencies come from the SQL itself (sqlglot, in the library), never from a second list.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from bilatrus_etl import steps, warehouse
+from pipelines.defs.policies import MONTHLY_FRESHNESS
+from pipelines.defs.resources import BilatrusConfig
+from pipelines.defs.tables import sql_model_keys, table_asset_key
+
+
+def _model_asset(model: warehouse.Model, key: dg.AssetKey) -> dg.AssetsDefinition:
+    deps = sorted({k for t in model.tables_read if (k := table_asset_key(t)) and k != key}, key=str)
+    description = model.description + (f"\n\n{model.notes}" if model.notes else "")
+
+    @dg.asset(
+        key=key,
+        group_name=model.layer,
+        kinds={"duckdb", "sql"},
+        deps=deps,
+        pool="warehouse_writer",
+        description=description,
+        metadata={"sql_file": dg.MetadataValue.path(str(model.path.relative_to(steps.PROJECT_ROOT)))},
+        freshness_policy=MONTHLY_FRESHNESS if model.layer == "marts" else None,
+    )
+    def _run(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.MaterializeResult:
+        with duckdb.get_connection() as con:
+            rows = steps.run_sql_model(con, bilatrus.settings(), model.name)
+        return dg.MaterializeResult(metadata={"row_count": rows, "dagster/row_count": rows})
+
+    _run.__name__ = f"{model.layer}_{model.name}"
+    return _run
+
+
+def model_assets() -> list[dg.AssetsDefinition]:
+    models = warehouse.load_models()
+    return [_model_asset(models[name], key) for name, key in sql_model_keys().items()]

@@ -1,0 +1,25 @@
+"""The collaboration network's node measures (networkx), computed over the SQL edge mart."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from bilatrus_etl import steps
+from pipelines.defs.policies import MONTHLY_FRESHNESS
+
+
+@dg.asset(
+    key=["marts", "mart_collaboration_network"],
+    group_name="marts",
+    kinds={"duckdb", "python"},
+    deps=[dg.AssetKey(["marts", "mart_collaboration_edges"])],
+    pool="warehouse_writer",
+    freshness_policy=MONTHLY_FRESHNESS,
+    description="mart_collaboration_network: one row per organisation in projects with the focus country: "
+    "degree, weighted degree and betweenness centrality (networkx) over mart_collaboration_edges.",
+)
+def mart_collaboration_network(duckdb: DuckDBResource) -> dg.MaterializeResult:
+    with duckdb.get_connection() as con:
+        rows = steps.build_network(con)
+    return dg.MaterializeResult(metadata={"row_count": rows, "dagster/row_count": rows})

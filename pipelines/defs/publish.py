@@ -1,0 +1,39 @@
+"""The published warehouse: the build file copied and renamed atomically onto the analysts' path."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from bilatrus_etl import steps
+from pipelines.defs.policies import MONTHLY_FRESHNESS
+from pipelines.defs.resources import BilatrusConfig
+from pipelines.defs.tables import PYTHON_TABLES, sql_model_keys
+
+
+def _published_deps() -> list[dg.AssetKey]:
+    keys = set(sql_model_keys().values()) | set(PYTHON_TABLES.values())
+    return sorted(keys, key=lambda k: k.to_user_string())
+
+
+@dg.asset(
+    key=["warehouse", "published_warehouse"],
+    group_name="publish",
+    kinds={"duckdb"},
+    deps=_published_deps(),
+    pool="warehouse_writer",
+    freshness_policy=MONTHLY_FRESHNESS,
+    description="The analysts' DuckDB file (data/warehouse/bilatrus.duckdb): the finished build, published by "
+    "an atomic rename; the previous file is kept beside it for rollback.",
+)
+def published_warehouse(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    result = steps.publish(bilatrus.settings(), duckdb.database)
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(result["warehouse"])),
+            "tables": result["tables"],
+            "bytes": result["bytes"],
+            "synthetic": result["synthetic"],
+            "data_dictionary": dg.MetadataValue.path(str(result["dictionary"])),
+        }
+    )

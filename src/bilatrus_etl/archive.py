@@ -1,0 +1,497 @@
+"""Safe zip extraction: wanted members only, no path tricks, no zip bombs, atomic writes.
+
+Some CORDIS zips are malformed for strict tools (bad central directory, wrong sizes). When `zipfile`
+rejects an archive that starts like a zip, the members are recovered by walking the local file headers
+and inflating each one with zlib, checking CRC-32 as we go.
+"""
+
+from __future__ import annotations
+
+import logging
+import mmap
+import os
+import re
+import struct
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+
+from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.sources import Dataset
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_TOTAL_BYTES = 4 * 1024**3
+DEFAULT_MAX_RATIO = 100.0
+RATIO_FLOOR = 1 << 20  # members smaller than this are never called bombs, whatever their ratio
+CHUNK_SIZE = 1 << 20
+_LOCAL = b"PK\x03\x04"
+_DESCRIPTOR = b"PK\x07\x08"
+_LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+MemberSpecs = Mapping[str, Sequence[str]]
+
+
+class ArchiveError(BilatrusError):
+    """An archive could not be extracted; the message names the dataset, the file and what to do."""
+
+
+class MissingMemberError(ArchiveError):
+    """An expected member is not in the archive."""
+
+
+class _Malformed(Exception):
+    """zipfile could not read the archive; try the local-header fallback."""
+
+
+@dataclass
+class _Limits:
+    label: str
+    zip_path: Path
+    max_total_bytes: int
+    max_ratio: float
+    written: int = 0
+
+
+def extract(zip_path: str | os.PathLike, dest_dir: str | os.PathLike, *, dataset: str | Dataset | None = None,
+            members: Iterable[str] | Mapping[str, str | Sequence[str]] | None = None,
+            max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES, max_ratio: float = DEFAULT_MAX_RATIO) -> dict[str, Path]:
+    """Extract members of a zip into dest_dir; returns {member key: extracted path}.
+
+    members: names or basename globs matched case-insensitively (key = the name given), or a mapping
+    key -> patterns tried in order (the first pattern matching exactly one member wins). With members
+    None: the Dataset's expected members when a Dataset is given, else every file (key = its path).
+    A wanted member is written as dest_dir/<its basename>; all are renamed into place only when all are there.
+    """
+    zip_path = Path(zip_path)
+    dest = Path(dest_dir)
+    label = dataset.key if isinstance(dataset, Dataset) else (dataset or zip_path.name)
+    if members is None and isinstance(dataset, Dataset) and dataset.members:
+        members = dataset.member_specs()
+    specs = _specs(members)
+    limits = _Limits(label, zip_path, max_total_bytes, max_ratio)
+    try:
+        source = _open(zip_path, label)
+        try:
+            return _extract(source, dest, specs, limits)
+        finally:
+            source.close()
+    except _Malformed as exc:
+        log.warning("%s: zipfile cannot read %s (%s); recovering members from local headers", label, zip_path, exc)
+        limits.written = 0
+        return _extract(_ScanSource(zip_path, limits), dest, specs, limits)
+    except MissingMemberError:
+        if not _starts_like_zip(zip_path):
+            raise
+        log.warning("%s: %s's central directory lacks members; looking for them in local headers", label, zip_path)
+        limits.written = 0
+        try:
+            return _extract(_ScanSource(zip_path, limits), dest, specs, limits)
+        except ArchiveError:
+            pass
+        raise
+
+
+def _specs(members: Iterable[str] | Mapping[str, str | Sequence[str]] | None) -> dict[str, tuple[str, ...]] | None:
+    if members is None:
+        return None
+    if isinstance(members, Mapping):
+        return {key: (value,) if isinstance(value, str) else tuple(value) for key, value in members.items()}
+    return {name: (name,) for name in members}
+
+
+def _open(zip_path: Path, label: str) -> _Source:
+    if not zip_path.is_file():
+        raise ArchiveError(f"Dataset {label!r}: archive {zip_path} does not exist. Download the dataset again.")
+    try:
+        return _ZipfileSource(zip_path)
+    except (zipfile.BadZipFile, zlib.error, EOFError, struct.error, ValueError) as exc:
+        with zip_path.open("rb") as handle:
+            head = handle.read(64)
+        if head.startswith(_LOCAL):
+            raise _Malformed(str(exc)) from exc
+        raise ArchiveError(_not_a_zip(label, zip_path, head)) from exc
+
+
+def _starts_like_zip(zip_path: Path) -> bool:
+    with zip_path.open("rb") as handle:
+        return handle.read(4) == _LOCAL
+
+
+def _not_a_zip(label: str, zip_path: Path, head: bytes) -> str:
+    looks = ""
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if stripped.startswith((b"<!doctype", b"<html", b"<?xml", b"<")):
+        looks = " It looks like an HTML/XML page: the server probably sent an error page instead of the file."
+    elif not head:
+        looks = " It is empty."
+    return (f"Dataset {label!r}: {zip_path} is not a zip archive (it starts with {head[:40]!r}).{looks} "
+            f"Delete {zip_path} and run again; if it comes back the same, check the dataset's URL or mirror file.")
+
+
+# ---------------------------------------------------------------- the extraction, common to both readers
+
+
+class _Entry(Protocol):
+    name: str
+    is_dir: bool
+    size: int | None
+    compressed_size: int | None
+
+    def chunks(self) -> Iterator[bytes]: ...
+
+
+class _Source(Protocol):
+    def names(self) -> list[str] | None: ...
+
+    def entries(self) -> Iterator[_Entry]: ...
+
+    def close(self) -> None: ...
+
+
+def _extract(source: _Source, dest: Path, specs: dict[str, tuple[str, ...]] | None, limits: _Limits) -> dict[str, Path]:
+    dest.mkdir(parents=True, exist_ok=True)
+    temps: dict[str, Path] = {}
+    seen: list[str] = []
+    try:
+        names = source.names()
+        chosen = None
+        if names is not None:
+            for name in names:
+                _check_name(name, limits)
+            chosen = _choose(specs, [n for n in names if not n.endswith("/")], limits)
+            _check_declared(source, set(chosen.values()), limits)
+        for entry in source.entries():
+            _check_name(entry.name, limits)
+            if entry.is_dir:
+                continue
+            seen.append(entry.name)
+            wanted = entry.name in chosen.values() if chosen is not None else _matches_any(entry.name, specs)
+            if wanted:
+                temps[entry.name] = _write_temp(entry, dest, limits)
+        if chosen is None:
+            chosen = _choose(specs, seen, limits)
+        return _commit(chosen, temps, dest, specs is None)
+    finally:
+        for tmp in temps.values():
+            tmp.unlink(missing_ok=True)
+
+
+def _check_name(name: str, limits: _Limits) -> None:
+    """Refuse absolute paths, drive letters and '..' anywhere in an archive."""
+    normal = name.replace("\\", "/")
+    parts = PurePosixPath(normal).parts
+    if normal.startswith("/") or _DRIVE.match(normal) or ".." in parts or "\x00" in normal:
+        raise ArchiveError(
+            f"Dataset {limits.label!r}: archive {limits.zip_path} holds a member with an unsafe path {name!r} "
+            "(absolute or climbing out with '..'); nothing was extracted. This is not a genuine upstream archive: "
+            f"delete {limits.zip_path} and download it again.")
+
+
+def _basename(name: str) -> str:
+    return PurePosixPath(name.replace("\\", "/")).name
+
+
+def _matches(name: str, pattern: str) -> bool:
+    return fnmatchcase(_basename(name).lower(), pattern.lower())
+
+
+def _matches_any(name: str, specs: dict[str, tuple[str, ...]] | None) -> bool:
+    return specs is None or any(_matches(name, p) for patterns in specs.values() for p in patterns)
+
+
+def _choose(specs: dict[str, tuple[str, ...]] | None, names: list[str], limits: _Limits) -> dict[str, str]:
+    """Map each wanted key to one archive member, or raise listing what the archive holds."""
+    if specs is None:
+        return {_normal(name): name for name in names}
+    chosen: dict[str, str] = {}
+    missing = []
+    for key, patterns in specs.items():
+        for pattern in patterns:
+            hits = [name for name in names if _matches(name, pattern)]
+            if len(hits) > 1:
+                raise ArchiveError(
+                    f"Dataset {limits.label!r}: archive {limits.zip_path} has several members matching {pattern!r} "
+                    f"({', '.join(hits)}); cannot tell which is {key!r}. Check the archive and the catalog's "
+                    "member_patterns.")
+            if hits:
+                chosen[key] = hits[0]
+                break
+        else:
+            missing.append(key)
+    if missing:
+        held = ", ".join(names[:40]) + (f" and {len(names) - 40} more" if len(names) > 40 else "")
+        raise MissingMemberError(
+            f"Dataset {limits.label!r}: archive {limits.zip_path} lacks {', '.join(missing)}; it holds: "
+            f"{held or 'no files'}. The upstream layout may have changed: check the file and update the catalog's "
+            "members.")
+    return chosen
+
+
+def _normal(name: str) -> str:
+    return PurePosixPath(name.replace("\\", "/")).as_posix()
+
+
+def _check_declared(source: _Source, wanted: set[str], limits: _Limits) -> None:
+    """Refuse before writing anything when declared sizes or ratios are out of bounds."""
+    total = 0
+    for entry in source.entries():
+        if entry.name not in wanted or entry.size is None:
+            continue
+        total += entry.size
+        _check_ratio(entry.name, entry.size, entry.compressed_size or 0, limits)
+    if total > limits.max_total_bytes:
+        raise ArchiveError(_too_big(limits, total))
+
+
+def _check_ratio(name: str, size: int, compressed: int, limits: _Limits) -> None:
+    if size > RATIO_FLOOR and size > limits.max_ratio * max(compressed, 1):
+        raise ArchiveError(
+            f"Dataset {limits.label!r}: member {name} of {limits.zip_path} expands from {compressed} to {size} bytes "
+            f"(more than {limits.max_ratio:g} times): this looks like a zip bomb or a damaged archive, so nothing "
+            f"was extracted. Delete {limits.zip_path} and download it again; raise max_ratio only if the real file "
+            "is known to compress that well.")
+
+
+def _too_big(limits: _Limits, size: int) -> str:
+    return (f"Dataset {limits.label!r}: extracting {limits.zip_path} would write more than {size} bytes, over the "
+            f"cap of {limits.max_total_bytes} bytes (max_total_bytes); nothing was kept. Delete the archive and "
+            "download it again; raise the cap only if the real data has grown that much.")
+
+
+def _write_temp(entry: _Entry, dest: Path, limits: _Limits) -> Path:
+    fd, name = tempfile.mkstemp(dir=dest, prefix=".extract-", suffix=".part")
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for block in entry.chunks():
+                limits.written += len(block)
+                if limits.written > limits.max_total_bytes:
+                    raise ArchiveError(_too_big(limits, limits.written))
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _commit(chosen: dict[str, str], temps: dict[str, Path], dest: Path, keep_paths: bool) -> dict[str, Path]:
+    """Rename every temp file into place (only reached when every wanted member was written)."""
+    result = {}
+    for key, name in chosen.items():
+        final = dest / (key if keep_paths else _basename(name))
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(temps.pop(name), final)
+        result[key] = final
+    return result
+
+
+# ---------------------------------------------------------------- reader 1: zipfile
+
+
+@dataclass
+class _ZipfileEntry:
+    archive: zipfile.ZipFile
+    info: zipfile.ZipInfo
+    name: str = ""
+    is_dir: bool = False
+    size: int | None = None
+    compressed_size: int | None = None
+
+    def __post_init__(self) -> None:
+        self.name = self.info.filename
+        self.is_dir = self.info.is_dir()
+        self.size = self.info.file_size
+        self.compressed_size = self.info.compress_size
+
+    def chunks(self) -> Iterator[bytes]:
+        try:
+            with self.archive.open(self.info) as member:
+                while block := member.read(CHUNK_SIZE):
+                    yield block
+        except (zipfile.BadZipFile, zlib.error, EOFError, struct.error, ValueError) as exc:
+            raise _Malformed(f"{self.name}: {exc}") from exc
+
+
+class _ZipfileSource:
+    def __init__(self, path: Path) -> None:
+        self.archive = zipfile.ZipFile(path)
+
+    def names(self) -> list[str]:
+        return self.archive.namelist()
+
+    def entries(self) -> Iterator[_Entry]:
+        for info in self.archive.infolist():
+            yield _ZipfileEntry(self.archive, info)
+
+    def close(self) -> None:
+        self.archive.close()
+
+
+# ---------------------------------------------------------------- reader 2: local headers + zlib
+
+
+@dataclass
+class _ScannedEntry:
+    """One member found by its local header; `chunks()` inflates it and sets `end`."""
+
+    view: mmap.mmap
+    limits: _Limits
+    name: str
+    flags: int
+    method: int
+    crc: int
+    stored_size: int | None
+    data_start: int
+    is_dir: bool = False
+    size: int | None = None
+    compressed_size: int | None = None
+    end: int | None = field(default=None)
+
+    def chunks(self) -> Iterator[bytes]:
+        if self.flags & 0x1:
+            raise self._error("is encrypted")
+        if self.method == zipfile.ZIP_DEFLATED:
+            blocks = self._inflate()
+        elif self.method == zipfile.ZIP_STORED:
+            blocks = self._stored()
+        else:
+            raise self._error(f"uses compression method {self.method}, which the recovery reader cannot read")
+        crc = 0
+        for block in blocks:
+            crc = zlib.crc32(block, crc)
+            yield block
+        expected = self._expected_crc()
+        if crc != expected:
+            raise self._error(f"fails its CRC-32 check ({crc:08x} != {expected:08x}): the archive is damaged")
+
+    def skip(self) -> None:
+        """Move past the data without keeping it."""
+        if self.end is not None:
+            return
+        if self.method == zipfile.ZIP_STORED and self.stored_size is not None:
+            self.end = self.data_start + self.stored_size
+            return
+        for _ in self.chunks():
+            pass
+
+    def _inflate(self) -> Iterator[bytes]:
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        position = self.data_start
+        produced = 0
+        pending = b""
+        while not inflater.eof:
+            if not pending:
+                if position >= len(self.view):
+                    raise self._error("is cut short: the archive ends inside it")
+                pending = self.view[position:position + CHUNK_SIZE]
+                position += len(pending)
+            try:
+                block = inflater.decompress(pending, CHUNK_SIZE)
+            except zlib.error as exc:
+                raise self._error(f"cannot be inflated ({exc}): the archive is damaged") from exc
+            pending = inflater.unconsumed_tail
+            if block:
+                produced += len(block)
+                consumed = position - self.data_start - len(pending)
+                _check_ratio(self.name, produced, consumed, self.limits)
+                yield block
+        tail = inflater.flush()
+        if tail:
+            yield tail
+        self.end = position - len(inflater.unused_data) - len(pending)
+
+    def _stored(self) -> Iterator[bytes]:
+        if self.stored_size is None:
+            raise self._error("is stored with its size only after the data; the recovery reader cannot delimit it")
+        end = self.data_start + self.stored_size
+        if end > len(self.view):
+            raise self._error("is cut short: the archive ends inside it")
+        for start in range(self.data_start, end, CHUNK_SIZE):
+            yield self.view[start:min(start + CHUNK_SIZE, end)]
+        self.end = end
+
+    def _expected_crc(self) -> int:
+        if not self.flags & 0x8:
+            return self.crc
+        assert self.end is not None
+        at = self.end + (4 if self.view[self.end:self.end + 4] == _DESCRIPTOR else 0)
+        return struct.unpack_from("<I", self.view, at)[0]
+
+    def next_header(self) -> int:
+        """Offset of the next local header, or -1 when the local entries are over."""
+        assert self.end is not None
+        window = self.view[self.end:self.end + 32]
+        found = window.find(_LOCAL)
+        return self.end + found if found >= 0 else -1
+
+    def _error(self, problem: str) -> ArchiveError:
+        return ArchiveError(
+            f"Dataset {self.limits.label!r}: member {self.name} of {self.limits.zip_path} {problem}. zipfile could "
+            f"not read the archive either. Delete {self.limits.zip_path} and download it again; if the new copy "
+            "fails the same way, extract it with another tool into a mirror folder.")
+
+
+class _ScanSource:
+    """Walks local file headers from the start of the file; ignores the central directory."""
+
+    def __init__(self, path: Path, limits: _Limits) -> None:
+        self.path = path
+        self.limits = limits
+
+    def names(self) -> None:
+        return None
+
+    def close(self) -> None:
+        """Nothing held open between calls."""
+
+    def entries(self) -> Iterator[_Entry]:
+        with self.path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            position = 0
+            while 0 <= position and view[position:position + 4] == _LOCAL:
+                entry = self._entry(view, position)
+                yield entry
+                entry.skip()
+                position = entry.next_header()
+
+    def _entry(self, view: mmap.mmap, position: int) -> _ScannedEntry:
+        if position + _LOCAL_HEADER.size > len(view):
+            raise ArchiveError(f"Dataset {self.limits.label!r}: {self.path} ends inside a zip header; "
+                               "delete it and download it again.")
+        (_sig, _version, flags, method, _time, _date, crc, csize, usize, name_len,
+         extra_len) = _LOCAL_HEADER.unpack_from(view, position)
+        name_start = position + _LOCAL_HEADER.size
+        raw_name = view[name_start:name_start + name_len]
+        name = raw_name.decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
+        extra = view[name_start + name_len:name_start + name_len + extra_len]
+        usize, csize = _zip64_sizes(extra, usize, csize)
+        known = not flags & 0x8
+        return _ScannedEntry(
+            view=view, limits=self.limits, name=name, flags=flags, method=method, crc=crc,
+            stored_size=csize if known else None, data_start=name_start + name_len + extra_len,
+            is_dir=name.endswith("/"), size=None, compressed_size=None,
+        )
+
+
+def _zip64_sizes(extra: bytes, usize: int, csize: int) -> tuple[int, int]:
+    """Read 64-bit sizes from a ZIP64 extra field where the 32-bit ones are saturated."""
+    at = 0
+    while at + 4 <= len(extra):
+        header_id, length = struct.unpack_from("<HH", extra, at)
+        body = extra[at + 4:at + 4 + length]
+        if header_id == 0x0001:
+            values = [struct.unpack_from("<Q", body, i)[0] for i in range(0, len(body) - 7, 8)]
+            if usize == 0xFFFFFFFF and values:
+                usize = values.pop(0)
+            if csize == 0xFFFFFFFF and values:
+                csize = values.pop(0)
+        at += 4 + length
+    return usize, csize

@@ -1,0 +1,84 @@
+"""`bilatrus doctor`: configuration, sources reachable, last download and publish, where the docs are."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from bilatrus_etl import fetch, sources, steps
+from bilatrus_etl.settings import Settings
+
+Row = tuple[str, bool | None, str]
+
+
+def _configuration(settings: Settings) -> list[Row]:
+    mirror = settings.mirror or "none: official URLs"
+    return [
+        ("data directory (BILATRUS_DATA_DIR)", settings.data_dir.exists(), str(settings.data_dir)),
+        ("mirror (BILATRUS_MIRROR)", None, mirror),
+        ("focus country (BILATRUS_FOCUS_COUNTRY)", None, settings.focus_country),
+        ("Dagster instance (DAGSTER_HOME)", settings.dagster_home.exists(), str(settings.dagster_home)),
+        ("build file", settings.build_path.exists(), str(settings.build_path)),
+        ("published warehouse", settings.warehouse_path.exists(), str(settings.warehouse_path)),
+    ]
+
+
+def _sources(settings: Settings, check_network: bool) -> list[Row]:
+    rows: list[Row] = []
+    for dataset in sources.load_catalog().values():
+        try:
+            url = sources.resolve_url(dataset, settings.mirror)
+        except Exception as err:  # a mirror folder without the file: say so, keep going
+            rows.append((dataset.key, False, str(err)))
+            continue
+        if not check_network:
+            rows.append((dataset.key, None, url))
+            continue
+        ok, detail = fetch.check_reachable(url, timeout=5.0)
+        rows.append((dataset.key, ok, f"{url}: {detail}"))
+    return rows
+
+
+def _last_run(settings: Settings) -> list[Row]:
+    rows: list[Row] = []
+    provenance = fetch.read_provenance(settings.raw_dir)
+    if provenance:
+        last = provenance[-1]
+        rows.append(("last download", True, f"{last['dataset']} at {last['fetched_at']} (HTTP {last['http_status']})"))
+    else:
+        rows.append(("last download", None, "none yet"))
+    manifest = steps.published_manifest(settings)
+    if manifest:
+        flag = " (SYNTHETIC demo data)" if manifest.get("synthetic") else ""
+        rows.append(("last publish", True, f"{manifest['published_at']}{flag}"))
+        current = manifest.get("code") == steps.code_fingerprint()
+        rows.append(("published with the current SQL and suites", current, "yes" if current else "no: run again"))
+    else:
+        rows.append(("last publish", None, "none yet: run `make run` (or `make demo`)"))
+    return rows
+
+
+def _docs(settings: Settings) -> list[Row]:
+    gx_index = settings.docs_dir / "gx" / "index.html"
+    dictionary = steps.PROJECT_ROOT / "docs" / "data-dictionary.md"
+    return [
+        ("Great Expectations Data Docs", gx_index.exists(), str(_find_index(settings.docs_dir) or gx_index)),
+        ("data dictionary", dictionary.exists(), str(dictionary)),
+    ]
+
+
+def _find_index(docs_dir: Path) -> Path | None:
+    found = sorted(docs_dir.glob("**/index.html")) if docs_dir.exists() else []
+    return found[0] if found else None
+
+
+def diagnose(settings: Settings, *, check_network: bool = True) -> dict[str, list[Row]]:
+    """Sections of (label, ok, detail) rows: ok is True, False, or None for information only."""
+    report = {
+        "configuration": _configuration(settings),
+        "sources": _sources(settings, check_network),
+        "last run": _last_run(settings),
+        "documentation": _docs(settings),
+    }
+    report["configuration"].append(("Python", None, os.sys.version.split()[0]))
+    return report

@@ -1,0 +1,212 @@
+"""The catalog of datasets (official URLs, formats, licences) and how a mirror overrides their URLs.
+
+The catalog is the data file `catalog/sources.json` inside the package. A mirror (BILATRUS_MIRROR) is
+either a local folder holding each file under its official name (the last segment of the official URL,
+without the query string; datasets with a `mirror_glob` may instead hold any file matching it, the newest
+version winning), or the base URL of a web server serving the same names.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+from urllib.request import url2pathname
+
+from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.settings import PROGRAMMES
+
+CATALOG_RESOURCE = "catalog/sources.json"
+FORMATS = frozenset({"csv", "zip"})
+KINDS = frozenset({"programme", "reference", "registry"})
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One upstream file as the catalog describes it."""
+
+    key: str
+    kind: str
+    programme: str | None
+    url: str
+    format: str
+    layout: str
+    licence: str
+    description: str
+    publisher: str = ""
+    licence_url: str | None = None
+    landing_page: str | None = None
+    members: tuple[str, ...] = ()
+    member_patterns: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
+    mirror_glob: str | None = None
+
+    @property
+    def file_name(self) -> str:
+        """The official file name: the last segment of the URL path, without the query string."""
+        return official_file_name(self.url)
+
+    def member_specs(self) -> dict[str, tuple[str, ...]]:
+        """Each expected archive member -> basename patterns to try in order (for `archive.extract`)."""
+        patterns = dict(self.member_patterns)
+        return {name: patterns.get(name, (name,)) for name in self.members}
+
+
+def official_file_name(url: str) -> str:
+    """Last segment of a URL's path, percent-decoded (`.../v2.0-ror-data.zip?download=1` -> `v2.0-ror-data.zip`)."""
+    name = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
+    if not name:
+        raise BilatrusError(f"the URL {url} names no file (its path is empty); fix the catalog entry")
+    return name
+
+
+def _dataset_from_json(entry: dict[str, Any], source: str) -> Dataset:
+    try:
+        patterns = entry.get("member_patterns") or {}
+        dataset = Dataset(
+            key=entry["key"],
+            kind=entry["kind"],
+            programme=entry.get("programme"),
+            url=entry["url"],
+            format=entry["format"],
+            layout=entry["layout"],
+            licence=entry["licence"],
+            description=entry["description"],
+            publisher=entry.get("publisher", ""),
+            licence_url=entry.get("licence_url"),
+            landing_page=entry.get("landing_page"),
+            members=tuple(entry.get("members") or ()),
+            member_patterns=tuple((name, tuple(globs)) for name, globs in patterns.items()),
+            mirror_glob=entry.get("mirror_glob"),
+        )
+    except (KeyError, TypeError) as exc:
+        raise BilatrusError(
+            f"source catalog {source}: entry {entry.get('key', entry)!r} lacks or mistypes a field ({exc}); "
+            "every dataset needs key, kind, programme, url, format, layout, licence and description"
+        ) from exc
+    _validate(dataset, source)
+    return dataset
+
+
+def _validate(dataset: Dataset, source: str) -> None:
+    problems = []
+    if dataset.kind not in KINDS:
+        problems.append(f"kind {dataset.kind!r} is not one of {sorted(KINDS)}")
+    if dataset.programme is not None and dataset.programme not in PROGRAMMES:
+        problems.append(f"programme {dataset.programme!r} is not one of {list(PROGRAMMES)} or null")
+    if dataset.format not in FORMATS:
+        problems.append(f"format {dataset.format!r} is not one of {sorted(FORMATS)}")
+    if not dataset.url.startswith("https://"):
+        problems.append(f"url {dataset.url!r} is not an https URL")
+    if dataset.format == "zip" and not dataset.members:
+        problems.append("a zip dataset must list its expected members")
+    unknown = {name for name, _ in dataset.member_patterns} - set(dataset.members)
+    if unknown:
+        problems.append(f"member_patterns name members not in members: {sorted(unknown)}")
+    if problems:
+        raise BilatrusError(f"source catalog {source}: dataset {dataset.key!r}: " + "; ".join(problems))
+
+
+@lru_cache(maxsize=8)
+def _load(path: str | None) -> tuple[Dataset, ...]:
+    if path is None:
+        source = f"bilatrus_etl/{CATALOG_RESOURCE}"
+        text = resources.files("bilatrus_etl").joinpath(CATALOG_RESOURCE).read_text(encoding="utf-8")
+    else:
+        source = path
+        text = Path(path).read_text(encoding="utf-8")
+    try:
+        entries = json.loads(text)["datasets"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BilatrusError(f"source catalog {source} is not valid JSON with a 'datasets' list: {exc}") from exc
+    datasets = tuple(_dataset_from_json(entry, source) for entry in entries)
+    keys = [d.key for d in datasets]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicates:
+        raise BilatrusError(f"source catalog {source}: duplicate dataset keys {duplicates}")
+    return datasets
+
+
+def load_catalog(path: str | Path | None = None) -> dict[str, Dataset]:
+    """All datasets by key, in catalog order (the packaged catalog unless `path` is given)."""
+    return {d.key: d for d in _load(None if path is None else str(path))}
+
+
+def get_dataset(key: str) -> Dataset:
+    """One dataset by key; a BilatrusError listing the known keys otherwise."""
+    catalog = load_catalog()
+    if key not in catalog:
+        raise BilatrusError(f"unknown dataset {key!r}; the catalog has: {', '.join(catalog)}")
+    return catalog[key]
+
+
+def datasets_for_programme(programme: str, kind: str = "programme") -> list[Dataset]:
+    """Datasets holding one framework programme's projects and participants (FP6, FP7, H2020, HE).
+
+    With kind="reference" it gives that programme's reference tables instead (e.g. FP7 programme codes).
+    """
+    if programme not in PROGRAMMES:
+        raise BilatrusError(f"unknown framework programme {programme!r}; expected one of {', '.join(PROGRAMMES)}")
+    return [d for d in load_catalog().values() if d.programme == programme and d.kind == kind]
+
+
+def datasets_of_kind(kind: str) -> list[Dataset]:
+    """Datasets of one kind: 'programme', 'reference' (cordisref tables) or 'registry' (ROR)."""
+    if kind not in KINDS:
+        raise BilatrusError(f"unknown dataset kind {kind!r}; expected one of {', '.join(sorted(KINDS))}")
+    return [d for d in load_catalog().values() if d.kind == kind]
+
+
+def is_url_mirror(mirror: str) -> bool:
+    """True when the mirror is a web base URL (http/https), False for a local folder."""
+    return mirror.lower().startswith(("http://", "https://"))
+
+
+def mirror_folder(mirror: str) -> Path:
+    """The local folder a `file://` URL or a plain path names."""
+    if mirror.lower().startswith("file://"):
+        parts = urlsplit(mirror)
+        return Path(url2pathname(parts.path)).resolve()
+    if _URL_SCHEME.match(mirror):
+        raise BilatrusError(
+            f"BILATRUS_MIRROR={mirror!r}: unsupported scheme; use a local folder (a path or file://) "
+            "or an http(s):// base URL"
+        )
+    return Path(mirror).expanduser().resolve()
+
+
+def _version_key(name: str) -> tuple:
+    """Sort key for names like v1.9-…, v1.10-…, v2.0-…: numbers compare as numbers."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name.lower()))
+
+
+def find_in_folder(dataset: Dataset, folder: Path) -> Path:
+    """The dataset's file in a mirror folder: its official name, else the newest `mirror_glob` match.
+
+    Returns the official-name path when nothing is there, so the download reports it as missing.
+    """
+    exact = folder / dataset.file_name
+    if exact.is_file() or not dataset.mirror_glob or not folder.is_dir():
+        return exact
+    pattern = dataset.mirror_glob.lower()
+    matches = [p for p in folder.iterdir() if p.is_file() and fnmatchcase(p.name.lower(), pattern)]
+    return max(matches, key=lambda p: _version_key(p.name)) if matches else exact
+
+
+def resolve_url(dataset: Dataset, mirror: str | None) -> str:
+    """The URL to download `dataset` from: the official one, or its place on a mirror.
+
+    mirror None -> official URL; a folder (path or file://) -> file:// URL of the file in it;
+    an http(s) base URL -> base + "/" + official file name.
+    """
+    if not mirror:
+        return dataset.url
+    if is_url_mirror(mirror):
+        return mirror.rstrip("/") + "/" + quote(dataset.file_name)
+    return find_in_folder(dataset, mirror_folder(mirror)).as_uri()

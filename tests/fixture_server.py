@@ -1,0 +1,263 @@
+"""A local HTTP server for tests: serves a folder on 127.0.0.1 with ETag, Last-Modified and 304, and
+plays scripted faults per path (an error status N times, Retry-After, a truncated body, a delay).
+
+Register it once in tests/conftest.py with `pytest_plugins = ["fixture_server"]`, then:
+
+    def test_x(fixture_server):
+        fixture_server.put("a.csv", b"x;y\\n")
+        fixture_server.fault("a.csv", 500, times=1)      # first GET fails, the next succeeds
+        requests.get(fixture_server.url_for("a.csv"))
+        assert [r.status for r in fixture_server.requests] == [500, 200]
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import mimetypes
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One scripted misbehaviour for a path."""
+
+    status: int | None = None
+    retry_after: str | None = None
+    truncate_at: int | None = None
+    delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """A request the server answered."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    status: int
+    body_bytes: int
+
+
+class _Script:
+    """Faults queued per path; each entry is used `times` times (None: for ever)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queue: dict[str, list[list]] = {}
+
+    def add(self, path: str, fault: Fault, times: int | None) -> None:
+        with self._lock:
+            self._queue.setdefault(path, []).append([fault, times])
+
+    def take(self, path: str) -> Fault | None:
+        with self._lock:
+            entries = self._queue.get(path)
+            if not entries:
+                return None
+            entry = entries[0]
+            if entry[1] is not None:
+                entry[1] -= 1
+                if entry[1] <= 0:
+                    entries.pop(0)
+            return entry[0]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._queue.clear()
+
+
+class FixtureServer:
+    """A ThreadingHTTPServer on 127.0.0.1 (free port) serving `root`, in a background thread."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.requests: list[LoggedRequest] = []
+        self.conditional = True  # False: no ETag/Last-Modified, never 304 (a server without validators)
+        self._script = _Script()
+        self._stopping = threading.Event()
+        self._httpd = _Server(("127.0.0.1", 0), _Handler)
+        self._httpd.fixture = self
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fixture-http", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        """Base URL, ending in '/'."""
+        return f"http://127.0.0.1:{self.port}/"
+
+    def url_for(self, name: str) -> str:
+        return self.url + name.lstrip("/")
+
+    def put(self, name: str, data: bytes | str) -> Path:
+        """Write a file under root (creating folders) and return its path."""
+        path = self.root / name.lstrip("/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data.encode() if isinstance(data, str) else data)
+        return path
+
+    def fault(self, path: str, status: int | None = None, *, times: int | None = 1,
+              retry_after: str | int | None = None, truncate_at: int | None = None, delay: float = 0.0,
+              headers: dict[str, str] | None = None, body: bytes | None = None) -> None:
+        """Script the next `times` requests to `path` (None: all of them).
+
+        status: answer with this status instead of the file; truncate_at: send only that many bytes of
+        the file under its full Content-Length, then close; delay: wait that long before answering.
+        """
+        fault = Fault(status=status, retry_after=None if retry_after is None else str(retry_after),
+                      truncate_at=truncate_at, delay=delay, headers=dict(headers or {}), body=body)
+        self._script.add(_normal(path), fault, times)
+
+    def clear_faults(self) -> None:
+        self._script.clear()
+
+    def requests_for(self, path: str) -> list[LoggedRequest]:
+        return [r for r in self.requests if r.path == _normal(path)]
+
+    def start(self) -> FixtureServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> FixtureServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _normal(path: str) -> str:
+    return "/" + unquote(urlsplit(path).path).lstrip("/")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    fixture: FixtureServer
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Clients that hang up (timeouts, truncation tests) are expected; stay quiet."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Silence the default stderr log; requests are recorded in FixtureServer.requests."""
+
+    def do_GET(self) -> None:
+        self._answer(send_body=True)
+
+    def do_HEAD(self) -> None:
+        self._answer(send_body=False)
+
+    def _answer(self, send_body: bool) -> None:
+        fixture = self.server.fixture
+        path = _normal(self.path)
+        fault = fixture._script.take(path)
+        if fault and fault.delay and fixture._stopping.wait(fault.delay):
+            return
+        try:
+            if fault and fault.status is not None:
+                self._send_status(path, fault, send_body)
+            else:
+                self._send_file(path, fault, send_body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _log(self, path: str, status: int, sent: int) -> None:
+        self.server.fixture.requests.append(
+            LoggedRequest(self.command, path, dict(self.headers.items()), status, sent))
+
+    def _send_status(self, path: str, fault: Fault, send_body: bool) -> None:
+        body = fault.body if fault.body is not None else f"scripted {fault.status}\n".encode()
+        self.send_response(fault.status)
+        if fault.retry_after is not None:
+            self.send_header("Retry-After", fault.retry_after)
+        for name, value in fault.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if send_body:
+            self.wfile.write(body)
+        self._log(path, fault.status, len(body) if send_body else 0)
+
+    def _send_file(self, path: str, fault: Fault | None, send_body: bool) -> None:
+        fixture = self.server.fixture
+        file = (fixture.root / path.lstrip("/")).resolve()
+        if not file.is_relative_to(fixture.root.resolve()) or not file.is_file():
+            self._send_status(path, Fault(status=404, body=b"not found\n"), send_body)
+            return
+        data = file.read_bytes()
+        etag = '"' + hashlib.sha256(data).hexdigest()[:20] + '"'
+        mtime = file.stat().st_mtime
+        last_modified = email.utils.formatdate(mtime, usegmt=True)
+        if fixture.conditional and self._not_modified(etag, mtime):
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.send_header("Last-Modified", last_modified)
+            self.end_headers()
+            self._log(path, 304, 0)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", mimetypes.guess_type(file.name)[0] or "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        if fixture.conditional:
+            self.send_header("ETag", etag)
+            self.send_header("Last-Modified", last_modified)
+        for name, value in (fault.headers if fault else {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        body = data if fault is None or fault.truncate_at is None else data[: fault.truncate_at]
+        if fault is not None and fault.truncate_at is not None:
+            self.close_connection = True
+        if send_body:
+            self.wfile.write(body)
+            self.wfile.flush()
+        self._log(path, 200, len(body) if send_body else 0)
+
+    def _not_modified(self, etag: str, mtime: float) -> bool:
+        if_none_match = self.headers.get("If-None-Match")
+        if if_none_match:
+            return etag in {tag.strip() for tag in if_none_match.split(",")} or if_none_match.strip() == "*"
+        since = self.headers.get("If-Modified-Since")
+        if not since:
+            return False
+        try:
+            return int(mtime) <= email.utils.parsedate_to_datetime(since).timestamp()
+        except (TypeError, ValueError):
+            return False
+
+
+def closed_port() -> int:
+    """A loopback port with nothing listening (bound, then released): connecting is refused at once."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def fixture_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FixtureServer]:
+    """A running FixtureServer over a fresh folder (`.root`); stopped after the test."""
+    with FixtureServer(tmp_path_factory.mktemp("www")) as server:
+        yield server
