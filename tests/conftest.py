@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["fixture_server"]
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("BILATRUS_SHARED_DATA") or PROJECT_ROOT.parent / "shared" / "data")
 

@@ -36,6 +36,7 @@ class Fault:
     delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes | None = None
+    chunked: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ class FixtureServer:
         self._stopping = threading.Event()
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.fixture = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fixture-http", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fixture-http", daemon=True)
 
     @property
     def port(self) -> int:
@@ -112,14 +114,16 @@ class FixtureServer:
 
     def fault(self, path: str, status: int | None = None, *, times: int | None = 1,
               retry_after: str | int | None = None, truncate_at: int | None = None, delay: float = 0.0,
-              headers: dict[str, str] | None = None, body: bytes | None = None) -> None:
+              headers: dict[str, str] | None = None, body: bytes | None = None, chunked: bool = False) -> None:
         """Script the next `times` requests to `path` (None: all of them).
 
-        status: answer with this status instead of the file; truncate_at: send only that many bytes of
-        the file under its full Content-Length, then close; delay: wait that long before answering.
+        status: answer with this status (and `body`, `retry_after`) instead of the file; truncate_at: send
+        only that many bytes of the file under its full Content-Length, then close; delay: wait that long
+        before answering; chunked: send the file with Transfer-Encoding: chunked, no Content-Length.
         """
         fault = Fault(status=status, retry_after=None if retry_after is None else str(retry_after),
-                      truncate_at=truncate_at, delay=delay, headers=dict(headers or {}), body=body)
+                      truncate_at=truncate_at, delay=delay, headers=dict(headers or {}), body=body,
+                      chunked=chunked)
         self._script.add(_normal(path), fault, times)
 
     def clear_faults(self) -> None:
@@ -185,11 +189,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _log(self, path: str, status: int, sent: int) -> None:
+        """Record before answering, so a client that has its answer always finds it in the log."""
         self.server.fixture.requests.append(
             LoggedRequest(self.command, path, dict(self.headers.items()), status, sent))
 
     def _send_status(self, path: str, fault: Fault, send_body: bool) -> None:
         body = fault.body if fault.body is not None else f"scripted {fault.status}\n".encode()
+        self._log(path, fault.status, len(body) if send_body else 0)
         self.send_response(fault.status)
         if fault.retry_after is not None:
             self.send_header("Retry-After", fault.retry_after)
@@ -200,7 +206,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if send_body:
             self.wfile.write(body)
-        self._log(path, fault.status, len(body) if send_body else 0)
 
     def _send_file(self, path: str, fault: Fault | None, send_body: bool) -> None:
         fixture = self.server.fixture
@@ -213,28 +218,34 @@ class _Handler(BaseHTTPRequestHandler):
         mtime = file.stat().st_mtime
         last_modified = email.utils.formatdate(mtime, usegmt=True)
         if fixture.conditional and self._not_modified(etag, mtime):
+            self._log(path, 304, 0)
             self.send_response(304)
             self.send_header("ETag", etag)
             self.send_header("Last-Modified", last_modified)
             self.end_headers()
-            self._log(path, 304, 0)
             return
+        chunked = fault is not None and fault.chunked
+        body = data if fault is None or fault.truncate_at is None else data[: fault.truncate_at]
+        self._log(path, 200, len(body) if send_body else 0)
         self.send_response(200)
         self.send_header("Content-Type", mimetypes.guess_type(file.name)[0] or "application/octet-stream")
-        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Transfer-Encoding" if chunked else "Content-Length", "chunked" if chunked else str(len(data)))
         if fixture.conditional:
             self.send_header("ETag", etag)
             self.send_header("Last-Modified", last_modified)
         for name, value in (fault.headers if fault else {}).items():
             self.send_header(name, value)
         self.end_headers()
-        body = data if fault is None or fault.truncate_at is None else data[: fault.truncate_at]
         if fault is not None and fault.truncate_at is not None:
             self.close_connection = True
-        if send_body:
+        if send_body and chunked:
+            for start in range(0, len(body), 1024):
+                piece = body[start:start + 1024]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.write(b"0\r\n\r\n")
+        elif send_body:
             self.wfile.write(body)
-            self.wfile.flush()
-        self._log(path, 200, len(body) if send_body else 0)
+        self.wfile.flush()
 
     def _not_modified(self, etag: str, mtime: float) -> bool:
         if_none_match = self.headers.get("If-None-Match")

@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.sources import Dataset
+from bilatrus_etl.sources import Dataset, load_catalog
 
 log = logging.getLogger(__name__)
 
@@ -65,16 +65,18 @@ def extract(zip_path: str | os.PathLike, dest_dir: str | os.PathLike, *, dataset
     """Extract members of a zip into dest_dir; returns {member key: extracted path}.
 
     members: names or basename globs matched case-insensitively (key = the name given), or a mapping
-    key -> patterns tried in order (the first pattern matching exactly one member wins). With members
-    None: the Dataset's expected members when a Dataset is given, else every file (key = its path).
+    key -> patterns tried in order (the first pattern matching exactly one member wins). A name that the
+    dataset's catalog entry gives `member_patterns` for (e.g. ROR's "ror-data.json") uses those patterns.
+    With members None: the dataset's expected members when it is in the catalog, else every file (key = path).
     A wanted member is written as dest_dir/<its basename>; all are renamed into place only when all are there.
     """
     zip_path = Path(zip_path)
     dest = Path(dest_dir)
     label = dataset.key if isinstance(dataset, Dataset) else (dataset or zip_path.name)
-    if members is None and isinstance(dataset, Dataset) and dataset.members:
-        members = dataset.member_specs()
-    specs = _specs(members)
+    entry = dataset if isinstance(dataset, Dataset) else load_catalog().get(dataset or "")
+    if members is None and entry is not None and entry.members:
+        members = entry.member_specs()
+    specs = _specs(members, dict(entry.member_patterns) if entry else {})
     limits = _Limits(label, zip_path, max_total_bytes, max_ratio)
     try:
         source = _open(zip_path, label)
@@ -86,7 +88,7 @@ def extract(zip_path: str | os.PathLike, dest_dir: str | os.PathLike, *, dataset
         log.warning("%s: zipfile cannot read %s (%s); recovering members from local headers", label, zip_path, exc)
         limits.written = 0
         return _extract(_ScanSource(zip_path, limits), dest, specs, limits)
-    except MissingMemberError:
+    except MissingMemberError as missing:
         if not _starts_like_zip(zip_path):
             raise
         log.warning("%s: %s's central directory lacks members; looking for them in local headers", label, zip_path)
@@ -94,16 +96,16 @@ def extract(zip_path: str | os.PathLike, dest_dir: str | os.PathLike, *, dataset
         try:
             return _extract(_ScanSource(zip_path, limits), dest, specs, limits)
         except ArchiveError:
-            pass
-        raise
+            raise missing from None
 
 
-def _specs(members: Iterable[str] | Mapping[str, str | Sequence[str]] | None) -> dict[str, tuple[str, ...]] | None:
+def _specs(members: Iterable[str] | Mapping[str, str | Sequence[str]] | None,
+           catalog_patterns: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]] | None:
     if members is None:
         return None
     if isinstance(members, Mapping):
         return {key: (value,) if isinstance(value, str) else tuple(value) for key, value in members.items()}
-    return {name: (name,) for name in members}
+    return {name: catalog_patterns.get(name, (name,)) for name in members}
 
 
 def _open(zip_path: Path, label: str) -> _Source:
@@ -127,7 +129,7 @@ def _starts_like_zip(zip_path: Path) -> bool:
 def _not_a_zip(label: str, zip_path: Path, head: bytes) -> str:
     looks = ""
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if stripped.startswith((b"<!doctype", b"<html", b"<?xml", b"<")):
+    if stripped.startswith(b"<"):
         looks = " It looks like an HTML/XML page: the server probably sent an error page instead of the file."
     elif not head:
         looks = " It is empty."
@@ -167,13 +169,15 @@ def _extract(source: _Source, dest: Path, specs: dict[str, tuple[str, ...]] | No
                 _check_name(name, limits)
             chosen = _choose(specs, [n for n in names if not n.endswith("/")], limits)
             _check_declared(source, set(chosen.values()), limits)
+        wanted = set(chosen.values()) if chosen is not None else None
         for entry in source.entries():
             _check_name(entry.name, limits)
             if entry.is_dir:
                 continue
             seen.append(entry.name)
-            wanted = entry.name in chosen.values() if chosen is not None else _matches_any(entry.name, specs)
-            if wanted:
+            if entry.name in wanted if wanted is not None else _matches_any(entry.name, specs):
+                if entry.name in temps:  # a name repeated in a damaged archive: the last copy wins
+                    temps.pop(entry.name).unlink(missing_ok=True)
                 temps[entry.name] = _write_temp(entry, dest, limits)
         if chosen is None:
             chosen = _choose(specs, seen, limits)
@@ -404,10 +408,9 @@ class _ScannedEntry:
                 consumed = position - self.data_start - len(pending)
                 _check_ratio(self.name, produced, consumed, self.limits)
                 yield block
-        tail = inflater.flush()
-        if tail:
-            yield tail
-        self.end = position - len(inflater.unused_data) - len(pending)
+        # At the end of the stream all output is out, and the input left over is in unused_data (flush()
+        # would feed unconsumed_tail, which repeats it, a second time).
+        self.end = position - len(inflater.unused_data)
 
     def _stored(self) -> Iterator[bytes]:
         if self.stored_size is None:

@@ -14,11 +14,12 @@ import io
 import json
 import logging
 import os
+import re
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -53,6 +54,7 @@ DEFAULT_BACKOFF = 1.0
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 UNREACHABLE_TTL = 120.0
 CHUNK_SIZE = 1 << 20
+_SAFE_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 Progress = Callable[[int, "int | None"], None]
 
@@ -288,9 +290,13 @@ class _Target:
 
     @classmethod
     def of(cls, dataset: str | Dataset, url: str) -> _Target:
+        key = dataset.key if isinstance(dataset, Dataset) else dataset
+        if not _SAFE_KEY.fullmatch(key):
+            raise BilatrusError(f"dataset key {key!r} cannot name a folder under the raw directory; "
+                                "use letters, digits, '_' and '-' only")
         if isinstance(dataset, Dataset):
-            return cls(dataset.key, url, dataset)
-        return cls(dataset, url, load_catalog().get(dataset))
+            return cls(key, url, dataset)
+        return cls(key, url, load_catalog().get(key))
 
     @property
     def official_url(self) -> str:
@@ -314,13 +320,14 @@ class _Target:
     def mirror_hint(self) -> str:
         """How to run without reaching the official address."""
         name = official_file_name(self.official_url)
-        glob = f" (or any file matching {self.dataset.mirror_glob})" if self.dataset and self.dataset.mirror_glob else ""
+        pattern = self.dataset.mirror_glob if self.dataset else None
+        glob = f" (or any file matching {pattern})" if pattern else ""
         hint = (f"If this machine cannot reach it, download the file by hand from {self.official_url} into a "
                 f"folder, keeping its name {name}{glob}, and set BILATRUS_MIRROR=/that/folder "
                 f"(or BILATRUS_MIRROR=http://host/base/ for a web server holding the same file names).")
         if self.is_mirror:
-            hint = (f"This address comes from BILATRUS_MIRROR: check the mirror, or unset BILATRUS_MIRROR to use "
-                    f"the official address. " + hint)
+            hint = ("This address comes from BILATRUS_MIRROR: check the mirror, or unset BILATRUS_MIRROR to use "
+                    "the official address. " + hint)
         return hint
 
 
@@ -411,7 +418,7 @@ def _stream(target: _Target, response: requests.Response, out: io.BufferedWriter
     if progress:
         progress(0, total)
     try:
-        for chunk in _chunks(response):
+        for chunk in response.iter_content(chunk_size=CHUNK_SIZE):
             done += len(chunk)
             if done > max_bytes:
                 raise FetchError(
@@ -426,15 +433,12 @@ def _stream(target: _Target, response: requests.Response, out: io.BufferedWriter
                 progress(done, total)
     except requests.RequestException as exc:
         expected = f" of {total}" if total is not None else ""
+        received = max(done, _wire_bytes(response, done))
         raise FetchError(
-            f"Dataset {target.key!r}: the download from {target.url} broke off after {done}{expected} bytes "
+            f"Dataset {target.key!r}: the download from {target.url} broke off after {received}{expected} bytes "
             f"({_cause(exc)}). Nothing was kept. Run again; if it keeps failing, the server is unstable. "
             + target.mirror_hint(), dataset=target.key, url=target.url) from exc
     return digest.hexdigest(), done, head
-
-
-def _chunks(response: requests.Response) -> Iterator[bytes]:
-    yield from response.iter_content(chunk_size=CHUNK_SIZE)
 
 
 def _check_complete(target: _Target, response: requests.Response, total: int | None, done: int) -> None:
@@ -443,12 +447,20 @@ def _check_complete(target: _Target, response: requests.Response, total: int | N
         return
     received = done
     if response.headers.get("Content-Encoding", "identity").lower() != "identity":
-        received = int(getattr(response.raw, "tell", lambda: done)())
+        received = _wire_bytes(response, done)
     if received != total:
         raise FetchError(
             f"Dataset {target.key!r}: the download from {target.url} is truncated: {received} bytes received, "
             f"{total} announced (Content-Length). Nothing was kept. Run again; if it keeps failing, the server is "
             "unstable. " + target.mirror_hint(), dataset=target.key, url=target.url)
+
+
+def _wire_bytes(response: requests.Response, default: int) -> int:
+    """Bytes read off the connection (before any content decoding)."""
+    try:
+        return int(response.raw.tell())
+    except (AttributeError, TypeError, ValueError, OSError):
+        return default
 
 
 def _check_not_html(target: _Target, head: bytes) -> None:
@@ -551,18 +563,16 @@ def _reason(exc: BaseException) -> BaseException | None:
 
 
 def _cause(exc: BaseException) -> str:
-    """A short, human cause: 'Connection refused', 'Read timed out', …"""
+    """A short, human cause: '[Errno 111] Connection refused', 'Read timed out. (read timeout=60)', …"""
     reason = _reason(exc) or exc
-    text = str(reason)
-    for marker in ("Failed to establish a new connection: ", "Failed to resolve", "Read timed out", "timed out"):
-        index = text.find(marker)
-        if index >= 0:
-            text = text[index:].removeprefix("Failed to establish a new connection: ")
-            break
-    text = text.strip().rstrip(")").strip()
-    if isinstance(reason, MaxRetryError) or "Max retries exceeded" in text:
-        text = text.split("(Caused by", 1)[-1].strip(" ()")
-    return text[:200] or type(reason).__name__
+    if isinstance(reason, NameResolutionError):
+        return "the host name could not be resolved (no DNS or no network)"
+    first = reason.args[0] if reason.args and isinstance(reason.args[0], str) else str(reason)
+    text = _POOL_PREFIX.sub("", first).removeprefix("Failed to establish a new connection: ")
+    return text.strip()[:200] or type(reason).__name__
+
+
+_POOL_PREFIX = re.compile(r"^(?:<[^>]*>|[\w.]*Connection(?:Pool)?\([^)]*\)): ")
 
 
 # ---------------------------------------------------------------- small helpers
@@ -609,4 +619,4 @@ def _mb(size: int) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")

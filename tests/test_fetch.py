@@ -1,0 +1,302 @@
+"""Downloads against the local fixture server: retries, conditional GET, failures, provenance."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fixture_server import FixtureServer, closed_port
+
+from bilatrus_etl import fetch, sources
+from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.fetch import FetchError, download
+
+H2020 = sources.load_catalog()["cordis_h2020"]
+BODY = bytes(range(256)) * 40  # 10,240 bytes
+SHA = hashlib.sha256(BODY).hexdigest()
+NAME = "cordis-h2020projects-csv.zip"
+
+
+@pytest.fixture
+def session():
+    """Fast retries for tests: no backoff, short timeouts."""
+    with fetch.make_session(retries=2, connect_retries=1, backoff_factor=0, connect_timeout=1, read_timeout=2) as s:
+        yield s
+
+
+@pytest.fixture
+def raw(tmp_path: Path) -> Path:
+    return tmp_path / "raw"
+
+
+@pytest.fixture(autouse=True)
+def _forget_hosts():
+    fetch.forget_unreachable_hosts()
+    yield
+    fetch.forget_unreachable_hosts()
+
+
+def _files(raw: Path, dataset: str = "cordis_h2020") -> list[str]:
+    folder = raw / dataset
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_download_stores_by_hash_and_records_provenance(fixture_server: FixtureServer, raw: Path, session) -> None:
+    fixture_server.put(NAME, BODY)
+    seen: list[tuple[int, int | None]] = []
+    result = download(H2020, fixture_server.url_for(NAME), raw, session=session,
+                      progress=lambda done, total: seen.append((done, total)))
+    assert (result.dataset, result.status, result.bytes, result.sha256, result.changed) == (
+        "cordis_h2020", 200, len(BODY), SHA, True)
+    assert result.path == raw.resolve() / "cordis_h2020" / f"{SHA}.zip"
+    assert result.path.read_bytes() == BODY
+    assert result.etag and result.etag.startswith('"')
+    assert result.last_modified and result.last_modified.endswith("GMT")
+    assert seen[0] == (0, len(BODY)) and seen[-1] == (len(BODY), len(BODY))
+    assert _files(raw) == [f"{SHA}.zip"]  # no temp file left beside it
+    [row] = fetch.read_provenance(raw)
+    assert row == {
+        "dataset": "cordis_h2020", "url": fixture_server.url_for(NAME), "fetched_at": row["fetched_at"],
+        "http_status": 200, "etag": result.etag, "last_modified": result.last_modified, "sha256": SHA,
+        "bytes": len(BODY), "path": f"cordis_h2020/{SHA}.zip", "changed": True,
+    }
+    assert datetime.fromisoformat(row["fetched_at"]).utcoffset() == UTC.utcoffset(None)
+    assert fetch.latest_download(raw, "cordis_h2020") == row
+    assert fetch.latest_download(raw, "cordis_fp7") is None
+
+
+def test_not_modified_reuses_stored_file(fixture_server: FixtureServer, raw: Path, session) -> None:
+    fixture_server.put(NAME, BODY)
+    first = download(H2020, fixture_server.url_for(NAME), raw, session=session)
+    second = download(H2020, fixture_server.url_for(NAME), raw, session=session)
+    assert (second.status, second.changed, second.sha256, second.bytes, second.path) == (
+        304, False, SHA, len(BODY), first.path)
+    get_1, get_2 = fixture_server.requests
+    assert "If-None-Match" not in get_1.headers
+    assert get_2.headers["If-None-Match"] == first.etag
+    assert get_2.headers["If-Modified-Since"] == first.last_modified
+    assert (get_2.status, get_2.body_bytes) == (304, 0)  # no second body
+    assert [r["http_status"] for r in fetch.read_provenance(raw)] == [200, 304]
+    assert [r["changed"] for r in fetch.read_provenance(raw)] == [True, False]
+    assert _files(raw) == [f"{SHA}.zip"]
+
+
+def test_same_content_without_validators_is_unchanged(fixture_server: FixtureServer, raw: Path, session) -> None:
+    fixture_server.conditional = False
+    fixture_server.put(NAME, BODY)
+    download(H2020, fixture_server.url_for(NAME), raw, session=session)
+    again = download(H2020, fixture_server.url_for(NAME), raw, session=session)
+    assert (again.status, again.changed, again.sha256, again.etag) == (200, False, SHA, None)
+    assert [r.body_bytes for r in fixture_server.requests] == [len(BODY), len(BODY)]
+    assert "If-None-Match" not in fixture_server.requests[1].headers
+    assert _files(raw) == [f"{SHA}.zip"]
+
+
+def test_changed_content_is_a_new_file(fixture_server: FixtureServer, raw: Path, session) -> None:
+    path = fixture_server.put(NAME, BODY)
+    download(H2020, fixture_server.url_for(NAME), raw, session=session)
+    path.write_bytes(BODY + b"more")
+    new_sha = hashlib.sha256(BODY + b"more").hexdigest()
+    result = download(H2020, fixture_server.url_for(NAME), raw, session=session)
+    assert (result.status, result.changed, result.sha256, result.bytes) == (200, True, new_sha, len(BODY) + 4)
+    assert _files(raw) == sorted([f"{SHA}.zip", f"{new_sha}.zip"])
+
+
+def test_deleted_stored_file_is_fetched_again(fixture_server: FixtureServer, raw: Path, session) -> None:
+    fixture_server.put(NAME, BODY)
+    first = download(H2020, fixture_server.url_for(NAME), raw, session=session)
+    first.path.unlink()
+    again = download(H2020, fixture_server.url_for(NAME), raw, session=session)
+    assert (again.status, again.changed, again.path.read_bytes()) == (200, False, BODY)
+    assert "If-None-Match" not in fixture_server.requests[1].headers
+
+
+def test_server_error_then_success_is_retried(fixture_server: FixtureServer, raw: Path, session) -> None:
+    fixture_server.put(NAME, BODY)
+    fixture_server.fault(NAME, 500, times=1)
+    result = download(H2020, fixture_server.url_for(NAME), raw, session=session)
+    assert (result.status, result.sha256) == (200, SHA)
+    assert [r.status for r in fixture_server.requests] == [500, 200]
+
+
+def test_persistent_server_error_fails_after_retries(fixture_server: FixtureServer, raw: Path, session) -> None:
+    fixture_server.put(NAME, BODY)
+    fixture_server.fault(NAME, 503, times=None)
+    with pytest.raises(FetchError) as caught:
+        download(H2020, fixture_server.url_for(NAME), raw, session=session)
+    message = str(caught.value)
+    assert "'cordis_h2020'" in message and "HTTP 503" in message and "BILATRUS_MIRROR=" in message
+    assert [r.status for r in fixture_server.requests] == [503, 503, 503]  # 1 try + 2 retries
+    assert fetch.read_provenance(raw) == [] and _files(raw) == []
+
+
+def test_too_many_requests_is_retried(fixture_server: FixtureServer, raw: Path, session) -> None:
+    fixture_server.put(NAME, BODY)
+    fixture_server.fault(NAME, 429, times=2, retry_after=0)
+    result = download(H2020, fixture_server.url_for(NAME), raw, session=session)
+    assert result.sha256 == SHA
+    assert [r.status for r in fixture_server.requests] == [429, 429, 200]
+
+
+def test_retry_after_is_respected(fixture_server: FixtureServer, raw: Path, session) -> None:
+    fixture_server.put(NAME, BODY)
+    fixture_server.fault(NAME, 429, times=1, retry_after=1)
+    started = time.monotonic()
+    download(H2020, fixture_server.url_for(NAME), raw, session=session)
+    assert time.monotonic() - started >= 0.9
+    assert [r.status for r in fixture_server.requests] == [429, 200]
+
+
+def test_slow_answer_then_success_is_retried(fixture_server: FixtureServer, raw: Path) -> None:
+    fixture_server.put(NAME, BODY)
+    fixture_server.fault(NAME, delay=1.0, times=1)
+    with fetch.make_session(retries=1, backoff_factor=0, read_timeout=0.3) as session:
+        result = download(H2020, fixture_server.url_for(NAME), raw, session=session)
+    assert (result.status, result.sha256) == (200, SHA)
+
+
+def test_timeout_fails_with_mirror_hint(fixture_server: FixtureServer, raw: Path) -> None:
+    fixture_server.put(NAME, BODY)
+    fixture_server.fault(NAME, delay=5.0, times=None)
+    started = time.monotonic()
+    with fetch.make_session(retries=1, backoff_factor=0, read_timeout=0.3) as session:
+        with pytest.raises(FetchError) as caught:
+            download(H2020, fixture_server.url_for(NAME), raw, session=session)
+    assert time.monotonic() - started < 2.0
+    message = str(caught.value)
+    assert "did not answer in time" in message and "read timeout=0.3" in message
+    assert f"download the file by hand from {H2020.url}" in message
+    assert "set BILATRUS_MIRROR=/that/folder" in message
+    assert fetch.read_provenance(raw) == [] and _files(raw) == []
+
+
+def test_unreachable_host_fails_fast_with_mirror_hint(raw: Path, session) -> None:
+    url = f"http://127.0.0.1:{closed_port()}/{NAME}"
+    started = time.monotonic()
+    with pytest.raises(FetchError) as caught:
+        download(H2020, url, raw, session=session)
+    assert time.monotonic() - started < 2.0
+    message = str(caught.value)
+    assert "Dataset 'cordis_h2020'" in message and url in message and "Connection refused" in message
+    assert f"download the file by hand from {H2020.url} into a folder" in message
+    assert "set BILATRUS_MIRROR=/that/folder" in message
+    assert caught.value.dataset == "cordis_h2020" and caught.value.url == url
+    # the same host is not tried again in this process for a while: other files fail at once
+    with pytest.raises(FetchError, match="not tried again"):
+        download("cordis_fp7", url.replace(NAME, "cordis-fp7projects-csv.zip"), raw, session=session)
+    assert isinstance(caught.value, BilatrusError)
+
+
+def test_default_session_fails_fast_on_unreachable_host(raw: Path) -> None:
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="could not connect"):
+        download(H2020, f"http://127.0.0.1:{closed_port()}/{NAME}", raw)  # production settings
+    assert time.monotonic() - started < 5.0
+
+
+def test_not_found(fixture_server: FixtureServer, raw: Path, session) -> None:
+    with pytest.raises(FetchError) as caught:
+        download(H2020, fixture_server.url_for(NAME), raw, session=session)
+    message = str(caught.value)
+    assert "HTTP 404" in message and "catalog/sources.json" in message and H2020.landing_page in message
+    assert [r.status for r in fixture_server.requests] == [404]  # not retried
+    assert fetch.read_provenance(raw) == [] and _files(raw) == []
+
+
+def test_truncated_body_leaves_nothing(fixture_server: FixtureServer, raw: Path, session) -> None:
+    fixture_server.put(NAME, BODY)
+    fixture_server.fault(NAME, truncate_at=1000)
+    with pytest.raises(FetchError) as caught:
+        download(H2020, fixture_server.url_for(NAME), raw, session=session)
+    assert f"broke off after 1000 of {len(BODY)} bytes" in str(caught.value)
+    assert _files(raw) == []  # no partial or temp file
+    assert fetch.read_provenance(raw) == []
+
+
+def test_checksum_mismatch_is_refused(fixture_server: FixtureServer, raw: Path, session) -> None:
+    fixture_server.put(NAME, BODY)
+    with pytest.raises(FetchError) as caught:
+        download(H2020, fixture_server.url_for(NAME), raw, session=session, expected_sha256="0" * 64)
+    assert f"has sha256 {SHA}, not the expected {'0' * 64}" in str(caught.value)
+    assert _files(raw) == [] and fetch.read_provenance(raw) == []
+    ok = download(H2020, fixture_server.url_for(NAME), raw, session=session, expected_sha256=SHA.upper())
+    assert ok.sha256 == SHA
+
+
+def test_size_cap_from_content_length(fixture_server: FixtureServer, raw: Path, session) -> None:
+    fixture_server.put(NAME, BODY)
+    with pytest.raises(FetchError, match="over the size cap"):
+        download(H2020, fixture_server.url_for(NAME), raw, session=session, max_bytes=5000)
+    assert _files(raw) == [] and fetch.read_provenance(raw) == []
+
+
+def test_size_cap_while_streaming(fixture_server: FixtureServer, raw: Path, session) -> None:
+    fixture_server.put(NAME, BODY)
+    fixture_server.fault(NAME, chunked=True)  # no Content-Length: the cap must stop the stream
+    with pytest.raises(FetchError, match="passed the size cap"):
+        download(H2020, fixture_server.url_for(NAME), raw, session=session, max_bytes=5000)
+    assert _files(raw) == [] and fetch.read_provenance(raw) == []
+    fixture_server.fault(NAME, chunked=True)
+    result = download(H2020, fixture_server.url_for(NAME), raw, session=session)
+    assert (result.bytes, result.sha256) == (len(BODY), SHA)
+
+
+def test_html_error_page_is_refused(fixture_server: FixtureServer, raw: Path, session) -> None:
+    fixture_server.put(NAME, b"\n<!DOCTYPE html><html><body>Service maintenance</body></html>")
+    with pytest.raises(FetchError, match="sent an HTML page"):
+        download(H2020, fixture_server.url_for(NAME), raw, session=session)
+    assert _files(raw) == []
+
+
+def test_http_mirror_goes_through_the_same_download(fixture_server: FixtureServer, raw: Path, session) -> None:
+    fixture_server.put(f"mirror/{NAME}", BODY)
+    url = sources.resolve_url(H2020, fixture_server.url + "mirror")
+    result = download(H2020, url, raw, session=session)
+    assert (result.url, result.sha256) == (url, SHA)
+    assert [r.path for r in fixture_server.requests] == [f"/mirror/{NAME}"]
+
+
+def test_folder_mirror_downloads_with_hash_and_304(tmp_path: Path, raw: Path) -> None:
+    folder = tmp_path / "mirror"
+    folder.mkdir()
+    (folder / NAME).write_bytes(BODY)
+    url = sources.resolve_url(H2020, str(folder))
+    first = download(H2020, url, raw)
+    second = download(H2020, url, raw)
+    assert (first.status, first.sha256, first.bytes, first.changed) == (200, SHA, len(BODY), True)
+    assert (second.status, second.path, second.changed) == (304, first.path, False)
+    assert first.path.read_bytes() == BODY and first.path.parent == raw.resolve() / "cordis_h2020"
+    assert [r["http_status"] for r in fetch.read_provenance(raw)] == [200, 304]
+
+
+def test_folder_mirror_missing_file(tmp_path: Path, raw: Path) -> None:
+    url = sources.resolve_url(H2020, str(tmp_path))
+    with pytest.raises(FetchError) as caught:
+        download(H2020, url, raw)
+    message = str(caught.value)
+    assert f"the mirror folder {tmp_path} has no file {NAME}" in message and H2020.url in message
+
+
+def test_check_reachable(fixture_server: FixtureServer, tmp_path: Path) -> None:
+    fixture_server.put(NAME, BODY)
+    ok, detail = fetch.check_reachable(fixture_server.url_for(NAME), timeout=1)
+    assert ok and detail.startswith("HTTP 200") and f"({len(BODY)} bytes)" in detail
+    assert [r.method for r in fixture_server.requests] == ["HEAD"]
+    assert fetch.check_reachable(fixture_server.url_for("missing.zip"), timeout=1)[0] is False
+    ok, detail = fetch.check_reachable(f"http://127.0.0.1:{closed_port()}/x", timeout=1)
+    assert not ok and "Connection refused" in detail
+    (tmp_path / NAME).write_bytes(BODY)
+    assert fetch.check_reachable((tmp_path / NAME).as_uri())[0] is True
+    assert fetch.check_reachable((tmp_path / "nope.zip").as_uri())[0] is False
+
+
+def test_read_provenance_skips_broken_lines(tmp_path: Path) -> None:
+    assert fetch.read_provenance(tmp_path) == []
+    lines = ['{"dataset": "a", "url": "u1"}', "{broken", "", '{"dataset": "a", "url": "u2"}']
+    (tmp_path / "provenance.jsonl").write_text("\n".join(lines) + "\n")
+    assert [r["url"] for r in fetch.read_provenance(tmp_path)] == ["u1", "u2"]
+    assert fetch.latest_download(tmp_path, "a")["url"] == "u2"
+    assert fetch.latest_download(tmp_path, "a", url="u1")["url"] == "u1"
