@@ -1,0 +1,366 @@
+"""Name normalisation and institution matching against the real ROR samples and the labelled set."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bilatrus_etl.registry import RegistryError, read_registries
+from bilatrus_etl.resolve import (
+    DEFAULT_OVERRIDES,
+    Matcher,
+    ResolveError,
+    city_agreement,
+    institution_key,
+    load_overrides,
+    match_key,
+    normalise_city,
+    normalise_name,
+    resolve_csv,
+    resolve_frame,
+)
+from bilatrus_etl.resolve_eval import DEFAULT_LABELLED, evaluate, format_report, read_labelled
+
+REGISTRIES = ("registries/ror-ru-sample-schema-v2.json", "registries/ror-ru-sample-schema-v1.json")
+
+
+@pytest.fixture(scope="module")
+def registry_paths(shared_file) -> list[Path]:
+    return [shared_file(path) for path in REGISTRIES]
+
+
+@pytest.fixture(scope="module")
+def ror(registry_paths: list[Path]) -> pd.DataFrame:
+    return read_registries(registry_paths)
+
+
+@pytest.fixture(scope="module")
+def matcher(ror: pd.DataFrame) -> Matcher:
+    return Matcher.from_registry(ror)
+
+
+@pytest.fixture(scope="module")
+def bare_matcher(ror: pd.DataFrame) -> Matcher:
+    """Names only: no curated overrides."""
+    return Matcher.from_registry(ror, None)
+
+
+# --- normalisation on real variants ----------------------------------------------------------------
+
+SAME_NAME = [
+    ("M.V. LOMONOSOV MOSCOW STATE UNIVERSITY", "Lomonosov Moscow State University"),
+    ("FEDERAL STATE BUDGETARY EDUCATIONAL INSTITUTION OF HIGHER EDUCATION LOMONOSOV MOSCOW STATE UNIVERSITY",
+     "Lomonosov Moscow State University"),
+    ("FEDERAL STATE BUDGETARY INSTITUTION OF SCIENCE P.N. LEBEDEV PHYSICAL INSTITUTE OF THE RUSSIAN ACADEMY OF "
+     "SCIENCES", "P.N. Lebedev Physical Institute of the Russian Academy of Sciences"),
+    ("Institute of Solid State Physics, Russian Academy of Sciences", "INSTITUTE OF SOLID STATE PHYSICS RAS"),
+    ("INSTITUTE OF SOLID STATE PHYSICS OF THE RUSSIAN ACADEMY OF SCIENCE", "Institute of Solid State Physics RAN"),
+    ("FGBUN INSTITUT PRIKLADNOI FIZIKI ROSSIISKOI AKADEMII NAUK", "Institut prikladnoi fiziki RAN"),
+    ("FEDERALNOE GOSUDARSTVENNOE BYUDZHETNOE UCHREZHDENIE NAUKI INSTITUT PRIKLADNOI FIZIKI RAN",
+     "Институт прикладной физики РАН"),
+    ("Federal State Budgetary Educational Institution of Higher Professional Education "
+     "“Fedorovsky Polar State University”", "FEDOROVSKY POLAR STATE UNIVERSITY"),
+    ("FEDERAL STATE BUDGETARY EDUCATIONAL INSTITUTION OF HIGHER (PROFESSIONAL) EDUCATION TULA STATE UNIVERSITY",
+     "Tula State University"),
+    ("FGBOU VO TULA STATE UNIVERSITY", "GOU VPO Tula State University"),
+    ("FGUP «TsNIIMash»", "TSNIIMASH JSC"),
+    ("OOO «ГЕРОФАРМ»", "Gerofarm LLC"),
+    ("ZAO AVVA RUS", "AVVA RUS CJSC"),
+    ("OAO AVVA RUS", "PAO AVVA RUS"),
+    ("PUBLIC JOINT STOCK COMPANY UNITED AIRCRAFT", "United Aircraft (Russia)"),
+    ("St. Petersburg State University", "SAINT-PETERSBURG STATE UNIVERSITY"),
+    ("Sankt-Peterburg State University", "ST PETERSBURG STATE UNIVERSITY"),
+    ("St.Petersburg V.M.Bekhterev Psychoneurological Research Institute",
+     "SAINT PETERSBURG BEKHTEREV PSYCHONEUROLOGICAL RESEARCH INSTITUTE"),
+    ("Peoples' Friendship University of Russia", "PEOPLES FRIENDSHIP UNIVERSITY OF RUSSIA"),
+    ("Moscow Institute of Physics and Technology (State University)", "MOSCOW INSTITUTE OF PHYSICS AND TECHNOLOGY"),
+    ("NATIONAL RESEARCH UNIVERSITY HIGHER SCHOOL OF ECONOMICS", "Higher School of Economics"),
+    ("RUSSIAN CENTER OF FORENSIC MEDICAL EXPERTISE OF THE MINISTRY OF HEALTH OF THE RUSSIAN FEDERATION",
+     "Russian Center of Forensic Medical Expertise"),
+    ("Tomsk Univ.", "TOMSK UNIVERSITY"),
+]
+
+
+@pytest.mark.parametrize(("first", "second"), SAME_NAME)
+def test_variants_normalise_alike(first: str, second: str) -> None:
+    assert match_key(first) == match_key(second)
+
+
+def test_normalised_text_is_readable() -> None:
+    assert normalise_name("MOSCOW STATE UNIVERSITY NAMED AFTER M.V. LOMONOSOV") == "moscow state university lomonosov"
+    assert normalise_name("Centre for Forest Ecology and Productivity RAS") == "center forest ecology productivity ras"
+    assert normalise_name("Russian Academy of Sciences") == "ras"
+    assert normalise_name("Siberian Branch of the Russian Academy of Sciences") == "sb ras"
+    assert normalise_name("Institut avtomatiki i elektrometrii SO RAN") == "institut avtomatiki elektrometrii sb ras"
+    assert normalise_name("Ministry of Health of the Russian Federation") == "ministry health russia"
+    assert normalise_name("City Hospital No. 40") == "city hospital 40"
+    assert normalise_name(None) == "" and normalise_name(float("nan")) == ""
+
+
+def test_transliteration_variants_share_a_key() -> None:
+    keys = {
+        match_key(name)
+        for name in (
+            "MOSKOVSKIY GOSUDARSTVENNYY UNIVERSITET",
+            "Moskovskij gosudarstvennyj universitet",
+            "Moskovskii Gosudarstvennyi Universitet",
+            "Московский государственный университет",
+        )
+    }
+    assert len(keys) == 1
+    assert match_key("Skrjabin") == match_key("Skryabin") and match_key("Koltzov") == match_key("Koltsov")
+    assert match_key("Mendeleyev") == match_key("Mendeleev") and match_key("Astrahan") == match_key("Astrakhan")
+
+
+def test_distinct_institutions_stay_distinct() -> None:
+    assert match_key("Moscow State Technical University") != match_key("Moscow State Technological University")
+    assert match_key("Institute of Economics UB RAS") != match_key("Institute of Economics RAS")
+    assert match_key("Kola Science Centre of RAS") != match_key("Russian Academy of Sciences")
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "agree"),
+    [
+        ("SANKT-PETERBURG", "St Petersburg", True),
+        ("ST.-PETERSBURG", "Saint Petersburg", True),
+        ("Kazan’", "KAZAN", True),
+        ("NIZHNIY NOVGOROD", "Nizhny Novgorod", True),
+        ("EKATERINBURG", "Yekaterinburg", True),
+        ("TROITSK", "Moscow", True),
+        ("DOLGOPRUDNY", "Dolgoprudnyy", True),
+        ("Gatchina", "St Petersburg", True),
+        ("Москва", "MOSCOW", True),
+        ("Tomsk", "Omsk", False),
+        ("Kursk", "Kirsk", False),
+        ("Petropavlovsk-Kamchatsky", "Petropavlovsk-Kamchatskiy", True),
+        ("Novgorod", "Nizhny Novgorod", False),
+        ("Dubna", "Moscow", False),
+        ("", "Moscow", None),
+    ],
+)
+def test_city_agreement(first: str, second: str, agree: bool | None) -> None:
+    assert city_agreement(first, second) is agree
+
+
+def test_normalise_city() -> None:
+    assert normalise_city("g. Moskva") == "moscow"
+    assert normalise_city("Podolsk Urban Okrug") == "podolsk"
+
+
+# --- the matcher ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "city", "expected", "method"),
+    [
+        ("LOMONOSOV MOSCOW STATE UNIVERSITY", "MOSCOW", "010pmpe69", "exact"),
+        ("MOSKOVSKIY GOSUDARSTVENNYY UNIVERSITET IMENI M.V. LOMONOSOVA", "MOSKVA", "010pmpe69", "exact"),
+        ("RUSSIAN ACADEMY OF SCIENCES", "MOSCOW", "05qrfxd25", "exact"),
+        # children of the Academy (not in the samples) must not become the Academy
+        ("FEDERAL STATE BUDGETARY INSTITUTION OF SCIENCE FEDERAL RESEARCH CENTRE KOLA SCIENCE CENTRE OF THE RUSSIAN "
+         "ACADEMY OF SCIENCES", "APATITY", None, "none"),
+        ("CENTRE FOR FOREST ECOLOGY AND PRODUCTIVITY RUSSIAN ACADEMY OF SCIENCE", "Moscow", None, "none"),
+        # a child in the samples goes to the child, not its parent
+        ("INSTITUTE OF INFORMATICS PROBLEMS OF THE FEDERAL RESEARCH CENTER COMPUTER SCIENCE AND CONTROL OF THE RUSSIAN "
+         "ACADEMY OF SCIENCES", "MOSCOW", "00n8bqs64", "exact"),
+        ("LOMONOSOV MOSCOW STATE UNIVERSITY MARINE RESEARCH CENTER LLC", "MOSCOW", "000es9t33", "exact"),
+        ("INSTITUTE OF OCEANOLOGY RAS", "MOSCOW", "00n1e1p60", "fuzzy+city"),
+        ("INSTITUTE OF ATMOSPHERIC OPTICS SB RAS", "TOMSK", "05m2n8847", "fuzzy+city"),
+        ("INSTITUTE OF ECONOMICS OF THE URAL BRANCH OF THE RUSSIAN ACADEMY OF SCIENCES", "EKATERINBURG", None, "none"),
+        ("LIMNOLOGICAL INSTITUTE SIBERIAN BRANCH OF THE RUSSIAN ACADEMY OF SCIENCES", "IRKUTSK", None, "none"),
+        ("MATI - RUSSIAN STATE TECHNOLOGICAL UNIVERSITY", "MOSCOW", "033zpbv42", "exact"),  # withdrawn -> successor
+        ("Bashkir State University", "Ufa", "02wnaj108", "exact"),  # inactive -> successor
+        ("CLINICAL HOSPITAL NO 8", "MOSCOW", None, "none"),  # ROR's hospital of that name is in Yaroslavl
+        ("CLINICAL HOSPITAL NO 8", "", None, "none"),  # a numbered hospital needs its city
+        ("Ulyanovsk State Pedagogical University", "Ulyanovsk", "01gbmsc69", "exact"),  # ROR city is wrong
+    ],
+)
+def test_matcher_decisions(bare_matcher: Matcher, name: str, city: str, expected: str | None, method: str) -> None:
+    result = bare_matcher.match(name, city, "RU")
+    assert (result.ror_id, result.method) == (expected, method)
+    ror_id, found_method, score = result  # unpacks as (ror_id, method, score)
+    assert 0.0 <= score <= 100.0
+
+
+def test_country_must_agree(bare_matcher: Matcher) -> None:
+    assert bare_matcher.match("DR. REDDY'S LABORATORIES LTD", "MOSCOW", "RU").ror_id == "00ft6fy88"
+    assert bare_matcher.match("DR. REDDY'S LABORATORIES LTD", "HYDERABAD", "IN").ror_id is None
+    assert bare_matcher.match("PASTEUR INSTITUTE", "PARIS", "FR").ror_id is None
+
+
+def test_acronym_within_the_city(bare_matcher: Matcher) -> None:
+    assert bare_matcher.match("SPIIRAS", "ST PETERSBURG", "RU") == ("01ccb9w37", "acronym+city", 95.0)
+    assert bare_matcher.match("MSU", "VLADIVOSTOK", "RU").ror_id == "04vwnq582"  # Admiral Nevelskoy, not Lomonosov
+    assert bare_matcher.match("MSU", "", "RU").ror_id is None
+
+
+def test_labelled_set_precision_and_recall(ror: pd.DataFrame, matcher: Matcher, bare_matcher: Matcher) -> None:
+    labelled = read_labelled(DEFAULT_LABELLED)
+    assert len(labelled) >= 150
+    assert labelled["source"].str.startswith("cordis-sample:").sum() >= 5
+    assert labelled["expected_ror_id"].isna().sum() >= 60  # hard negatives
+    known = set(ror["ror_id"])
+    assert set(labelled["expected_ror_id"].dropna()) <= known
+    for label, candidate in (("with overrides", matcher), ("names only", bare_matcher)):
+        result = evaluate(labelled, candidate)
+        report = format_report(result, label)
+        assert result.precision >= 0.97, report
+        assert result.recall >= 0.90, report
+
+
+def test_pic_links_spread_within_a_batch(bare_matcher: Matcher) -> None:
+    frame = pd.DataFrame(
+        {
+            "name": ["NATIONAL UNIVERSITY OF SCIENCE AND TECHNOLOGY MISIS", "NUST MISIS UNIVERSITY", "SOMETHING ELSE"],
+            "city": ["MOSCOW", "MOSCOW", "MOSCOW"],
+            "country": ["RU", "RU", "RU"],
+            "pic": ["999877165", "999877165", "999999999"],
+        }
+    )
+    resolved = resolve_frame(frame, bare_matcher)
+    assert list(resolved["ror_id"].fillna("-")) == ["019vsm959", "019vsm959", "-"]
+    assert list(resolved["method"]) == ["fuzzy+city", "pic", "none"]
+
+
+def test_conflicting_pic_matches_do_not_spread(bare_matcher: Matcher) -> None:
+    frame = pd.DataFrame(
+        {
+            "name": ["TOMSK POLYTECHNIC UNIVERSITY", "SIBERIAN STATE MEDICAL UNIVERSITY", "UNKNOWN TOMSK BODY"],
+            "city": ["TOMSK"] * 3,
+            "country": ["RU"] * 3,
+            "pic": ["1"] * 3,
+        }
+    )
+    assert list(resolve_frame(frame, bare_matcher)["method"]) == ["exact", "exact", "none"]
+
+
+def test_one_institution_key_across_programmes(bare_matcher: Matcher) -> None:
+    frame = pd.DataFrame(
+        {
+            "framework_programme": ["FP7", "H2020", "FP7", "HE", "H2020", "HE"],
+            "name": [
+                "M.V. LOMONOSOV MOSCOW STATE UNIVERSITY",
+                "MOSKOVSKIY GOSUDARSTVENNYY UNIVERSITET IMENI M.V. LOMONOSOVA",
+                "INSTITUTE FOR NUCLEAR RESEARCH OF THE RUSSIAN ACADEMY OF SCIENCES",
+                "Institute for Nuclear Research, Russian Academy of Sciences",
+                "BUDKER INSTITUTE OF NUCLEAR PHYSICS",
+                "G.I. BUDKER INSTITUTE OF NUCLEAR PHYSICS SB RAS",
+            ],
+            "city": ["MOSCOW", "MOSKVA", "MOSCOW", "Moscow", "NOVOSIBIRSK", "NOVOSIBIRSK"],
+            "country": ["RU"] * 6,
+            "pic": ["", "", "", "", "999555111", "999555111"],
+        }
+    )
+    keys = list(resolve_frame(frame, bare_matcher)["institution_key"])
+    assert keys[0] == keys[1] == "ror:010pmpe69"
+    assert keys[2] == keys[3] == "name:institute nuclear research ras|RU"  # no ROR record: same name key
+    assert keys[4] == keys[5] and keys[4].startswith("name:")  # no ROR record: grouped by PIC
+
+
+def test_institution_key() -> None:
+    assert institution_key("https://ror.org/010pmpe69", "lomonosov moscow state university", "RU") == "ror:010pmpe69"
+    assert institution_key(None, "kola science center ras", "ru") == "name:kola science center ras|RU"
+
+
+def test_resolve_frame_needs_a_name(bare_matcher: Matcher) -> None:
+    with pytest.raises(ResolveError, match="'name'"):
+        resolve_frame(pd.DataFrame({"legal_name": ["X"]}), bare_matcher)
+
+
+# --- overrides -----------------------------------------------------------------------------------
+
+
+def test_project_overrides_file_is_valid() -> None:
+    overrides = load_overrides(DEFAULT_OVERRIDES)
+    assert overrides.rules and overrides.pic_links["999872800"] == "055f7t516"
+
+
+def test_overrides_exact_pattern_none_and_exclusion(ror: pd.DataFrame, tmp_path: Path) -> None:
+    path = tmp_path / "overrides.csv"
+    path.write_text(
+        "name_pattern,city,country,pic,ror_id,note\n"
+        "Russian Research Centre Kurchatov Institute,,RU,,00n1nz186,old name\n"
+        "re:\\bmarine research center\\b,MOSCOW,RU,,none,not a research body\n"
+        "St. Petersburg State Technical University,,RU,,not:0338jc112,ambiguous alias\n"
+        ",,,123456789,https://ror.org/044yd9t77,JINR PIC\n",
+        encoding="utf-8",
+    )
+    overrides_matcher = Matcher.from_registry(ror, path)
+    assert overrides_matcher.match("RUSSIAN RESEARCH CENTRE KURCHATOV INSTITUTE", "MOSCOW", "RU") == (
+        "00n1nz186", "override", 100.0)
+    assert overrides_matcher.match("LOMONOSOV MOSCOW STATE UNIVERSITY MARINE RESEARCH CENTER LLC", "MOSCOW", "RU") == (
+        None, "override", 100.0)
+    assert overrides_matcher.match("ST PETERSBURG STATE TECHNICAL UNIVERSITY", "SAINT PETERSBURG", "RU").ror_id is None
+    assert overrides_matcher.match("ANY NAME", "DUBNA", "RU", pic="123456789") == ("044yd9t77", "pic", 100.0)
+    plain = Matcher.from_registry(ror, None)
+    assert plain.match("ST PETERSBURG STATE TECHNICAL UNIVERSITY", "SAINT PETERSBURG", "RU").ror_id == "0338jc112"
+
+
+def test_bad_overrides_name_file_line_and_column(tmp_path: Path) -> None:
+    bad_id = tmp_path / "bad_id.csv"
+    bad_id.write_text("name_pattern,city,country,pic,ror_id,note\nX,,,,ror-123,\n", encoding="utf-8")
+    with pytest.raises(ResolveError, match=r"bad_id.csv, line 2: ror_id 'ror-123'"):
+        load_overrides(bad_id)
+    no_column = tmp_path / "no_column.csv"
+    no_column.write_text("name,ror\nX,none\n", encoding="utf-8")
+    with pytest.raises(ResolveError, match=r"no_column.csv lacks column\(s\) name_pattern, ror_id"):
+        load_overrides(no_column)
+
+
+# --- the analyst entry point ---------------------------------------------------------------------
+
+
+def test_resolve_csv_end_to_end(registry_paths: list[Path], tmp_path: Path) -> None:
+    source = tmp_path / "participants.csv"
+    pd.DataFrame(
+        {
+            "project_id": ["212879", "101022502", "869580"],
+            "name": [
+                "NATIONAL UNIVERSITY OF SCIENCE AND TECHNOLOGY MISIS",
+                "FEDERAL STATE AUTONOMOUS EDUCATIONAL INSTITUTION FOR HIGHER EDUCATION NATIONAL RESEARCH UNIVERSITY "
+                "HIGHER SCHOOL OF ECONOMICS",
+                "FEDERAL STATE BUDGETARY INSTITUTION OF SCIENCE FEDERAL RESEARCH CENTRE KOLA SCIENCE CENTRE OF THE "
+                "RUSSIAN ACADEMY OF SCIENCES",
+            ],
+            "city": ["MOSCOW", "MOSCOW", "APATITY"],
+            "country": ["RU", "RU", "RU"],
+            "role": ["participant", "partner", "participant"],
+        }
+    ).to_csv(source, index=False)
+    output = tmp_path / "out" / "resolved.csv"
+    resolve_csv(registry_paths, source, output)
+    result = pd.read_csv(output, dtype=str, keep_default_na=False)
+    assert list(result.columns) == ["project_id", "name", "city", "country", "role",
+                                    "ror_id", "ror_name", "method", "score", "institution_key"]
+    assert list(result["project_id"]) == ["212879", "101022502", "869580"]
+    assert list(result["role"]) == ["participant", "partner", "participant"]
+    assert list(result["ror_id"]) == ["019vsm959", "055f7t516", ""]
+    assert result["method"].iloc[2] == "none"
+    assert result["ror_name"].iloc[0] == "National University of Science and Technology"
+    assert result["institution_key"].iloc[2] == "name:federal research center kola science center ras|RU"
+
+
+def test_resolve_csv_errors_name_the_file(registry_paths: list[Path], tmp_path: Path) -> None:
+    nameless = tmp_path / "nameless.csv"
+    nameless.write_text("organisation,city\nMSU,Moscow\n", encoding="utf-8")
+    with pytest.raises(ResolveError, match=r"nameless.csv has no column 'name'"):
+        resolve_csv(registry_paths, nameless, tmp_path / "out.csv")
+    fine = tmp_path / "fine.csv"
+    fine.write_text("name,city\nMSU,Moscow\n", encoding="utf-8")
+    broken = tmp_path / "broken-ror.json"
+    broken.write_text("[{", encoding="utf-8")
+    with pytest.raises(RegistryError, match="broken-ror.json"):
+        resolve_csv([broken], fine, tmp_path / "out.csv")
+
+
+def test_library_does_not_import_dagster() -> None:
+    code = (
+        "import sys, bilatrus_etl.registry, bilatrus_etl.resolve, bilatrus_etl.resolve_eval; "
+        "print('dagster' in sys.modules)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "False"
