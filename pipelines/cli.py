@@ -163,8 +163,10 @@ def cmd_institution(args: argparse.Namespace) -> int:
 def cmd_resolve(args: argparse.Namespace) -> int:
     from bilatrus_etl import resolve
 
-    stats = resolve.resolve_csv([Path(p) for p in args.registry], Path(args.input), Path(args.output))
-    console.print(f"wrote {args.output}: {stats}")
+    resolved = resolve.resolve_csv([Path(p) for p in args.registry], Path(args.input), Path(args.output))
+    matched = int((resolved["ror_id"] != "").sum())
+    methods = ", ".join(f"{method} {count}" for method, count in resolved["method"].value_counts().items())
+    console.print(f"wrote {args.output}: {matched} of {len(resolved)} rows matched ({methods})")
     return 0
 
 

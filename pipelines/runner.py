@@ -81,8 +81,10 @@ def _root_message(error: dg.SerializableErrorInfo | None) -> str:
     if error is None:
         return "unknown error"
     message = error.message.strip()
-    prefix = f"{error.cls_name}: " if error.cls_name else ""
-    return message.removeprefix(prefix).strip() or message
+    head, separator, rest = message.partition(": ")
+    if separator and error.cls_name and head.split(".")[-1] == error.cls_name:
+        return rest.strip()
+    return message
 
 
 def _collect(result: dg.ExecuteInProcessResult, outcome: RunOutcome) -> None:
@@ -109,7 +111,7 @@ def refresh(programmes: str | None = None, force: bool = False) -> RunOutcome:
     job = defs.resolve_job_def("refresh")
     run_config = {
         "resources": {"bilatrus": {"config": {"force": force, "mirror": os.environ.get("BILATRUS_MIRROR", "")}}},
-        "loggers": {"console": {"config": {"log_level": "ERROR"}}},
+        "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
     }
     outcome = RunOutcome()
     with dg.DagsterInstance.get() as instance:

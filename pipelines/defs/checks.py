@@ -4,7 +4,6 @@ A failed expectation of severity error blocks everything downstream, the publish
 expectations only warn. The library does the validating; this module only reports it to Dagster.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource

@@ -1,15 +1,12 @@
 """Russian institutions: the ROR registry table and the participant-to-institution link table."""
 
-from __future__ import annotations
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from bilatrus_etl import steps
 from pipelines.defs.resources import BilatrusConfig
-
-GATE = dg.AssetKey(["raw", "download_provenance"])
-
+from pipelines.defs.tables import GATE
 
 @dg.asset(
     key=["core", "dim_ru_institution"],

@@ -1,6 +1,5 @@
 """The refresh job, its monthly schedule, and the run-level settings operators rely on."""
 
-from __future__ import annotations
 
 import dagster as dg
 

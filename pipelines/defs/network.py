@@ -1,6 +1,5 @@
 """The collaboration network's node measures (networkx), computed over the SQL edge mart."""
 
-from __future__ import annotations
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource

@@ -1,6 +1,5 @@
 """Framework programmes as static partitions of the download and staging assets."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """Freshness and retry policies shared by the assets."""
 
-from __future__ import annotations
 
 from datetime import timedelta
 

@@ -1,6 +1,5 @@
 """Group `raw`: downloads of every source, and the provenance table that gates the rest of the run."""
 
-from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator

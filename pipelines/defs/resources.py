@@ -1,6 +1,5 @@
 """Resources: the installation's settings and the build DuckDB file, configured from the environment."""
 
-from __future__ import annotations
 
 import os
 
@@ -25,6 +24,7 @@ class BilatrusConfig(dg.ConfigurableResource):
 
 def default_resources() -> dict[str, object]:
     settings = Settings.from_env()
+    settings.build_path.parent.mkdir(parents=True, exist_ok=True)
     return {
         "bilatrus": BilatrusConfig(
             data_dir=str(settings.data_dir),

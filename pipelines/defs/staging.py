@@ -1,36 +1,30 @@
 """Group `staging`: each source read into the common shape (one slice per programme), reference tables."""
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from bilatrus_etl import staging, steps
+from bilatrus_etl import steps
 from pipelines.defs.partitions import programme_partitions, single_run
 from pipelines.defs.resources import BilatrusConfig
+from pipelines.defs.tables import GATE
 
-GATE = dg.AssetKey(["raw", "download_provenance"])
+PROGRAMME_TABLES = {
+    "stg_project": "stg_project: one row per project per programme, typed, from every programme's project file.",
+    "stg_participation": "stg_participation: one row per organisation per project, in the common shape "
+    "(ISO countries, normalised roles, EC contribution in EUR).",
+    "quarantine": "quarantine: every row rejected while reading or by a row-level rule, with reason, file and line.",
+    "load_audit": "load_audit: per source file and table, raw rows = staged rows + quarantined rows.",
+}
+PROGRAMME_DEPS = [dg.AssetKey(["raw", "cordis_programme_files"]), GATE, dg.AssetKey(["staging", "stg_country"])]
 
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(
-            ["staging", "stg_project"],
-            group_name="staging",
-            kinds={"duckdb"},
-            deps=[dg.AssetKey(["raw", "cordis_programme_files"]), GATE],
-            description="stg_project: one row per project per programme, typed, from every programme's project file.",
-        ),
-        dg.AssetSpec(
-            ["staging", "stg_participation"],
-            group_name="staging",
-            kinds={"duckdb"},
-            deps=[dg.AssetKey(["raw", "cordis_programme_files"]), GATE],
-            description="stg_participation: one row per organisation per project, in the common shape "
-            "(ISO countries, normalised roles, EC contribution in EUR).",
-        ),
+        dg.AssetSpec(["staging", name], group_name="staging", kinds={"duckdb"}, deps=PROGRAMME_DEPS, description=text)
+        for name, text in PROGRAMME_TABLES.items()
     ],
     partitions_def=programme_partitions,
     backfill_policy=single_run,
@@ -43,10 +37,9 @@ def stg_programme(
     reports = {}
     with duckdb.get_connection() as con:
         for programme in context.partition_keys:
-            files, names = steps.programme_inputs(settings, programme)
-            reports[programme] = staging.stage_programme(con, programme, files, names)
-        counts = steps.staging_counts(con)
-    for table in ("stg_project", "stg_participation"):
+            reports[programme] = steps.stage_programme(con, settings, programme)
+        counts = steps.staging_counts(con, list(PROGRAMME_TABLES))
+    for table in PROGRAMME_TABLES:
         yield dg.MaterializeResult(
             asset_key=["staging", table],
             metadata={
@@ -75,9 +68,8 @@ REFERENCE_TABLES = {
     pool="warehouse_writer",
 )
 def stg_reference(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]:
-    settings = bilatrus.settings()
     with duckdb.get_connection() as con:
-        staging.stage_reference(con, steps.reference_inputs(settings))
+        steps.stage_reference(con, bilatrus.settings())
         for name in REFERENCE_TABLES:
             rows = steps.row_count(con, name)
             yield dg.MaterializeResult(asset_key=["staging", name], metadata={"row_count": rows, "dagster/row_count": rows})

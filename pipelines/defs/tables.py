@@ -1,19 +1,29 @@
 """Which asset produces which warehouse table: SQL models by layer, and the tables Python steps write."""
 
-from __future__ import annotations
 
 import dagster as dg
 
 from bilatrus_etl import warehouse
 
+GATE = dg.AssetKey(["raw", "download_provenance"])
+
 # Tables written by Python steps (readers, registry, matching, network measures), by their asset key.
 PYTHON_TABLES: dict[str, dg.AssetKey] = {
     "meta_download_provenance": dg.AssetKey(["raw", "download_provenance"]),
+    # staging.stage_programme lands the files and runs these models
     "land_project": dg.AssetKey(["staging", "stg_project"]),
-    "land_participation": dg.AssetKey(["staging", "stg_participation"]),
-    "land_rejects": dg.AssetKey(["staging", "stg_participation"]),
+    "stg_project_screened": dg.AssetKey(["staging", "stg_project"]),
     "stg_project": dg.AssetKey(["staging", "stg_project"]),
+    "land_participation": dg.AssetKey(["staging", "stg_participation"]),
+    "stg_participation_screened": dg.AssetKey(["staging", "stg_participation"]),
     "stg_participation": dg.AssetKey(["staging", "stg_participation"]),
+    "land_rejects": dg.AssetKey(["staging", "quarantine"]),
+    "quarantine": dg.AssetKey(["staging", "quarantine"]),
+    "load_audit": dg.AssetKey(["staging", "load_audit"]),
+    # staging.stage_reference lands cordisref, installs the code maps and runs these models
+    "ref_country_code": dg.AssetKey(["staging", "stg_country"]),
+    "ref_activity_type": dg.AssetKey(["staging", "stg_activity_type"]),
+    "ref_role": dg.AssetKey(["staging", "stg_country"]),
     "stg_country": dg.AssetKey(["staging", "stg_country"]),
     "stg_programme_ref": dg.AssetKey(["staging", "stg_programme_ref"]),
     "stg_activity_type": dg.AssetKey(["staging", "stg_activity_type"]),

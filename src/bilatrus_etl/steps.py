@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from bilatrus_etl import __version__, archive, fetch, progress, sources, warehouse
+from bilatrus_etl import __version__, archive, fetch, progress, queries, sources, warehouse
 from bilatrus_etl.settings import PROGRAMMES, Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -125,33 +125,59 @@ def is_up_to_date(settings: Settings, datasets: dict[str, str]) -> bool:
     return all(published.get(key) == sha for key, sha in datasets.items())
 
 
+PROVENANCE_COLUMNS = ("dataset", "url", "fetched_at", "http_status", "etag", "last_modified", "sha256", "bytes",
+                      "path", "changed")
+META_DOCS: dict[str, tuple[str, dict[str, str]]] = {
+    "meta_download_provenance": (
+        "One row per download: dataset, URL, time, HTTP status, ETag, sha256 and size of the stored file.",
+        {"dataset": "catalog key of the dataset", "url": "address fetched (official URL or mirror)",
+         "fetched_at": "when (UTC)", "http_status": "200, or 304 when the stored file was still current",
+         "etag": "ETag sent by the server", "last_modified": "Last-Modified sent by the server",
+         "sha256": "sha256 of the stored file", "bytes": "size of the stored file",
+         "path": "stored file, relative to data/raw", "changed": "whether the content differed from the previous download"},
+    ),
+    "meta_build": (
+        "One row describing the build: when, code fingerprint, version, focus country, synthetic flag, source hashes.",
+        {"built_at": "when the build was stamped (UTC)", "code_fingerprint": "hash of the SQL, suites and reference tables",
+         "package_version": "bilatrus-etl version", "focus_country": "ISO code the marts describe",
+         "synthetic": "true when built from the generated demo mirror: never cite such numbers",
+         "sources": "dataset -> sha256 of the file each table was built from"},
+    ),
+    "meta_validation_runs": (
+        "One row per Great Expectations validation: table, suite, time, duration, outcome, failures.",
+        {},
+    ),
+}
+
+
 def record_provenance(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
-    """Load the provenance log (one row per download) into the warehouse table `meta_download_provenance`."""
+    """Load the provenance log (one row per download) into `meta_download_provenance`."""
+    import pandas as pd
+
     rows = fetch.read_provenance(settings.raw_dir)
-    con.execute(
-        """CREATE OR REPLACE TABLE meta_download_provenance (
-            dataset VARCHAR, url VARCHAR, fetched_at TIMESTAMPTZ, http_status INTEGER, etag VARCHAR,
-            last_modified VARCHAR, sha256 VARCHAR, bytes BIGINT, path VARCHAR, changed BOOLEAN)"""
-    )
-    con.executemany(
-        "INSERT INTO meta_download_provenance VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            [r.get("dataset"), r.get("url"), r.get("fetched_at"), r.get("http_status"), r.get("etag"),
-             r.get("last_modified"), r.get("sha256"), r.get("bytes"), r.get("path"), r.get("changed")]
-            for r in rows
-        ],
-    )
+    frame = pd.DataFrame([{c: r.get(c) for c in PROVENANCE_COLUMNS} for r in rows], columns=list(PROVENANCE_COLUMNS))
+    con.register("provenance_frame", frame.astype(object))
+    try:
+        queries.run(con, "write_download_provenance")
+    finally:
+        con.unregister("provenance_frame")
     return len(rows)
 
 
-def record_build_info(con: duckdb.DuckDBPyConnection, settings: Settings, datasets: dict[str, str]) -> None:
-    """`meta_build`: one row describing this build (time, code, focus country, synthetic flag, sources)."""
-    con.execute(
-        """CREATE OR REPLACE TABLE meta_build AS SELECT ?::TIMESTAMPTZ AS built_at, ? AS code_fingerprint,
-           ? AS package_version, ? AS focus_country, ?::BOOLEAN AS synthetic, ?::JSON AS sources""",
-        [datetime.now(UTC), code_fingerprint(), __version__, settings.focus_country,
-         mirror_is_synthetic(settings), json.dumps(datasets, sort_keys=True)],
-    )
+def record_build_info(con: duckdb.DuckDBPyConnection, settings: Settings, datasets: dict[str, str], synthetic: bool) -> None:
+    """`meta_build`: one row describing this build."""
+    queries.run(con, "write_meta_build", {
+        "built_at": datetime.now(UTC), "code": code_fingerprint(), "version": __version__,
+        "focus": settings.focus_country, "synthetic": synthetic, "sources": json.dumps(datasets, sort_keys=True),
+    })
+
+
+def describe_meta_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Descriptions of the tables the pipeline writes outside the SQL models."""
+    present = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    for table, (description, columns) in META_DOCS.items():
+        if table in present:
+            warehouse.describe_table(con, table, description, columns)
 
 
 def write_manifest(settings: Settings, datasets: dict[str, str], synthetic: bool) -> Path:
@@ -236,11 +262,11 @@ def reference_inputs(settings: Settings) -> dict[str, Path]:
     return {d.key: latest_fetched(settings, d.key).path for d in sources.load_catalog().values() if d.kind == "reference"}
 
 
-def staging_counts(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
-    """Rows of stg_project and stg_participation, in total and by programme."""
+def staging_counts(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, dict]:
+    """Rows of each table, in total and by framework programme."""
     counts: dict[str, dict] = {}
-    for table in ("stg_project", "stg_participation"):
-        by = dict(con.execute(f"SELECT framework_programme, count(*) FROM {table} GROUP BY ALL ORDER BY 1").fetchall())
+    for table in tables:
+        by = {str(k): v for k, v in con.execute(f"SELECT framework_programme, count(*) FROM {table} GROUP BY ALL ORDER BY 1").fetchall()}
         counts[table] = {"total": sum(by.values()), "by_programme": by}
     return counts
 
@@ -253,16 +279,124 @@ def published_summary(settings: Settings) -> list[str]:
     """A few lines on the published warehouse: where it is and participations per programme."""
     if not settings.warehouse_path.exists():
         return ["No published warehouse yet."]
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    con = warehouse.open_readonly(settings.warehouse_path)
     try:
-        rows = con.execute(
-            "SELECT framework_programme, count(*) FROM stg_participation GROUP BY ALL ORDER BY 1"
-        ).fetchall()
-        synthetic = con.execute("SELECT any_value(synthetic) FROM meta_build").fetchone()[0]
+        rows = queries.run(con, "published_summary").fetchall()
     finally:
         con.close()
     lines = [f"Published warehouse: {settings.warehouse_path}"]
-    if synthetic:
+    if any(row[2] for row in rows):
         lines.append("SYNTHETIC DATA: built from a generated demo mirror, not from CORDIS.")
-    lines += [f"  {programme}: {count:,} participations" for programme, count in rows]
+    lines += [f"  {programme}: {count:,} participations" for programme, count, _ in rows]
     return lines
+
+
+def stage_programme(con: duckdb.DuckDBPyConnection, settings: Settings, programme: str) -> "staging.StageReport":
+    """Read the programme's downloaded files into its slice of the staging tables."""
+    from bilatrus_etl import staging
+
+    files, names = programme_inputs(settings, programme)
+    datasets = {role: key for role, key in _dataset_of_role(programme).items()}
+    with progress.step(f"stage {programme}"):
+        report = staging.stage_programme(con, programme, files, names, datasets=datasets)
+    progress.done(f"stage {programme}", f"{report.staged_rows:,} rows staged, {report.quarantined_rows:,} quarantined")
+    return report
+
+
+def _dataset_of_role(programme: str) -> dict[str, str]:
+    roles: dict[str, str] = {}
+    for dataset in sources.datasets_for_programme(programme):
+        if dataset.members:
+            roles.update({ROLE_OF_MEMBER[m]: dataset.key for m in dataset.members if m in ROLE_OF_MEMBER})
+        elif dataset.layout in ROLE_OF_LAYOUT:
+            roles[ROLE_OF_LAYOUT[dataset.layout]] = dataset.key
+    return roles
+
+
+def stage_reference(con: duckdb.DuckDBPyConnection, settings: Settings) -> "staging.StageReport":
+    """Read the cordisref tables into the reference staging tables and code maps."""
+    from bilatrus_etl import staging
+
+    with progress.step("stage reference tables"):
+        report = staging.stage_reference(con, reference_inputs(settings))
+    progress.done("stage reference tables", f"{report.staged_rows:,} rows")
+    return report
+
+
+def registry_path(settings: Settings) -> Path:
+    """The ROR dump's registry file: the extracted JSON member when there is one, else the downloaded file."""
+    fetched = latest_fetched(settings, "ror_dump")
+    return next(iter(fetched.members.values()), fetched.path)
+
+
+def build_ru_institutions(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
+    from bilatrus_etl import institutions
+
+    with progress.step("read ROR registry"):
+        rows = institutions.build_ru_institutions(con, registry_path(settings))
+    progress.done("read ROR registry", f"{rows:,} Russian institutions")
+    return rows
+
+
+def link_institutions(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict:
+    from bilatrus_etl import institutions
+
+    with progress.step("match Russian participants to institutions"):
+        links = institutions.link_institutions(con, "RU")
+    matched = int(links["ror_id"].notna().sum())
+    progress.done("match Russian participants to institutions", f"{matched:,} of {len(links):,} matched")
+    return {
+        "rows": len(links),
+        "matched": matched,
+        "unmatched": len(links) - matched,
+        "by_method": {str(k): int(v) for k, v in links["method"].value_counts().items()},
+    }
+
+
+def build_network(con: duckdb.DuckDBPyConnection) -> int:
+    from bilatrus_etl import network
+
+    with progress.step("network measures"):
+        rows = network.build_network(con)
+    progress.done("network measures", f"{rows:,} organisations")
+    return rows
+
+
+def validate(con: duckdb.DuckDBPyConnection, settings: Settings, table: str) -> "quality.ValidationOutcome":
+    """Validate one table with its suite, record the run, rebuild the Data Docs."""
+    from bilatrus_etl import quality
+
+    with progress.step(f"validate {table}"):
+        outcome = quality.validate_table(con, table, data_docs_dir=settings.docs_dir / "gx")
+        quality.record_validation_run(con, outcome)
+    verdict = "passed" if outcome.success else ("warnings" if outcome.passed_errors else "FAILED")
+    progress.done(f"validate {table}", f"{verdict} ({outcome.evaluated} expectations)")
+    return outcome
+
+
+def publish(settings: Settings, build_path: str | Path) -> dict:
+    """Stamp the build (meta_build, data dictionary), publish it atomically, write the manifest."""
+    from bilatrus_etl import dictionary
+
+    datasets = current_sources(settings)
+    synthetic = mirror_is_synthetic(settings)
+    with progress.step("publish"):
+        con = duckdb.connect(str(build_path))
+        try:
+            warehouse.set_variables(con, model_variables(settings))
+            record_build_info(con, settings, datasets, synthetic)
+            describe_meta_tables(con)
+            docs = dictionary.build(con, settings.docs_dir / "data-dictionary.md", strict=True)
+        finally:
+            con.close()
+        result = warehouse.publish(build_path, settings.warehouse_path, settings.previous_warehouse_path)
+        write_manifest(settings, datasets, synthetic)
+    progress.done("publish", f"{result.tables} tables -> {result.published_path}")
+    return {
+        "warehouse": result.published_path,
+        "tables": result.tables,
+        "bytes": result.bytes,
+        "synthetic": synthetic,
+        "dictionary": settings.docs_dir / "data-dictionary.md",
+        "documented_tables": len(docs),
+    }

@@ -1,0 +1,5 @@
+-- Replace institution_link with the matcher's per-organisation links (registered as links_frame).
+CREATE OR REPLACE TABLE institution_link AS
+SELECT org_key, ror_id, institution_key, institution_name, method, score
+FROM links_frame
+ORDER BY org_key

@@ -1,0 +1,10 @@
+-- Replace meta_build: one row describing this build. Parameters: $built_at, $code, $version, $focus,
+-- $synthetic, $sources (JSON text).
+CREATE OR REPLACE TABLE meta_build AS
+SELECT
+    $built_at::TIMESTAMPTZ AS built_at,
+    $code::VARCHAR AS code_fingerprint,
+    $version::VARCHAR AS package_version,
+    $focus::VARCHAR AS focus_country,
+    $synthetic::BOOLEAN AS synthetic,
+    $sources::JSON AS sources

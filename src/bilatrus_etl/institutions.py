@@ -1,0 +1,82 @@
+"""Russian institutions in the warehouse: the ROR registry table and the organisation -> institution links."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from bilatrus_etl import queries, registry, resolve, warehouse
+
+RU_INSTITUTION_DESCRIPTION = (
+    "Russian organisations of the ROR registry with their parents and children: names (English, Russian), "
+    "aliases, acronyms, types, city, coordinates, status, established, external ids."
+)
+RU_INSTITUTION_COLUMNS: dict[str, str] = {
+    "ror_id": "ROR identifier (bare, e.g. 010pmpe69)",
+    "display_name": "the registry's display name",
+    "name_en": "English name",
+    "name_ru": "Russian name",
+    "aliases": "other names",
+    "acronyms": "acronyms",
+    "labels": "every name of the record (labels in all languages)",
+    "types": "ROR organisation types (education, facility, funder, ...)",
+    "city": "city (GeoNames)",
+    "lat": "latitude",
+    "lon": "longitude",
+    "country_code": "ISO 3166 alpha-2 country code",
+    "status": "active, inactive or withdrawn",
+    "established": "year established",
+    "external_ids": "external identifiers (GRID, ISNI, Wikidata, FundRef) as JSON",
+    "parent_ror_ids": "ROR ids of parent organisations",
+    "child_ror_ids": "ROR ids of child organisations",
+    "successor_ror_ids": "ROR ids of successors (for inactive or withdrawn records)",
+    "related_ror_ids": "ROR ids of related organisations",
+    "parent_ror_id": "the first parent's ROR id",
+    "grid_id": "GRID identifier",
+    "wikidata_id": "Wikidata identifier",
+    "schema_version": "ROR schema version of the source record (1 or 2)",
+    "source_file": "file the record was read from",
+}
+_METHOD_STRENGTH = {"override": 6, "pic": 5, "exact": 4, "acronym+city": 3, "fuzzy+city": 3, "fuzzy": 2, "none": 0}
+
+
+def build_ru_institutions(con: duckdb.DuckDBPyConnection, registry_file: Path) -> int:
+    """Write `dim_ru_institution` from a ROR dump (zip or JSON, schema v1 or v2); return its rows."""
+    frame = registry.filter_country(registry.read_registry(registry_file), "RU")
+    con.register("ror_frame", frame)
+    try:
+        queries.run(con, "write_dim_ru_institution")
+    finally:
+        con.unregister("ror_frame")
+    warehouse.describe_table(con, "dim_ru_institution", RU_INSTITUTION_DESCRIPTION, RU_INSTITUTION_COLUMNS)
+    return len(frame)
+
+
+def links_by_org_key(resolved: pd.DataFrame) -> pd.DataFrame:
+    """One link per organisation key: the strongest match among its spellings (ties: more participations)."""
+    frame = resolved.assign(
+        strength=resolved["method"].map(_METHOD_STRENGTH).fillna(0),
+        institution_name=resolved["ror_name"].where(resolved["ror_id"].notna(), resolved["name"]),
+    )
+    frame = frame.sort_values(["org_key", "strength", "score", "participations"], ascending=[True, False, False, False])
+    best = frame.drop_duplicates("org_key", keep="first")
+    return best[["org_key", "ror_id", "institution_key", "institution_name", "method", "score"]].reset_index(drop=True)
+
+
+def link_institutions(con: duckdb.DuckDBPyConnection, country: str = "RU") -> pd.DataFrame:
+    """Write `institution_link` for the country's participants from `dim_ru_institution`; return the links."""
+    participants = queries.run(con, "participants_to_resolve", {"country": country}).df()
+    ror = queries.run(con, "ru_institutions_for_matching").df()
+    matcher = resolve.Matcher.from_registry(ror)
+    links = links_by_org_key(resolve.resolve_frame(participants, matcher))
+    con.register("links_frame", links)
+    try:
+        queries.run(con, "write_institution_link")
+    finally:
+        con.unregister("links_frame")
+    warehouse.describe_table(
+        con, "institution_link", warehouse.INSTITUTION_LINK_DESCRIPTION, warehouse.INSTITUTION_LINK_COLUMNS
+    )
+    return links
