@@ -1,0 +1,84 @@
+-- Every landed project row, typed, with the first row-level rule it breaks (NULL when it passes): stg_project keeps the rows that pass, quarantine lists the others.
+-- Rules, first match wins: missing project id; unknown framework programme; exact copy of an earlier record of the same file (every field equal, mapped or not); a Horizon Dashboard row for a project the official CORDIS files give for that programme (superseded); a second row for the same project id in one programme (one row is kept: official files first, then rows with a title, then by file name and line).
+-- Typing: dates read in several formats (clean_date), money with decimal commas or points and thousands separators (clean_money; decimal commas assumed in legacy files), unreadable values NULL.
+-- framework_programme: FP6, FP7, H2020 or HE (for Dashboard exports, from the file's own column or the legal basis)
+-- project_id: CORDIS project id (grant agreement number), trimmed
+-- acronym: project acronym
+-- title: project title (NULL in participant-level Dashboard exports)
+-- programme_code: programme / legal basis code (e.g. H2020-EU.1.3.)
+-- topic: call topic code(s) as published
+-- funding_scheme: funding scheme code (e.g. RIA, CP, ERC-ADG)
+-- start_date: project start date
+-- end_date: project end date
+-- total_cost: total cost in EUR
+-- ec_max_contribution: maximum EU contribution in EUR
+-- dataset: catalog key of the source (horizon_dashboard for an analyst-supplied Dashboard export)
+-- source_format: legacy_csv, cordis_csv, dashboard_csv or dashboard_xlsx
+-- source_file: file name as fetched (zip!member for an archive member)
+-- source_line: line of the record in the file (header = 1)
+-- reject_reason: the first rule the row breaks; NULL when it is staged
+-- raw_record: the landed values of a rejected row, as JSON; NULL when it is staged
+WITH landed AS (
+    SELECT
+        l.*,
+        clean_id(l.project_id) AS project_key,
+        NOT starts_with(l.source_format, 'dashboard') AS is_official
+    FROM land_project AS l
+),
+
+repeated_records AS (
+    SELECT source_file, record_hash, min(source_line) AS first_copy_line
+    FROM land_project
+    GROUP BY source_file, record_hash
+    HAVING count(*) > 1
+),
+
+ranked AS (
+    SELECT
+        landed.*,
+        coalesce(landed.source_line > repeated_records.first_copy_line, false) AS is_copy,
+        repeated_records.first_copy_line,
+        row_number() OVER (
+            PARTITION BY landed.framework_programme, landed.project_key
+            ORDER BY landed.is_official DESC, landed.title IS NOT NULL DESC, landed.source_file, landed.source_line
+        ) AS key_number,
+        bool_or(landed.is_official) OVER (PARTITION BY landed.framework_programme, landed.project_key) AS has_official
+    FROM landed
+    LEFT JOIN repeated_records
+        ON repeated_records.source_file = landed.source_file
+        AND repeated_records.record_hash = landed.record_hash
+)
+
+SELECT
+    framework_programme,
+    project_key AS project_id,
+    clean_text(acronym) AS acronym,
+    clean_text(title) AS title,
+    clean_text(programme_code) AS programme_code,
+    clean_text(topic) AS topic,
+    clean_text(funding_scheme) AS funding_scheme,
+    clean_date(start_date) AS start_date,
+    clean_date(end_date) AS end_date,
+    clean_money(total_cost, source_format = 'legacy_csv') AS total_cost,
+    clean_money(ec_max_contribution, source_format = 'legacy_csv') AS ec_max_contribution,
+    dataset,
+    source_format,
+    source_file,
+    source_line,
+    CASE
+        WHEN project_key IS NULL THEN 'missing project id'
+        WHEN framework_programme IS NULL OR framework_programme NOT IN ('FP6', 'FP7', 'H2020', 'HE')
+            THEN 'unknown framework programme'
+        WHEN is_copy THEN 'exact duplicate of line ' || first_copy_line
+        WHEN NOT is_official AND has_official
+            THEN 'superseded: the official CORDIS files give this project for ' || framework_programme
+        WHEN key_number > 1 THEN 'duplicate project id ' || project_key || ' (the first row is kept)'
+    END AS reject_reason,
+    CASE WHEN reject_reason IS NOT NULL THEN CAST(to_json(struct_pack(
+        project_id := ranked.project_id, rcn := ranked.rcn, acronym := ranked.acronym, status := ranked.status,
+        title := ranked.title, programme_code := ranked.programme_code, topic := ranked.topic,
+        funding_scheme := ranked.funding_scheme, call := ranked.call, start_date := ranked.start_date,
+        end_date := ranked.end_date, total_cost := ranked.total_cost,
+        ec_max_contribution := ranked.ec_max_contribution, framework_programme := ranked.framework_programme
+    )) AS VARCHAR) END AS raw_record
+FROM ranked

@@ -1,0 +1,227 @@
+"""Normalisation the SQL models lean on: SQL functions (macros) and small mapping tables.
+
+Python only builds the small things; DuckDB does the row work. `install(con)` creates:
+
+SQL macros (stored in the database, used by sql/staging/*.sql):
+- `clean_text(s)`: whitespace runs (newlines, tabs, no-break spaces) collapsed to one space, trimmed,
+  '' -> NULL.
+- `clean_id(s)`: clean_text, and a trailing `.0` dropped (identifiers that went through a spreadsheet).
+- `clean_pic(s)`: clean_id when it is all digits (a PIC has 9), else NULL.
+- `clean_money(s, decimal_comma)`: text -> DECIMAL(18,2). Currency signs and spaces dropped; with both
+  `,` and `.` the last one is the decimal mark; several of one mark are thousands separators; a single
+  `,` is decimal in decimal-comma files (legacy CORDIS) and elsewhere unless followed by exactly three
+  digits; a single `.` is decimal unless the file uses decimal commas and it is followed by exactly three
+  digits (`1.234` = 1234 there). Anything else (`NA`, `n/a`, `-`, text) -> NULL.
+- `clean_date(s)`: ISO dates (with or without a time), dd/mm/yyyy, dd.mm.yyyy, yyyy/mm/dd, dd-mm-yyyy,
+  yyyymmdd -> DATE; outside 1900-2100 or unparseable -> NULL.
+- `norm_org_name(s)`: upper case, accents stripped, anything but letters and digits -> one space.
+- `org_key(pic, name, country)`: the PIC, else `name-` + 16 hex digits of md5(normalised name|country).
+- `role_key(s)`, `activity_key(s)`: the lookup keys of ref_role and ref_activity_type.
+- `role_label(s)`: a role not in ref_role, spelled out (`someRole` -> `some role`).
+- `unescape_html(s)`: `&amp;`, `&lt;`, `&gt;`, `&quot;`, `&#39;` decoded (cordisref titles carry them).
+
+Tables (replaced on each call):
+- `ref_country_code` (cordis_code, iso_code, mapping_source, iso_name): CORDIS country code -> ISO 3166-1
+  alpha-2. From cordisref where it gives an ISO code (EL -> GR, UK -> GB), else the documented exceptions
+  (EL -> GR, UK -> GB, XK -> XK: Kosovo has no ISO code; the EU and CORDIS use the user-assigned XK),
+  else the code itself where pycountry knows it as a current (or, for old FP6 data, historic) alpha-2 code
+  (cordisref leaves BQ and MK without an ISO code; both are ISO codes).
+- `ref_role` (role_key, role): source role spellings -> the normalised role.
+- `ref_activity_type` (activity_key, activity_type): codes and their titles (every cordisref language)
+  -> HES, REC, PRC, PUB, OTH.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import duckdb
+import pycountry
+
+COUNTRY_EXCEPTIONS: dict[str, tuple[str, str]] = {
+    "EL": ("GR", "Greece"),
+    "UK": ("GB", "United Kingdom"),
+    "XK": ("XK", "Kosovo"),
+}
+
+ROLES: dict[str, str] = {
+    "coordinator": "coordinator",
+    "participant": "participant",
+    "partner": "partner",
+    "thirdparty": "third party",
+    "associatedpartner": "associated partner",
+    "internationalpartner": "international partner",
+    "beneficiary": "beneficiary",
+    "hostinstitution": "host",
+    "host": "host",
+}
+
+ACTIVITY_TYPES: dict[str, tuple[str, ...]] = {
+    "HES": ("Higher or Secondary Education Establishments", "Higher education", "Education"),
+    "REC": ("Research Organisations", "Research Organizations", "Research"),
+    "PRC": ("Private for-profit entities (excluding Higher or Secondary Education Establishments)",
+            "Private for-profit entities", "Private commercial"),
+    "PUB": ("Public bodies (excluding Research Organisations and Secondary or Higher Education Establishments)",
+            "Public bodies", "Public body"),
+    "OTH": ("Other",),
+}
+
+SQL_FUNCTIONS: tuple[str, ...] = (
+    r"""CREATE OR REPLACE MACRO clean_text(s) AS
+        nullif(trim(regexp_replace(CAST(s AS VARCHAR), '[\s\x{00A0}]+', ' ', 'g')), '')""",
+    r"""CREATE OR REPLACE MACRO clean_id(s) AS regexp_replace(clean_text(s), '\.0+$', '')""",
+    r"""CREATE OR REPLACE MACRO clean_pic(s) AS
+        CASE WHEN regexp_full_match(clean_id(s), '[0-9]{5,12}') THEN clean_id(s) END""",
+    r"""CREATE OR REPLACE MACRO money_compact(s) AS
+        nullif(regexp_replace(upper(CAST(s AS VARCHAR)), '[\s\x{00A0}''€$£]|EUR', '', 'g'), '')""",
+    r"""CREATE OR REPLACE MACRO money_text(t, decimal_comma) AS CASE
+        WHEN t IS NULL THEN NULL
+        WHEN regexp_full_match(t, '[+-]?[0-9]+') THEN t
+        WHEN regexp_full_match(t, '[+-]?[0-9.,]+') THEN CASE
+            WHEN contains(t, ',') AND contains(t, '.') THEN CASE
+                WHEN regexp_matches(t, ',[0-9]*$') THEN replace(replace(t, '.', ''), ',', '.')
+                ELSE replace(t, ',', '') END
+            WHEN contains(t, ',') THEN CASE
+                WHEN length(t) - length(replace(t, ',', '')) > 1 THEN replace(t, ',', '')
+                WHEN decimal_comma OR NOT regexp_matches(t, ',[0-9]{3}$') THEN replace(t, ',', '.')
+                ELSE replace(t, ',', '') END
+            ELSE CASE
+                WHEN length(t) - length(replace(t, '.', '')) > 1 THEN replace(t, '.', '')
+                WHEN decimal_comma AND regexp_full_match(t, '[+-]?[0-9]{1,3}\.[0-9]{3}') THEN replace(t, '.', '')
+                ELSE t END
+            END
+        WHEN regexp_full_match(t, '[+-]?[0-9]+(\.[0-9]+)?E[+-]?[0-9]+') THEN CAST(TRY_CAST(t AS DOUBLE) AS VARCHAR)
+        END""",
+    r"""CREATE OR REPLACE MACRO clean_money(s, decimal_comma) AS
+        TRY_CAST(money_text(money_compact(s), decimal_comma) AS DECIMAL(18, 2))""",
+    r"""CREATE OR REPLACE MACRO date_in_range(d) AS
+        CASE WHEN year(d) BETWEEN 1900 AND 2100 THEN d END""",
+    r"""CREATE OR REPLACE MACRO clean_date(s) AS date_in_range(coalesce(
+        TRY_CAST(clean_text(s) AS DATE),
+        CAST(try_strptime(clean_text(s), ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M',
+            '%d/%m/%Y', '%d.%m.%Y', '%Y/%m/%d', '%d-%m-%Y', '%Y%m%d', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M'])
+            AS DATE)))""",
+    r"""CREATE OR REPLACE MACRO norm_org_name(s) AS
+        nullif(trim(regexp_replace(upper(strip_accents(CAST(s AS VARCHAR))), '[^A-Z0-9]+', ' ', 'g')), '')""",
+    r"""CREATE OR REPLACE MACRO org_key(pic, name, country) AS coalesce(
+        pic, 'name-' || left(md5(coalesce(norm_org_name(name), '') || '|' || coalesce(country, '')), 16))""",
+    r"""CREATE OR REPLACE MACRO role_key(s) AS
+        nullif(lower(regexp_replace(CAST(s AS VARCHAR), '[^A-Za-z]+', '', 'g')), '')""",
+    r"""CREATE OR REPLACE MACRO role_label(s) AS nullif(lower(trim(regexp_replace(
+        regexp_replace(CAST(s AS VARCHAR), '([a-z])([A-Z])', '\1 \2', 'g'), '[^A-Za-z]+', ' ', 'g'))), '')""",
+    r"""CREATE OR REPLACE MACRO unescape_html(s) AS replace(replace(replace(replace(replace(
+        CAST(s AS VARCHAR), '&lt;', '<'), '&gt;', '>'), '&quot;', '"'), '&#39;', chr(39)), '&amp;', '&')""",
+    r"""CREATE OR REPLACE MACRO activity_key(s) AS
+        nullif(upper(regexp_replace(strip_accents(CAST(s AS VARCHAR)), '[^A-Za-z0-9]+', '', 'g')), '')""",
+)
+
+
+def install(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the SQL functions and (re)build the mapping tables; the landing tables must exist."""
+    install_functions(con)
+    load_role_map(con)
+    load_activity_type_map(con)
+    load_country_codes(con)
+
+
+def install_functions(con: duckdb.DuckDBPyConnection) -> None:
+    for statement in SQL_FUNCTIONS:
+        con.execute(statement)
+
+
+def load_role_map(con: duckdb.DuckDBPyConnection) -> None:
+    _create_table(con, "ref_role", ("role_key", "role"), sorted(ROLES.items()))
+
+
+def load_activity_type_map(con: duckdb.DuckDBPyConnection) -> None:
+    """Codes and known titles, plus the titles cordisref gives in every language, when it is loaded."""
+    rows = [(code, code) for code in ACTIVITY_TYPES]
+    rows += [(title, code) for code, titles in ACTIVITY_TYPES.items() for title in titles]
+    _create_table(con, "_activity_builtin", ("label", "activity_type"), rows, temp=True)
+    con.execute(
+        """CREATE OR REPLACE TABLE ref_activity_type AS
+        WITH labels AS (
+            SELECT activity_key(label) AS activity_key, activity_type FROM _activity_builtin
+            UNION ALL
+            SELECT activity_key(title), upper(trim(code)) FROM land_ref_activity_type
+            WHERE upper(trim(code)) IN ('HES', 'REC', 'PRC', 'PUB', 'OTH')
+        )
+        SELECT activity_key, min(activity_type) AS activity_type FROM labels
+        WHERE activity_key IS NOT NULL GROUP BY activity_key ORDER BY activity_key"""
+    )
+    con.execute("DROP TABLE _activity_builtin")
+
+
+def iso_countries() -> list[tuple[str, str, str]]:
+    """(alpha-2, name, source) for current ISO 3166-1 countries, then historic codes not reused."""
+    current = [(c.alpha_2, getattr(c, "common_name", None) or c.name, "pycountry") for c in pycountry.countries]
+    known = {code for code, _, _ in current}
+    historic = [
+        (c.alpha_2, c.name, "pycountry historic")
+        for c in pycountry.historic_countries
+        if getattr(c, "alpha_2", None) and c.alpha_2 not in known
+    ]
+    unique_historic = {code: (code, name, source) for code, name, source in historic}
+    return current + sorted(unique_historic.values())
+
+
+def builtin_country_codes() -> list[tuple[str, str, str, str]]:
+    """(cordis_code, iso_code, mapping_source, iso_name) without cordisref: exceptions, then pycountry."""
+    rows = [(code, iso, "exception", name) for code, (iso, name) in COUNTRY_EXCEPTIONS.items()]
+    rows += [(code, code, source, name) for code, name, source in iso_countries() if code not in COUNTRY_EXCEPTIONS]
+    return rows
+
+
+def load_country_codes(con: duckdb.DuckDBPyConnection) -> None:
+    """ref_country_code from cordisref (when landed) over the built-in exceptions and pycountry."""
+    _create_table(con, "_country_builtin", ("cordis_code", "iso_code", "mapping_source", "iso_name"),
+                  builtin_country_codes(), temp=True)
+    con.execute(
+        """CREATE OR REPLACE TABLE ref_country_code AS
+        WITH cordisref AS (
+            SELECT upper(trim(cordis_code)) AS cordis_code, min(upper(trim(iso_code))) AS iso_code
+            FROM land_ref_country
+            WHERE regexp_full_match(upper(trim(cordis_code)), '[A-Z]{2}')
+              AND regexp_full_match(upper(trim(iso_code)), '[A-Z]{2}')
+            GROUP BY 1
+        ),
+        listed AS (
+            SELECT upper(trim(cordis_code)) AS cordis_code FROM land_ref_country
+            WHERE regexp_full_match(upper(trim(cordis_code)), '[A-Z]{2}')
+        ),
+        codes AS (SELECT cordis_code FROM _country_builtin UNION SELECT cordis_code FROM listed),
+        names AS (SELECT iso_code, min(iso_name) AS iso_name FROM _country_builtin GROUP BY 1)
+        SELECT codes.cordis_code,
+               coalesce(cordisref.iso_code, builtin.iso_code) AS iso_code,
+               CASE WHEN cordisref.iso_code IS NOT NULL THEN 'cordisref' ELSE builtin.mapping_source END
+                   AS mapping_source,
+               names.iso_name
+        FROM codes
+        LEFT JOIN cordisref USING (cordis_code)
+        LEFT JOIN _country_builtin AS builtin USING (cordis_code)
+        LEFT JOIN names ON names.iso_code = coalesce(cordisref.iso_code, builtin.iso_code)
+        ORDER BY codes.cordis_code"""
+    )
+    con.execute("DROP TABLE _country_builtin")
+
+
+def country_code_map(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
+    """ref_country_code as a dict (for callers and tests)."""
+    return dict(con.execute("SELECT cordis_code, iso_code FROM ref_country_code").fetchall())
+
+
+def _create_table(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[str | None]],
+    *,
+    temp: bool = False,
+) -> None:
+    """A small VARCHAR table from Python rows, in one statement."""
+    rows = list(rows)
+    body = ", ".join(f"{c} VARCHAR" for c in columns)
+    con.execute(f"CREATE OR REPLACE {'TEMP ' if temp else ''}TABLE {name} ({body})")
+    if rows:
+        placeholders = ", ".join("(" + ", ".join("?" for _ in columns) + ")" for _ in rows)
+        con.execute(f"INSERT INTO {name} VALUES {placeholders}", [v for row in rows for v in row])
