@@ -1,13 +1,27 @@
-"""The warehouse model: SQL files in sql/, their dependencies read with sqlglot, run one at a time.
+"""The warehouse model: SQL files in sql/, their dependencies read with sqlglot, run one at a time; publishing.
 
 A model is one file `sql/<layer>/<name>.sql` holding one SELECT (CTEs allowed). It opens with a comment
 whose first line is the table's one-line description; further comment lines of the form
-`-- column_name: description` document columns. Running a model replaces the table of that name.
+`-- column_name: description` document columns. Running a model replaces the table of that name and stores
+those descriptions as DuckDB comments (visible in DBeaver, `duckdb_tables()`, `duckdb_columns()`).
+
+Models read session variables with getvariable(): `focus_country` (default 'RU'), `as_of` (default
+current_date) and `reference_dir` (the curated data/reference folder; run_model sets it to this checkout's
+folder when the caller has not). Reference CSVs are read with `read_csv(<reference_dir> || '/file.csv')`,
+which sqlglot does not count as a model dependency.
+
+Publishing (`publish`) copies the checkpointed build file to a temporary file beside the published path,
+fsyncs it, keeps the current published file as the previous one (hard link, so the published path never
+disappears) and renames the copy onto the published path. Readers in other processes hold read-only
+connections to the old file's inode and keep reading it, complete, until they reconnect: no lock is ever
+taken on the published path by the writer, so they never get a lock error or a half-built table.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -20,6 +34,7 @@ from bilatrus_etl.errors import BilatrusError
 
 LAYERS: tuple[str, ...] = ("staging", "core", "marts")
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+REFERENCE_DIR = Path(__file__).resolve().parents[2] / "data" / "reference"
 _COLUMN_DOC = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*:\s*(.+)$")
 
 
@@ -139,17 +154,254 @@ def set_variables(con: duckdb.DuckDBPyConnection, variables: dict[str, object]) 
         con.execute(f"SET VARIABLE {key} = ?", [value])
 
 
+def ensure_default_variables(con: duckdb.DuckDBPyConnection) -> None:
+    """Set `reference_dir` to this checkout's data/reference when the caller has not set it."""
+    if con.execute("SELECT getvariable('reference_dir')").fetchall()[0][0] is None:
+        set_variables(con, {"reference_dir": str(REFERENCE_DIR)})
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def describe_table(
+    con: duckdb.DuckDBPyConnection, table: str, description: str, column_docs: dict[str, str] | None = None
+) -> None:
+    """Store a table's one-line description and its columns' descriptions as DuckDB comments.
+
+    The data dictionary reads them for tables that are not SQL models (Python steps should call this).
+    """
+    con.execute(f'COMMENT ON TABLE "{table}" IS {_sql_literal(description)}')
+    columns = [
+        row[0]
+        for row in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
+            "AND schema_name = current_schema() AND database_name = current_database()",
+            [table],
+        ).fetchall()
+    ]
+    for column in columns:
+        doc = (column_docs or {}).get(column)
+        if doc:
+            con.execute(f'COMMENT ON COLUMN "{table}"."{column}" IS {_sql_literal(doc)}')
+
+
 def run_model(con: duckdb.DuckDBPyConnection, model: Model) -> int:
     """Replace the model's table with the result of its SELECT; return its row count."""
+    ensure_default_variables(con)
     body = model.sql.strip().rstrip(";")
     try:
         con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {body}")
     except duckdb.Error as err:
         raise BilatrusError(f"SQL model {model.name} ({model.path}) failed: {err}") from err
-    return con.execute(f"SELECT count(*) FROM {model.name}").fetchone()[0]
+    describe_table(con, model.name, model.description, model.column_docs)
+    # fetchall, not fetchone: DuckDB 2 refuses further relation queries while a result is unfinished.
+    return con.execute(f"SELECT count(*) FROM {model.name}").fetchall()[0][0]
 
 
 def run_models(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, sql_dir: Path = SQL_DIR) -> dict[str, int]:
     """Run the given models (default all) in dependency order; return row counts."""
     models = load_models(sql_dir)
     return {name: run_model(con, models[name]) for name in build_order(models, names)}
+
+
+INSTITUTION_LINK_DDL = """CREATE TABLE IF NOT EXISTS institution_link (
+    org_key VARCHAR, ror_id VARCHAR, institution_key VARCHAR, institution_name VARCHAR, method VARCHAR, score DOUBLE
+)"""
+
+
+INSTITUTION_LINK_DESCRIPTION = (
+    "Each organisation key linked to its institution: ROR id where matched, matching method and score, and an "
+    "institution key grouping the same institution across programmes."
+)
+INSTITUTION_LINK_COLUMNS: dict[str, str] = {
+    "org_key": "organisation key (stg_participation.org_key)",
+    "ror_id": "ROR identifier of the matched institution (NULL where unmatched)",
+    "institution_key": "key grouping the organisation keys of one institution (the core tables fall back to org_key)",
+    "institution_name": "name of the institution",
+    "method": "how the link was made (e.g. pic, exact name, fuzzy name, override)",
+    "score": "matching score",
+}
+
+
+def ensure_institution_link(con: duckdb.DuckDBPyConnection) -> None:
+    """Create an empty `institution_link` when the matching step has not written one (the core SQL reads it),
+    and give the table its description when it has none."""
+    con.execute(INSTITUTION_LINK_DDL)
+    comment = con.execute(
+        "SELECT comment FROM duckdb_tables() WHERE table_name = 'institution_link' "
+        "AND schema_name = current_schema() AND database_name = current_database()"
+    ).fetchall()
+    if not comment or not comment[0][0]:
+        describe_table(con, "institution_link", INSTITUTION_LINK_DESCRIPTION, INSTITUTION_LINK_COLUMNS)
+
+
+# --- publishing -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What one publish did."""
+
+    published_path: Path
+    previous_path: Path | None
+    bytes: int
+    tables: int
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory handles
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def checkpoint(path: Path, con: duckdb.DuckDBPyConnection | None = None) -> None:
+    """Write the build file's WAL into the file itself so that the file alone is the whole database.
+
+    Uses `con` when the caller already holds a connection to the build file (DuckDB refuses a second
+    connection to the same file with a different configuration within one process).
+    """
+    if con is not None:
+        try:
+            con.execute("CHECKPOINT").fetchall()
+        except duckdb.Error as err:
+            raise BilatrusError(f"Cannot checkpoint the build warehouse {path}: {err}. Publish again once no step writes to it.") from err
+        return
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.Error as err:
+        raise BilatrusError(
+            f"Cannot open the build warehouse {path} to publish it: {err}. Either another process holds it open "
+            f"for writing (wait for that run to finish, then publish again) or this process holds a connection to it "
+            f"with another configuration (pass that connection to publish as `con`)."
+        ) from err
+    try:
+        con.execute("CHECKPOINT").fetchall()
+    except duckdb.Error as err:
+        raise BilatrusError(f"Cannot checkpoint the build warehouse {path}: {err}. Publish again once no step writes to it.") from err
+    finally:
+        con.close()
+
+
+def _count_tables(path: Path) -> int:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute("SELECT count(*) FROM duckdb_tables() WHERE NOT internal").fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def _keep_previous(published: Path, previous: Path) -> None:
+    """Make `previous` the current published file without the published path ever disappearing."""
+    staging = previous.with_name(f".{previous.name}.{os.getpid()}.tmp")
+    staging.unlink(missing_ok=True)
+    try:
+        os.link(published, staging)
+    except OSError:  # file systems without hard links: a copy does the same job, slower
+        shutil.copyfile(published, staging)
+        _fsync_file(staging)
+    os.replace(staging, previous)
+    _wal(previous).unlink(missing_ok=True)
+
+
+def publish(
+    build_path: Path | str,
+    published_path: Path | str,
+    previous_path: Path | str | None = None,
+    *,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> PublishResult:
+    """Publish the build file atomically onto `published_path`, keeping the file it replaces as `previous_path`.
+
+    Steps: checkpoint the build file; copy it to a temporary file beside the published path and fsync it;
+    check the copy opens; hard-link the current published file to `previous_path`; `os.replace` the copy onto
+    the published path; fsync the folder. Readers of the published file are never locked out: the writer
+    never opens the published path, and a reader's open connection keeps the old file until it reconnects.
+    `previous_path` defaults to `<stem>.previous<suffix>` beside the published file; pass `con` when this
+    process already holds a connection to the build file (it is used for the CHECKPOINT).
+    """
+    build = Path(build_path)
+    published = Path(published_path)
+    previous = Path(previous_path) if previous_path else published.with_name(published.stem + ".previous" + published.suffix)
+    if not build.exists():
+        raise BilatrusError(f"Nothing to publish: the build warehouse {build} does not exist. Run the build first.")
+    if build.resolve() == published.resolve():
+        raise BilatrusError(f"The build file and the published file are the same path ({build}); they must differ.")
+    if _wal(published).exists():
+        raise BilatrusError(
+            f"{_wal(published)} exists: someone opened the published warehouse read-write. Analysts must open it "
+            f"read-only. Close that session, delete the .wal file (the published file itself is complete), and publish again."
+        )
+    checkpoint(build, con)
+    if _wal(build).exists() and _wal(build).stat().st_size > 0:
+        raise BilatrusError(f"The build warehouse {build} still has a write-ahead log after CHECKPOINT: a step is still writing. Publish again when it has finished.")
+    published.parent.mkdir(parents=True, exist_ok=True)
+    temporary = published.with_name(f".{published.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(build, temporary)
+        _fsync_file(temporary)
+        try:
+            tables = _count_tables(temporary)
+        except duckdb.Error as err:
+            raise BilatrusError(f"The copy of {build} at {temporary} does not open as a DuckDB file: {err}. The published warehouse was left as it was.") from err
+        kept: Path | None = None
+        if published.exists():
+            _keep_previous(published, previous)
+            kept = previous
+        os.replace(temporary, published)
+        _fsync_dir(published.parent)
+    finally:
+        temporary.unlink(missing_ok=True)
+        _wal(temporary).unlink(missing_ok=True)
+    return PublishResult(published_path=published, previous_path=kept, bytes=published.stat().st_size, tables=tables)
+
+
+def rollback(published_path: Path | str, previous_path: Path | str | None = None) -> Path:
+    """Put the previous published file back onto the published path (atomically); return the published path."""
+    published = Path(published_path)
+    previous = Path(previous_path) if previous_path else published.with_name(published.stem + ".previous" + published.suffix)
+    if not previous.exists():
+        raise BilatrusError(f"No previous warehouse at {previous} to roll back to.")
+    staging = published.with_name(f".{published.name}.{os.getpid()}.rollback")
+    staging.unlink(missing_ok=True)
+    try:
+        os.link(previous, staging)
+    except OSError:
+        shutil.copyfile(previous, staging)
+        _fsync_file(staging)
+    os.replace(staging, published)
+    _fsync_dir(published.parent)
+    return published
+
+
+def open_readonly(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to a published warehouse (never blocks, nor is blocked by, a publish).
+
+    DuckDB shares one database instance per path within a process: a connection opened while another one to
+    the same path is still open sees the same (possibly older) file. Close old connections to see a new publish.
+    """
+    target = Path(path)
+    if not target.exists():
+        raise BilatrusError(
+            f"No warehouse at {target}: run `bilatrus run` (or `make demo`) to build and publish one, or set BILATRUS_WAREHOUSE."
+        )
+    try:
+        return duckdb.connect(str(target), read_only=True)
+    except duckdb.Error as err:
+        raise BilatrusError(f"Cannot open the warehouse {target} read-only: {err}") from err

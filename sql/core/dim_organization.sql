@@ -1,0 +1,82 @@
+-- One row per organisation key (PIC where present): best name, type, city, country, and the institution it belongs to.
+-- Name, short name, type, city and country are taken from the organisation's most recent participation
+-- (latest project start, then latest source line) that has a value: CORDIS updates legal names over time.
+-- institution_key comes from institution_link (written by the institution matching step) and falls back to
+-- the org_key itself, so that the marts group by institution_key whether or not matching has run.
+-- org_key: organisation key from staging (the PIC where present, else a stable key from normalised name and country)
+-- pic: Participant Identification Code where known
+-- name: legal name from the most recent participation
+-- short_name: short name from the most recent participation that has one
+-- activity_type: HES (higher education), REC (research organisation), PRC (private for-profit), PUB (public body), OTH (other); NULL where never given
+-- country_code: ISO 3166-1 alpha-2 country of the organisation
+-- city: city as written in the most recent participation
+-- institution_key: key of the institution the organisation belongs to (institution_link.institution_key, else org_key)
+-- institution_name: name of that institution (institution_link.institution_name, else name)
+-- ror_id: ROR identifier of the institution where matched
+-- link_method: how the institution was matched (from institution_link; NULL where not linked)
+-- link_score: matching score (from institution_link)
+-- participations: number of projects the organisation took part in (all programmes)
+-- programmes: framework programmes it took part in, comma-separated in order
+-- first_year: earliest project start year
+-- last_year: latest project start year
+WITH rows AS (
+    SELECT
+        coalesce(
+            nullif(trim(s.org_key), ''),
+            'row:' || coalesce(s.source_file, '') || ':' || coalesce(CAST(s.source_line AS VARCHAR), '')
+        ) AS org_key,
+        s.framework_programme,
+        s.project_id,
+        s.pic,
+        s.name,
+        s.short_name,
+        s.activity_type,
+        upper(trim(s.country)) AS country_code,
+        s.city,
+        (coalesce(p.start_date, DATE '0001-01-01'), coalesce(s.source_file, ''), coalesce(s.source_line, 0)) AS recency,
+        year(p.start_date) AS start_year
+    FROM stg_participation AS s
+    LEFT JOIN dim_project AS p USING (framework_programme, project_id)
+),
+orgs AS (
+    SELECT
+        org_key,
+        arg_max(pic, recency) FILTER (WHERE pic IS NOT NULL AND pic <> '') AS pic,
+        arg_max(name, recency) FILTER (WHERE name IS NOT NULL AND name <> '') AS name,
+        arg_max(short_name, recency) FILTER (WHERE short_name IS NOT NULL AND short_name <> '') AS short_name,
+        arg_max(activity_type, recency) FILTER (WHERE activity_type IS NOT NULL) AS activity_type,
+        arg_max(country_code, recency) FILTER (WHERE country_code IS NOT NULL AND country_code <> '') AS country_code,
+        arg_max(city, recency) FILTER (WHERE city IS NOT NULL AND city <> '') AS city,
+        count(DISTINCT (framework_programme, project_id)) AS participations,
+        string_agg(DISTINCT framework_programme, ', ' ORDER BY framework_programme) AS programmes,
+        min(start_year) AS first_year,
+        max(start_year) AS last_year
+    FROM rows
+    GROUP BY org_key
+),
+link AS (
+    SELECT org_key, institution_key, institution_name, ror_id, method, score
+    FROM institution_link
+    WHERE org_key IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY org_key ORDER BY score DESC NULLS LAST, institution_key) = 1
+)
+SELECT
+    o.org_key,
+    o.pic,
+    o.name,
+    o.short_name,
+    o.activity_type,
+    o.country_code,
+    o.city,
+    coalesce(nullif(l.institution_key, ''), o.org_key) AS institution_key,
+    coalesce(nullif(l.institution_name, ''), o.name) AS institution_name,
+    nullif(l.ror_id, '') AS ror_id,
+    l.method AS link_method,
+    l.score AS link_score,
+    o.participations,
+    o.programmes,
+    o.first_year,
+    o.last_year
+FROM orgs AS o
+LEFT JOIN link AS l USING (org_key)
+ORDER BY o.org_key

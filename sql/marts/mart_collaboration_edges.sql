@@ -1,0 +1,74 @@
+-- Institution-to-institution edges of the focus country's collaboration network: pairs of institutions that took part in the same project with the focus country, weighted by joint projects.
+-- One row: one unordered pair of institutions (source_key < target_key) that shared at least one project that
+-- includes an organisation of the focus country (getvariable('focus_country'), default 'RU'); every pair in
+-- such a project counts, not only pairs with a focus-country member. Nodes are institution keys
+-- (institution_link, else organisation keys), so one institution's several organisation keys form one node.
+-- Counting: joint_projects counts projects (full); weight_fractional gives each project a weight of 1 split over
+-- its n(n-1)/2 organisation pairs. The node measures (degree, weighted degree, betweenness) cannot be computed
+-- in SQL: network.py reads this table after it is built and writes mart_collaboration_network (networkx).
+-- Caveats: large consortia add many edges (a project of 50 organisations adds up to 1,225 pairs).
+-- focus_country: ISO code of the focus country
+-- source_key: institution key of one end (the smaller key)
+-- target_key: institution key of the other end
+-- source_country: ISO code of the source institution's country
+-- target_country: ISO code of the target institution's country
+-- focus_edge: at least one end is an institution of the focus country
+-- joint_projects: projects (with the focus country) both institutions took part in
+-- links: organisation pairs between the two institutions over those projects
+-- weight_fractional: sum of 1/(n(n-1)/2) over those organisation pairs
+-- programmes: framework programmes of the joint projects, comma-separated
+-- first_year: earliest start year of a joint project
+-- last_year: latest start year of a joint project
+WITH params AS (
+    SELECT upper(coalesce(getvariable('focus_country'), 'RU')) AS focus_country
+),
+focus_projects AS (
+    SELECT DISTINCT f.framework_programme, f.project_id
+    FROM fact_participation AS f
+    JOIN params AS x ON f.country_code = x.focus_country
+),
+members AS (
+    SELECT f.framework_programme, f.project_id, f.institution_key, f.country_code, f.project_participants, f.start_year
+    FROM fact_participation AS f
+    JOIN focus_projects USING (framework_programme, project_id)
+),
+pairs AS (
+    SELECT
+        a.institution_key AS source_key,
+        b.institution_key AS target_key,
+        count(DISTINCT (a.framework_programme, a.project_id)) AS joint_projects,
+        count(*) AS links,
+        sum(1.0::DOUBLE / (a.project_participants * (a.project_participants - 1) / 2.0)) AS weight_fractional,
+        string_agg(DISTINCT a.framework_programme, ', ' ORDER BY a.framework_programme) AS programmes,
+        min(a.start_year) AS first_year,
+        max(a.start_year) AS last_year
+    FROM members AS a
+    JOIN members AS b
+        ON b.framework_programme = a.framework_programme
+        AND b.project_id = a.project_id
+        AND a.institution_key < b.institution_key
+    GROUP BY a.institution_key, b.institution_key
+),
+institution AS (
+    SELECT institution_key, arg_max(country_code, (participations, org_key)) AS country_code
+    FROM dim_organization
+    GROUP BY institution_key
+)
+SELECT
+    x.focus_country,
+    p.source_key,
+    p.target_key,
+    s.country_code AS source_country,
+    t.country_code AS target_country,
+    coalesce(s.country_code = x.focus_country, false) OR coalesce(t.country_code = x.focus_country, false) AS focus_edge,
+    p.joint_projects,
+    p.links,
+    p.weight_fractional,
+    p.programmes,
+    p.first_year,
+    p.last_year
+FROM pairs AS p
+CROSS JOIN params AS x
+LEFT JOIN institution AS s ON s.institution_key = p.source_key
+LEFT JOIN institution AS t ON t.institution_key = p.target_key
+ORDER BY p.source_key, p.target_key

@@ -1,0 +1,85 @@
+-- The strongest partner institutions of each of the focus country's institutions: joint projects and links, ranked per institution (top 50 ranks kept).
+-- One row: one institution of the focus country (as in mart_institutions) and one partner institution (any
+-- country, including the focus country) that took part in at least one same project.
+-- Counting: joint_projects counts distinct (programme, project) pairs (full). links_fractional gives each
+-- project a weight of 1 split over its n(n-1)/2 organisation pairs and sums the pairs between the two
+-- institutions. Ranking: RANK() by joint projects then links_fractional within each institution (ties share a
+-- rank); only partner_rank <= 50 is kept, so an institution can have more than 50 rows when ranks tie.
+-- Institutions group organisation keys by institution_key (institution_link, else the organisation key).
+-- Focus country: getvariable('focus_country'), default 'RU'.
+-- focus_country: ISO code of the focus country
+-- institution_key: the focus country's institution
+-- institution_name: its name
+-- partner_rank: RANK() of the partner for this institution by joint projects, then links_fractional
+-- partner_institution_key: the partner institution's key
+-- partner_name: the partner institution's name
+-- partner_country: ISO code of the partner institution's country
+-- partner_is_focus_country: the partner is from the focus country too (domestic link)
+-- joint_projects: distinct projects both took part in
+-- links: organisation pairs between the two institutions over those projects (full count)
+-- links_fractional: sum of 1/(n(n-1)/2) over those organisation pairs
+-- programmes: framework programmes of the joint projects, comma-separated
+-- first_year: earliest start year of a joint project
+-- last_year: latest start year of a joint project
+WITH params AS (
+    SELECT upper(coalesce(getvariable('focus_country'), 'RU')) AS focus_country
+),
+institution AS (
+    SELECT
+        institution_key,
+        arg_max(institution_name, (participations, org_key)) AS institution_name,
+        arg_max(country_code, (participations, org_key)) AS country_code
+    FROM dim_organization
+    GROUP BY institution_key
+),
+focus AS (
+    SELECT f.framework_programme, f.project_id, f.org_key, f.institution_key, f.project_participants, f.start_year
+    FROM fact_participation AS f
+    JOIN params AS x ON f.country_code = x.focus_country
+),
+pairs AS (
+    SELECT
+        a.institution_key,
+        b.institution_key AS partner_institution_key,
+        count(DISTINCT (a.framework_programme, a.project_id)) AS joint_projects,
+        count(*) AS links,
+        sum(1.0::DOUBLE / (a.project_participants * (a.project_participants - 1) / 2.0)) AS links_fractional,
+        string_agg(DISTINCT a.framework_programme, ', ' ORDER BY a.framework_programme) AS programmes,
+        min(a.start_year) AS first_year,
+        max(a.start_year) AS last_year
+    FROM focus AS a
+    JOIN fact_participation AS b
+        ON b.framework_programme = a.framework_programme
+        AND b.project_id = a.project_id
+        AND b.institution_key <> a.institution_key
+    GROUP BY a.institution_key, b.institution_key
+),
+ranked AS (
+    SELECT
+        *,
+        rank() OVER (
+            PARTITION BY institution_key ORDER BY joint_projects DESC, links_fractional DESC
+        ) AS partner_rank
+    FROM pairs
+)
+SELECT
+    x.focus_country,
+    r.institution_key,
+    i.institution_name,
+    r.partner_rank,
+    r.partner_institution_key,
+    pi.institution_name AS partner_name,
+    pi.country_code AS partner_country,
+    coalesce(pi.country_code = x.focus_country, false) AS partner_is_focus_country,
+    r.joint_projects,
+    r.links,
+    r.links_fractional,
+    r.programmes,
+    r.first_year,
+    r.last_year
+FROM ranked AS r
+CROSS JOIN params AS x
+LEFT JOIN institution AS i ON i.institution_key = r.institution_key
+LEFT JOIN institution AS pi ON pi.institution_key = r.partner_institution_key
+WHERE r.partner_rank <= 50
+ORDER BY r.institution_key, r.partner_rank, r.partner_institution_key

@@ -1,0 +1,203 @@
+"""Publishing: build file -> atomic rename onto the published path, previous file kept, readers never blocked.
+
+Readers run in OTHER processes (DuckDB locks are per process): one holds a single read-only connection for the
+whole test, one reconnects for every query. Both keep querying while several publishes happen; neither may see a
+lock error nor an incomplete table.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from bilatrus_etl import warehouse
+from bilatrus_etl.errors import BilatrusError
+
+ROWS_PER_VERSION = 40_000
+
+READER = r"""
+import json, sys, time
+from pathlib import Path
+import duckdb
+from bilatrus_etl import warehouse
+
+mode, path, stop, ready, out = sys.argv[1:6]
+seen, errors, queries = [], [], 0
+
+def snapshot(con):
+    version, rows, total = con.execute("SELECT version, rows, total FROM build_info").fetchall()[0]
+    groups = con.execute("SELECT version, count(*), sum(value) FROM snapshot GROUP BY version").fetchall()
+    if groups != [(version, rows, total)]:
+        raise AssertionError(f"incomplete or mixed snapshot: build_info={version, rows, total} snapshot={groups}")
+    return version
+
+con = duckdb.connect(path, read_only=True) if mode == "persistent" else None
+deadline = time.time() + 60
+while not Path(stop).exists() and time.time() < deadline:
+    try:
+        if mode == "persistent":
+            version = snapshot(con)
+        else:
+            c = warehouse.open_readonly(path)
+            try:
+                version = snapshot(c)
+            finally:
+                c.close()
+        queries += 1
+        if not seen or seen[-1] != version:
+            seen.append(version)
+        if queries == 1:
+            Path(ready).write_text("ok")
+    except Exception as err:  # noqa: BLE001 - every error is a test failure, recorded for the parent
+        errors.append(f"{type(err).__name__}: {err}")
+        if len(errors) > 20:
+            break
+Path(out).write_text(json.dumps({"seen": seen, "errors": errors, "queries": queries}))
+"""
+
+
+def build_version(build_path: Path, version: int) -> None:
+    """Write a build file whose tables are consistent with each other for `version` (a reader checks that)."""
+    con = duckdb.connect(str(build_path))
+    rows = ROWS_PER_VERSION * version
+    con.execute(f"CREATE OR REPLACE TABLE snapshot AS SELECT {version} AS version, range AS value FROM range({rows})")
+    con.execute(
+        f"CREATE OR REPLACE TABLE build_info AS SELECT {version} AS version, {rows}::BIGINT AS rows, "
+        f"(SELECT sum(value) FROM snapshot) AS total"
+    )
+    con.close()
+
+
+def read_version(path: Path) -> int:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute("SELECT version FROM build_info").fetchall()[0][0]
+    finally:
+        con.close()
+
+
+@pytest.fixture()
+def paths(tmp_path: Path) -> dict[str, Path]:
+    (tmp_path / "warehouse").mkdir()
+    return {
+        "build": tmp_path / "build.duckdb",
+        "published": tmp_path / "warehouse" / "bilatrus.duckdb",
+        "previous": tmp_path / "warehouse" / "bilatrus.previous.duckdb",
+        "tmp": tmp_path,
+    }
+
+
+def test_readers_in_other_processes_are_never_blocked_nor_see_half_tables(paths: dict[str, Path]) -> None:
+    build_version(paths["build"], 1)
+    first = warehouse.publish(paths["build"], paths["published"], paths["previous"])
+    assert first.previous_path is None and first.tables == 2
+    readers = {}
+    for mode in ("persistent", "reconnect"):
+        files = {k: paths["tmp"] / f"{mode}.{k}" for k in ("ready", "out")}
+        process = subprocess.Popen(
+            [sys.executable, "-c", READER, mode, str(paths["published"]), str(paths["tmp"] / "stop"),
+             str(files["ready"]), str(files["out"])],
+        )
+        readers[mode] = (process, files)
+    deadline = time.time() + 30
+    while not all(f["ready"].exists() for _, f in readers.values()):
+        assert time.time() < deadline, "readers did not start"
+        assert all(p.poll() is None for p, _ in readers.values()), "a reader died"
+        time.sleep(0.05)
+
+    for version in range(2, 7):  # five publishes while both readers query
+        build_version(paths["build"], version)
+        result = warehouse.publish(paths["build"], paths["published"], paths["previous"])
+        assert result.previous_path == paths["previous"]
+        time.sleep(0.15)
+    time.sleep(0.5)
+    (paths["tmp"] / "stop").write_text("stop")
+    results = {}
+    for mode, (process, files) in readers.items():
+        assert process.wait(timeout=60) == 0
+        results[mode] = json.loads(files["out"].read_text())
+
+    for mode, result in results.items():
+        assert result["errors"] == [], mode  # no lock error, no incomplete snapshot
+        assert result["queries"] > 10, mode
+        assert result["seen"] == sorted(result["seen"]), mode  # never back to an older file
+        assert set(result["seen"]) <= set(range(1, 7)), mode
+    assert results["persistent"]["seen"][0] == 1  # its connection keeps the file it opened
+    assert results["reconnect"]["seen"][0] == 1 and results["reconnect"]["seen"][-1] == 6  # new connections see the new file
+    assert read_version(paths["published"]) == 6
+    assert read_version(paths["previous"]) == 5  # the file it replaced, kept for rollback
+    leftovers = sorted(p.name for p in paths["published"].parent.iterdir())
+    assert leftovers == ["bilatrus.duckdb", "bilatrus.previous.duckdb"]  # no temporary file left behind
+
+
+def test_rollback_puts_the_previous_file_back(paths: dict[str, Path]) -> None:
+    for version in (1, 2):
+        build_version(paths["build"], version)
+        warehouse.publish(paths["build"], paths["published"], paths["previous"])
+    assert read_version(paths["published"]) == 2
+    warehouse.rollback(paths["published"], paths["previous"])
+    assert read_version(paths["published"]) == 1
+
+
+def test_a_bad_build_leaves_the_published_file_untouched(paths: dict[str, Path]) -> None:
+    build_version(paths["build"], 1)
+    warehouse.publish(paths["build"], paths["published"], paths["previous"])
+    with pytest.raises(BilatrusError, match="does not exist"):
+        warehouse.publish(paths["tmp"] / "missing.duckdb", paths["published"], paths["previous"])
+    broken = paths["tmp"] / "broken.duckdb"
+    broken.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(BilatrusError):
+        warehouse.publish(broken, paths["published"], paths["previous"])
+    assert read_version(paths["published"]) == 1
+    assert not paths["previous"].exists()
+    assert sorted(p.name for p in paths["published"].parent.iterdir()) == ["bilatrus.duckdb"]
+
+
+def test_a_stale_wal_beside_the_published_file_stops_the_publish(paths: dict[str, Path]) -> None:
+    build_version(paths["build"], 1)
+    warehouse.publish(paths["build"], paths["published"], paths["previous"])
+    wal = paths["published"].with_name("bilatrus.duckdb.wal")
+    wal.write_bytes(b"x")
+    build_version(paths["build"], 2)
+    with pytest.raises(BilatrusError, match="read-only"):
+        warehouse.publish(paths["build"], paths["published"], paths["previous"])
+    assert read_version(paths["published"]) == 1
+
+
+def test_publish_checkpoints_a_build_still_open_in_this_process(paths: dict[str, Path]) -> None:
+    con = duckdb.connect(str(paths["build"]))
+    con.execute("CREATE TABLE build_info AS SELECT 7 AS version, 0::BIGINT AS rows, 0::HUGEINT AS total")
+    con.execute("CREATE TABLE snapshot (version INTEGER, value BIGINT)")
+    result = warehouse.publish(paths["build"], paths["published"])  # previous path defaults beside it
+    con.close()
+    assert read_version(paths["published"]) == 7 and result.tables == 2
+
+
+def test_open_readonly_refuses_writes_and_missing_files(paths: dict[str, Path]) -> None:
+    with pytest.raises(BilatrusError, match="No warehouse"):
+        warehouse.open_readonly(paths["published"])
+    build_version(paths["build"], 1)
+    warehouse.publish(paths["build"], paths["published"], paths["previous"])
+    con = warehouse.open_readonly(paths["published"])
+    try:
+        with pytest.raises(duckdb.Error):
+            con.execute("DROP TABLE snapshot")
+    finally:
+        con.close()
+
+
+def test_publish_uses_the_callers_connection_to_the_build(paths: dict[str, Path]) -> None:
+    # a connection with another configuration (as dagster-duckdb opens them) forbids a second connect in-process
+    con = duckdb.connect(str(paths["build"]), config={"custom_user_agent": "test"})
+    con.execute("CREATE TABLE build_info AS SELECT 8 AS version, 0::BIGINT AS rows, 0::HUGEINT AS total")
+    with pytest.raises(BilatrusError, match="pass that connection"):
+        warehouse.publish(paths["build"], paths["published"], paths["previous"])
+    warehouse.publish(paths["build"], paths["published"], paths["previous"], con=con)
+    con.close()
+    assert read_version(paths["published"]) == 8
