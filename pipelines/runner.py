@@ -109,8 +109,11 @@ def refresh(programmes: str | None = None, force: bool = False) -> RunOutcome:
 
     wanted = steps.programmes_from_option(programmes)
     job = defs.resolve_job_def("refresh")
+    settings = Settings.from_env()
+    config = {"data_dir": str(settings.data_dir), "mirror": settings.mirror or "",
+              "focus_country": settings.focus_country, "force": force}
     run_config = {
-        "resources": {"bilatrus": {"config": {"force": force, "mirror": os.environ.get("BILATRUS_MIRROR", "")}}},
+        "resources": {"bilatrus": {"config": config}},
         "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
     }
     outcome = RunOutcome()
@@ -124,5 +127,5 @@ def refresh(programmes: str | None = None, force: bool = False) -> RunOutcome:
                 break
     outcome.up_to_date = outcome.success and not any(k.startswith("warehouse/") for k in outcome.materialized)
     if outcome.success:
-        outcome.summary = steps.published_summary(Settings.from_env())
+        outcome.summary = steps.published_summary(settings)
     return outcome

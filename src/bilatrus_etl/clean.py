@@ -38,6 +38,8 @@ from collections.abc import Iterable, Sequence
 import duckdb
 import pycountry
 
+from bilatrus_etl.warehouse import describe_table
+
 COUNTRY_EXCEPTIONS: dict[str, tuple[str, str]] = {
     "EL": ("GR", "Greece"),
     "UK": ("GB", "United Kingdom"),
@@ -122,6 +124,15 @@ def install(con: duckdb.DuckDBPyConnection) -> None:
     load_role_map(con)
     load_activity_type_map(con)
     load_country_codes(con)
+    for table, description in MAP_DESCRIPTIONS.items():
+        describe_table(con, table, description)
+
+
+MAP_DESCRIPTIONS: dict[str, str] = {
+    "ref_role": "Participant role spellings of every programme (coordinator, thirdParty, ...) -> the normalised role.",
+    "ref_activity_type": "Activity type codes and titles in every language -> HES, REC, PRC, PUB or OTH.",
+    "ref_country_code": "CORDIS country codes (EL, UK, ...) -> ISO 3166-1 alpha-2, from cordisref over the built-in exceptions and pycountry.",
+}
 
 
 def install_functions(con: duckdb.DuckDBPyConnection) -> None:

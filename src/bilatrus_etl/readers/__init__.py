@@ -43,6 +43,7 @@ from pathlib import Path
 import duckdb
 
 from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.warehouse import describe_table
 
 PROJECT_COLUMNS: tuple[str, ...] = (
     "project_id", "rcn", "acronym", "status", "title", "programme_code", "topic", "topic_description",
@@ -80,6 +81,27 @@ TARGET_OF_LANDING: dict[str, str] = {
     "land_ref_activity_type": "stg_activity_type",
     "land_ref_funding_scheme": "stg_funding_scheme",
     "land_ref_sic_code": "land_ref_sic_code",
+}
+
+LANDING_DESCRIPTIONS: dict[str, str] = {
+    "land_project": "Project rows as read from each programme's project file: canonical column names, text as in the file.",
+    "land_participation": "Participant rows as read from each programme's organisation file: canonical names, text as in the file.",
+    "land_rejects": "Lines the CSV reader could not parse, with file, line, reason and the raw text (feeds quarantine).",
+    "land_ref_country": "cordisref countries as read: CORDIS code, ISO code, names in every language.",
+    "land_ref_programme": "cordisref FP7 and H2020 programme codes and titles as read, every language.",
+    "land_ref_activity_type": "cordisref organisation activity types as read.",
+    "land_ref_funding_scheme": "cordisref funding scheme categories as read.",
+    "land_ref_sic_code": "cordisref subject (SIC) codes as read, every language.",
+}
+SOURCE_COLUMN_DOCS: dict[str, str] = {
+    "framework_programme": "framework programme of the file (FP6, FP7, H2020, HE)",
+    "dataset": "catalog key of the source dataset",
+    "source_format": "layout the reader recognised",
+    "source_file": "file the row came from (zip!member for archive members)",
+    "source_line": "record number in the file, the header being line 1",
+    "record_hash": "md5 of every field of the source record (finds exact duplicates)",
+    "reason": "why the line was rejected",
+    "raw_record": "the rejected line as read",
 }
 
 DELIMITERS: tuple[str, ...] = (";", ",", "\t")
@@ -557,6 +579,8 @@ def create_landing_tables(con: duckdb.DuckDBPyConnection) -> None:
         for column, sql_type in columns:
             if column not in present:
                 con.execute(f"ALTER TABLE {name} ADD COLUMN {column} {sql_type}")
+        if name in LANDING_DESCRIPTIONS:
+            describe_table(con, name, LANDING_DESCRIPTIONS[name], SOURCE_COLUMN_DOCS)
 
 
 def commit_landed(
