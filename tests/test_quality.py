@@ -1,0 +1,463 @@
+"""Quality library: every kind of rule fails on a crafted bad input and passes on good input.
+
+Inputs are built by hand in an in-memory DuckDB. GX is imported once per process (the library caches its
+context), so the first test pays ~5 s and the rest well under a second each.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from bilatrus_etl import quality
+from bilatrus_etl.errors import BilatrusError
+
+STG_PROJECT = """
+CREATE OR REPLACE TABLE stg_project AS
+SELECT * FROM (VALUES
+    ('FP7', '1001', 'ALPHA', 'Alpha project', 'FP7-ICT', 'ICT-1', 'CP', DATE '2008-01-01', DATE '2010-12-31',
+     1000.00::DECIMAL(18,2), 800.00::DECIMAL(18,2), 'fp7/project.csv', 2::BIGINT),
+    ('FP7', '1002', 'BETA', 'Beta project', 'FP7-ICT', 'ICT-2', 'CP', DATE '2009-01-01', DATE '2009-01-01',
+     500.00, 400.00, 'fp7/project.csv', 3),
+    ('H2020', '2001', 'GAMMA', 'Gamma project', 'H2020-EU.1.1.', 'ERC-2015', 'ERC-STG', DATE '2016-01-01',
+     DATE '2020-12-31', 1500000.00, 1500000.00, 'h2020/project.csv', 2),
+    ('H2020', '2002', 'DELTA', 'Delta project', 'H2020-EU.3.1.', 'SC1-1', 'RIA', DATE '2017-03-01',
+     DATE '2019-02-28', 0.00, 0.00,
+     'h2020/project.csv', 3)
+) AS t(framework_programme, project_id, acronym, title, programme_code, topic, funding_scheme, start_date,
+       end_date, total_cost, ec_max_contribution, source_file, source_line)
+"""
+
+STG_PARTICIPATION = """
+CREATE OR REPLACE TABLE stg_participation AS
+SELECT * FROM (VALUES
+    ('FP7', '1001', '999000001', '999000001', 'Moscow State University', 'MSU', 'HES', 'RU', 'RU', 'Moscow',
+     'coordinator', 300.00::DECIMAL(18,2), 'fp7/organization.csv', 2::BIGINT),
+    ('FP7', '1001', '999000002', '999000002', 'Fraunhofer', 'FhG', 'REC', 'DE', 'DE', 'Munich', 'participant',
+     500.00, 'fp7/organization.csv', 3),
+    ('FP7', '1002', '999000003', '999000003', 'Athens Lab', NULL, 'PRC', 'GR', 'EL', 'Athens', 'coordinator',
+     400.00, 'fp7/organization.csv', 4),
+    ('H2020', '2001', '999000002', '999000002', 'Fraunhofer', 'FhG', 'REC', 'DE', 'DE', 'Munich', 'coordinator',
+     1500000.00, 'h2020/organization.csv', 2),
+    ('H2020', '2002', 'name:acme|GB', NULL, 'Acme Ltd', NULL, NULL, 'GB', 'UK', 'London', 'third party', NULL,
+     'h2020/organization.csv', 3),
+    ('H2020', '2002', '999000004', '999000004', 'Kosovo Institute', NULL, 'PUB', 'XK', 'XK', 'Pristina',
+     'participant', 0.00, 'h2020/organization.csv', 4)
+) AS t(framework_programme, project_id, org_key, pic, name, short_name, activity_type, country,
+       country_code_source, city, role, ec_contribution, source_file, source_line)
+"""
+
+CORE = """
+CREATE OR REPLACE TABLE dim_project AS
+SELECT framework_programme, project_id, acronym, title, programme_code, 'T-' || framework_programme AS theme_code,
+       'Theme' AS theme_name, 'Pillar' AS pillar, topic, funding_scheme,
+       CASE WHEN funding_scheme LIKE 'ERC-%' THEN 'single_beneficiary' ELSE 'collaborative' END AS scheme_class,
+       funding_scheme LIKE 'ERC-%' AS is_single_beneficiary, start_date, end_date, year(start_date) AS start_year,
+       total_cost, ec_max_contribution, 2::BIGINT AS participants, 2::BIGINT AS countries,
+       ec_max_contribution::DECIMAL(38,2) AS ec_contribution_participants, true AS in_project_file,
+       source_file, source_line
+FROM stg_project;
+CREATE OR REPLACE TABLE dim_organization AS
+SELECT org_key, any_value(pic) AS pic, any_value(name) AS name, any_value(short_name) AS short_name,
+       any_value(activity_type) AS activity_type, any_value(country) AS country_code, any_value(city) AS city,
+       org_key AS institution_key, any_value(name) AS institution_name, NULL::VARCHAR AS ror_id,
+       NULL::VARCHAR AS link_method, NULL::DOUBLE AS link_score, count(*) AS participations,
+       string_agg(DISTINCT framework_programme, ', ') AS programmes, 2008::BIGINT AS first_year,
+       2016::BIGINT AS last_year
+FROM stg_participation GROUP BY org_key;
+CREATE OR REPLACE TABLE dim_country AS
+SELECT DISTINCT country AS country_code, country AS country_name, NULL::DATE AS eu_member_from,
+       NULL::DATE AS eu_member_to, false AS is_eu_member, 'third' AS status_fp6, 'third' AS status_fp7,
+       'third' AS status_h2020, 'third' AS status_he, NULL::VARCHAR AS status_changes
+FROM stg_participation;
+CREATE OR REPLACE TABLE fact_participation AS
+SELECT s.framework_programme, s.project_id, s.org_key, s.org_key AS institution_key, s.name,
+       s.country AS country_code, 'third' AS country_status, s.city, s.activity_type, s.role,
+       s.role = 'coordinator' AS is_coordinator, s.ec_contribution::DECIMAL(38,2) AS ec_contribution,
+       CASE WHEN s.ec_contribution > 0 THEN 'funded' ELSE 'unfunded' END AS funding_status,
+       count(*) OVER (PARTITION BY s.framework_programme, s.project_id) AS project_participants,
+       1.0::DOUBLE / count(*) OVER (PARTITION BY s.framework_programme, s.project_id) AS weight,
+       2010::BIGINT AS start_year, 1::BIGINT AS source_rows, s.source_file, s.source_line
+FROM stg_participation AS s;
+"""
+
+DATASETS = """
+ALTER TABLE stg_project ADD COLUMN dataset VARCHAR;
+UPDATE stg_project SET dataset = 'cordis_' || lower(framework_programme);
+ALTER TABLE stg_participation ADD COLUMN dataset VARCHAR;
+UPDATE stg_participation SET dataset = 'cordis_' || lower(framework_programme);
+"""
+
+# The shape of sql/staging/load_audit.sql and quarantine.sql: one audit row per file and target table.
+LOAD_AUDIT = """
+CREATE OR REPLACE TABLE load_audit AS
+SELECT *, raw_rows = staged_rows + quarantined_rows AS reconciled FROM (VALUES
+    ('cordis_fp7', 'FP7', 'fp7/project.csv', 'stg_project', 2::BIGINT, 2::BIGINT, 0::BIGINT),
+    ('cordis_fp7', 'FP7', 'fp7/organization.csv', 'stg_participation', 4, 3, 1),
+    ('cordis_h2020', 'H2020', 'h2020/project.csv', 'stg_project', 2, 2, 0),
+    ('cordis_h2020', 'H2020', 'h2020/organization.csv', 'stg_participation', 3, 3, 0)
+) AS t(dataset, framework_programme, source_file, target_table, raw_rows, staged_rows, quarantined_rows);
+CREATE OR REPLACE TABLE quarantine AS
+SELECT * FROM (VALUES
+    ('cordis_fp7', 'FP7', 'fp7/organization.csv', 5::BIGINT, 'malformed line: unterminated quote', '"999;Broken',
+     'stg_participation', 'cordis_csv'),
+    ('cordisref_countries', NULL, 'cordisref-countries.csv', 9, 'malformed line: too many columns', 'a;b;c;d;e',
+     'stg_country', 'cordisref_csv')
+) AS t(dataset, framework_programme, source_file, source_line, reason, raw_record, target_table, source_format);
+"""
+
+
+@pytest.fixture
+def con() -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect()
+    connection.execute(STG_PROJECT)
+    connection.execute(STG_PARTICIPATION)
+    connection.execute(DATASETS)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def core(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    con.execute(CORE)
+    return con
+
+
+def only_failure(outcome: quality.ValidationOutcome, expectation: str, column: str | None = None) -> dict:
+    matches = [
+        f for f in outcome.failures if f["expectation"] == expectation and (column is None or f["column"] == column)
+    ]
+    assert len(matches) == 1, outcome.summary()
+    return matches[0]
+
+
+def write_suite(folder: Path, name: str, expectations: list[dict], meta: dict | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps({"name": name, "meta": meta or {}, "expectations": expectations}), encoding="utf-8")
+    return folder
+
+
+# --- suites ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", quality.list_suites())
+def test_every_suite_loads_in_gx(name: str) -> None:
+    suite = quality.load_suite(name)
+    assert suite.name == name and suite.expectations
+    assert all(e.meta["severity"] in ("error", "warn") for e in suite.expectations)
+
+
+def test_expected_suites_exist() -> None:
+    assert {"stg_project", "stg_participation", "quarantine", "load_audit", "dim_project", "dim_organization",
+            "dim_country", "dim_programme", "fact_participation"} <= set(quality.list_suites())
+
+
+def test_unknown_suite_and_bad_severity_are_clear(tmp_path: Path) -> None:
+    with pytest.raises(BilatrusError, match="No expectation suite 'nope'"):
+        quality.load_suite("nope")
+    folder = write_suite(tmp_path, "t", [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a"},
+                                          "meta": {"severity": "fatal"}}])
+    with pytest.raises(BilatrusError, match="severity must be one of"):
+        quality.load_suite("t", expectations_dir=folder)
+
+
+def test_iso_parameter_is_pycountry_plus_kosovo() -> None:
+    codes = set(quality.suite_parameter("iso3166_alpha2"))
+    assert {"RU", "DE", "GR", "GB", "XK"} <= codes and not {"EL", "UK", "XX"} & codes
+    assert {"YU", "CS"} <= codes  # former codes kept by old FP6 records
+    assert len(codes) >= 249
+
+
+# --- good input passes ------------------------------------------------------------------------------
+
+
+def test_good_staging_passes(con: duckdb.DuckDBPyConnection) -> None:
+    for table in ("stg_project", "stg_participation"):
+        outcome = quality.validate_table(con, table)
+        assert outcome.success and outcome.passed_errors, outcome.summary()
+        assert outcome.severity is None and outcome.failures == [] and not outcome.warnings
+        assert outcome.evaluated >= 10 and outcome.duration_s > 0 and outcome.row_count in (4, 6)
+
+
+def test_good_core_passes(core: duckdb.DuckDBPyConnection) -> None:
+    for table in ("dim_project", "dim_organization", "dim_country", "fact_participation"):
+        outcome = quality.validate_table(core, table)
+        assert outcome.success, outcome.summary()
+
+
+def test_good_quarantine_and_audit_pass(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(LOAD_AUDIT)
+    for table in ("quarantine", "load_audit"):
+        outcome = quality.validate_table(con, table)
+        assert outcome.success, outcome.summary()
+
+
+# --- each kind of rule fails on a crafted bad input --------------------------------------------------
+
+
+def test_null_key_fails(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("UPDATE stg_participation SET project_id = NULL WHERE source_line = 3 AND framework_programme = 'FP7'")
+    outcome = quality.validate_table(con, "stg_participation")
+    failure = only_failure(outcome, "expect_column_values_to_not_be_null", "project_id")
+    assert failure["unexpected_count"] == 1 and failure["severity"] == "error"
+    assert not outcome.passed_errors and outcome.severity == "error"
+    assert "NULL project_id" in failure["message"]
+
+
+def test_duplicate_key_fails(core: duckdb.DuckDBPyConnection) -> None:
+    core.execute("INSERT INTO dim_project SELECT * FROM dim_project WHERE project_id = '1002'")
+    outcome = quality.validate_table(core, "dim_project")
+    failure = only_failure(outcome, "expect_compound_columns_to_be_unique")
+    assert failure["unexpected_count"] == 2
+    assert failure["sample"] == [{"framework_programme": "FP7", "project_id": "1002"}]
+    assert not outcome.passed_errors
+
+
+def test_duplicate_participation_fails_in_fact(core: duckdb.DuckDBPyConnection) -> None:
+    core.execute("INSERT INTO fact_participation SELECT * FROM fact_participation WHERE org_key = '999000003'")
+    outcome = quality.validate_table(core, "fact_participation")
+    failure = only_failure(outcome, "expect_compound_columns_to_be_unique")
+    assert failure["column"] == "framework_programme, project_id, org_key" and not outcome.passed_errors
+
+
+def test_orphan_foreign_key_fails(core: duckdb.DuckDBPyConnection) -> None:
+    core.execute("DELETE FROM dim_project WHERE project_id = '1001'")
+    core.execute("DELETE FROM dim_organization WHERE org_key = '999000004'")
+    outcome = quality.validate_table(core, "fact_participation")
+    project = only_failure(outcome, "expect_column_values_to_be_null", "framework_programme, project_id")
+    assert project["unexpected_count"] == 2 and project["sample"] == ["FP7 / 1001"]
+    assert "no match in dim_project(framework_programme, project_id)" in project["message"]
+    org = only_failure(outcome, "expect_column_values_to_be_null", "org_key")
+    assert org["unexpected_count"] == 1 and org["sample"] == ["999000004"]
+    assert not outcome.passed_errors
+
+
+def test_missing_parent_table_is_a_failure_not_a_crash(core: duckdb.DuckDBPyConnection) -> None:
+    core.execute("DROP TABLE dim_country")
+    outcome = quality.validate_table(core, "fact_participation")
+    failure = only_failure(outcome, "foreign_key")
+    assert "dim_country(country_code) does not exist" in failure["message"] and not outcome.passed_errors
+
+
+def test_country_not_iso_fails(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("UPDATE stg_participation SET country = 'EL' WHERE country = 'GR'")
+    con.execute("UPDATE stg_participation SET country = 'XX' WHERE country = 'GB'")
+    outcome = quality.validate_table(con, "stg_participation")
+    failure = only_failure(outcome, "expect_column_values_to_be_in_set", "country")
+    assert failure["unexpected_count"] == 2 and sorted(failure["sample"]) == ["EL", "XX"]
+    assert "a set of" in failure["message"]  # the ISO set is summarised, not printed
+
+
+def test_role_outside_set_fails(con: duckdb.DuckDBPyConnection) -> None:
+    # Staging spells out a source role it cannot map (clean.role_label), by design: the rule warns.
+    con.execute("UPDATE stg_participation SET role = 'external expert' WHERE role = 'third party'")
+    outcome = quality.validate_table(con, "stg_participation")
+    failure = only_failure(outcome, "expect_column_values_to_be_in_set", "role")
+    assert failure["sample"] == ["external expert"] and failure["severity"] == "warn"
+    assert "role outside [" in failure["message"]
+
+
+def test_activity_type_outside_set_fails(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("UPDATE stg_participation SET activity_type = 'UNI' WHERE activity_type = 'HES'")
+    outcome = quality.validate_table(con, "stg_participation")
+    assert only_failure(outcome, "expect_column_values_to_be_in_set", "activity_type")["sample"] == ["UNI"]
+
+
+def test_start_after_end_fails(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("UPDATE stg_project SET start_date = DATE '2011-06-01' WHERE project_id = '1001'")
+    outcome = quality.validate_table(con, "stg_project")
+    failure = only_failure(outcome, "expect_column_pair_values_a_to_be_greater_than_b")
+    assert failure["sample"] == [{"end_date": "2010-12-31", "start_date": "2011-06-01"}]
+    assert "end_date >= start_date" in failure["message"] and not outcome.passed_errors
+
+
+def test_negative_money_fails(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("UPDATE stg_participation SET ec_contribution = -1.50 WHERE org_key = '999000003'")
+    outcome = quality.validate_table(con, "stg_participation")
+    failure = only_failure(outcome, "expect_column_values_to_be_between", "ec_contribution")
+    assert failure["sample"] == [-1.5] and "below 0" in failure["message"]
+
+
+def test_weight_outside_unit_interval_fails(core: duckdb.DuckDBPyConnection) -> None:
+    core.execute("UPDATE fact_participation SET weight = 0 WHERE org_key = '999000003'")
+    core.execute("UPDATE fact_participation SET weight = 1.5 WHERE org_key = '999000004'")
+    failure = only_failure(quality.validate_table(core, "fact_participation"), "expect_column_values_to_be_between",
+                           "weight")
+    assert sorted(failure["sample"]) == [0.0, 1.5]
+
+
+def test_share_above_one_fails(tmp_path: Path) -> None:
+    folder = write_suite(tmp_path, "mart_share", [
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "share", "min_value": 0, "max_value": 1},
+         "meta": {"severity": "error"}},
+    ])
+    con = duckdb.connect()
+    con.execute("CREATE TABLE mart_share AS SELECT * FROM (VALUES ('RU', 0.25), ('DE', 0.75)) t(country, share)")
+    assert quality.validate_table(con, "mart_share", expectations_dir=folder).success
+    con.execute("UPDATE mart_share SET share = 1.25 WHERE country = 'DE'")
+    outcome = quality.validate_table(con, "mart_share", expectations_dir=folder)
+    assert only_failure(outcome, "expect_column_values_to_be_between", "share")["sample"] == [1.25]
+
+
+def test_row_count_out_of_bounds_fails(con: duckdb.DuckDBPyConnection) -> None:
+    # A programme asked for but absent counts 0 rows and fails the suite's lower bound (1).
+    outcome = quality.validate_table(con, "stg_participation", programmes=["FP7", "HE"])
+    failure = only_failure(outcome, "expect_column_values_to_be_between", "framework_programme")
+    assert failure["sample"] == [0] and failure["message"].startswith("stg_participation: HE has 0 row(s)")
+    assert outcome.row_count == 3 and outcome.programmes == ("FP7", "HE")
+    # Bounds can be given per run: FP7 holds 3 rows, more than 2.
+    outcome = quality.validate_table(con, "stg_participation", row_count_bounds={"FP7": (1, 2), "H2020": (1, 10)})
+    failure = only_failure(outcome, "expect_column_values_to_be_between", "framework_programme")
+    assert "FP7 has 3 row(s), outside the expected bounds [1, 2]" in failure["message"]
+    assert quality.validate_table(con, "stg_participation", programmes=["H2020"]).success
+
+
+def test_sample_holds_at_most_ten_distinct_bad_values(tmp_path: Path) -> None:
+    folder = write_suite(tmp_path, "codes", [
+        {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "code", "value_set": ["ok"]}},
+    ])
+    con = duckdb.connect()
+    con.execute("CREATE TABLE codes AS SELECT 'bad' || (i % 15) AS code FROM range(60) t(i)")
+    failure = only_failure(quality.validate_table(con, "codes", expectations_dir=folder),
+                           "expect_column_values_to_be_in_set")
+    assert failure["unexpected_count"] == 60 and failure["severity"] == "error"  # severity defaults to error
+    assert len(failure["sample"]) == 10 and len(set(failure["sample"])) == 10
+
+
+def test_whole_table_row_count_fails(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    folder = write_suite(tmp_path, "stg_project", [
+        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 10}, "meta": {"severity": "error"}},
+    ])
+    failure = only_failure(quality.validate_table(con, "stg_project", expectations_dir=folder),
+                           "expect_table_row_count_to_be_between")
+    assert failure["sample"] == [4] and "observed 4" in failure["message"]
+
+
+def test_renamed_column_fails_naming_it(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("ALTER TABLE stg_participation RENAME COLUMN country TO country_iso")
+    outcome = quality.validate_table(con, "stg_participation")
+    drift = only_failure(outcome, "expect_table_columns_to_match_set")
+    assert drift["missing_columns"] == ["country"] and drift["unexpected_columns"] == ["country_iso"]
+    assert "missing column(s) country" in drift["message"] and "unexpected column(s) country_iso" in drift["message"]
+    # Rules on the renamed column report it as missing instead of crashing.
+    in_set = only_failure(outcome, "expect_column_values_to_be_in_set", "country")
+    assert "column 'country' is missing" in in_set["message"]
+    assert not outcome.passed_errors and "country_iso" in outcome.summary()
+
+
+def test_type_drift_fails(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("ALTER TABLE stg_project ALTER start_date TYPE VARCHAR")
+    outcome = quality.validate_table(con, "stg_project")
+    failure = only_failure(outcome, "expect_column_values_to_be_in_set", "start_date")
+    assert failure["sample"] == ["VARCHAR"] and "expected DATE" in failure["message"]
+
+
+def test_missing_table_fails_clearly(con: duckdb.DuckDBPyConnection) -> None:
+    outcome = quality.validate_table(con, "dim_project")
+    assert not outcome.passed_errors and "does not exist" in outcome.failures[0]["message"]
+
+
+# --- severity ---------------------------------------------------------------------------------------
+
+
+def test_warn_only_failure_does_not_block(con: duckdb.DuckDBPyConnection) -> None:
+    # A participation of a project missing from the project file: the foreign key to stg_project is "warn".
+    con.execute("UPDATE stg_participation SET project_id = '1003' WHERE org_key = '999000003'")
+    outcome = quality.validate_table(con, "stg_participation")
+    assert not outcome.success and outcome.passed_errors and outcome.severity == "warn"
+    assert outcome.errors == [] and len(outcome.warnings) == 1
+    assert outcome.warnings[0]["sample"] == ["FP7 / 1003"]
+
+
+def test_error_and_warn_together_block(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("UPDATE stg_participation SET project_id = '1003', ec_contribution = -1 WHERE org_key = '999000003'")
+    outcome = quality.validate_table(con, "stg_participation")
+    assert outcome.severity == "error" and not outcome.passed_errors
+    assert len(outcome.errors) == 1 and len(outcome.warnings) == 1
+
+
+# --- reconciliation --------------------------------------------------------------------------------
+
+
+def test_reconciliation_passes_when_counts_add_up(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(LOAD_AUDIT)
+    assert quality.reconcile(con) == []
+    assert quality.validate_table(con, "load_audit").success
+
+
+def test_reconciliation_catches_a_lost_row_in_the_audit(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(LOAD_AUDIT)
+    con.execute("""UPDATE load_audit SET raw_rows = 4, reconciled = false
+                   WHERE source_file = 'h2020/organization.csv'""")
+    (problem,) = quality.reconcile(con)
+    assert problem["kind"] == "audit" and problem["difference"] == 1
+    assert problem["source_file"] == "h2020/organization.csv" and problem["target_table"] == "stg_participation"
+    assert "raw 4 rows but staged 3 + quarantined 0 = 3: 1 row(s) lost" in problem["message"]
+    outcome = quality.validate_table(con, "load_audit")  # the suite blocks on it too
+    assert only_failure(outcome, "expect_column_values_to_be_in_set", "reconciled")["severity"] == "error"
+
+
+def test_reconciliation_catches_a_row_lost_after_staging(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(LOAD_AUDIT)
+    con.execute("DELETE FROM stg_participation WHERE source_file = 'h2020/organization.csv' AND source_line = 4")
+    (problem,) = quality.reconcile(con)
+    assert problem["kind"] == "staged" and problem["difference"] == 1
+    assert "says 3 staged row(s) but stg_participation holds 2: 1 row(s) lost" in problem["message"]
+
+
+def test_reconciliation_without_target_table_uses_the_given_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(LOAD_AUDIT)
+    con.execute("""CREATE OR REPLACE TABLE load_audit AS
+                   SELECT dataset, framework_programme, source_file, raw_rows, staged_rows, quarantined_rows
+                   FROM load_audit WHERE target_table = 'stg_participation'""")
+    assert quality.reconcile(con, staged_tables=["stg_participation"]) == []
+    con.execute("DELETE FROM stg_participation WHERE source_file = 'fp7/organization.csv' AND source_line = 2")
+    (problem,) = quality.reconcile(con, staged_tables=["stg_participation"])
+    assert problem["kind"] == "staged" and problem["source_file"] == "fp7/organization.csv"
+
+
+def test_reconciliation_checks_the_quarantine_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(LOAD_AUDIT)
+    con.execute("DELETE FROM quarantine WHERE target_table = 'stg_participation'")
+    (problem,) = quality.reconcile(con)
+    assert problem["kind"] == "quarantine" and "quarantine holds 0" in problem["message"]
+
+
+# --- Data Docs and the run log -------------------------------------------------------------------------
+
+
+def test_data_docs_written_and_run_recorded(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    docs = tmp_path / "docs" / "gx"
+    con.execute("UPDATE stg_participation SET country = 'XX' WHERE country = 'GB'")
+    outcome = quality.validate_table(con, "stg_participation", data_docs_dir=docs, run_name="test-run")
+    assert outcome.data_docs_path == docs / "index.html" and outcome.data_docs_path.is_file()
+    assert outcome.data_docs_page is not None and outcome.data_docs_page.is_file()
+    assert "stg_participation" in outcome.data_docs_path.read_text(encoding="utf-8")
+    assert "XX" in outcome.data_docs_page.read_text(encoding="utf-8")
+    second = quality.validate_table(con, "stg_project", data_docs_dir=docs)
+    assert "stg_project" in second.data_docs_path.read_text(encoding="utf-8")
+    assert not (Path.cwd() / "gx").exists()
+
+    quality.record_validation_run(con, outcome)
+    quality.record_validation_run(con, second)
+    rows = con.execute(
+        'SELECT "table", suite, duration_s > 0, success, n_failed FROM meta_validation_runs ORDER BY started_at'
+    ).fetchall()
+    assert rows == [("stg_participation", "stg_participation", True, False, 1),
+                    ("stg_project", "stg_project", True, True, 0)]
+    json.dumps(outcome.metadata())  # check metadata is JSON-serialisable
+
+
+def test_data_docs_keep_only_the_latest_runs(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(quality, "DOCS_RUNS_KEPT", 2)
+    docs = tmp_path / "gx"
+    pages = [quality.validate_table(con, "stg_project", data_docs_dir=docs).data_docs_page for _ in range(3)]
+    assert sorted(p.name for p in (docs / ".results" / "stg_project").rglob("*.json")) == ["stg_project.json"] * 2
+    assert not pages[0].exists() and pages[1].exists() and pages[2].exists()
