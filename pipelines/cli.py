@@ -124,7 +124,7 @@ def _emit(out: str | bytes, output: str | None) -> None:
     elif isinstance(out, bytes):
         sys.stdout.buffer.write(out)
     else:
-        print(out)
+        sys.stdout.write(out if out.endswith("\n") else out + "\n")
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -3,12 +3,11 @@
 
 import dagster as dg
 
-from pipelines.defs.partitions import all_programmes_tags, programme_partitions
+from pipelines.defs.partitions import all_programmes_tags
 
 refresh_job = dg.define_asset_job(
     name="refresh",
     selection=dg.AssetSelection.all(),
-    partitions_def=programme_partitions,
     description="Full refresh: download every source (conditional GET), stage, validate, build core and "
     "marts, publish. Ends early when every source is unchanged since the published warehouse.",
     executor_def=dg.in_process_executor,

@@ -2,17 +2,28 @@
 
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from bilatrus_etl import steps
+from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.steps import FetchedSource
 from pipelines.defs.partitions import programme_partitions, single_run
 from pipelines.defs.policies import DOWNLOAD_RETRY
 from pipelines.defs.resources import BilatrusConfig
 
+
+
+def _fetched(fetch: Callable[[], list[FetchedSource]]) -> list[FetchedSource]:
+    """Run a download; only transient failures (busy server, timeout) are worth the step's retry policy."""
+    try:
+        return fetch()
+    except BilatrusError as err:
+        if getattr(err, "transient", False):
+            raise
+        raise dg.Failure(description=str(err), allow_retries=False) from err
 
 
 def _combined_version(fetched: list[FetchedSource]) -> dg.DataVersion:
@@ -44,7 +55,7 @@ def _metadata(fetched: list[FetchedSource]) -> dict[str, dg.MetadataValue]:
 )
 def cordis_programme_files(context: dg.AssetExecutionContext, bilatrus: BilatrusConfig) -> dg.MaterializeResult:
     settings = bilatrus.settings()
-    fetched = [f for programme in context.partition_keys for f in steps.fetch_programme(settings, programme)]
+    fetched = _fetched(lambda: [f for p in context.partition_keys for f in steps.fetch_programme(settings, p)])
     return dg.MaterializeResult(metadata=_metadata(fetched), data_version=_combined_version(fetched))
 
 
@@ -57,7 +68,7 @@ def cordis_programme_files(context: dg.AssetExecutionContext, bilatrus: Bilatrus
     "activity types, funding scheme categories.",
 )
 def cordisref_files(bilatrus: BilatrusConfig) -> dg.MaterializeResult:
-    fetched = steps.fetch_kind(bilatrus.settings(), "reference")
+    fetched = _fetched(lambda: steps.fetch_kind(bilatrus.settings(), "reference"))
     return dg.MaterializeResult(metadata=_metadata(fetched), data_version=_combined_version(fetched))
 
 
@@ -69,7 +80,7 @@ def cordisref_files(bilatrus: BilatrusConfig) -> dg.MaterializeResult:
     description="Research Organization Registry data dump (Zenodo zip, schema v2 JSON).",
 )
 def ror_dump(bilatrus: BilatrusConfig) -> dg.MaterializeResult:
-    fetched = steps.fetch_kind(bilatrus.settings(), "registry")
+    fetched = _fetched(lambda: steps.fetch_kind(bilatrus.settings(), "registry"))
     return dg.MaterializeResult(metadata=_metadata(fetched), data_version=_combined_version(fetched))
 
 

@@ -62,9 +62,10 @@ Progress = Callable[[int, "int | None"], None]
 class FetchError(BilatrusError):
     """A download failed; the message names the dataset, the URL, the cause and what to do."""
 
-    def __init__(self, message: str, *, dataset: str, url: str) -> None:
+    def __init__(self, message: str, *, dataset: str, url: str, transient: bool = False) -> None:
         super().__init__(message, dataset=dataset)
         self.url = url
+        self.transient = transient  # worth retrying later (busy server, timeout), unlike a 404 or no network
 
 
 @dataclass(frozen=True)
@@ -497,7 +498,7 @@ def _raise_for_status(target: _Target, response: requests.Response) -> None:
     if status in RETRY_STATUSES:
         raise FetchError(
             f"Dataset {key!r}: {url} answered HTTP {what}, still after retries: the server is busy or down. "
-            "Try again later. " + target.mirror_hint(), dataset=key, url=url)
+            "Try again later. " + target.mirror_hint(), dataset=key, url=url, transient=True)
     if status == 304:
         raise FetchError(
             f"Dataset {key!r}: {url} answered 304 Not Modified, but no earlier download of it is stored. "
@@ -548,8 +549,10 @@ def _network_error(target: _Target, exc: requests.RequestException) -> FetchErro
         what = f"the secure connection to {host} failed ({cause})"
     else:
         what = f"the request to {host} failed ({cause})"
+    transient = not isinstance(reason, (NewConnectionError, NameResolutionError, ConnectTimeoutError)) and not isinstance(
+        exc, requests.ConnectTimeout)
     return FetchError(f"Dataset {target.key!r}: cannot download {target.url}: {what}. " + target.mirror_hint(),
-                      dataset=target.key, url=target.url)
+                      dataset=target.key, url=target.url, transient=transient)
 
 
 def _reason(exc: BaseException) -> BaseException | None:

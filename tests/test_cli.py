@@ -1,0 +1,110 @@
+"""The `bilatrus` command as a user runs it: a subprocess, a mirror, a fresh data directory."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from bilatrus_etl import synthetic
+from fixture_server import closed_port
+
+pytestmark = pytest.mark.slow
+BILATRUS = [sys.executable, "-m", "pipelines.cli"]
+
+
+def bilatrus(*args: str, data_dir: Path, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "BILATRUS_DATA_DIR": str(data_dir), "DAGSTER_HOME": str(data_dir / "dagster"),
+                   "COLUMNS": "200", **env}
+    environment.pop("BILATRUS_MIRROR", None)
+    return subprocess.run([*BILATRUS, *args], capture_output=True, text=True, timeout=timeout, env=environment,
+                          cwd=Path(__file__).resolve().parents[1])
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> tuple[Path, dict]:
+    """A warehouse published by `bilatrus run --mirror FOLDER` from a small synthetic mirror."""
+    root = tmp_path_factory.mktemp("cli")
+    manifest = synthetic.write_mirror(root / "mirror", scale=0.003, seed=11)
+    done = bilatrus("run", "--mirror", str(root / "mirror"), data_dir=root / "data")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "SYNTHETIC" in done.stderr
+    return root / "data", manifest
+
+
+def test_run_summary_and_query_formats(published):
+    data_dir, manifest = published
+    out = bilatrus("query", "select framework_programme, count(*) as n from stg_participation group by all order by 1",
+                   "--format", "json", data_dir=data_dir)
+    assert out.returncode == 0, out.stderr
+    counts = {row["framework_programme"]: row["n"] for row in json.loads(out.stdout)}
+    assert counts == {p: manifest["expected"][p]["participations"] for p in ("FP6", "FP7", "H2020", "HE")}
+    ranking = bilatrus("query", "select * from mart_third_country_ranking where framework_programme = 'FP7' limit 5",
+                       data_dir=data_dir)
+    assert ranking.returncode == 0 and "rank" in ranking.stdout.splitlines()[0].lower()
+    as_csv = bilatrus("query", "select 1 as a, 'x' as b", "--format", "csv", data_dir=data_dir)
+    assert list(csv.reader(io.StringIO(as_csv.stdout))) == [["a", "b"], ["1", "x"]]
+
+
+def test_query_is_read_only(published):
+    data_dir, _ = published
+    out = bilatrus("query", "drop table mart_regions", data_dir=data_dir)
+    assert out.returncode != 0
+    assert "read-only" in (out.stderr + out.stdout).lower() or "read only" in (out.stderr + out.stdout).lower()
+
+
+def test_export_active_and_doctor(published, tmp_path):
+    data_dir, _ = published
+    out = bilatrus("export", "--to", str(tmp_path / "x"), data_dir=data_dir)
+    assert out.returncode == 0, out.stderr
+    names = {p.name for p in (tmp_path / "x").iterdir()}
+    assert {"mart_third_country_ranking.parquet", "mart_third_country_ranking.csv"} <= names
+    active = bilatrus("active", "--on", "2012-06-01", "--format", "csv", data_dir=data_dir)
+    assert active.returncode == 0, active.stderr
+    doctor = bilatrus("doctor", "--offline", data_dir=data_dir)
+    assert doctor.returncode == 0
+    assert "index.html" in doctor.stderr and "SYNTHETIC" in doctor.stderr
+
+
+def test_unchanged_upstream_second_run_is_current(published):
+    data_dir, _ = published
+    manifest_file = data_dir / "warehouse" / "bilatrus.manifest.json"
+    before = json.loads(manifest_file.read_text())
+    mirror = data_dir.parent / "mirror"
+    out = bilatrus("run", "--mirror", str(mirror), data_dir=data_dir)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "unchanged" in out.stderr
+    assert json.loads(manifest_file.read_text())["published_at"] == before["published_at"]
+
+
+def test_unreachable_mirror_fails_fast_with_advice(tmp_path):
+    out = bilatrus("run", "--mirror", f"http://127.0.0.1:{closed_port()}/", data_dir=tmp_path, timeout=120)
+    assert out.returncode == 1
+    assert "BILATRUS_MIRROR" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert not list((tmp_path / "raw").glob("*/*.tmp*")) if (tmp_path / "raw").exists() else True
+
+
+def test_renamed_column_names_the_column_and_keeps_nothing_published(tmp_path):
+    mirror = tmp_path / "mirror"
+    synthetic.write_mirror(mirror, scale=0.002, seed=3)
+    archive_path = mirror / "cordis-fp7projects-csv.zip"
+    with zipfile.ZipFile(archive_path) as archive:
+        contents = {name: archive.read(name) for name in archive.namelist()}
+    header, rest = contents["organization.csv"].split(b"\n", 1)
+    contents["organization.csv"] = header.replace(b';country;', b';nation;') + b"\n" + rest
+    with zipfile.ZipFile(archive_path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in contents.items():
+            archive.writestr(name, data)
+    out = bilatrus("run", "--mirror", str(mirror), data_dir=tmp_path / "data")
+    assert out.returncode == 1
+    message = " ".join(out.stderr.split())
+    assert "'country'" in message and "FP7" in message and "organization.csv" in message
+    assert not (tmp_path / "data" / "warehouse" / "bilatrus.duckdb").exists()

@@ -1,0 +1,175 @@
+"""The Dagster asset graph end to end against a fixture HTTP server on 127.0.0.1.
+
+The mirror holds tiny synthetic files in the official layouts plus the real samples of ../shared/data
+(cordisref tables; the real H2020 organisation sample inside the H2020 zip). Every download goes through
+the real requests path.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import dagster as dg
+import pytest
+
+from bilatrus_etl.settings import PROGRAMMES, Settings
+from fixture_server import FixtureServer
+from pipeline_fixtures import build_fixture_mirror, manifest_participations, materialized_keys, resources_for
+from pipelines.definitions import defs
+from pipelines.defs.partitions import all_programmes_tags
+
+pytestmark = pytest.mark.slow
+
+RAW_AND_STAGING = dg.AssetSelection.groups("raw", "staging")
+
+
+@pytest.fixture(scope="module")
+def mirror_server(tmp_path_factory, shared_file):
+    mirror = build_fixture_mirror(tmp_path_factory.mktemp("mirror"), shared_file)
+    with FixtureServer(mirror.folder) as server:
+        yield mirror, server
+
+
+def _materialize(selection, data_dir, server, instance, force=False):
+    return dg.materialize(
+        defs.resolve_all_asset_specs() and _assets(),
+        selection=selection,
+        resources=resources_for(data_dir, server.url, force=force),
+        instance=instance,
+        tags=all_programmes_tags(),
+        raise_on_error=False,
+    )
+
+
+def _assets():
+    return list(defs.assets) + list(defs.asset_checks)
+
+
+def test_definitions_load_with_lineage_checks_schedule_and_partitions():
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    assert {"raw/cordis_programme_files", "staging/stg_participation", "core/fact_participation",
+            "marts/mart_third_country_ranking", "warehouse/published_warehouse"} <= keys
+    # lineage read from the SQL: fact_participation reads stg_participation and the dimensions
+    parents = {k.to_user_string() for k in graph.get(dg.AssetKey(["core", "fact_participation"])).parent_keys}
+    assert {"staging/stg_participation", "core/dim_project", "core/dim_organization"} <= parents
+    # partitions on downloads and staging only
+    partitioned = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).partitions_def}
+    assert partitioned == {"raw/cordis_programme_files", "staging/stg_project", "staging/stg_participation",
+                           "staging/quarantine", "staging/load_audit"}
+    assert graph.get(dg.AssetKey(["raw", "cordis_programme_files"])).partitions_def.get_partition_keys() == list(PROGRAMMES)
+    # every suite is a check on the asset that writes its table; core checks block
+    checks = {key.asset_key.to_user_string() + ":" + key.name for key in graph.asset_check_keys}
+    assert "core/fact_participation:gx_fact_participation" in checks
+    assert "staging/load_audit:reconciliation" in checks
+    schedule = defs.resolve_schedule_def("monthly_refresh")
+    assert schedule.cron_schedule == "0 3 2 * *"
+    assert schedule.job_name == "refresh"
+    job = defs.resolve_job_def("refresh")
+    assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} == keys
+
+
+def test_raw_and_staging_against_fixture_server(mirror_server, tmp_path):
+    mirror, server = mirror_server
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = _materialize(RAW_AND_STAGING, tmp_path, server, instance)
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    # every official file was fetched over HTTP from the fixture server
+    fetched = {r.path.lstrip("/") for r in server.requests if r.status == 200}
+    assert {"cordis-fp6projects.csv", "cordis-fp7projects-csv.zip", "cordis-h2020projects-csv.zip",
+            "cordis-HORIZONprojects-csv.zip", "cordisref-countries.csv"} <= fetched
+    con = duckdb.connect(str(Settings.from_env(data_dir=tmp_path).build_path), read_only=True)
+    by_programme = dict(con.execute(
+        "SELECT framework_programme, count(*) FROM stg_participation GROUP BY ALL").fetchall())
+    for programme in ("FP6", "FP7", "HE"):
+        assert by_programme[programme] == manifest_participations(mirror.manifest, programme)
+    # H2020 is the real sample: 5,153 rows of which 2 Russian
+    audit = con.execute(
+        "SELECT sum(raw_rows), sum(staged_rows), sum(quarantined_rows) FROM load_audit "
+        "WHERE framework_programme = 'H2020' AND target_table = 'stg_participation'").fetchone()
+    assert audit[0] == 5153 and audit[1] + audit[2] == 5153
+    assert by_programme["H2020"] == audit[1]
+    assert con.execute("SELECT count(*) FROM stg_participation WHERE framework_programme = 'H2020' "
+                       "AND country = 'RU'").fetchone()[0] == 2
+    # the synthetic files' malformed lines are quarantined with file and line
+    malformed = sum(len(lines) for name, lines in mirror.manifest["malformed"].items() if "h2020" not in name)
+    assert con.execute("SELECT count(*) FROM quarantine WHERE reason ILIKE '%csv%' OR source_line IS NOT NULL"
+                       ).fetchone()[0] >= malformed
+    assert con.execute("SELECT count(*) FROM meta_download_provenance").fetchone()[0] >= 11
+    con.close()
+
+
+def test_full_refresh_publishes_then_unchanged_upstream_skips_downstream(mirror_server, tmp_path):
+    mirror, server = mirror_server
+    with dg.DagsterInstance.ephemeral() as instance:
+        first = _materialize(dg.AssetSelection.all(), tmp_path, server, instance)
+        assert first.success, [e.message for e in first.all_events if e.is_failure]
+        settings = Settings.from_env(data_dir=tmp_path)
+        assert "warehouse/published_warehouse" in materialized_keys(first)
+        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+        assert con.execute("SELECT synthetic FROM meta_build").fetchone()[0] is True
+        ranked = con.execute("SELECT count(*) FROM mart_third_country_ranking WHERE framework_programme = 'FP7'").fetchone()[0]
+        assert ranked > 0
+        con.close()
+
+        before = len(server.requests)
+        second = _materialize(dg.AssetSelection.all(), tmp_path, server, instance)
+        assert second.success
+        assert materialized_keys(second) == {"raw/cordis_programme_files", "raw/cordisref", "raw/ror_dump"}
+        # every source answered 304 Not Modified: no body downloaded again
+        assert {r.status for r in server.requests[before:] if r.method == "GET"} == {304}
+
+
+def _rewrite_member(zip_path, member, edit):
+    """Rewrite one member of a zip in place with edit(text) -> text."""
+    import zipfile
+
+    with zipfile.ZipFile(zip_path) as archive:
+        contents = {name: archive.read(name) for name in archive.namelist()}
+    contents[member] = edit(contents[member].decode("utf-8")).encode("utf-8")
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in contents.items():
+            archive.writestr(name, data)
+
+
+def _negative_first_contribution(text: str) -> str:
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    column = rows[0].index("ecContribution")
+    rows[1][column] = "-100.0"
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
+def test_blocking_check_failure_keeps_the_published_warehouse(tmp_path, shared_file):
+    mirror = build_fixture_mirror(tmp_path / "mirror", shared_file)
+    data_dir = tmp_path / "data"
+    settings = Settings.from_env(data_dir=data_dir)
+    with FixtureServer(mirror.folder) as server, dg.DagsterInstance.ephemeral() as instance:
+        first = _materialize(dg.AssetSelection.all(), data_dir, server, instance)
+        assert first.success
+        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+        built_at, he_rows = con.execute(
+            "SELECT (SELECT built_at FROM meta_build), count(*) FROM stg_participation WHERE framework_programme = 'HE'"
+        ).fetchone()
+        con.close()
+
+        _rewrite_member(mirror.folder / "cordis-HORIZONprojects-csv.zip", "organization.csv", _negative_first_contribution)
+        second = _materialize(dg.AssetSelection.all(), data_dir, server, instance)
+
+    evaluations = [e.event_specific_data for e in second.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    failed = [ev for ev in evaluations if not ev.passed]
+    assert [ev.check_name for ev in failed] == ["gx_stg_participation"]
+    assert failed[0].severity == dg.AssetCheckSeverity.ERROR
+    assert "ec_contribution" in failed[0].description
+    assert "warehouse/published_warehouse" not in materialized_keys(second)
+    assert "core/fact_participation" not in materialized_keys(second)
+    # the analysts' file is the one published before, complete and readable
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    assert con.execute(
+        "SELECT (SELECT built_at FROM meta_build), count(*) FROM stg_participation WHERE framework_programme = 'HE'"
+    ).fetchone() == (built_at, he_rows)
+    assert con.execute("SELECT min(ec_contribution) FROM stg_participation").fetchone()[0] >= 0
+    con.close()
