@@ -76,7 +76,7 @@ def test_export_writes_every_mart_as_parquet_and_csv(published: Path, tmp_path: 
     marts = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'mart%'").fetchall()]
     counts = {m: con.execute(f"SELECT count(*) FROM {m}").fetchall()[0][0] for m in marts}
     con.close()
-    assert "mart_collaboration_network" in marts and len(marts) == 10
+    assert "mart_collaboration_network" in marts and len(marts) == 11
     paths = analyst.export(published, tmp_path / "exports")
     assert sorted(p.name for p in paths) == sorted(f"{m}{s}" for m in marts for s in (".parquet", ".csv"))
     for mart in marts:

@@ -192,7 +192,12 @@ def _md(text: str | None) -> str:
     return (text or "").replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(docs: list[TableDoc], *, source: str | None = None) -> str:
+def _is_synthetic(con: duckdb.DuckDBPyConnection) -> bool:
+    present = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'meta_build'").fetchall()[0][0]
+    return bool(present and con.execute("SELECT bool_or(synthetic) FROM meta_build").fetchall()[0][0])
+
+
+def render_markdown(docs: list[TableDoc], *, source: str | None = None, synthetic: bool = False) -> str:
     """The dictionary as Markdown: an index of tables, then each table's notes and columns."""
     docs = _self_doc(docs)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -207,6 +212,8 @@ def render_markdown(docs: list[TableDoc], *, source: str | None = None) -> str:
         ("The marts are computed for one focus country (variable `focus_country`, default RU); their notes state what "
          "one row is, the counting method (full or fractional) and the caveats."),
         "",
+        *(["**The row counts below come from a warehouse built from the SYNTHETIC demo mirror** (`make demo`): they "
+           "show the shape of the tables, not CORDIS figures.", ""] if synthetic else []),
         "| table | layer | rows | description |",
         "|---|---|---:|---|",
     ]
@@ -230,16 +237,16 @@ def write_markdown(warehouse_or_con: Path | str | duckdb.DuckDBPyConnection, out
     """Write the Markdown dictionary of a warehouse (a path, opened read-only, or an open connection) to `output`."""
     target = Path(output)
     if isinstance(warehouse_or_con, duckdb.DuckDBPyConnection):
-        docs, source = document(warehouse_or_con, sql_dir), None
+        docs, source, synthetic = document(warehouse_or_con, sql_dir), None, _is_synthetic(warehouse_or_con)
     else:
         con = warehouse.open_readonly(warehouse_or_con)
         try:
-            docs, source = document(con, sql_dir), Path(warehouse_or_con).name
+            docs, source, synthetic = document(con, sql_dir), Path(warehouse_or_con).name, _is_synthetic(con)
         finally:
             con.close()
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temporary.write_text(render_markdown(docs, source=source), encoding="utf-8")
+    temporary.write_text(render_markdown(docs, source=source, synthetic=synthetic), encoding="utf-8")
     os.replace(temporary, target)
     return target
 

@@ -1442,9 +1442,13 @@ def _place_russia(programme: str, projects: list[_Project], world: _World, rng: 
     slots = [(p, i) for p in eligible for i in range(1, len(p.parts))]
     chosen = rng.sample(slots, min(len(slots), target - n_coord))
     chosen += [(p, 0) for p in rng.sample(coordinated, n_coord)]
-    for project, i in chosen:
+    # the best-known institutions take the first slots, so even a tiny demo mirror has them
+    leading = sorted(available, key=lambda o: (-o.weight, o.pic))[:3]
+    for n, (project, i) in enumerate(chosen):
         taken = {part.org.pic for part in project.parts}
         org = available[bisect.bisect_right(ru_cum, rng.random() * ru_cum[-1])]
+        if n < len(leading):
+            org = leading[n]
         for _ in range(8):
             if org.pic not in taken:
                 break
