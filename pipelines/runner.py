@@ -75,14 +75,17 @@ def contiguous_blocks(programmes: list[str]) -> list[list[str]]:
 
 
 def _root_message(error: dg.SerializableErrorInfo | None) -> str:
-    """The innermost error's message without its class name: the library's own sentence."""
-    while error is not None and error.cause is not None:
+    """The first error in the chain raised by the project (not Dagster's wrappers), without its class name."""
+    chain: list[dg.SerializableErrorInfo] = []
+    while error is not None:
+        chain.append(error)
         error = error.cause
-    if error is None:
+    if not chain:
         return "unknown error"
-    message = error.message.strip()
+    chosen = next((e for e in chain if e.cls_name and not e.cls_name.startswith("Dagster")), chain[-1])
+    message = chosen.message.strip()
     head, separator, rest = message.partition(": ")
-    if separator and error.cls_name and head.split(".")[-1] == error.cls_name:
+    if separator and chosen.cls_name and head.split(".")[-1] == chosen.cls_name:
         return rest.strip()
     return message
 
