@@ -17,7 +17,7 @@
 -- fields are NULL where the institution has no ROR match, and for a focus country other than RU (only Russian
 -- participants are matched); the registry's Russian name, aliases, acronyms and ROR types are in
 -- dim_ru_institution (join on ror_id; `bilatrus institution NAME` shows them). city is the city most of the
--- institution's participations give (after the normalisation of mart_regions), federal_subject and
+-- institution's participations give (after the normalisation of dim_ru_city), federal_subject and
 -- federal_district come from data/reference/ru_regions.csv (RU only; NULL where the city is not in it). Years
 -- are project start years.
 -- focus_country: ISO code of the focus country
@@ -132,7 +132,7 @@ roles AS (
 theme_lists AS (
     SELECT
         institution_key,
-        list({'theme_code': theme_code, 'theme_name': theme_name, 'participations': n} ORDER BY n DESC, theme_name)
+        list({'theme_code': theme_code, 'theme_name': theme_name, 'participations': n} ORDER BY n DESC, theme_name, theme_code)
             FILTER (WHERE rn <= 5) AS top_themes
     FROM (
         SELECT
@@ -140,7 +140,7 @@ theme_lists AS (
             theme_code,
             any_value(theme_name) AS theme_name,
             count(*) AS n,
-            row_number() OVER (PARTITION BY institution_key ORDER BY count(*) DESC, any_value(theme_name)) AS rn
+            row_number() OVER (PARTITION BY institution_key ORDER BY count(*) DESC, any_value(theme_name), theme_code) AS rn
         FROM facts
         GROUP BY institution_key, theme_code
     )
@@ -159,71 +159,34 @@ identity AS (
     WHERE o.org_key IN (SELECT org_key FROM facts)
     GROUP BY o.institution_key
 ),
--- city: the spelling most participations give, mapped to ru_regions.csv as in mart_regions
-reference AS (
-    SELECT city, variants, federal_subject, federal_district
-    FROM read_csv(
-        coalesce(getvariable('reference_dir'), 'data/reference') || '/ru_regions.csv',
-        header = true, all_varchar = true
-    )
-),
-spellings AS (
-    SELECT
-        regexp_replace(
-            regexp_replace(
-                regexp_replace(
-                    regexp_replace(upper(strip_accents(trim(spelling))), '[^\p{L}]+', ' ', 'g'),
-                    '^\s*(G|GOROD|CITY OF|Г|ГОРОД)\s+', ''
-                ),
-                '\s+(RUSSIA|RUSSIAN FEDERATION|РОССИЯ)\s*$', ''
-            ),
-            '\s+', '', 'g'
-        ) AS city_key,
-        city,
-        federal_subject,
-        federal_district
-    FROM (
-        SELECT city AS spelling, * FROM reference
-        UNION ALL
-        SELECT unnest(string_split(variants, '|')) AS spelling, * FROM reference
-    )
-    WHERE trim(spelling) <> ''
-    QUALIFY row_number() OVER (PARTITION BY city_key ORDER BY city) = 1
-),
+-- city: the spelling most participations give, mapped to ru_regions.csv by dim_ru_city (as in mart_regions);
+-- spellings with the same key count together
 written_cities AS (
     SELECT
-        institution_key,
-        city AS written,
-        regexp_replace(
-            regexp_replace(
-                regexp_replace(
-                    regexp_replace(upper(strip_accents(city)), '[^\p{L}]+', ' ', 'g'),
-                    '^\s*(G|GOROD|CITY OF|Г|ГОРОД)\s+', ''
-                ),
-                '\s+(RUSSIA|RUSSIAN FEDERATION|РОССИЯ)\s*$', ''
-            ),
-            '\s+', '', 'g'
-        ) AS city_key,
-        focus_country = 'RU' AS use_russian_regions,
+        f.institution_key,
+        f.city AS written,
+        c.city_key,
+        CASE WHEN f.focus_country = 'RU' THEN c.city END AS mapped_city,
+        CASE WHEN f.focus_country = 'RU' THEN c.federal_subject END AS federal_subject,
+        CASE WHEN f.focus_country = 'RU' THEN c.federal_district END AS federal_district,
         count(*) AS n,
-        coalesce(max(start_year), 0) AS latest
-    FROM facts
-    WHERE city IS NOT NULL
+        coalesce(max(f.start_year), 0) AS latest
+    FROM facts AS f
+    JOIN dim_ru_city AS c ON c.city_as_written = f.city
+    WHERE c.city_key <> ''
     GROUP BY ALL
 ),
 located AS (
     SELECT
-        w.institution_key,
-        coalesce('city:' || s.city, 'spelling:' || w.city_key) AS group_key,
-        s.city AS mapped_city,
-        s.federal_subject,
-        s.federal_district,
-        w.written,
-        w.n,
-        w.latest
-    FROM written_cities AS w
-    LEFT JOIN spellings AS s ON s.city_key = w.city_key AND w.use_russian_regions
-    WHERE w.city_key <> ''
+        institution_key,
+        coalesce('city:' || mapped_city, 'spelling:' || city_key) AS group_key,
+        mapped_city,
+        federal_subject,
+        federal_district,
+        written,
+        n,
+        latest
+    FROM written_cities
 ),
 cities AS (
     SELECT

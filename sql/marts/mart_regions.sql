@@ -1,10 +1,11 @@
 -- The focus country's participations per framework programme by city, with the federal subject and federal district of Russian cities, their shares, and the share of Moscow and Saint Petersburg.
 -- One row: one framework programme and one city of the focus country (getvariable('focus_country'), default 'RU').
 -- Cities are matched to the curated data/reference/ru_regions.csv (city, '|'-separated variants and
--- transliterations, federal subject, federal district) after normalisation: upper case, accents removed, digits
--- and punctuation dropped, a leading 'G.' / 'GOROD' and a trailing 'RUSSIA' removed, spaces ignored. Unmatched cities keep their
--- normalised spelling with is_mapped = false and NULL subject/district; for a focus country other than RU no
--- city is mapped (the reference covers Russia only).
+-- transliterations, federal subject, federal district) through dim_ru_city, which normalises each spelling: upper
+-- case, accents removed, digits and punctuation dropped, a leading 'G.' / 'GOROD' and a trailing 'RUSSIA' removed,
+-- spaces ignored. Unmatched cities keep their normalised spelling (dim_ru_city.city_normalised) with is_mapped =
+-- false and NULL subject/district; for a focus country other than RU no city is mapped (the reference covers
+-- Russia only).
 -- Counting: full (each participation counts 1) with participations_fractional (1/n) beside it. Shares divide
 -- by the focus country's participations in the programme. moscow_spb_share is the share of the federal cities
 -- Moscow and Saint Petersburg (incl. Zelenograd, Troitsk, Peterhof), repeated on each row of the programme.
@@ -28,74 +29,24 @@
 WITH params AS (
     SELECT upper(coalesce(getvariable('focus_country'), 'RU')) AS focus_country
 ),
-reference AS (
-    SELECT city, variants, federal_subject, federal_district
-    FROM read_csv(
-        coalesce(getvariable('reference_dir'), 'data/reference') || '/ru_regions.csv',
-        header = true, all_varchar = true
-    )
-),
-spellings AS (
-    SELECT DISTINCT
-        regexp_replace(
-            regexp_replace(
-                regexp_replace(
-                    regexp_replace(upper(strip_accents(trim(spelling))), '[^\p{L}]+', ' ', 'g'),
-                    '^\s*(G|GOROD|CITY OF|Г|ГОРОД)\s+', ''
-                ),
-                '\s+(RUSSIA|RUSSIAN FEDERATION|РОССИЯ)\s*$', ''
-            ),
-            '\s+', '', 'g'
-        ) AS city_key,
-        city,
-        federal_subject,
-        federal_district
-    FROM (
-        SELECT city AS spelling, * FROM reference
-        UNION ALL
-        SELECT unnest(string_split(variants, '|')) AS spelling, * FROM reference
-    )
-    WHERE trim(spelling) <> ''
-),
-facts AS (
-    SELECT
-        f.*,
-        regexp_replace(upper(strip_accents(trim(f.city))), '[^\p{L}]+', ' ', 'g') AS city_words,
-        x.focus_country = 'RU' AS use_russian_regions
-    FROM fact_participation AS f
-    JOIN params AS x ON f.country_code = x.focus_country
-),
-located AS (
-    SELECT
-        f.*,
-        regexp_replace(
-            regexp_replace(
-                regexp_replace(f.city_words, '^\s*(G|GOROD|CITY OF|Г|ГОРОД)\s+', ''),
-                '\s+(RUSSIA|RUSSIAN FEDERATION|РОССИЯ)\s*$', ''
-            ),
-            '\s+', '', 'g'
-        ) AS city_key
-    FROM facts AS f
-),
+-- the participant's city, spelled as written, looked up in dim_ru_city (its key, canonical city and region)
 mapped AS (
     SELECT
-        l.framework_programme,
-        l.project_id,
-        l.org_key,
-        l.weight,
-        l.ec_contribution,
+        f.framework_programme,
+        f.project_id,
+        f.org_key,
+        f.weight,
+        f.ec_contribution,
         CASE
-            WHEN s.city IS NOT NULL THEN s.city
-            WHEN trim(l.city_words) <> '' THEN trim(regexp_replace(l.city_words, '\s+', ' ', 'g'))
+            WHEN x.focus_country = 'RU' AND c.is_mapped THEN c.city
+            ELSE nullif(c.city_normalised, '')
         END AS city,
-        s.federal_subject,
-        s.federal_district,
-        s.city IS NOT NULL AS is_mapped
-    FROM located AS l
-    LEFT JOIN (
-        SELECT * FROM spellings
-        QUALIFY row_number() OVER (PARTITION BY city_key ORDER BY city) = 1
-    ) AS s ON s.city_key = l.city_key AND l.use_russian_regions
+        CASE WHEN x.focus_country = 'RU' THEN c.federal_subject END AS federal_subject,
+        CASE WHEN x.focus_country = 'RU' THEN c.federal_district END AS federal_district,
+        coalesce(x.focus_country = 'RU' AND c.is_mapped, false) AS is_mapped
+    FROM fact_participation AS f
+    JOIN params AS x ON f.country_code = x.focus_country
+    LEFT JOIN dim_ru_city AS c ON c.city_as_written = trim(f.city)
 ),
 cities AS (
     SELECT
