@@ -101,6 +101,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from bilatrus_etl import doctor
 
     report = doctor.diagnose(Settings.from_env(mirror=args.mirror), check_network=not args.offline)
+    from pipelines import runner
+
+    report["last run"].append(runner.last_run_row())
     for section, rows in report.items():
         console.print(f"[bold]{section}[/]")
         for label, ok, detail in rows:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,3 +133,21 @@ def refresh(programmes: str | None = None, force: bool = False) -> RunOutcome:
     if outcome.success:
         outcome.summary = steps.published_summary(settings)
     return outcome
+
+
+def last_run_row() -> tuple[str, bool | None, str]:
+    """The latest run recorded on the persistent instance, as a doctor row."""
+    home = Path(os.environ.get("DAGSTER_HOME") or Settings.from_env().dagster_home)
+    if not (home / "dagster.yaml").exists():
+        return ("last Dagster run", None, f"none: no instance at {home} yet")
+    os.environ["DAGSTER_HOME"] = str(home.resolve())
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs(limit=1)
+        if not runs:
+            return ("last Dagster run", None, "none yet")
+        run = runs[0]
+        record = instance.get_run_record_by_id(run.run_id)
+    when = record.end_time or record.start_time if record else None
+    stamp = datetime.fromtimestamp(when, UTC).isoformat(timespec="seconds") if when else "unknown time"
+    ok = run.status == dg.DagsterRunStatus.SUCCESS
+    return ("last Dagster run", ok, f"{run.job_name} {run.run_id[:8]}: {run.status.value} at {stamp}")
