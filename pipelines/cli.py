@@ -72,6 +72,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         os.environ["BILATRUS_MIRROR"] = args.mirror
     if args.focus_country:
         os.environ["BILATRUS_FOCUS_COUNTRY"] = args.focus_country.upper()
+    if getattr(args, "dashboard", None):
+        os.environ["BILATRUS_DASHBOARD"] = os.pathsep.join(args.dashboard)
     sink = RichProgress()
     progress.install(sink)
     try:
@@ -93,7 +95,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     mirror = Path(args.mirror or settings.data_dir / "demo-mirror")
     synthetic.write_mirror(mirror, scale=args.scale, seed=args.seed)
     console.print(f"[yellow]SYNTHETIC[/] demo mirror written to {mirror}: every output built from it is marked synthetic.")
-    args.mirror, args.programmes, args.focus_country = str(mirror), None, None
+    args.mirror, args.programmes, args.focus_country, args.dashboard = str(mirror), None, None, None
     return cmd_run(args)
 
 
@@ -191,6 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--programmes", help="comma-separated subset of fp6,fp7,h2020,he (default: all)")
     run.add_argument("--force", action="store_true", help="rebuild even when no source changed")
     run.add_argument("--focus-country", help="ISO code of the focus country of the marts (default RU)")
+    run.add_argument("--dashboard", action="append", help="a Horizon Dashboard export (csv/xlsx) or a folder of them "
+                     "to add beside the official files (repeatable; or BILATRUS_DASHBOARD)")
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="write a small synthetic mirror and run the whole pipeline on it")

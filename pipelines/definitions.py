@@ -16,6 +16,7 @@ _assets = [
     raw.download_provenance,
     staging.stg_programme,
     staging.stg_reference,
+    staging.dashboard_exports,
     *institutions.institution_assets(),
     *models.model_assets(),
     network.mart_collaboration_network,

@@ -115,7 +115,8 @@ def refresh(programmes: str | None = None, force: bool = False) -> RunOutcome:
     job = defs.resolve_job_def("refresh")
     settings = Settings.from_env()
     config = {"data_dir": str(settings.data_dir), "mirror": settings.mirror or "",
-              "focus_country": settings.focus_country, "force": force}
+              "focus_country": settings.focus_country, "force": force,
+              "dashboard": os.pathsep.join(str(p) for p in settings.dashboard_exports)}
     run_config = {
         "resources": {"bilatrus": {"config": config}},
         "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},

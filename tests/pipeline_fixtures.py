@@ -70,11 +70,11 @@ def build_fixture_mirror(folder: Path, shared_file) -> FixtureMirror:
     return FixtureMirror(folder, manifest, n_projects)
 
 
-def resources_for(data_dir: Path, mirror: str, force: bool = False) -> dict[str, object]:
+def resources_for(data_dir: Path, mirror: str, force: bool = False, dashboard: str = "") -> dict[str, object]:
     settings = Settings.from_env(mirror=mirror, data_dir=data_dir)
     settings.build_path.parent.mkdir(parents=True, exist_ok=True)
     return {
-        "bilatrus": BilatrusConfig(data_dir=str(data_dir), mirror=mirror, force=force),
+        "bilatrus": BilatrusConfig(data_dir=str(data_dir), mirror=mirror, force=force, dashboard=dashboard),
         "duckdb": DuckDBResource(database=str(settings.build_path)),
     }
 

@@ -29,11 +29,11 @@ def mirror_server(tmp_path_factory, shared_file):
         yield mirror, server
 
 
-def _materialize(selection, data_dir, server, instance, force=False):
+def _materialize(selection, data_dir, server, instance, force=False, dashboard=""):
     return dg.materialize(
-        defs.resolve_all_asset_specs() and _assets(),
+        _assets(),
         selection=selection,
-        resources=resources_for(data_dir, server.url, force=force),
+        resources=resources_for(data_dir, server.url, force=force, dashboard=dashboard),
         instance=instance,
         tags=all_programmes_tags(),
         raise_on_error=False,
@@ -172,4 +172,23 @@ def test_blocking_check_failure_keeps_the_published_warehouse(tmp_path, shared_f
         "SELECT (SELECT built_at FROM meta_build), count(*) FROM stg_participation WHERE framework_programme = 'HE'"
     ).fetchone() == (built_at, he_rows)
     assert con.execute("SELECT min(ec_contribution) FROM stg_participation").fetchone()[0] >= 0
+    con.close()
+
+
+def test_analyst_supplied_dashboard_export_joins_the_common_shape(mirror_server, tmp_path, shared_file):
+    mirror, server = mirror_server
+    export = shared_file("cordis/dashboard/cordis-plus-2007.csv")
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = _materialize(RAW_AND_STAGING, tmp_path, server, instance, dashboard=str(export))
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    con = duckdb.connect(str(Settings.from_env(data_dir=tmp_path).build_path), read_only=True)
+    raw, staged, quarantined = con.execute(
+        "SELECT raw_rows, staged_rows, quarantined_rows FROM load_audit "
+        "WHERE source_file = 'cordis-plus-2007.csv' AND target_table = 'stg_participation'").fetchone()
+    assert raw == 787 and staged + quarantined == 787
+    ru = con.execute("SELECT count(*) FROM stg_participation WHERE source_file = 'cordis-plus-2007.csv' "
+                     "AND country = 'RU'").fetchone()[0]
+    assert ru == 3
+    fp7 = con.execute("SELECT count(*) FROM stg_participation WHERE framework_programme = 'FP7'").fetchone()[0]
+    assert fp7 == manifest_participations(mirror.manifest, "FP7") + staged
     con.close()

@@ -18,7 +18,12 @@ PROGRAMME_TABLES = {
     "quarantine": "quarantine: every row rejected while reading or by a row-level rule, with reason, file and line.",
     "load_audit": "load_audit: per source file and table, raw rows = staged rows + quarantined rows.",
 }
-PROGRAMME_DEPS = [dg.AssetKey(["raw", "cordis_programme_files"]), GATE, dg.AssetKey(["staging", "stg_country"])]
+PROGRAMME_DEPS = [
+    dg.AssetKey(["raw", "cordis_programme_files"]),
+    GATE,
+    dg.AssetKey(["staging", "stg_country"]),
+    dg.AssetKey(["staging", "dashboard_exports"]),
+]
 
 
 @dg.multi_asset(
@@ -73,3 +78,24 @@ def stg_reference(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> Iterator[
         for name in REFERENCE_TABLES:
             rows = steps.row_count(con, name)
             yield dg.MaterializeResult(asset_key=["staging", name], metadata={"row_count": rows, "dagster/row_count": rows})
+
+
+@dg.asset(
+    key=["staging", "dashboard_exports"],
+    group_name="staging",
+    kinds={"duckdb", "python"},
+    deps=[GATE, dg.AssetKey(["staging", "stg_country"])],
+    pool="warehouse_writer",
+    description="Optional Horizon Dashboard exports (csv, xlsx) supplied by an analyst (BILATRUS_DASHBOARD): read into "
+    "the common shape beside the official files, which win for the projects they cover.",
+)
+def dashboard_exports(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    with duckdb.get_connection() as con:
+        reports = steps.stage_dashboards(con, bilatrus.settings())
+    return dg.MaterializeResult(
+        metadata={
+            "files": dg.MetadataValue.json([str(r) for r in reports]),
+            "row_count": sum(r.staged_rows for r in reports),
+            "quarantined": sum(r.quarantined_rows for r in reports),
+        }
+    )

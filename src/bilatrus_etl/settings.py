@@ -16,13 +16,15 @@ class Settings:
     data_dir: Path
     mirror: str | None
     focus_country: str = "RU"
+    dashboard_exports: tuple[Path, ...] = ()
 
     @classmethod
     def from_env(cls, mirror: str | None = None, data_dir: str | os.PathLike | None = None) -> "Settings":
         data = Path(data_dir or os.environ.get("BILATRUS_DATA_DIR") or "data").resolve()
         mirror = mirror if mirror is not None else (os.environ.get("BILATRUS_MIRROR") or None)
         focus = (os.environ.get("BILATRUS_FOCUS_COUNTRY") or "RU").upper()
-        return cls(data_dir=data, mirror=mirror, focus_country=focus)
+        return cls(data_dir=data, mirror=mirror, focus_country=focus,
+                   dashboard_exports=dashboard_paths(os.environ.get("BILATRUS_DASHBOARD", "")))
 
     @property
     def raw_dir(self) -> Path:
@@ -53,3 +55,15 @@ class Settings:
     @property
     def docs_dir(self) -> Path:
         return self.data_dir / "docs"
+
+
+def dashboard_paths(value: str) -> tuple[Path, ...]:
+    """Horizon Dashboard exports from a list of files or folders (separated like PATH): .csv and .xlsx files."""
+    paths: list[Path] = []
+    for part in filter(None, (p.strip() for p in value.split(os.pathsep))):
+        path = Path(part).resolve()
+        if path.is_dir():
+            paths += sorted(p for p in path.iterdir() if p.suffix.lower() in {".csv", ".xlsx"})
+        else:
+            paths.append(path)
+    return tuple(paths)

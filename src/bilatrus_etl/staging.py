@@ -236,6 +236,21 @@ def stage_dashboard(
     return _report(con, landed, ())
 
 
+def stage_dashboards(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[StageReport]:
+    """Make the landed Dashboard exports exactly `paths`: load each, and drop earlier loads of files not listed."""
+    ensure_landing_tables(con)
+    keep = ", ".join(sql_literal(Path(p).name) for p in paths) or "NULL"
+    stale = f"dataset = {sql_literal(dashboard.DATASET)} AND source_file NOT IN ({keep})"
+    removed = sum(
+        con.execute(f"SELECT count(*) FROM {table} WHERE {stale}").fetchall()[0][0]
+        for table in ("land_project", "land_participation", "land_rejects")
+    )
+    if removed:
+        commit_landed(con, [], [("land_project", stale), ("land_participation", stale)])
+        _run_models(con, PROGRAMME_MODELS)
+    return [stage_dashboard(con, Path(p)) for p in paths]
+
+
 # ------------------------------------------------------------------------------------ reference
 
 

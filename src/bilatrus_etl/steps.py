@@ -112,8 +112,23 @@ def published_manifest(settings: Settings) -> dict | None:
 
 
 def current_sources(settings: Settings) -> dict[str, str]:
-    """dataset -> sha256 of its latest download, from the provenance log."""
-    return {row["dataset"]: row["sha256"] for row in fetch.read_provenance(settings.raw_dir) if row.get("sha256")}
+    """dataset -> sha256 of its latest download (provenance log), and of each analyst-supplied Dashboard export."""
+    datasets = {row["dataset"]: row["sha256"] for row in fetch.read_provenance(settings.raw_dir) if row.get("sha256")}
+    for path in settings.dashboard_exports:
+        datasets[f"dashboard:{path.name}"] = _file_sha256(path)
+    return datasets
+
+
+def _file_sha256(path: Path) -> str:
+    from bilatrus_etl.errors import BilatrusError
+
+    if not path.is_file():
+        raise BilatrusError(f"Horizon Dashboard export {path} (BILATRUS_DASHBOARD) does not exist: fix the path or unset it.")
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def is_up_to_date(settings: Settings, datasets: dict[str, str]) -> bool:
@@ -122,7 +137,9 @@ def is_up_to_date(settings: Settings, datasets: dict[str, str]) -> bool:
     if manifest is None or manifest.get("code") != code_fingerprint():
         return False
     published = manifest.get("sources", {})
-    return all(published.get(key) == sha for key, sha in datasets.items())
+    dashboards_published = {k for k in published if k.startswith("dashboard:")}
+    dashboards_now = {k for k in datasets if k.startswith("dashboard:")}
+    return dashboards_published == dashboards_now and all(published.get(k) == sha for k, sha in datasets.items())
 
 
 PROVENANCE_COLUMNS = ("dataset", "url", "fetched_at", "http_status", "etag", "last_modified", "sha256", "bytes",
@@ -400,3 +417,13 @@ def publish(settings: Settings, build_path: str | Path) -> dict:
         "dictionary": settings.docs_dir / "data-dictionary.md",
         "documented_tables": len(docs),
     }
+
+
+def stage_dashboards(con: duckdb.DuckDBPyConnection, settings: Settings) -> list:
+    """Load the analyst-supplied Horizon Dashboard exports (none: remove any loaded before)."""
+    from bilatrus_etl import staging
+
+    with progress.step("stage Dashboard exports"):
+        reports = staging.stage_dashboards(con, list(settings.dashboard_exports))
+    progress.done("stage Dashboard exports", f"{len(reports)} file(s), {sum(r.staged_rows for r in reports):,} rows")
+    return reports

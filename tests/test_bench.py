@@ -1,0 +1,120 @@
+"""The benchmark's helpers on a tiny mirror: the floor and the pandas script compute the same marts.
+
+Fast (a scale of 0.002, under a few seconds) and never about time: timings belong in `make bench`.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from bench import compare, floor
+from bench.inputs import extract_inputs, read_inputs
+from bench.measure import run_measured
+from bench.pandas_baseline import compute_marts, write_marts
+from bench.run import Target, step_group
+from bench.server import MirrorServer
+from bilatrus_etl import sources, synthetic, warehouse
+
+SCALE = 0.002
+
+
+@pytest.fixture(scope="module")
+def clean_mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny mirror without malformed lines (the pandas reader keeps stray-quote lines DuckDB rejects)."""
+    folder = tmp_path_factory.mktemp("mirror")
+    synthetic.write_mirror(folder, scale=SCALE, seed=3, malformed_lines=0)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def builds(clean_mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    work = tmp_path_factory.mktemp("bench")
+    inputs = extract_inputs(clean_mirror, work / "inputs")
+    script = floor.write_script(inputs, work / "floor.sql")
+    floor.run_script(script, work / "floor.duckdb")
+    marts, _ = compute_marts(json.loads((work / "inputs" / "inputs.json").read_text(encoding="utf-8")))
+    write_marts(marts, work / "pandas")
+    return {"inputs": work / "inputs", "script": script, "floor": work / "floor.duckdb", "pandas": work / "pandas"}
+
+
+def test_inputs_name_files_as_the_pipeline_does(builds: dict[str, Path]) -> None:
+    inputs = read_inputs(builds["inputs"] / "inputs.json")
+    programme = {(f.programme, f.role): f for f in inputs.programme_files()}
+    assert set(programme) == {(p, r) for p in ("FP6", "FP7", "H2020", "HE") for r in ("projects", "organizations")}
+    assert programme[("FP6", "projects")].source_format == "legacy_csv"
+    assert programme[("H2020", "organizations")].source_file == "cordis-h2020projects-csv.zip!organization.csv"
+    assert {f.role for f in inputs.reference_files()} >= {"countries", "activity_types"}
+
+
+def test_floor_script_builds_every_mart_from_the_project_sql(builds: dict[str, Path]) -> None:
+    models = warehouse.load_models()
+    text = builds["script"].read_text(encoding="utf-8")
+    for name in floor.mart_names(models):
+        assert f"CREATE OR REPLACE TABLE {name} AS" in text
+    assert "CREATE OR REPLACE TABLE quarantine AS" not in text  # no mart needs it
+    assert "institution_link" in text and "CREATE OR REPLACE MACRO clean_money" in text
+    assert set(floor.mart_names(models)) <= set(compare.mart_tables(builds["floor"]))
+
+
+def test_floor_keeps_every_valid_record(clean_mirror: Path, builds: dict[str, Path]) -> None:
+    expected = json.loads((clean_mirror / synthetic.MANIFEST_FILE).read_text(encoding="utf-8"))["expected"]
+    con = duckdb.connect(str(builds["floor"]), read_only=True)
+    try:
+        counts = dict(con.execute("SELECT framework_programme, count(*) FROM stg_participation GROUP BY ALL").fetchall())
+    finally:
+        con.close()
+    assert counts == {p: e["participations"] for p, e in expected.items()}
+
+
+def test_floor_and_pandas_compute_the_same_marts(builds: dict[str, Path]) -> None:
+    diffs = compare.compare_builds(builds["floor"], builds["pandas"], compare.PANDAS_MARTS)
+    assert [str(d) for d in diffs if not d.same] == []
+    assert all(d.left_rows > 0 for d in diffs if d.mart != "mart_regions")
+
+
+def test_compare_reports_a_changed_number(builds: dict[str, Path], tmp_path: Path) -> None:
+    copy = tmp_path / "floor.duckdb"
+    copy.write_bytes(builds["floor"].read_bytes())
+    con = duckdb.connect(str(copy))
+    try:
+        con.execute("UPDATE mart_theme_profile SET all_participations = all_participations + 1 "
+                    "WHERE rowid = (SELECT min(rowid) FROM mart_theme_profile)")
+    finally:
+        con.close()
+    diff = compare.compare_builds(builds["floor"], copy, ["mart_theme_profile"])[0]
+    assert not diff.same and diff.cell_mismatches == {"all_participations": 1}
+
+
+def test_server_serves_catalog_names_with_etags(clean_mirror: Path) -> None:
+    ror = sources.load_catalog()["ror_dump"]
+    with MirrorServer(clean_mirror) as server:
+        with urllib.request.urlopen(server.url + ror.file_name, timeout=10) as answer:  # the glob-matched dump
+            etag = answer.headers["ETag"]
+            assert answer.read(4) == b"PK\x03\x04"
+        request = urllib.request.Request(server.url + ror.file_name, headers={"If-None-Match": etag})
+        with pytest.raises(urllib.error.HTTPError) as not_modified:
+            urllib.request.urlopen(request, timeout=10)
+        assert not_modified.value.code == 304
+
+
+def test_measure_reports_exit_code_and_memory(tmp_path: Path) -> None:
+    import sys
+
+    command = [sys.executable, "-c", "x = bytearray(60 * 2**20); print('ok')"]
+    measured = run_measured("probe", command, log=tmp_path / "probe.log")
+    assert measured.returncode == 0 and (tmp_path / "probe.log").read_text().strip() == "ok"
+    assert measured.peak_rss_mb >= 60
+
+
+def test_targets_and_step_groups() -> None:
+    assert Target("a/c", 2.5, 3).verdict == "PASS" and Target("a/c", 3.5, 3).verdict == "MISS"
+    assert Target("no-op", None, 10).verdict == "n/a"
+    assert step_group("core__fact_participation_gx_fact_participation") == "validation"
+    assert step_group("staging__load_audit_reconciliation") == "validation"
+    assert step_group("stg_programme") == "staging" and step_group("raw__cordisref") == "download"
+    assert step_group("marts__mart_regions") == "marts SQL"
