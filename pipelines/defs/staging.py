@@ -39,10 +39,8 @@ def stg_programme(
     context: dg.AssetExecutionContext, bilatrus: BilatrusConfig, duckdb: DuckDBResource
 ) -> Iterator[dg.MaterializeResult]:
     settings = bilatrus.settings()
-    reports = {}
     with duckdb.get_connection() as con:
-        for programme in context.partition_keys:
-            reports[programme] = steps.stage_programme(con, settings, programme)
+        reports = steps.stage_programmes(con, settings, list(context.partition_keys))
         counts = steps.staging_counts(con, list(PROGRAMME_TABLES))
     for table in PROGRAMME_TABLES:
         yield dg.MaterializeResult(

@@ -58,8 +58,8 @@ COLUMN_DOCS: dict[str, str] = {
 #: Exact betweenness costs about nodes x edges steps (networkx manages ~1-2 million per second). Above this
 #: budget it is estimated from max(MIN_SAMPLE, max_work / edges) source nodes (networkx `k`, fixed seed): about
 #: 20 source nodes and 10 s for a graph of 250,000 edges on 2 cores. Raise max_work for closer estimates.
-DEFAULT_MAX_WORK = 5_000_000
-MIN_SAMPLE = 16
+DEFAULT_MAX_WORK = 2_000_000
+MIN_SAMPLE = 8
 
 
 @dataclass(frozen=True)

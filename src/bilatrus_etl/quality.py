@@ -481,6 +481,7 @@ def validate_table(
     row_count_bounds: Mapping[str, Sequence[int | None]] | None = None,
     run_name: str | None = None,
     expectations_dir: Path | None = None,
+    docs_policy: str = "always",
 ) -> ValidationOutcome:
     """Validate one DuckDB table with its suite (by default expectations/<table>.json).
 
@@ -488,6 +489,8 @@ def validate_table(
         column) and require each of them in the per-programme row-count bounds (0 rows fails).
     row_count_bounds: {programme: (min, max)} overriding the suite's meta.row_count_by_programme.bounds.
     data_docs_dir: when given, the result is stored there and GX Data Docs rebuilt; index.html is returned.
+    docs_policy: when to rebuild the Data Docs site: "always", "on_failure" (a pipeline that rebuilds the site
+        once at its end with build_data_docs, but wants a failing table's page at once), or "never".
     run_name: shown in the Data Docs (e.g. the Dagster run id).
     """
     started_at = datetime.now(UTC)
@@ -591,7 +594,8 @@ def validate_table(
         docs_start = time.perf_counter()
         try:
             docs = _write_data_docs(Path(data_docs_dir), table, scope, suite_obj.name, results, batch_meta,
-                                    run_name, started_at, parameters)
+                                    run_name, started_at, parameters,
+                                    build=docs_policy == "always" or (docs_policy == "on_failure" and bool(failures)))
         except Exception as err:  # the docs are a report: failing to write them must not fail the check
             docs_error = f"Data Docs not written to {data_docs_dir}: {type(err).__name__}: {err}"
         timings["docs_s"] = time.perf_counter() - docs_start
@@ -978,6 +982,7 @@ def _write_data_docs(
     run_name: str | None,
     started_at: datetime,
     parameters: Mapping[str, Any],
+    build: bool = True,
 ) -> tuple[Path, Path | None]:
     from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
     from great_expectations.core.run_identifier import RunIdentifier
@@ -1014,12 +1019,25 @@ def _write_data_docs(
         site_name, store_name = _docs_site(data_docs_dir)
         context.stores[store_name].set(key, combined)
         _prune_docs(data_docs_dir, suite_name, DOCS_RUNS_KEPT)
+        if not build:  # stored now; the site is rebuilt once by build_data_docs()
+            return data_docs_dir / "index.html", None
         context.build_data_docs(site_names=[site_name], resource_identifiers=[key])
         urls = context.get_docs_sites_urls(resource_identifier=key, site_name=site_name)
     page = None
     if urls and urls[0].get("site_url", "").startswith("file://"):
         page = Path(urls[0]["site_url"].removeprefix("file://"))
     return data_docs_dir / "index.html", page
+
+
+def build_data_docs(data_docs_dir: Path | str) -> Path:
+    """Rebuild the whole Data Docs site from the stored results under data_docs_dir; return index.html."""
+    data_docs_dir = Path(data_docs_dir)
+    data_docs_dir.mkdir(parents=True, exist_ok=True)
+    with _GX_LOCK:
+        context = gx_context()
+        site_name, _ = _docs_site(data_docs_dir)
+        context.build_data_docs(site_names=[site_name])
+    return data_docs_dir / "index.html"
 
 
 def _prune_docs(data_docs_dir: Path, suite_name: str, keep: int) -> None:

@@ -133,9 +133,38 @@ def stage_programme(
     `source_names` gives the name each file is known by (e.g. 'cordis-h2020projects-csv.zip!project.csv'),
     by the same keys; `datasets` the catalog key of each (default 'cordis_<programme>').
     """
-    _check_programme(programme)
-    by_role, ignored = _files_by_role(files, programme)
+    return stage_programmes(con, [ProgrammeFiles(programme, files, source_names, datasets)], encoding=encoding)[programme]
+
+
+@dataclass(frozen=True)
+class ProgrammeFiles:
+    """One programme's files for `stage_programmes` (the arguments of `stage_programme`)."""
+
+    programme: str
+    files: Mapping[str, Path]
+    source_names: Mapping[str, str] | None = None
+    datasets: Mapping[str, str] | None = None
+
+
+def stage_programmes(
+    con: duckdb.DuckDBPyConnection, programmes: list[ProgrammeFiles], *, encoding: str = "utf-8"
+) -> dict[str, StageReport]:
+    """Land several programmes' files (each replacing its slice), then run the staging models once."""
     ensure_landing_tables(con)
+    landed_by_programme: dict[str, tuple[list[LandedFile], tuple[str, ...]]] = {}
+    for item in programmes:
+        landed_by_programme[item.programme] = _land_programme(con, item, encoding)
+    _run_models(con, PROGRAMME_MODELS)
+    return {p: _report(con, landed, ignored) for p, (landed, ignored) in landed_by_programme.items()}
+
+
+def _land_programme(
+    con: duckdb.DuckDBPyConnection, item: ProgrammeFiles, encoding: str
+) -> tuple[list[LandedFile], tuple[str, ...]]:
+    programme, files, source_names, datasets = item.programme, item.files, item.source_names, item.datasets
+    if programme not in PROGRAMMES:
+        raise BilatrusError(f"unknown framework programme {programme!r}; expected one of {', '.join(PROGRAMMES)}")
+    by_role, ignored = _files_by_role(files, programme)
     landed: list[LandedFile] = []
     try:
         for role, key in by_role.items():
@@ -151,13 +180,7 @@ def stage_programme(
     formats = ", ".join(sql_literal(f) for f in OFFICIAL_FORMATS)
     condition = f"framework_programme = {sql_literal(programme)} AND source_format IN ({formats})"
     commit_landed(con, landed, [("land_project", condition), ("land_participation", condition)])
-    _run_models(con, PROGRAMME_MODELS)
-    return _report(con, landed, ignored)
-
-
-def _check_programme(programme: str) -> None:
-    if programme not in PROGRAMMES:
-        raise BilatrusError(f"unknown framework programme {programme!r}; expected one of {', '.join(PROGRAMMES)}")
+    return landed, ignored
 
 
 def _files_by_role(files: Mapping[str, Path], programme: str) -> tuple[dict[str, str], tuple[str, ...]]:

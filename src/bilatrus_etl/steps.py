@@ -308,16 +308,21 @@ def published_summary(settings: Settings) -> list[str]:
     return lines
 
 
-def stage_programme(con: duckdb.DuckDBPyConnection, settings: Settings, programme: str) -> "staging.StageReport":
-    """Read the programme's downloaded files into its slice of the staging tables."""
+def stage_programmes(con: duckdb.DuckDBPyConnection, settings: Settings, programmes: list[str]) -> dict:
+    """Read the programmes' downloaded files into their slices of the staging tables (models run once)."""
     from bilatrus_etl import staging
 
-    files, names = programme_inputs(settings, programme)
-    datasets = {role: key for role, key in _dataset_of_role(programme).items()}
-    with progress.step(f"stage {programme}"):
-        report = staging.stage_programme(con, programme, files, names, datasets=datasets)
-    progress.done(f"stage {programme}", f"{report.staged_rows:,} rows staged, {report.quarantined_rows:,} quarantined")
-    return report
+    items = []
+    for programme in programmes:
+        files, names = programme_inputs(settings, programme)
+        items.append(staging.ProgrammeFiles(programme, files, names, _dataset_of_role(programme)))
+    label = f"stage {', '.join(programmes)}"
+    with progress.step(label):
+        reports = staging.stage_programmes(con, items)
+    staged = sum(r.staged_rows for r in reports.values())
+    quarantined = sum(r.quarantined_rows for r in reports.values())
+    progress.done(label, f"{staged:,} rows staged, {quarantined:,} quarantined")
+    return reports
 
 
 def _dataset_of_role(programme: str) -> dict[str, str]:
@@ -384,7 +389,7 @@ def validate(con: duckdb.DuckDBPyConnection, settings: Settings, table: str) -> 
     from bilatrus_etl import quality
 
     with progress.step(f"validate {table}"):
-        outcome = quality.validate_table(con, table, data_docs_dir=settings.docs_dir / "gx")
+        outcome = quality.validate_table(con, table, data_docs_dir=settings.docs_dir / "gx", docs_policy="on_failure")
         quality.record_validation_run(con, outcome)
     verdict = "passed" if outcome.success else ("warnings" if outcome.passed_errors else "FAILED")
     progress.done(f"validate {table}", f"{verdict} ({outcome.evaluated} expectations)")
@@ -406,6 +411,7 @@ def publish(settings: Settings, build_path: str | Path) -> dict:
             docs = dictionary.build(con, settings.docs_dir / "data-dictionary.md", strict=True)
         finally:
             con.close()
+        build_data_docs(settings)
         result = warehouse.publish(build_path, settings.warehouse_path, settings.previous_warehouse_path)
         write_manifest(settings, datasets, synthetic)
     progress.done("publish", f"{result.tables} tables -> {result.published_path}")
@@ -427,3 +433,13 @@ def stage_dashboards(con: duckdb.DuckDBPyConnection, settings: Settings) -> list
         reports = staging.stage_dashboards(con, list(settings.dashboard_exports))
     progress.done("stage Dashboard exports", f"{len(reports)} file(s), {sum(r.staged_rows for r in reports):,} rows")
     return reports
+
+
+def build_data_docs(settings: Settings) -> Path | None:
+    """Rebuild the Great Expectations Data Docs site once from every stored validation result."""
+    from bilatrus_etl import quality
+
+    folder = settings.docs_dir / "gx"
+    if not folder.exists():
+        return None
+    return quality.build_data_docs(folder)
