@@ -6,6 +6,8 @@ Fast (a scale of 0.002, under a few seconds) and never about time: timings belon
 from __future__ import annotations
 
 import json
+import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -65,7 +67,8 @@ def test_floor_keeps_every_valid_record(clean_mirror: Path, builds: dict[str, Pa
     expected = json.loads((clean_mirror / synthetic.MANIFEST_FILE).read_text(encoding="utf-8"))["expected"]
     con = duckdb.connect(str(builds["floor"]), read_only=True)
     try:
-        counts = dict(con.execute("SELECT framework_programme, count(*) FROM stg_participation GROUP BY ALL").fetchall())
+        rows = con.execute("SELECT framework_programme, count(*) FROM stg_participation GROUP BY ALL").fetchall()
+        counts = dict(rows)
     finally:
         con.close()
     assert counts == {p: e["participations"] for p, e in expected.items()}
@@ -103,9 +106,7 @@ def test_server_serves_catalog_names_with_etags(clean_mirror: Path) -> None:
 
 
 def test_measure_reports_exit_code_and_memory(tmp_path: Path) -> None:
-    import sys
-
-    command = [sys.executable, "-c", "x = bytearray(60 * 2**20); print('ok')"]
+    command = [sys.executable, "-c", "import time; x = b'x' * (80 * 2**20); time.sleep(0.3); print('ok')"]
     measured = run_measured("probe", command, log=tmp_path / "probe.log")
     assert measured.returncode == 0 and (tmp_path / "probe.log").read_text().strip() == "ok"
     assert measured.peak_rss_mb >= 60

@@ -1,0 +1,498 @@
+"""`make bench`: the pipeline end to end against the DuckDB floor and a pandas notebook, at several sizes.
+
+    python -m bench.run [--sizes 1,4] [--keep] [--only a,b,c,d] [--seed 42] [--work bench/work]
+
+At each size (1 = full scale of the real CORDIS files, 4 = four times) it measures, each in a subprocess
+(wall time, peak resident memory of the process tree):
+  a. a full refresh through the real CLI (`bilatrus run --mirror http://127.0.0.1:PORT/`, fresh data dir and
+     DAGSTER_HOME), with the share of Great Expectations validation (meta_validation_runs.duration_s) and
+     Dagster's per-step timings;
+  b. a no-op refresh: the same command again, nothing changed upstream (size 1 only);
+  c. the floor: one DuckDB SQL script built from the project's SQL models (bench/floor.py), reading the
+     mirror's files from disk (archives unzipped beforehand, timed apart, not included in c);
+  d. a pandas script computing the same six marts (bench/pandas_baseline.py), reading the same files.
+It prints a table per size, the targets with PASS/MISS, and writes bench/results.json. Mirrors are generated
+once under --work and reused (same generator version, scale and seed give the same bytes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from bench import compare
+from bench.floor import write_script
+from bench.inputs import extract_inputs
+from bench.measure import Measurement, load_average, run_measured
+from bench.server import MirrorServer
+from bilatrus_etl import synthetic
+from bilatrus_etl.steps import code_fingerprint
+
+BENCH_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = BENCH_DIR.parent
+RESULTS = BENCH_DIR / "results.json"
+PYTHON = Path(sys.executable)
+BILATRUS = PYTHON.parent / "bilatrus"
+TIMEOUT_S = 4 * 3600
+NOOP_MESSAGE = "unchanged since the last publish"
+NOOP_ATTEMPTS = 3
+CLEARED_ENV = ("BILATRUS_MIRROR", "BILATRUS_BUILD_DB", "BILATRUS_WAREHOUSE", "BILATRUS_DATA_DIR", "DAGSTER_HOME")
+COMPARISON_NOTES = {
+    "floor vs pipeline": "expected where institutions count: the pipeline groups organisation keys into ROR-matched "
+    "institutions, the floor has no institution_link",
+    "floor vs pandas": "expected on mirrors with malformed lines: pd.read_csv keeps the padded and stray-quote lines "
+    "that DuckDB's strict reader rejects; identical on clean files (bench/README.md)",
+}
+STEP_GROUPS = (  # (group, test on the step key), first match wins
+    ("validation", lambda k: "_gx_" in k or k.endswith("_reconciliation")),
+    ("download", lambda k: k.startswith("raw__")),
+    ("staging", lambda k: k.startswith(("stg_", "staging__"))),
+    ("institutions (ROR)", lambda k: k in {"core__dim_ru_institution", "core__institution_link"}),
+    ("network (networkx)", lambda k: k == "marts__mart_collaboration_network"),
+    ("core SQL", lambda k: k.startswith("core__")),
+    ("marts SQL", lambda k: k.startswith("marts__")),
+    ("publish", lambda k: k.startswith("warehouse__")),
+)
+
+
+@dataclass
+class Target:
+    name: str
+    value: float | None
+    limit: float
+    unit: str = ""
+
+    @property
+    def verdict(self) -> str:
+        if self.value is None:
+            return "n/a"
+        return "PASS" if self.value <= self.limit else "MISS"
+
+    def line(self) -> str:
+        if self.value is None:
+            return f"  n/a   {self.name}: not measured"
+        value = f"{self.value:.2f}{self.unit}"
+        limit = f"{self.limit:g}{self.unit}"
+        miss = "" if self.verdict == "PASS" else f"  (over by {self.value - self.limit:.2f}{self.unit}, " \
+            f"{self.value / self.limit:.2f}x the target)"
+        return f"  {self.verdict}  {self.name}: {value} <= {limit}{miss}"
+
+
+@dataclass
+class SizeResult:
+    scale: float
+    mirror: str = ""
+    generate_s: float | None = None
+    measurements: dict[str, Measurement] = field(default_factory=dict)
+    validation_s: float | None = None
+    validation_checks_s: float | None = None
+    pipeline_error: str | None = None
+    noop_attempts: int = 0
+    noop_confirmed: bool | None = None
+    code_changed_during_a: bool | None = None
+    steps_total_s: float | None = None
+    run_s: float | None = None
+    step_groups: dict[str, float] = field(default_factory=dict)
+    slowest_steps: list[tuple[str, float]] = field(default_factory=list)
+    steps: list[dict] = field(default_factory=list)
+    extract_s: float | None = None
+    pandas_phases: dict[str, float] = field(default_factory=dict)
+    comparisons: dict[str, list[str]] = field(default_factory=dict)
+    participations: int | None = None
+
+    def wall(self, key: str) -> float | None:
+        m = self.measurements.get(key)
+        return m.wall_s if m and m.returncode == 0 else None
+
+    def peak(self, key: str) -> float | None:
+        m = self.measurements.get(key)
+        return m.peak_rss_mb if m and m.returncode == 0 else None
+
+    def ratio(self, top: str, bottom: str, peak: bool = False) -> float | None:
+        a, b = (self.peak(top), self.peak(bottom)) if peak else (self.wall(top), self.wall(bottom))
+        return a / b if a is not None and b else None
+
+    def validation_share(self) -> float | None:
+        a = self.wall("a")
+        return self.validation_s / a if a and self.validation_s is not None else None
+
+    def as_dict(self) -> dict:
+        return {
+            "scale": self.scale, "mirror": self.mirror, "generate_s": self.generate_s,
+            "participations": self.participations,
+            "measurements": {k: m.as_dict() for k, m in self.measurements.items()},
+            "ratios": {"a/c": self.ratio("a", "c"), "a/d": self.ratio("a", "d"),
+                       "peak a/c": self.ratio("a", "c", peak=True), "validation share of a": self.validation_share()},
+            "validation_s": self.validation_s, "validation_check_steps_s": self.validation_checks_s,
+            "pipeline_error": self.pipeline_error, "noop_attempts": self.noop_attempts,
+            "noop_confirmed": self.noop_confirmed, "code_changed_during_a": self.code_changed_during_a,
+            "dagster_run_s": self.run_s, "steps_total_s": self.steps_total_s, "step_groups_s": self.step_groups,
+            "slowest_steps": self.slowest_steps, "steps": self.steps, "extract_s": self.extract_s,
+            "pandas_phases_s": self.pandas_phases, "comparisons": self.comparisons,
+        }
+
+
+# ------------------------------------------------------------------------------------------ inputs
+
+
+def ensure_mirror(work: Path, scale: float, seed: int) -> tuple[Path, float | None]:
+    """The generated mirror of this size (reused when its manifest says it is the same); generation time."""
+    folder = work / "mirrors" / f"scale-{scale:g}-seed-{seed}"
+    manifest = folder / synthetic.MANIFEST_FILE
+    if manifest.exists():
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        if (data.get("scale"), data.get("seed"), data.get("generator_version")) == (
+                scale, seed, synthetic.GENERATOR_VERSION):
+            return folder, None
+    shutil.rmtree(folder, ignore_errors=True)
+    started = time.perf_counter()
+    print(f"  generating the scale {scale:g} mirror in {folder} ...", flush=True)
+    synthetic.write_mirror(folder, scale=scale, seed=seed)
+    return folder, round(time.perf_counter() - started, 1)
+
+
+def manifest_participations(mirror: Path) -> int | None:
+    try:
+        expected = json.loads((mirror / synthetic.MANIFEST_FILE).read_text(encoding="utf-8"))["expected"]
+        return sum(int(p["participations"]) for p in expected.values())
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------------------------------- pipeline
+
+
+def pipeline_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in CLEARED_ENV}
+    env.update(BILATRUS_DATA_DIR=str(data_dir), DAGSTER_HOME=str(data_dir / "dagster"), NO_COLOR="1",
+               PYTHONWARNINGS="ignore")
+    return env
+
+
+def run_pipeline(label: str, url: str, data_dir: Path, log: Path) -> Measurement:
+    command = [str(BILATRUS), "run", "--mirror", url]
+    return run_measured(label, command, env=pipeline_env(data_dir), cwd=PROJECT_ROOT, log=log, timeout=TIMEOUT_S)
+
+
+def failure_lines(log: Path) -> str:
+    """The CLI's error lines (they start with a cross), else the tail of the log."""
+    text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("✗")), None)
+    picked = lines[start:start + 25] if start is not None else lines[-25:]
+    return "\n".join(picked)
+
+
+def validation_seconds(data_dir: Path, since: float) -> float | None:
+    """Sum of meta_validation_runs.duration_s of validations started after `since` (epoch seconds), from the
+    published warehouse (else the build file). The table keeps every run's rows."""
+    for path in (data_dir / "warehouse" / "bilatrus.duckdb", data_dir / "warehouse" / "build.duckdb"):
+        if not path.exists():
+            continue
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+            try:
+                return float(con.execute(
+                    "SELECT coalesce(sum(duration_s), 0) FROM meta_validation_runs WHERE started_at >= to_timestamp(?)",
+                    [since]).fetchall()[0][0])
+            finally:
+                con.close()
+        except duckdb.Error:
+            continue
+    return None
+
+
+def dagster_runs(dagster_home: Path) -> list[dict]:
+    """Runs and step statistics of the instance (bench.steps, in a subprocess: Dagster stays out of here)."""
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run([str(PYTHON), "-m", "bench.steps", str(dagster_home)], capture_output=True, text=True,
+                          cwd=PROJECT_ROOT, env=env, timeout=600)
+    if done.returncode != 0:
+        print(f"  (no Dagster step statistics: {done.stderr.strip().splitlines()[-1:]})")
+        return []
+    return json.loads(done.stdout)
+
+
+def step_group(step_key: str) -> str:
+    return next((name for name, test in STEP_GROUPS if test(step_key)), "other")
+
+
+def summarise_steps(result: SizeResult, run: dict) -> None:
+    steps = [s for s in run.get("steps", []) if s.get("duration_s") is not None]
+    result.run_s = run.get("duration_s")
+    result.steps = run.get("steps", [])
+    result.steps_total_s = round(sum(s["duration_s"] for s in steps), 3)
+    groups: dict[str, float] = {}
+    for step in steps:
+        group = step_group(step["step"])
+        groups[group] = round(groups.get(group, 0.0) + step["duration_s"], 3)
+    result.step_groups = dict(sorted(groups.items(), key=lambda kv: -kv[1]))
+    result.validation_checks_s = groups.get("validation")
+    result.slowest_steps = [(s["step"], s["duration_s"]) for s in sorted(steps, key=lambda s: -s["duration_s"])[:12]]
+
+
+def was_noop(log: Path) -> bool:
+    """The CLI says so when every source and the code are unchanged since the last publish."""
+    return NOOP_MESSAGE in log.read_text(encoding="utf-8", errors="replace") if log.exists() else False
+
+
+def measure_noop(result: SizeResult, url: str, data_dir: Path, logs: Path) -> None:
+    """(b): the same refresh again. Other engineers editing sql/, expectations/ or data/reference between (a)
+    and (b) change the code fingerprint and so (rightly) trigger a rebuild: then (b) is run again."""
+    for attempt in range(1, NOOP_ATTEMPTS + 1):
+        print(f"  (b) no-op refresh, attempt {attempt} (load {load_average():.2f}) ...", flush=True)
+        log = logs / f"b-noop-{attempt}.log"
+        result.measurements["b"] = run_pipeline("b: no-op refresh", url, data_dir, log)
+        result.noop_attempts, result.noop_confirmed = attempt, was_noop(log)
+        if result.noop_confirmed or result.measurements["b"].returncode != 0:
+            return
+        print("  (b) rebuilt instead of ending early: the project's SQL, suites or reference tables changed "
+              "since (a) (code fingerprint); measuring again")
+
+
+def measure_pipeline(result: SizeResult, mirror: Path, folder: Path, only: set[str]) -> Path:
+    """(a) and, at full scale, (b); returns the pipeline's data dir."""
+    data_dir = folder / "pipeline-data"
+    logs = folder / "logs"
+    with MirrorServer(mirror) as server:
+        print(f"  (a) full refresh from {server.url} (load {load_average():.2f}) ...", flush=True)
+        fingerprint, started = code_fingerprint(), time.time()
+        a = run_pipeline("a: pipeline full refresh", server.url, data_dir, logs / "a-full-refresh.log")
+        result.code_changed_during_a = code_fingerprint() != fingerprint
+        result.measurements["a"] = a
+        if a.returncode != 0:
+            result.pipeline_error = failure_lines(Path(a.log or ""))
+            print(f"  (a) FAILED (exit {a.returncode}):\n{result.pipeline_error}")
+        result.validation_s = validation_seconds(data_dir, started)
+        if "b" in only and result.scale == 1 and a.returncode == 0:
+            measure_noop(result, server.url, data_dir, logs)
+    runs = dagster_runs(data_dir / "dagster")
+    if runs:
+        summarise_steps(result, runs[0])
+    return data_dir
+
+
+# --------------------------------------------------------------------------------------- baselines
+
+
+def prepare_inputs(result: SizeResult, mirror: Path, folder: Path) -> Path:
+    started = time.perf_counter()
+    inputs = extract_inputs(mirror, folder / "inputs")
+    result.extract_s = round(time.perf_counter() - started, 2)
+    write_script(inputs, folder / "floor.sql")
+    return folder / "inputs" / "inputs.json"
+
+
+def measure_floor(result: SizeResult, folder: Path) -> Path:
+    database = folder / "floor.duckdb"
+    print(f"  (c) floor: DuckDB script (load {load_average():.2f}) ...", flush=True)
+    command = [str(PYTHON), "-m", "bench.floor", str(folder / "floor.sql"), str(database)]
+    result.measurements["c"] = run_measured("c: floor (DuckDB script)", command, cwd=PROJECT_ROOT,
+                                            log=folder / "logs" / "c-floor.log", timeout=TIMEOUT_S)
+    return database
+
+
+def measure_pandas(result: SizeResult, inputs_json: Path, folder: Path) -> Path:
+    out = folder / "pandas-marts"
+    log = folder / "logs" / "d-pandas.log"
+    print(f"  (d) pandas script (load {load_average():.2f}) ...", flush=True)
+    command = [str(PYTHON), "-m", "bench.pandas_baseline", str(inputs_json), str(out)]
+    result.measurements["d"] = run_measured("d: pandas script", command, cwd=PROJECT_ROOT, log=log, timeout=TIMEOUT_S)
+    with contextlib.suppress(OSError, ValueError, KeyError, IndexError):
+        result.pandas_phases = json.loads(log.read_text(encoding="utf-8").strip().splitlines()[-1])["timings"]
+    return out
+
+
+def record_comparisons(
+    result: SizeResult, pipeline_db: Path | None, floor_db: Path | None, pandas_out: Path | None
+) -> None:
+    if floor_db and floor_db.exists() and pipeline_db and pipeline_db.exists():
+        diffs = compare.compare_builds(floor_db, pipeline_db, compare.mart_tables(floor_db))
+        result.comparisons["floor vs pipeline"] = [str(d) for d in diffs]
+    if floor_db and floor_db.exists() and pandas_out and pandas_out.exists():
+        diffs = compare.compare_builds(floor_db, pandas_out, compare.PANDAS_MARTS)
+        result.comparisons["floor vs pandas"] = [str(d) for d in diffs]
+
+
+def comparison_summary(lines: list[str]) -> str:
+    """'7 of 10 marts same; differing: ...' from compare's one line per mart."""
+    same = [line.split(":")[0] for line in lines if ": same (" in line]
+    other = [line for line in lines if ": same (" not in line]
+    text = f"{len(same)} of {len(lines)} marts the same"
+    return text + ("; differing: " + "; ".join(other) if other else "")
+
+
+# ------------------------------------------------------------------------------------------ report
+
+
+def size_targets(result: SizeResult) -> list[Target]:
+    scale = f"x{result.scale:g}"
+    targets: list[Target] = []
+    if result.scale == 1:
+        targets.append(Target(f"{scale} a/c (pipeline / floor)", result.ratio("a", "c"), 3))
+    elif result.scale == 4:
+        targets.append(Target(f"{scale} a/c (pipeline / floor)", result.ratio("a", "c"), 2))
+        targets.append(Target(f"{scale} a/d (pipeline / pandas)", result.ratio("a", "d"), 1))
+    if "b" in result.measurements or result.scale == 1:
+        targets.append(Target(f"{scale} no-op refresh", result.wall("b"), 10, " s"))
+    targets.append(Target(f"{scale} peak memory a/c", result.ratio("a", "c", peak=True), 2))
+    share = result.validation_share()
+    targets.append(Target(f"{scale} validation share of a", None if share is None else share * 100, 25, " %"))
+    return targets
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def print_size(result: SizeResult) -> None:
+    print()
+    rows = f", {result.participations:,} participations" if result.participations else ""
+    print(f"== scale {result.scale:g}{rows} ({result.mirror})")
+    print(f"   {'measurement':44} {'wall s':>9} {'peak MB':>9} {'exit':>5} {'load':>11}")
+    names = {"a": "a  pipeline full refresh (CLI, loopback HTTP)", "b": "b  no-op refresh",
+             "c": "c  floor: one DuckDB SQL script", "d": "d  pandas script (6 marts)"}
+    for key, label in names.items():
+        m = result.measurements.get(key)
+        if m is None:
+            print(f"   {label:44} {'-':>9} {'-':>9}")
+            continue
+        load = f"{m.load_before:.1f}->{m.load_after:.1f}"
+        print(f"   {label:44} {m.wall_s:9.1f} {m.peak_rss_mb:9.0f} {m.returncode:5d} {load:>11}")
+    share = result.validation_share()
+    print(f"   a/c = {_fmt(result.ratio('a', 'c'), 2)}   a/d = {_fmt(result.ratio('a', 'd'), 2)}   "
+          f"peak a/c = {_fmt(result.ratio('a', 'c', peak=True), 2)}   validation = {_fmt(result.validation_s)} s "
+          f"= {_fmt(None if share is None else share * 100)} % of a")
+    if result.extract_s is not None:
+        print(f"   (unzipping the archives for c and d, not in their times: {result.extract_s:.1f} s)")
+    if result.step_groups:
+        groups = ", ".join(f"{k} {v:.1f}" for k, v in result.step_groups.items())
+        overhead = (result.wall("a") or 0) - (result.run_s or 0)
+        between = (result.run_s or 0) - (result.steps_total_s or 0)
+        print(f"   a by Dagster step group (s): {groups}")
+        print(f"   a = Dagster run {_fmt(result.run_s)} s (steps {_fmt(result.steps_total_s)} s + between steps "
+              f"{between:.1f} s) + CLI start-up and summary {overhead:.1f} s")
+        print("   slowest steps: " + ", ".join(f"{k} {v:.1f}" for k, v in result.slowest_steps[:8]))
+    if result.pandas_phases:
+        print("   d phases (s): " + ", ".join(f"{k} {v:.1f}" for k, v in result.pandas_phases.items()))
+    for title, lines in result.comparisons.items():
+        print(f"   {title}: {comparison_summary(lines)}")
+        if any(": same (" not in line for line in lines):
+            print(f"     ({COMPARISON_NOTES[title]})")
+    if result.noop_attempts > 1 or result.noop_confirmed is False:
+        state = "a real no-op" if result.noop_confirmed else "NOT a no-op (rebuilt)"
+        print(f"   (b) took {result.noop_attempts} attempt(s); the last was {state}")
+    if result.code_changed_during_a:
+        print("   note: the project's SQL/suites/reference changed while (a) ran (other engineers at work)")
+    if result.pipeline_error:
+        print("   pipeline error:\n" + "\n".join("     " + line for line in result.pipeline_error.splitlines()))
+
+
+def machine() -> dict[str, object]:
+    info: dict[str, object] = {"cpus": os.cpu_count(), "platform": platform.platform(),
+                               "python": platform.python_version(), "duckdb": duckdb.__version__,
+                               "load_at_start": load_average()}
+    try:
+        meminfo = Path("/proc/meminfo").read_text(encoding="ascii").splitlines()
+        info["mem_total_mb"] = int(meminfo[0].split()[1]) // 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return info
+
+
+def write_results(results: list[SizeResult], targets: list[Target], info: dict[str, object], started: str) -> None:
+    payload = {
+        "started_at": started, "finished_at": datetime.now(UTC).isoformat(), "machine": info,
+        "sizes": {f"{r.scale:g}": r.as_dict() for r in results},
+        "targets": [{"name": t.name, "value": t.value, "limit": t.limit, "unit": t.unit.strip(),
+                     "verdict": t.verdict} for t in targets],
+    }
+    RESULTS.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
+
+
+# -------------------------------------------------------------------------------------------- main
+
+
+def bench_size(scale: float, seed: int, work: Path, run_dir: Path, only: set[str], keep: bool) -> SizeResult:
+    result = SizeResult(scale)
+    mirror, result.generate_s = ensure_mirror(work, scale, seed)
+    result.mirror, result.participations = str(mirror), manifest_participations(mirror)
+    folder = run_dir / f"scale-{scale:g}"
+    (folder / "logs").mkdir(parents=True, exist_ok=True)
+    pipeline_db = floor_db = pandas_out = None
+    if only & {"a", "b"}:
+        pipeline_db = measure_pipeline(result, mirror, folder, only) / "warehouse" / "bilatrus.duckdb"
+    if only & {"c", "d"}:
+        inputs_json = prepare_inputs(result, mirror, folder)
+        if "c" in only:
+            floor_db = measure_floor(result, folder)
+        if "d" in only:
+            pandas_out = measure_pandas(result, inputs_json, folder)
+    record_comparisons(result, pipeline_db, floor_db, pandas_out)
+    if not keep:
+        remove_outputs(folder)
+    return result
+
+
+def remove_outputs(folder: Path) -> None:
+    """Everything but the logs and the floor script."""
+    for name in ("pipeline-data", "inputs", "pandas-marts"):
+        shutil.rmtree(folder / name, ignore_errors=True)
+    (folder / "floor.duckdb").unlink(missing_ok=True)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1,4", help="scales to run, comma-separated (default 1,4)")
+    parser.add_argument("--only", default="a,b,c,d", help="measurements to take, from a,b,c,d (default all)")
+    parser.add_argument("--keep", action="store_true", help="keep data dirs, extracted files and outputs")
+    parser.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
+    parser.add_argument("--work", type=Path, default=BENCH_DIR / "work", help="mirrors and runs (git-ignored)")
+    args = parser.parse_args(argv)
+    args.sizes = [float(s) for s in args.sizes.split(",") if s.strip()]
+    args.only = {s.strip().lower() for s in args.only.split(",") if s.strip()}
+    unknown = args.only - {"a", "b", "c", "d"}
+    if unknown:
+        parser.error(f"--only takes a,b,c,d; got {', '.join(sorted(unknown))}")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = datetime.now(UTC).isoformat()
+    info = machine()
+    run_dir = args.work / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S")
+    print(f"bilatrus-etl benchmark: sizes {', '.join(f'{s:g}' for s in args.sizes)}; measurements "
+          f"{','.join(sorted(args.only))}; {info['cpus']} CPUs, load {info['load_at_start']:.2f}; work in {run_dir}")
+    results: list[SizeResult] = []
+    targets: list[Target] = []
+    for scale in args.sizes:
+        print(f"-- scale {scale:g}", flush=True)
+        result = bench_size(scale, args.seed, args.work, run_dir, args.only, args.keep)
+        results.append(result)
+        targets += size_targets(result)
+        print_size(result)
+        write_results(results, targets, info, started)
+    print("\nTargets (2-core machine; see bench/README.md):")
+    for target in targets:
+        print(target.line())
+    print(f"\nwrote {RESULTS.relative_to(PROJECT_ROOT)}; logs in {run_dir}")
+    failed = any(m.returncode != 0 for r in results for m in r.measurements.values())
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
