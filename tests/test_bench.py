@@ -96,7 +96,7 @@ def test_compare_reports_a_changed_number(builds: dict[str, Path], tmp_path: Pat
 def test_server_serves_catalog_names_with_etags(clean_mirror: Path) -> None:
     ror = sources.load_catalog()["ror_dump"]
     with MirrorServer(clean_mirror) as server:
-        with urllib.request.urlopen(server.url + ror.file_name, timeout=10) as answer:  # the glob-matched dump
+        with urllib.request.urlopen(server.url + ror.file_name, timeout=10) as answer:
             etag = answer.headers["ETag"]
             assert answer.read(4) == b"PK\x03\x04"
         request = urllib.request.Request(server.url + ror.file_name, headers={"If-None-Match": etag})

@@ -39,7 +39,7 @@ EXPECTED_FILES = {
     "cordisref-H2020programmes.csv",
     "cordisref-organizationActivityType.csv",
     "cordisref-projectFundingSchemeCategory.csv",
-    "v1.74-2025-10-21-ror-data.zip",
+    "v2.0-2025-12-16-ror-data.zip",
     "SYNTHETIC.txt",
     "manifest.json",
 }
@@ -245,8 +245,8 @@ def test_programme_totals_and_russia(mirror, tmp_path: Path) -> None:
 
 def test_ror_dump_is_v2_json_with_russian_records(mirror) -> None:
     dest, manifest = mirror
-    with zipfile.ZipFile(dest / "v1.74-2025-10-21-ror-data.zip") as zf:
-        records = json.loads(zf.read("v1.74-2025-10-21-ror-data_schema_v2.json"))
+    with zipfile.ZipFile(dest / "v2.0-2025-12-16-ror-data.zip") as zf:
+        records = json.loads(zf.read("v2.0-2025-12-16-ror-data_schema_v2.json"))
     assert isinstance(records, list) and len(records) == manifest["ror"]["records"]
     ids = {r["id"] for r in records}
     assert len(ids) == len(records)
