@@ -368,3 +368,28 @@ def test_network_on_empty_edges() -> None:
 def test_every_mart_model_ran(wh: duckdb.DuckDBPyConnection) -> None:
     for name in MART_MODELS:
         assert wh.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0] > 0, name
+
+
+@pytest.mark.parametrize("n_nodes, n_edges, seed", [(40, 80, 1), (120, 300, 2), (200, 199, 3)])
+def test_betweenness_equals_networkx_exact_and_sampled(n_nodes: int, n_edges: int, seed: int) -> None:
+    import random
+
+    import networkx as nx
+    import numpy as np
+
+    rng = random.Random(seed)
+    pairs = {tuple(sorted(rng.sample(range(n_nodes), 2))) for _ in range(n_edges)}
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n_nodes))
+    graph.add_edges_from(pairs)
+    src = np.array([a for a, _ in pairs])
+    dst = np.array([b for _, b in pairs])
+    exact, method = network.betweenness(n_nodes, src, dst)
+    assert method == "exact"
+    expected = nx.betweenness_centrality(graph, normalized=True)
+    assert exact == pytest.approx([expected[v] for v in range(n_nodes)], abs=1e-12)
+    sampled, method = network.betweenness(n_nodes, src, dst, max_work=1, seed=seed)
+    k = network.MIN_SAMPLE
+    assert method == f"sampled k={k} seed={seed}"
+    expected = nx.betweenness_centrality(graph, k=k, normalized=True, seed=seed)
+    assert sampled == pytest.approx([expected[v] for v in range(n_nodes)], abs=1e-12)

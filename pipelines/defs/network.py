@@ -1,4 +1,4 @@
-"""The collaboration network's node measures (networkx), computed over the SQL edge mart."""
+"""The collaboration network's node measures (degree, betweenness), computed over the SQL edge mart."""
 
 
 import dagster as dg
@@ -16,7 +16,7 @@ from pipelines.defs.policies import MONTHLY_FRESHNESS
     pool="warehouse_writer",
     freshness_policy=MONTHLY_FRESHNESS,
     description="mart_collaboration_network: one row per organisation in projects with the focus country: "
-    "degree, weighted degree and betweenness centrality (networkx) over mart_collaboration_edges.",
+    "degree, weighted degree and betweenness centrality over mart_collaboration_edges.",
 )
 def mart_collaboration_network(duckdb: DuckDBResource) -> dg.MaterializeResult:
     with duckdb.get_connection() as con:

@@ -79,4 +79,3 @@ SELECT
     o.last_year
 FROM orgs AS o
 LEFT JOIN link AS l USING (org_key)
-ORDER BY o.org_key

@@ -111,4 +111,3 @@ LEFT JOIN dim_programme AS g
     ON g.framework_programme = p.framework_programme
     AND g.programme_code IS NOT DISTINCT FROM p.programme_code
 LEFT JOIN scheme_class AS sc ON sc.scheme = upper(trim(p.funding_scheme))
-ORDER BY a.framework_programme, a.project_id

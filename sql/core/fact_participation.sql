@@ -117,4 +117,3 @@ LEFT JOIN dim_country_status AS s
     AND s.framework_programme = c.framework_programme
     AND coalesce(p.start_date, DATE '9999-12-31') >= coalesce(s.valid_from, DATE '0001-01-01')
     AND coalesce(p.start_date, DATE '9999-12-31') <= coalesce(s.valid_to, DATE '9999-12-31')
-ORDER BY c.framework_programme, c.project_id, c.org_key

@@ -1,0 +1,28 @@
+-- Replace mart_collaboration_network: the node measures (registered as network_measures) with each
+-- institution's name and country. Parameters: $focus, $method.
+CREATE OR REPLACE TABLE mart_collaboration_network AS
+    WITH institution AS (
+        SELECT
+            institution_key,
+            arg_max(institution_name, (participations, org_key)) AS institution_name,
+            arg_max(country_code, (participations, org_key)) AS country_code
+        FROM dim_organization
+        GROUP BY institution_key
+    )
+    SELECT
+        $focus::VARCHAR AS focus_country,
+        m.institution_key,
+        i.institution_name,
+        i.country_code,
+        coalesce(i.country_code = $focus, false) AS is_focus_country,
+        m.degree,
+        m.weighted_degree,
+        m.weighted_degree_fractional,
+        m.betweenness,
+        rank() OVER (ORDER BY m.degree DESC) AS degree_rank,
+        rank() OVER (ORDER BY m.betweenness DESC) AS betweenness_rank,
+        m.component_size,
+        $method::VARCHAR AS betweenness_method
+    FROM network_measures AS m
+    LEFT JOIN institution AS i USING (institution_key)
+    ORDER BY betweenness_rank, m.institution_key
