@@ -5,7 +5,7 @@
 -- (institution_link, else organisation keys), so one institution's several organisation keys form one node.
 -- Counting: joint_projects counts projects (full); weight_fractional gives each project a weight of 1 split over
 -- its n(n-1)/2 organisation pairs. The node measures (degree, weighted degree, betweenness) cannot be computed
--- in SQL: network.py reads this table after it is built and writes mart_collaboration_network (networkx).
+-- in SQL: network.py reads this table after it is built and writes mart_collaboration_network (Python).
 -- Caveats: large consortia add many edges (a project of 50 organisations adds up to 1,225 pairs).
 -- focus_country: ISO code of the focus country
 -- source_key: institution key of one end (the smaller key)
