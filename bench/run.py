@@ -61,7 +61,7 @@ STEP_GROUPS = (  # (group, test on the step key), first match wins
     ("download", lambda k: k.startswith("raw__")),
     ("staging", lambda k: k.startswith(("stg_", "staging__"))),
     ("institutions (ROR)", lambda k: k in {"core__dim_ru_institution", "core__institution_link"}),
-    ("network (networkx)", lambda k: k == "marts__mart_collaboration_network"),
+    ("network", lambda k: k == "marts__mart_collaboration_network"),
     ("core SQL", lambda k: k.startswith("core__")),
     ("marts SQL", lambda k: k.startswith("marts__")),
     ("publish", lambda k: k.startswith("warehouse__")),
