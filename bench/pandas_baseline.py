@@ -35,6 +35,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bilatrus_etl import clean
+
 PROGRAMMES = ("FP6", "FP7", "H2020", "HE")
 FAR_PAST, FAR_FUTURE = "0001-01-01", "9999-12-31"
 
@@ -52,22 +54,12 @@ ORGANIZATION_COLUMNS = {
                    "activityType": "activity_type", "role": "role", "country": "country", "city": "city",
                    "ecContribution": "ec_contribution"},
 }
-COUNTRY_EXCEPTIONS = {"EL": "GR", "UK": "GB", "XK": "XK"}
-ROLES = {"coordinator": "coordinator", "participant": "participant", "partner": "partner",
-         "thirdparty": "third party", "associatedpartner": "associated partner",
-         "internationalpartner": "international partner", "beneficiary": "beneficiary",
-         "hostinstitution": "host", "host": "host"}
+# the project's own code maps (the one thing an analyst's notebook would copy from the documentation)
+COUNTRY_EXCEPTIONS = {code: iso for code, (iso, _) in clean.COUNTRY_EXCEPTIONS.items()}
+ROLES = clean.ROLES
 ROLE_RANK = {"coordinator": 1, "beneficiary": 2, "participant": 3, "host": 4, "partner": 5,
              "associated partner": 6, "international partner": 7, "third party": 8}
-ACTIVITY_TYPES = {
-    "HES": ("Higher or Secondary Education Establishments", "Higher education", "Education"),
-    "REC": ("Research Organisations", "Research Organizations", "Research"),
-    "PRC": ("Private for-profit entities (excluding Higher or Secondary Education Establishments)",
-            "Private for-profit entities", "Private commercial"),
-    "PUB": ("Public bodies (excluding Research Organisations and Secondary or Higher Education Establishments)",
-            "Public bodies", "Public body"),
-    "OTH": ("Other",),
-}
+ACTIVITY_TYPES = clean.ACTIVITY_TYPES
 ACTIVITY_CODES = tuple(ACTIVITY_TYPES)
 DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d",
                 "%d-%m-%Y", "%Y%m%d", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M")
