@@ -118,9 +118,17 @@ def cmd_query(args: argparse.Namespace) -> int:
     from bilatrus_etl import analyst
 
     settings = Settings.from_env()
+    _warn_if_synthetic(settings.warehouse_path)
     out = analyst.query(settings.warehouse_path, args.sql, args.format)
     _emit(out, args.output)
     return 0
+
+
+def _warn_if_synthetic(path: Path) -> None:
+    from bilatrus_etl import analyst
+
+    if analyst.is_synthetic(path):
+        console.print(f"[yellow]{analyst.SYNTHETIC_WARNING}[/]")
 
 
 def _emit(out: str | bytes, output: str | None) -> None:
@@ -136,6 +144,7 @@ def _emit(out: str | bytes, output: str | None) -> None:
 def cmd_export(args: argparse.Namespace) -> int:
     from bilatrus_etl import analyst
 
+    _warn_if_synthetic(Settings.from_env().warehouse_path)
     paths = analyst.export(Settings.from_env().warehouse_path, Path(args.to))
     console.print(f"exported {len(paths)} files to {args.to}")
     return 0
@@ -154,6 +163,7 @@ def cmd_active(args: argparse.Namespace) -> int:
     from bilatrus_etl import analyst
 
     settings = Settings.from_env()
+    _warn_if_synthetic(settings.warehouse_path)
     out = analyst.active_projects(settings.warehouse_path, args.on, (args.country or settings.focus_country).upper(), args.format)
     _emit(out, args.output)
     return 0

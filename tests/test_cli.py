@@ -49,6 +49,7 @@ def test_run_summary_and_query_formats(published):
     ranking = bilatrus("query", "select * from mart_third_country_ranking where framework_programme = 'FP7' limit 5",
                        data_dir=data_dir)
     assert ranking.returncode == 0 and "rank" in ranking.stdout.splitlines()[0].lower()
+    assert "SYNTHETIC" in ranking.stderr  # built from the demo generator: every output says so
     as_csv = bilatrus("query", "select 1 as a, 'x' as b", "--format", "csv", data_dir=data_dir)
     assert list(csv.reader(io.StringIO(as_csv.stdout))) == [["a", "b"], ["1", "x"]]
 
@@ -65,7 +66,7 @@ def test_export_active_and_doctor(published, tmp_path):
     out = bilatrus("export", "--to", str(tmp_path / "x"), data_dir=data_dir)
     assert out.returncode == 0, out.stderr
     names = {p.name for p in (tmp_path / "x").iterdir()}
-    assert {"mart_third_country_ranking.parquet", "mart_third_country_ranking.csv"} <= names
+    assert {"mart_third_country_ranking.parquet", "mart_third_country_ranking.csv", "SYNTHETIC.txt"} <= names
     active = bilatrus("active", "--on", "2012-06-01", "--format", "csv", data_dir=data_dir)
     assert active.returncode == 0, active.stderr
     doctor = bilatrus("doctor", "--offline", data_dir=data_dir)

@@ -169,6 +169,10 @@ def export(path: Path | str, out_dir: Path | str) -> list[Path]:
                 finally:
                     temporary.unlink(missing_ok=True)
                 written.append(final)
+        if _is_synthetic(con, _tables(con)):
+            marker = target / "SYNTHETIC.txt"
+            marker.write_text(SYNTHETIC_WARNING + "\n", encoding="utf-8")
+            written.append(marker)
     except duckdb.Error as err:
         raise BilatrusError(f"Export of {path} to {target} failed: {err}") from err
     finally:
@@ -241,6 +245,17 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
         "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = current_schema()", [table]
     ).fetchall()
     return {row[0] for row in rows}
+
+
+def is_synthetic(path: Path | str) -> bool:
+    """True when the published warehouse was built from the synthetic demo mirror (False when it is missing)."""
+    if not Path(path).exists():
+        return False
+    con = warehouse.open_readonly(path)
+    try:
+        return _is_synthetic(con, _tables(con))
+    finally:
+        con.close()
 
 
 def _is_synthetic(con: duckdb.DuckDBPyConnection, tables: set[str]) -> bool:
