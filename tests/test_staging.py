@@ -226,6 +226,8 @@ def test_file_roles_are_checked(con, tmp_path) -> None:
         staging.stage_programme(con, "FP6", {"projects": projects})
     with pytest.raises(BilatrusError, match="unknown framework programme 'FP8'"):
         staging.stage_programme(con, "FP8", {"projects": projects, "organizations": organizations})
+    with pytest.raises(BilatrusError, match="unknown framework programme 'FP9'"):
+        staging.stage_dashboard(con, projects, framework_programme="FP9")
     report = staging.stage_programme(
         con, "FP6", {"cordis-fp6projects.csv": projects, "cordis-fp6organizations.csv": organizations,
                      "euroSciVoc.csv": projects})

@@ -162,8 +162,7 @@ def _land_programme(
     con: duckdb.DuckDBPyConnection, item: ProgrammeFiles, encoding: str
 ) -> tuple[list[LandedFile], tuple[str, ...]]:
     programme, files, source_names, datasets = item.programme, item.files, item.source_names, item.datasets
-    if programme not in PROGRAMMES:
-        raise BilatrusError(f"unknown framework programme {programme!r}; expected one of {', '.join(PROGRAMMES)}")
+    _check_programme(programme)
     by_role, ignored = _files_by_role(files, programme)
     landed: list[LandedFile] = []
     try:
@@ -181,6 +180,11 @@ def _land_programme(
     condition = f"framework_programme = {sql_literal(programme)} AND source_format IN ({formats})"
     commit_landed(con, landed, [("land_project", condition), ("land_participation", condition)])
     return landed, ignored
+
+
+def _check_programme(programme: str) -> None:
+    if programme not in PROGRAMMES:
+        raise BilatrusError(f"unknown framework programme {programme!r}; expected one of {', '.join(PROGRAMMES)}")
 
 
 def _files_by_role(files: Mapping[str, Path], programme: str) -> tuple[dict[str, str], tuple[str, ...]]:

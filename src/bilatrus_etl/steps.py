@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from bilatrus_etl import __version__, archive, fetch, progress, queries, sources, warehouse
 from bilatrus_etl.settings import PROGRAMMES, Settings
+
+if TYPE_CHECKING:  # imported lazily where used: Great Expectations alone costs seconds
+    from bilatrus_etl import quality, staging
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REFERENCE_DIR = PROJECT_ROOT / "data" / "reference"
@@ -34,23 +36,6 @@ class FetchedSource:
     changed: bool
     bytes: int
     members: dict[str, Path] = field(default_factory=dict)
-
-
-def connect_build(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """Open the working build file read-write (only pipeline steps do this)."""
-    settings.build_path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(settings.build_path))
-    warehouse.set_variables(con, model_variables(settings))
-    return con
-
-
-@contextmanager
-def build_connection(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = connect_build(settings)
-    try:
-        yield con
-    finally:
-        con.close()
 
 
 def model_variables(settings: Settings) -> dict[str, object]:
