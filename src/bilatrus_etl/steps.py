@@ -48,11 +48,22 @@ def fetch_dataset(settings: Settings, key: str) -> FetchedSource:
     dataset = sources.load_catalog()[key]
     url = sources.resolve_url(dataset, settings.mirror)
     result = fetch.download(dataset, url, settings.raw_dir, progress=progress.download_callback(key))
-    members: dict[str, Path] = {}
-    if dataset.format == "zip" and dataset.members:
-        dest = settings.raw_dir / key / f"{result.sha256}.d"
-        members = archive.extract(result.path, dest, dataset=key, members=list(dataset.members))
+    members = _members(dataset, Path(result.path), settings.raw_dir / key / f"{result.sha256}.d")
     return FetchedSource(key, result.sha256, Path(result.path), result.changed, result.bytes, members)
+
+
+def _members(dataset: sources.Dataset, path: Path, dest: Path) -> dict[str, Path]:
+    """The archive's expected members, extracted once into a folder named by the archive's sha256."""
+    if dataset.format != "zip" or not dataset.members:
+        return {}
+    marker = dest / ".extracted.json"
+    if marker.exists():
+        listed = {name: dest / relative for name, relative in json.loads(marker.read_text(encoding="utf-8")).items()}
+        if all(p.is_file() for p in listed.values()):
+            return listed
+    members = archive.extract(path, dest, dataset=dataset.key, members=list(dataset.members))
+    marker.write_text(json.dumps({name: str(p.relative_to(dest)) for name, p in members.items()}), encoding="utf-8")
+    return members
 
 
 def fetch_programme(settings: Settings, programme: str) -> list[FetchedSource]:
@@ -230,10 +241,7 @@ def latest_fetched(settings: Settings, key: str) -> FetchedSource:
             f"(`bilatrus run`, or materialise its raw asset in the Dagster UI)."
         )
     dataset = sources.load_catalog()[key]
-    members: dict[str, Path] = {}
-    if dataset.format == "zip" and dataset.members:
-        dest = settings.raw_dir / key / f"{record['sha256']}.d"
-        members = archive.extract(path, dest, dataset=key, members=list(dataset.members))
+    members = _members(dataset, path, settings.raw_dir / key / f"{record['sha256']}.d")
     return FetchedSource(key, record["sha256"], path, False, int(record.get("bytes") or 0), members)
 
 
