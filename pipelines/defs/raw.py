@@ -31,6 +31,10 @@ def _combined_version(fetched: list[FetchedSource]) -> dg.DataVersion:
     return dg.DataVersion(digest.hexdigest()[:16])
 
 
+def _result(fetched: list[FetchedSource]) -> dg.MaterializeResult:
+    return dg.MaterializeResult(metadata=_metadata(fetched), data_version=_combined_version(fetched))
+
+
 def _metadata(fetched: list[FetchedSource]) -> dict[str, dg.MetadataValue]:
     return {
         "files": dg.MetadataValue.md(
@@ -55,33 +59,29 @@ def _metadata(fetched: list[FetchedSource]) -> dict[str, dg.MetadataValue]:
 )
 def cordis_programme_files(context: dg.AssetExecutionContext, bilatrus: BilatrusConfig) -> dg.MaterializeResult:
     settings = bilatrus.settings()
-    fetched = _fetched(lambda: [f for p in context.partition_keys for f in steps.fetch_programme(settings, p)])
-    return dg.MaterializeResult(metadata=_metadata(fetched), data_version=_combined_version(fetched))
+    return _result(_fetched(lambda: [f for p in context.partition_keys for f in steps.fetch_programme(settings, p)]))
 
 
-@dg.asset(
-    key=["raw", "cordisref"],
-    group_name="raw",
-    kinds={"python", "file"},
-    retry_policy=DOWNLOAD_RETRY,
-    description="CORDIS reference tables (cordisref): countries, FP7 and H2020 programme codes, "
-    "activity types, funding scheme categories.",
+def _catalog_kind_download(name: str, kind: str, description: str) -> dg.AssetsDefinition:
+    """An unpartitioned download asset for every catalog dataset of one kind (reference tables, registry)."""
+
+    @dg.asset(key=["raw", name], group_name="raw", kinds={"python", "file"}, retry_policy=DOWNLOAD_RETRY,
+              description=description)
+    def _download(bilatrus: BilatrusConfig) -> dg.MaterializeResult:
+        return _result(_fetched(lambda: steps.fetch_kind(bilatrus.settings(), kind)))
+
+    _download.__name__ = f"raw_{name}"
+    return _download
+
+
+cordisref_files = _catalog_kind_download(
+    "cordisref", "reference",
+    "CORDIS reference tables (cordisref): countries, FP7 and H2020 programme codes, activity types, "
+    "funding scheme categories.",
 )
-def cordisref_files(bilatrus: BilatrusConfig) -> dg.MaterializeResult:
-    fetched = _fetched(lambda: steps.fetch_kind(bilatrus.settings(), "reference"))
-    return dg.MaterializeResult(metadata=_metadata(fetched), data_version=_combined_version(fetched))
-
-
-@dg.asset(
-    key=["raw", "ror_dump"],
-    group_name="raw",
-    kinds={"python", "file"},
-    retry_policy=DOWNLOAD_RETRY,
-    description="Research Organization Registry data dump (Zenodo zip, schema v2 JSON).",
+ror_dump = _catalog_kind_download(
+    "ror_dump", "registry", "Research Organization Registry data dump (Zenodo zip, schema v2 JSON)."
 )
-def ror_dump(bilatrus: BilatrusConfig) -> dg.MaterializeResult:
-    fetched = _fetched(lambda: steps.fetch_kind(bilatrus.settings(), "registry"))
-    return dg.MaterializeResult(metadata=_metadata(fetched), data_version=_combined_version(fetched))
 
 
 @dg.asset(
