@@ -1,7 +1,7 @@
 """The pandas baseline: the marts computed the way an analyst's notebook would, with pd.read_csv and groupby.
 
 It reads the same files as the floor (the mirror's CSVs and the unzipped project.csv / organization.csv, listed
-in inputs.json by bench.inputs) and the curated tables in data/reference, and computes six marts following the
+in inputs.json by bench.inputs) and the curated tables in src/bilatrus_etl/reference, and computes six marts following the
 definitions at the top of sql/marts/*.sql: mart_country_participation, mart_third_country_ranking,
 mart_theme_profile, mart_partner_countries, mart_institutions, mart_regions. Each is written as
 <out>/<mart>.parquet. Nothing from the project is imported: the notebook knows the files' column names

@@ -250,7 +250,7 @@ def was_noop(log: Path) -> bool:
 
 
 def measure_noop(result: SizeResult, url: str, data_dir: Path, logs: Path) -> None:
-    """(b): the same refresh again. Other engineers editing sql/, expectations/ or data/reference between (a)
+    """(b): the same refresh again. Other engineers editing sql/, expectations/ or src/bilatrus_etl/reference between (a)
     and (b) change the code fingerprint and so (rightly) trigger a rebuild: then (b) is run again."""
     for attempt in range(1, NOOP_ATTEMPTS + 1):
         print(f"  (b) no-op refresh, attempt {attempt} (load {load_average():.2f}) ...", flush=True)

@@ -7,7 +7,7 @@ Dependencies come from the SQL itself (sqlglot, in the library), never from a se
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from bilatrus_etl import steps, warehouse
+from bilatrus_etl import resources, steps, warehouse
 from pipelines.defs.policies import MONTHLY_FRESHNESS
 from pipelines.defs.resources import BilatrusConfig
 from pipelines.defs.tables import GATE, sql_model_keys, table_asset_key
@@ -26,7 +26,7 @@ def _model_asset(model: warehouse.Model, key: dg.AssetKey) -> dg.AssetsDefinitio
         deps=deps,
         pool="warehouse_writer",
         description=description,
-        metadata={"sql_file": dg.MetadataValue.path(str(model.path.relative_to(steps.PROJECT_ROOT)))},
+        metadata={"sql_file": dg.MetadataValue.path(resources.relative(model.path))},
         freshness_policy=MONTHLY_FRESHNESS if model.layer == "marts" else None,
     )
     def _run(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.MaterializeResult:

@@ -81,7 +81,7 @@ def _layer(name: str, model: warehouse.Model | None) -> str:
 
 def _relative(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(warehouse.SQL_DIR.parent))
+        return str(path.resolve().relative_to(warehouse.SQL_DIR.parent.parent))
     except ValueError:
         return str(path)
 

@@ -60,7 +60,7 @@ def _last_run(settings: Settings) -> list[Row]:
 
 def _docs(settings: Settings) -> list[Row]:
     gx_index = settings.docs_dir / "gx" / "index.html"
-    dictionary = steps.PROJECT_ROOT / "docs" / "data-dictionary.md"
+    dictionary = Path("docs") / "data-dictionary.md"
     return [
         ("Great Expectations Data Docs", gx_index.exists(), str(_find_index(settings.docs_dir) or gx_index)),
         ("data dictionary", dictionary.exists(), str(dictionary)),

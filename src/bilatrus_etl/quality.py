@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from great_expectations.core import ExpectationSuite
     from great_expectations.data_context import AbstractDataContext
 
-EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
+from bilatrus_etl.resources import EXPECTATIONS_DIR
 
 Severity = Literal["error", "warn"]
 SEVERITIES: tuple[str, ...] = ("error", "warn")

@@ -9,7 +9,7 @@ import duckdb
 
 from bilatrus_etl.errors import BilatrusError
 
-QUERIES_DIR = Path(__file__).resolve().parents[2] / "sql" / "queries"
+from bilatrus_etl.resources import QUERIES_DIR
 
 
 @cache

@@ -27,8 +27,9 @@ from rapidfuzz import fuzz, process
 
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.registry import read_registries, short_ror_id
+from bilatrus_etl.resources import REFERENCE_DIR
 
-DEFAULT_OVERRIDES = Path(__file__).resolve().parents[2] / "data" / "reference" / "institution_overrides.csv"
+DEFAULT_OVERRIDES = REFERENCE_DIR / "institution_overrides.csv"
 OVERRIDE_COLUMNS: tuple[str, ...] = ("name_pattern", "city", "country", "pic", "ror_id", "note")
 RESULT_COLUMNS: tuple[str, ...] = ("ror_id", "ror_name", "method", "score", "institution_key")
 METHODS: tuple[str, ...] = ("override", "pic", "exact", "acronym+city", "fuzzy+city", "fuzzy", "none")

@@ -16,11 +16,11 @@ import pandas as pd
 from bilatrus_etl.registry import read_registries, short_ror_id
 from bilatrus_etl.resolve import DEFAULT_OVERRIDES, Matcher, resolve_frame
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_LABELLED = PROJECT_ROOT / "tests" / "labelled" / "ru_participants_labelled.csv"
+# Development defaults, relative to a checkout (scripts/evaluate_matching.py runs from its root).
+DEFAULT_LABELLED = Path("tests") / "labelled" / "ru_participants_labelled.csv"
 DEFAULT_REGISTRIES = (
-    PROJECT_ROOT.parent / "shared" / "data" / "registries" / "ror-ru-sample-schema-v2.json",
-    PROJECT_ROOT.parent / "shared" / "data" / "registries" / "ror-ru-sample-schema-v1.json",
+    Path("..") / "shared" / "data" / "registries" / "ror-ru-sample-schema-v2.json",
+    Path("..") / "shared" / "data" / "registries" / "ror-ru-sample-schema-v1.json",
 )
 
 

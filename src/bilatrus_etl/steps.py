@@ -20,9 +20,7 @@ from bilatrus_etl.settings import PROGRAMMES, Settings
 if TYPE_CHECKING:  # imported lazily where used: Great Expectations alone costs seconds
     from bilatrus_etl import quality, staging
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-REFERENCE_DIR = PROJECT_ROOT / "data" / "reference"
-EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+from bilatrus_etl.resources import EXPECTATIONS_DIR, PACKAGE_DIR, REFERENCE_DIR, SQL_DIR
 SYNTHETIC_MARKER = "SYNTHETIC.txt"
 
 
@@ -88,10 +86,10 @@ def mirror_is_synthetic(settings: Settings) -> bool:
 def code_fingerprint() -> str:
     """Hash of everything that shapes the warehouse besides the data: SQL, suites, reference tables, version."""
     digest = hashlib.sha256(__version__.encode())
-    for folder in (PROJECT_ROOT / "sql", EXPECTATIONS_DIR, REFERENCE_DIR):
+    for folder in (SQL_DIR, EXPECTATIONS_DIR, REFERENCE_DIR):
         for path in sorted(folder.rglob("*")):
             if path.is_file():
-                digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
+                digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()
 

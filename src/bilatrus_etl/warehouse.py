@@ -6,7 +6,7 @@ whose first line is the table's one-line description; further comment lines of t
 those descriptions as DuckDB comments (visible in DBeaver, `duckdb_tables()`, `duckdb_columns()`).
 
 Models read session variables with getvariable(): `focus_country` (default 'RU'), `as_of` (default
-current_date) and `reference_dir` (the curated data/reference folder; run_model sets it to this checkout's
+current_date) and `reference_dir` (the curated src/bilatrus_etl/reference folder; run_model sets it to this checkout's
 folder when the caller has not). Reference CSVs are read with `read_csv(<reference_dir> || '/file.csv')`,
 which sqlglot does not count as a model dependency.
 
@@ -33,8 +33,7 @@ from sqlglot import exp
 from bilatrus_etl.errors import BilatrusError
 
 LAYERS: tuple[str, ...] = ("staging", "core", "marts")
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
-REFERENCE_DIR = Path(__file__).resolve().parents[2] / "data" / "reference"
+from bilatrus_etl.resources import REFERENCE_DIR, SQL_DIR
 _COLUMN_DOC = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*:\s*(.+)$")
 
 
@@ -155,7 +154,7 @@ def set_variables(con: duckdb.DuckDBPyConnection, variables: dict[str, object]) 
 
 
 def ensure_default_variables(con: duckdb.DuckDBPyConnection) -> None:
-    """Set `reference_dir` to this checkout's data/reference when the caller has not set it."""
+    """Set `reference_dir` to this checkout's src/bilatrus_etl/reference when the caller has not set it."""
     if con.execute("SELECT getvariable('reference_dir')").fetchall()[0][0] is None:
         set_variables(con, {"reference_dir": str(REFERENCE_DIR)})
 

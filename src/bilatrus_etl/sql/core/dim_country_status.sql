@@ -1,6 +1,6 @@
 -- Curated status of a country in a framework programme (member state, associated country or third country) for a period, with the source of the fact.
--- One row per country, framework programme and period, read from data/reference/country_status.csv
--- (path from getvariable('reference_dir'), default 'data/reference'). A country absent for a programme
+-- One row per country, framework programme and period, read from src/bilatrus_etl/reference/country_status.csv
+-- (path from getvariable('reference_dir'), default 'src/bilatrus_etl/reference'). A country absent for a programme
 -- is a third country in it; fact_participation applies that default and picks the period by project start date.
 -- country_code: ISO 3166-1 alpha-2 code of the country (GB for the United Kingdom, GR for Greece)
 -- framework_programme: FP6, FP7, H2020 or HE
@@ -18,7 +18,7 @@ SELECT
     source,
     notes
 FROM read_csv(
-    coalesce(getvariable('reference_dir'), 'data/reference') || '/country_status.csv',
+    coalesce(getvariable('reference_dir'), 'src/bilatrus_etl/reference') || '/country_status.csv',
     header = true, all_varchar = true
 )
 ORDER BY framework_programme, country_code, valid_from NULLS FIRST

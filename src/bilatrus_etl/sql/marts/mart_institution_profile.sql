@@ -18,7 +18,7 @@
 -- participants are matched); the registry's Russian name, aliases, acronyms and ROR types are in
 -- dim_ru_institution (join on ror_id; `bilatrus institution NAME` shows them). city is the city most of the
 -- institution's participations give (after the normalisation of dim_ru_city), federal_subject and
--- federal_district come from data/reference/ru_regions.csv (RU only; NULL where the city is not in it). Years
+-- federal_district come from src/bilatrus_etl/reference/ru_regions.csv (RU only; NULL where the city is not in it). Years
 -- are project start years.
 -- focus_country: ISO code of the focus country
 -- institution_key: institution key (institution_link.institution_key, else the organisation key)

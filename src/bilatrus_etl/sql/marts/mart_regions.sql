@@ -1,6 +1,6 @@
 -- The focus country's participations per framework programme by city, with the federal subject and federal district of Russian cities, their shares, and the share of Moscow and Saint Petersburg.
 -- One row: one framework programme and one city of the focus country (getvariable('focus_country'), default 'RU').
--- Cities are matched to the curated data/reference/ru_regions.csv (city, '|'-separated variants and
+-- Cities are matched to the curated src/bilatrus_etl/reference/ru_regions.csv (city, '|'-separated variants and
 -- transliterations, federal subject, federal district) through dim_ru_city, which normalises each spelling: upper
 -- case, accents removed, digits and punctuation dropped, a leading 'G.' / 'GOROD' and a trailing 'RUSSIA' removed,
 -- spaces ignored. Unmatched cities keep their normalised spelling (dim_ru_city.city_normalised) with is_mapped =

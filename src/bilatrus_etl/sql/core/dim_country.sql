@@ -19,7 +19,7 @@ WITH membership AS (
         try_cast(eu_member_from AS DATE) AS eu_member_from,
         try_cast(eu_member_to AS DATE) AS eu_member_to
     FROM read_csv(
-        coalesce(getvariable('reference_dir'), 'data/reference') || '/eu_membership.csv',
+        coalesce(getvariable('reference_dir'), 'src/bilatrus_etl/reference') || '/eu_membership.csv',
         header = true, all_varchar = true
     )
 ),

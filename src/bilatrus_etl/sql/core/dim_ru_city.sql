@@ -1,4 +1,4 @@
--- One row per spelling of a Russian city (as written in the participations or in data/reference/ru_regions.csv): its normalised key and, where the curated reference knows it, the canonical city, federal subject and federal district.
+-- One row per spelling of a Russian city (as written in the participations or in src/bilatrus_etl/reference/ru_regions.csv): its normalised key and, where the curated reference knows it, the canonical city, federal subject and federal district.
 -- Spellings: every distinct trimmed city of stg_participation written for an organisation of Russia (RU) or of
 -- the focus country (getvariable('focus_country'), default 'RU'; the marts group that country's cities by the
 -- same key), and every city and '|'-separated variant of ru_regions.csv. An organisation listed twice in a
@@ -22,7 +22,7 @@ WITH params AS (
 reference AS (
     SELECT city, variants, federal_subject, federal_district
     FROM read_csv(
-        coalesce(getvariable('reference_dir'), 'data/reference') || '/ru_regions.csv',
+        coalesce(getvariable('reference_dir'), 'src/bilatrus_etl/reference') || '/ru_regions.csv',
         header = true, all_varchar = true
     )
 ),

@@ -1,5 +1,5 @@
 -- One row per framework programme and programme code found in the projects, with its theme (FP6 priority, FP7 theme or specific programme, H2020/HE pillar part) and pillar.
--- Themes come from the curated data/reference/programme_themes.csv: the longest code prefix of the same
+-- Themes come from the curated src/bilatrus_etl/reference/programme_themes.csv: the longest code prefix of the same
 -- framework programme wins (FP7-EURATOM-FUSION before FP7-EURATOM; H2020-EU.2.1.1. before H2020-EU.2.1.).
 -- Where a project lists several codes (';'-joined) the first one is used. Codes that no prefix covers get
 -- theme_code 'unclassified'. Titles come from the CORDIS programme list (stg_programme_ref, FP7 and H2020 only).
@@ -25,7 +25,7 @@ themes AS (
         theme_name,
         pillar
     FROM read_csv(
-        coalesce(getvariable('reference_dir'), 'data/reference') || '/programme_themes.csv',
+        coalesce(getvariable('reference_dir'), 'src/bilatrus_etl/reference') || '/programme_themes.csv',
         header = true, all_varchar = true
     )
 ),

@@ -2,7 +2,7 @@
 -- Key: (framework_programme, project_id). A project listed twice in the project files keeps its first row
 -- (by source file and line). Projects that appear only in the organisation files are kept with in_project_file
 -- = false and empty attributes, so that every participation has its project. scheme_class comes from the
--- curated data/reference/funding_scheme_class.csv (exact codes first, then the longest prefix): single_beneficiary
+-- curated src/bilatrus_etl/reference/funding_scheme_class.csv (exact codes first, then the longest prefix): single_beneficiary
 -- marks ERC grants and individual fellowships, whose coordinator is the only beneficiary.
 -- framework_programme: FP6, FP7, H2020 or HE
 -- project_id: CORDIS project id (grant agreement number)
@@ -54,7 +54,7 @@ schemes AS (
         lower(trim(match_type)) AS match_type,
         lower(trim(scheme_class)) AS scheme_class
     FROM read_csv(
-        coalesce(getvariable('reference_dir'), 'data/reference') || '/funding_scheme_class.csv',
+        coalesce(getvariable('reference_dir'), 'src/bilatrus_etl/reference') || '/funding_scheme_class.csv',
         header = true, all_varchar = true
     )
 ),
