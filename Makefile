@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export BILATRUS_DATA_DIR ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(BILATRUS_DATA_DIR)/dagster
 
-.PHONY: run test ui demo bench doctor dictionary clean help
+.PHONY: run test reliability ui demo bench doctor dictionary clean help
 
 help:
 	@echo "make run    download every source (or BILATRUS_MIRROR), build and publish the warehouse"
@@ -14,6 +14,7 @@ help:
 	@echo "make ui     start the Dagster UI on http://127.0.0.1:3000"
 	@echo "make demo   run the whole pipeline on a small synthetic mirror (no network needed)"
 	@echo "make bench  full-scale benchmark against DuckDB-only and pandas baselines"
+	@echo "make reliability  the fault suite (kills, concurrent runs, bad values, hostile servers) and its table"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +41,11 @@ ui: $(STAMP)
 	@mkdir -p "$(DAGSTER_HOME)"
 	$(BIN)/bilatrus init-instance
 	$(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
+
+reliability: $(STAMP)
+	@rm -f $(VENV)/faults.jsonl
+	BILATRUS_FAULTS_FILE=$(CURDIR)/$(VENV)/faults.jsonl $(BIN)/python -m pytest -n 2 -q tests/reliability; \
+	  status=$$?; $(BIN)/python tests/reliability/report.py $(VENV)/faults.jsonl && exit $$status
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
