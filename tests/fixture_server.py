@@ -1,5 +1,6 @@
 """A local HTTP server for tests: serves a folder on 127.0.0.1 with ETag, Last-Modified and 304, and
-plays scripted faults per path (an error status N times, Retry-After, a truncated body, a delay).
+plays scripted faults per path (an error status N times, Retry-After, a redirect, a truncated body, a body that
+stalls mid-stream, a delay). It honours Range requests (206, with If-Range) unless `ranges` is turned off.
 
 Register it once in tests/conftest.py with `pytest_plugins = ["fixture_server"]`, then:
 
@@ -37,6 +38,8 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes | None = None
     chunked: bool = False
+    stall_at: int | None = None
+    stall_for: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class FixtureServer:
         self.root.mkdir(parents=True, exist_ok=True)
         self.requests: list[LoggedRequest] = []
         self.conditional = True  # False: no ETag/Last-Modified, never 304 (a server without validators)
+        self.ranges = True  # False: Range requests are ignored (always the whole file, 200)
         self._script = _Script()
         self._stopping = threading.Event()
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
@@ -114,17 +118,23 @@ class FixtureServer:
 
     def fault(self, path: str, status: int | None = None, *, times: int | None = 1,
               retry_after: str | int | None = None, truncate_at: int | None = None, delay: float = 0.0,
-              headers: dict[str, str] | None = None, body: bytes | None = None, chunked: bool = False) -> None:
+              headers: dict[str, str] | None = None, body: bytes | None = None, chunked: bool = False,
+              stall_at: int | None = None, stall_for: float = 0.0) -> None:
         """Script the next `times` requests to `path` (None: all of them).
 
-        status: answer with this status (and `body`, `retry_after`) instead of the file; truncate_at: send
-        only that many bytes of the file under its full Content-Length, then close; delay: wait that long
-        before answering; chunked: send the file with Transfer-Encoding: chunked, no Content-Length.
+        status: answer with this status (and `body`, `retry_after`, `headers`) instead of the file; truncate_at:
+        send the file only up to that byte offset under its full Content-Length, then close; stall_at: send up to
+        that byte offset, go quiet for `stall_for` seconds, then send the rest; delay: wait that long before
+        answering; chunked: send the file with Transfer-Encoding: chunked, no Content-Length.
         """
         fault = Fault(status=status, retry_after=None if retry_after is None else str(retry_after),
                       truncate_at=truncate_at, delay=delay, headers=dict(headers or {}), body=body,
-                      chunked=chunked)
+                      chunked=chunked, stall_at=stall_at, stall_for=stall_for)
         self._script.add(_normal(path), fault, times)
+
+    def redirect(self, path: str, location: str, *, status: int = 302, times: int | None = None) -> None:
+        """Answer requests to `path` with a redirect to `location` (any URL, or a path on this server)."""
+        self.fault(path, status, headers={"Location": location}, times=times, body=b"")
 
     def clear_faults(self) -> None:
         self._script.clear()
@@ -225,11 +235,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         chunked = fault is not None and fault.chunked
-        body = data if fault is None or fault.truncate_at is None else data[: fault.truncate_at]
-        self._log(path, 200, len(body) if send_body else 0)
-        self.send_response(200)
+        start = self._range_start(data, etag, last_modified) if not chunked else None
+        offset = start or 0
+        end = len(data) if fault is None or fault.truncate_at is None else max(offset, fault.truncate_at)
+        body = data[offset:end]
+        self._log(path, 206 if start is not None else 200, len(body) if send_body else 0)
+        self.send_response(206 if start is not None else 200)
         self.send_header("Content-Type", mimetypes.guess_type(file.name)[0] or "application/octet-stream")
-        self.send_header("Transfer-Encoding" if chunked else "Content-Length", "chunked" if chunked else str(len(data)))
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(len(data) - offset))
+        if start is not None:
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        if fixture.ranges:
+            self.send_header("Accept-Ranges", "bytes")
         if fixture.conditional:
             self.send_header("ETag", etag)
             self.send_header("Last-Modified", last_modified)
@@ -239,13 +259,32 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.truncate_at is not None:
             self.close_connection = True
         if send_body and chunked:
-            for start in range(0, len(body), 1024):
-                piece = body[start:start + 1024]
+            for start_at in range(0, len(body), 1024):
+                piece = body[start_at:start_at + 1024]
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
             self.wfile.write(b"0\r\n\r\n")
+        elif send_body and fault is not None and fault.stall_at is not None:
+            split = max(0, fault.stall_at - offset)
+            self.wfile.write(body[:split])
+            self.wfile.flush()
+            if fixture._stopping.wait(fault.stall_for):
+                return
+            self.wfile.write(body[split:])
         elif send_body:
             self.wfile.write(body)
         self.wfile.flush()
+
+    def _range_start(self, data: bytes, etag: str, last_modified: str) -> int | None:
+        """The first byte of a satisfiable `Range: bytes=N-` whose If-Range (if any) matches, else None (200)."""
+        fixture = self.server.fixture
+        wanted = self.headers.get("Range", "")
+        if not fixture.ranges or not wanted.startswith("bytes=") or not wanted.endswith("-"):
+            return None
+        if_range = self.headers.get("If-Range")
+        if if_range is not None and if_range not in (etag, last_modified):
+            return None
+        first = wanted.removeprefix("bytes=").removesuffix("-")
+        return int(first) if first.isdigit() and int(first) < len(data) else None
 
     def _not_modified(self, etag: str, mtime: float) -> bool:
         if_none_match = self.headers.get("If-None-Match")

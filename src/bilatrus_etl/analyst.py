@@ -1,7 +1,9 @@
 """What analysts call on the published warehouse: read-only queries, exports of every mart, active projects on a date.
 
-Every function opens the published file read-only (`warehouse.open_readonly`), so none of them can block, or be
-blocked by, a refresh that publishes a new file meanwhile.
+Every function opens the published file read-only, so none of them can block, or be blocked by, a refresh that
+publishes a new file meanwhile. `query` runs the analyst's own SQL, so it runs exactly one read-only statement on a
+sandboxed connection that reaches neither the file system nor the network (`sandboxed_connection`); the other
+functions run the project's own SQL on `warehouse.open_readonly`.
 """
 
 from __future__ import annotations
@@ -110,6 +112,82 @@ def format_result(table: pa.Table, fmt: str) -> str | bytes:
 
 # --- queries -----------------------------------------------------------------------------------------------
 
+# The statement kinds `query` runs: reads only. Everything else (COPY, EXPORT, ATTACH, INSTALL, LOAD, PRAGMA,
+# SET, CALL, writes, transactions) is refused before it reaches DuckDB.
+QUERY_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
+WRITE_HINT = "To write results to a file, use --output FILE (with --format csv, json or parquet)."
+_REFUSED: dict[str, str] = {
+    "COPY": "COPY reads or writes files. " + WRITE_HINT,
+    "COPY_DATABASE": "COPY FROM DATABASE writes another database. " + WRITE_HINT,
+    "EXPORT": "EXPORT DATABASE writes files. " + WRITE_HINT,
+    "ATTACH": "ATTACH opens other database files; only the published warehouse can be queried.",
+    "DETACH": "DETACH changes which databases are open; only the published warehouse can be queried.",
+    "LOAD": "INSTALL and LOAD add extensions (code and network access); queries run with the built-in functions only.",
+    "EXTENSION": "extension statements add code and network access; queries run with the built-in functions only.",
+    "PRAGMA": "PRAGMA changes or reads settings; query the catalog with SELECT (e.g. FROM duckdb_tables()) instead.",
+    "SET": "SET, RESET and USE change the session's settings, which are locked for analyst queries.",
+    "VARIABLE_SET": "SET VARIABLE changes the session; put the value in the query instead.",
+    "CALL": "CALL (and CHECKPOINT) run procedures; use SELECT * FROM the table function instead.",
+    "TRANSACTION": "transactions are not needed: the warehouse is read-only.",
+}
+
+
+def _refusal(kind: str) -> str:
+    why = _REFUSED.get(kind, "it would change the warehouse or the session, and the published warehouse is read-only.")
+    return (f"`bilatrus query` runs one read-only statement (SELECT, WITH, FROM, DESCRIBE, SUMMARIZE, SHOW, "
+            f"EXPLAIN); a {kind} statement is refused: {why}")
+
+
+def check_statement(sql: str) -> str:
+    """The one read-only statement in `sql`, or a BilatrusError saying why it is refused.
+
+    DuckDB's own parser splits and classifies the text, so comments, quotes and dollar-quoting are read exactly as
+    the database would read them.
+    """
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.ParserException as err:
+        raise BilatrusError(f"Query failed: {err}") from err
+    except (duckdb.Error, ValueError) as err:  # a statement kind the Python binding cannot even name
+        raise BilatrusError(_refusal("unrecognised") + f" ({err})") from err
+    if not statements:
+        raise BilatrusError("No SQL statement given: write one query, e.g. \"SELECT * FROM mart_regions LIMIT 5\".")
+    if len(statements) > 1:
+        kinds = ", ".join(s.type.name for s in statements)
+        raise BilatrusError(
+            f"`bilatrus query` runs exactly one statement; this text holds {len(statements)} ({kinds}). Run them "
+            "one at a time, or combine them into one query (WITH ... SELECT, UNION ALL)."
+        )
+    statement = statements[0]
+    if statement.type not in QUERY_STATEMENTS:
+        raise BilatrusError(_refusal(statement.type.name))
+    return sql
+
+
+def sandboxed_connection(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """A connection to the published warehouse that can reach neither the file system nor the network.
+
+    An in-memory database with extension auto-install and auto-load off attaches the warehouse read-only and
+    makes it the default catalog; then external access is switched off and the configuration locked, so no
+    statement can read or write another file, load an extension or undo these settings. Being a database of its
+    own, it never clashes with other connections to the same file in this process.
+    """
+    target = Path(path)
+    if not target.exists():
+        raise BilatrusError(
+            f"No warehouse at {target}: run `bilatrus run` (or `make demo`) to build and publish one, or set BILATRUS_WAREHOUSE."
+        )
+    con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    try:
+        con.execute(f"ATTACH {_literal(target)} AS warehouse (READ_ONLY)")
+        con.execute("USE warehouse")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+    except duckdb.Error as err:
+        con.close()
+        raise BilatrusError(f"Cannot open the warehouse {target} read-only: {err}") from err
+    return con
+
 
 def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
     try:
@@ -117,6 +195,11 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
         if relation is None:  # a statement without a result
             return pa.table({})
         return relation.to_arrow_table()
+    except duckdb.PermissionException as err:
+        raise BilatrusError(
+            f"Query refused: it reaches outside the warehouse (a file, a URL or an extension), which analyst queries "
+            f"cannot do ({err}). Query the warehouse's tables only. {WRITE_HINT}"
+        ) from err
     except duckdb.Error as err:
         message = str(err)
         if "read-only" in message.lower():
@@ -125,10 +208,13 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
 
 
 def query(path: Path | str, sql: str, fmt: str = "table") -> str | bytes:
-    """Run SQL read-only on the warehouse at `path`; return the result as text (table, csv, json) or Parquet bytes."""
+    """Run one read-only statement on the warehouse at `path`, sandboxed (`sandboxed_connection`); return the
+    result as text (table, csv, json) or Parquet bytes. Several statements, and any statement that is not a query,
+    are refused with the reason."""
     if fmt not in FORMATS:
         raise BilatrusError(f"Unknown output format {fmt!r}: choose one of {', '.join(FORMATS)}.")
-    con = warehouse.open_readonly(path)
+    check_statement(sql)
+    con = sandboxed_connection(path)
     try:
         table = _fetch(con, sql)
     finally:

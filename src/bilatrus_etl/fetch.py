@@ -1,8 +1,16 @@
 """HTTP download: retries, conditional GET, checksums, size cap, atomic writes and a provenance log.
 
 Files land as `raw_dir/<dataset>/<sha256>.<ext>`; every successful attempt (200 or 304) appends one JSON
-line to `raw_dir/provenance.jsonl`. `file://` URLs (a local mirror folder) go through the same Session,
-by a small requests adapter, so a mirror run hashes, caps, writes and records exactly like production.
+line to `raw_dir/provenance.jsonl`.
+
+Network downloads go through one Session (`make_session`) that speaks http(s) only: it follows at most
+MAX_REDIRECTS redirects, and only to http(s) addresses (a redirect to file://, ftp:// or anything else is
+refused). A body cut mid-stream or a stalled read is retried like the other transient failures, resuming with a
+Range request when the server allows it (206 and the same validator) or starting again otherwise. `file://`
+URLs (a local mirror folder) are read by a separate Session that holds nothing but a small file adapter, so a
+mirror run hashes, caps, writes and records exactly like production while no network answer can reach the disk.
+Credentials and tokens in URLs never reach a log, a message or provenance: everything shown goes through
+`sources.redact`.
 """
 
 from __future__ import annotations
@@ -18,11 +26,11 @@ import re
 import tempfile
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 from urllib.request import url2pathname
 
 import requests
@@ -31,6 +39,7 @@ from requests.structures import CaseInsensitiveDict
 from urllib3 import HTTPResponse
 from urllib3.exceptions import (
     ConnectTimeoutError,
+    HTTPError,
     MaxRetryError,
     NameResolutionError,
     NewConnectionError,
@@ -40,7 +49,7 @@ from urllib3.util.retry import Retry
 
 from bilatrus_etl import __version__
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.sources import Dataset, load_catalog, official_file_name
+from bilatrus_etl.sources import Dataset, load_catalog, official_file_name, redact
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +61,10 @@ DEFAULT_RETRIES = 3
 DEFAULT_CONNECT_RETRIES = 1
 DEFAULT_BACKOFF = 1.0
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_REDIRECTS = 5
+REDIRECT_SCHEMES = frozenset({"http", "https"})
 UNREACHABLE_TTL = 120.0
-CHUNK_SIZE = 1 << 20
+CHUNK_SIZE = 1 << 16  # at most this much per read: bytes that arrived are written (and counted) as they come
 _SAFE_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 Progress = Callable[[int, "int | None"], None]
@@ -82,38 +93,62 @@ class DownloadResult:
     last_modified: str | None
     changed: bool
     fetched_at: str
+    release: dict[str, Any] | None = None  # which upstream release this is (e.g. the Zenodo record of a ROR dump)
 
     def provenance_row(self, raw_dir: Path) -> dict[str, Any]:
-        """The JSON line for provenance.jsonl; `path` relative to raw_dir."""
+        """The JSON line for provenance.jsonl; `path` relative to raw_dir; `release` only when known."""
         row = asdict(self)
         row["path"] = _relative(self.path, raw_dir)
         row["http_status"] = row.pop("status")
         order = ("dataset", "url", "fetched_at", "http_status", "etag", "last_modified",
                  "sha256", "bytes", "path", "changed")
-        return {key: row[key] for key in order}
+        line = {key: row[key] for key in order}
+        if self.release:
+            line["release"] = self.release
+        return line
 
 
 # ---------------------------------------------------------------- session
 
 
+class UnsafeRedirect(requests.exceptions.InvalidSchema):
+    """A server redirected to an address that is not http(s): refused before any request is made."""
+
+
 class FetchSession(requests.Session):
-    """A Session that applies default (connect, read) timeouts to every request."""
+    """A Session for network downloads: default (connect, read) timeouts on every request, at most MAX_REDIRECTS
+    redirects, and only to http(s) addresses. No file:// adapter is mounted on it."""
 
     def __init__(self, timeout: tuple[float, float]) -> None:
         super().__init__()
         self.timeout = timeout
+        self.max_redirects = MAX_REDIRECTS
+        self.redirects: list[str] = []  # the last request's address, then every redirect target in order
 
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         kwargs.setdefault("timeout", self.timeout)
+        self.redirects = [url]
         return super().request(method, url, **kwargs)
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        target = super().get_redirect_target(resp)
+        if target is not None:
+            absolute = urljoin(resp.url, target)
+            self.redirects.append(absolute)
+            if urlsplit(absolute).scheme.lower() not in REDIRECT_SCHEMES:
+                raise UnsafeRedirect(f"{resp.url} redirected to {absolute}, which is not an http(s) address",
+                                     response=resp)
+        return target
 
 
 def make_retry(*, retries: int = DEFAULT_RETRIES, connect_retries: int = DEFAULT_CONNECT_RETRIES,
                backoff_factor: float = DEFAULT_BACKOFF, backoff_max: float = 30.0,
                retry_after_max: int = 60) -> Retry:
-    """urllib3 Retry: connect errors, read errors and 429/5xx answers, honouring (capped) Retry-After."""
+    """urllib3 Retry: connect errors, read errors and 429/5xx answers, honouring (capped) Retry-After.
+
+    `read` is also the budget of a body cut mid-stream or stalled (see `download`), with the same backoff."""
     options: dict[str, Any] = dict(
-        total=None, connect=connect_retries, read=retries, status=retries, other=0, redirect=10,
+        total=None, connect=connect_retries, read=retries, status=retries, other=0, redirect=MAX_REDIRECTS,
         status_forcelist=RETRY_STATUSES, allowed_methods=frozenset({"GET", "HEAD"}),
         backoff_factor=backoff_factor, backoff_max=backoff_max,
         respect_retry_after_header=True, raise_on_status=False,
@@ -126,17 +161,28 @@ def make_retry(*, retries: int = DEFAULT_RETRIES, connect_retries: int = DEFAULT
 def make_session(*, retries: int = DEFAULT_RETRIES, connect_retries: int = DEFAULT_CONNECT_RETRIES,
                  backoff_factor: float = DEFAULT_BACKOFF, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
                  read_timeout: float = DEFAULT_READ_TIMEOUT, retry_after_max: int = 60) -> FetchSession:
-    """The one Session used for downloads: retrying http(s) adapter plus the file:// mirror adapter."""
+    """The one Session used for network downloads: a retrying http(s) adapter, nothing else."""
     session = FetchSession((connect_timeout, read_timeout))
     retry = make_retry(retries=retries, connect_retries=connect_retries,
                        backoff_factor=backoff_factor, retry_after_max=retry_after_max)
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
-    session.mount("file://", FileAdapter())
     session.headers["User-Agent"] = f"bilatrus-etl/{__version__} (open data pipeline; python-requests)"
     session.headers["Accept-Encoding"] = "identity"
     return session
+
+
+def local_session() -> requests.Session:
+    """A Session for file:// URLs (a local mirror folder) only: the file adapter is its one adapter."""
+    session = requests.Session()
+    session.adapters.clear()
+    session.mount("file://", FileAdapter())
+    return session
+
+
+def _is_local(url: str) -> bool:
+    return url.lower().startswith("file:")
 
 
 class FileAdapter(BaseAdapter):
@@ -250,33 +296,39 @@ def _relative(path: Path, base: Path) -> str:
 
 def download(dataset: str | Dataset, url: str, raw_dir: str | os.PathLike, *,
              session: requests.Session | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
-             expected_sha256: str | None = None, progress: Progress | None = None) -> DownloadResult:
+             expected_sha256: str | None = None, expected_md5: str | None = None,
+             progress: Progress | None = None) -> DownloadResult:
     """Download `url` for `dataset` into raw_dir/<dataset>/<sha256>.<ext> and record its provenance.
 
     Sends If-None-Match / If-Modified-Since from the last download of the same dataset and URL; a 304
     reuses the stored file. `changed` is False for a 304 and for a 200 whose sha256 equals the last one.
+    A body cut mid-stream or stalled is fetched again (resumed with Range where the server allows it) as
+    often as the session retries reads. A dataset resolved to an upstream release (`Dataset.release`) is
+    checked against the release's md5 and recorded with it. file:// URLs are read by `local_session`,
+    whatever `session` is given.
     """
     target = _Target.of(dataset, url)
     raw_dir = Path(raw_dir).resolve()
     _refuse_known_unreachable(target)
     previous = latest_download(raw_dir, target.key)
-    cached = _reusable(raw_dir, target.key, url, expected_sha256)
-    headers = _conditional_headers(cached)
-    own_session = session is None
+    release = target.dataset.release if target.dataset else None
+    if release is not None and expected_md5 is None:
+        expected_md5 = release.md5
+    cached = _reusable(raw_dir, target.key, target.shown, expected_sha256)
+    own_session = session is None or _is_local(url)
+    if _is_local(url):
+        session = local_session()
     session = session or make_session()
     try:
-        response = _get(session, target, headers)
-        with response:
-            if response.status_code == 304 and cached is not None:
-                result = _reuse(raw_dir, target, response, cached)
-            else:
-                _raise_for_status(target, response)
-                result = _store(raw_dir, target, response, previous, max_bytes, expected_sha256, progress)
+        result = _Transfer(session, raw_dir, target, max_bytes, progress).run(
+            cached, previous, expected_sha256, expected_md5)
     finally:
         if own_session:
             session.close()
+    if release is not None:
+        result = replace(result, release=release.provenance())
     _append_provenance(raw_dir, result)
-    log.info("%s: %s %s (%d bytes, sha256 %s, changed=%s)", target.key, result.status, url,
+    log.info("%s: %s %s (%d bytes, sha256 %s, changed=%s)", target.key, result.status, target.shown,
              result.bytes, result.sha256[:12], result.changed)
     return result
 
@@ -300,19 +352,29 @@ class _Target:
         return cls(key, url, load_catalog().get(key))
 
     @property
+    def shown(self) -> str:
+        """The URL as it may be shown and stored: without credentials or tokens."""
+        return redact(self.url)
+
+    @property
     def official_url(self) -> str:
         return self.dataset.url if self.dataset else self.url
 
     @property
+    def file_name(self) -> str:
+        return self.dataset.file_name if self.dataset else official_file_name(self.url)
+
+    @property
     def extension(self) -> str:
-        name = official_file_name(self.official_url)
-        suffix = Path(name).suffix.lstrip(".").lower()
+        suffix = Path(self.file_name).suffix.lstrip(".").lower()
         return suffix or (self.dataset.format if self.dataset else "bin")
 
     @property
     def host(self) -> str:
+        """scheme://host[:port], without any user or password (the key of the unreachable-host memory)."""
         parts = urlsplit(self.url)
-        return f"{parts.scheme}://{parts.netloc}"
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{parts.hostname or ''}{port}"
 
     @property
     def is_mirror(self) -> bool:
@@ -320,10 +382,11 @@ class _Target:
 
     def mirror_hint(self) -> str:
         """How to run without reaching the official address."""
-        name = official_file_name(self.official_url)
+        name = self.file_name
         pattern = self.dataset.mirror_glob if self.dataset else None
         glob = f" (or any file matching {pattern})" if pattern else ""
-        hint = (f"If this machine cannot reach it, download the file by hand from {self.official_url} into a "
+        official = redact(self.official_url)
+        hint = (f"If this machine cannot reach it, download the file by hand from {official} into a "
                 f"folder, keeping its name {name}{glob}, and set BILATRUS_MIRROR=/that/folder "
                 f"(or BILATRUS_MIRROR=http://host/base/ for a web server holding the same file names).")
         if self.is_mirror:
@@ -331,9 +394,13 @@ class _Target:
                     "the official address. " + hint)
         return hint
 
+    def error(self, message: str, *, transient: bool = False) -> FetchError:
+        """A FetchError for this download, its message and URL redacted."""
+        return FetchError(redact(message), dataset=self.key, url=self.shown, transient=transient)
+
 
 def _reusable(raw_dir: Path, key: str, url: str, expected_sha256: str | None) -> dict[str, Any] | None:
-    """The last download of this dataset+URL whose stored file is still intact (same size), if any."""
+    """The last download of this dataset+URL (as stored: redacted) whose stored file is intact (same size), if any."""
     row = latest_download(raw_dir, key, url)
     if row is None or not row.get("sha256"):
         return None
@@ -360,12 +427,12 @@ def _get(session: requests.Session, target: _Target, headers: dict[str, str]) ->
     try:
         return session.get(target.url, headers=headers, stream=True)
     except requests.RequestException as exc:
-        raise _network_error(target, exc) from exc
+        raise _network_error(target, exc, getattr(session, "redirects", None)) from exc
 
 
 def _reuse(raw_dir: Path, target: _Target, response: requests.Response, cached: Mapping[str, Any]) -> DownloadResult:
     return DownloadResult(
-        dataset=target.key, url=target.url, path=stored_path(raw_dir, cached), sha256=cached["sha256"],
+        dataset=target.key, url=target.shown, path=stored_path(raw_dir, cached), sha256=cached["sha256"],
         bytes=int(cached["bytes"]), status=304,
         etag=response.headers.get("ETag") or cached.get("etag"),
         last_modified=response.headers.get("Last-Modified") or cached.get("last_modified"),
@@ -373,87 +440,212 @@ def _reuse(raw_dir: Path, target: _Target, response: requests.Response, cached: 
     )
 
 
-def _store(raw_dir: Path, target: _Target, response: requests.Response, previous: Mapping[str, Any] | None,
-           max_bytes: int, expected_sha256: str | None, progress: Progress | None) -> DownloadResult:
-    """Stream the body into a temp file beside its final place, check it, then rename it into place."""
-    total = _content_length(response)
-    if total is not None and total > max_bytes:
-        raise FetchError(
-            f"Dataset {target.key!r}: {target.url} announces {_mb(total)}, over the size cap of {_mb(max_bytes)}. "
-            "Nothing was downloaded. If the file really grew, raise max_bytes.", dataset=target.key, url=target.url)
-    folder = raw_dir / target.key
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".download-", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            sha256, done, head = _stream(target, response, out, total, max_bytes, progress)
-            out.flush()
-            os.fsync(out.fileno())
-        _check_complete(target, response, total, done)
-        _check_not_html(target, head)
+class _Cut(Exception):
+    """The body stopped before its end (connection closed, or no byte for a read timeout): worth another try."""
+
+    def __init__(self, cause: str, received: int) -> None:
+        super().__init__(cause)
+        self.cause = cause
+        self.received = received
+
+
+_BODY_ERRORS = (requests.RequestException, HTTPError, OSError)
+
+
+class _Transfer:
+    """One download into a temp file beside its final place: attempts, resume, checks, then the atomic rename.
+
+    The temp file, its running digests and its size survive a cut; the next attempt asks for the rest
+    (`Range: bytes=<size>-` with `If-Range: <validator>`). A 206 that continues exactly there is appended; any
+    other answer starts the file again.
+    """
+
+    def __init__(self, session: requests.Session, raw_dir: Path, target: _Target, max_bytes: int,
+                 progress: Progress | None) -> None:
+        self.session, self.raw_dir, self.target = session, raw_dir, target
+        self.max_bytes, self.progress = max_bytes, progress
+        self.folder = raw_dir / target.key
+        self.tmp: Path | None = None
+        self.size = 0
+        self.total: int | None = None
+        self.validator: str | None = None
+        self.head = b""
+        self.sha256 = hashlib.sha256()
+        self.md5 = hashlib.md5(usedforsecurity=False)
+        self.first: requests.Response | None = None
+
+    def run(self, cached: Mapping[str, Any] | None, previous: Mapping[str, Any] | None,
+            expected_sha256: str | None, expected_md5: str | None) -> DownloadResult:
+        retry = _read_retry(self.session, self.target.url)
+        attempts = 1 + (retry.read if retry is not None and isinstance(retry.read, int) else 0)
+        cuts: list[_Cut] = []
+        try:
+            for attempt in range(1, attempts + 1):
+                headers = self._range_headers() if self.size else _conditional_headers(cached)
+                response = _get(self.session, self.target, headers)
+                with response:
+                    if response.status_code == 304 and cached is not None and not self.size:
+                        return _reuse(self.raw_dir, self.target, response, cached)
+                    if not (response.status_code == 206 and self._continues(response)):
+                        _raise_for_status(self.target, response)
+                        self._restart(response)
+                    try:
+                        self._fill(response)
+                    except _Cut as cut:
+                        cuts.append(cut)
+                        if attempt == attempts:
+                            raise self._cut_error(cuts) from None
+                        log.warning("%s: the download from %s broke off after %d bytes (%s); attempt %d of %d "
+                                    "resumes", self.target.key, self.target.shown, cut.received, redact(cut.cause),
+                                    attempt + 1, attempts)
+                        time.sleep(_backoff(retry, attempt))
+                        continue
+                return self._finish(previous, expected_sha256, expected_md5)
+            raise AssertionError("unreachable")  # the loop returns or raises
+        finally:
+            if self.tmp is not None:
+                self.tmp.unlink(missing_ok=True)
+
+    # -- one response --------------------------------------------------------------------------------------
+
+    def _range_headers(self) -> dict[str, str]:
+        headers = {"Range": f"bytes={self.size}-"}
+        if self.validator:
+            headers["If-Range"] = self.validator
+        return headers
+
+    def _continues(self, response: requests.Response) -> bool:
+        """A 206 that carries the bytes from exactly where the file stopped, of the same version of the file."""
+        match = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", response.headers.get("Content-Range", ""))
+        if not match or not self.validator or int(match[1]) != self.size:
+            return False
+        if match[3] != "*" and self.total is not None and int(match[3]) != self.total:
+            return False
+        etag = response.headers.get("ETag")
+        return not (etag and self.validator.startswith('"') and etag != self.validator)
+
+    def _restart(self, response: requests.Response) -> None:
+        """A full answer (200): start the temp file again and remember what a resume must match."""
+        total = _content_length(response)
+        if total is not None and total > self.max_bytes:
+            raise self.target.error(
+                f"Dataset {self.target.key!r}: {self.target.url} announces {_mb(total)}, over the size cap of "
+                f"{_mb(self.max_bytes)}. Nothing was downloaded. If the file really grew, raise max_bytes.")
+        if self.tmp is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(dir=self.folder, prefix=".download-", suffix=".part")
+            os.close(fd)
+            self.tmp = Path(name)
+        self.tmp.write_bytes(b"")
+        self.size, self.total, self.head = 0, total, b""
+        self.sha256, self.md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
+        self.first = response
+        etag = response.headers.get("ETag")
+        identity = response.headers.get("Content-Encoding", "identity").lower() == "identity"
+        strong = etag if etag and not etag.startswith("W/") else None
+        # a resume needs byte offsets that mean the same thing twice: a strong validator and no content coding
+        self.validator = (strong or response.headers.get("Last-Modified")) if identity else None
+
+    def _fill(self, response: requests.Response) -> None:
+        """Append the body to the temp file, hashing; a cut or stall raises _Cut with the bytes kept so far."""
+        assert self.tmp is not None
+        if self.progress:
+            self.progress(self.size, self.total)
+        start = self.size
+        with self.tmp.open("ab") as out:
+            try:
+                while True:
+                    chunk = response.raw.read1(CHUNK_SIZE, decode_content=True)
+                    if not chunk:
+                        break
+                    self._write(out, chunk)
+            except _BODY_ERRORS as exc:
+                raise _Cut(_cause(exc), self.size) from exc
+            finally:
+                out.flush()
+                os.fsync(out.fileno())
+        if self.total is not None:
+            received = self.size
+            if response.headers.get("Content-Encoding", "identity").lower() != "identity":
+                received = _wire_bytes(response, self.size - start) + start
+            if received < self.total:
+                raise _Cut("the connection closed before the end of the body", received)
+            if received > self.total:
+                raise self.target.error(
+                    f"Dataset {self.target.key!r}: the download from {self.target.url} is longer than announced: "
+                    f"{received} bytes received, {self.total} announced (Content-Length). Nothing was kept. Run "
+                    "again; if it keeps failing, the server is broken. " + self.target.mirror_hint())
+
+    def _write(self, out: io.BufferedWriter, chunk: bytes) -> None:
+        if self.size + len(chunk) > self.max_bytes:
+            raise self.target.error(
+                f"Dataset {self.target.key!r}: the body from {self.target.url} passed the size cap of "
+                f"{_mb(self.max_bytes)}; the download was stopped and discarded. If the file really grew, raise "
+                "max_bytes.")
+        if len(self.head) < 512:
+            self.head += chunk[: 512 - len(self.head)]
+        out.write(chunk)
+        self.sha256.update(chunk)
+        self.md5.update(chunk)
+        self.size += len(chunk)
+        if self.progress:
+            self.progress(self.size, self.total)
+
+    # -- the end -------------------------------------------------------------------------------------------
+
+    def _cut_error(self, cuts: list[_Cut]) -> FetchError:
+        last = cuts[-1]
+        expected = f" of {self.total}" if self.total is not None else ""
+        arrived = ", ".join(str(c.received) for c in cuts)
+        return self.target.error(
+            f"Dataset {self.target.key!r}: the download from {self.target.url} broke off after {last.received}"
+            f"{expected} bytes ({last.cause}), {len(cuts)} time(s) in a row (bytes received when each attempt "
+            f"stopped: {arrived}). Nothing was kept. Run again later; if it keeps failing, the server or the "
+            "connection is unstable. " + self.target.mirror_hint(), transient=True)
+
+    def _finish(self, previous: Mapping[str, Any] | None, expected_sha256: str | None,
+                expected_md5: str | None) -> DownloadResult:
+        assert self.tmp is not None and self.first is not None
+        _check_not_html(self.target, self.head)
+        sha256 = self.sha256.hexdigest()
+        key, url = self.target.key, self.target.url
         if expected_sha256 and sha256 != expected_sha256.lower():
-            raise FetchError(
-                f"Dataset {target.key!r}: the file from {target.url} has sha256 {sha256}, not the expected "
+            raise self.target.error(
+                f"Dataset {key!r}: the file from {url} has sha256 {sha256}, not the expected "
                 f"{expected_sha256.lower()}. It was discarded. The upstream file changed or was corrupted: "
-                "check the source and update the expected checksum.", dataset=target.key, url=target.url)
-        final = folder / f"{sha256}.{target.extension}"
-        os.replace(tmp, final)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return DownloadResult(
-        dataset=target.key, url=target.url, path=final, sha256=sha256, bytes=done,
-        status=response.status_code, etag=response.headers.get("ETag"),
-        last_modified=response.headers.get("Last-Modified"),
-        changed=previous is None or previous.get("sha256") != sha256, fetched_at=_now(),
-    )
+                "check the source and update the expected checksum.")
+        md5 = self.md5.hexdigest()
+        if expected_md5 and md5 != expected_md5.lower():
+            raise self.target.error(
+                f"Dataset {key!r}: the file from {url} has md5 {md5}, not the md5 {expected_md5.lower()} its "
+                "publisher lists for it. It was discarded. Run again; if it keeps failing, the file on the server "
+                "is damaged: report it to the publisher. " + self.target.mirror_hint(), transient=True)
+        final = self.folder / f"{sha256}.{self.target.extension}"
+        os.replace(self.tmp, final)
+        self.tmp = None
+        headers = self.first.headers
+        return DownloadResult(
+            dataset=key, url=self.target.shown, path=final, sha256=sha256, bytes=self.size,
+            status=self.first.status_code, etag=headers.get("ETag"), last_modified=headers.get("Last-Modified"),
+            changed=previous is None or previous.get("sha256") != sha256, fetched_at=_now(),
+        )
 
 
-def _stream(target: _Target, response: requests.Response, out: io.BufferedWriter, total: int | None,
-            max_bytes: int, progress: Progress | None) -> tuple[str, int, bytes]:
-    """Copy the body to `out`, hashing; returns (sha256, bytes, first bytes)."""
-    digest = hashlib.sha256()
-    done = 0
-    head = b""
-    if progress:
-        progress(0, total)
+def _read_retry(session: requests.Session, url: str) -> Retry | None:
+    """The urllib3 Retry of the adapter that serves `url` (None for adapters without one, e.g. file://)."""
     try:
-        for chunk in response.iter_content(chunk_size=CHUNK_SIZE):
-            done += len(chunk)
-            if done > max_bytes:
-                raise FetchError(
-                    f"Dataset {target.key!r}: the body from {target.url} passed the size cap of {_mb(max_bytes)}; "
-                    "the download was stopped and discarded. If the file really grew, raise max_bytes.",
-                    dataset=target.key, url=target.url)
-            if len(head) < 512:
-                head += chunk[: 512 - len(head)]
-            digest.update(chunk)
-            out.write(chunk)
-            if progress:
-                progress(done, total)
-    except requests.RequestException as exc:
-        expected = f" of {total}" if total is not None else ""
-        received = max(done, _wire_bytes(response, done))
-        raise FetchError(
-            f"Dataset {target.key!r}: the download from {target.url} broke off after {received}{expected} bytes "
-            f"({_cause(exc)}). Nothing was kept. Run again; if it keeps failing, the server is unstable. "
-            + target.mirror_hint(), dataset=target.key, url=target.url) from exc
-    return digest.hexdigest(), done, head
+        adapter = session.get_adapter(url)
+    except requests.RequestException:
+        return None
+    retry = getattr(adapter, "max_retries", None)
+    return retry if isinstance(retry, Retry) else None
 
 
-def _check_complete(target: _Target, response: requests.Response, total: int | None, done: int) -> None:
-    """A body shorter (or longer) than its Content-Length is an error."""
-    if total is None:
-        return
-    received = done
-    if response.headers.get("Content-Encoding", "identity").lower() != "identity":
-        received = _wire_bytes(response, done)
-    if received != total:
-        raise FetchError(
-            f"Dataset {target.key!r}: the download from {target.url} is truncated: {received} bytes received, "
-            f"{total} announced (Content-Length). Nothing was kept. Run again; if it keeps failing, the server is "
-            "unstable. " + target.mirror_hint(), dataset=target.key, url=target.url)
+def _backoff(retry: Retry | None, attempt: int) -> float:
+    """Seconds before attempt `attempt + 1`: the session's own exponential backoff."""
+    if retry is None or not retry.backoff_factor:
+        return 0.0
+    return min(float(retry.backoff_max), retry.backoff_factor * (2 ** (attempt - 1)))
 
 
 def _wire_bytes(response: requests.Response, default: int) -> int:
@@ -468,11 +660,10 @@ def _check_not_html(target: _Target, head: bytes) -> None:
     """A data file that starts like a web page is an error or login page, not data."""
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if start.startswith((b"<!doctype html", b"<html")):
-        raise FetchError(
+        raise target.error(
             f"Dataset {target.key!r}: {target.url} sent an HTML page, not the data file (it starts "
             f"{head[:60]!r}). The address probably shows an error or a notice now: open it in a browser, and "
-            "update the URL in the source catalog if the file moved. " + target.mirror_hint(),
-            dataset=target.key, url=target.url)
+            "update the URL in the source catalog if the file moved. " + target.mirror_hint())
 
 
 def _raise_for_status(target: _Target, response: requests.Response) -> None:
@@ -483,29 +674,28 @@ def _raise_for_status(target: _Target, response: requests.Response) -> None:
     key, url = target.key, target.url
     if url.startswith("file:") and status == 404:
         path = Path(url2pathname(urlsplit(url).path))
-        raise FetchError(
+        raise target.error(
             f"Dataset {key!r}: the mirror folder {path.parent} has no file {path.name}. Download it by hand from "
-            f"{target.official_url} into {path.parent} under that name, or unset BILATRUS_MIRROR to download it.",
-            dataset=key, url=url)
+            f"{target.official_url} into {path.parent} under that name, or unset BILATRUS_MIRROR to download it.")
     if status == 404 or status == 410:
         where = ""
         if target.dataset and target.dataset.landing_page:
             where = f" (see {target.dataset.landing_page})"
-        raise FetchError(
+        raise target.error(
             f"Dataset {key!r}: {url} answered HTTP {what}. The file may have moved: find its current address"
             f"{where} and update the source catalog (src/bilatrus_etl/catalog/sources.json). "
-            + target.mirror_hint(), dataset=key, url=url)
+            + target.mirror_hint())
     if status in RETRY_STATUSES:
-        raise FetchError(
+        raise target.error(
             f"Dataset {key!r}: {url} answered HTTP {what}, still after retries: the server is busy or down. "
-            "Try again later. " + target.mirror_hint(), dataset=key, url=url, transient=True)
+            "Try again later. " + target.mirror_hint(), transient=True)
     if status == 304:
-        raise FetchError(
+        raise target.error(
             f"Dataset {key!r}: {url} answered 304 Not Modified, but no earlier download of it is stored. "
-            f"Remove its rows from {PROVENANCE_FILE} and run again.", dataset=key, url=url)
-    raise FetchError(
+            f"Remove its rows from {PROVENANCE_FILE} and run again.")
+    raise target.error(
         f"Dataset {key!r}: {url} answered HTTP {what} instead of the file. Check the address in the source "
-        "catalog. " + target.mirror_hint(), dataset=key, url=url)
+        "catalog. " + target.mirror_hint())
 
 
 # ---------------------------------------------------------------- network errors
@@ -529,16 +719,18 @@ def _refuse_known_unreachable(target: _Target) -> None:
     if age > UNREACHABLE_TTL:
         _unreachable.pop(target.host, None)
         return
-    raise FetchError(
+    raise target.error(
         f"Dataset {target.key!r}: cannot download {target.url}: {target.host} could not be reached "
-        f"{age:.0f} s ago ({cause}), so it was not tried again. " + target.mirror_hint(),
-        dataset=target.key, url=target.url)
+        f"{age:.0f} s ago ({cause}), so it was not tried again. " + target.mirror_hint())
 
 
-def _network_error(target: _Target, exc: requests.RequestException) -> FetchError:
+def _network_error(target: _Target, exc: requests.RequestException, chain: list[str] | None = None) -> FetchError:
+    redirect = _redirect_error(target, exc, chain or [target.url])
+    if redirect is not None:
+        return redirect
     cause = _cause(exc)
     reason = _reason(exc)
-    host = urlsplit(target.url).netloc
+    host = target.host.split("://", 1)[1]
     if isinstance(reason, (NewConnectionError, NameResolutionError, ConnectTimeoutError)) or isinstance(
             exc, requests.ConnectTimeout):
         _unreachable[target.host] = (time.monotonic(), cause)
@@ -551,8 +743,25 @@ def _network_error(target: _Target, exc: requests.RequestException) -> FetchErro
         what = f"the request to {host} failed ({cause})"
     transient = not isinstance(reason, (NewConnectionError, NameResolutionError, ConnectTimeoutError)) and not isinstance(
         exc, requests.ConnectTimeout)
-    return FetchError(f"Dataset {target.key!r}: cannot download {target.url}: {what}. " + target.mirror_hint(),
-                      dataset=target.key, url=target.url, transient=transient)
+    return target.error(f"Dataset {target.key!r}: cannot download {target.url}: {what}. " + target.mirror_hint(),
+                        transient=transient)
+
+
+def _redirect_error(target: _Target, exc: requests.RequestException, chain: list[str]) -> FetchError | None:
+    """A refused redirect (to a non-http(s) address, or more than MAX_REDIRECTS): a final error naming the chain."""
+    if not isinstance(exc, (UnsafeRedirect, requests.TooManyRedirects)):
+        return None
+    shown = " -> ".join(chain)
+    if isinstance(exc, UnsafeRedirect):
+        what = (f"the server redirected to {chain[-1]}, which is not an http(s) address; downloads follow "
+                "redirects to http and https only, so nothing was fetched from there")
+    else:
+        loop = len(set(chain)) < len(chain)
+        what = (f"{'a redirect loop' if loop else 'too many redirects'}: more than {MAX_REDIRECTS} redirects, "
+                "so the download stopped")
+    return target.error(
+        f"Dataset {target.key!r}: cannot download {target.url}: {what} (redirects: {shown}). Check the address "
+        "(or the mirror's web server configuration). " + target.mirror_hint())
 
 
 def _reason(exc: BaseException) -> BaseException | None:
@@ -563,6 +772,11 @@ def _reason(exc: BaseException) -> BaseException | None:
         if isinstance(arg, BaseException):
             return arg
     return None
+
+
+def describe_error(exc: BaseException) -> str:
+    """A short cause of a requests error for a message, without credentials or tokens."""
+    return redact(_cause(exc))
 
 
 def _cause(exc: BaseException) -> str:
@@ -583,7 +797,9 @@ _POOL_PREFIX = re.compile(r"^(?:<[^>]*>|[\w.]*Connection(?:Pool)?\([^)]*\)): ")
 
 def check_reachable(url: str, timeout: float = 5.0, session: requests.Session | None = None) -> tuple[bool, str]:
     """Can `url` be fetched? A HEAD (or a one-byte ranged GET where HEAD is refused), without retries."""
-    own = session is None
+    own = session is None or _is_local(url)
+    if _is_local(url):
+        session = local_session()
     session = session or make_session(retries=0, connect_retries=0, connect_timeout=timeout, read_timeout=timeout)
     try:
         response = session.head(url, allow_redirects=True, timeout=(timeout, timeout))
@@ -591,7 +807,7 @@ def check_reachable(url: str, timeout: float = 5.0, session: requests.Session | 
             response = session.get(url, headers={"Range": "bytes=0-0"}, stream=True, timeout=(timeout, timeout))
             response.close()
     except requests.RequestException as exc:
-        return False, f"cannot reach {urlsplit(url).netloc or url}: {_cause(exc)}"
+        return False, redact(f"cannot reach {urlsplit(url).hostname or url}: {_cause(exc)}")
     finally:
         if own:
             session.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from importlib import resources
@@ -26,11 +26,49 @@ CATALOG_RESOURCE = "catalog/sources.json"
 FORMATS = frozenset({"csv", "zip"})
 KINDS = frozenset({"programme", "reference", "registry"})
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+# Secrets a URL can carry: user:password@ (or a token as the user name) and query parameters that name a token, a
+# key, a signature, a password or a credential (token=, access_token=, api_key=, X-Amz-Signature=, sig=, ...).
+_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s'\"<>]+@")
+_SECRET_PARAM = re.compile(
+    r"(?P<name>[?&;][^=&#\s'\"<>]*(?:token|key|sig|secret|passw|pwd|credential|auth|session)[^=&#\s'\"<>]*=)"
+    r"[^&#\s'\"<>]*",
+    re.IGNORECASE,
+)
+REDACTED = "***"
+
+
+@dataclass(frozen=True)
+class Release:
+    """The upstream release a dataset was resolved to at run time (one Zenodo record of a concept record).
+
+    `source` is "zenodo-api" when the records API named it, "pinned" when the catalog's own file was used
+    (then `warning` says why, and `checksum` is unknown).
+    """
+
+    record_id: str
+    version: str | None
+    doi: str | None
+    file: str
+    checksum: str | None  # as the API gives it: "md5:<hex>"
+    source: str
+    concept_doi: str | None = None
+    published: str | None = None
+    resolved_from: str | None = None
+    warning: str | None = None
+
+    @property
+    def md5(self) -> str | None:
+        algorithm, _, value = (self.checksum or "").partition(":")
+        return value.lower() if algorithm.lower() == "md5" and value else None
+
+    def provenance(self) -> dict[str, str]:
+        """The fields that are known, for provenance.jsonl and meta_download_provenance.release."""
+        return {name: value for name, value in asdict(self).items() if value is not None}
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """One upstream file as the catalog describes it."""
+    """One upstream file as the catalog describes it (and, once resolved, the release it stands for)."""
 
     key: str
     kind: str
@@ -46,11 +84,14 @@ class Dataset:
     members: tuple[str, ...] = ()
     member_patterns: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
     mirror_glob: str | None = None
+    zenodo_concept: str | None = None  # a Zenodo concept record id: the newest release is resolved at run time
+    release: Release | None = None  # set by releases.current(), never by the catalog
 
     @property
     def file_name(self) -> str:
-        """The official file name: the last segment of the URL path, without the query string."""
-        return official_file_name(self.url)
+        """The official file name: the release's file name, else the last segment of the URL path, without the
+        query string."""
+        return self.release.file if self.release else official_file_name(self.url)
 
     def member_specs(self) -> dict[str, tuple[str, ...]]:
         """Each expected archive member -> basename patterns to try in order (for `archive.extract`)."""
@@ -64,6 +105,17 @@ def official_file_name(url: str) -> str:
     if not name:
         raise BilatrusError(f"the URL {url} names no file (its path is empty); fix the catalog entry")
     return name
+
+
+def redact(text: str) -> str:
+    """`text` (a URL, or a message holding URLs) with credentials and tokens replaced by ***.
+
+    The one place secrets are taken out of addresses: every URL written to a log, a message, provenance.jsonl or
+    the warehouse goes through it. `https://user:pw@host/f.zip?token=abc&download=1` becomes
+    `https://***@host/f.zip?token=***&download=1`.
+    """
+    text = _USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED}@", str(text))
+    return _SECRET_PARAM.sub(lambda m: f"{m['name']}{REDACTED}", text)
 
 
 def _dataset_from_json(entry: dict[str, Any], source: str) -> Dataset:
@@ -84,6 +136,7 @@ def _dataset_from_json(entry: dict[str, Any], source: str) -> Dataset:
             members=tuple(entry.get("members") or ()),
             member_patterns=tuple((name, tuple(globs)) for name, globs in patterns.items()),
             mirror_glob=entry.get("mirror_glob"),
+            zenodo_concept=entry.get("zenodo_concept"),
         )
     except (KeyError, TypeError) as exc:
         raise BilatrusError(
@@ -104,6 +157,10 @@ def _validate(dataset: Dataset, source: str) -> None:
         problems.append(f"format {dataset.format!r} is not one of {sorted(FORMATS)}")
     if not dataset.url.startswith("https://"):
         problems.append(f"url {dataset.url!r} is not an https URL")
+    if dataset.zenodo_concept is not None and not str(dataset.zenodo_concept).isdigit():
+        problems.append(f"zenodo_concept {dataset.zenodo_concept!r} is not a Zenodo record id (digits)")
+    if dataset.zenodo_concept is not None and not dataset.mirror_glob:
+        problems.append("a dataset with zenodo_concept needs mirror_glob, to pick its file from a release")
     if dataset.format == "zip" and not dataset.members:
         problems.append("a zip dataset must list its expected members")
     unknown = {name for name, _ in dataset.member_patterns} - set(dataset.members)
@@ -181,7 +238,7 @@ def mirror_folder(mirror: str) -> Path:
     return Path(mirror).expanduser().resolve()
 
 
-def _version_key(name: str) -> tuple:
+def version_key(name: str) -> tuple:
     """Sort key for names like v1.9-…, v1.10-…, v2.0-…: numbers compare as numbers."""
     return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name.lower()))
 
@@ -196,7 +253,7 @@ def find_in_folder(dataset: Dataset, folder: Path) -> Path:
         return exact
     pattern = dataset.mirror_glob.lower()
     matches = [p for p in folder.iterdir() if p.is_file() and fnmatchcase(p.name.lower(), pattern)]
-    return max(matches, key=lambda p: _version_key(p.name)) if matches else exact
+    return max(matches, key=lambda p: version_key(p.name)) if matches else exact
 
 
 def resolve_url(dataset: Dataset, mirror: str | None) -> str:

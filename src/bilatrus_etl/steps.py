@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from bilatrus_etl import __version__, archive, fetch, progress, queries, sources, warehouse
+from bilatrus_etl import __version__, archive, fetch, progress, queries, releases, sources, warehouse
 from bilatrus_etl.settings import PROGRAMMES, Settings
 
 if TYPE_CHECKING:  # imported lazily where used: Great Expectations alone costs seconds
@@ -42,8 +42,8 @@ def model_variables(settings: Settings) -> dict[str, object]:
 
 
 def fetch_dataset(settings: Settings, key: str) -> FetchedSource:
-    """Download one catalog dataset (official URL or mirror) and extract its expected members."""
-    dataset = sources.load_catalog()[key]
+    """Download one catalog dataset (official URL, newest upstream release, or mirror) and extract its members."""
+    dataset = releases.current(sources.load_catalog()[key], settings.mirror)
     url = sources.resolve_url(dataset, settings.mirror)
     result = fetch.download(dataset, url, settings.raw_dir, progress=progress.download_callback(key))
     members = _members(dataset, Path(result.path), settings.raw_dir / key / f"{result.sha256}.d")
@@ -137,7 +137,7 @@ def is_up_to_date(settings: Settings, datasets: dict[str, str]) -> bool:
 
 
 PROVENANCE_COLUMNS = ("dataset", "url", "fetched_at", "http_status", "etag", "last_modified", "sha256", "bytes",
-                      "path", "changed")
+                      "path", "changed", "release")
 META_DOCS: dict[str, tuple[str, dict[str, str]]] = {
     "meta_download_provenance": (
         "One row per download: dataset, URL, time, HTTP status, ETag, sha256 and size of the stored file.",
@@ -145,7 +145,9 @@ META_DOCS: dict[str, tuple[str, dict[str, str]]] = {
          "fetched_at": "when (UTC)", "http_status": "200, or 304 when the stored file was still current",
          "etag": "ETag sent by the server", "last_modified": "Last-Modified sent by the server",
          "sha256": "sha256 of the stored file", "bytes": "size of the stored file",
-         "path": "stored file, relative to data/raw", "changed": "whether the content differed from the previous download"},
+         "path": "stored file, relative to data/raw", "changed": "whether the content differed from the previous download",
+         "release": "the upstream release the file is (JSON: Zenodo record id, version, DOI, file, md5, and whether the "
+                    "records API named it or the pinned file was used, with the warning); NULL for other datasets"},
     ),
     "meta_build": (
         "One row describing the build: when, code fingerprint, version, focus country, synthetic flag, source hashes.",
@@ -167,6 +169,8 @@ def record_provenance(con: duckdb.DuckDBPyConnection, settings: Settings) -> int
 
     rows = fetch.read_provenance(settings.raw_dir)
     frame = pd.DataFrame([{c: r.get(c) for c in PROVENANCE_COLUMNS} for r in rows], columns=list(PROVENANCE_COLUMNS))
+    frame["url"] = [sources.redact(r["url"]) if r.get("url") else None for r in rows]  # rows logged before redaction
+    frame["release"] = [json.dumps(r["release"], sort_keys=True) if r.get("release") else None for r in rows]
     con.register("provenance_frame", frame.astype(object))
     try:
         queries.run(con, "write_download_provenance")

@@ -10,6 +10,7 @@ SELECT
     sha256::VARCHAR AS sha256,
     bytes::BIGINT AS bytes,
     path::VARCHAR AS path,
-    changed::BOOLEAN AS changed
+    changed::BOOLEAN AS changed,
+    release::JSON AS release
 FROM provenance_frame
 ORDER BY fetched_at
