@@ -118,6 +118,9 @@ def cmd_query(args: argparse.Namespace) -> int:
     from bilatrus_etl import analyst
 
     settings = Settings.from_env()
+    if args.output and Path(args.output).resolve() in {
+            p.resolve() for p in (settings.warehouse_path, settings.previous_warehouse_path, settings.build_path)}:
+        raise BilatrusError(f"--output {args.output} is a warehouse file; write query results to another file.")
     _warn_if_synthetic(settings.warehouse_path)
     out = analyst.query(settings.warehouse_path, args.sql, args.format)
     _emit(out, args.output)
@@ -219,7 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--offline", action="store_true", help="skip the reachability checks")
     doctor.set_defaults(func=cmd_doctor)
 
-    query = sub.add_parser("query", help="run read-only SQL on the published warehouse")
+    query = sub.add_parser("query", help="run one read-only SQL statement on the published warehouse (sandboxed: "
+                                         "no file or network access; --output writes the result)")
     query.add_argument("sql")
     query.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
     query.add_argument("--output", help="write to this file instead of standard output")

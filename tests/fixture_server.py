@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import json
 import mimetypes
 import socket
 import threading
@@ -136,6 +137,36 @@ class FixtureServer:
         """Answer requests to `path` with a redirect to `location` (any URL, or a path on this server)."""
         self.fault(path, status, headers={"Location": location}, times=times, body=b"")
 
+    def answer(self, path: str, body: bytes | str, *, content_type: str = "application/json",
+               status: int = 200) -> None:
+        """Answer every request to `path` with this body (an API endpoint rather than a file)."""
+        data = body.encode() if isinstance(body, str) else body
+        self.fault(path, status, body=data, headers={"Content-Type": content_type}, times=None)
+
+    def zenodo_release(self, concept: str, record_id: str, files: dict[str, bytes], *, version: str,
+                       published: str = "2026-01-15", checksums: dict[str, str] | None = None) -> dict:
+        """Imitate Zenodo's records API for one concept record whose newest version is `record_id`.
+
+        GET api/records/<concept>/versions/latest redirects to api/records/<record_id>, which answers the record as
+        Zenodo documents it (id, doi, conceptdoi, metadata.version, files[] with key, size, checksum "md5:..." and
+        links.self); each file is served at api/records/<record_id>/files/<key>/content. `checksums` overrides a
+        file's listed checksum (to imitate a corrupted upload). Point BILATRUS_ZENODO_API at `self.url + "api"`.
+        """
+        entries = []
+        for key, data in files.items():
+            self.put(f"api/records/{record_id}/files/{key}/content", data)
+            checksum = (checksums or {}).get(key) or "md5:" + hashlib.md5(data).hexdigest()
+            entries.append({"id": hashlib.sha1(key.encode()).hexdigest(), "key": key, "size": len(data),
+                            "checksum": checksum,
+                            "links": {"self": self.url_for(f"api/records/{record_id}/files/{key}/content")}})
+        record = {"id": int(record_id), "recid": record_id, "conceptrecid": concept,
+                  "doi": f"10.5281/zenodo.{record_id}", "conceptdoi": f"10.5281/zenodo.{concept}",
+                  "metadata": {"title": "ROR Data", "version": version, "publication_date": published},
+                  "files": entries, "links": {"self": self.url_for(f"api/records/{record_id}")}}
+        self.redirect(f"api/records/{concept}/versions/latest", f"/api/records/{record_id}")
+        self.answer(f"api/records/{record_id}", json.dumps(record))
+        return record
+
     def clear_faults(self) -> None:
         self._script.clear()
 
@@ -211,7 +242,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Retry-After", fault.retry_after)
         for name, value in fault.headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Type", "text/plain")
+        if not any(name.lower() == "content-type" for name in fault.headers):
+            self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if send_body:

@@ -53,6 +53,21 @@ from bilatrus_etl.sources import Dataset, load_catalog, official_file_name, reda
 
 log = logging.getLogger(__name__)
 
+
+class _RedactingFilter(logging.Filter):
+    """Takes credentials and tokens out of what urllib3 logs (it logs each request's path and query at DEBUG)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+for _name in ("urllib3.connectionpool", "urllib3.util.retry", "urllib3.response"):
+    logging.getLogger(_name).addFilter(_RedactingFilter())
+
 PROVENANCE_FILE = "provenance.jsonl"
 DEFAULT_MAX_BYTES = 2 * 1024**3
 DEFAULT_CONNECT_TIMEOUT = 4.0
