@@ -300,3 +300,47 @@ def test_read_provenance_skips_broken_lines(tmp_path: Path) -> None:
     assert [r["url"] for r in fetch.read_provenance(tmp_path)] == ["u1", "u2"]
     assert fetch.latest_download(tmp_path, "a")["url"] == "u2"
     assert fetch.latest_download(tmp_path, "a", url="u1")["url"] == "u1"
+
+
+def test_cut_without_validators_restarts_without_range(fixture_server: FixtureServer, raw: Path, session) -> None:
+    fixture_server.conditional = False  # no ETag, no Last-Modified: a resumed body could mix two versions
+    fixture_server.put(NAME, BODY)
+    fixture_server.fault(NAME, truncate_at=1000, times=1)
+    result = download(H2020, fixture_server.url_for(NAME), raw, session=session)
+    assert (result.sha256, result.bytes) == (SHA, len(BODY))
+    assert [(r.status, r.body_bytes) for r in fixture_server.requests] == [(200, 1000), (200, len(BODY))]
+    assert "Range" not in fixture_server.requests[1].headers
+
+
+def test_partial_answer_that_does_not_continue_is_discarded(fixture_server: FixtureServer, raw: Path,
+                                                            session) -> None:
+    fixture_server.put(NAME, BODY)
+    fixture_server.fault(NAME, truncate_at=1000, times=1)
+    fixture_server.fault(NAME, 206, headers={"Content-Range": f"bytes 0-9/{len(BODY)}"}, body=b"x" * 10, times=1)
+    result = download(H2020, fixture_server.url_for(NAME), raw, session=session)
+    assert (result.sha256, result.bytes) == (SHA, len(BODY)) and result.path.read_bytes() == BODY
+    assert [r.status for r in fixture_server.requests] == [200, 206, 200]
+    assert fixture_server.requests[1].headers["Range"] == "bytes=1000-"
+    assert "Range" not in fixture_server.requests[2].headers
+    assert [r["http_status"] for r in fetch.read_provenance(raw)] == [200]
+
+
+def test_local_files_are_not_reachable_through_the_network_session(tmp_path: Path) -> None:
+    (tmp_path / NAME).write_bytes(BODY)
+    session = fetch.make_session()
+    assert set(session.adapters) == {"http://", "https://"}
+    with pytest.raises(Exception, match="No connection adapters"):
+        session.get((tmp_path / NAME).as_uri())
+    assert set(fetch.local_session().adapters) == {"file://"}
+
+
+def test_too_many_redirects_stop_at_the_cap(fixture_server: FixtureServer, raw: Path, session) -> None:
+    for hop in range(8):
+        fixture_server.redirect(f"r{hop}/{NAME}", f"/r{hop + 1}/{NAME}")
+    with pytest.raises(FetchError) as caught:
+        download(H2020, fixture_server.url_for(f"r0/{NAME}"), raw, session=session)
+    message = str(caught.value)
+    assert "too many redirects: more than 5 redirects" in message
+    assert f"r5/{NAME} -> {fixture_server.url_for(f'r6/{NAME}')})" in message  # the last hop named, not followed
+    assert [r.path for r in fixture_server.requests] == [f"/r{hop}/{NAME}" for hop in range(6)]
+    assert not caught.value.transient and _files(raw) == []

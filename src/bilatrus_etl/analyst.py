@@ -135,7 +135,7 @@ _REFUSED: dict[str, str] = {
 def _refusal(kind: str) -> str:
     why = _REFUSED.get(kind, "it would change the warehouse or the session, and the published warehouse is read-only.")
     return (f"`bilatrus query` runs one read-only statement (SELECT, WITH, FROM, DESCRIBE, SUMMARIZE, SHOW, "
-            f"EXPLAIN); a {kind} statement is refused: {why}")
+            f"EXPLAIN); {kind} statements are refused: {why}")
 
 
 def check_statement(sql: str) -> str:

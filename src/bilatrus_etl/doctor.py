@@ -12,7 +12,7 @@ Row = tuple[str, bool | None, str]
 
 
 def _configuration(settings: Settings) -> list[Row]:
-    mirror = settings.mirror or "none: official URLs"
+    mirror = sources.redact(settings.mirror) if settings.mirror else "none: official URLs"
     return [
         ("data directory (BILATRUS_DATA_DIR)", settings.data_dir.exists(), str(settings.data_dir)),
         ("mirror (BILATRUS_MIRROR)", None, mirror),
@@ -29,13 +29,14 @@ def _sources(settings: Settings, check_network: bool) -> list[Row]:
         try:
             url = sources.resolve_url(dataset, settings.mirror)
         except Exception as err:  # a mirror folder without the file: say so, keep going
-            rows.append((dataset.key, False, str(err)))
+            rows.append((dataset.key, False, sources.redact(str(err))))
             continue
+        shown = sources.redact(url)
         if not check_network:
-            rows.append((dataset.key, None, url))
+            rows.append((dataset.key, None, shown))
             continue
         ok, detail = fetch.check_reachable(url, timeout=5.0)
-        rows.append((dataset.key, ok, f"{url}: {detail}"))
+        rows.append((dataset.key, ok, f"{shown}: {detail}"))
     return rows
 
 

@@ -139,17 +139,20 @@ class FetchSession(requests.Session):
         self.timeout = timeout
         self.max_redirects = MAX_REDIRECTS
         self.redirects: list[str] = []  # the last request's address, then every redirect target in order
+        self._answered: list[requests.Response] = []  # the redirect answers already counted in `redirects`
 
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         kwargs.setdefault("timeout", self.timeout)
-        self.redirects = [url]
+        self.redirects, self._answered = [url], []
         return super().request(method, url, **kwargs)
 
     def get_redirect_target(self, resp: requests.Response) -> str | None:
         target = super().get_redirect_target(resp)
         if target is not None:
             absolute = urljoin(resp.url, target)
-            self.redirects.append(absolute)
+            if not any(resp is seen for seen in self._answered):  # requests asks twice about each answer
+                self._answered.append(resp)
+                self.redirects.append(absolute)
             if urlsplit(absolute).scheme.lower() not in REDIRECT_SCHEMES:
                 raise UnsafeRedirect(f"{resp.url} redirected to {absolute}, which is not an http(s) address",
                                      response=resp)
@@ -496,22 +499,26 @@ class _Transfer:
         cuts: list[_Cut] = []
         try:
             for attempt in range(1, attempts + 1):
-                headers = self._range_headers() if self.size else _conditional_headers(cached)
+                resuming = bool(self.size and self.validator)
+                first_try = not self.size and not cuts
+                headers = self._range_headers() if resuming else (_conditional_headers(cached) if first_try else {})
                 response = _get(self.session, self.target, headers)
                 with response:
-                    if response.status_code == 304 and cached is not None and not self.size:
+                    if response.status_code == 304 and cached is not None and first_try:
                         return _reuse(self.raw_dir, self.target, response, cached)
-                    if not (response.status_code == 206 and self._continues(response)):
-                        _raise_for_status(self.target, response)
-                        self._restart(response)
                     try:
+                        if resuming and response.status_code == 206:
+                            self._resume(response)
+                        else:
+                            _raise_for_status(self.target, response)
+                            self._restart(response)
                         self._fill(response)
                     except _Cut as cut:
                         cuts.append(cut)
                         if attempt == attempts:
                             raise self._cut_error(cuts) from None
                         log.warning("%s: the download from %s broke off after %d bytes (%s); attempt %d of %d "
-                                    "resumes", self.target.key, self.target.shown, cut.received, redact(cut.cause),
+                                    "follows", self.target.key, self.target.shown, cut.received, redact(cut.cause),
                                     attempt + 1, attempts)
                         time.sleep(_backoff(retry, attempt))
                         continue
@@ -528,6 +535,13 @@ class _Transfer:
         if self.validator:
             headers["If-Range"] = self.validator
         return headers
+
+    def _resume(self, response: requests.Response) -> None:
+        """Accept a 206 that continues the file; otherwise forget the partial file (the next attempt restarts)."""
+        if not self._continues(response):
+            received = self.size
+            self.size, self.validator = 0, None
+            raise _Cut("the server's partial answer (206) did not continue the file where it stopped", received)
 
     def _continues(self, response: requests.Response) -> bool:
         """A 206 that carries the bytes from exactly where the file stopped, of the same version of the file."""
@@ -766,14 +780,14 @@ def _redirect_error(target: _Target, exc: requests.RequestException, chain: list
     """A refused redirect (to a non-http(s) address, or more than MAX_REDIRECTS): a final error naming the chain."""
     if not isinstance(exc, (UnsafeRedirect, requests.TooManyRedirects)):
         return None
-    shown = " -> ".join(chain)
+    repeat = next((i for i, url in enumerate(chain) if url in chain[:i]), None)
+    shown = " -> ".join(chain if repeat is None else chain[: repeat + 1]) + (" -> ..." if repeat is not None else "")
     if isinstance(exc, UnsafeRedirect):
         what = (f"the server redirected to {chain[-1]}, which is not an http(s) address; downloads follow "
                 "redirects to http and https only, so nothing was fetched from there")
     else:
-        loop = len(set(chain)) < len(chain)
-        what = (f"{'a redirect loop' if loop else 'too many redirects'}: more than {MAX_REDIRECTS} redirects, "
-                "so the download stopped")
+        what = (f"{'a redirect loop' if repeat is not None else 'too many redirects'}: more than {MAX_REDIRECTS} "
+                "redirects, so the download stopped")
     return target.error(
         f"Dataset {target.key!r}: cannot download {target.url}: {what} (redirects: {shown}). Check the address "
         "(or the mirror's web server configuration). " + target.mirror_hint())
