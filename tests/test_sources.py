@@ -160,3 +160,17 @@ def test_catalog_entry_missing_a_field(tmp_path: Path) -> None:
     path.write_text(json.dumps(data))
     with pytest.raises(BilatrusError, match="entry 'x' lacks or mistypes a field"):
         load_catalog(path)
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("https://user:pw@host/f.zip?token=abc&download=1", "https://***@host/f.zip?token=***&download=1"),
+    ("http://TOKEN@127.0.0.1:8080/m/", "http://***@127.0.0.1:8080/m/"),
+    ("https://h/x.zip?X-Amz-Signature=ab12&X-Amz-Credential=AK%2F1&a=1",
+     "https://h/x.zip?X-Amz-Signature=***&X-Amz-Credential=***&a=1"),
+    ("GET /f.zip?access_token=zz&api_key=k HTTP/1.1", "GET /f.zip?access_token=***&api_key=*** HTTP/1.1"),
+    ("https://zenodo.org/records/17953395/files/v2.0-2025-12-16-ror-data.zip?download=1",
+     "https://zenodo.org/records/17953395/files/v2.0-2025-12-16-ror-data.zip?download=1"),
+    ("a mirror at /data/mirror", "a mirror at /data/mirror"),
+])
+def test_redact_takes_secrets_out_of_urls(url: str, shown: str) -> None:
+    assert sources.redact(url) == shown

@@ -12,6 +12,7 @@ import io
 import json
 import math
 import os
+import re
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -179,14 +180,22 @@ def sandboxed_connection(path: Path | str) -> duckdb.DuckDBPyConnection:
         )
     con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     try:
-        con.execute(f"ATTACH {_literal(target)} AS warehouse (READ_ONLY)")
-        con.execute("USE warehouse")
+        alias = _catalog_name(target)
+        con.execute(f'ATTACH {_literal(target)} AS "{alias}" (READ_ONLY)')
+        con.execute(f'USE "{alias}"')
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
     except duckdb.Error as err:
         con.close()
         raise BilatrusError(f"Cannot open the warehouse {target} read-only: {err}") from err
     return con
+
+
+def _catalog_name(path: Path) -> str:
+    """The name DuckDB gives a database opened directly (the file's stem, e.g. `bilatrus`), where it is usable."""
+    stem = path.stem
+    usable = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", stem) and stem.lower() not in {"memory", "system", "temp", "main"}
+    return stem if usable else "warehouse"
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:

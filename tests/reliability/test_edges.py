@@ -310,3 +310,11 @@ def test_release_api_down_falls_back_to_the_pinned_file(fixture_server: FixtureS
           outcome=f"source={row['release']['source']} version={row['release']['version']}, {len(warned)} warning",
           ok=ok)
     assert ok, row
+
+
+def test_sandbox_keeps_the_database_name(warehouse_file: Path, fault) -> None:
+    """Queries written against a plain read-only open (catalog named after the file) still run."""
+    out = json.loads(analyst.query(warehouse_file, "SELECT count(*) AS n FROM bilatrus.main.mart_regions", "json"))
+    ok = out == [{"n": 2}]
+    fault("query: a table named with its database", expected="answered as on a plain open", outcome=str(out), ok=ok)
+    assert ok
