@@ -583,13 +583,8 @@ class _Transfer:
         start = self.size
         with self.tmp.open("ab") as out:
             try:
-                while True:
-                    chunk = response.raw.read1(CHUNK_SIZE, decode_content=True)
-                    if not chunk:
-                        break
-                    self._write(out, chunk)
-            except _BODY_ERRORS as exc:
-                raise _Cut(_cause(exc), self.size) from exc
+                while chunk := self._read(response):
+                    self._write(out, chunk)  # a local write error (disk full) is not a cut: it is raised as is
             finally:
                 out.flush()
                 os.fsync(out.fileno())
@@ -604,6 +599,13 @@ class _Transfer:
                     f"Dataset {self.target.key!r}: the download from {self.target.url} is longer than announced: "
                     f"{received} bytes received, {self.total} announced (Content-Length). Nothing was kept. Run "
                     "again; if it keeps failing, the server is broken. " + self.target.mirror_hint())
+
+    def _read(self, response: requests.Response) -> bytes:
+        """What has arrived of the body (at most CHUNK_SIZE bytes); b"" at its end; _Cut when it breaks off."""
+        try:
+            return response.raw.read1(CHUNK_SIZE, decode_content=True)
+        except _BODY_ERRORS as exc:
+            raise _Cut(_cause(exc), self.size) from exc
 
     def _write(self, out: io.BufferedWriter, chunk: bytes) -> None:
         if self.size + len(chunk) > self.max_bytes:
