@@ -202,7 +202,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     if not args.yes:
         if not sys.stdin.isatty():
             return _fail("Not a terminal: run `bilatrus rollback --yes` to confirm the rollback.")
-        answer = console.input(f"Put the warehouse built {back.built_at or 'earlier'} back on {settings.warehouse_path}? [y/N] ")
+        answer = console.input(f"Put the warehouse built {back.built_at or 'earlier'} back on {settings.warehouse_path}? \\[y/N] ")
         if answer.strip().lower() not in {"y", "yes"}:
             console.print("Nothing changed.")
             return 1

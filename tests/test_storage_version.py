@@ -82,12 +82,13 @@ def package(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Install
 
 
 def duckdb_1x_python(root: Path) -> Path:
-    """A separate venv with DuckDB 1.x from the package index pip is set up with; skip (fail under CI) without it."""
+    """A separate venv with DuckDB 1.x (and pytz, which it needs to return TIMESTAMPTZ values to Python) from the
+    package index pip is set up with; skip (fail under CI) when it cannot be installed."""
     venv = root / f"duckdb-{DUCKDB_1X}"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
     done = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
-                           f"duckdb=={DUCKDB_1X}"], capture_output=True, text=True, timeout=600)
+                           f"duckdb=={DUCKDB_1X}", "pytz"], capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         message = f"cannot install duckdb=={DUCKDB_1X} into a separate venv: {done.stderr[-1500:]}"
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:

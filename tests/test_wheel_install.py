@@ -33,13 +33,17 @@ def test_the_wheel_ships_the_package_data(package: InstalledPackage) -> None:
 def test_the_installed_code_is_the_wheel_not_the_checkout(package: InstalledPackage, tmp_path: Path) -> None:
     where = run([package.python, "-c",
                  "import bilatrus_etl, pipelines.definitions as d; from bilatrus_etl import resources as r; "
-                 "print(bilatrus_etl.__file__); print(d.__file__); print(r.SQL_DIR); print(len(d.defs.resolve_asset_graph().get_all_asset_keys()))"],
+                 "print(bilatrus_etl.__file__); print(d.__file__); print(r.SQL_DIR); "
+                 "print(','.join(sorted(k.to_user_string() for k in d.defs.resolve_asset_graph().get_all_asset_keys())))"],
                 cwd=tmp_path, timeout=300)
     library, definitions, sql_dir, assets = where.stdout.split()
     site = Path(package.venv).resolve()
     for path in (library, definitions, sql_dir):
         assert Path(path).resolve().is_relative_to(site), path
-    assert int(assets) > 40  # the whole code location loads from the installed wheel
+    from pipelines.definitions import defs  # this checkout's code location: the wheel's has the same assets
+
+    expected = sorted(k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys())
+    assert assets.split(",") == expected and len(expected) > 30
 
 
 def test_demo_and_query_from_an_empty_folder(package: InstalledPackage) -> None:
