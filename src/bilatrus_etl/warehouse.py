@@ -11,10 +11,11 @@ folder when the caller has not). Reference CSVs are read with `read_csv(<referen
 which sqlglot does not count as a model dependency.
 
 Publishing (`publish`) copies the checkpointed build file (COPY FROM DATABASE, in the older storage format
-PUBLISHED_STORAGE_VERSION that DuckDB 1.x clients read) to a temporary file beside the published path, fsyncs it, keeps the current published file as the previous one (hard link, so the published path never
-disappears) and renames the copy onto the published path. Readers in other processes hold read-only
-connections to the old file's inode and keep reading it, complete, until they reconnect: no lock is ever
-taken on the published path by the writer, so they never get a lock error or a half-built table.
+PUBLISHED_STORAGE_VERSION that DuckDB 1.x clients read) to a temporary file beside the published path, fsyncs
+it, keeps the current published file as the previous one (hard link, so the published path never disappears)
+and renames the copy onto the published path. Readers in other processes hold read-only connections to the
+old file's inode and keep reading it, complete, until they reconnect: no lock is ever taken on the published
+path by the writer, so they never get a lock error or a half-built table.
 """
 
 from __future__ import annotations
@@ -422,7 +423,7 @@ def rollback(published_path: Path | str, previous_path: Path | str | None = None
     published = Path(published_path)
     previous = Path(previous_path) if previous_path else published.with_name(published.stem + ".previous" + published.suffix)
     if not previous.exists():
-        raise BilatrusError(f"No previous warehouse at {previous} to roll back to: only one warehouse was ever published here.")
+        raise BilatrusError(f"No previous warehouse at {previous} to roll back to (one is kept from the second publish on).")
     if _wal(published).exists():
         raise BilatrusError(
             f"{_wal(published)} exists: someone opened the published warehouse read-write. Close that session, "
