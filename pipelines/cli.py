@@ -189,6 +189,37 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from bilatrus_etl import published, warehouse
+
+    settings = Settings.from_env()
+    if not settings.previous_warehouse_path.exists():
+        return _fail(f"No previous warehouse at {settings.previous_warehouse_path}: nothing to roll back to "
+                     f"(one is kept from the second publish on).")
+    now, back = published.read_state(settings.warehouse_path), published.read_state(settings.previous_warehouse_path)
+    console.print(f"published now:  {now.headline()}")
+    console.print(f"after rollback: {back.headline()}")
+    for mart, before, after in published.mart_changes(now, back):
+        change = "" if before == after else "  (changed)"
+        console.print(f"  {mart}: {_rows(before)} -> {_rows(after)} rows{change}")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            return _fail("Not a terminal: run `bilatrus rollback --yes` to confirm the rollback.")
+        answer = console.input(f"Put the warehouse built {back.built_at or 'earlier'} back on {settings.warehouse_path}? \\[y/N] ")
+        if answer.strip().lower() not in {"y", "yes"}:
+            console.print("Nothing changed.")
+            return 1
+    warehouse.rollback(settings.warehouse_path, settings.previous_warehouse_path)
+    console.print(f"[green]✓[/] rolled back: {settings.warehouse_path} is the warehouse built {back.built_at}; the one built "
+                  f"{now.built_at} is kept as {settings.previous_warehouse_path.name} (`bilatrus rollback` again undoes this). "
+                  f"The next `bilatrus run` republishes only when a source or the code changed; `--force` rebuilds now.")
+    return 0
+
+
+def _rows(count: int | None) -> str:
+    return "absent" if count is None else f"{count:,}"
+
+
 def cmd_init_instance(args: argparse.Namespace) -> int:
     from pipelines import runner
 
@@ -253,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     resolve.add_argument("--input", required=True, help="CSV with name, city, country and optionally pic")
     resolve.add_argument("--output", required=True)
     resolve.set_defaults(func=cmd_resolve)
+
+    rollback = sub.add_parser("rollback", help="put the previous published warehouse back (a second rollback undoes it)")
+    rollback.add_argument("--yes", action="store_true", help="do not ask for confirmation (required without a terminal)")
+    rollback.set_defaults(func=cmd_rollback)
 
     init = sub.add_parser("init-instance", help="create the persistent Dagster instance (DAGSTER_HOME)")
     init.set_defaults(func=cmd_init_instance)

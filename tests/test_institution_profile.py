@@ -214,7 +214,7 @@ def publish(folder: Path, *, synthetic: bool | None, ror: bool = True, models: l
     if synthetic is not None:
         queries.run(con, "write_meta_build", {
             "built_at": datetime.now(UTC), "code": "test", "version": "0", "focus": "RU", "synthetic": synthetic,
-            "sources": "{}"})
+            "sources": "{}", "mirror": ""})
     con.close()
     target = folder / "warehouse" / "bilatrus.duckdb"
     warehouse.publish(folder / "build.duckdb", target)

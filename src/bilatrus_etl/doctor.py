@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from bilatrus_etl import fetch, sources, steps
+from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.settings import Settings
 
 Row = tuple[str, bool | None, str]
@@ -59,9 +60,35 @@ def _last_run(settings: Settings) -> list[Row]:
     return rows
 
 
+def _last_publish(settings: Settings) -> list[Row]:
+    """What the published warehouse itself says about its build (meta_build), and the previous one kept."""
+    from bilatrus_etl import published
+
+    if not settings.warehouse_path.exists():
+        return []
+    try:
+        state = published.read_state(settings.warehouse_path)
+    except BilatrusError as err:
+        return [("published warehouse", False, str(err))]
+    rows: list[Row] = [
+        ("published warehouse built", True, f"{state.built_at or 'unknown'}{' (SYNTHETIC demo data)' if state.synthetic else ''}"),
+        ("mirror of the last publish", None, state.mirror_text()),
+        ("programmes of the last publish", None, state.programmes_text()),
+    ]
+    previous = settings.previous_warehouse_path
+    if previous.exists():
+        try:
+            rows.append(("previous warehouse (`bilatrus rollback`)", None, f"built {published.read_state(previous).built_at or 'unknown'}"))
+        except BilatrusError as err:
+            rows.append(("previous warehouse (`bilatrus rollback`)", False, str(err)))
+    else:
+        rows.append(("previous warehouse (`bilatrus rollback`)", None, "none kept yet"))
+    return rows
+
+
 def _docs(settings: Settings) -> list[Row]:
     gx_index = settings.docs_dir / "gx" / "index.html"
-    dictionary = Path("docs") / "data-dictionary.md"
+    dictionary = settings.docs_dir / "data-dictionary.md"  # written by every publish
     return [
         ("Great Expectations Data Docs", gx_index.exists(), str(_find_index(settings.docs_dir) or gx_index)),
         ("data dictionary", dictionary.exists(), str(dictionary)),
@@ -78,7 +105,7 @@ def diagnose(settings: Settings, *, check_network: bool = True) -> dict[str, lis
     report = {
         "configuration": _configuration(settings),
         "sources": _sources(settings, check_network),
-        "last run": _last_run(settings),
+        "last run": _last_run(settings) + _last_publish(settings),
         "documentation": _docs(settings),
     }
     report["configuration"].append(("Python", None, os.sys.version.split()[0]))

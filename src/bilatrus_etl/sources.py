@@ -225,6 +225,19 @@ def is_url_mirror(mirror: str) -> bool:
     return mirror.lower().startswith(("http://", "https://"))
 
 
+def mirror_label(mirror: str | None) -> str:
+    """The mirror as it may be recorded (warehouse, logs): a resolved folder, or a URL without user, password,
+    query or fragment; empty for the official URLs."""
+    if not mirror:
+        return ""
+    if is_url_mirror(mirror):
+        parts = urlsplit(mirror)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{host}{port}{parts.path}"
+    return str(mirror_folder(mirror))
+
+
 def mirror_folder(mirror: str) -> Path:
     """The local folder a `file://` URL or a plain path names."""
     if mirror.lower().startswith("file://"):

@@ -154,7 +154,8 @@ META_DOCS: dict[str, tuple[str, dict[str, str]]] = {
         {"built_at": "when the build was stamped (UTC)", "code_fingerprint": "hash of the SQL, suites and reference tables",
          "package_version": "bilatrus-etl version", "focus_country": "ISO code the marts describe",
          "synthetic": "true when built from the generated demo mirror: never cite such numbers",
-         "sources": "dataset -> sha256 of the file each table was built from"},
+         "sources": "dataset -> sha256 of the file each table was built from",
+         "mirror": "the mirror the sources came from (folder, or URL without credentials); NULL for the official URLs"},
     ),
     "meta_validation_runs": (
         "One row per Great Expectations validation: table, suite, time, duration, outcome, failures.",
@@ -184,6 +185,7 @@ def record_build_info(con: duckdb.DuckDBPyConnection, settings: Settings, datase
     queries.run(con, "write_meta_build", {
         "built_at": datetime.now(UTC), "code": code_fingerprint(), "version": __version__,
         "focus": settings.focus_country, "synthetic": synthetic, "sources": json.dumps(datasets, sort_keys=True),
+        "mirror": sources.mirror_label(settings.mirror),
     })
 
 

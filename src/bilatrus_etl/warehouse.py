@@ -10,11 +10,12 @@ current_date) and `reference_dir` (the curated src/bilatrus_etl/reference folder
 folder when the caller has not). Reference CSVs are read with `read_csv(<reference_dir> || '/file.csv')`,
 which sqlglot does not count as a model dependency.
 
-Publishing (`publish`) copies the checkpointed build file to a temporary file beside the published path,
-fsyncs it, keeps the current published file as the previous one (hard link, so the published path never
-disappears) and renames the copy onto the published path. Readers in other processes hold read-only
-connections to the old file's inode and keep reading it, complete, until they reconnect: no lock is ever
-taken on the published path by the writer, so they never get a lock error or a half-built table.
+Publishing (`publish`) copies the checkpointed build file (COPY FROM DATABASE, in the older storage format
+PUBLISHED_STORAGE_VERSION that DuckDB 1.x clients read) to a temporary file beside the published path, fsyncs
+it, keeps the current published file as the previous one (hard link, so the published path never disappears)
+and renames the copy onto the published path. Readers in other processes hold read-only connections to the
+old file's inode and keep reading it, complete, until they reconnect: no lock is ever taken on the published
+path by the writer, so they never get a lock error or a half-built table.
 """
 
 from __future__ import annotations
@@ -238,6 +239,14 @@ def ensure_institution_link(con: duckdb.DuckDBPyConnection) -> None:
 # --- publishing -------------------------------------------------------------------------------------------
 
 
+# The published file is written in this DuckDB storage format, not the newest one DuckDB 2 writes by default,
+# so analysts' tools that still embed DuckDB 1.x open it. It is the oldest format DuckDB 2 writes (storage
+# number 64, the same as 'v0.10.0'), and it keeps every feature the warehouse uses: tables of every type used
+# (structs, lists, DECIMAL, TIMESTAMPTZ, JSON), table and column comments, macros. tests/test_storage_version.py
+# compares the published file with the build file, and opens a pipeline-built warehouse with DuckDB 1.x.
+PUBLISHED_STORAGE_VERSION = "v1.0.0"
+
+
 @dataclass(frozen=True)
 class PublishResult:
     """What one publish did."""
@@ -306,15 +315,48 @@ def _count_tables(path: Path) -> int:
         con.close()
 
 
+def _copy_for_readers(build: Path, target: Path, con: duckdb.DuckDBPyConnection | None = None) -> None:
+    """Copy every table, comment and macro of the build file into a new file of PUBLISHED_STORAGE_VERSION.
+
+    Uses `con` when the caller holds a connection to the build file, else opens one as `checkpoint` does (so a
+    build file this process still has open is reused, not attached twice). The target gets the older storage
+    version, so DuckDB 1.x clients can open what analysts get.
+    """
+    session = con if con is not None else duckdb.connect(str(build))
+    try:
+        if con is None:
+            session.execute("SET enable_progress_bar = false")
+        source = session.execute("SELECT current_database()").fetchone()[0]
+        session.execute(f"ATTACH {_sql_literal(str(target))} AS published_copy (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')")
+        try:
+            session.execute(f'COPY FROM DATABASE "{source}" TO published_copy')
+        finally:
+            session.execute("DETACH published_copy")
+    except duckdb.Error as err:
+        raise BilatrusError(
+            f"Cannot copy the build warehouse {build} to {target} (storage version {PUBLISHED_STORAGE_VERSION}): {err}. "
+            f"The published warehouse was left as it was."
+        ) from err
+    finally:
+        if con is None:
+            session.close()
+
+
+def storage_version(path: Path | str) -> str:
+    """The storage version a DuckDB file was written with, e.g. 'v1.2.0+' (DuckDB's own tag)."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH {_sql_literal(str(path))} AS inspected (READ_ONLY)")
+        return con.execute("SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = 'inspected'").fetchone()[0]
+    finally:
+        con.close()
+
+
 def _keep_previous(published: Path, previous: Path) -> None:
     """Make `previous` the current published file without the published path ever disappearing."""
     staging = previous.with_name(f".{previous.name}.{os.getpid()}.tmp")
     staging.unlink(missing_ok=True)
-    try:
-        os.link(published, staging)
-    except OSError:  # file systems without hard links: a copy does the same job, slower
-        shutil.copyfile(published, staging)
-        _fsync_file(staging)
+    _link_or_copy(published, staging)
     os.replace(staging, previous)
     _wal(previous).unlink(missing_ok=True)
 
@@ -353,7 +395,8 @@ def publish(
     published.parent.mkdir(parents=True, exist_ok=True)
     temporary = published.with_name(f".{published.name}.{os.getpid()}.tmp")
     try:
-        shutil.copyfile(build, temporary)
+        temporary.unlink(missing_ok=True)
+        _copy_for_readers(build, temporary, con)
         _fsync_file(temporary)
         try:
             tables = _count_tables(temporary)
@@ -372,21 +415,45 @@ def publish(
 
 
 def rollback(published_path: Path | str, previous_path: Path | str | None = None) -> Path:
-    """Put the previous published file back onto the published path (atomically); return the published path."""
+    """Swap the previous published file back onto the published path (atomically); return the published path.
+
+    The file it replaces becomes the previous one, so a second rollback undoes the first. Readers holding the
+    replaced file keep reading it until they reconnect, as with a publish.
+    """
     published = Path(published_path)
     previous = Path(previous_path) if previous_path else published.with_name(published.stem + ".previous" + published.suffix)
     if not previous.exists():
-        raise BilatrusError(f"No previous warehouse at {previous} to roll back to.")
-    staging = published.with_name(f".{published.name}.{os.getpid()}.rollback")
-    staging.unlink(missing_ok=True)
+        raise BilatrusError(f"No previous warehouse at {previous} to roll back to (one is kept from the second publish on).")
+    if _wal(published).exists():
+        raise BilatrusError(
+            f"{_wal(published)} exists: someone opened the published warehouse read-write. Close that session, "
+            f"delete the .wal file, and roll back again."
+        )
+    back = published.with_name(f".{published.name}.{os.getpid()}.rollback")
+    replaced = previous.with_name(f".{previous.name}.{os.getpid()}.rollback")
+    for link in (back, replaced):
+        link.unlink(missing_ok=True)
     try:
-        os.link(previous, staging)
-    except OSError:
-        shutil.copyfile(previous, staging)
-        _fsync_file(staging)
-    os.replace(staging, published)
-    _fsync_dir(published.parent)
+        _link_or_copy(previous, back)
+        if published.exists():
+            _link_or_copy(published, replaced)
+        os.replace(back, published)
+        if replaced.exists():
+            os.replace(replaced, previous)
+        _fsync_dir(published.parent)
+    finally:
+        back.unlink(missing_ok=True)
+        replaced.unlink(missing_ok=True)
     return published
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A hard link (instant, same inode) or, on file systems without them, an fsynced copy."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+        _fsync_file(target)
 
 
 def open_readonly(path: Path | str) -> duckdb.DuckDBPyConnection:

@@ -1,5 +1,5 @@
 -- Replace meta_build: one row describing this build. Parameters: $built_at, $code, $version, $focus,
--- $synthetic, $sources (JSON text).
+-- $synthetic, $sources (JSON text), $mirror (the mirror without credentials; '' for the official URLs).
 CREATE OR REPLACE TABLE meta_build AS
 SELECT
     $built_at::TIMESTAMPTZ AS built_at,
@@ -7,4 +7,5 @@ SELECT
     $version::VARCHAR AS package_version,
     $focus::VARCHAR AS focus_country,
     $synthetic::BOOLEAN AS synthetic,
-    $sources::JSON AS sources
+    $sources::JSON AS sources,
+    nullif($mirror::VARCHAR, '') AS mirror
