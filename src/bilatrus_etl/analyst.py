@@ -296,7 +296,7 @@ def _rank_candidates(query_text: str, entries: list[dict], ror: dict[str, dict],
     from rapidfuzz import fuzz, process
 
     from bilatrus_etl.registry import short_ror_id
-    from bilatrus_etl.resolve import normalise_name
+    from bilatrus_etl.resolve import derived_acronyms, normalise_name
 
     def norm(text: str) -> str:
         return normalise_name(text) or " ".join(str(text).casefold().split())
@@ -311,6 +311,7 @@ def _rank_candidates(query_text: str, entries: list[dict], ror: dict[str, dict],
         if record:
             for column in _ROR_NAME_COLUMNS:
                 names.extend(_as_list(record.get(column)))
+            names.extend(derived_acronyms(str(n) for n in names if n))  # "МГУ" from the Russian name
         for name in dict.fromkeys(str(n) for n in names if n):
             texts.append(name)
             owners.append(position)
@@ -333,6 +334,19 @@ def _rank_candidates(query_text: str, entries: list[dict], ror: dict[str, dict],
     ranked = [(score, name, entries[position]) for position, (score, name) in best.items()]
     ranked.sort(key=lambda item: (-item[0], -(item[2]["participations"] or 0), str(item[2]["display_name"])))
     return ranked
+
+
+def unmatched_words(wanted: str, matched: str) -> set[str]:
+    """The query's distinctive words (not "institute", "centre", "state", ...) that the matched name lacks.
+
+    A lookup whose distinctive words are not all in the name it found is a poor match, not an answer:
+    "nansen centre" must not be answered with another research centre."""
+    from bilatrus_etl.resolve import distinctive_words, match_key, words_align
+
+    wanted_words = distinctive_words(match_key(wanted))
+    matched_key = match_key(matched)
+    found = set(matched_key.split()) | {matched_key.replace(" ", "")}
+    return {word for word in wanted_words if not words_align(word, found)}
 
 
 def _count(value: object) -> str:
@@ -421,10 +435,11 @@ def _profile_lines(row: dict, record: dict | None) -> list[str]:
 
 
 def _no_match_message(
-    con: duckdb.DuckDBPyConnection, tables: set[str], wanted: str, min_score: float, path: Path | str
+    con: duckdb.DuckDBPyConnection, tables: set[str], wanted: str, min_score: float, path: Path | str,
+    lead: str | None = None,
 ) -> str:
     """Why nothing matched; names the ROR records that match but have no participation in the warehouse."""
-    message = (
+    message = lead or (
         f"No institution of {PROFILE_MODEL} in {path} matches {wanted!r} (no name scores {min_score:.0f} or more "
         f"of 100). Try another spelling, an acronym (e.g. MSU) or one distinctive word of the name."
     )
@@ -434,7 +449,7 @@ def _no_match_message(
          "name_variants": [], "short_names": [], "participations": 0}
         for ror_id, r in registry.items()
     ]
-    known = _rank_candidates(wanted, entries, registry, min_score)[:3]
+    known = [k for k in _rank_candidates(wanted, entries, registry, min_score) if not unmatched_words(wanted, k[1])][:3]
     if known:
         names = "; ".join(f"{e['display_name']} (ROR {e['ror_id']})" for _, _, e in known)
         message += (
@@ -484,6 +499,15 @@ def institution_profile(
         if not ranked:
             raise BilatrusError(_no_match_message(con, tables, wanted, min_score, path))
         score, matched, best = ranked[0]
+        missing = unmatched_words(wanted, matched)
+        if missing:
+            closest = "; ".join(f"{e['display_name']} (score {s:.0f})" for s, _, e in ranked[: 1 + limit])
+            lead = (
+                f"No clear match for {wanted!r} in {PROFILE_MODEL} of {path}: the closest names lack "
+                f"{', '.join(repr(w) for w in sorted(missing))}, so none is given as the answer. Closest "
+                f"candidates: {closest}. Try another spelling or more of the name."
+            )
+            raise BilatrusError(_no_match_message(con, tables, wanted, min_score, path, lead))
         cursor = con.execute(f"SELECT * FROM {PROFILE_MODEL} WHERE institution_key = ?", [best["institution_key"]])
         columns = [d[0] for d in cursor.description]
         row = dict(zip(columns, cursor.fetchall()[0]))

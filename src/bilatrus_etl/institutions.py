@@ -39,7 +39,9 @@ RU_INSTITUTION_COLUMNS: dict[str, str] = {
     "schema_version": "ROR schema version of the source record (1 or 2)",
     "source_file": "file the record was read from",
 }
-_METHOD_STRENGTH = {"override": 6, "pic": 5, "exact": 4, "acronym+city": 3, "fuzzy+city": 3, "fuzzy": 2, "none": 0}
+_METHOD_STRENGTH = {
+    "override": 6, "pic": 5, "exact": 4, "acronym+city": 3, "fuzzy+city": 3, "prefix": 2, "scored": 2, "fuzzy": 2, "none": 0,
+}
 
 
 def build_ru_institutions(con: duckdb.DuckDBPyConnection, registry_file: Path) -> int:
