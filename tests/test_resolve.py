@@ -335,7 +335,12 @@ def test_resolve_csv_end_to_end(registry_paths: list[Path], tmp_path: Path) -> N
     resolve_csv(registry_paths, source, output)
     result = pd.read_csv(output, dtype=str, keep_default_na=False)
     assert list(result.columns) == ["project_id", "name", "city", "country", "role",
-                                    "ror_id", "ror_name", "method", "score", "institution_key"]
+                                    "ror_id", "ror_name", "method", "score", "institution_key",
+                                    "runner_up_ror_id", "runner_up_name", "runner_up_score"]
+    # the runner-up is another record than the match, scored below it
+    for row in result.itertuples(index=False):
+        if row.runner_up_ror_id:
+            assert row.runner_up_ror_id != row.ror_id and float(row.runner_up_score) <= 100.0
     assert list(result["project_id"]) == ["212879", "101022502", "869580"]
     assert list(result["role"]) == ["participant", "partner", "participant"]
     assert list(result["ror_id"]) == ["019vsm959", "055f7t516", ""]

@@ -51,7 +51,7 @@ CITY_PENALTY = 15.0  # what a city disagreement takes off a candidate's score
 # The scored stage (after the rule stages): the best candidate is taken when its score reaches SCORE_THRESHOLD
 # and leads the runner-up by SCORE_MARGIN. Calibrated on the development split of scripts/evaluate_matching.py
 # (`--calibrate`): the lowest pair keeping precision >= 0.98 there.
-SCORE_THRESHOLD = 92.0
+SCORE_THRESHOLD = 78.0
 SCORE_MARGIN = 8.0
 _RETRIEVE = 40
 
