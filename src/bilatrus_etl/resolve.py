@@ -428,6 +428,11 @@ _DROPPABLE = frozenset(
         "federalnyi", "rossiiskii", "corporation", "company", "limited", "group", "holding",
     )
 )
+# Titles a name may carry or not without becoming another body ("National Research ... University").
+_STATUS_WORDS = frozenset(skeleton(word) for word in ("national", "research", "ras"))
+# Query words the scored stage lets the record's name lack ("National Research ...").
+_SOFT_QUERY_WORDS = _STATUS_WORDS
+_RARE_RECORDS = 2
 # Branch words a name may omit when the city already says which branch it is.
 _SOFT = frozenset(skeleton(word) for word in ("sb", "ub", "feb", "rams", "branch"))
 # Common words that are never a person's or a body's own name (used to recognise eponyms).
@@ -742,6 +747,7 @@ class Matcher:
         self._postings: dict[str, dict[str, list[int]]] = {}
         self._record_keys: list[list[str]] = []
         self._vocabulary: set[str] = set()
+        self._record_frequency: Counter[str] = Counter()
         self._vocabulary_by_initial: dict[str, list[str]] = defaultdict(list)
         self._mended: dict[str, list[str]] = {}
         self._candidate_cache: dict[tuple[Any, ...], list[Candidate]] = {}
@@ -816,6 +822,7 @@ class Matcher:
             for key in acronym_keys:
                 self._acronym[key].add(position)
             self._vocabulary.update(word for name in names for word in _raw_words(name))
+            self._record_frequency.update({word for key in keys.values() for word in key.split()})
         self._vocabulary.update(_STOPWORDS, _LEGAL_VOCABULARY)
         for word in self._vocabulary:
             if len(word) >= _TYPO_SHORTEST:
@@ -904,10 +911,10 @@ class Matcher:
         "INSTITUTEOF" -> "institute of", "UNI VERSITY" -> "university", "BUDGETRY" -> "budgetary". A name whose
         words are all known comes back unchanged.
         """
-        words = _raw_words(name)
         vocabulary = self._vocabulary
-        if not vocabulary or all(w in vocabulary or w.isdigit() or len(w) < 3 for w in words):
+        if not vocabulary or all(w in vocabulary or w.isdigit() or len(w) < 3 for w in _raw_words(name)):
             return name
+        words = _raw_words(_drop_parentheses(_fold(name)))
         out: list[str] = []
         index = 0
         while index < len(words):
@@ -1002,10 +1009,15 @@ class Matcher:
             return None
         # Every query word must be found in the record's name; the record's name may add only a person's or
         # a place's name ("Institute of Solid State Physics" / "Osipyan Institute of Solid State Physics RAS").
-        if alignment.query_left - places:
+        if alignment.query_left - places - _SOFT_QUERY_WORDS:
             return None
         record_eponyms = self._records[position].eponyms
-        if any(not _looks_like_eponym(w, record_eponyms) for w in alignment.candidate_left - places):
+        unexplained = [w for w in alignment.candidate_left - places if not _looks_like_eponym(w, record_eponyms)]
+        # In the same city, the record's name may add one rare word (a nickname such as "Voenmeh", a word
+        # found in at most _RARE_RECORDS records); a common word ("medical") names another kind of body.
+        if unexplained and not (
+            top.city_agrees is True and len(unexplained) == 1 and self._record_frequency[unexplained[0]] <= _RARE_RECORDS
+        ):
             return None
         return MatchResult(top.ror_id, "scored", top.score)
 
@@ -1135,7 +1147,11 @@ class Matcher:
         if alignment.aligned < 2 or alignment.distinctive < 1:
             return None
         places = record.city_words | _city_words(city)
-        if key != candidate.key and _distinctive_words(
+        extra = {
+            w for w in (set(key.split()) ^ set(candidate.key.split())) - _STATUS_WORDS
+            if not _looks_like_eponym(w, query_eponyms | record.eponyms)
+        }
+        if extra and _distinctive_words(
             " ".join(w for w in set(key.split()) - alignment.query_left if w not in places)
         ) < 1:
             return None  # only a city name in common ("Moscow State University" / "Moscow University")

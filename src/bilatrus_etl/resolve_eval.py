@@ -138,6 +138,17 @@ def absent_records(registry: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return registry[~removed].reset_index(drop=True), queries.reset_index(drop=True)
 
 
+def miss_kind(row: pd.Series) -> str:
+    """Why a row went wrong, from its runner-up (for an unmatched row: the best-scored candidate)."""
+    if pd.notna(row["ror_id"]):
+        return f"matched by {row['method']}"
+    runner, score = row.get("runner_up_ror_id"), row.get("runner_up_score")
+    script = "cyrillic, " if _language(str(row["name"])) == "ru" else ""
+    if isinstance(runner, str) and runner and runner == row["expected_ror_id"]:
+        return f"{script}top candidate not accepted (score {score:.0f})"
+    return f"{script}expected record not the top candidate" + (f" (top scores {score:.0f})" if pd.notna(score) else "")
+
+
 @dataclass(frozen=True)
 class SourceEvaluation:
     """One part of the development set, its split, and how the matcher did on it."""
@@ -217,6 +228,7 @@ def evaluate(labelled: pd.DataFrame, matcher: Matcher) -> Evaluation:
     shown = ["name", "city", "country", "expected_ror_id", "ror_id", "ror_name", "method", "score"]
     errors = resolved.loc[kind != "", shown]
     errors.insert(0, "error", kind[kind != ""])
+    errors["kind"] = [miss_kind(resolved.loc[i]) for i in errors.index]
     return Evaluation(
         rows=len(resolved),
         labelled_matches=int(expected.notna().sum()),
@@ -317,9 +329,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         misses = misses_by_kind(sources, args.show_misses)
         print()
         print(f"== remaining errors in the {args.show_misses} split, without overrides: {len(misses)}")
+        if len(misses):
+            kinds = misses["error"] + ": " + misses["kind"].str.replace(r" \(.*\)$", "", regex=True)
+            for kind, count in kinds.value_counts().items():
+                print(f"  {count:4}  {kind}")
         for row in misses.itertuples(index=False):
             print(f"  {row.source:24} {row.error:12} {row.name!r} ({row.city}) expected={_text(row.expected_ror_id, 'none')} "
-                  f"got={_text(row.ror_id, 'none')} [{row.method} {row.score}] {_text(row.ror_name, '')}")
+                  f"got={_text(row.ror_id, 'none')} [{row.method} {row.score}] {_text(row.ror_name, '')} -- {row.kind}")
     return 0
 
 
