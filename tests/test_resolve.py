@@ -465,3 +465,8 @@ def test_development_set_holds_names_out_and_splits_stably(ror: pd.DataFrame) ->
     assert split_of("010pmpe69") == split_of("010pmpe69") and {split_of(str(i)) for i in range(50)} == {"dev", "eval"}
     remaining, absent = absent_records(ror)
     assert len(remaining) + len(absent) == len(ror) and absent["expected_ror_id"].isna().all()
+
+
+def test_every_override_says_why() -> None:
+    rules = load_overrides(DEFAULT_OVERRIDES).rules
+    assert rules and all(rule.note for rule in rules)

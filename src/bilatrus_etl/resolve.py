@@ -1,12 +1,16 @@
 """Institution names: normalisation and matching of participants to ROR organisations.
 
-`normalise_name` turns the many spellings of one Russian institution (CORDIS upper-case legal names with
-legal-form prefixes, ROR labels, transliterated Russian, Cyrillic) into one comparable text.
-`Matcher` finds, for one participant (name, city, country, optional PIC and short name), the ROR record
-it is, trying in turn: curated overrides, PIC links, exact normalised names, acronym within the same city,
-and a guarded fuzzy match. It prefers no match over a wrong one: a fuzzy match must align every
-meaningful word of both names (spelling variants allowed), may differ by at most one eponym
-(e.g. "Lobachevsky") and then only when the cities agree, and never crosses a city disagreement.
+`normalise_name` turns the many spellings of one institution (CORDIS upper-case legal names with legal-form
+prefixes and Soviet orders, ROR labels, transliterated Russian, Cyrillic) into one comparable text.
+`Matcher` finds, for one participant (name, city, country, optional PIC and short name), the ROR record it
+is, trying in turn: curated overrides, PIC links, exact normalised names (in any word order), acronym within
+the same city, a guarded fuzzy match, a prefix match for names cut at a field length, and a scored match
+(threshold and margin over the runner-up). Each name is first mended against the registry's vocabulary
+(glued, split and misspelt words) and tried also without a '*' short name and a faculty/department tail.
+It prefers no match over a wrong one: a fuzzy or scored match must align every meaningful word of the query
+(spelling variants allowed) and may differ by an eponym ("Lobachevsky"); a city disagreement lowers the score
+of an exact, distinctive name (to 90) instead of vetoing it, and vetoes the fuzzy stages. `Matcher.candidates`
+lists the best-scored records of a name with their scores (the runner-up of every decision).
 Withdrawn or inactive ROR records are followed to their successor.
 """
 
@@ -54,6 +58,7 @@ CITY_PENALTY = 15.0  # what a city disagreement takes off a candidate's score
 SCORE_THRESHOLD = 78.0
 SCORE_MARGIN = 8.0
 _RETRIEVE = 40
+REVIEW_SCORE = 70.0  # an unmatched row whose runner-up scores this much is worth a look
 
 
 class ResolveError(BilatrusError):
