@@ -43,6 +43,12 @@ INSTITUTION_COLUMNS: dict[str, str] = {
     "cities": "every city of the record's locations (v2) or addresses (v1)",
     "focus_country": "the focus country (BILATRUS_FOCUS_COUNTRY) the table was built for",
 }
+# Columns the matching step adds to institution_link (the empty table of warehouse.ensure_institution_link
+# has only the first six).
+RUNNER_UP_COLUMNS: dict[str, str] = {
+    "runner_up_ror_id": "the best-scored other ROR record (for an unmatched organisation: the closest one), for review",
+    "runner_up_score": "its score (Matcher.candidates: token set and sort ratios, less a city disagreement penalty)",
+}
 _METHOD_STRENGTH = {
     "override": 6, "pic": 5, "exact": 4, "acronym+city": 3, "fuzzy+city": 3, "prefix": 2, "scored": 2, "fuzzy": 2, "none": 0,
 }
@@ -90,6 +96,7 @@ def link_institutions(con: duckdb.DuckDBPyConnection, country: str = "RU") -> pd
     finally:
         con.unregister("links_frame")
     warehouse.describe_table(
-        con, "institution_link", warehouse.INSTITUTION_LINK_DESCRIPTION, warehouse.INSTITUTION_LINK_COLUMNS
+        con, "institution_link", warehouse.INSTITUTION_LINK_DESCRIPTION,
+        {**warehouse.INSTITUTION_LINK_COLUMNS, **RUNNER_UP_COLUMNS},
     )
     return links

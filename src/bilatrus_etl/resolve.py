@@ -58,6 +58,7 @@ CITY_PENALTY = 15.0  # what a city disagreement takes off a candidate's score
 SCORE_THRESHOLD = 78.0
 SCORE_MARGIN = 8.0
 _RETRIEVE = 40
+_KEEP_CANDIDATES = 10
 REVIEW_SCORE = 70.0  # an unmatched row whose runner-up scores this much is worth a look
 
 
@@ -968,30 +969,37 @@ class Matcher:
         """The registry records closest to a name, best first, one per institution (see `Candidate`)."""
         text = _clean(name)
         country_code = _COUNTRY_ALIASES.get(_clean(country).upper(), _clean(country).upper()) or None
-        cache_key = (text, normalise_city(city), country_code, limit)
+        cache_key = (text, normalise_city(city), country_code)
         cached = self._candidate_cache.get(cache_key)
         if cached is not None:
-            return cached
+            return cached[:limit]
         found: dict[str, Candidate] = {}
         keys = {match_key(self.repair(v)) for v, _ in self._variants(text, "")} - {""} if text else set()
         codes = [country_code] if country_code else list(self._choices)
         for key in keys:
+            # Only names sharing the first three letters of a word with the query are scored (blocking).
+            words = [w for w in key.split() if len(w) >= 3 and not w.isdigit()]
+            prefixes = {w[:3] for w in distinctive_words(" ".join(words))} or {w[:3] for w in words}
             for code in codes:
-                choices = self._choice_keys.get(code)
-                if not choices:
+                postings = self._postings.get(code) or {}
+                subset = sorted(set().union(*(postings.get(prefix, ()) for prefix in prefixes)))
+                if not subset:
                     continue
-                hits = process.extract(key, choices, scorer=fuzz.token_set_ratio, limit=_RETRIEVE, score_cutoff=50)
-                for _, set_ratio, index in hits:
-                    candidate = self._choices[code][index]
+                choices = self._choice_keys[code]
+                hits = process.extract(
+                    key, [choices[i] for i in subset], scorer=fuzz.token_set_ratio, limit=_RETRIEVE, score_cutoff=50
+                )
+                for _, set_ratio, position in hits:
+                    candidate = self._choices[code][subset[position]]
                     agrees = self._city_agrees(city, candidate.record)
                     score = (set_ratio + fuzz.token_sort_ratio(key, candidate.key)) / 2
                     score -= CITY_PENALTY if agrees is False else 0.0
                     ror = self._final_id(candidate.record)
                     if ror not in found or score > found[ror].score:
                         found[ror] = Candidate(ror, self.record_name(ror) or ror, round(score, 1), agrees)
-        ranked = sorted(found.values(), key=lambda c: (-c.score, c.ror_id))[:limit]
+        ranked = sorted(found.values(), key=lambda c: (-c.score, c.ror_id))[:_KEEP_CANDIDATES]
         self._candidate_cache[cache_key] = ranked
-        return ranked
+        return ranked[:limit]
 
     def _scored_match(self, query: _Query) -> MatchResult | None:
         """The best-scored candidate when it is clearly good and clearly ahead of the runner-up."""
@@ -1077,7 +1085,7 @@ class Matcher:
         place_words = set(key.split()) & places
         proper = any(_looks_like_eponym(t, self._records[p].eponyms) for t in key.split() for p in positions)
         if place_words or proper:
-            return MatchResult(ids.pop(), "exact", 100.0)
+            return MatchResult(ids.pop(), "exact", _CITY_DISAGREES_SCORE)
         # A city disagreement lowers the score of an otherwise exact, distinctive name; it does not veto it.
         if _self_locating(key) and _distinctive_words(key) >= 2:
             return MatchResult(ids.pop(), "exact", _CITY_DISAGREES_SCORE)

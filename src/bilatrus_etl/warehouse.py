@@ -205,8 +205,7 @@ def run_models(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, s
 
 
 INSTITUTION_LINK_DDL = """CREATE TABLE IF NOT EXISTS institution_link (
-    org_key VARCHAR, ror_id VARCHAR, institution_key VARCHAR, institution_name VARCHAR, method VARCHAR, score DOUBLE,
-    runner_up_ror_id VARCHAR, runner_up_score DOUBLE
+    org_key VARCHAR, ror_id VARCHAR, institution_key VARCHAR, institution_name VARCHAR, method VARCHAR, score DOUBLE
 )"""
 
 
@@ -221,8 +220,6 @@ INSTITUTION_LINK_COLUMNS: dict[str, str] = {
     "institution_name": "name of the institution",
     "method": "how the link was made (override, pic, exact, acronym+city, fuzzy+city, fuzzy, prefix, scored, none)",
     "score": "matching score (0-100)",
-    "runner_up_ror_id": "the best-scored other ROR record (for an unmatched organisation: the closest one), for review",
-    "runner_up_score": "its score (Matcher.candidates: token set and sort ratios, less a city disagreement penalty)",
 }
 
 
