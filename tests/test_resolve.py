@@ -470,3 +470,17 @@ def test_development_set_holds_names_out_and_splits_stably(ror: pd.DataFrame) ->
 def test_every_override_says_why() -> None:
     rules = load_overrides(DEFAULT_OVERRIDES).rules
     assert rules and all(rule.note for rule in rules)
+
+
+def test_rare_exact_name_in_another_city_and_prefixes_only_for_cut_names(bare_matcher: Matcher) -> None:
+    # "Chechen" is in no other record's name: another city lowers the score, it does not veto the name
+    assert bare_matcher.match("CHECHEN STATE UNIVERSITY", "OMSK", "RU") == ("004ze6w33", "exact", 90.0)
+    assert bare_matcher.match("CHECHEN STATE UNIVERSITY", "GROZNY", "RU") == ("004ze6w33", "exact", 100.0)
+    # a cut word ("PHYSIO"), and a cut inside a phrase the normaliser rewrites ("... RUSSIAN ACAD")
+    assert bare_matcher.match("TOMSK SCIENTIFIC RESEARCH INSTITUTE OF BALNEOLOGY AND PHYSIO", "TOMSK", "RU") == (
+        "00gy54m79", "prefix", 90.0)
+    assert bare_matcher.match(
+        "INSTITUTE OF INFORMATICS PROBLEMS OF THE FEDERAL RESEARCH CENTER COMPUTER SCIENCE AND CONTROL OF THE RUSSIAN "
+        "ACAD", "MOSCOW", "RU").ror_id == "00n8bqs64"
+    # a whole name is not a cut one: the pedagogical university is not the technical one
+    assert bare_matcher.match("NIZHNY NOVGOROD STATE TECHNICAL UNIVERSITY", "NIZHNY NOVGOROD", "RU").ror_id is None

@@ -16,6 +16,7 @@ Withdrawn or inactive ROR records are followed to their successor.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import re
 import unicodedata
@@ -51,6 +52,7 @@ _TOKEN_SIMILARITY = 85.0
 _MIN_FUZZY_SORT_RATIO = 70.0
 _CITY_DISAGREES_SCORE = 90.0  # an exact name whose registry record lies in another city
 _PREFIX_SHORTEST = 40  # names cut at a source's field length are at least this long
+_SHORT_TAIL_CUT = 60  # a long name ending in one to three letters ("... OF S") was cut too
 CITY_PENALTY = 15.0  # what a city disagreement takes off a candidate's score
 # The scored stage (after the rule stages): the best candidate is taken when its score reaches SCORE_THRESHOLD
 # and leads the runner-up by SCORE_MARGIN. Calibrated on the development split of scripts/evaluate_matching.py
@@ -753,6 +755,7 @@ class Matcher:
         self._postings: dict[str, dict[str, list[int]]] = {}
         self._record_keys: list[list[str]] = []
         self._vocabulary: set[str] = set()
+        self._sorted_vocabulary: list[str] = []
         self._record_frequency: Counter[str] = Counter()
         self._vocabulary_by_initial: dict[str, list[str]] = defaultdict(list)
         self._mended: dict[str, list[str]] = {}
@@ -830,6 +833,7 @@ class Matcher:
             self._vocabulary.update(word for name in names for word in _raw_words(name))
             self._record_frequency.update({word for key in keys.values() for word in key.split()})
         self._vocabulary.update(_STOPWORDS, _LEGAL_VOCABULARY)
+        self._sorted_vocabulary = sorted(self._vocabulary)
         for word in self._vocabulary:
             if len(word) >= _TYPO_SHORTEST:
                 self._vocabulary_by_initial[word[0]].append(word)
@@ -1035,23 +1039,49 @@ class Matcher:
         return MatchResult(top.ror_id, "scored", top.score)
 
     def _prefix_match(self, query: _Query) -> MatchResult | None:
-        """A long name cut at the source's field length: the registry name starting with all its whole words."""
+        """A long name cut at the source's field length: the one registry name that starts with its words.
+
+        The cut word is compared as written (not mended, not mapped: "PHYSIO" starts "physiotherapy"); when the
+        cut falls inside a phrase the normaliser rewrites ("OF THE RUSSIAN FED"), up to three more words are
+        dropped, and then the rest must hold two distinctive words."""
         if len(query.name) < _PREFIX_SHORTEST:
             return None
-        words = query.key.split()
-        if len(words) < 3:
-            return None
-        head, partial = " ".join(words[:-1]), words[-1]
-        ids = set()
-        for code in ([query.country] if query.country else list(self._choices)):
-            for candidate in self._choices.get(code, ()):
-                rest = candidate.key[len(head):] if candidate.key.startswith(head + " ") else None
-                if rest is not None and any(w.startswith(partial) for w in rest.split()):
-                    if self._usable(candidate.record, query) and self._city_agrees(query.city, candidate.record) is not False:
-                        ids.add(self._final_id(candidate.record))
-        if len(ids) == 1 and _distinctive_words(head) >= 1:
-            return MatchResult(ids.pop(), "prefix", 90.0)
+        raw = query.name.split()
+        cut = _raw_words(raw[-1])
+        short_tail = bool(cut) and len(cut[-1]) <= 3 and not cut[-1].isdigit() and len(query.name) >= _SHORT_TAIL_CUT
+        if not cut or not (short_tail or self._is_cut_word(cut[-1])):
+            return None  # the name ends with a whole word: not cut
+        for dropped in range(1, min(4, len(raw) - 1) + 1):
+            last_words = _raw_words(raw[-dropped]) if dropped == 1 else []
+            partial = skeleton(last_words[-1]) if last_words else ""
+            head = match_key(self.repair(" ".join(raw[:-dropped])))
+            if len(head.split()) < 2 or _distinctive_words(head) < (1 if dropped == 1 else 2):
+                continue
+            loose = len(partial) < 3 or partial in _STOPWORDS  # "... OF THE DAIRY I": any continuation
+            ids = set()
+            for code in ([query.country] if query.country else list(self._choices)):
+                for candidate in self._choices.get(code, ()):
+                    if candidate.key == head and dropped > 1:  # the words left are a whole name already
+                        rest = ""
+                        loose_here = True
+                    else:
+                        rest = candidate.key[len(head):] if candidate.key.startswith(head + " ") else None
+                        loose_here = loose
+                    if rest is not None and (loose_here or any(w.startswith(partial) for w in rest.split())):
+                        if self._usable(candidate.record, query) and self._city_agrees(query.city, candidate.record) is not False:
+                            ids.add(self._final_id(candidate.record))
+            if len(ids) == 1:
+                return MatchResult(ids.pop(), "prefix", 90.0)
+            if ids:
+                return None  # the words left fit several records
         return None
+
+    def _is_cut_word(self, word: str) -> bool:
+        """A word that is no registry word but the start of one ("ECONOMI", "FED", "S")."""
+        if word in self._vocabulary or word.isdigit():
+            return False
+        index = bisect.bisect_left(self._sorted_vocabulary, word)
+        return index < len(self._sorted_vocabulary) and self._sorted_vocabulary[index].startswith(word)
 
     def _usable(self, position: int, query: _Query) -> bool:
         record = self._records[position]
@@ -1087,7 +1117,9 @@ class Matcher:
         if place_words or proper:
             return MatchResult(ids.pop(), "exact", _CITY_DISAGREES_SCORE)
         # A city disagreement lowers the score of an otherwise exact, distinctive name; it does not veto it.
-        if _self_locating(key) and _distinctive_words(key) >= 2:
+        # Distinctive: two words that tell bodies apart, or one that no other record's name has ("Chechen").
+        rare = [w for w in distinctive_words(key) if len(w) >= 5 and self._record_frequency[w] <= 1]
+        if _self_locating(key) and (_distinctive_words(key) >= 2 or rare):
             return MatchResult(ids.pop(), "exact", _CITY_DISAGREES_SCORE)
         return None
 
