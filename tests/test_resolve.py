@@ -31,6 +31,7 @@ from bilatrus_etl.resolve_eval import (
     evaluate,
     format_report,
     leave_one_name_out,
+    name_variants,
     read_labelled,
     split_of,
 )
@@ -465,6 +466,11 @@ def test_development_set_holds_names_out_and_splits_stably(ror: pd.DataFrame) ->
     assert split_of("010pmpe69") == split_of("010pmpe69") and {split_of(str(i)) for i in range(50)} == {"dev", "eval"}
     remaining, absent = absent_records(ror)
     assert len(remaining) + len(absent) == len(ror) and absent["expected_ror_id"].isna().all()
+    variants = name_variants(ror)
+    msu = variants[variants["expected_ror_id"] == "010pmpe69"].set_index("source")
+    assert msu.loc["ror-variants:faculty-suffix", "name"] == "LOMONOSOV MOSCOW STATE UNIVERSITY, FACULTY OF PHYSICS"
+    assert msu.loc["ror-variants:other-city", "city"] == "OMSK" and msu.loc["ror-variants:no-city", "city"] == ""
+    assert "ror-variants:cut-name" not in msu.index  # 33 letters: too short to have been cut
 
 
 def test_every_override_says_why() -> None:

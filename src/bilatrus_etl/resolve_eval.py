@@ -8,6 +8,9 @@ Sources of the development set (column `source`):
   held-out names (with the record's city). Names whose key equals a kept name's key are skipped (they test
   nothing), and so are names in a script no kept name of the record is written in (the matcher transliterates
   but does not translate: an English name cannot be found from a Russian label alone). Expected: the record.
+- `ror-variants:<kind>`: each active record's display name rewritten the ways CORDIS legal names differ from
+  ROR (a legal-form prefix with typos or in transliterated Russian, a Soviet order, a faculty after a comma, a
+  short name after '*', the name cut at a field length, another city or none); expected: the record.
 - `ror-absent`: whole records removed from the index (a stable fifth of the active records without
   relationships) and asked for by their display name: expected no match (precision against near neighbours).
 
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import argparse
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,6 +152,32 @@ def miss_kind(row: pd.Series) -> str:
     return f"{script}expected record not the top candidate" + (f" (top scores {score:.0f})" if pd.notna(score) else "")
 
 
+_OTHER_CITY = ("OMSK", "TOMSK")
+_VARIANTS: dict[str, Callable[[str, str], tuple[str, str] | None]] = {
+    "typo-legal-form": lambda n, c: ("FEDERAL STATE BUDGETRY INSTITUION OF SCIENCE " + n, c),
+    "translit-legal-form": lambda n, c: ("FEDERALNOE GOSUDARSTVENNOE BYUDZHETNOE UCHREZHDENIE NAUKI " + n, c),
+    "soviet-order": lambda n, c: (n + " ORDER OF LENIN AND ORDER OF THE RED BANNER OF LABOUR", c),
+    "faculty-suffix": lambda n, c: (n + ", FACULTY OF PHYSICS", c),
+    "star-short-name": lambda n, c: (n + "*XYZ", c),
+    "cut-name": lambda n, c: (n[: len(n) - 7], c) if len(n) >= 47 else None,
+    "other-city": lambda n, c: (n, _OTHER_CITY[1] if c.upper() == _OTHER_CITY[0] else _OTHER_CITY[0]),
+    "no-city": lambda n, c: (n, ""),
+}
+
+
+def name_variants(registry: pd.DataFrame, country: str = "RU") -> pd.DataFrame:
+    """Queries for the `ror-variants:<kind>` sources (see the module docstring)."""
+    rows = []
+    active = registry[registry["status"].eq("active") & registry["country_code"].eq(country)]
+    for ror_id, display, city in zip(active["ror_id"], active["display_name"], active["city"].fillna(""), strict=True):
+        for kind, make in _VARIANTS.items():
+            made = make(str(display).upper(), str(city))
+            if made is not None:
+                rows.append({"name": made[0], "city": made[1], "country": country, "pic": "", "short_name": "",
+                             "expected_ror_id": ror_id, "source": f"ror-variants:{kind}", "note": ""})
+    return pd.DataFrame(rows)
+
+
 @dataclass(frozen=True)
 class SourceEvaluation:
     """One part of the development set, its split, and how the matcher did on it."""
@@ -159,7 +188,8 @@ class SourceEvaluation:
 
 
 def _source_group(source: str) -> str:
-    return source.split("#")[0].split(":")[0] + (":" + source.split(":")[1] if source.startswith("ror-loo:") else "")
+    head = source.split("#")[0].split(":")
+    return head[0] + (":" + head[1] if head[0] in {"ror-loo", "ror-variants"} else "")
 
 
 def development_evaluations(
@@ -184,6 +214,10 @@ def development_evaluations(
         if len(queries):
             queries["split"] = queries["expected_ror_id"].map(split_of)
             results.append((queries, make(kept)))
+    variants = name_variants(registry)
+    if len(variants):
+        variants["split"] = variants["expected_ror_id"].map(split_of)
+        results.append((variants, results[0][1]))
     kept, queries = absent_records(registry)
     queries["split"] = queries["note"].map(lambda n: split_of(n.rsplit(" ", 1)[-1]))
     results.append((queries, make(kept)))
