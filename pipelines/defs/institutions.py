@@ -9,16 +9,16 @@ from pipelines.defs.resources import BilatrusConfig
 from pipelines.defs.tables import GATE
 
 @dg.asset(
-    key=["core", "dim_institution"],
+    key=["core", "dim_ror_institution"],
     group_name="core",
     kinds={"duckdb", "python"},
     deps=[dg.AssetKey(["raw", "ror_dump"]), GATE],
     pool="warehouse_writer",
-    description="dim_institution: organisations of the focus country (BILATRUS_FOCUS_COUNTRY) in the ROR registry "
+    description="dim_ror_institution: organisations of the focus country (BILATRUS_FOCUS_COUNTRY) in the ROR registry "
     "(with their parents and children): every name with its language, aliases, acronyms, types, cities, "
     "coordinates, external ids, and the focus country. Formerly dim_ru_institution.",
 )
-def dim_institution(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.MaterializeResult:
+def dim_ror_institution(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.MaterializeResult:
     with duckdb.get_connection() as con:
         rows = steps.build_institutions(con, bilatrus.settings())
     return dg.MaterializeResult(metadata={"row_count": rows, "dagster/row_count": rows})
@@ -28,7 +28,7 @@ def dim_institution(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.Mate
     key=["core", "institution_link"],
     group_name="core",
     kinds={"duckdb", "python"},
-    deps=[dg.AssetKey(["staging", "stg_participation"]), dim_institution],
+    deps=[dg.AssetKey(["staging", "stg_participation"]), dim_ror_institution],
     pool="warehouse_writer",
     description="institution_link: each focus-country organisation key -> its institution (ROR id where matched, "
     "method, score, runner-up for review) and an institution key grouping the same institution across programmes.",
@@ -48,4 +48,4 @@ def institution_link(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.Mat
 
 
 def institution_assets() -> list[dg.AssetsDefinition]:
-    return [dim_institution, institution_link]
+    return [dim_ror_institution, institution_link]

@@ -227,8 +227,8 @@ SYNTHETIC_WARNING = (
     "WARNING: SYNTHETIC DATA - this warehouse was built from the synthetic demo mirror (meta_build.synthetic); "
     "the figures below are invented, not CORDIS."
 )
-# The ROR registry table: dim_institution (dim_ru_institution in warehouses built before the focus country).
-_REGISTRY_TABLES = ("dim_institution", "dim_ru_institution")
+# The ROR registry table: dim_ror_institution (dim_ru_institution in warehouses built before the focus country).
+_REGISTRY_TABLES = ("dim_ror_institution", "dim_ru_institution")
 # ROR registry columns shown in a profile and used for matching, where the registry table has them.
 _ROR_COLUMNS = ("ror_id", "display_name", "name_en", "name_ru", "aliases", "acronyms", "labels", "types", "city",
                 "established", "status")
@@ -268,7 +268,7 @@ def _is_synthetic(con: duckdb.DuckDBPyConnection, tables: set[str]) -> bool:
 
 
 def _ror_records(con: duckdb.DuckDBPyConnection, tables: set[str], ror_ids: set[str] | None) -> dict[str, dict]:
-    """Registry records (dim_institution, or the older dim_ru_institution; the columns of _ROR_COLUMNS it has) by
+    """Registry records (dim_ror_institution, or the older dim_ru_institution; the columns of _ROR_COLUMNS it has) by
     bare ROR id: the given ids, or all (None)."""
     from bilatrus_etl.registry import short_ror_id
 
@@ -367,7 +367,7 @@ def _ror_url(ror_id: str) -> str:
 
 
 def _profile_lines(row: dict, record: dict | None) -> list[str]:
-    """The readable profile of one mart_institution_profile row (with its dim_institution record, if any)."""
+    """The readable profile of one mart_institution_profile row (with its dim_ror_institution record, if any)."""
     lines: list[str] = []
 
     def add(label: str, text: str) -> None:
@@ -457,7 +457,7 @@ def _no_match_message(
     if known:
         names = "; ".join(f"{e['display_name']} (ROR {e['ror_id']})" for _, _, e in known)
         message += (
-            f" The ROR registry (dim_institution) knows {names}, but no participation in this warehouse is "
+            f" The ROR registry (dim_ror_institution) knows {names}, but no participation in this warehouse is "
             f"linked to {'it' if len(known) == 1 else 'them'}."
         )
     return message
@@ -469,7 +469,7 @@ def institution_profile(
     """A readable profile of the institution whose name best matches `name` (rapidfuzz), from the published warehouse.
 
     Names searched: each profile's display name, CORDIS name variants and short names, and, for institutions
-    matched to ROR, the registry's names, aliases, acronyms and labels (dim_institution); an institution key or
+    matched to ROR, the registry's names, aliases, acronyms and labels (dim_ror_institution); an institution key or
     ROR id matches exactly. Up to `limit` other candidates scoring at least `min_score` are listed under the
     profile. The first line warns when the warehouse holds synthetic data (meta_build.synthetic).
     """

@@ -55,16 +55,16 @@ _METHOD_STRENGTH = {
 
 
 def build_institutions(con: duckdb.DuckDBPyConnection, registry_file: Path, focus_country: str = "RU") -> int:
-    """Write `dim_institution` (the focus country's ROR records) from a ROR dump (zip or JSON, schema v1 or v2);
+    """Write `dim_ror_institution` (the focus country's ROR records) from a ROR dump (zip or JSON, schema v1 or v2);
     return its rows."""
     code = focus_country.upper()
     frame = registry.filter_country(registry.read_registry(registry_file), code)
     con.register("ror_frame", frame)
     try:
-        queries.run(con, "write_dim_institution", {"focus_country": code})
+        queries.run(con, "write_dim_ror_institution", {"focus_country": code})
     finally:
         con.unregister("ror_frame")
-    warehouse.describe_table(con, "dim_institution", INSTITUTION_DESCRIPTION, INSTITUTION_COLUMNS)
+    warehouse.describe_table(con, "dim_ror_institution", INSTITUTION_DESCRIPTION, INSTITUTION_COLUMNS)
     return len(frame)
 
 
@@ -85,7 +85,7 @@ def links_by_org_key(resolved: pd.DataFrame) -> pd.DataFrame:
 
 
 def link_institutions(con: duckdb.DuckDBPyConnection, country: str = "RU") -> pd.DataFrame:
-    """Write `institution_link` for the focus country's participants from `dim_institution`; return the links."""
+    """Write `institution_link` for the focus country's participants from `dim_ror_institution`; return the links."""
     participants = queries.run(con, "participants_to_resolve", {"country": country.upper()}).df()
     ror = queries.run(con, "institutions_for_matching").df()
     matcher = resolve.Matcher.from_registry(ror)

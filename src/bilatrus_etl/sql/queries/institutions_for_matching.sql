@@ -1,2 +1,2 @@
--- The registry records the matcher indexes: those of dim_institution's focus country and their relatives.
-SELECT * FROM dim_institution
+-- The registry records the matcher indexes: those of dim_ror_institution's focus country and their relatives.
+SELECT * FROM dim_ror_institution
