@@ -9,7 +9,7 @@ The script is generated from the project's own code so that it computes exactly 
    temporary reject tables, never read: the floor keeps no quarantine;
 2. the SQL functions and code maps of `clean.install`, captured statement by statement (no Python at run time);
 3. `institution_link`, which the pipeline writes from Python (ROR matching), created empty: the core SQL
-   then falls back to institution_key = org_key. `dim_ru_institution` (read by no SQL model) and
+   then falls back to institution_key = org_key. `dim_ror_institution` (read by no SQL model) and
    `mart_collaboration_network` (Python) are not built;
 4. every SQL model the marts need (staging, core, marts), `CREATE OR REPLACE TABLE <name> AS <model SQL>`,
    in dependency order (`warehouse.load_models` / `build_order`). quarantine and load_audit are not needed
@@ -44,7 +44,7 @@ from bilatrus_etl.readers import (
 
 PYTHON_TABLES_SKIPPED = {
     "institution_link": "created empty (the pipeline fills it by ROR matching in Python)",
-    "dim_ru_institution": "not built (written in Python from the ROR dump; no SQL model reads it)",
+    "dim_ror_institution": "not built (written in Python from the ROR dump; no SQL model reads it)",
     "mart_collaboration_network": "not built (network measures in Python)",
 }
 

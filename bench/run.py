@@ -60,7 +60,7 @@ STEP_GROUPS = (  # (group, test on the step key), first match wins
     ("validation", lambda k: "_gx_" in k or k.endswith("_reconciliation")),
     ("download", lambda k: k.startswith("raw__")),
     ("staging", lambda k: k.startswith(("stg_", "staging__"))),
-    ("institutions (ROR)", lambda k: k in {"core__dim_ru_institution", "core__institution_link"}),
+    ("institutions (ROR)", lambda k: k in {"core__dim_ror_institution", "core__institution_link"}),
     ("network", lambda k: k == "marts__mart_collaboration_network"),
     ("core SQL", lambda k: k.startswith("core__")),
     ("marts SQL", lambda k: k.startswith("marts__")),

@@ -186,6 +186,10 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     matched = int((resolved["ror_id"] != "").sum())
     methods = ", ".join(f"{method} {count}" for method, count in resolved["method"].value_counts().items())
     console.print(f"wrote {args.output}: {matched} of {len(resolved)} rows matched ({methods})")
+    review = resolved[(resolved["ror_id"] == "") & (resolved["runner_up_score"].fillna(0) >= resolve.REVIEW_SCORE)]
+    if len(review):
+        console.print(f"{len(review)} unmatched row(s) have a candidate scoring {resolve.REVIEW_SCORE:.0f} or more: "
+                      "not clear enough to match; review them in the runner_up_* columns")
     return 0
 
 

@@ -308,3 +308,17 @@ def test_cli_prints_the_profile(published: Path, monkeypatch: pytest.MonkeyPatch
     assert cli.main(["institution", "Lomonosov"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Lomonosov Moscow State University") and "Projects" in out
+
+
+def test_a_poor_match_is_not_given_as_the_answer(published: Path) -> None:
+    # "nansen" is in no institution's name: the closest (the Institute of Applied Physics) is listed, not profiled
+    with pytest.raises(BilatrusError, match=r"No clear match for 'Nansen Institute of Applied Physics'.*lack 'nansen'"
+                       r".*Closest candidates: INSTITUTE OF APPLIED PHYSICS RAS \(score \d+\)"):
+        analyst.institution_profile(published, "Nansen Institute of Applied Physics")
+    with pytest.raises(BilatrusError, match="No clear match for 'nansen centre'|No institution .* matches 'nansen centre'"):
+        analyst.institution_profile(published, "nansen centre")
+
+
+def test_cyrillic_acronym_from_the_russian_name(published: Path) -> None:
+    # ROR gives MSU only; МГУ is spelt from the initials of its Russian name
+    assert analyst.institution_profile(published, "МГУ").splitlines()[0] == "Lomonosov Moscow State University"

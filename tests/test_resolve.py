@@ -11,10 +11,12 @@ import pytest
 
 from bilatrus_etl.registry import RegistryError, read_registries
 from bilatrus_etl.resolve import (
+    CITY_PENALTY,
     DEFAULT_OVERRIDES,
     Matcher,
     ResolveError,
     city_agreement,
+    derived_acronyms,
     institution_key,
     load_overrides,
     match_key,
@@ -23,7 +25,16 @@ from bilatrus_etl.resolve import (
     resolve_csv,
     resolve_frame,
 )
-from bilatrus_etl.resolve_eval import DEFAULT_LABELLED, evaluate, format_report, read_labelled
+from bilatrus_etl.resolve_eval import (
+    DEFAULT_LABELLED,
+    absent_records,
+    evaluate,
+    format_report,
+    leave_one_name_out,
+    name_variants,
+    read_labelled,
+    split_of,
+)
 
 REGISTRIES = ("registries/ror-ru-sample-schema-v2.json", "registries/ror-ru-sample-schema-v1.json")
 
@@ -335,7 +346,12 @@ def test_resolve_csv_end_to_end(registry_paths: list[Path], tmp_path: Path) -> N
     resolve_csv(registry_paths, source, output)
     result = pd.read_csv(output, dtype=str, keep_default_na=False)
     assert list(result.columns) == ["project_id", "name", "city", "country", "role",
-                                    "ror_id", "ror_name", "method", "score", "institution_key"]
+                                    "ror_id", "ror_name", "method", "score", "institution_key",
+                                    "runner_up_ror_id", "runner_up_name", "runner_up_score"]
+    # the runner-up is another record than the match, scored below it
+    for row in result.itertuples(index=False):
+        if row.runner_up_ror_id:
+            assert row.runner_up_ror_id != row.ror_id and float(row.runner_up_score) <= 100.0
     assert list(result["project_id"]) == ["212879", "101022502", "869580"]
     assert list(result["role"]) == ["participant", "partner", "participant"]
     assert list(result["ror_id"]) == ["019vsm959", "055f7t516", ""]
@@ -364,3 +380,113 @@ def test_library_does_not_import_dagster() -> None:
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "False"
+
+
+# --- robust normalisation and the added stages (issue: real CORDIS names) --------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "city", "expected"),
+    [
+        # legal form misspelt: words mended against the registry's and the legal forms' vocabulary
+        ("FEDERAL STATE BUDGETRY INSTITUION OF SCIENCE P.N. LEBEDEV PHYSICAL INSTITUTE OF THE RUSSIAN ACADEMY OF "
+         "SCIENCES", "MOSCOW", "01jkd3546"),
+        # words glued or split by the source
+        ("MOSCOW INSTITUTEOF PHYSICS AND TECHNOLOGY", "DOLGOPRUDNY", "00v0z9322"),
+        ("PEOPLES FRIENDSHIP UNI VERSITY OF RUSSIA", "MOSCOW", "02dn9h927"),
+        # a faculty after a comma, a short name after '*', Soviet orders in the legal name
+        ("LOMONOSOV MOSCOW STATE UNIVERSITY, FACULTY OF PHYSICS", "MOSCOW", "010pmpe69"),
+        ("NATIONAL RESEARCH NUCLEAR UNIVERSITY MEPHI*MEPHI", "MOSCOW", "04w8z7f34"),
+        ("LOMONOSOV MOSCOW STATE UNIVERSITY ORDER OF LENIN AND ORDER OF THE RED BANNER OF LABOUR", "MOSCOW", "010pmpe69"),
+        # a name cut at the source's field length
+        ("FEDERAL STATE AUTONOMOUS EDUCATIONAL INSTITUTION OF HIGHER EDUCATION NATIONAL RESEARCH UNIVERSITY HIGHER "
+         "SCHOOL OF ECONOMI", "MOSCOW", "055f7t516"),
+        # Cyrillic: the Russian label, and an acronym spelt from its initials (within the city)
+        ("Московский государственный университет имени М.В. Ломоносова", "", "010pmpe69"),
+        ("МГУ", "Москва", "010pmpe69"),
+    ],
+)
+def test_real_name_variants_are_found(bare_matcher: Matcher, name: str, city: str, expected: str) -> None:
+    assert bare_matcher.match(name, city, "RU").ror_id == expected
+
+
+def test_honours_and_spelling_variants_normalise_away() -> None:
+    assert normalise_name("KAZAN FEDERAL UNIVERSITY ORDER OF LENIN AND ORDER OF THE RED BANNER OF LABOUR") == (
+        "kazan federal university")
+    assert normalise_name("ORDENA TRUDOVOGO KRASNOGO ZNAMENI INSTITUT KHIMII") == "institut khimii"
+    assert match_key("Physico-Technical Institute") == match_key("PHYSICAL TECHNICAL INSTITUTE")
+    assert match_key("ALL RUSSIAN INSTITUTE") == match_key("All-Russian Institute") == match_key("AllRussian Institute")
+    assert normalise_name("Order Management Institute") == "order management institute"  # no decoration named
+
+
+def test_city_disagreement_lowers_an_exact_name_without_vetoing_it(bare_matcher: Matcher) -> None:
+    assert bare_matcher.match("PEOPLES FRIENDSHIP UNIVERSITY OF RUSSIA", "MOSCOW", "RU") == ("02dn9h927", "exact", 100.0)
+    assert bare_matcher.match("PEOPLES FRIENDSHIP UNIVERSITY OF RUSSIA", "KAZAN", "RU") == ("02dn9h927", "exact", 90.0)
+    assert bare_matcher.match("CLINICAL HOSPITAL NO 8", "MOSCOW", "RU").ror_id is None  # numbered: needs its city
+
+
+def test_candidates_rank_with_scores_and_a_poor_match_stays_unmatched(bare_matcher: Matcher) -> None:
+    ranked = bare_matcher.candidates("NANSEN INTERNATIONAL ENVIRONMENTAL AND REMOTE SENSING CENTRE", "ST PETERSBURG", "RU")
+    assert ranked[0].score == 100.0 and ranked[0].city_agrees is True
+    assert all(a.score >= b.score for a, b in zip(ranked, ranked[1:]))
+    assert len({c.ror_id for c in ranked}) == len(ranked)
+    # two words of a long name are not enough: listed as a candidate, not matched
+    assert bare_matcher.match("NANSEN CENTRE", "ST PETERSBURG", "RU").ror_id is None
+    assert bare_matcher.candidates("NANSEN CENTRE", "ST PETERSBURG", "RU")[0].score < 80
+    # another city costs the penalty
+    elsewhere = bare_matcher.candidates("NANSEN INTERNATIONAL ENVIRONMENTAL AND REMOTE SENSING CENTRE", "OMSK", "RU")
+    assert elsewhere[0].score == 100.0 - CITY_PENALTY and elsewhere[0].city_agrees is False
+
+
+def test_scored_stage_needs_every_query_word(ror: pd.DataFrame) -> None:
+    lenient = Matcher(ror, None, score_threshold=0.0, score_margin=0.0)
+    # "Altai State University" is in the registry, the medical university is not: no match however low the bar
+    assert lenient.match("ALTAI STATE MEDICAL UNIVERSITY", "BARNAUL", "RU").ror_id is None
+
+
+def test_mending_words_against_the_registry(bare_matcher: Matcher) -> None:
+    assert bare_matcher.repair("LOMONOSOV MOSCOW STATE UNIVERSITY") == "LOMONOSOV MOSCOW STATE UNIVERSITY"  # all known
+    assert bare_matcher.repair("MOSCOW INSTITUTEOF PHYSICS") == "moscow institute of physics"
+    assert bare_matcher.repair("STATE UNI VERSITY") == "state university"
+    assert bare_matcher.repair("FEDERAL STATE BUDGETRY INSTITUION") == "federal state budgetary institution"
+
+
+def test_derived_acronyms() -> None:
+    assert derived_acronyms(["Московский государственный университет имени М.В. Ломоносова"]) == {"mgu"}
+    assert derived_acronyms(["Lomonosov Moscow State University", "Институт"]) == frozenset()
+
+
+def test_development_set_holds_names_out_and_splits_stably(ror: pd.DataFrame) -> None:
+    kept, queries = leave_one_name_out(ror, 0)
+    assert len(kept) == len(ror) and len(queries) > 100
+    assert set(queries["source"]) <= {"ror-loo:latin", "ror-loo:ru"}
+    names = {ror_id: set(labels) | {display} for ror_id, labels, display in
+             zip(kept["ror_id"], kept["labels"], kept["display_name"], strict=True)}
+    assert all(q.name not in names[q.expected_ror_id] for q in queries.itertuples())  # held out of the index
+    assert split_of("010pmpe69") == split_of("010pmpe69") and {split_of(str(i)) for i in range(50)} == {"dev", "eval"}
+    remaining, absent = absent_records(ror)
+    assert len(remaining) + len(absent) == len(ror) and absent["expected_ror_id"].isna().all()
+    variants = name_variants(ror)
+    msu = variants[variants["expected_ror_id"] == "010pmpe69"].set_index("source")
+    assert msu.loc["ror-variants:faculty-suffix", "name"] == "LOMONOSOV MOSCOW STATE UNIVERSITY, FACULTY OF PHYSICS"
+    assert msu.loc["ror-variants:other-city", "city"] == "OMSK" and msu.loc["ror-variants:no-city", "city"] == ""
+    assert "ror-variants:cut-name" not in msu.index  # 33 letters: too short to have been cut
+
+
+def test_every_override_says_why() -> None:
+    rules = load_overrides(DEFAULT_OVERRIDES).rules
+    assert rules and all(rule.note for rule in rules)
+
+
+def test_rare_exact_name_in_another_city_and_prefixes_only_for_cut_names(bare_matcher: Matcher) -> None:
+    # "Chechen" is in no other record's name: another city lowers the score, it does not veto the name
+    assert bare_matcher.match("CHECHEN STATE UNIVERSITY", "OMSK", "RU") == ("004ze6w33", "exact", 90.0)
+    assert bare_matcher.match("CHECHEN STATE UNIVERSITY", "GROZNY", "RU") == ("004ze6w33", "exact", 100.0)
+    # a cut word ("PHYSIO"), and a cut inside a phrase the normaliser rewrites ("... RUSSIAN ACAD")
+    assert bare_matcher.match("TOMSK SCIENTIFIC RESEARCH INSTITUTE OF BALNEOLOGY AND PHYSIO", "TOMSK", "RU") == (
+        "00gy54m79", "prefix", 90.0)
+    assert bare_matcher.match(
+        "INSTITUTE OF INFORMATICS PROBLEMS OF THE FEDERAL RESEARCH CENTER COMPUTER SCIENCE AND CONTROL OF THE RUSSIAN "
+        "ACAD", "MOSCOW", "RU").ror_id == "00n8bqs64"
+    # a whole name is not a cut one: the pedagogical university is not the technical one
+    assert bare_matcher.match("NIZHNY NOVGOROD STATE TECHNICAL UNIVERSITY", "NIZHNY NOVGOROD", "RU").ror_id is None

@@ -1,4 +1,4 @@
-"""Russian institutions: the ROR registry table and the participant-to-institution link table."""
+"""Focus-country institutions: the ROR registry table and the participant-to-institution link table."""
 
 
 import dagster as dg
@@ -9,17 +9,18 @@ from pipelines.defs.resources import BilatrusConfig
 from pipelines.defs.tables import GATE
 
 @dg.asset(
-    key=["core", "dim_ru_institution"],
+    key=["core", "dim_ror_institution"],
     group_name="core",
     kinds={"duckdb", "python"},
     deps=[dg.AssetKey(["raw", "ror_dump"]), GATE],
     pool="warehouse_writer",
-    description="dim_ru_institution: Russian organisations of the ROR registry (with their parents and "
-    "children): names in English and Russian, aliases, acronyms, types, city, coordinates, external ids.",
+    description="dim_ror_institution: organisations of the focus country (BILATRUS_FOCUS_COUNTRY) in the ROR registry "
+    "(with their parents and children): every name with its language, aliases, acronyms, types, cities, "
+    "coordinates, external ids, and the focus country. Formerly dim_ru_institution.",
 )
-def dim_ru_institution(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.MaterializeResult:
+def dim_ror_institution(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.MaterializeResult:
     with duckdb.get_connection() as con:
-        rows = steps.build_ru_institutions(con, bilatrus.settings())
+        rows = steps.build_institutions(con, bilatrus.settings())
     return dg.MaterializeResult(metadata={"row_count": rows, "dagster/row_count": rows})
 
 
@@ -27,10 +28,10 @@ def dim_ru_institution(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.M
     key=["core", "institution_link"],
     group_name="core",
     kinds={"duckdb", "python"},
-    deps=[dg.AssetKey(["staging", "stg_participation"]), dim_ru_institution],
+    deps=[dg.AssetKey(["staging", "stg_participation"]), dim_ror_institution],
     pool="warehouse_writer",
-    description="institution_link: each organisation key -> its institution (ROR id where matched, method, "
-    "score) and an institution key grouping the same institution across programmes.",
+    description="institution_link: each focus-country organisation key -> its institution (ROR id where matched, "
+    "method, score, runner-up for review) and an institution key grouping the same institution across programmes.",
 )
 def institution_link(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.MaterializeResult:
     with duckdb.get_connection() as con:
@@ -47,4 +48,4 @@ def institution_link(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.Mat
 
 
 def institution_assets() -> list[dg.AssetsDefinition]:
-    return [dim_ru_institution, institution_link]
+    return [dim_ror_institution, institution_link]

@@ -28,7 +28,7 @@ PYTHON_TABLES: dict[str, dg.AssetKey] = {
     "stg_programme_ref": dg.AssetKey(["staging", "stg_programme_ref"]),
     "stg_activity_type": dg.AssetKey(["staging", "stg_activity_type"]),
     "stg_funding_scheme": dg.AssetKey(["staging", "stg_funding_scheme"]),
-    "dim_ru_institution": dg.AssetKey(["core", "dim_ru_institution"]),
+    "dim_ror_institution": dg.AssetKey(["core", "dim_ror_institution"]),
     "institution_link": dg.AssetKey(["core", "institution_link"]),
     "mart_collaboration_network": dg.AssetKey(["marts", "mart_collaboration_network"]),
 }

@@ -322,7 +322,9 @@ SYNTHETIC_WARNING = (
     "WARNING: SYNTHETIC DATA - this warehouse was built from the synthetic demo mirror (meta_build.synthetic); "
     "the figures below are invented, not CORDIS."
 )
-# ROR registry columns shown in a profile and used for matching, where dim_ru_institution has them.
+# The ROR registry table: dim_ror_institution (dim_ru_institution in warehouses built before the focus country).
+_REGISTRY_TABLES = ("dim_ror_institution", "dim_ru_institution")
+# ROR registry columns shown in a profile and used for matching, where the registry table has them.
 _ROR_COLUMNS = ("ror_id", "display_name", "name_en", "name_ru", "aliases", "acronyms", "labels", "types", "city",
                 "established", "status")
 _ROR_NAME_COLUMNS = ("display_name", "name_en", "name_ru", "aliases", "acronyms", "labels")
@@ -361,19 +363,21 @@ def _is_synthetic(con: duckdb.DuckDBPyConnection, tables: set[str]) -> bool:
 
 
 def _ror_records(con: duckdb.DuckDBPyConnection, tables: set[str], ror_ids: set[str] | None) -> dict[str, dict]:
-    """dim_ru_institution records (the columns of _ROR_COLUMNS it has) by bare ROR id: the given ids, or all (None)."""
+    """Registry records (dim_ror_institution, or the older dim_ru_institution; the columns of _ROR_COLUMNS it has) by
+    bare ROR id: the given ids, or all (None)."""
     from bilatrus_etl.registry import short_ror_id
 
-    if "dim_ru_institution" not in tables or ror_ids == set():
+    table = next((t for t in _REGISTRY_TABLES if t in tables), None)
+    if table is None or ror_ids == set():
         return {}
-    present = [c for c in _ROR_COLUMNS if c in _columns(con, "dim_ru_institution")]
+    present = [c for c in _ROR_COLUMNS if c in _columns(con, table)]
     if "ror_id" not in present:
         return {}
     select = ", ".join(f'"{c}"' for c in present)
     if ror_ids is None:
-        rows = con.execute(f"SELECT {select} FROM dim_ru_institution")
+        rows = con.execute(f"SELECT {select} FROM {table}")
     else:
-        rows = con.execute(f"SELECT {select} FROM dim_ru_institution WHERE ror_id IN (SELECT unnest(?))", [sorted(ror_ids)])
+        rows = con.execute(f"SELECT {select} FROM {table} WHERE ror_id IN (SELECT unnest(?))", [sorted(ror_ids)])
     names = [d[0] for d in rows.description]
     return {short_ror_id(r[0]) or "": dict(zip(names, r)) for r in rows.fetchall()}
 
@@ -391,7 +395,7 @@ def _rank_candidates(query_text: str, entries: list[dict], ror: dict[str, dict],
     from rapidfuzz import fuzz, process
 
     from bilatrus_etl.registry import short_ror_id
-    from bilatrus_etl.resolve import normalise_name
+    from bilatrus_etl.resolve import derived_acronyms, normalise_name
 
     def norm(text: str) -> str:
         return normalise_name(text) or " ".join(str(text).casefold().split())
@@ -406,6 +410,7 @@ def _rank_candidates(query_text: str, entries: list[dict], ror: dict[str, dict],
         if record:
             for column in _ROR_NAME_COLUMNS:
                 names.extend(_as_list(record.get(column)))
+            names.extend(derived_acronyms(str(n) for n in names if n))  # "МГУ" from the Russian name
         for name in dict.fromkeys(str(n) for n in names if n):
             texts.append(name)
             owners.append(position)
@@ -430,6 +435,19 @@ def _rank_candidates(query_text: str, entries: list[dict], ror: dict[str, dict],
     return ranked
 
 
+def unmatched_words(wanted: str, matched: str) -> set[str]:
+    """The query's distinctive words (not "institute", "centre", "state", ...) that the matched name lacks.
+
+    A lookup whose distinctive words are not all in the name it found is a poor match, not an answer:
+    "nansen centre" must not be answered with another research centre."""
+    from bilatrus_etl.resolve import distinctive_words, match_key, words_align
+
+    wanted_words = distinctive_words(match_key(wanted))
+    matched_key = match_key(matched)
+    found = set(matched_key.split()) | {matched_key.replace(" ", "")}
+    return {word for word in wanted_words if not words_align(word, found)}
+
+
 def _count(value: object) -> str:
     return "0" if value is None else f"{value:,}"
 
@@ -444,7 +462,7 @@ def _ror_url(ror_id: str) -> str:
 
 
 def _profile_lines(row: dict, record: dict | None) -> list[str]:
-    """The readable profile of one mart_institution_profile row (with its dim_ru_institution record, if any)."""
+    """The readable profile of one mart_institution_profile row (with its dim_ror_institution record, if any)."""
     lines: list[str] = []
 
     def add(label: str, text: str) -> None:
@@ -516,10 +534,11 @@ def _profile_lines(row: dict, record: dict | None) -> list[str]:
 
 
 def _no_match_message(
-    con: duckdb.DuckDBPyConnection, tables: set[str], wanted: str, min_score: float, path: Path | str
+    con: duckdb.DuckDBPyConnection, tables: set[str], wanted: str, min_score: float, path: Path | str,
+    lead: str | None = None,
 ) -> str:
     """Why nothing matched; names the ROR records that match but have no participation in the warehouse."""
-    message = (
+    message = lead or (
         f"No institution of {PROFILE_MODEL} in {path} matches {wanted!r} (no name scores {min_score:.0f} or more "
         f"of 100). Try another spelling, an acronym (e.g. MSU) or one distinctive word of the name."
     )
@@ -529,11 +548,11 @@ def _no_match_message(
          "name_variants": [], "short_names": [], "participations": 0}
         for ror_id, r in registry.items()
     ]
-    known = _rank_candidates(wanted, entries, registry, min_score)[:3]
+    known = [k for k in _rank_candidates(wanted, entries, registry, min_score) if not unmatched_words(wanted, k[1])][:3]
     if known:
         names = "; ".join(f"{e['display_name']} (ROR {e['ror_id']})" for _, _, e in known)
         message += (
-            f" The ROR registry (dim_ru_institution) knows {names}, but no participation in this warehouse is "
+            f" The ROR registry (dim_ror_institution) knows {names}, but no participation in this warehouse is "
             f"linked to {'it' if len(known) == 1 else 'them'}."
         )
     return message
@@ -545,7 +564,7 @@ def institution_profile(
     """A readable profile of the institution whose name best matches `name` (rapidfuzz), from the published warehouse.
 
     Names searched: each profile's display name, CORDIS name variants and short names, and, for institutions
-    matched to ROR, the registry's names, aliases, acronyms and labels (dim_ru_institution); an institution key or
+    matched to ROR, the registry's names, aliases, acronyms and labels (dim_ror_institution); an institution key or
     ROR id matches exactly. Up to `limit` other candidates scoring at least `min_score` are listed under the
     profile. The first line warns when the warehouse holds synthetic data (meta_build.synthetic).
     """
@@ -579,6 +598,15 @@ def institution_profile(
         if not ranked:
             raise BilatrusError(_no_match_message(con, tables, wanted, min_score, path))
         score, matched, best = ranked[0]
+        missing = unmatched_words(wanted, matched)
+        if missing:
+            closest = "; ".join(f"{e['display_name']} (score {s:.0f})" for s, _, e in ranked[: 1 + limit])
+            lead = (
+                f"No clear match for {wanted!r} in {PROFILE_MODEL} of {path}: the closest names lack "
+                f"{', '.join(repr(w) for w in sorted(missing))}, so none is given as the answer. Closest "
+                f"candidates: {closest}. Try another spelling or more of the name."
+            )
+            raise BilatrusError(_no_match_message(con, tables, wanted, min_score, path, lead))
         cursor = con.execute(f"SELECT * FROM {PROFILE_MODEL} WHERE institution_key = ?", [best["institution_key"]])
         columns = [d[0] for d in cursor.description]
         row = dict(zip(columns, cursor.fetchall()[0]))

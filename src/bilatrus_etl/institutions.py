@@ -1,4 +1,4 @@
-"""Russian institutions in the warehouse: the ROR registry table and the organisation -> institution links."""
+"""Focus-country institutions in the warehouse: the ROR registry table and the organisation -> institution links."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import pandas as pd
 
 from bilatrus_etl import queries, registry, resolve, warehouse
 
-RU_INSTITUTION_DESCRIPTION = (
-    "Russian organisations of the ROR registry with their parents and children: names (English, Russian), "
-    "aliases, acronyms, types, city, coordinates, status, established, external ids."
+INSTITUTION_DESCRIPTION = (
+    "Organisations of the focus country in the ROR registry with their parents and children: names (English, "
+    "Russian and every other name with its language), aliases, acronyms, types, cities, coordinates, status, "
+    "established, external ids. Formerly dim_ru_institution."
 )
-RU_INSTITUTION_COLUMNS: dict[str, str] = {
+INSTITUTION_COLUMNS: dict[str, str] = {
     "ror_id": "ROR identifier (bare, e.g. 010pmpe69)",
     "display_name": "the registry's display name",
     "name_en": "English name",
@@ -38,19 +39,32 @@ RU_INSTITUTION_COLUMNS: dict[str, str] = {
     "wikidata_id": "Wikidata identifier",
     "schema_version": "ROR schema version of the source record (1 or 2)",
     "source_file": "file the record was read from",
+    "names": "every name of the record: value, types (ror_display, label, alias, acronym) and language",
+    "cities": "every city of the record's locations (v2) or addresses (v1)",
+    "focus_country": "the focus country (BILATRUS_FOCUS_COUNTRY) the table was built for",
 }
-_METHOD_STRENGTH = {"override": 6, "pic": 5, "exact": 4, "acronym+city": 3, "fuzzy+city": 3, "fuzzy": 2, "none": 0}
+# Columns the matching step adds to institution_link (the empty table of warehouse.ensure_institution_link
+# has only the first six).
+RUNNER_UP_COLUMNS: dict[str, str] = {
+    "runner_up_ror_id": "the best-scored other ROR record (for an unmatched organisation: the closest one), for review",
+    "runner_up_score": "its score (Matcher.candidates: token set and sort ratios, less a city disagreement penalty)",
+}
+_METHOD_STRENGTH = {
+    "override": 6, "pic": 5, "exact": 4, "acronym+city": 3, "fuzzy+city": 3, "prefix": 2, "scored": 2, "fuzzy": 2, "none": 0,
+}
 
 
-def build_ru_institutions(con: duckdb.DuckDBPyConnection, registry_file: Path) -> int:
-    """Write `dim_ru_institution` from a ROR dump (zip or JSON, schema v1 or v2); return its rows."""
-    frame = registry.filter_country(registry.read_registry(registry_file), "RU")
+def build_institutions(con: duckdb.DuckDBPyConnection, registry_file: Path, focus_country: str = "RU") -> int:
+    """Write `dim_ror_institution` (the focus country's ROR records) from a ROR dump (zip or JSON, schema v1 or v2);
+    return its rows."""
+    code = focus_country.upper()
+    frame = registry.filter_country(registry.read_registry(registry_file), code)
     con.register("ror_frame", frame)
     try:
-        queries.run(con, "write_dim_ru_institution")
+        queries.run(con, "write_dim_ror_institution", {"focus_country": code})
     finally:
         con.unregister("ror_frame")
-    warehouse.describe_table(con, "dim_ru_institution", RU_INSTITUTION_DESCRIPTION, RU_INSTITUTION_COLUMNS)
+    warehouse.describe_table(con, "dim_ror_institution", INSTITUTION_DESCRIPTION, INSTITUTION_COLUMNS)
     return len(frame)
 
 
@@ -62,13 +76,18 @@ def links_by_org_key(resolved: pd.DataFrame) -> pd.DataFrame:
     )
     frame = frame.sort_values(["org_key", "strength", "score", "participations"], ascending=[True, False, False, False])
     best = frame.drop_duplicates("org_key", keep="first")
-    return best[["org_key", "ror_id", "institution_key", "institution_name", "method", "score"]].reset_index(drop=True)
+    columns = ["org_key", "ror_id", "institution_key", "institution_name", "method", "score",
+               "runner_up_ror_id", "runner_up_score"]
+    for column in ("runner_up_ror_id", "runner_up_score"):
+        if column not in best.columns:
+            best = best.assign(**{column: None})
+    return best[columns].reset_index(drop=True)
 
 
 def link_institutions(con: duckdb.DuckDBPyConnection, country: str = "RU") -> pd.DataFrame:
-    """Write `institution_link` for the country's participants from `dim_ru_institution`; return the links."""
-    participants = queries.run(con, "participants_to_resolve", {"country": country}).df()
-    ror = queries.run(con, "ru_institutions_for_matching").df()
+    """Write `institution_link` for the focus country's participants from `dim_ror_institution`; return the links."""
+    participants = queries.run(con, "participants_to_resolve", {"country": country.upper()}).df()
+    ror = queries.run(con, "institutions_for_matching").df()
     matcher = resolve.Matcher.from_registry(ror)
     links = links_by_org_key(resolve.resolve_frame(participants, matcher))
     con.register("links_frame", links)
@@ -77,6 +96,7 @@ def link_institutions(con: duckdb.DuckDBPyConnection, country: str = "RU") -> pd
     finally:
         con.unregister("links_frame")
     warehouse.describe_table(
-        con, "institution_link", warehouse.INSTITUTION_LINK_DESCRIPTION, warehouse.INSTITUTION_LINK_COLUMNS
+        con, "institution_link", warehouse.INSTITUTION_LINK_DESCRIPTION,
+        {**warehouse.INSTITUTION_LINK_COLUMNS, **RUNNER_UP_COLUMNS},
     )
     return links

@@ -51,6 +51,8 @@ COLUMNS: tuple[str, ...] = (
     "related_ror_ids",
     "schema_version",
     "source_file",
+    "names",
+    "cities",
 )
 
 
@@ -83,6 +85,10 @@ class Organization:
     related_ror_ids: list[str] = field(default_factory=list)
     schema_version: str = "2"
     source_file: str | None = None
+    # Every name of the record with its kinds and language: {"value", "types" (list), "lang" (ISO 639-1 or None)}.
+    names: list[dict[str, Any]] = field(default_factory=list)
+    # Every city of the record's locations (v2) or addresses (v1), the first one being `city`.
+    cities: list[str] = field(default_factory=list)
 
     @property
     def parent_ror_id(self) -> str | None:
@@ -274,6 +280,7 @@ def _parse_v2(record: dict[str, Any], source_name: str | None) -> Organization:
     aliases = [n["value"] for n in names if "alias" in (n.get("types") or [])]
     acronyms = [n["value"] for n in names if "acronym" in (n.get("types") or [])]
     location = (record.get("locations") or [{}])[0].get("geonames_details") or {}
+    cities = [(loc.get("geonames_details") or {}).get("name") for loc in record.get("locations") or []]
     relations = _relations((rel.get("type", ""), rel.get("id", "")) for rel in record.get("relationships") or [])
     external: dict[str, dict[str, Any]] = {}
     for entry in record.get("external_ids") or []:
@@ -297,6 +304,11 @@ def _parse_v2(record: dict[str, Any], source_name: str | None) -> Organization:
         external_ids=external,
         schema_version="2",
         source_file=source_name,
+        names=[
+            {"value": str(n["value"]).strip(), "types": [str(t) for t in n.get("types") or []], "lang": n.get("lang")}
+            for n in names if str(n.get("value") or "").strip()
+        ],
+        cities=_unique(c for c in cities if c),
         **relations,
     )
 
@@ -309,6 +321,11 @@ def _parse_v1(record: dict[str, Any], source_name: str | None) -> Organization:
     acronyms = [str(a).strip() for a in record.get("acronyms") or []]
     address = (record.get("addresses") or [{}])[0]
     geonames_city = address.get("geonames_city") or {}
+    cities = [a.get("city") or (a.get("geonames_city") or {}).get("city") for a in record.get("addresses") or []]
+    v1_names = [{"value": display, "types": ["ror_display", "label"], "lang": None}]
+    v1_names += [{"value": str(lab["label"]).strip(), "types": ["label"], "lang": lab.get("iso639")} for lab in other_labels]
+    v1_names += [{"value": a.strip(), "types": ["alias"], "lang": None} for a in aliases]
+    v1_names += [{"value": a, "types": ["acronym"], "lang": None} for a in acronyms]
     relations = _relations((rel.get("type", ""), rel.get("id", "")) for rel in record.get("relationships") or [])
     external: dict[str, dict[str, Any]] = {}
     for key, entry in (record.get("external_ids") or {}).items():
@@ -332,6 +349,8 @@ def _parse_v1(record: dict[str, Any], source_name: str | None) -> Organization:
         external_ids=external,
         schema_version="1",
         source_file=source_name,
+        names=[n for n in v1_names if n["value"]],
+        cities=_unique(c for c in cities if c),
         **relations,
     )
 

@@ -1,17 +1,22 @@
 """Institution names: normalisation and matching of participants to ROR organisations.
 
-`normalise_name` turns the many spellings of one Russian institution (CORDIS upper-case legal names with
-legal-form prefixes, ROR labels, transliterated Russian, Cyrillic) into one comparable text.
-`Matcher` finds, for one participant (name, city, country, optional PIC and short name), the ROR record
-it is, trying in turn: curated overrides, PIC links, exact normalised names, acronym within the same city,
-and a guarded fuzzy match. It prefers no match over a wrong one: a fuzzy match must align every
-meaningful word of both names (spelling variants allowed), may differ by at most one eponym
-(e.g. "Lobachevsky") and then only when the cities agree, and never crosses a city disagreement.
+`normalise_name` turns the many spellings of one institution (CORDIS upper-case legal names with legal-form
+prefixes and Soviet orders, ROR labels, transliterated Russian, Cyrillic) into one comparable text.
+`Matcher` finds, for one participant (name, city, country, optional PIC and short name), the ROR record it
+is, trying in turn: curated overrides, PIC links, exact normalised names (in any word order), acronym within
+the same city, a guarded fuzzy match, a prefix match for names cut at a field length, and a scored match
+(threshold and margin over the runner-up). Each name is first mended against the registry's vocabulary
+(glued, split and misspelt words) and tried also without a '*' short name and a faculty/department tail.
+It prefers no match over a wrong one: a fuzzy or scored match must align every meaningful word of the query
+(spelling variants allowed) and may differ by an eponym ("Lobachevsky"); a city disagreement lowers the score
+of an exact, distinctive name (to 90) instead of vetoing it, and vetoes the fuzzy stages. `Matcher.candidates`
+lists the best-scored records of a name with their scores (the runner-up of every decision).
 Withdrawn or inactive ROR records are followed to their successor.
 """
 
 from __future__ import annotations
 
+import bisect
 import csv
 import re
 import unicodedata
@@ -24,6 +29,7 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.registry import read_registries, short_ror_id
@@ -31,8 +37,12 @@ from bilatrus_etl.resources import REFERENCE_DIR
 
 DEFAULT_OVERRIDES = REFERENCE_DIR / "institution_overrides.csv"
 OVERRIDE_COLUMNS: tuple[str, ...] = ("name_pattern", "city", "country", "pic", "ror_id", "note")
-RESULT_COLUMNS: tuple[str, ...] = ("ror_id", "ror_name", "method", "score", "institution_key")
-METHODS: tuple[str, ...] = ("override", "pic", "exact", "acronym+city", "fuzzy+city", "fuzzy", "none")
+RESULT_COLUMNS: tuple[str, ...] = (
+    "ror_id", "ror_name", "method", "score", "institution_key", "runner_up_ror_id", "runner_up_name", "runner_up_score",
+)
+METHODS: tuple[str, ...] = (
+    "override", "pic", "exact", "acronym+city", "fuzzy+city", "fuzzy", "prefix", "scored", "none",
+)
 
 _ROR_ID = re.compile(r"^0[a-z0-9]{6}[0-9]{2}$")
 _COUNTRY_ALIASES = {"UK": "GB", "EL": "GR"}  # CORDIS codes that differ from ISO 3166-1
@@ -40,10 +50,32 @@ _CANDIDATES = 25
 _RETRIEVAL_CUTOFF = 60.0
 _TOKEN_SIMILARITY = 85.0
 _MIN_FUZZY_SORT_RATIO = 70.0
+_CITY_DISAGREES_SCORE = 90.0  # an exact name whose registry record lies in another city
+_PREFIX_SHORTEST = 40  # names cut at a source's field length are at least this long
+_SHORT_TAIL_CUT = 60  # a long name ending in one to three letters ("... OF S") was cut too
+CITY_PENALTY = 15.0  # what a city disagreement takes off a candidate's score
+# The scored stage (after the rule stages): the best candidate is taken when its score reaches SCORE_THRESHOLD
+# and leads the runner-up by SCORE_MARGIN. Calibrated on the development split of scripts/evaluate_matching.py
+# (`--calibrate`): the lowest pair keeping precision >= 0.98 there.
+SCORE_THRESHOLD = 78.0
+SCORE_MARGIN = 8.0
+_RETRIEVE = 40
+_KEEP_CANDIDATES = 10
+REVIEW_SCORE = 70.0  # an unmatched row whose runner-up scores this much is worth a look
 
 
 class ResolveError(BilatrusError):
     """Unusable matcher input (a missing column, a bad overrides file); the message names the file."""
+
+
+class Candidate(NamedTuple):
+    """One registry record scored against a name: mean of rapidfuzz token_set and token_sort ratios of the
+    match keys (0-100), less `CITY_PENALTY` when the cities disagree; `city_agrees` is None when unknown."""
+
+    ror_id: str
+    name: str
+    score: float
+    city_agrees: bool | None
 
 
 class MatchResult(NamedTuple):
@@ -72,6 +104,8 @@ _TOKEN_MAP = {
     "govt": "government", "lab": "laboratory", "labs": "laboratory", "dept": "department",
     "spb": "saint petersburg", "nauch": "nauchno", "gos": "gosudarstvennyi", "fed": "federal",
     "north": "northern", "south": "southern", "east": "eastern", "west": "western",
+    "physico": "physical", "physicotechnical": "physical technical", "fiziko": "fizicheskii",
+    "allrussian": "all russian", "allunion": "all union", "scientificresearch": "scientific research",
 }
 _STOPWORDS = frozenset({"of", "the", "for", "and", "in", "at", "on", "a", "an", "under", "to", "by", "with", "i"})
 _EPONYM_MARKERS = frozenset(
@@ -207,7 +241,46 @@ def _words(name: str) -> str:
     text = _drop_parentheses(text)
     text = re.sub(r"\b(?:saint|st|sankt)[\s.-]*peter(?:s)?burg\b", " saint petersburg ", text)
     mapped = [word for token in re.findall(r"[a-z0-9]+", text) for word in _TOKEN_MAP.get(token, token).split()]
-    return " ".join(token for token in mapped if token not in _STOPWORDS)
+    return " ".join(token for token in _drop_honours(mapped) if token not in _STOPWORDS)
+
+
+# Soviet and Russian state decorations carried in legal names ("ORDER OF LENIN AND ORDER OF THE RED BANNER OF
+# LABOUR ...", "ordena trudovogo krasnogo znameni"): words that may follow "order", in English and transliterated.
+_HONOUR_START = frozenset({"order", "orders", "ordena", "ordenov", "orden"})
+_HONOUR_WORDS = frozenset({
+    "of", "the", "and", "lenin", "lenina", "red", "banner", "labour", "labor", "october", "revolution",
+    "friendship", "peoples", "people", "badge", "honour", "honor", "trudovogo", "krasnogo", "znameni",
+    "oktiabrskoi", "oktyabrskoi", "oktjabrskoj", "revoliutsii", "revolyutsii", "druzhby", "narodov", "znak",
+    "pocheta", "glory", "slavy", "twice", "dvazhdy", "dignity", "merit", "fatherland", "patriotic", "war",
+    "degree", "st", "nd", "workers", "awarded", "holder", "holders", "decorated", "zhukov", "kutuzov",
+    "suvorov", "nevsky", "alexander", "trudovogo", "otechestvennoi", "voiny", "stepeni", "za", "zaslugi",
+    "pered", "otechestvom", "i", "ii", "iii",
+})
+_HONOUR_NAMES = frozenset({
+    "lenin", "lenina", "banner", "october", "friendship", "badge", "znameni", "oktiabrskoi", "oktyabrskoi",
+    "oktjabrskoj", "druzhby", "pocheta", "glory", "slavy", "merit", "zaslugi", "patriotic", "otechestvennoi",
+})
+
+
+def _drop_honours(tokens: list[str]) -> list[str]:
+    """Remove "order of Lenin and of the Red Banner of Labour"-like runs (only when a decoration is named)."""
+    if not _HONOUR_START.intersection(tokens):
+        return tokens
+    out: list[str] = []
+    index = 0
+    while index < len(tokens):
+        if tokens[index] in _HONOUR_START:
+            end = index + 1
+            while end < len(tokens) and (tokens[end] in _HONOUR_WORDS or tokens[end] in _HONOUR_START):
+                end += 1
+            if _HONOUR_NAMES.intersection(tokens[index:end]):
+                while out and out[-1] in {"twice", "dvazhdy", "awarded", "holder", "the", "of", "and", "thrice"}:
+                    out.pop()
+                index = end
+                continue
+        out.append(tokens[index])
+        index += 1
+    return out
 
 
 def _drop_legal_forms(text: str) -> str:
@@ -363,6 +436,11 @@ _DROPPABLE = frozenset(
         "federalnyi", "rossiiskii", "corporation", "company", "limited", "group", "holding",
     )
 )
+# Titles a name may carry or not without becoming another body ("National Research ... University").
+_STATUS_WORDS = frozenset(skeleton(word) for word in ("national", "research", "ras"))
+# Query words the scored stage lets the record's name lack ("National Research ...").
+_SOFT_QUERY_WORDS = _STATUS_WORDS
+_RARE_RECORDS = 2
 # Branch words a name may omit when the city already says which branch it is.
 _SOFT = frozenset(skeleton(word) for word in ("sb", "ub", "feb", "rams", "branch"))
 # Common words that are never a person's or a body's own name (used to recognise eponyms).
@@ -616,6 +694,7 @@ class _Record:
     ror_id: str
     name: str
     city: str | None
+    cities: tuple[str, ...]
     country: str | None
     status: str
     successors: tuple[str, ...]
@@ -659,8 +738,12 @@ class Matcher:
         overrides: Overrides | None = None,
         pic_links: Mapping[str, str | None] | None = None,
         follow_successors: bool = True,
+        score_threshold: float = SCORE_THRESHOLD,
+        score_margin: float = SCORE_MARGIN,
     ) -> None:
         self.overrides = overrides or Overrides()
+        self.score_threshold = score_threshold
+        self.score_margin = score_margin
         self.pic_links: dict[str, str | None] = {**self.overrides.pic_links, **dict(pic_links or {})}
         self.follow_successors = follow_successors
         self._records: list[_Record] = []
@@ -671,6 +754,13 @@ class Matcher:
         self._choice_keys: dict[str, list[str]] = {}
         self._postings: dict[str, dict[str, list[int]]] = {}
         self._record_keys: list[list[str]] = []
+        self._vocabulary: set[str] = set()
+        self._sorted_vocabulary: list[str] = []
+        self._record_frequency: Counter[str] = Counter()
+        self._vocabulary_by_initial: dict[str, list[str]] = defaultdict(list)
+        self._mended: dict[str, list[str]] = {}
+        self._candidate_cache: dict[tuple[Any, ...], list[Candidate]] = {}
+        self._sorted_exact: dict[str, set[int]] = defaultdict(set)
         self._cache: dict[tuple[Any, ...], MatchResult] = {}
         self._index(registry)
 
@@ -709,10 +799,13 @@ class Matcher:
                 if len(word) >= 3
             )
             city = _clean(data.get("city")) or None
+            cities = tuple(dict.fromkeys([*([city] if city else []), *_listed(data.get("cities"))]))
+            acronym_keys |= derived_acronyms(names)
             record = _Record(
                 ror_id=ror,
                 name=str(data["display_name"]),
                 city=city,
+                cities=cities,
                 country=_clean(data.get("country_code")).upper() or None,
                 status=_clean(data.get("status")).lower() or "active",
                 successors=tuple(_listed(data.get("successor_ror_ids"))),
@@ -720,7 +813,7 @@ class Matcher:
                 acronym_words=acronym_words,
                 eponyms=frozenset().union(*(eponyms(n) for n in names)) if names else frozenset(),
                 vocabulary=frozenset(word for key in keys.values() for word in key.split()),
-                city_words=_city_words(city),
+                city_words=frozenset().union(*(_city_words(c) for c in cities)) if cities else frozenset(),
             )
             position = len(self._records)
             self._records.append(record)
@@ -737,6 +830,16 @@ class Matcher:
                 self._choices[country].append(_Candidate(position, key))
             for key in acronym_keys:
                 self._acronym[key].add(position)
+            self._vocabulary.update(word for name in names for word in _raw_words(name))
+            self._record_frequency.update({word for key in keys.values() for word in key.split()})
+        self._vocabulary.update(_STOPWORDS, _LEGAL_VOCABULARY)
+        self._sorted_vocabulary = sorted(self._vocabulary)
+        for word in self._vocabulary:
+            if len(word) >= _TYPO_SHORTEST:
+                self._vocabulary_by_initial[word[0]].append(word)
+        self._sorted_exact = defaultdict(set)
+        for key, positions in self._exact.items():
+            self._sorted_exact[" ".join(sorted(key.split()))].update(positions)
         self._choice_keys = {country: [c.key for c in items] for country, items in self._choices.items()}
         for country, items in self._choices.items():
             postings: dict[str, list[int]] = defaultdict(list)
@@ -786,12 +889,199 @@ class Matcher:
             return MatchResult(self.pic_links[pic], "pic", 100.0)
         if not key:
             return MatchResult(None, "none", 0.0)
-        query = _Query(name, key, city, country, short_name, excluded)
-        for stage in (self._exact_match, self._acronym_match, self._fuzzy_match):
-            result = stage(query)
-            if result is not None:
-                return result
+        for variant, variant_short in self._variants(name, short_name):
+            variant_key = match_key(self.repair(variant))
+            if not variant_key:
+                continue
+            query = _Query(variant, variant_key, city, country, variant_short, excluded)
+            for stage in (self._exact_match, self._acronym_match, self._fuzzy_match, self._prefix_match,
+                          self._scored_match):
+                result = stage(query)
+                if result is not None:
+                    return result
         return MatchResult(None, "none", 0.0)
+
+    @staticmethod
+    def _variants(name: str, short_name: str) -> list[tuple[str, str]]:
+        """The name as given, then without a short name after '*' and without a faculty/department tail."""
+        variants = [(name, short_name)]
+        if "*" in name:
+            head, _, tail = name.partition("*")
+            if head.strip():
+                variants.append((head.strip(), short_name or tail.strip()))
+        for text, short in list(variants):
+            cut = _SUBUNIT_TAIL.sub("", text).strip()
+            if cut and cut != text:
+                variants.append((cut, short))
+        return list(dict.fromkeys(variants))
+
+    def repair(self, name: str) -> str:
+        """Mend words the source glued, split or misspelt, against the registry's (and legal forms') words.
+
+        "INSTITUTEOF" -> "institute of", "UNI VERSITY" -> "university", "BUDGETRY" -> "budgetary". A name whose
+        words are all known comes back unchanged.
+        """
+        vocabulary = self._vocabulary
+        if not vocabulary or all(w in vocabulary or w.isdigit() or len(w) < 3 for w in _raw_words(name)):
+            return name
+        words = _raw_words(_drop_parentheses(_fold(name)))
+        out: list[str] = []
+        index = 0
+        while index < len(words):
+            word = words[index]
+            following = words[index + 1] if index + 1 < len(words) else ""
+            if following and word + following in vocabulary and (word not in vocabulary or following not in vocabulary):
+                out.append(word + following)
+                index += 2
+                continue
+            if word in vocabulary or word.isdigit() or len(word) < 3:
+                out.append(word)
+            else:
+                out.extend(self._mend_word(word))
+            index += 1
+        return " ".join(out)
+
+    def _mend_word(self, word: str) -> list[str]:
+        cached = self._mended.get(word)
+        if cached is not None:
+            return cached
+        vocabulary = self._vocabulary
+        result = [word]
+        splits = [
+            (word[:i], word[i:]) for i in range(2, len(word) - 1)
+            if word[:i] in vocabulary and word[i:] in vocabulary and max(i, len(word) - i) >= 4
+        ]
+        if splits:
+            result = list(max(splits, key=lambda pair: min(len(pair[0]), len(pair[1]))))
+        elif len(word) >= _TYPO_SHORTEST and word.isalpha():
+            limit = 1 if len(word) < 9 else 2
+            close = [
+                (Levenshtein.distance(word, other, score_cutoff=limit), other)
+                for other in self._vocabulary_by_initial.get(word[0], ())
+                if abs(len(other) - len(word)) <= limit
+            ]
+            close = [(d, other) for d, other in close if d <= limit]
+            if close:
+                best = min(d for d, _ in close)
+                winners = [other for d, other in close if d == best]
+                if len(winners) == 1:
+                    result = winners
+        self._mended[word] = result
+        return result
+
+    def candidates(self, name: Any, city: Any = None, country: Any = None, limit: int = 5) -> list[Candidate]:
+        """The registry records closest to a name, best first, one per institution (see `Candidate`)."""
+        text = _clean(name)
+        country_code = _COUNTRY_ALIASES.get(_clean(country).upper(), _clean(country).upper()) or None
+        cache_key = (text, normalise_city(city), country_code)
+        cached = self._candidate_cache.get(cache_key)
+        if cached is not None:
+            return cached[:limit]
+        found: dict[str, Candidate] = {}
+        keys = {match_key(self.repair(v)) for v, _ in self._variants(text, "")} - {""} if text else set()
+        codes = [country_code] if country_code else list(self._choices)
+        for key in keys:
+            # Only names sharing the first three letters of a word with the query are scored (blocking).
+            words = [w for w in key.split() if len(w) >= 3 and not w.isdigit()]
+            prefixes = {w[:3] for w in distinctive_words(" ".join(words))} or {w[:3] for w in words}
+            for code in codes:
+                postings = self._postings.get(code) or {}
+                subset = sorted(set().union(*(postings.get(prefix, ()) for prefix in prefixes)))
+                if not subset:
+                    continue
+                choices = self._choice_keys[code]
+                hits = process.extract(
+                    key, [choices[i] for i in subset], scorer=fuzz.token_set_ratio, limit=_RETRIEVE, score_cutoff=50
+                )
+                for _, set_ratio, position in hits:
+                    candidate = self._choices[code][subset[position]]
+                    agrees = self._city_agrees(city, candidate.record)
+                    score = (set_ratio + fuzz.token_sort_ratio(key, candidate.key)) / 2
+                    score -= CITY_PENALTY if agrees is False else 0.0
+                    ror = self._final_id(candidate.record)
+                    if ror not in found or score > found[ror].score:
+                        found[ror] = Candidate(ror, self.record_name(ror) or ror, round(score, 1), agrees)
+        ranked = sorted(found.values(), key=lambda c: (-c.score, c.ror_id))[:_KEEP_CANDIDATES]
+        self._candidate_cache[cache_key] = ranked
+        return ranked[:limit]
+
+    def _scored_match(self, query: _Query) -> MatchResult | None:
+        """The best-scored candidate when it is clearly good and clearly ahead of the runner-up."""
+        ranked = [c for c in self.candidates(query.name, query.city, query.country, 2) if c.ror_id not in query.excluded]
+        if not ranked or ranked[0].score < self.score_threshold:
+            return None
+        top = ranked[0]
+        if len(ranked) > 1 and top.score - ranked[1].score < self.score_margin:
+            return None
+        if top.city_agrees is False or (top.city_agrees is None and not _self_locating(query.key)):
+            return None
+        position = self._by_id.get(top.ror_id)
+        if position is None:
+            return None
+        places = self._records[position].city_words | _city_words(query.city)
+        best_key = max(self._record_keys[position], key=lambda k: fuzz.token_set_ratio(query.key, k), default="")
+        alignment = align(query.key, best_key, self._records[position].acronym_words, same_city=top.city_agrees is True)
+        aligned_words = set(query.key.split()) - alignment.query_left
+        if _distinctive_words(" ".join(w for w in aligned_words if w not in places)) < 1:
+            return None
+        # Every query word must be found in the record's name; the record's name may add only a person's or
+        # a place's name ("Institute of Solid State Physics" / "Osipyan Institute of Solid State Physics RAS").
+        if alignment.query_left - places - _SOFT_QUERY_WORDS:
+            return None
+        record_eponyms = self._records[position].eponyms
+        unexplained = [w for w in alignment.candidate_left - places if not _looks_like_eponym(w, record_eponyms)]
+        # In the same city, the record's name may add one rare word (a nickname such as "Voenmeh", a word
+        # found in at most _RARE_RECORDS records); a common word ("medical") names another kind of body.
+        if unexplained and not (
+            top.city_agrees is True and len(unexplained) == 1 and self._record_frequency[unexplained[0]] <= _RARE_RECORDS
+        ):
+            return None
+        return MatchResult(top.ror_id, "scored", top.score)
+
+    def _prefix_match(self, query: _Query) -> MatchResult | None:
+        """A long name cut at the source's field length: the one registry name that starts with its words.
+
+        The cut word is compared as written (not mended, not mapped: "PHYSIO" starts "physiotherapy"); when the
+        cut falls inside a phrase the normaliser rewrites ("OF THE RUSSIAN FED"), up to three more words are
+        dropped, and then the rest must hold two distinctive words."""
+        if len(query.name) < _PREFIX_SHORTEST:
+            return None
+        raw = query.name.split()
+        cut = _raw_words(raw[-1])
+        short_tail = bool(cut) and len(cut[-1]) <= 3 and not cut[-1].isdigit() and len(query.name) >= _SHORT_TAIL_CUT
+        if not cut or not (short_tail or self._is_cut_word(cut[-1])):
+            return None  # the name ends with a whole word: not cut
+        for dropped in range(1, min(4, len(raw) - 1) + 1):
+            last_words = _raw_words(raw[-dropped]) if dropped == 1 else []
+            partial = skeleton(last_words[-1]) if last_words else ""
+            head = match_key(self.repair(" ".join(raw[:-dropped])))
+            if len(head.split()) < 2 or _distinctive_words(head) < (1 if dropped == 1 else 2):
+                continue
+            loose = len(partial) < 3 or partial in _STOPWORDS  # "... OF THE DAIRY I": any continuation
+            ids = set()
+            for code in ([query.country] if query.country else list(self._choices)):
+                for candidate in self._choices.get(code, ()):
+                    if candidate.key == head and dropped > 1:  # the words left are a whole name already
+                        rest = ""
+                        loose_here = True
+                    else:
+                        rest = candidate.key[len(head):] if candidate.key.startswith(head + " ") else None
+                        loose_here = loose
+                    if rest is not None and (loose_here or any(w.startswith(partial) for w in rest.split())):
+                        if self._usable(candidate.record, query) and self._city_agrees(query.city, candidate.record) is not False:
+                            ids.add(self._final_id(candidate.record))
+            if len(ids) == 1:
+                return MatchResult(ids.pop(), "prefix", 90.0)
+            if ids:
+                return None  # the words left fit several records
+        return None
+
+    def _is_cut_word(self, word: str) -> bool:
+        """A word that is no registry word but the start of one ("ECONOMI", "FED", "S")."""
+        if word in self._vocabulary or word.isdigit():
+            return False
+        index = bisect.bisect_left(self._sorted_vocabulary, word)
+        return index < len(self._sorted_vocabulary) and self._sorted_vocabulary[index].startswith(word)
 
     def _usable(self, position: int, query: _Query) -> bool:
         record = self._records[position]
@@ -802,9 +1092,12 @@ class Matcher:
     def _exact_match(self, query: _Query) -> MatchResult | None:
         key, city = query.key, query.city
         positions = [p for p in self._exact.get(key, ()) if self._usable(p, query)]
+        if not positions:  # the same words in another order ("Lomonosov Moscow ..." / "... named after Lomonosov")
+            sorted_key = " ".join(sorted(key.split()))
+            positions = [p for p in self._sorted_exact.get(sorted_key, ()) if self._usable(p, query)]
         if not positions:
             return None
-        agreements = {p: city_agreement(city, self._records[p].city) for p in positions}
+        agreements = {p: self._city_agrees(city, p) for p in positions}
         agreeing = [p for p in positions if agreements[p]]
         pool = agreeing or [p for p in positions if agreements[p] is None]
         if pool:
@@ -822,7 +1115,12 @@ class Matcher:
         place_words = set(key.split()) & places
         proper = any(_looks_like_eponym(t, self._records[p].eponyms) for t in key.split() for p in positions)
         if place_words or proper:
-            return MatchResult(ids.pop(), "exact", 100.0)
+            return MatchResult(ids.pop(), "exact", _CITY_DISAGREES_SCORE)
+        # A city disagreement lowers the score of an otherwise exact, distinctive name; it does not veto it.
+        # Distinctive: two words that tell bodies apart, or one that no other record's name has ("Chechen").
+        rare = [w for w in distinctive_words(key) if len(w) >= 5 and self._record_frequency[w] <= 1]
+        if _self_locating(key) and (_distinctive_words(key) >= 2 or rare):
+            return MatchResult(ids.pop(), "exact", _CITY_DISAGREES_SCORE)
         return None
 
     def _acronym_match(self, query: _Query) -> MatchResult | None:
@@ -838,7 +1136,7 @@ class Matcher:
                 continue
             positions = [
                 p for p in self._acronym.get(acronym, ())
-                if self._usable(p, query) and city_agreement(city, self._records[p].city)
+                if self._usable(p, query) and self._city_agrees(city, p)
             ]
             ids = {self._final_id(p) for p in positions}
             if len(ids) != 1:
@@ -886,13 +1184,22 @@ class Matcher:
 
     def _judge(self, key: str, query_eponyms: frozenset[str], city: Any, candidate: _Candidate) -> _Accepted | None:
         record = self._records[candidate.record]
-        agrees = city_agreement(city, record.city)
+        agrees = self._city_agrees(city, candidate.record)
         if agrees is False:
             return None
         alignment = align(key, candidate.key, record.acronym_words, same_city=agrees is True)
         sort_ratio = fuzz.token_sort_ratio(key, candidate.key)
         if alignment.aligned < 2 or alignment.distinctive < 1:
             return None
+        places = record.city_words | _city_words(city)
+        extra = {
+            w for w in (set(key.split()) ^ set(candidate.key.split())) - _STATUS_WORDS
+            if not _looks_like_eponym(w, query_eponyms | record.eponyms)
+        }
+        if extra and _distinctive_words(
+            " ".join(w for w in set(key.split()) - alignment.query_left if w not in places)
+        ) < 1:
+            return None  # only a city name in common ("Moscow State University" / "Moscow University")
         if agrees is None and not _self_locating(candidate.key):
             return None
         if alignment.complete:
@@ -935,6 +1242,15 @@ class Matcher:
 
     # helpers
 
+    def _city_agrees(self, city: Any, position: int) -> bool | None:
+        """True when any of the record's cities agrees, False when all disagree, None when unknown."""
+        verdicts = [city_agreement(city, other) for other in self._records[position].cities]
+        if any(v is True for v in verdicts):
+            return True
+        if any(v is False for v in verdicts):
+            return False
+        return None
+
     def _final_id(self, position: int) -> str:
         record = self._records[position]
         if not self.follow_successors:
@@ -950,6 +1266,65 @@ class Matcher:
                 return successor
             record = self._records[next_position]
         return record.ror_id
+
+
+_SUBUNIT_TAIL = re.compile(
+    r"\s*[,;(*]\s*(?:the\s+)?(?:faculty|department|dept|chair|laboratory|lab|division|section|sector|unit|"
+    r"kafedra|fakultet|otdel|laboratoriia|laboratoriya)\b.*$",
+    re.IGNORECASE,
+)
+# Words of legal forms (English and transliterated Russian) that sources misspell; a query word that is no
+# registry word is corrected to the nearest of these or of the registry's words.
+_LEGAL_VOCABULARY = frozenset({
+    "federal", "state", "budgetary", "budget", "autonomous", "unitary", "institution", "establishment",
+    "enterprise", "educational", "education", "higher", "professional", "vocational", "science", "scientific",
+    "organization", "organisation", "government", "governmental", "municipal", "nonprofit", "noncommercial",
+    "treasury", "company", "joint", "stock", "limited", "liability", "public", "private", "closed", "open",
+    "federalnoe", "gosudarstvennoe", "biudzhetnoe", "byudzhetnoe", "avtonomnoe", "kazennoe", "unitarnoe",
+    "uchrezhdenie", "obrazovatelnoe", "nauchnoe", "nauki", "vysshego", "obrazovaniya", "obrazovaniia",
+    "professionalnogo", "predpriyatie", "predpriiatie", "obshchestvo", "aktsionernoe", "nekommercheskaya",
+    "organizatsiya", "zdravookhraneniya", "dopolnitelnogo",
+})
+_TYPO_SHORTEST = 5
+
+
+def _raw_words(name: Any) -> list[str]:
+    """Lower-case ASCII words of a name as written (transliterated, nothing dropped or mapped)."""
+    return re.findall(r"[a-z0-9]+", _APOSTROPHES.sub("", _fold(str(name)).lower()))
+
+
+_ACRONYM_SKIP = frozenset({"и", "имени", "им", "в", "на", "по", "при", "для", "of", "and", "the", "named", "after"})
+
+
+def derived_acronyms(names: Iterable[str]) -> frozenset[str]:
+    """Acronyms spelt from the initials of Cyrillic names ("Московский государственный университет" -> "mgu"),
+    cut before "имени" (the eponym is not part of the usual acronym); keys as `match_key` makes them."""
+    found: set[str] = set()
+    for name in names:
+        if not any("\u0400" <= char <= "\u04ff" for char in name):
+            continue
+        head = re.split(r"\bимени\b|\bим\.", name, maxsplit=1)[0]
+        words = [w for w in re.findall(r"[А-Яа-яЁё]+", head) if w.lower() not in _ACRONYM_SKIP]
+        if 2 <= len(words) <= 6:
+            initials = "".join(w[0] for w in words)
+            key = "".join(_fold(initials).lower().split())
+            if len(key) >= 3:
+                found.add(key)
+    return frozenset(found)
+
+
+def distinctive_words(key: str) -> list[str]:
+    """The words of a match key that tell one institution from another (not "institute", "state", numbers)."""
+    return [w for w in key.split() if w not in _NON_DISTINCTIVE and w not in _DROPPABLE and not w.isdigit()]
+
+
+def _distinctive_words(key: str) -> int:
+    return len(distinctive_words(key))
+
+
+def words_align(word: str, others: Iterable[str]) -> bool:
+    """Whether a match-key word is one of `others`, allowing a spelling slip in words of four letters or more."""
+    return _tokens_align(word, frozenset(others))
 
 
 def _self_locating(key: str) -> bool:
@@ -980,11 +1355,13 @@ def _clean(value: Any) -> str:
 
 # --- batches -------------------------------------------------------------------------------------
 
-_STRENGTH = {"override": 4, "exact": 3, "acronym+city": 2, "fuzzy+city": 2, "fuzzy": 1}
+_STRENGTH = {"override": 4, "exact": 3, "acronym+city": 2, "fuzzy+city": 2, "prefix": 1, "scored": 1, "fuzzy": 1}
 
 
-def resolve_frame(frame: pd.DataFrame, matcher: Matcher) -> pd.DataFrame:
-    """Add ror_id, ror_name, method, score and institution_key to a participants frame.
+def resolve_frame(frame: pd.DataFrame, matcher: Matcher, runner_up: bool = True) -> pd.DataFrame:
+    """Add ror_id, ror_name, method, score and institution_key to a participants frame, and (unless
+    `runner_up` is False) the runner-up: the best-scored other record (`Matcher.candidates`), which for an
+    unmatched row is the record it came closest to.
 
     Columns read: name (required), city, country, pic, short_name (optional). Every other column is
     carried through. Rows left unmatched whose PIC was matched elsewhere in the frame get that match
@@ -1007,6 +1384,14 @@ def resolve_frame(frame: pd.DataFrame, matcher: Matcher) -> pd.DataFrame:
     out["method"] = [r.method for r in results]
     out["score"] = [r.score for r in results]
     out["institution_key"] = _institution_keys(results, column["name"], column["country"], column["pic"])
+    if runner_up:
+        runners = [
+            next((c for c in matcher.candidates(n, c_, k, 3) if c.ror_id != r.ror_id), None)
+            for n, c_, k, r in zip(column["name"], column["city"], column["country"], results, strict=True)
+        ]
+        out["runner_up_ror_id"] = [c.ror_id if c else None for c in runners]
+        out["runner_up_name"] = [c.name if c else None for c in runners]
+        out["runner_up_score"] = [c.score if c else None for c in runners]
     return out
 
 
@@ -1092,8 +1477,8 @@ def resolve_csv(
     working = frame.rename(columns=renames)
     resolved = resolve_frame(working, matcher)
     resolved = resolved.rename(columns={new: old for old, new in renames.items()})
-    resolved["ror_id"] = resolved["ror_id"].fillna("")
-    resolved["ror_name"] = resolved["ror_name"].fillna("")
+    for column in ("ror_id", "ror_name", "runner_up_ror_id", "runner_up_name"):
+        resolved[column] = resolved[column].fillna("")
     output = Path(output_csv)
     output.parent.mkdir(parents=True, exist_ok=True)
     resolved.to_csv(output, index=False, encoding="utf-8")

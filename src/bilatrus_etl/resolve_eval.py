@@ -1,4 +1,21 @@
-"""Measure the institution matcher against a hand-labelled set of participant names.
+"""Measure the institution matcher on a development set drawn from real text, per source and split.
+
+Sources of the development set (column `source`):
+- the labelled rows of tests/labelled (real CORDIS names, university-domains-ru.json names, hand-written
+  CORDIS-style names; each keeps its own `source`);
+- `ror-loo:<lang>`: leave-one-name-out over the registry's own name variants: each record's names are split
+  into two folds by a stable hash; the matcher indexes the registry without one fold and is asked for the
+  held-out names (with the record's city). Names whose key equals a kept name's key are skipped (they test
+  nothing), and so are names in a script no kept name of the record is written in (the matcher transliterates
+  but does not translate: an English name cannot be found from a Russian label alone). Expected: the record.
+- `ror-variants:<kind>`: each active record's display name rewritten the ways CORDIS legal names differ from
+  ROR (a legal-form prefix with typos or in transliterated Russian, a Soviet order, a faculty after a comma, a
+  short name after '*', the name cut at a field length, another city or none); expected: the record.
+- `ror-absent`: whole records removed from the index (a stable fifth of the active records without
+  relationships) and asked for by their display name: expected no match (precision against near neighbours).
+
+Each row falls in the `dev` or `eval` split by a stable hash (of the ROR id, or of the name for labelled rows
+without one). Calibrate on `dev` only; `eval` is reported, never tuned on.
 
 Precision = correct matches / all matches made; recall = correct matches / rows labelled with a ROR id.
 A match to the wrong ROR id counts against both. Run `python scripts/evaluate_matching.py`.
@@ -7,14 +24,15 @@ A match to the wrong ROR id counts against both. Run `python scripts/evaluate_ma
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from bilatrus_etl.registry import read_registries, short_ror_id
-from bilatrus_etl.resolve import DEFAULT_OVERRIDES, Matcher, resolve_frame
+from bilatrus_etl.resolve import DEFAULT_OVERRIDES, Matcher, load_overrides, match_key, resolve_frame
 
 # Development defaults, relative to a checkout (scripts/evaluate_matching.py runs from its root).
 DEFAULT_LABELLED = Path("tests") / "labelled" / "ru_participants_labelled.csv"
@@ -55,6 +73,181 @@ def read_labelled(path: str | Path = DEFAULT_LABELLED) -> pd.DataFrame:
     return frame
 
 
+def stable_bucket(text: str, buckets: int) -> int:
+    """A bucket number that is the same on every machine and run (CRC-32, not Python's salted hash)."""
+    return zlib.crc32(text.encode("utf-8")) % buckets
+
+
+def split_of(text: str) -> str:
+    """`eval` for a stable fifth of the keys, `dev` for the rest."""
+    return "eval" if stable_bucket(f"split:{text}", 5) == 0 else "dev"
+
+
+def _record_names(row: pd.Series) -> list[str]:
+    acronyms = set(row["acronyms"] or [])
+    names = [str(row["display_name"]), *[str(n) for n in row["labels"] or []]]
+    return [n for n in dict.fromkeys(names) if n and n not in acronyms]
+
+
+def _language(name: str) -> str:
+    return "ru" if any("\u0400" <= char <= "\u04ff" for char in name) else "latin"
+
+
+def leave_one_name_out(registry: pd.DataFrame, fold: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(registry without the fold's names, queries for them): see the module docstring, `ror-loo`."""
+    kept_registry = registry.copy()
+    queries: list[dict[str, object]] = []
+    displays, labels = [], []
+    for row in registry.itertuples(index=False):
+        data = pd.Series(row._asdict())
+        names = _record_names(data)
+        held = [n for n in names if stable_bucket(f"{data['ror_id']}|{n}", 2) == fold]
+        kept = [n for n in names if n not in held]
+        if not kept and held:
+            kept, held = held[:1], held[1:]
+        kept_keys = {match_key(n) for n in kept}
+        active = str(data["status"]).lower() == "active"
+        kept_scripts = {_language(n) for n in kept}
+        for name in held:
+            # Only names whose script another kept name shares: the matcher does not translate.
+            if active and _language(name) in kept_scripts and match_key(name) and match_key(name) not in kept_keys:
+                queries.append({
+                    "name": name, "city": data["city"] or "", "country": data["country_code"] or "", "pic": "",
+                    "short_name": "", "expected_ror_id": data["ror_id"], "source": f"ror-loo:{_language(name)}",
+                    "note": f"held-out name of {data['ror_id']}",
+                })
+        acronyms = list(data["acronyms"] or [])
+        displays.append(kept[0] if kept else data["display_name"])
+        labels.append([*kept, *acronyms])
+    kept_registry["display_name"] = displays
+    kept_registry["labels"] = labels
+    return kept_registry, pd.DataFrame(queries)
+
+
+def absent_records(registry: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(registry without a stable fifth of its plain active records, their display names expecting none)."""
+    related = ("parent_ror_ids", "child_ror_ids", "successor_ror_ids", "related_ror_ids")
+    linked = {i for column in related for ids in registry[column] for i in (ids or [])}
+    plain = registry["status"].eq("active") & registry.apply(
+        lambda r: not any(len(r[c] or []) for c in related) and r["ror_id"] not in linked, axis=1
+    )
+    removed = plain & registry["ror_id"].map(lambda i: stable_bucket(f"absent:{i}", 5) == 0)
+    gone = registry[removed]
+    queries = pd.DataFrame({
+        "name": gone["display_name"], "city": gone["city"].fillna(""), "country": gone["country_code"].fillna(""),
+        "pic": "", "short_name": "", "expected_ror_id": None, "source": "ror-absent",
+        "note": "record removed from the index: " + gone["ror_id"],
+    })
+    return registry[~removed].reset_index(drop=True), queries.reset_index(drop=True)
+
+
+def miss_kind(row: pd.Series) -> str:
+    """Why a row went wrong, from its runner-up (for an unmatched row: the best-scored candidate)."""
+    if pd.notna(row["ror_id"]):
+        return f"matched by {row['method']}"
+    runner, score = row.get("runner_up_ror_id"), row.get("runner_up_score")
+    script = "cyrillic, " if _language(str(row["name"])) == "ru" else ""
+    if isinstance(runner, str) and runner and runner == row["expected_ror_id"]:
+        return f"{script}top candidate not accepted (score {score:.0f})"
+    return f"{script}expected record not the top candidate" + (f" (top scores {score:.0f})" if pd.notna(score) else "")
+
+
+_OTHER_CITY = ("OMSK", "TOMSK")
+_VARIANTS: dict[str, Callable[[str, str], tuple[str, str] | None]] = {
+    "typo-legal-form": lambda n, c: ("FEDERAL STATE BUDGETRY INSTITUION OF SCIENCE " + n, c),
+    "translit-legal-form": lambda n, c: ("FEDERALNOE GOSUDARSTVENNOE BYUDZHETNOE UCHREZHDENIE NAUKI " + n, c),
+    "soviet-order": lambda n, c: (n + " ORDER OF LENIN AND ORDER OF THE RED BANNER OF LABOUR", c),
+    "faculty-suffix": lambda n, c: (n + ", FACULTY OF PHYSICS", c),
+    "star-short-name": lambda n, c: (n + "*XYZ", c),
+    "cut-name": lambda n, c: (n[: len(n) - 7], c) if len(n) >= 47 else None,
+    "other-city": lambda n, c: (n, _OTHER_CITY[1] if c.upper() == _OTHER_CITY[0] else _OTHER_CITY[0]),
+    "no-city": lambda n, c: (n, ""),
+}
+
+
+def name_variants(registry: pd.DataFrame, country: str = "RU") -> pd.DataFrame:
+    """Queries for the `ror-variants:<kind>` sources (see the module docstring)."""
+    rows = []
+    active = registry[registry["status"].eq("active") & registry["country_code"].eq(country)]
+    for ror_id, display, city in zip(active["ror_id"], active["display_name"], active["city"].fillna(""), strict=True):
+        for kind, make in _VARIANTS.items():
+            made = make(str(display).upper(), str(city))
+            if made is not None:
+                rows.append({"name": made[0], "city": made[1], "country": country, "pic": "", "short_name": "",
+                             "expected_ror_id": ror_id, "source": f"ror-variants:{kind}", "note": ""})
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class SourceEvaluation:
+    """One part of the development set, its split, and how the matcher did on it."""
+
+    source: str
+    split: str
+    evaluation: Evaluation
+
+
+def _source_group(source: str) -> str:
+    head = source.split("#")[0].split(":")
+    return head[0] + (":" + head[1] if head[0] in {"ror-loo", "ror-variants"} else "")
+
+
+def development_evaluations(
+    registry: pd.DataFrame, labelled: pd.DataFrame, overrides: Path | None = None, **matcher_options: float
+) -> list[SourceEvaluation]:
+    """Evaluate every source of the development set (see the module docstring), per split.
+
+    `matcher_options` go to `Matcher` (score_threshold, score_margin: for calibration)."""
+
+    def make(frame: pd.DataFrame) -> Matcher:
+        return Matcher(frame, load_overrides(overrides), **matcher_options)
+
+    results: list[tuple[pd.DataFrame, Matcher]] = []
+    labelled = labelled.copy()
+    labelled["split"] = [
+        split_of(ror if isinstance(ror, str) and ror else name)
+        for ror, name in zip(labelled["expected_ror_id"], labelled["name"], strict=True)
+    ]
+    results.append((labelled, make(registry)))
+    for fold in (0, 1):
+        kept, queries = leave_one_name_out(registry, fold)
+        if len(queries):
+            queries["split"] = queries["expected_ror_id"].map(split_of)
+            results.append((queries, make(kept)))
+    variants = name_variants(registry)
+    if len(variants):
+        variants["split"] = variants["expected_ror_id"].map(split_of)
+        results.append((variants, results[0][1]))
+    kept, queries = absent_records(registry)
+    queries["split"] = queries["note"].map(lambda n: split_of(n.rsplit(" ", 1)[-1]))
+    results.append((queries, make(kept)))
+    frames = []
+    for frame, matcher in results:
+        frame = frame.copy()
+        frame["group"] = frame["source"].map(_source_group)
+        frames.append((frame, matcher))
+    out: list[SourceEvaluation] = []
+    groups = sorted({(g, s) for frame, _ in frames for g, s in zip(frame["group"], frame["split"], strict=True)})
+    for group, split in groups:
+        parts = []
+        for frame, matcher in frames:
+            part = frame[(frame["group"] == group) & (frame["split"] == split)]
+            if len(part):
+                parts.append(evaluate(part.reset_index(drop=True), matcher))
+        out.append(SourceEvaluation(group, split, _combine(parts)))
+    return out
+
+
+def _combine(parts: list[Evaluation]) -> Evaluation:
+    return Evaluation(
+        rows=sum(p.rows for p in parts),
+        labelled_matches=sum(p.labelled_matches for p in parts),
+        matches_made=sum(p.matches_made for p in parts),
+        correct=sum(p.correct for p in parts),
+        errors=pd.concat([p.errors for p in parts], ignore_index=True),
+    )
+
+
 def evaluate(labelled: pd.DataFrame, matcher: Matcher) -> Evaluation:
     """Run the matcher over the labelled frame (as one batch, so PIC links apply) and score it."""
     resolved = resolve_frame(labelled, matcher)
@@ -69,6 +262,7 @@ def evaluate(labelled: pd.DataFrame, matcher: Matcher) -> Evaluation:
     shown = ["name", "city", "country", "expected_ror_id", "ror_id", "ror_name", "method", "score"]
     errors = resolved.loc[kind != "", shown]
     errors.insert(0, "error", kind[kind != ""])
+    errors["kind"] = [miss_kind(resolved.loc[i]) for i in errors.index]
     return Evaluation(
         rows=len(resolved),
         labelled_matches=int(expected.notna().sum()),
@@ -97,19 +291,85 @@ def _text(value: object, missing: str) -> str:
     return missing if value is None or pd.isna(value) else str(value)
 
 
+def format_sources(evaluations: list[SourceEvaluation], title: str) -> str:
+    """A table: one line per source and split with rows, positives, matches, precision and recall."""
+    lines = [f"== {title}", f"{'source':42} {'split':5} {'rows':>5} {'pos':>5} {'made':>5} {'ok':>5} "
+             f"{'precision':>9} {'recall':>7}"]
+    for item in evaluations:
+        e = item.evaluation
+        lines.append(f"{item.source:42} {item.split:5} {e.rows:5} {e.labelled_matches:5} {e.matches_made:5} "
+                     f"{e.correct:5} {e.precision:9.3f} {e.recall:7.3f}")
+    return "\n".join(lines)
+
+
+def misses_by_kind(evaluations: list[SourceEvaluation], split: str = "dev") -> pd.DataFrame:
+    """The errors of one split with their kind and source, for the closing list of remaining misses."""
+    frames = []
+    for item in evaluations:
+        if item.split == split and len(item.evaluation.errors):
+            frames.append(item.evaluation.errors.assign(source=item.source))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def calibrate(
+    registry: pd.DataFrame,
+    labelled: pd.DataFrame,
+    thresholds: Sequence[float] = (70.0, 78.0, 86.0, 92.0),
+    margins: Sequence[float] = (3.0, 8.0),
+    min_precision: float = 0.98,
+) -> tuple[list[tuple[float, float, float, float]], tuple[float, float] | None]:
+    """(threshold, margin, precision, recall) on the dev split for each pair, and the chosen pair: the highest
+    recall among pairs with precision >= min_precision (ties: the stricter pair)."""
+    table = []
+    for threshold in thresholds:
+        for margin in margins:
+            parts = [
+                e.evaluation for e in development_evaluations(
+                    registry, labelled, None, score_threshold=threshold, score_margin=margin
+                ) if e.split == "dev"
+            ]
+            total = _combine(parts)
+            table.append((threshold, margin, total.precision, total.recall))
+    good = [row for row in table if row[2] >= min_precision]
+    chosen = max(good, key=lambda r: (round(r[3], 4), r[0], r[1])) if good else None
+    return table, (chosen[0], chosen[1]) if chosen else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Precision and recall of the institution matcher on a labelled set.")
     parser.add_argument("--labelled", type=Path, default=DEFAULT_LABELLED)
     parser.add_argument("--registry", type=Path, action="append", help="ROR dump (zip/json); repeatable")
     parser.add_argument("--overrides", type=Path, default=DEFAULT_OVERRIDES)
+    parser.add_argument("--show-misses", choices=("dev", "eval", "none"), default="dev",
+                        help="list the remaining errors of this split (default dev)")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="sweep the scored stage's threshold and margin on the dev split and print the table")
     args = parser.parse_args(argv)
     registry = read_registries(args.registry or DEFAULT_REGISTRIES)
     labelled = read_labelled(args.labelled)
+    if args.calibrate:
+        table, chosen = calibrate(registry, labelled)
+        print("threshold margin precision recall (dev split, all sources, without overrides)")
+        for threshold, margin, precision, recall in table:
+            print(f"{threshold:9.1f} {margin:6.1f} {precision:9.3f} {recall:6.3f}")
+        print(f"chosen: {chosen}")
+        return 0
     with_overrides = evaluate(labelled, Matcher.from_registry(registry, args.overrides))
-    without = evaluate(labelled, Matcher.from_registry(registry, None))
-    print(format_report(with_overrides, f"with overrides ({args.overrides})"))
+    print(format_report(with_overrides, f"labelled set with overrides ({args.overrides})").split("\n  ")[0])
     print()
-    print(format_report(without, "without overrides (names and in-batch PIC links only)"))
+    sources = development_evaluations(registry, labelled, None)
+    print(format_sources(sources, "development set per source, without overrides"))
+    if args.show_misses != "none":
+        misses = misses_by_kind(sources, args.show_misses)
+        print()
+        print(f"== remaining errors in the {args.show_misses} split, without overrides: {len(misses)}")
+        if len(misses):
+            kinds = misses["error"] + ": " + misses["kind"].str.replace(r" \(.*\)$", "", regex=True)
+            for kind, count in kinds.value_counts().items():
+                print(f"  {count:4}  {kind}")
+        for row in misses.itertuples(index=False):
+            print(f"  {row.source:24} {row.error:12} {row.name!r} ({row.city}) expected={_text(row.expected_ror_id, 'none')} "
+                  f"got={_text(row.ror_id, 'none')} [{row.method} {row.score}] {_text(row.ror_name, '')} -- {row.kind}")
     return 0
 
 

@@ -348,22 +348,23 @@ def registry_path(settings: Settings) -> Path:
     return next(iter(fetched.members.values()), fetched.path)
 
 
-def build_ru_institutions(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
+def build_institutions(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
     from bilatrus_etl import institutions
 
     with progress.step("read ROR registry"):
-        rows = institutions.build_ru_institutions(con, registry_path(settings))
-    progress.done("read ROR registry", f"{rows:,} Russian institutions")
+        rows = institutions.build_institutions(con, registry_path(settings), settings.focus_country)
+    progress.done("read ROR registry", f"{rows:,} institutions of {settings.focus_country}")
     return rows
 
 
 def link_institutions(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict:
     from bilatrus_etl import institutions
 
-    with progress.step("match Russian participants to institutions"):
-        links = institutions.link_institutions(con, "RU")
+    step = f"match {settings.focus_country} participants to institutions"
+    with progress.step(step):
+        links = institutions.link_institutions(con, settings.focus_country)
     matched = int(links["ror_id"].notna().sum())
-    progress.done("match Russian participants to institutions", f"{matched:,} of {len(links):,} matched")
+    progress.done(step, f"{matched:,} of {len(links):,} matched")
     return {
         "rows": len(links),
         "matched": matched,

@@ -219,8 +219,8 @@ INSTITUTION_LINK_COLUMNS: dict[str, str] = {
     "ror_id": "ROR identifier of the matched institution (NULL where unmatched)",
     "institution_key": "key grouping the organisation keys of one institution (the core tables fall back to org_key)",
     "institution_name": "name of the institution",
-    "method": "how the link was made (e.g. pic, exact name, fuzzy name, override)",
-    "score": "matching score",
+    "method": "how the link was made (override, pic, exact, acronym+city, fuzzy+city, fuzzy, prefix, scored, none)",
+    "score": "matching score (0-100)",
 }
 
 

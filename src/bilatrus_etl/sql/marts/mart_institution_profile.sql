@@ -16,7 +16,7 @@
 -- (counted in ec_not_reported_participations) and ec_contribution is NULL for an FP6-only institution. ROR
 -- fields are NULL where the institution has no ROR match, and for a focus country other than RU (only Russian
 -- participants are matched); the registry's Russian name, aliases, acronyms and ROR types are in
--- dim_ru_institution (join on ror_id; `bilatrus institution NAME` shows them). city is the city most of the
+-- dim_ror_institution (join on ror_id; `bilatrus institution NAME` shows them). city is the city most of the
 -- institution's participations give (after the normalisation of dim_ru_city), federal_subject and
 -- federal_district come from src/bilatrus_etl/reference/ru_regions.csv (RU only; NULL where the city is not in it). Years
 -- are project start years.
