@@ -13,7 +13,13 @@ SQL macros (stored in the database, used by sql/staging/*.sql):
   digits; a single `.` is decimal unless the file uses decimal commas and it is followed by exactly three
   digits (`1.234` = 1234 there). Anything else (`NA`, `n/a`, `-`, text) -> NULL.
 - `clean_date(s)`: ISO dates (with or without a time), dd/mm/yyyy, dd.mm.yyyy, yyyy/mm/dd, dd-mm-yyyy,
-  yyyymmdd -> DATE; outside 1900-2100 or unparseable -> NULL.
+  yyyymmdd -> DATE (`parse_date`); outside 1900-2100 or unparseable -> NULL.
+- Flags, so that no value becomes NULL without a trace: `money_issue(s, decimal_comma)`, `date_issue(s)` and
+  `code_issue(s, mapped, what)` give NULL when the value parsed (or was empty) and else the reason
+  ('missing-value marker' for `-`, `n/a`, `null`, `?`...; 'not a number'; 'out of range for DECIMAL(18,2)';
+  'not a date'; 'outside 1900-2100'; 'unknown <what>'); `value_flag(name, s, issue)` writes one entry of a
+  row's value_issues: `column "text as written": reason, kept as NULL`.
+- `country_key(s)`: a country name or code reduced for lookup (upper case, no accents, letters and digits).
 - `norm_org_name(s)`: upper case, accents stripped, anything but letters and digits -> one space.
 - `org_key(pic, name, country)`: the PIC, else `name-` + 16 hex digits of md5(normalised name|country).
 - `role_key(s)`, `activity_key(s)`: the lookup keys of ref_role and ref_activity_type.
@@ -26,6 +32,9 @@ Tables (replaced on each call):
   (EL -> GR, UK -> GB, XK -> XK: Kosovo has no ISO code; the EU and CORDIS use the user-assigned XK),
   else the code itself where pycountry knows it as a current (or, for old FP6 data, historic) alpha-2 code
   (cordisref leaves BQ and MK without an ISO code; both are ISO codes).
+- `ref_country_alias` (alias_key, iso_code, alias_source): ISO alpha-3 codes, ISO names (pycountry, current and
+  historic), cordisref names in every language and COUNTRY_NAME_ALIASES (Russia, ...) -> alpha-2, keyed by
+  country_key(); keys shorter than three characters and keys claimed by two countries are left out.
 - `ref_role` (role_key, role): source role spellings -> the normalised role.
 - `ref_activity_type` (activity_key, activity_type): codes and their titles (every cordisref language)
   -> HES, REC, PRC, PUB, OTH.
