@@ -469,3 +469,38 @@ def test_two_builds_of_the_same_input_export_identical_bytes(fault, tmp_path) ->
           outcome=f"{len(first)} files, {len(differing)} differ" + (f": {differing[:3]}" if differing else ""),
           rows_lost=0, ok=ok)
     assert ok, differing
+
+
+def test_meta_tables_keep_only_the_rows_of_the_publishing_run(fault, con, tmp_path) -> None:
+    import json
+    from datetime import UTC, datetime
+
+    from bilatrus_etl import quality, steps
+    from bilatrus_etl.settings import Settings
+
+    settings = Settings.from_env(data_dir=tmp_path)
+    settings.raw_dir.mkdir(parents=True)
+    downloads = [("cordis_fp7", "a" * 64, "2026-10-02T03:00:00+00:00"), ("cordisref_countries", "b" * 64,
+                 "2026-10-02T03:00:01+00:00"), ("cordis_fp7", "c" * 64, "2026-11-02T03:00:00+00:00")]
+    (settings.raw_dir / "provenance.jsonl").write_text("".join(
+        json.dumps({"dataset": d, "url": f"https://example.org/{d}", "fetched_at": at, "http_status": 200,
+                    "sha256": sha, "bytes": 1, "path": f"{d}/{sha}.zip", "changed": True}) + "\n"
+        for d, sha, at in downloads), encoding="utf-8")
+    outcome = quality.ValidationOutcome(table="stg_project", suite="stg_project", success=True, severity=None,
+                                        failures=[], evaluated=1, duration_s=0.1, started_at=datetime.now(UTC))
+    sizes = []
+    for run in ("run-1", "run-2", "run-3"):  # three rebuilds of one build file
+        steps.record_provenance(con, settings, run)
+        quality.record_validation_run(con, outcome, run_id=run)
+        quality.record_validation_run(con, outcome, run_id=run)
+        steps.keep_run_rows(con, run)
+        sizes.append(tuple(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                           for t in ("meta_download_provenance", "meta_validation_runs")))
+    provenance = con.execute("SELECT run_id, dataset, sha256 FROM meta_download_provenance ORDER BY dataset").fetchall()
+    runs = con.execute("SELECT DISTINCT run_id FROM meta_validation_runs").fetchall()
+    ok = sizes == [(2, 2)] * 3 and provenance == [("run-3", "cordis_fp7", "c" * 64),
+                                                  ("run-3", "cordisref_countries", "b" * 64)] and runs == [("run-3",)]
+    fault("meta tables across three rebuilds", expected="run id on every row; only the publishing run's rows kept",
+          outcome=f"rows (provenance, validations) per rebuild: {sizes}; run ids kept: {[r[0] for r in runs]}",
+          rows_lost=0, ok=ok)
+    assert ok, (sizes, provenance, runs)
