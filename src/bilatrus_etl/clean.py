@@ -168,7 +168,7 @@ def install(con: duckdb.DuckDBPyConnection) -> None:
     load_country_codes(con)
     load_country_aliases(con)
     for table, description in MAP_DESCRIPTIONS.items():
-        describe_table(con, table, description)
+        describe_table(con, table, description, MAP_COLUMN_DOCS.get(table))
 
 
 MAP_DESCRIPTIONS: dict[str, str] = {
@@ -177,6 +177,15 @@ MAP_DESCRIPTIONS: dict[str, str] = {
     "ref_country_code": "CORDIS country codes (EL, UK, ...) -> ISO 3166-1 alpha-2, from cordisref over the built-in exceptions and pycountry.",
     "ref_country_alias": "Country names (cordisref, every language; ISO names) and ISO alpha-3 codes -> ISO 3166-1 alpha-2, "
                          "keyed by country_key(); names that would map to two countries are left out.",
+}
+
+
+MAP_COLUMN_DOCS: dict[str, dict[str, str]] = {
+    "ref_country_alias": {
+        "alias_key": "country_key() of a name or alpha-3 code: upper case, no accents, letters and digits only",
+        "iso_code": "ISO 3166-1 alpha-2 code it maps to",
+        "alias_source": "where the alias comes from: ISO alpha-3, ISO name (pycountry), cordisref name, common name",
+    },
 }
 
 
