@@ -320,7 +320,8 @@ def stage_programmes(con: duckdb.DuckDBPyConnection, settings: Settings, program
         reports = staging.stage_programmes(con, items)
     staged = sum(r.staged_rows for r in reports.values())
     quarantined = sum(r.quarantined_rows for r in reports.values())
-    progress.done(label, f"{staged:,} rows staged, {quarantined:,} quarantined")
+    flagged = sum(r.flagged_rows for r in reports.values())
+    progress.done(label, f"{staged:,} rows staged ({flagged:,} with flagged values), {quarantined:,} quarantined")
     return reports
 
 

@@ -339,7 +339,8 @@ def test_odd_money_tokens_are_kept_as_flagged_nulls(fault, con, tmp_path) -> Non
     audit_row = con.execute("SELECT raw_rows, staged_rows, quarantined_rows, flagged_rows FROM load_audit "
                             "WHERE target_table = 'stg_participation'").fetchone()
     decimal = con.execute("SELECT ec_contribution FROM stg_participation WHERE name = 'ORG 9'").fetchone()[0]
-    ok = got == expected and audit_row == (6, 6, 0, 5) and report.reconciled and decimal == Decimal("1234.50")
+    ok = (got == expected and audit_row == (6, 6, 0, 5) and report.reconciled and decimal == Decimal("1234.50")
+          and report.flagged_rows == 5 and "6 raw = 6 staged (5 with flagged values) + 0 quarantined" in str(report))
     fault('EU contribution "-", "n/a", overflow, text', expected="kept, NULL with value_issues, flagged in load_audit",
           outcome=f"{audit_row[3]} of {audit_row[0]} rows flagged, 0 silent NULLs; '1.234,50' read as {decimal}",
           rows_lost=audit_row[0] - audit_row[1] - audit_row[2], ok=ok)
@@ -432,8 +433,12 @@ def test_empty_files_are_refused_whole(fault, con, tmp_path, content, what) -> N
 # ------------------------------------------------------------------------------------- determinism
 
 
-def build_and_export(folder: Path, mirror: Path) -> dict[str, str]:
-    """Stage the mirror's FP7 and H2020 files, build core and marts, publish, export; sha256 of each export."""
+def build_and_export(folder: Path, mirror: Path, *, reverse: bool = False) -> dict[str, str]:
+    """Stage the mirror's FP7 and H2020 files, build core and marts, publish, export; sha256 of each export.
+
+    With `reverse`, the staged participations are stored in the opposite order, so every sum over them adds its
+    terms in another order (as parallel aggregation may do from one run to the next)."""
+    folder.mkdir(parents=True)
     build = folder / "build.duckdb"
     con = duckdb.connect(str(build))
     items = []
@@ -443,7 +448,13 @@ def build_and_export(folder: Path, mirror: Path) -> dict[str, str]:
             archive.extractall(target, members=["project.csv", "organization.csv"])
         items.append(staging.ProgrammeFiles(programme, {"projects": target / "project.csv",
                                                         "organizations": target / "organization.csv"}))
+    staging.stage_reference(con, {"cordisref_countries": mirror / "cordisref-countries.csv",
+                                  "cordisref_fp7_programmes": mirror / "cordisref-FP7programmes.csv",
+                                  "cordisref_h2020_programmes": mirror / "cordisref-H2020programmes.csv"})
     staging.stage_programmes(con, items)
+    if reverse:
+        con.execute("CREATE OR REPLACE TABLE stg_participation AS "
+                    "SELECT * FROM stg_participation ORDER BY source_file DESC, source_line DESC")
     warehouse.ensure_institution_link(con)
     warehouse.ensure_default_variables(con)
     models = warehouse.load_models()
@@ -462,10 +473,11 @@ def test_two_builds_of_the_same_input_export_identical_bytes(fault, tmp_path) ->
     mirror = tmp_path / "mirror"
     synthetic.write_mirror(mirror, scale=0.01, seed=3, programmes=("FP7", "H2020"))
     first = build_and_export(tmp_path / "one", mirror)
-    second = build_and_export(tmp_path / "two", mirror)
+    second = build_and_export(tmp_path / "two", mirror, reverse=True)
     differing = sorted(name for name in first if first[name] != second.get(name))
     ok = bool(first) and first.keys() == second.keys() and not differing
-    fault("two builds of the same input", expected="byte-identical exports (every mart, parquet and csv)",
+    fault("two builds of the same input (rows summed in opposite orders)",
+          expected="byte-identical exports (every mart, parquet and csv)",
           outcome=f"{len(first)} files, {len(differing)} differ" + (f": {differing[:3]}" if differing else ""),
           rows_lost=0, ok=ok)
     assert ok, differing
@@ -504,3 +516,26 @@ def test_meta_tables_keep_only_the_rows_of_the_publishing_run(fault, con, tmp_pa
           outcome=f"rows (provenance, validations) per rebuild: {sizes}; run ids kept: {[r[0] for r in runs]}",
           rows_lost=0, ok=ok)
     assert ok, (sizes, provenance, runs)
+
+
+def test_broken_quotes_are_quarantined_line_by_line(fault, con, tmp_path) -> None:
+    spec = {"delimiter": ";", "quoting": csv.QUOTE_ALL, "bom": False, "newline": "\n"}
+    projects = write(tmp_path / "project.csv", PROJECT_HEADER, [row_of(PROJECT_HEADER, id="1001", acronym="A",
+                                                                       title="T")], spec)
+    good = [";".join(f'"{v}"' for v in row_of(ORG_HEADER, projectID="1001", organisationID=f"99900000{n}",
+                                                 name=f"ORG {n}", role="participant", country="DE"))
+            for n in range(4)]
+    lines = [good[0], '"1001";"A";"999000009";"";"BROKEN "QUOTE;' + ";".join('""' for _ in range(20)), good[1],
+             '"1001";"A";"999000008";"";"OPEN QUOTE NEVER CLOSED;"x";"y"', good[2], good[3]]
+    organizations = tmp_path / "organization.csv"
+    organizations.write_text(";".join(ORG_HEADER) + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    report = staging.stage_programme(con, "H2020", {"projects": projects, "organizations": organizations})
+    (orgs,) = report.for_table("stg_participation")
+    quarantined = [r[0] for r in con.execute("SELECT source_line FROM quarantine ORDER BY 1").fetchall()]
+    staged = [r[0] for r in con.execute("SELECT source_line FROM stg_participation ORDER BY 1").fetchall()]
+    ok = (orgs.raw_rows, orgs.staged_rows, orgs.quarantined_rows) == (6, 4, 2) and quarantined == [3, 5] \
+        and staged == [2, 4, 6, 7]
+    fault("unbalanced quotes in two lines", expected="those two lines quarantined, the lines after them read",
+          outcome=f"{orgs.raw_rows} raw = {orgs.staged_rows} staged + {orgs.quarantined_rows} quarantined "
+                  f"(lines {quarantined})", rows_lost=6 - orgs.staged_rows - orgs.quarantined_rows, ok=ok)
+    assert ok, (orgs, quarantined, staged)
