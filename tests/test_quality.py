@@ -90,12 +90,16 @@ ALTER TABLE stg_project ADD COLUMN dataset VARCHAR;
 UPDATE stg_project SET dataset = 'cordis_' || lower(framework_programme);
 ALTER TABLE stg_participation ADD COLUMN dataset VARCHAR;
 UPDATE stg_participation SET dataset = 'cordis_' || lower(framework_programme);
+ALTER TABLE stg_project ADD COLUMN value_issues VARCHAR;
+ALTER TABLE stg_participation ADD COLUMN value_issues VARCHAR;
 """
 
 # The shape of sql/staging/load_audit.sql and quarantine.sql: one audit row per file and target table.
 LOAD_AUDIT = """
 CREATE OR REPLACE TABLE load_audit AS
-SELECT *, raw_rows = staged_rows + quarantined_rows AS reconciled FROM (VALUES
+SELECT *, 0::BIGINT AS flagged_rows, 0::BIGINT AS unknown_country_rows,
+       CASE WHEN target_table = 'stg_participation' THEN 0.0::DOUBLE END AS unknown_country_share,
+       raw_rows = staged_rows + quarantined_rows AS reconciled FROM (VALUES
     ('cordis_fp7', 'FP7', 'fp7/project.csv', 'stg_project', 2::BIGINT, 2::BIGINT, 0::BIGINT),
     ('cordis_fp7', 'FP7', 'fp7/organization.csv', 'stg_participation', 4, 3, 1),
     ('cordis_h2020', 'H2020', 'h2020/project.csv', 'stg_project', 2, 2, 0),

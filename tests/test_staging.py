@@ -5,6 +5,7 @@ Expected values were worked out by hand from the files (sums with a separate scr
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 from decimal import Decimal
@@ -47,7 +48,15 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
     return con.execute(sql).fetchall()
 
 
-def h2020_projects(tmp_path: Path) -> Path:
+def h2020_projects(tmp_path: Path, organizations: Path | None = None) -> Path:
+    """Two hand-made projects; with `organizations`, also a bare row (id, acronym, title) for every other project
+    that file lists, so that no participation is an orphan."""
+    others = []
+    if organizations is not None:
+        with organizations.open(encoding="utf-8-sig", newline="") as handle:
+            ids = sorted({row["projectID"]: row["projectAcronym"] for row in csv.DictReader(handle)}.items())
+        others = [row_of(PROJECT_HEADER, id=pid, acronym=acronym or pid, title=f"Project {pid}")
+                  for pid, acronym in ids if pid not in {"773702", "869580"}]
     return write_csv(tmp_path / "project.csv", PROJECT_HEADER, [
         row_of(PROJECT_HEADER, id="773702", acronym="SINCERE", title="Securing the future of European forests",
                startDate="2018-04-01", endDate="2022-03-31", totalCost="3999998.75", ecMaxContribution="3999998,75",
@@ -56,6 +65,7 @@ def h2020_projects(tmp_path: Path) -> Path:
         row_of(PROJECT_HEADER, id="869580", acronym="ArcticHubs", title="Global drivers, local consequences",
                startDate="2020-06-01", endDate="2024-05-31", totalCost="5 999 978,75", ecMaxContribution="NA",
                legalBasis="H2020-EU.3.5.", fundingScheme="RIA"),
+        *others,
     ])
 
 
@@ -63,7 +73,8 @@ def h2020_projects(tmp_path: Path) -> Path:
 
 
 def test_h2020_sample_is_staged_in_the_common_shape(con, shared_file, tmp_path) -> None:
-    files = {"projects": h2020_projects(tmp_path), "organizations": shared_file(H2020_ORG_SAMPLE)}
+    sample = shared_file(H2020_ORG_SAMPLE)
+    files = {"projects": h2020_projects(tmp_path, sample), "organizations": sample}
     names = {"projects": "cordis-h2020projects-csv.zip!project.csv",
              "organizations": "cordis-h2020projects-csv.zip!organization.csv"}
     report = staging.stage_programme(con, "H2020", files, names, datasets={"projects": "cordis_h2020",
@@ -71,7 +82,7 @@ def test_h2020_sample_is_staged_in_the_common_shape(con, shared_file, tmp_path) 
 
     assert [(f.source_file, f.target_table, f.raw_rows, f.staged_rows, f.quarantined_rows) for f in report.files] == [
         ("cordis-h2020projects-csv.zip!organization.csv", "stg_participation", 5153, 5153, 0),
-        ("cordis-h2020projects-csv.zip!project.csv", "stg_project", 2, 2, 0),
+        ("cordis-h2020projects-csv.zip!project.csv", "stg_project", 602, 602, 0),
     ]
     assert report.reconciled
     assert rows(con, "SELECT count(*), count(DISTINCT project_id), "
@@ -104,7 +115,7 @@ def test_h2020_sample_is_staged_in_the_common_shape(con, shared_file, tmp_path) 
         (Decimal("669259.50"),)
     ]
     assert rows(con, "SELECT project_id, start_date, end_date, total_cost, ec_max_contribution, programme_code "
-                     "FROM stg_project ORDER BY project_id") == [
+                     "FROM stg_project WHERE project_id IN ('773702', '869580') ORDER BY project_id") == [
         ("773702", dt.date(2018, 4, 1), dt.date(2022, 3, 31), Decimal("3999998.75"), Decimal("3999998.75"),
          "H2020-EU.3.2."),
         ("869580", dt.date(2020, 6, 1), dt.date(2024, 5, 31), Decimal("5999978.75"), None, "H2020-EU.3.5."),
@@ -190,7 +201,8 @@ def test_row_level_rules_send_rows_to_quarantine_with_file_and_line(con, tmp_pat
 def test_each_programme_replaces_only_its_own_slice(con, shared_file, tmp_path) -> None:
     projects, organizations = legacy_files(tmp_path)
     staging.stage_programme(con, "FP6", {"projects": projects, "organizations": organizations})
-    h2020 = {"projects": h2020_projects(tmp_path), "organizations": shared_file(H2020_ORG_SAMPLE)}
+    h2020 = {"projects": h2020_projects(tmp_path, shared_file(H2020_ORG_SAMPLE)),
+             "organizations": shared_file(H2020_ORG_SAMPLE)}
     staging.stage_programme(con, "H2020", h2020)
     assert dict(rows(con, "SELECT framework_programme, count(*) FROM stg_participation GROUP BY ALL")) == {
         "FP6": 3, "H2020": 5153}

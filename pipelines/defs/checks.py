@@ -36,9 +36,11 @@ def _suite_check(table: str, asset_key: dg.AssetKey) -> dg.AssetChecksDefinition
         blocking=True,
         description=f"Great Expectations suite expectations/{table}.json on table {table}.",
     )
-    def _check(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    def _check(
+        context: dg.AssetCheckExecutionContext, bilatrus: BilatrusConfig, duckdb: DuckDBResource
+    ) -> dg.AssetCheckResult:
         with duckdb.get_connection() as con:
-            outcome = steps.validate(con, bilatrus.settings(), table)
+            outcome = steps.validate(con, bilatrus.settings(), table, run_id=context.run.run_id)
         return _result(outcome)
 
     return _check

@@ -103,7 +103,7 @@ def download_provenance(
         context.log.info("Every source is unchanged since the published warehouse: nothing to rebuild.")
         return
     with duckdb.get_connection() as con:
-        rows = steps.record_provenance(con, settings)
+        rows = steps.record_provenance(con, settings, context.run.run_id)
     yield dg.MaterializeResult(
         metadata={"row_count": rows, "datasets": dg.MetadataValue.json(datasets)},
         data_version=dg.DataVersion(hashlib.sha256(repr(sorted(datasets.items())).encode()).hexdigest()[:16]),

@@ -13,7 +13,13 @@ SQL macros (stored in the database, used by sql/staging/*.sql):
   digits; a single `.` is decimal unless the file uses decimal commas and it is followed by exactly three
   digits (`1.234` = 1234 there). Anything else (`NA`, `n/a`, `-`, text) -> NULL.
 - `clean_date(s)`: ISO dates (with or without a time), dd/mm/yyyy, dd.mm.yyyy, yyyy/mm/dd, dd-mm-yyyy,
-  yyyymmdd -> DATE; outside 1900-2100 or unparseable -> NULL.
+  yyyymmdd -> DATE (`parse_date`); outside 1900-2100 or unparseable -> NULL.
+- Flags, so that no value becomes NULL without a trace: `money_issue(s, decimal_comma)`, `date_issue(s)` and
+  `code_issue(s, mapped, what)` give NULL when the value parsed (or was empty) and else the reason
+  ('missing-value marker' for `-`, `n/a`, `null`, `?`...; 'not a number'; 'out of range for DECIMAL(18,2)';
+  'not a date'; 'outside 1900-2100'; 'unknown <what>'); `value_flag(name, s, issue)` writes one entry of a
+  row's value_issues: `column "text as written": reason, kept as NULL`.
+- `country_key(s)`: a country name or code reduced for lookup (upper case, no accents, letters and digits).
 - `norm_org_name(s)`: upper case, accents stripped, anything but letters and digits -> one space.
 - `org_key(pic, name, country)`: the PIC, else `name-` + 16 hex digits of md5(normalised name|country).
 - `role_key(s)`, `activity_key(s)`: the lookup keys of ref_role and ref_activity_type.
@@ -26,6 +32,9 @@ Tables (replaced on each call):
   (EL -> GR, UK -> GB, XK -> XK: Kosovo has no ISO code; the EU and CORDIS use the user-assigned XK),
   else the code itself where pycountry knows it as a current (or, for old FP6 data, historic) alpha-2 code
   (cordisref leaves BQ and MK without an ISO code; both are ISO codes).
+- `ref_country_alias` (alias_key, iso_code, alias_source): ISO alpha-3 codes, ISO names (pycountry, current and
+  historic), cordisref names in every language and COUNTRY_NAME_ALIASES (Russia, ...) -> alpha-2, keyed by
+  country_key(); keys shorter than three characters and keys claimed by two countries are left out.
 - `ref_role` (role_key, role): source role spellings -> the normalised role.
 - `ref_activity_type` (activity_key, activity_type): codes and their titles (every cordisref language)
   -> HES, REC, PRC, PUB, OTH.
@@ -44,6 +53,17 @@ COUNTRY_EXCEPTIONS: dict[str, tuple[str, str]] = {
     "EL": ("GR", "Greece"),
     "UK": ("GB", "United Kingdom"),
     "XK": ("XK", "Kosovo"),
+}
+
+# English short names that neither cordisref nor ISO 3166 spell this way (ISO: "Russian Federation", ...).
+COUNTRY_NAME_ALIASES: dict[str, str] = {
+    "Russia": "RU", "United Kingdom": "GB", "Great Britain": "GB", "England": "GB", "Scotland": "GB",
+    "Wales": "GB", "Northern Ireland": "GB", "Greece": "GR", "Kosovo": "XK", "Czech Republic": "CZ",
+    "Czechia": "CZ", "Turkey": "TR", "Macedonia": "MK", "FYROM": "MK", "Moldova": "MD", "South Korea": "KR",
+    "Korea": "KR", "North Korea": "KP", "Iran": "IR", "Syria": "SY", "Vietnam": "VN", "Laos": "LA",
+    "Bolivia": "BO", "Venezuela": "VE", "Tanzania": "TZ", "USA": "US", "United States of America": "US",
+    "Holland": "NL", "The Netherlands": "NL", "Ivory Coast": "CI", "Cape Verde": "CV", "Swaziland": "SZ",
+    "Taiwan": "TW", "Palestine": "PS", "Vatican": "VA", "Brunei": "BN", "Micronesia": "FM",
 }
 
 ROLES: dict[str, str] = {
@@ -98,11 +118,33 @@ SQL_FUNCTIONS: tuple[str, ...] = (
         TRY_CAST(money_text(money_compact(s), decimal_comma) AS DECIMAL(18, 2))""",
     r"""CREATE OR REPLACE MACRO date_in_range(d) AS
         CASE WHEN year(d) BETWEEN 1900 AND 2100 THEN d END""",
-    r"""CREATE OR REPLACE MACRO clean_date(s) AS date_in_range(coalesce(
+    r"""CREATE OR REPLACE MACRO parse_date(s) AS coalesce(
         TRY_CAST(clean_text(s) AS DATE),
         CAST(try_strptime(clean_text(s), ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M',
             '%d/%m/%Y', '%d.%m.%Y', '%Y/%m/%d', '%d-%m-%Y', '%Y%m%d', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M'])
-            AS DATE)))""",
+            AS DATE))""",
+    r"""CREATE OR REPLACE MACRO clean_date(s) AS date_in_range(parse_date(s))""",
+    # Flags: why a value that is present did not become a typed value (NULL when it did, or was empty).
+    r"""CREATE OR REPLACE MACRO is_missing_marker(s) AS
+        regexp_full_match(lower(clean_text(s)), '(-+|–|—|n/?a|n\.a\.?|none|null|nan|nil|\?+|\*+|\.+|/)')""",
+    r"""CREATE OR REPLACE MACRO money_issue(s, decimal_comma) AS CASE
+        WHEN clean_text(s) IS NULL OR clean_money(s, decimal_comma) IS NOT NULL THEN NULL
+        WHEN is_missing_marker(s) THEN 'missing-value marker'
+        WHEN money_text(money_compact(s), decimal_comma) IS NOT NULL THEN 'out of range for DECIMAL(18,2)'
+        ELSE 'not a number' END""",
+    r"""CREATE OR REPLACE MACRO date_issue(s) AS CASE
+        WHEN clean_text(s) IS NULL OR clean_date(s) IS NOT NULL THEN NULL
+        WHEN is_missing_marker(s) THEN 'missing-value marker'
+        WHEN parse_date(s) IS NOT NULL THEN 'outside 1900-2100'
+        ELSE 'not a date' END""",
+    r"""CREATE OR REPLACE MACRO code_issue(s, mapped, what) AS CASE
+        WHEN clean_text(s) IS NULL OR mapped IS NOT NULL THEN NULL
+        WHEN is_missing_marker(s) THEN 'missing-value marker'
+        ELSE 'unknown ' || what END""",
+    r"""CREATE OR REPLACE MACRO value_flag(name, s, issue) AS CASE WHEN issue IS NOT NULL THEN
+        name || ' ' || CAST(to_json(left(CAST(s AS VARCHAR), 100)) AS VARCHAR) || ': ' || issue || ', kept as NULL' END""",
+    r"""CREATE OR REPLACE MACRO country_key(s) AS
+        nullif(regexp_replace(upper(strip_accents(CAST(s AS VARCHAR))), '[^\pL\pN]+', '', 'g'), '')""",
     r"""CREATE OR REPLACE MACRO norm_org_name(s) AS
         nullif(trim(regexp_replace(upper(strip_accents(CAST(s AS VARCHAR))), '[^A-Z0-9]+', ' ', 'g')), '')""",
     r"""CREATE OR REPLACE MACRO org_key(pic, name, country) AS coalesce(
@@ -124,14 +166,26 @@ def install(con: duckdb.DuckDBPyConnection) -> None:
     load_role_map(con)
     load_activity_type_map(con)
     load_country_codes(con)
+    load_country_aliases(con)
     for table, description in MAP_DESCRIPTIONS.items():
-        describe_table(con, table, description)
+        describe_table(con, table, description, MAP_COLUMN_DOCS.get(table))
 
 
 MAP_DESCRIPTIONS: dict[str, str] = {
     "ref_role": "Participant role spellings of every programme (coordinator, thirdParty, ...) -> the normalised role.",
     "ref_activity_type": "Activity type codes and titles in every language -> HES, REC, PRC, PUB or OTH.",
     "ref_country_code": "CORDIS country codes (EL, UK, ...) -> ISO 3166-1 alpha-2, from cordisref over the built-in exceptions and pycountry.",
+    "ref_country_alias": "Country names (cordisref, every language; ISO names) and ISO alpha-3 codes -> ISO 3166-1 alpha-2, "
+                         "keyed by country_key(); names that would map to two countries are left out.",
+}
+
+
+MAP_COLUMN_DOCS: dict[str, dict[str, str]] = {
+    "ref_country_alias": {
+        "alias_key": "country_key() of a name or alpha-3 code: upper case, no accents, letters and digits only",
+        "iso_code": "ISO 3166-1 alpha-2 code it maps to",
+        "alias_source": "where the alias comes from: ISO alpha-3, ISO name (pycountry), cordisref name, common name",
+    },
 }
 
 
@@ -214,6 +268,51 @@ def load_country_codes(con: duckdb.DuckDBPyConnection) -> None:
         ORDER BY codes.cordis_code"""
     )
     con.execute("DROP TABLE _country_builtin")
+
+
+def builtin_country_aliases() -> list[tuple[str, str, str]]:
+    """(alias, iso_code, source): ISO alpha-3 codes and ISO names (pycountry), then the usual English short names."""
+    rows: list[tuple[str, str, str]] = []
+    for country in pycountry.countries:
+        rows.append((country.alpha_3, country.alpha_2, "ISO alpha-3"))
+        for attribute in ("name", "official_name", "common_name"):
+            if getattr(country, attribute, None):
+                rows.append((getattr(country, attribute), country.alpha_2, "ISO name"))
+    current = {country.alpha_2 for country in pycountry.countries}
+    for country in pycountry.historic_countries:
+        code = getattr(country, "alpha_2", None)
+        if code and code not in current:
+            rows.append((country.alpha_3, code, "ISO alpha-3 historic"))
+            rows.append((country.name, code, "ISO name historic"))
+    rows += [(name, code, "common name") for name, code in COUNTRY_NAME_ALIASES.items()]
+    return rows
+
+
+def load_country_aliases(con: duckdb.DuckDBPyConnection) -> None:
+    """ref_country_alias: names and alpha-3 codes -> alpha-2; a key claimed by two countries is dropped.
+
+    Keys are country_key() of the alias (letters and digits only, upper case, no accents) and at least three
+    characters long, so that they never shadow a two-letter code (those go through ref_country_code).
+    """
+    _create_table(con, "_alias_builtin", ("alias", "iso_code", "alias_source"), builtin_country_aliases(), temp=True)
+    con.execute(
+        """CREATE OR REPLACE TABLE ref_country_alias AS
+        WITH aliases AS (
+            SELECT country_key(alias) AS alias_key, iso_code, alias_source FROM _alias_builtin
+            UNION ALL
+            SELECT country_key(r.name), c.iso_code, 'cordisref name' FROM land_ref_country AS r
+            JOIN ref_country_code AS c ON c.cordis_code = upper(trim(r.cordis_code))
+            WHERE c.iso_code IS NOT NULL
+        )
+        SELECT alias_key, min(iso_code) AS iso_code, string_agg(DISTINCT alias_source, ', ' ORDER BY alias_source)
+            AS alias_source
+        FROM aliases
+        WHERE length(alias_key) >= 3
+        GROUP BY alias_key
+        HAVING count(DISTINCT iso_code) = 1
+        ORDER BY alias_key"""
+    )
+    con.execute("DROP TABLE _alias_builtin")
 
 
 def country_code_map(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:

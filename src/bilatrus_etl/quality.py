@@ -1069,6 +1069,7 @@ def _prune_docs(data_docs_dir: Path, suite_name: str, keep: int) -> None:
 
 
 VALIDATION_RUN_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("run_id", "VARCHAR"),
     ("table", "VARCHAR"),
     ("suite", "VARCHAR"),
     ("started_at", "TIMESTAMPTZ"),
@@ -1088,7 +1089,9 @@ VALIDATION_RUN_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def record_validation_run(con: duckdb.DuckDBPyConnection, outcome: ValidationOutcome) -> None:
+def record_validation_run(
+    con: duckdb.DuckDBPyConnection, outcome: ValidationOutcome, *, run_id: str | None = None
+) -> None:
     """Append one row to `meta_validation_runs` (created, or given missing columns, as needed).
 
     duration_s is the whole validate_table call; load_s holds the GX import on a process's first call,
@@ -1103,6 +1106,7 @@ def record_validation_run(con: duckdb.DuckDBPyConnection, outcome: ValidationOut
     for name, type_ in VALIDATION_RUN_COLUMNS:
         con.execute(f"ALTER TABLE {VALIDATION_RUNS_TABLE} ADD COLUMN IF NOT EXISTS {_quote(name)} {type_}")
     values: dict[str, Any] = {
+        "run_id": run_id,
         "table": outcome.table,
         "suite": outcome.suite,
         "started_at": outcome.started_at,

@@ -63,14 +63,16 @@ class FileCount:
     raw_rows: int
     staged_rows: int
     quarantined_rows: int
+    flagged_rows: int = 0  # staged rows kept with a value that did not parse (counted among staged_rows)
 
     @property
     def reconciled(self) -> bool:
         return self.raw_rows == self.staged_rows + self.quarantined_rows
 
     def __str__(self) -> str:
+        flagged = f" ({self.flagged_rows:,} with flagged values)" if self.flagged_rows else ""
         return (
-            f"{self.source_file} -> {self.target_table}: {self.raw_rows:,} raw = {self.staged_rows:,} staged "
+            f"{self.source_file} -> {self.target_table}: {self.raw_rows:,} raw = {self.staged_rows:,} staged{flagged} "
             f"+ {self.quarantined_rows:,} quarantined"
         )
 
@@ -93,6 +95,10 @@ class StageReport:
     @property
     def quarantined_rows(self) -> int:
         return sum(f.quarantined_rows for f in self.files)
+
+    @property
+    def flagged_rows(self) -> int:
+        return sum(f.flagged_rows for f in self.files)
 
     @property
     def reconciled(self) -> bool:
@@ -336,7 +342,7 @@ def _report(con: duckdb.DuckDBPyConnection, landed: list[LandedFile], ignored: t
         return StageReport((), ignored)
     wanted = " OR ".join(f"(dataset = {sql_literal(d)} AND source_file = {sql_literal(f)})" for d, f in keys)
     rows = con.execute(
-        "SELECT dataset, framework_programme, source_file, target_table, raw_rows, staged_rows, quarantined_rows "
-        f"FROM load_audit WHERE {wanted} ORDER BY source_file, target_table, framework_programme"
+        "SELECT dataset, framework_programme, source_file, target_table, raw_rows, staged_rows, quarantined_rows, "
+        f"flagged_rows FROM load_audit WHERE {wanted} ORDER BY source_file, target_table, framework_programme"
     ).fetchall()
     return StageReport(tuple(FileCount(*row) for row in rows), ignored)

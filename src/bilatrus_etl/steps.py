@@ -140,8 +140,9 @@ PROVENANCE_COLUMNS = ("dataset", "url", "fetched_at", "http_status", "etag", "la
                       "path", "changed", "release")
 META_DOCS: dict[str, tuple[str, dict[str, str]]] = {
     "meta_download_provenance": (
-        "One row per download: dataset, URL, time, HTTP status, ETag, sha256 and size of the stored file.",
-        {"dataset": "catalog key of the dataset", "url": "address fetched (official URL or mirror)",
+        "The download each dataset's tables were built from (the latest of the dataset): URL, time, HTTP status, "
+        "ETag, sha256 and size of the stored file. Every attempt is in raw/provenance.jsonl.",
+        {"run_id": "Dagster run that built this warehouse", "dataset": "catalog key of the dataset", "url": "address fetched (official URL or mirror)",
          "fetched_at": "when (UTC)", "http_status": "200, or 304 when the stored file was still current",
          "etag": "ETag sent by the server", "last_modified": "Last-Modified sent by the server",
          "sha256": "sha256 of the stored file", "bytes": "size of the stored file",
@@ -151,37 +152,44 @@ META_DOCS: dict[str, tuple[str, dict[str, str]]] = {
     ),
     "meta_build": (
         "One row describing the build: when, code fingerprint, version, focus country, synthetic flag, source hashes.",
-        {"built_at": "when the build was stamped (UTC)", "code_fingerprint": "hash of the SQL, suites and reference tables",
+        {"run_id": "Dagster run that built this warehouse", "built_at": "when the build was stamped (UTC)", "code_fingerprint": "hash of the SQL, suites and reference tables",
          "package_version": "bilatrus-etl version", "focus_country": "ISO code the marts describe",
          "synthetic": "true when built from the generated demo mirror: never cite such numbers",
          "sources": "dataset -> sha256 of the file each table was built from",
          "mirror": "the mirror the sources came from (folder, or URL without credentials); NULL for the official URLs"},
     ),
     "meta_validation_runs": (
-        "One row per Great Expectations validation: table, suite, time, duration, outcome, failures.",
-        {},
+        "One row per Great Expectations validation of the run that built this warehouse: table, suite, time, "
+        "duration, outcome, failures.",
+        {"run_id": "Dagster run that validated (the one that built this warehouse)"},
     ),
 }
 
 
-def record_provenance(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
-    """Load the provenance log (one row per download) into `meta_download_provenance`."""
+def record_provenance(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str | None = None) -> int:
+    """`meta_download_provenance`: the latest download of each dataset (what the build reads), stamped with
+    `run_id` (the Dagster run). Rebuilds replace it: it never grows; the full log stays in provenance.jsonl."""
     import pandas as pd
 
     rows = fetch.read_provenance(settings.raw_dir)
-    frame = pd.DataFrame([{c: r.get(c) for c in PROVENANCE_COLUMNS} for r in rows], columns=list(PROVENANCE_COLUMNS))
+    columns = [*PROVENANCE_COLUMNS, "log_order"]
+    frame = pd.DataFrame([{**{c: r.get(c) for c in PROVENANCE_COLUMNS}, "log_order": i} for i, r in enumerate(rows)],
+                         columns=columns)
     frame["url"] = [sources.redact(r["url"]) if r.get("url") else None for r in rows]  # rows logged before redaction
     frame["release"] = [json.dumps(r["release"], sort_keys=True) if r.get("release") else None for r in rows]
+    warehouse.set_variables(con, {"run_id": run_id})
     con.register("provenance_frame", frame.astype(object))
     try:
         queries.run(con, "write_download_provenance")
     finally:
         con.unregister("provenance_frame")
-    return len(rows)
+    return con.execute("SELECT count(*) FROM meta_download_provenance").fetchone()[0]
 
 
-def record_build_info(con: duckdb.DuckDBPyConnection, settings: Settings, datasets: dict[str, str], synthetic: bool) -> None:
-    """`meta_build`: one row describing this build."""
+def record_build_info(con: duckdb.DuckDBPyConnection, settings: Settings, datasets: dict[str, str], synthetic: bool,
+                      run_id: str | None = None) -> None:
+    """`meta_build`: one row describing this build, with the run that built it."""
+    warehouse.set_variables(con, {"run_id": run_id})
     queries.run(con, "write_meta_build", {
         "built_at": datetime.now(UTC), "code": code_fingerprint(), "version": __version__,
         "focus": settings.focus_country, "synthetic": synthetic, "sources": json.dumps(datasets, sort_keys=True),
@@ -318,7 +326,8 @@ def stage_programmes(con: duckdb.DuckDBPyConnection, settings: Settings, program
         reports = staging.stage_programmes(con, items)
     staged = sum(r.staged_rows for r in reports.values())
     quarantined = sum(r.quarantined_rows for r in reports.values())
-    progress.done(label, f"{staged:,} rows staged, {quarantined:,} quarantined")
+    flagged = sum(r.flagged_rows for r in reports.values())
+    progress.done(label, f"{staged:,} rows staged ({flagged:,} with flagged values), {quarantined:,} quarantined")
     return reports
 
 
@@ -382,20 +391,38 @@ def build_network(con: duckdb.DuckDBPyConnection) -> int:
     return rows
 
 
-def validate(con: duckdb.DuckDBPyConnection, settings: Settings, table: str) -> "quality.ValidationOutcome":
-    """Validate one table with its suite, record the run, rebuild the Data Docs."""
+def validate(
+    con: duckdb.DuckDBPyConnection, settings: Settings, table: str, run_id: str | None = None
+) -> "quality.ValidationOutcome":
+    """Validate one table with its suite, record the run (with `run_id`, the Dagster run), rebuild the Data Docs."""
     from bilatrus_etl import quality
 
     with progress.step(f"validate {table}"):
         outcome = quality.validate_table(con, table, data_docs_dir=settings.docs_dir / "gx", docs_policy="on_failure")
-        quality.record_validation_run(con, outcome)
+        quality.record_validation_run(con, outcome, run_id=run_id)
     verdict = "passed" if outcome.success else ("warnings" if outcome.passed_errors else "FAILED")
     progress.done(f"validate {table}", f"{verdict} ({outcome.evaluated} expectations)")
     return outcome
 
 
-def publish(settings: Settings, build_path: str | Path) -> dict:
-    """Stamp the build (meta_build, data dictionary), publish it atomically, write the manifest."""
+def keep_run_rows(con: duckdb.DuckDBPyConnection, run_id: str | None) -> dict[str, int]:
+    """Delete the rows of other runs from the run-stamped meta tables (the build file outlives runs), so the
+    published warehouse holds only the rows of the run that built it; return the rows deleted per table."""
+    present = {row[0] for row in con.execute(
+        "SELECT table_name FROM duckdb_columns() WHERE column_name = 'run_id' AND schema_name = current_schema()"
+    ).fetchall()}
+    deleted = {}
+    for table in sorted(present & set(RUN_STAMPED_TABLES)):
+        deleted[table] = con.execute(f'DELETE FROM "{table}" WHERE run_id IS DISTINCT FROM ?', [run_id]).fetchone()[0]
+    return deleted
+
+
+RUN_STAMPED_TABLES = ("meta_download_provenance", "meta_validation_runs", "meta_build")
+
+
+def publish(settings: Settings, build_path: str | Path, run_id: str | None = None) -> dict:
+    """Stamp the build (meta_build, data dictionary), keep only this run's meta rows, publish it atomically,
+    write the manifest. `run_id` is the Dagster run that built the warehouse."""
     from bilatrus_etl import dictionary
 
     datasets = current_sources(settings)
@@ -404,7 +431,9 @@ def publish(settings: Settings, build_path: str | Path) -> dict:
         con = duckdb.connect(str(build_path))
         try:
             warehouse.set_variables(con, model_variables(settings))
-            record_build_info(con, settings, datasets, synthetic)
+            record_build_info(con, settings, datasets, synthetic, run_id)
+            record_provenance(con, settings, run_id)
+            keep_run_rows(con, run_id)
             describe_meta_tables(con)
             docs = dictionary.build(con, settings.docs_dir / "data-dictionary.md", strict=True)
         finally:

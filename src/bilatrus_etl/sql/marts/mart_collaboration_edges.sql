@@ -38,7 +38,7 @@ pairs AS (
         b.institution_key AS target_key,
         count(DISTINCT (a.framework_programme, a.project_id)) AS joint_projects,
         count(*) AS links,
-        sum(1.0::DOUBLE / (a.project_participants * (a.project_participants - 1) / 2.0)) AS weight_fractional,
+        CAST(sum(CAST(1.0::DOUBLE / (a.project_participants * (a.project_participants - 1) / 2.0) AS DECIMAL(38, 18))) AS DOUBLE) AS weight_fractional,
         string_agg(DISTINCT a.framework_programme, ', ' ORDER BY a.framework_programme) AS programmes,
         min(a.start_year) AS first_year,
         max(a.start_year) AS last_year

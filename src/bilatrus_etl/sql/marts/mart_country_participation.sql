@@ -64,7 +64,7 @@ focus AS (
         f.start_year,
         count(DISTINCT f.project_id) AS projects,
         count(*) AS participations,
-        sum(f.weight) AS participations_fractional,
+        CAST(sum(CAST(f.weight AS DECIMAL(38, 18))) AS DOUBLE) AS participations_fractional,
         count(*) FILTER (WHERE f.funding_status = 'funded') AS funded_participations,
         count(*) FILTER (WHERE f.funding_status = 'unfunded') AS unfunded_participations,
         count(*) FILTER (WHERE f.funding_status = 'not reported') AS funding_not_reported_participations,
@@ -81,14 +81,14 @@ focus AS (
         count(*) FILTER (WHERE f.activity_type = 'OTH') AS participations_oth,
         count(*) FILTER (WHERE f.activity_type IS NULL OR f.activity_type NOT IN ('HES', 'REC', 'PRC', 'PUB', 'OTH'))
             AS participations_type_unknown,
-        coalesce(sum(f.weight) FILTER (WHERE f.activity_type = 'HES'), 0) AS participations_fractional_hes,
-        coalesce(sum(f.weight) FILTER (WHERE f.activity_type = 'REC'), 0) AS participations_fractional_rec,
-        coalesce(sum(f.weight) FILTER (WHERE f.activity_type = 'PRC'), 0) AS participations_fractional_prc,
-        coalesce(sum(f.weight) FILTER (WHERE f.activity_type = 'PUB'), 0) AS participations_fractional_pub,
-        coalesce(sum(f.weight) FILTER (WHERE f.activity_type = 'OTH'), 0) AS participations_fractional_oth,
-        coalesce(sum(f.weight) FILTER (
+        coalesce(CAST(sum(CAST(f.weight AS DECIMAL(38, 18))) FILTER (WHERE f.activity_type = 'HES') AS DOUBLE), 0) AS participations_fractional_hes,
+        coalesce(CAST(sum(CAST(f.weight AS DECIMAL(38, 18))) FILTER (WHERE f.activity_type = 'REC') AS DOUBLE), 0) AS participations_fractional_rec,
+        coalesce(CAST(sum(CAST(f.weight AS DECIMAL(38, 18))) FILTER (WHERE f.activity_type = 'PRC') AS DOUBLE), 0) AS participations_fractional_prc,
+        coalesce(CAST(sum(CAST(f.weight AS DECIMAL(38, 18))) FILTER (WHERE f.activity_type = 'PUB') AS DOUBLE), 0) AS participations_fractional_pub,
+        coalesce(CAST(sum(CAST(f.weight AS DECIMAL(38, 18))) FILTER (WHERE f.activity_type = 'OTH') AS DOUBLE), 0) AS participations_fractional_oth,
+        coalesce(CAST(sum(CAST(f.weight AS DECIMAL(38, 18))) FILTER (
             WHERE f.activity_type IS NULL OR f.activity_type NOT IN ('HES', 'REC', 'PRC', 'PUB', 'OTH')
-        ), 0) AS participations_fractional_type_unknown
+        ) AS DOUBLE), 0) AS participations_fractional_type_unknown
     FROM facts AS f
     JOIN params AS x ON f.country_code = x.focus_country
     GROUP BY ALL

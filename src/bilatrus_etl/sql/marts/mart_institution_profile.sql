@@ -86,7 +86,7 @@ totals AS (
         list(DISTINCT framework_programme ORDER BY framework_programme) AS programmes,
         count(DISTINCT (framework_programme, project_id)) AS projects,
         count(*) AS participations,
-        sum(weight) AS participations_fractional,
+        CAST(sum(CAST(weight AS DECIMAL(38, 18))) AS DOUBLE) AS participations_fractional,
         count(*) FILTER (WHERE is_coordinator AND NOT is_single_beneficiary) AS coordinations,
         count(*) FILTER (WHERE is_coordinator AND is_single_beneficiary) AS single_beneficiary_coordinations,
         count(*) FILTER (WHERE funding_status = 'funded') AS funded_participations,
@@ -221,7 +221,7 @@ partners AS (
         institution_key,
         partner_key,
         count(DISTINCT (framework_programme, project_id)) AS joint_projects,
-        sum(link_weight) AS links_fractional
+        CAST(sum(CAST(link_weight AS DECIMAL(38, 18))) AS DOUBLE) AS links_fractional
     FROM co_participants
     GROUP BY institution_key, partner_key
     QUALIFY row_number() OVER (

@@ -73,7 +73,7 @@ institutions AS (
         institution_key,
         count(DISTINCT org_key) AS organisation_keys,
         count(*) AS participations,
-        sum(weight) AS participations_fractional,
+        CAST(sum(CAST(weight AS DECIMAL(38, 18))) AS DOUBLE) AS participations_fractional,
         count(DISTINCT (framework_programme, project_id)) AS projects,
         count(*) FILTER (WHERE is_coordinator AND NOT coalesce(is_single_beneficiary, false)) AS coordinations,
         count(*) FILTER (WHERE is_coordinator AND coalesce(is_single_beneficiary, false))

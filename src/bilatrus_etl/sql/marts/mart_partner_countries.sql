@@ -52,7 +52,7 @@ pairs AS (
         o.country_code AS partner_country,
         count(*) AS joint_projects,
         CAST(sum(f.orgs * o.orgs) AS BIGINT) AS links_full,
-        sum((f.orgs * o.orgs) / (f.n * (f.n - 1) / 2.0)) AS links_fractional
+        CAST(sum(CAST((f.orgs * o.orgs) / (f.n * (f.n - 1) / 2.0) AS DECIMAL(38, 18))) AS DOUBLE) AS links_fractional
     FROM focus AS f
     JOIN per_project_country AS o
         ON o.framework_programme = f.framework_programme

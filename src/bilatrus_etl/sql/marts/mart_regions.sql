@@ -56,7 +56,7 @@ cities AS (
         federal_district,
         is_mapped,
         count(*) AS participations,
-        sum(weight) AS participations_fractional,
+        CAST(sum(CAST(weight AS DECIMAL(38, 18))) AS DOUBLE) AS participations_fractional,
         count(DISTINCT org_key) AS organisations,
         count(DISTINCT project_id) AS projects,
         sum(ec_contribution) AS ec_contribution

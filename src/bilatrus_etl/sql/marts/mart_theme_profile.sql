@@ -50,10 +50,10 @@ themes AS (
         any_value(pillar) AS pillar,
         count(DISTINCT project_id) FILTER (WHERE is_focus) AS projects,
         count(*) FILTER (WHERE is_focus) AS participations,
-        coalesce(sum(weight) FILTER (WHERE is_focus), 0) AS participations_fractional,
+        coalesce(CAST(sum(CAST(weight AS DECIMAL(38, 18))) FILTER (WHERE is_focus) AS DOUBLE), 0) AS participations_fractional,
         sum(ec_contribution) FILTER (WHERE is_focus) AS ec_contribution,
         count(*) AS all_participations,
-        sum(weight) AS all_participations_fractional
+        CAST(sum(CAST(weight AS DECIMAL(38, 18))) AS DOUBLE) AS all_participations_fractional
     FROM facts
     GROUP BY framework_programme, theme_code
 ),
@@ -61,7 +61,7 @@ programmes AS (
     SELECT
         framework_programme,
         sum(participations) / sum(all_participations) AS share_overall,
-        sum(participations_fractional) / sum(all_participations_fractional) AS share_overall_fractional
+        CAST(sum(CAST(participations_fractional AS DECIMAL(38, 18))) AS DOUBLE) / CAST(sum(CAST(all_participations_fractional AS DECIMAL(38, 18))) AS DOUBLE) AS share_overall_fractional
     FROM themes
     GROUP BY framework_programme
 )

@@ -44,7 +44,7 @@ third AS (
         framework_programme,
         country_code,
         count(*) AS participations,
-        sum(weight) AS participations_fractional,
+        CAST(sum(CAST(weight AS DECIMAL(38, 18))) AS DOUBLE) AS participations_fractional,
         count(DISTINCT project_id) AS projects,
         count(DISTINCT org_key) AS organisations,
         count(*) FILTER (WHERE is_coordinator) AS coordinations,

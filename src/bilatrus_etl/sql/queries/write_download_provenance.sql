@@ -1,6 +1,9 @@
--- Replace meta_download_provenance with the provenance log (registered as provenance_frame).
+-- Replace meta_download_provenance with the download each dataset's tables were built from: the latest row of
+-- each dataset in the provenance log (registered as provenance_frame, log_order = line of the log), stamped
+-- with the run that built the warehouse (variable run_id). The full history stays in raw/provenance.jsonl.
 CREATE OR REPLACE TABLE meta_download_provenance AS
 SELECT
+    CAST(getvariable('run_id') AS VARCHAR) AS run_id,
     dataset::VARCHAR AS dataset,
     url::VARCHAR AS url,
     fetched_at::TIMESTAMPTZ AS fetched_at,
@@ -13,4 +16,5 @@ SELECT
     changed::BOOLEAN AS changed,
     release::JSON AS release
 FROM provenance_frame
-ORDER BY fetched_at
+QUALIFY row_number() OVER (PARTITION BY dataset ORDER BY log_order DESC) = 1
+ORDER BY dataset

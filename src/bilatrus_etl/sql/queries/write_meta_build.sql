@@ -1,7 +1,9 @@
--- Replace meta_build: one row describing this build. Parameters: $built_at, $code, $version, $focus,
--- $synthetic, $sources (JSON text), $mirror (the mirror without credentials; '' for the official URLs).
+-- Replace meta_build: one row describing this build, stamped with the variable run_id (the Dagster run; NULL when unset).
+-- Parameters: $built_at, $code, $version, $focus, $synthetic, $sources (JSON text), $mirror (the mirror without
+-- credentials; '' for the official URLs).
 CREATE OR REPLACE TABLE meta_build AS
 SELECT
+    CAST(getvariable('run_id') AS VARCHAR) AS run_id,
     $built_at::TIMESTAMPTZ AS built_at,
     $code::VARCHAR AS code_fingerprint,
     $version::VARCHAR AS package_version,

@@ -1,4 +1,4 @@
--- Reconciliation of every project and participation file loaded: raw records (rows read plus lines that could not be parsed) = staged rows + quarantined rows, per dataset, programme, file and target table.
+-- Reconciliation of every project and participation file loaded: raw records (rows read plus lines that could not be parsed) = staged rows + quarantined rows, per dataset, programme, file and target table; staged rows kept with a flagged value are counted too.
 -- Project rows derived from a participant-level Dashboard export count one raw record per project (its first participant's line); that file's unparseable lines count under stg_participation.
 -- dataset: catalog key of the source
 -- framework_programme: FP6, FP7, H2020 or HE (NULL for records whose programme cannot be told)
@@ -7,6 +7,9 @@
 -- raw_rows: records in the file: rows read plus malformed lines
 -- staged_rows: rows in the target staging table from this file
 -- quarantined_rows: rows in quarantine from this file for this table
+-- flagged_rows: staged rows kept with a value that did not parse (value_issues not NULL): counted among staged_rows
+-- unknown_country_rows: staged participations whose country is written but cannot be mapped to an ISO code (0 for projects)
+-- unknown_country_share: unknown_country_rows / staged_rows for participations (NULL for projects); above 0.001 (0.1%) the build fails (expectations/load_audit.json)
 -- reconciled: raw_rows = staged_rows + quarantined_rows
 WITH raw_counts AS (
     SELECT dataset, framework_programme, source_file, 'stg_project' AS target_table, count(*) AS n
@@ -30,12 +33,17 @@ raw_totals AS (
 ),
 
 staged AS (
-    SELECT dataset, framework_programme, source_file, 'stg_project' AS target_table, count(*) AS n
-    FROM stg_project
+    SELECT dataset, framework_programme, source_file, 'stg_project' AS target_table, count(*) AS n,
+           count(*) FILTER (WHERE value_issues IS NOT NULL) AS flagged, 0 AS unknown_country
+    FROM stg_project_screened
+    WHERE reject_reason IS NULL
     GROUP BY ALL
     UNION ALL
-    SELECT dataset, framework_programme, source_file, 'stg_participation' AS target_table, count(*) AS n
-    FROM stg_participation
+    SELECT dataset, framework_programme, source_file, 'stg_participation' AS target_table, count(*) AS n,
+           count(*) FILTER (WHERE value_issues IS NOT NULL) AS flagged,
+           count(*) FILTER (WHERE country_issue IS NOT NULL) AS unknown_country
+    FROM stg_participation_screened
+    WHERE reject_reason IS NULL
     GROUP BY ALL
 ),
 
@@ -54,6 +62,10 @@ SELECT
     CAST(raw_totals.raw_rows AS BIGINT) AS raw_rows,
     coalesce(staged.n, 0) AS staged_rows,
     coalesce(quarantined.n, 0) AS quarantined_rows,
+    coalesce(staged.flagged, 0) AS flagged_rows,
+    coalesce(staged.unknown_country, 0) AS unknown_country_rows,
+    CASE WHEN raw_totals.target_table = 'stg_participation'
+        THEN coalesce(staged.unknown_country, 0) / greatest(coalesce(staged.n, 0), 1) END AS unknown_country_share,
     raw_totals.raw_rows = coalesce(staged.n, 0) + coalesce(quarantined.n, 0) AS reconciled
 FROM raw_totals
 LEFT JOIN staged

@@ -11,6 +11,7 @@
 -- end_date: project end date
 -- total_cost: total cost in EUR
 -- ec_max_contribution: maximum EU contribution in EUR
+-- value_issues: values present in the source that did not parse and are NULL here, each as column "text": reason (NULL when every value parsed; see stg_project_screened)
 -- dataset: catalog key of the source file's dataset
 -- source_file: file name as fetched (zip!member for an archive member)
 -- source_line: line of the record in the file (header = 1)
@@ -26,6 +27,7 @@ SELECT
     end_date,
     total_cost,
     ec_max_contribution,
+    value_issues,
     dataset,
     source_file,
     source_line

@@ -1,6 +1,7 @@
 -- Every landed project row, typed, with the first row-level rule it breaks (NULL when it passes): stg_project keeps the rows that pass, quarantine lists the others.
 -- Rules, first match wins: missing project id; unknown framework programme; exact copy of an earlier record of the same file (every field equal, mapped or not); a Horizon Dashboard row for a project the official CORDIS files give for that programme (superseded); a second row for the same project id in one programme (one row is kept: official files first, then rows with a title, then by file name and line).
--- Typing: dates read in several formats (clean_date), money with decimal commas or points and thousands separators (clean_money; decimal commas assumed in legacy files), unreadable values NULL.
+-- Typing: dates read in several formats (clean_date), money with decimal commas or points and thousands separators (clean_money; decimal commas in legacy files; elsewhere a lone comma followed by exactly three digits is a thousands separator, else the decimal mark).
+-- A value that is present but does not parse (a missing-value marker such as "-" or "n/a", text that is not a number or a date, a number out of range for DECIMAL(18,2), a date outside 1900-2100) is NULL in its column and the row is kept with value_issues naming the column, the text and the reason; load_audit counts these flagged rows.
 -- framework_programme: FP6, FP7, H2020 or HE (for Dashboard exports, from the file's own column or the legal basis)
 -- project_id: CORDIS project id (grant agreement number), trimmed
 -- acronym: project acronym
@@ -12,6 +13,7 @@
 -- end_date: project end date
 -- total_cost: total cost in EUR
 -- ec_max_contribution: maximum EU contribution in EUR
+-- value_issues: values present in the source that did not parse, each as column "text": reason (NULL when every value parsed)
 -- dataset: catalog key of the source (horizon_dashboard for an analyst-supplied Dashboard export)
 -- source_format: legacy_csv, cordis_csv, dashboard_csv or dashboard_xlsx
 -- source_file: file name as fetched (zip!member for an archive member)
@@ -61,6 +63,13 @@ SELECT
     clean_date(end_date) AS end_date,
     clean_money(total_cost, source_format = 'legacy_csv') AS total_cost,
     clean_money(ec_max_contribution, source_format = 'legacy_csv') AS ec_max_contribution,
+    nullif(concat_ws('; ',
+        value_flag('start_date', ranked.start_date, date_issue(ranked.start_date)),
+        value_flag('end_date', ranked.end_date, date_issue(ranked.end_date)),
+        value_flag('total_cost', ranked.total_cost, money_issue(ranked.total_cost, source_format = 'legacy_csv')),
+        value_flag('ec_max_contribution', ranked.ec_max_contribution,
+            money_issue(ranked.ec_max_contribution, source_format = 'legacy_csv'))
+    ), '') AS value_issues,
     dataset,
     source_format,
     source_file,
