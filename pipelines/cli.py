@@ -186,6 +186,23 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from bilatrus_etl import report
+
+    settings = Settings.from_env()
+    output = Path(args.output) if args.output else report.default_output(settings)
+    result = report.build_report(settings.warehouse_path, output)
+    if result.synthetic:
+        console.print("[yellow]SYNTHETIC[/] warehouse: every page of the report carries the synthetic banner.")
+    console.print(f"report: {report.summary(result)}")
+    print(result.index)
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(result.index.resolve().as_uri())
+    return 0
+
+
 def cmd_init_instance(args: argparse.Namespace) -> int:
     from pipelines import runner
 
@@ -249,6 +266,11 @@ def build_parser() -> argparse.ArgumentParser:
     resolve.add_argument("--input", required=True, help="CSV with name, city, country and optionally pic")
     resolve.add_argument("--output", required=True)
     resolve.set_defaults(func=cmd_resolve)
+
+    report_cmd = sub.add_parser("report", help="the landscape report and institution pages (HTML, offline)")
+    report_cmd.add_argument("--output", help="folder to write (default data/reports); replaced as a whole")
+    report_cmd.add_argument("--open", action="store_true", help="open index.html in the default browser")
+    report_cmd.set_defaults(func=cmd_report)
 
     init = sub.add_parser("init-instance", help="create the persistent Dagster instance (DAGSTER_HOME)")
     init.set_defaults(func=cmd_init_instance)
