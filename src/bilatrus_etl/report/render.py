@@ -39,12 +39,12 @@ def change(ratio: Any) -> str:
 
 
 def eur(value: Any) -> str:
-    """EUR amounts shortened (k, m, bn); 'not reported' for none (FP6 has no per-participant money)."""
+    """EUR amounts shortened from 10,000 (k, m, bn); 'not reported' for none (FP6 has no per-participant money)."""
     if value is None:
         return "not reported"
     value = float(value)
-    for scale, unit, digits in ((1e9, " bn", 2), (1e6, " m", 1), (1e3, " k", 0)):
-        if abs(value) >= scale:
+    for threshold, scale, unit, digits in ((1e9, 1e9, " bn", 2), (1e6, 1e6, " m", 1), (1e4, 1e3, " k", 0)):
+        if abs(value) >= threshold:
             return f"€{value / scale:,.{digits}f}{unit}"
     return f"€{value:,.0f}"
 
