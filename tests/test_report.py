@@ -189,3 +189,45 @@ def test_money_and_change_formats() -> None:
         "not reported", "€0", "€950", "€12 k", "€2.5 m", "€1.23 bn"]
     assert [render.change(v) for v in (None, 0.0, 0.5, -0.25)] == ["–", "±0%", "+50%", "−25%"]
     assert render.json_block({"x": "</script>"}) == '{"x": "<\\/script>"}'
+
+
+# --- in a real browser ---------------------------------------------------------------------------------------
+
+CHARTS = ("chart-ranking", "chart-years", "chart-themes", "chart-partners", "chart-regions", "chart-network")
+
+
+@pytest.mark.slow
+def test_report_in_a_real_browser(built: report.ReportResult, tmp_path: Path) -> None:
+    from browser import chromium, is_local, served
+
+    with served(built.index.parent) as base, chromium(tmp_path) as browser:
+        landscape = browser.visit(f"{base}/index.html", screenshot="report-landscape.png")
+        assert landscape.offline_ok, landscape.problems()
+        assert landscape.requests and all(is_local(url) for url in landscape.requests)
+        page = browser.page
+        for chart in CHARTS:
+            svg = page.locator(f"#{chart} svg")
+            assert svg.count() == 1, chart
+            box = svg.bounding_box()
+            assert box and box["width"] > 200 and box["height"] > 50, (chart, box)
+        figures = page.evaluate("JSON.parse(document.getElementById('report-data').textContent)")
+        assert [p["participations"] for p in figures["programmes"]] == [2, 4, 3, 1]
+        assert page.locator("#synthetic-banner").is_visible()
+        # an institution page opens from the table
+        page.locator("#institutions-table a").first.click()
+        page.wait_for_load_state("load")
+        assert page.url == f"{base}/institutions/{report.page_name('ror:msu')}"
+        assert page.locator("#institution-name").inner_text() == "Lomonosov Moscow State University"
+        institution = browser.visit(page.url, screenshot="report-institution.png")
+        assert institution.offline_ok, institution.problems()
+        assert browser.page.locator("#projects-table a").count() == 6
+
+        index = browser.visit(f"{base}/institutions/index.html", screenshot="report-institutions.png")
+        assert index.offline_ok, index.problems()
+        search = browser.page.locator("#search")
+        visible = browser.page.locator("tr.institution:visible")
+        assert visible.count() == 2
+        for text, shown in (("lomonosov", 1), ("МОСКОВСКИЙ", 1), ("ru2", 1), ("moscow univ", 1), ("zzz", 0), ("", 2)):
+            search.fill(text)
+            assert visible.count() == shown, text
+            assert browser.page.locator("#search-count").inner_text() == f"{shown} shown"
