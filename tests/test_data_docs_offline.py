@@ -8,17 +8,22 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_quality import con  # noqa: F401 (the fixture)
+from test_quality import DATASETS, STG_PARTICIPATION, STG_PROJECT
 
 from bilatrus_etl import offline_docs, quality
 
 
-@pytest.fixture()
-def site(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> Path:  # noqa: F811
-    docs = tmp_path / "gx"
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Data Docs site of two validations (test_quality's tables): one passing, one failing."""
+    con = duckdb.connect()
+    for statement in (STG_PROJECT, STG_PARTICIPATION, DATASETS):
+        con.execute(statement)
+    docs = tmp_path_factory.mktemp("docs") / "gx"
     quality.validate_table(con, "stg_project", data_docs_dir=docs, run_name="offline-test")
     con.execute("UPDATE stg_participation SET country = 'XX' WHERE country = 'GB'")  # one failing page too
     quality.validate_table(con, "stg_participation", data_docs_dir=docs, run_name="offline-test")
+    con.close()
     return docs
 
 
