@@ -163,6 +163,10 @@ def test_no_banner_for_real_data_and_rebuild_replaces_the_folder(tmp_path: Path)
     out = tmp_path / "reports"
     (out / "institutions").mkdir(parents=True)
     (out / "institutions" / "stale.html").write_text("old")
+    with pytest.raises(BilatrusError, match="is not a bilatrus report"):  # never replace a folder of other files
+        report.build_report(path, out)
+    assert (out / "institutions" / "stale.html").exists()
+    (out / report.MARKER).write_text("")  # an earlier report: replaced as a whole
     result = report.build_report(path, out)
     assert 'id="synthetic-banner"' not in result.index.read_text(encoding="utf-8")
     assert not (out / "institutions" / "stale.html").exists() and not result.synthetic
@@ -231,3 +235,35 @@ def test_report_in_a_real_browser(built: report.ReportResult, tmp_path: Path) ->
             search.fill(text)
             assert visible.count() == shown, text
             assert browser.page.locator("#search-count").inner_text() == f"{shown} shown"
+
+
+def test_report_asset_follows_the_publish_in_the_refresh_job() -> None:
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    key = dg.AssetKey(["reports", "landscape_report"])
+    node = graph.get(key)
+    assert node.group_name == "reports"
+    assert {k.to_user_string() for k in node.parent_keys} == {"warehouse/published_warehouse"}
+    assert key in defs.resolve_job_def("refresh").asset_layer.executable_asset_keys
+
+
+@pytest.mark.slow
+def test_bilatrus_report_prints_the_index_path(built: report.ReportResult, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    warehouse_file = built.index.parent.parent / "bilatrus.duckdb"
+    env = {**os.environ, "BILATRUS_WAREHOUSE": str(warehouse_file), "BILATRUS_DATA_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "report", "--output", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == str(tmp_path / "out" / "index.html")
+    assert "SYNTHETIC" in done.stderr and "2 institution pages" in done.stderr
+    assert (tmp_path / "out" / "institutions" / report.page_name("RU2")).is_file()
+    missing = subprocess.run([sys.executable, "-m", "pipelines.cli", "report"], capture_output=True, text=True,
+                             timeout=300, env={**env, "BILATRUS_WAREHOUSE": str(tmp_path / "none.duckdb")})
+    assert missing.returncode == 1 and "No warehouse" in missing.stderr

@@ -82,7 +82,8 @@ def _read(warehouse_path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 def build_report(warehouse_path: Path | str, output_dir: Path | str) -> ReportResult:
     """Write the report for the published warehouse at `warehouse_path` into `output_dir`; return where."""
-    warehouse_path, output_dir = Path(warehouse_path), Path(output_dir)
+    warehouse_path, output_dir = Path(warehouse_path), Path(output_dir).resolve()
+    _check_replaceable(output_dir)
     figures, profiles = _read(warehouse_path)
     pages = {p["institution_key"]: page_name(p["institution_key"]) for p in profiles}
     for profile in profiles:
@@ -98,6 +99,7 @@ def build_report(warehouse_path: Path | str, output_dir: Path | str) -> ReportRe
     staging = output_dir.with_name(f".{output_dir.name}.building")
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "institutions").mkdir(parents=True)
+    (staging / MARKER).write_text("written by `bilatrus report`; the folder is replaced as a whole on each build\n")
     common = {
         "focus_country": figures["focus_country"], "focus_name": render.country_name(figures["focus_country"]),
         "synthetic": figures["synthetic"], "built_at": figures["built_at"], "vintage": figures["vintage"],
@@ -133,6 +135,18 @@ def build_report(warehouse_path: Path | str, output_dir: Path | str) -> ReportRe
     return ReportResult(index=index, institutions_index=output_dir / "institutions" / "index.html",
                         institution_pages=len(profiles), index_bytes=index.stat().st_size,
                         synthetic=figures["synthetic"])
+
+
+MARKER = ".bilatrus-report"
+
+
+def _check_replaceable(output_dir: Path) -> None:
+    """The output folder is replaced as a whole: refuse a folder that holds anything but an earlier report."""
+    if output_dir.exists() and (not output_dir.is_dir() or (any(output_dir.iterdir()) and not (output_dir / MARKER).exists())):
+        raise BilatrusError(
+            f"{output_dir} exists and is not a bilatrus report (no {MARKER} file in it): the report replaces its "
+            "output folder as a whole, so it will not write there. Choose a new or empty folder with --output."
+        )
 
 
 def _swap(staging: Path, output_dir: Path) -> None:
