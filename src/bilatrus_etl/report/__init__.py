@@ -142,7 +142,10 @@ MARKER = ".bilatrus-report"
 
 def _check_replaceable(output_dir: Path) -> None:
     """The output folder is replaced as a whole: refuse a folder that holds anything but an earlier report."""
-    if output_dir.exists() and (not output_dir.is_dir() or (any(output_dir.iterdir()) and not (output_dir / MARKER).exists())):
+    if not output_dir.exists():
+        return
+    names = {p.name for p in output_dir.iterdir()} if output_dir.is_dir() else {"(a file)"}
+    if names and MARKER not in names and names != {"index.html", "institutions"}:
         raise BilatrusError(
             f"{output_dir} exists and is not a bilatrus report (no {MARKER} file in it): the report replaces its "
             "output folder as a whole, so it will not write there. Choose a new or empty folder with --output."
