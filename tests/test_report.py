@@ -158,7 +158,7 @@ def test_every_page_is_self_contained_with_banner_and_vintage(built: report.Repo
     assert 'data-search="lomonosov moscow state university' in index and 'id="search"' in index
 
 
-def test_no_banner_for_real_data_and_rebuild_replaces_the_folder(tmp_path: Path) -> None:
+def test_no_banner_for_real_data_and_rebuild_replaces_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = build_fixture_warehouse(tmp_path / "real.duckdb", synthetic=False)
     out = tmp_path / "reports"
     (out / "institutions").mkdir(parents=True)
@@ -170,6 +170,17 @@ def test_no_banner_for_real_data_and_rebuild_replaces_the_folder(tmp_path: Path)
     result = report.build_report(path, out)
     assert 'id="synthetic-banner"' not in result.index.read_text(encoding="utf-8")
     assert not (out / "institutions" / "stale.html").exists() and not result.synthetic
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["real.duckdb", "reports"]
+    # a build that fails while writing pages leaves the previous report as it was, and no half-built folder
+    before = result.index.read_text(encoding="utf-8")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(report.render, "page", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        report.build_report(path, out)
+    assert result.index.read_text(encoding="utf-8") == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["real.duckdb", "reports"]
 
 

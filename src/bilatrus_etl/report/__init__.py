@@ -100,6 +100,20 @@ def build_report(warehouse_path: Path | str, output_dir: Path | str) -> ReportRe
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "institutions").mkdir(parents=True)
     (staging / MARKER).write_text("written by `bilatrus report`; the folder is replaced as a whole on each build\n")
+    try:
+        _write_pages(staging, figures, profiles, pages, svgs)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # the previous report stays as it was
+        raise
+    _swap(staging, output_dir)
+    index = output_dir / "index.html"
+    return ReportResult(index=index, institutions_index=output_dir / "institutions" / "index.html",
+                        institution_pages=len(profiles), index_bytes=index.stat().st_size,
+                        synthetic=figures["synthetic"])
+
+
+def _write_pages(staging: Path, figures: dict[str, Any], profiles: list[dict[str, Any]], pages: dict[str, str],
+                 svgs: dict[str, str]) -> None:
     common = {
         "focus_country": figures["focus_country"], "focus_name": render.country_name(figures["focus_country"]),
         "synthetic": figures["synthetic"], "built_at": figures["built_at"], "vintage": figures["vintage"],
@@ -130,11 +144,6 @@ def build_report(warehouse_path: Path | str, output_dir: Path | str) -> ReportRe
                                          "institution": profile}),
             **common,
         ), encoding="utf-8")
-    _swap(staging, output_dir)
-    index = output_dir / "index.html"
-    return ReportResult(index=index, institutions_index=output_dir / "institutions" / "index.html",
-                        institution_pages=len(profiles), index_bytes=index.stat().st_size,
-                        synthetic=figures["synthetic"])
 
 
 MARKER = ".bilatrus-report"
