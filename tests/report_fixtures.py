@@ -22,6 +22,8 @@ EXTRA_PARTICIPATIONS = [
     O("HE", "S1", "RU2", "RU", ec=0, city="SANKT-PETERBURG"),
 ]
 SHA = "ab" * 32
+# the warehouse keeps bare ROR ids (dim_ru_institution, institution_link), as test_marts' links do not: use bare ones
+LINKS = [(org, ror.removeprefix("https://ror.org/"), *rest) for org, ror, *rest in LINKS]
 
 
 def build_fixture_warehouse(path: Path, *, synthetic: bool = True) -> Path:
@@ -44,10 +46,10 @@ def build_fixture_warehouse(path: Path, *, synthetic: bool = True) -> Path:
     queries.run(con, "write_download_provenance")
     con.execute("""
         CREATE TABLE dim_ru_institution AS SELECT
-            'https://ror.org/msu' AS ror_id, 'Lomonosov Moscow State University' AS display_name,
+            'msu' AS ror_id, 'Lomonosov Moscow State University' AS display_name,
             'Московский государственный университет' AS name_ru, ['MSU'] AS acronyms, ['Moscow University'] AS aliases,
-            ['education'] AS types, 'https://ror.org/ras' AS parent_ror_id, 1755 AS established, 'active' AS status
-        UNION ALL SELECT 'https://ror.org/ras', 'Russian Academy of Sciences', NULL, ['RAS'], [], ['government'],
+            ['education'] AS types, 'ras' AS parent_ror_id, 1755 AS established, 'active' AS status
+        UNION ALL SELECT 'ras', 'Russian Academy of Sciences', NULL, ['RAS'], [], ['government'],
             NULL, 1724, 'active'
     """)
     con.close()

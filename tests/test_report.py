@@ -138,7 +138,8 @@ def test_top_institutions_link_to_their_pages(built: report.ReportResult) -> Non
     assert sorted(p["project_id"] for p in profile["projects_list"]) == ["P1", "P4", "P5", "Q1", "R1", "R2"]
     for project_id in ("P1", "P4", "P5", "Q1", "R1", "R2"):
         assert f'href="https://cordis.europa.eu/project/id/{project_id}"' in msu
-    assert 'href="https://ror.org/msu"' in msu and "MSU" in msu and "Moscow" in msu
+    assert 'href="https://ror.org/msu"' in msu and 'href="https://ror.org/ras"' in msu  # bare ids made links
+    assert "MSU" in msu and "Moscow" in msu
     assert profile["partners_list"][0]["partner_institution_key"] == "DE1"  # 4 joint projects (test_marts)
     # a partner of the focus country links to its own page
     assert f'href="{report.page_name("RU2")}"' in msu

@@ -49,6 +49,13 @@ def eur(value: Any) -> str:
     return f"€{value:,.0f}"
 
 
+def ror_url(ror_id: Any) -> str:
+    """The registry page of a ROR id (bare, as the warehouse keeps it, or already a URL)."""
+    from bilatrus_etl.registry import ROR_URL_PREFIX, short_ror_id
+
+    return ROR_URL_PREFIX + (short_ror_id(str(ror_id)) or "")
+
+
 def country_name(code: str) -> str:
     import pycountry
 
@@ -65,7 +72,7 @@ def json_block(value: Any) -> str:
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(REPORT_TEMPLATES_DIR)),
                              autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=False)
-    env.filters.update(num=num, pct=pct, change=change, eur=eur)
+    env.filters.update(num=num, pct=pct, change=change, eur=eur, ror_url=ror_url)
     return env
 
 
