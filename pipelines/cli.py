@@ -224,6 +224,23 @@ def _rows(count: int | None) -> str:
     return "absent" if count is None else f"{count:,}"
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from bilatrus_etl import report
+
+    settings = Settings.from_env()
+    output = Path(args.output) if args.output else report.default_output(settings)
+    result = report.build_report(settings.warehouse_path, output)
+    if result.synthetic:
+        console.print("[yellow]SYNTHETIC[/] warehouse: every page of the report carries the synthetic banner.")
+    console.print(f"report: {report.summary(result)}")
+    print(result.index)
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(result.index.resolve().as_uri())
+    return 0
+
+
 def cmd_init_instance(args: argparse.Namespace) -> int:
     from pipelines import runner
 
@@ -292,6 +309,10 @@ def build_parser() -> argparse.ArgumentParser:
     rollback = sub.add_parser("rollback", help="put the previous published warehouse back (a second rollback undoes it)")
     rollback.add_argument("--yes", action="store_true", help="do not ask for confirmation (required without a terminal)")
     rollback.set_defaults(func=cmd_rollback)
+    report_cmd = sub.add_parser("report", help="the landscape report and institution pages (HTML, offline)")
+    report_cmd.add_argument("--output", help="folder to write (default data/reports); replaced as a whole")
+    report_cmd.add_argument("--open", action="store_true", help="open index.html in the default browser")
+    report_cmd.set_defaults(func=cmd_report)
 
     init = sub.add_parser("init-instance", help="create the persistent Dagster instance (DAGSTER_HOME)")
     init.set_defaults(func=cmd_init_instance)

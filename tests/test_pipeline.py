@@ -105,6 +105,8 @@ def test_full_refresh_publishes_then_unchanged_upstream_skips_downstream(mirror_
         assert first.success, [e.message for e in first.all_events if e.is_failure]
         settings = Settings.from_env(data_dir=tmp_path)
         assert "warehouse/published_warehouse" in materialized_keys(first)
+        assert "reports/landscape_report" in materialized_keys(first)  # the report follows the publish
+        assert "SYNTHETIC DATA" in (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
         con = duckdb.connect(str(settings.warehouse_path), read_only=True)
         assert con.execute("SELECT synthetic FROM meta_build").fetchone()[0] is True
         ranked = con.execute("SELECT count(*) FROM mart_third_country_ranking WHERE framework_programme = 'FP7'").fetchone()[0]

@@ -29,7 +29,8 @@ pandas batches:
 
 All results of one table are combined into one GX validation result. With `data_docs_dir`, it is stored in
 `<data_docs_dir>/.results/` (on disk, so the index lists the runs of every process) and the GX Data Docs
-site at `<data_docs_dir>/index.html` is rebuilt. GX is imported lazily, once per process; its context is
+site at `<data_docs_dir>/index.html` is rebuilt, then made to work offline (offline_docs: GX's CDN scripts and
+styles vendored into the site). GX is imported lazily, once per process; its context is
 ephemeral (no gx/ folder), cached at module level, with progress bars off.
 """
 
@@ -50,6 +51,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 
+from bilatrus_etl import offline_docs
 from bilatrus_etl.errors import BilatrusError
 
 if TYPE_CHECKING:
@@ -1023,6 +1025,7 @@ def _write_data_docs(
             return data_docs_dir / "index.html", None
         context.build_data_docs(site_names=[site_name], resource_identifiers=[key])
         urls = context.get_docs_sites_urls(resource_identifier=key, site_name=site_name)
+        offline_docs.make_offline(data_docs_dir)
     page = None
     if urls and urls[0].get("site_url", "").startswith("file://"):
         page = Path(urls[0]["site_url"].removeprefix("file://"))
@@ -1037,6 +1040,7 @@ def build_data_docs(data_docs_dir: Path | str) -> Path:
         context = gx_context()
         site_name, _ = _docs_site(data_docs_dir)
         context.build_data_docs(site_names=[site_name])
+        offline_docs.make_offline(data_docs_dir)
     return data_docs_dir / "index.html"
 
 

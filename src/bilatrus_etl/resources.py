@@ -24,6 +24,8 @@ QUERIES_DIR = SQL_DIR / "queries"
 EXPECTATIONS_DIR = PACKAGE_DIR / "expectations"
 REFERENCE_DIR = PACKAGE_DIR / "reference"
 CATALOG_DIR = PACKAGE_DIR / "catalog"
+VENDOR_DIR = PACKAGE_DIR / "vendor"
+REPORT_TEMPLATES_DIR = PACKAGE_DIR / "report" / "templates"
 
 
 def relative(path: Path) -> str:

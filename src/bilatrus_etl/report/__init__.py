@@ -1,0 +1,178 @@
+"""The landscape report: a self-contained HTML page of the focus country's participation, and one page per
+institution (the knowledge base), built from the published warehouse only.
+
+`build_report(warehouse_path, output_dir)` writes `index.html` (the landscape), `institutions/index.html` (every
+institution, with an offline search box) and `institutions/<key>.html`. Charts are matplotlib SVG inline, styles
+and scripts are inline: nothing is loaded from the network when a page is opened. Each page embeds the figures
+it shows as JSON (`<script type="application/json" id="report-data">`). The folder is built beside the target
+and swapped in, so a reader never sees half a report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bilatrus_etl import warehouse
+from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.report import charts, data, render
+from bilatrus_etl.settings import Settings
+
+__all__ = ["ReportResult", "build_report", "default_output", "page_name", "summary"]
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    index: Path
+    institutions_index: Path
+    institution_pages: int
+    index_bytes: int
+    synthetic: bool
+
+
+def default_output(settings: Settings) -> Path:
+    """data/reports under the data folder."""
+    return settings.data_dir / "reports"
+
+
+def page_name(institution_key: str) -> str:
+    """A stable file name for an institution's page: a readable slug of its key plus a short hash of it."""
+    slug = re.sub(r"[^a-z0-9]+", "-", unicodedata.normalize("NFKD", institution_key).lower()).strip("-")[:40]
+    digest = hashlib.sha1(institution_key.encode("utf-8")).hexdigest()[:8]
+    return f"{slug or 'institution'}-{digest}.html"
+
+
+def search_text(profile: dict[str, Any]) -> str:
+    """What the index's search box matches: names, acronyms, city, ROR id; lower case without accents."""
+    parts = [profile.get("display_name"), profile.get("city"), profile.get("ror_id"), profile.get("ror_name_ru"),
+             *(profile.get("name_variants") or []), *(profile.get("short_names") or []),
+             *(profile.get("ror_acronyms") or [])]
+    text = " ".join(str(p) for p in parts if p)
+    return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if not unicodedata.combining(c))
+
+
+def _read(warehouse_path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    from bilatrus_etl import analyst
+
+    con = warehouse.open_readonly(warehouse_path)
+    try:
+        missing = [t for t in data.REQUIRED_TABLES if t not in data.tables(con)]
+        if missing:
+            raise BilatrusError(
+                f"The warehouse {warehouse_path} lacks {', '.join(missing)}: it was published by an older version or a "
+                "partial run. Run `bilatrus run` (or `make demo`) to publish a complete warehouse, then `bilatrus report`."
+            )
+        focus = con.execute("SELECT any_value(focus_country) FROM meta_build").fetchall()[0][0] or "RU"
+        warehouse.set_variables(con, {"focus_country": focus})
+        active_table = analyst.active_projects_table(warehouse_path, data.SUSPENSION_DATE, focus)
+        active = [data.jsonable(row) for row in active_table.to_pylist()]
+        figures = data.collect(con, active)
+        figures["partner_countries_overall"] = data.run(
+            con, "report_partner_countries_overall", {"top": data.TOP_PARTNER_COUNTRIES})
+        profiles = data.institutions(con)
+    finally:
+        con.close()
+    return figures, profiles
+
+
+def build_report(warehouse_path: Path | str, output_dir: Path | str) -> ReportResult:
+    """Write the report for the published warehouse at `warehouse_path` into `output_dir`; return where."""
+    warehouse_path, output_dir = Path(warehouse_path), Path(output_dir).resolve()
+    _check_replaceable(output_dir)
+    figures, profiles = _read(warehouse_path)
+    pages = {p["institution_key"]: page_name(p["institution_key"]) for p in profiles}
+    for profile in profiles:
+        profile["search_text"] = search_text(profile)
+    svgs = {
+        "ranking": charts.ranking_chart(figures["ranking"], data.TOP_THIRD_COUNTRIES),
+        "years": charts.years_chart(figures["years"]),
+        "themes": charts.themes_chart(figures["themes"]),
+        "partners": charts.partners_chart(figures["partner_countries_overall"]),
+        "regions": charts.regions_chart(figures["regions"]),
+        "network": charts.network_chart(figures["network"]["nodes"], figures["network"]["edges"]),
+    }
+    staging = output_dir.with_name(f".{output_dir.name}.building")
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / "institutions").mkdir(parents=True)
+    (staging / MARKER).write_text("written by `bilatrus report`; the folder is replaced as a whole on each build\n")
+    try:
+        _write_pages(staging, figures, profiles, pages, svgs)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # the previous report stays as it was
+        raise
+    _swap(staging, output_dir)
+    index = output_dir / "index.html"
+    return ReportResult(index=index, institutions_index=output_dir / "institutions" / "index.html",
+                        institution_pages=len(profiles), index_bytes=index.stat().st_size,
+                        synthetic=figures["synthetic"])
+
+
+def _write_pages(staging: Path, figures: dict[str, Any], profiles: list[dict[str, Any]], pages: dict[str, str],
+                 svgs: dict[str, str]) -> None:
+    common = {
+        "focus_country": figures["focus_country"], "focus_name": render.country_name(figures["focus_country"]),
+        "synthetic": figures["synthetic"], "built_at": figures["built_at"], "vintage": figures["vintage"],
+        "pages": pages,
+    }
+    landscape = render.page(
+        "landscape.html", root="", data=figures, charts=svgs, top_third=data.TOP_THIRD_COUNTRIES,
+        top_partners=data.TOP_PARTNER_COUNTRIES, top_institutions=data.TOP_INSTITUTIONS,
+        programme_names=[p["framework_programme"] for p in figures["programmes"]],
+        data_json=render.json_block({**figures, "pages": {k: pages[k] for k in
+                                                          (i["institution_key"] for i in figures["top_institutions"])
+                                                          if k in pages}}),
+        **common,
+    )
+    (staging / "index.html").write_text(landscape, encoding="utf-8")
+    index_rows = [{k: p.get(k) for k in ("institution_key", "display_name", "city", "ror_id", "participations",
+                                         "projects", "first_year", "last_year")} for p in profiles]
+    (staging / "institutions" / "index.html").write_text(render.page(
+        "institutions.html", root="../", institutions=profiles,
+        data_json=render.json_block({"focus_country": figures["focus_country"], "synthetic": figures["synthetic"],
+                                     "institutions": index_rows, "pages": pages}),
+        **common,
+    ), encoding="utf-8")
+    for profile in profiles:
+        (staging / "institutions" / pages[profile["institution_key"]]).write_text(render.page(
+            "institution.html", root="../", i=profile, partner_ranks=data.INSTITUTION_PARTNERS,
+            data_json=render.json_block({"focus_country": figures["focus_country"], "synthetic": figures["synthetic"],
+                                         "institution": profile}),
+            **common,
+        ), encoding="utf-8")
+
+
+MARKER = ".bilatrus-report"
+
+
+def _check_replaceable(output_dir: Path) -> None:
+    """The output folder is replaced as a whole: refuse a folder that holds anything but an earlier report."""
+    if not output_dir.exists():
+        return
+    names = {p.name for p in output_dir.iterdir()} if output_dir.is_dir() else {"(a file)"}
+    if names and MARKER not in names and names != {"index.html", "institutions"}:
+        raise BilatrusError(
+            f"{output_dir} exists and is not a bilatrus report (no {MARKER} file in it): the report replaces its "
+            "output folder as a whole, so it will not write there. Choose a new or empty folder with --output."
+        )
+
+
+def _swap(staging: Path, output_dir: Path) -> None:
+    """Put the freshly built folder in place of the old report (two renames; the old one is then deleted)."""
+    old = output_dir.with_name(f".{output_dir.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if output_dir.exists():
+        output_dir.rename(old)
+    staging.rename(output_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def summary(result: ReportResult) -> str:
+    size = f"{result.index_bytes / 1e6:.1f} MB" if result.index_bytes >= 1e5 else f"{result.index_bytes / 1e3:.0f} kB"
+    return f"{result.index} ({size}) and {result.institution_pages:,} institution pages" + (
+        " [SYNTHETIC]" if result.synthetic else "")
+

@@ -1,0 +1,185 @@
+"""The report's charts: matplotlib figures rendered as inline SVG (text kept as text, no external fonts).
+
+Each function takes the rows of `data.collect` and returns an `<svg>` element as a string; the page places it
+in a <figure> with its caption. matplotlib is imported lazily and uses its non-interactive Agg backend.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+PALETTE = {
+    "focus": "#c0392b", "EU member": "#2e6da4", "associated": "#6aa84f", "third": "#999999",
+    "funded": "#2e6da4", "unfunded": "#f0ad4e", "not reported": "#bbbbbb",
+}
+PROGRAMME_COLOURS = {"FP6": "#8da0cb", "FP7": "#66c2a5", "H2020": "#fc8d62", "HE": "#e78ac3"}
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({
+        "svg.fonttype": "none", "svg.hashsalt": "bilatrus-report", "font.size": 9,
+        "font.family": "sans-serif", "axes.spines.top": False, "axes.spines.right": False,
+    })
+    return plt
+
+
+def _svg(fig) -> str:
+    plt = _plt()
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+    text = buffer.getvalue()
+    text = text[text.index("<svg"):]
+    # a fixed-size SVG scales with the page: keep the viewBox, let CSS set the width
+    return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="chart-svg"', text, count=1)
+
+
+def _empty(message: str) -> str:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 0.8))
+    ax.axis("off")
+    ax.text(0.5, 0.5, message, ha="center", va="center")
+    return _svg(fig)
+
+
+def years_chart(years: list[dict[str, Any]]) -> str:
+    """Participations per start year stacked by funding status, and EC contribution per start year."""
+    if not years:
+        return _empty("no participations")
+    plt = _plt()
+    x = [r["start_year"] for r in years]
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 5.2), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    base = [0] * len(years)
+    for key, label in (("funded_participations", "funded"), ("unfunded_participations", "unfunded"),
+                       ("funding_not_reported_participations", "not reported")):
+        values = [r[key] or 0 for r in years]
+        top.bar(x, values, bottom=base, color=PALETTE[label], label=label, width=0.8)
+        base = [b + v for b, v in zip(base, values)]
+    top.set_ylabel("participations")
+    top.legend(frameon=False, ncols=3, loc="upper left")
+    money = [(r["ec_contribution"] or 0) / 1e6 for r in years]
+    bottom.bar(x, money, color=PALETTE["funded"], width=0.8)
+    bottom.set_ylabel("EU contribution (EUR m)")
+    bottom.set_xlabel("project start year")
+    bottom.xaxis.get_major_locator().set_params(integer=True)
+    return _svg(fig)
+
+
+def ranking_chart(ranking: dict[str, list[dict[str, Any]]], top: int) -> str:
+    """Top third countries by participations, one panel per programme, the focus country in red."""
+    if not ranking:
+        return _empty("no third countries")
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(ranking), figsize=(2.6 * len(ranking) + 0.5, 3.6), squeeze=False)
+    for ax, (programme, rows) in zip(axes[0], ranking.items()):
+        shown = [r for r in rows if r["rank_participations"] <= top][:top]
+        labels = [f'{r["rank_participations"]}. {r["country_code"]}' for r in shown][::-1]
+        values = [r["participations"] for r in shown][::-1]
+        colours = [PALETTE["focus"] if r["is_focus_country"] else PALETTE["third"] for r in shown][::-1]
+        ax.barh(labels, values, color=colours)
+        ax.set_title(programme)
+        ax.set_xlabel("participations")
+    fig.tight_layout()
+    return _svg(fig)
+
+
+def themes_chart(themes: list[dict[str, Any]]) -> str:
+    """Activity index per theme (dots sized by participations), themes grouped by programme."""
+    rows = [r for r in themes if r["activity_index"] is not None]
+    if not rows:
+        return _empty("no themes")
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(8, 0.22 * len(rows) + 1.0))
+    labels = [f'{r["framework_programme"]} · {r["theme_name"]}'[:60] for r in rows][::-1]
+    y = list(range(len(rows)))
+    largest = max(r["participations"] for r in rows) or 1
+    ax.scatter([r["activity_index"] for r in rows][::-1], y,
+               s=[20 + 180 * r["participations"] / largest for r in rows][::-1],
+               c=[PROGRAMME_COLOURS.get(r["framework_programme"], "#777777") for r in rows][::-1], zorder=3)
+    ax.axvline(1.0, color="#444444", linewidth=0.8, linestyle="--")
+    ax.set_yticks(y, labels)
+    ax.set_xlabel("activity index (1 = as active as overall)")
+    ax.grid(axis="x", color="#eeeeee")
+    return _svg(fig)
+
+
+def partners_chart(partners: list[dict[str, Any]]) -> str:
+    """Joint projects with the top partner countries (summed over programmes), stacked by programme."""
+    if not partners:
+        return _empty("no partner countries")
+    plt = _plt()
+    countries = [p["partner_country"] for p in partners][::-1]
+    fig, ax = plt.subplots(figsize=(8, 0.28 * len(countries) + 1.2))
+    left = [0] * len(countries)
+    for programme in PROGRAMME_COLOURS:
+        values = [p["by_programme"].get(programme, 0) for p in partners][::-1]
+        if any(values):
+            ax.barh(countries, values, left=left, color=PROGRAMME_COLOURS[programme], label=programme)
+            left = [a + b for a, b in zip(left, values)]
+    ax.set_xlabel("joint projects")
+    ax.legend(frameon=False, ncols=4, loc="lower right")
+    return _svg(fig)
+
+
+def regions_chart(regions: dict[str, list[dict[str, Any]]]) -> str:
+    """Share of participations per federal district, one stacked bar per programme."""
+    if not regions:
+        return _empty("no regions")
+    plt = _plt()
+    districts = sorted({r["federal_district"] for rows in regions.values() for r in rows},
+                       key=lambda d: (d == "not mapped", d))
+    cmap = plt.get_cmap("tab10")
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(regions) + 1.6))
+    programmes = list(regions)[::-1]
+    left = [0.0] * len(programmes)
+    for i, district in enumerate(districts):
+        values = [100 * sum(r["share_participations"] or 0 for r in regions[p] if r["federal_district"] == district)
+                  for p in programmes]
+        colour = "#cccccc" if district == "not mapped" else cmap(i % 10)
+        ax.barh(programmes, values, left=left, color=colour, label=district)
+        left = [a + b for a, b in zip(left, values)]
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("share of participations (%)")
+    ax.legend(frameon=False, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.25), fontsize=8)
+    return _svg(fig)
+
+
+def network_chart(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> str:
+    """The most connected institutions and the edges between them: size by degree, colour by country group."""
+    if not nodes:
+        return _empty("no network")
+    import networkx as nx
+
+    plt = _plt()
+    graph = nx.Graph()
+    for node in nodes:
+        graph.add_node(node["institution_key"])
+    for edge in edges:
+        graph.add_edge(edge["source_key"], edge["target_key"], weight=edge["joint_projects"])
+    position = nx.spring_layout(graph, seed=7, k=1.5 / max(len(nodes), 1) ** 0.5)
+    fig, ax = plt.subplots(figsize=(8, 6.5))
+    ax.axis("off")
+    for edge in edges:
+        (x1, y1), (x2, y2) = position[edge["source_key"]], position[edge["target_key"]]
+        ax.plot([x1, x2], [y1, y2], color="#bbbbbb", linewidth=0.4, zorder=1)
+    largest = max(n["degree"] for n in nodes) or 1
+    for group in ("EU member", "associated", "third", "focus"):
+        members = [n for n in nodes if n["country_group"] == group]
+        if members:
+            ax.scatter([position[n["institution_key"]][0] for n in members],
+                       [position[n["institution_key"]][1] for n in members],
+                       s=[15 + 260 * n["degree"] / largest for n in members], c=PALETTE[group],
+                       edgecolors="white", linewidths=0.5, label=group, zorder=2)
+    for node in sorted(nodes, key=lambda n: -n["degree"])[:8]:
+        x, y = position[node["institution_key"]]
+        ax.annotate((node["institution_name"] or node["institution_key"])[:28], (x, y), fontsize=7,
+                    xytext=(4, 4), textcoords="offset points", zorder=4)
+    ax.legend(frameon=False, loc="lower left", markerscale=0.6)
+    return _svg(fig)
