@@ -33,14 +33,14 @@ def build_fixture_warehouse(path: Path, *, synthetic: bool = True) -> Path:
     network.build_network(con)
     queries.run(con, "write_meta_build", {
         "built_at": "2026-11-01 12:00:00+00", "code": "test", "version": "0.1.0", "focus": "RU",
-        "synthetic": synthetic, "sources": '{"cordis_fp7": "' + SHA + '"}'})
+        "synthetic": synthetic, "sources": '{"cordis_fp7": "' + SHA + '"}', "mirror": ""})
     provenance_frame = pd.DataFrame([  # noqa: F841 (registered by name for the query)
         {"dataset": "cordis_fp7", "url": "https://cordis.example/old.zip", "fetched_at": "2026-10-01 00:00:00+00",
          "http_status": 200, "etag": None, "last_modified": None, "sha256": "cd" * 32, "bytes": 10, "path": "x",
-         "changed": True},
+         "changed": True, "release": None, "log_order": 0},
         {"dataset": "cordis_fp7", "url": "https://cordis.example/fp7.zip", "fetched_at": "2026-10-30 08:00:00+00",
          "http_status": 200, "etag": None, "last_modified": None, "sha256": SHA, "bytes": 12, "path": "y",
-         "changed": True},
+         "changed": True, "release": None, "log_order": 1},
     ])
     con.register("provenance_frame", provenance_frame)
     queries.run(con, "write_download_provenance")
