@@ -6,14 +6,15 @@ from dagster_duckdb import DuckDBResource
 
 from bilatrus_etl import steps
 from pipelines.defs.resources import BilatrusConfig
-from pipelines.defs.tables import GATE
+from pipelines.defs.tables import python_code_version
 
 @dg.asset(
     key=["core", "dim_ru_institution"],
     group_name="core",
     kinds={"duckdb", "python"},
-    deps=[dg.AssetKey(["raw", "ror_dump"]), GATE],
+    deps=[dg.AssetKey(["raw", "ror_dump"])],
     pool="warehouse_writer",
+    code_version=python_code_version(dg.AssetKey(["core", "dim_ru_institution"])),
     description="dim_ru_institution: Russian organisations of the ROR registry (with their parents and "
     "children): names in English and Russian, aliases, acronyms, types, city, coordinates, external ids.",
 )
@@ -29,6 +30,7 @@ def dim_ru_institution(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.M
     kinds={"duckdb", "python"},
     deps=[dg.AssetKey(["staging", "stg_participation"]), dim_ru_institution],
     pool="warehouse_writer",
+    code_version=python_code_version(dg.AssetKey(["core", "institution_link"])),
     description="institution_link: each organisation key -> its institution (ROR id where matched, method, "
     "score) and an institution key grouping the same institution across programmes.",
 )
