@@ -224,7 +224,7 @@ def _code_location(instance: dg.DagsterInstance) -> Iterator[tuple[object, objec
 
 
 def _launch(location, repository, instance: dg.DagsterInstance, keys: set[dg.AssetKey], tags: dict[str, str],
-            run_config: dict) -> dg.ExecuteInProcessResult:
+            run_config: dict, lock: runlock.RunLock) -> dg.ExecuteInProcessResult:
     """Create a run of the refresh job for these assets (and their checks) with the location's origin; run it here."""
     from dagster._core.definitions.selector import JobSubsetSelector
     from dagster._core.execution.api import execute_run
@@ -245,6 +245,7 @@ def _launch(location, repository, instance: dg.DagsterInstance, keys: set[dg.Ass
         remote_job_origin=remote_job.get_remote_origin(), job_code_origin=remote_job.get_python_origin(),
         asset_selection=frozenset(keys), asset_check_selection=frozenset(checks), asset_graph=graph,
     )
+    lock.update(run_id=run.run_id)  # a refused run names the run in the way
     return execute_run(recon_job_from_origin(remote_job.get_python_origin()), run, instance)
 
 
@@ -351,8 +352,7 @@ def _refresh_locked(instance: dg.DagsterInstance, settings: Settings, wanted: li
         everything = set(graph.materializable_asset_keys)
         for block in contiguous_blocks(wanted):
             tags = {**base_tags, "programmes": ",".join(block).lower(), **programme_range_tags(block)}
-            downloads = _launch(location, repository, instance, set(DOWNLOAD_KEYS), tags, run_config)
-            lock.update(run_id=downloads.run_id)
+            downloads = _launch(location, repository, instance, set(DOWNLOAD_KEYS), tags, run_config, lock)
             _collect(downloads, outcome)
             if not outcome.success:
                 break
@@ -364,8 +364,7 @@ def _refresh_locked(instance: dg.DagsterInstance, settings: Settings, wanted: li
             changed = True
             build_tags = tags if any(graph.get(k).is_partitioned for k in rebuild) else \
                 {k: v for k, v in tags.items() if not k.startswith("dagster/asset_partition_range")}
-            build = _launch(location, repository, instance, rebuild, build_tags, run_config)
-            lock.update(run_id=build.run_id)
+            build = _launch(location, repository, instance, rebuild, build_tags, run_config, lock)
             _collect(build, outcome)
             if not outcome.success:
                 break

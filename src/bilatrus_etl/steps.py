@@ -256,7 +256,10 @@ def describe_meta_tables(con: duckdb.DuckDBPyConnection) -> None:
 def run_sql_model(con: duckdb.DuckDBPyConnection, settings: Settings, name: str) -> int:
     """Run one SQL model against the build file with the installation's variables; return its row count."""
     warehouse.set_variables(con, model_variables(settings))
-    return warehouse.run_model(con, warehouse.load_models()[name])
+    model = warehouse.load_models()[name]
+    rows = warehouse.run_model(con, model)
+    progress.fault_point(model.layer)
+    return rows
 
 
 def programmes_from_option(value: str | None) -> list[str]:
@@ -357,6 +360,7 @@ def stage_programmes(con: duckdb.DuckDBPyConnection, settings: Settings, program
     label = f"stage {', '.join(programmes)}"
     with progress.step(label):
         reports = staging.stage_programmes(con, items)
+        progress.fault_point("stage")
     staged = sum(r.staged_rows for r in reports.values())
     quarantined = sum(r.quarantined_rows for r in reports.values())
     progress.done(label, f"{staged:,} rows staged, {quarantined:,} quarantined")
@@ -429,6 +433,7 @@ def validate(con: duckdb.DuckDBPyConnection, settings: Settings, table: str) -> 
     with progress.step(f"validate {table}"):
         outcome = quality.validate_table(con, table, data_docs_dir=settings.docs_dir / "gx", docs_policy="on_failure")
         quality.record_validation_run(con, outcome)
+        progress.fault_point("validate")
     verdict = "passed" if outcome.success else ("warnings" if outcome.passed_errors else "FAILED")
     progress.done(f"validate {table}", f"{verdict} ({outcome.evaluated} expectations)")
     return outcome
@@ -450,6 +455,7 @@ def publish(settings: Settings, build_path: str | Path) -> dict:
         finally:
             con.close()
         build_data_docs(settings)
+        progress.fault_point("publish")
         result = warehouse.publish(build_path, settings.warehouse_path, settings.previous_warehouse_path)
     progress.done("publish", f"{result.tables} tables -> {result.published_path}")
     return {
