@@ -84,7 +84,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     try:
         outcome = runner.refresh(programmes=args.programmes, force=args.force, wait=getattr(args, "wait", False),
-                                 on_wait=waiting)
+                                 on_wait=waiting, notify=console.print)
     except BilatrusError as err:
         return _fail(str(err))
     finally:

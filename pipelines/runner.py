@@ -92,12 +92,16 @@ class RunOutcome:
     def success(self) -> bool:
         return not self.failures and not self.failed_checks
 
-    def summary_lines(self) -> list[str]:
+    def recovery_lines(self) -> list[str]:
+        """What this run cleaned up after runs that died (printed before it starts its own work)."""
         lines = [f"[yellow]![/] {message}" for message in self.recovered]
         if self.cleaned:
             lines.append(f"[yellow]![/] removed {len(self.cleaned)} leftover file(s) of an interrupted run: "
                          + ", ".join(self.cleaned))
-        lines += [f"[red]✗[/] {message}" for message in self.failures]
+        return lines
+
+    def summary_lines(self) -> list[str]:
+        lines = [f"[red]✗[/] {message}" for message in self.failures]
         lines += [f"[red]✗[/] check failed: {message}" for message in self.failed_checks]
         if self.failed_checks or self.failures:
             lines.append("The published warehouse was left as it was. Fix the cause above and run again.")
@@ -316,6 +320,7 @@ def refresh(
     on_wait: Callable[[dict], None] | None = None,
     settings: Settings | None = None,
     instance: dg.DagsterInstance | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> RunOutcome:
     """Run the refresh job for the chosen programmes (all by default); see the module's docstring."""
     wanted = steps.programmes_from_option(programmes)
@@ -326,14 +331,14 @@ def refresh(
         if instance is None:
             ensure_instance_home()
             with dg.DagsterInstance.get() as persistent:
-                return _refresh_locked(persistent, settings, wanted, force, lock)
-        return _refresh_locked(instance, settings, wanted, force, lock)
+                return _refresh_locked(persistent, settings, wanted, force, lock, notify)
+        return _refresh_locked(instance, settings, wanted, force, lock, notify)
     finally:
         lock.release()
 
 
 def _refresh_locked(instance: dg.DagsterInstance, settings: Settings, wanted: list[str], force: bool,
-                    lock: runlock.RunLock) -> RunOutcome:
+                    lock: runlock.RunLock, notify: Callable[[str], None] | None) -> RunOutcome:
     outcome = RunOutcome()
     outcome.recovered = recover_dead_runs(instance, settings)
     outcome.cleaned = steps.remove_leftovers(settings, crashed=bool(outcome.recovered))
@@ -342,6 +347,8 @@ def _refresh_locked(instance: dg.DagsterInstance, settings: Settings, wanted: li
         force, wanted = True, list(PROGRAMMES)
         if outcome.recovered:
             outcome.recovered.append("the interrupted build file was removed: rebuilding every programme")
+    for line in outcome.recovery_lines():
+        (notify or (lambda _: None))(line)
     run_config = run_config_for(settings, force)
     base_tags = {"launched_by": "cli", "mirror": steps.public_url(settings.mirror) or "official",
                  "force": str(force).lower(), DATA_DIR_TAG: str(settings.data_dir),

@@ -50,11 +50,17 @@ def _run(data_dir: Path, mirror: str, *args: str) -> subprocess.CompletedProcess
                           env=_env(data_dir), capture_output=True, text=True, timeout=BOUND_S)
 
 
-def _paused_at(point: str, data_dir: Path, mirror: str, marker: Path) -> subprocess.Popen:
-    """A run started with a fault point, returned once it waits there."""
-    log = marker.with_suffix(".log")
+def _start_with_fault(point: str, data_dir: Path, mirror: str, marker: Path, *args: str) -> subprocess.Popen:
     # --force: after a publish from unchanged sources a plain run would rebuild nothing and reach no step
-    process = _start(data_dir, mirror, log, "--force", **{FAULT_POINT_ENV: f"{point}={marker}"})
+    return _start(data_dir, mirror, marker.with_suffix(".log"), "--force", *args,
+                  **{FAULT_POINT_ENV: f"{point}={marker}"})
+
+
+def _paused_at(point: str, data_dir: Path, mirror: str, marker: Path,
+               process: subprocess.Popen | None = None) -> subprocess.Popen:
+    """A run started with a fault point (or the one given), returned once it waits there."""
+    log = marker.with_suffix(".log")
+    process = process or _start_with_fault(point, data_dir, mirror, marker)
     deadline = time.monotonic() + BOUND_S
     while not marker.exists():
         if process.poll() is not None:
@@ -110,22 +116,27 @@ def served_mirror(tmp_path_factory):
 
 def test_kill_at_every_step_then_plain_rerun_and_a_second_run_during_a_run(fault, served_mirror, tmp_path):
     """One data folder: a run killed at each step in turn, each next run recovering the dead one, and a plain run
-    at the end; while a run waits at staging, a second run refuses (naming it) and a third `--wait`s, then
-    takes over once the first is killed."""
+    at the end. While the run waits at staging, a second run refuses (naming it) and a third `--wait`s; it takes
+    over when the first is killed, recovers it, and is itself the run killed at validation."""
     mirror, expected = served_mirror
     data_dir = tmp_path / "data"
     killed: dict[str, list[str]] = {}
+    taking_over = None
     for point in KILL_POINTS:
         marker = tmp_path / f"at-{point}"
-        process = _paused_at(point, data_dir, mirror, marker)
+        process = _paused_at(point, data_dir, mirror, marker, taking_over)
+        taking_over = None
         if point == "download":
             assert list((data_dir / "raw").rglob("*.part")), "a download in flight keeps a .part file"
         if point == "stage":
-            killed[point] = _second_runs_during_a_run(fault, data_dir, mirror, process, expected, tmp_path)
-            continue
+            taking_over = _second_runs_during_a_run(fault, data_dir, mirror, process, tmp_path / "at-validate")
         _kill(process)
         killed[point], _, _ = _instance_state(data_dir)
         assert killed[point], "the killed run stays STARTED until the next run looks"
+        if taking_over is not None:  # it waited for the lock, got it when the run at staging died
+            _paused_at("validate", data_dir, mirror, tmp_path / "at-validate", taking_over)
+            log = (tmp_path / "at-validate.log").read_text()
+            assert "had died: marked failed" in log and "build.duckdb" in log
     rerun = _run(data_dir, mirror)  # plain: no --force, no fault point
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     message = " ".join(rerun.stderr.split())
@@ -145,31 +156,25 @@ def test_kill_at_every_step_then_plain_rerun_and_a_second_run_during_a_run(fault
     assert all(statuses[run_id] == "FAILURE" for ids in killed.values() for run_id in ids)
 
 
-def _second_runs_during_a_run(fault, data_dir: Path, mirror: str, paused: subprocess.Popen, expected,
-                              tmp_path: Path) -> list[str]:
+def _second_runs_during_a_run(fault, data_dir: Path, mirror: str, paused: subprocess.Popen,
+                              next_marker: Path) -> subprocess.Popen:
+    """While `paused` holds the folder: a plain second run refuses; a `--wait` one waits (and is returned)."""
     refused = _run(data_dir, mirror)
     message = " ".join(refused.stderr.split())
     ok = refused.returncode == 1 and f"pid {paused.pid}" in message and "--wait" in message
     fault("second run during a run", expected="refuses, naming the running run", outcome=message[:120], ok=ok)
     assert ok, refused.stderr[-2000:]
-    log = tmp_path / "waiting.log"
-    waiting = _start(data_dir, mirror, log, "--wait")
+    waiting = _start_with_fault("validate", data_dir, mirror, next_marker, "--wait")
+    log = next_marker.with_suffix(".log")
     deadline = time.monotonic() + 120
     while "waiting for" not in log.read_text() and time.monotonic() < deadline and waiting.poll() is None:
         time.sleep(0.2)
-    assert "waiting for" in log.read_text() and f"pid {paused.pid}" in log.read_text()
-    _kill(paused)  # the first run dies at staging: the waiting run takes over and recovers it
-    dead, _, _ = _instance_state(data_dir)
-    waiting.wait(timeout=BOUND_S)
-    err = log.read_text()
-    got = _figures(data_dir)
-    fine = waiting.returncode == 0 and "had died: marked failed" in " ".join(err.split()) and got == expected
-    fault("kill -9 at stage, with a run waiting (--wait)", expected="the waiting run recovers it and publishes",
-          outcome=f"exit {waiting.returncode}, figures {'equal' if got == expected else 'DIFFER'}",
-          rows_lost=_rows_lost(got, expected), ok=fine)
-    assert fine, err[-3000:]
-    assert "build.duckdb" in err  # the half-written build file was removed and rebuilt
-    return dead
+    text = " ".join(log.read_text().split())
+    ok = "waiting for" in text and f"pid {paused.pid}" in text and waiting.poll() is None
+    fault("second run during a run, --wait", expected="waits, naming the running run, then takes over",
+          outcome=text[:120], ok=ok)
+    assert ok, text
+    return waiting
 
 
 def _reader(published: Path, stop: Path, out: Path) -> subprocess.Popen:
