@@ -105,6 +105,7 @@ def test_full_refresh_publishes_then_unchanged_upstream_skips_downstream(mirror_
     to date by Dagster's data and code versions, checks keep their results, the freshness policy passes."""
     mirror, server = mirror_server
     settings = Settings.from_env(mirror=server.url.replace("http://", "http://reader:s3cret@"), data_dir=tmp_path)
+    (tmp_path / "dagster").mkdir()
     with dg.DagsterInstance.local_temp(str(tmp_path / "dagster")) as instance:
         first = runner.refresh(settings=settings, instance=instance)
         assert first.success, first.failures + first.failed_checks
