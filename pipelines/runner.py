@@ -24,14 +24,12 @@ import dagster as dg
 
 from bilatrus_etl import runlock, steps
 from bilatrus_etl.settings import PROGRAMMES, Settings
+from pipelines.defs.changes import DOWNLOAD_KEYS, PUBLISHED_KEY, confirm_unchanged, stale_assets
 from pipelines.defs.partitions import programme_range_tags
 from pipelines.defs.resources import DATA_DIR_TAG, HOST_TAG, PID_TAG
 
 LOCATION_NAME = "pipelines.definitions"  # the name `dagster dev -m pipelines.definitions` gives the location
 JOB_NAME = "refresh"
-DOWNLOAD_KEYS = frozenset(dg.AssetKey(["raw", name]) for name in ("cordis_programme_files", "cordisref", "ror_dump"))
-PUBLISHED_KEY = dg.AssetKey(["warehouse", "published_warehouse"])
-DASHBOARD_KEY = dg.AssetKey(["staging", "dashboard_exports"])
 ACTIVE = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.CANCELING]
 
 INSTANCE_HEADER = "# Persistent Dagster instance of bilatrus-etl (written by `bilatrus init-instance`)."
@@ -251,53 +249,6 @@ def _launch(location, repository, instance: dg.DagsterInstance, keys: set[dg.Ass
     )
     lock.update(run_id=run.run_id)  # a refused run names the run in the way
     return execute_run(recon_job_from_origin(remote_job.get_python_origin()), run, instance)
-
-
-# --- change detection in Dagster's terms -------------------------------------------------------------------------
-
-def stale_assets(instance: dg.DagsterInstance, graph, programmes: list[str], settings: Settings) -> set[dg.AssetKey]:
-    """The assets to rebuild: stale or missing by Dagster's data and code versions (partitions of this block),
-    the Dashboard exports when the analyst's files changed, and everything downstream of those."""
-    from dagster._core.asset_graph_view.asset_graph_view import AssetGraphView, TemporalContext
-    from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
-
-    view = AssetGraphView(temporal_context=TemporalContext(effective_dt=datetime.now(UTC), last_event_id=None),
-                          instance=instance, asset_graph=graph)
-    resolver = CachingStaleStatusResolver(instance, graph, view)
-    seeds = set()
-    for key in graph.materializable_asset_keys - DOWNLOAD_KEYS:
-        partitions = programmes if graph.get(key).is_partitioned else [None]
-        if any(resolver.get_status(key, p) in (StaleStatus.STALE, StaleStatus.MISSING) for p in partitions):
-            seeds.add(key)
-    if resolver.get_current_data_version(DASHBOARD_KEY) != dg.DataVersion(steps.dashboard_version(settings)):
-        seeds.add(DASHBOARD_KEY)
-    return _with_downstream(graph, seeds)
-
-
-def _with_downstream(graph, seeds: set[dg.AssetKey]) -> set[dg.AssetKey]:
-    selected, todo = set(), list(seeds)
-    while todo:
-        key = todo.pop()
-        if key in selected:
-            continue
-        selected.add(key)
-        todo += list(graph.get(key).child_keys) + list(graph.get(key).execution_set_asset_keys)
-    return selected
-
-
-def confirm_unchanged(instance: dg.DagsterInstance, run_id: str) -> None:
-    """Record that the published warehouse is current as of this check: a materialisation carrying the same data
-    version and provenance as the last one (so nothing turns stale), marked `unchanged`."""
-    event = instance.get_latest_materialization_event(PUBLISHED_KEY)
-    if event is None or event.asset_materialization is None:
-        return
-    last = event.asset_materialization
-    instance.report_runless_asset_event(dg.AssetMaterialization(
-        asset_key=PUBLISHED_KEY,
-        description="checked, unchanged: every source and every model is as when this warehouse was published",
-        metadata={**last.metadata, "unchanged": True, "checked_by_run": run_id},
-        tags=dict(last.tags or {}),
-    ))
 
 
 # --- the command ---------------------------------------------------------------------------------------------------

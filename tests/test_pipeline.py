@@ -16,6 +16,7 @@ from fixture_server import FixtureServer
 from pipeline_fixtures import build_fixture_mirror, manifest_participations, materialized_keys, resources_for
 from pipelines import runner
 from pipelines.definitions import defs
+from pipelines.defs.jobs import build_stale_assets
 from pipelines.defs.partitions import all_programmes_tags
 
 pytestmark = pytest.mark.slow
@@ -147,6 +148,17 @@ def test_full_refresh_publishes_then_unchanged_upstream_skips_downstream(mirror_
         assert latest.asset_materialization.metadata["unchanged"].value is True
         assert latest.timestamp >= instance.get_run_record_by_id(second.run_ids[0]).start_time
         assert _freshness(instance, graph, runner.PUBLISHED_KEY) == "PASS"
+
+        # a scheduled run of the downloads alone: the sensor finds nothing stale and confirms the publish
+        downloads = instance.get_run_by_id(second.run_ids[0])
+        scheduled = downloads.with_tags({k: v for k, v in downloads.tags.items() if k != "launched_by"})
+        success = [e for e in instance.all_logs(downloads.run_id) if e.dagster_event][-1].dagster_event
+        confirmed = len(instance.fetch_materializations(runner.PUBLISHED_KEY, limit=10).records)
+        answer = build_stale_assets(dg.build_run_status_sensor_context(
+            sensor_name="build_stale_assets", dagster_instance=instance, dagster_run=scheduled, dagster_event=success,
+            repository_def=defs.get_repository_def()))
+        assert isinstance(answer, dg.SkipReason) and "unchanged" in answer.skip_message
+        assert len(instance.fetch_materializations(runner.PUBLISHED_KEY, limit=10).records) == confirmed + 1
 
 
 def _latest_checks(instance: dg.DagsterInstance) -> dict[str, str]:
