@@ -210,7 +210,7 @@ def _free_slots(instance: dg.DagsterInstance, run_id: str) -> int:
 # --- launching runs of the refresh job from the code location --------------------------------------------------
 
 @contextmanager
-def _code_location(instance: dg.DagsterInstance) -> Iterator[tuple[object, object]]:
+def code_location(instance: dg.DagsterInstance) -> Iterator[tuple[object, object]]:
     """The code location `pipelines.definitions`, loaded in this process, and its repository."""
     from dagster._core.remote_origin import InProcessCodeLocationOrigin
     from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
@@ -228,9 +228,18 @@ def _code_location(instance: dg.DagsterInstance) -> Iterator[tuple[object, objec
 def _launch(location, repository, instance: dg.DagsterInstance, keys: set[dg.AssetKey], tags: dict[str, str],
             run_config: dict, lock: runlock.RunLock) -> dg.ExecuteInProcessResult:
     """Create a run of the refresh job for these assets (and their checks) with the location's origin; run it here."""
-    from dagster._core.definitions.selector import JobSubsetSelector
     from dagster._core.execution.api import execute_run
     from dagster._utils.hosted_user_process import recon_job_from_origin
+
+    run = create_run(location, repository, instance, keys, tags, run_config)
+    lock.update(run_id=run.run_id)  # a refused run names the run in the way
+    return execute_run(recon_job_from_origin(run.job_code_origin), run, instance)
+
+
+def create_run(location, repository, instance: dg.DagsterInstance, keys: set[dg.AssetKey], tags: dict[str, str],
+               run_config: dict) -> dg.DagsterRun:
+    """A run of the refresh job for these assets and their checks, with the code location's origin (not started)."""
+    from dagster._core.definitions.selector import JobSubsetSelector
 
     graph = repository.asset_graph
     checks = {check for check in graph.asset_check_keys if check.asset_key in keys}
@@ -239,7 +248,7 @@ def _launch(location, repository, instance: dg.DagsterInstance, keys: set[dg.Ass
     remote_job = location.get_job(selector)
     plan = location.get_execution_plan(remote_job, run_config, step_keys_to_execute=None, known_state=None,
                                        instance=instance).execution_plan_snapshot
-    run = instance.create_run(
+    return instance.create_run(
         job_name=JOB_NAME, run_id=None, run_config=run_config, resolved_op_selection=None,
         step_keys_to_execute=plan.step_keys_to_execute, op_selection=None, status=None, root_run_id=None,
         parent_run_id=None, tags={**remote_job.tags, **tags}, job_snapshot=remote_job.job_snapshot,
@@ -247,8 +256,6 @@ def _launch(location, repository, instance: dg.DagsterInstance, keys: set[dg.Ass
         remote_job_origin=remote_job.get_remote_origin(), job_code_origin=remote_job.get_python_origin(),
         asset_selection=frozenset(keys), asset_check_selection=frozenset(checks), asset_graph=graph,
     )
-    lock.update(run_id=run.run_id)  # a refused run names the run in the way
-    return execute_run(recon_job_from_origin(remote_job.get_python_origin()), run, instance)
 
 
 # --- the command ---------------------------------------------------------------------------------------------------
@@ -305,7 +312,7 @@ def _refresh_locked(instance: dg.DagsterInstance, settings: Settings, wanted: li
                  "force": str(force).lower(), DATA_DIR_TAG: str(settings.data_dir),
                  PID_TAG: lock.info["pid"], HOST_TAG: lock.info["host"]}
     changed = False
-    with _code_location(instance) as (location, repository):
+    with code_location(instance) as (location, repository):
         graph = repository.asset_graph
         everything = set(graph.materializable_asset_keys)
         for block in contiguous_blocks(wanted):
