@@ -307,6 +307,9 @@ def _refresh_locked(instance: dg.DagsterInstance, settings: Settings, wanted: li
             outcome.recovered.append("the interrupted build file was removed: rebuilding every programme")
     for line in outcome.recovery_lines():
         (notify or (lambda _: None))(line)
+    published = steps.published_manifest(settings)
+    if published and published["focus_country"] != settings.focus_country:
+        force = True  # the marts describe another country: a setting, not a file, so Dagster cannot see it change
     run_config = run_config_for(settings, force)
     base_tags = {"launched_by": "cli", "mirror": steps.public_url(settings.mirror) or "official",
                  "force": str(force).lower(), DATA_DIR_TAG: str(settings.data_dir),

@@ -141,16 +141,17 @@ def published_manifest(settings: Settings) -> dict | None:
         return None
     con = warehouse.open_readonly(settings.warehouse_path)
     try:
-        row = con.execute("SELECT built_at, code_fingerprint, synthetic, sources::VARCHAR FROM meta_build").fetchone()
+        row = con.execute("SELECT built_at, code_fingerprint, synthetic, sources::VARCHAR, focus_country "
+                          "FROM meta_build").fetchone()
     except duckdb.Error:
         return None
     finally:
         con.close()
     if row is None:
         return None
-    built_at, code, synthetic, sources_json = row
+    built_at, code, synthetic, sources_json, focus = row
     return {"published_at": built_at.isoformat(), "code": code, "synthetic": bool(synthetic),
-            "sources": json.loads(sources_json or "{}"), "warehouse": str(settings.warehouse_path)}
+            "sources": json.loads(sources_json or "{}"), "focus_country": focus, "warehouse": str(settings.warehouse_path)}
 
 
 def current_sources(settings: Settings, downloads: bool = True) -> dict[str, str]:
