@@ -37,12 +37,13 @@ class BilatrusConfig(dg.ConfigurableResource):
         a `bilatrus run` already holds it in this process. The run is tagged with the process that runs it, so a
         later run can tell a dead run from a live one."""
         data_dir = self.settings().data_dir
+        run_id = context.run.run_id if context.run is not None else ""
         held = runlock.held_here(data_dir)
-        lock = None if held else runlock.acquire(data_dir, run_id=context.run_id or "")
-        if context.instance is not None and context.run_id:
+        lock = None if held else runlock.acquire(data_dir, run_id=run_id)
+        if context.instance is not None and run_id:
             info = (held or lock).info
-            context.instance.add_run_tags(context.run_id, {DATA_DIR_TAG: str(data_dir), PID_TAG: info["pid"],
-                                                           HOST_TAG: info["host"]})
+            context.instance.add_run_tags(run_id, {DATA_DIR_TAG: str(data_dir), PID_TAG: info["pid"],
+                                                   HOST_TAG: info["host"]})
         try:
             yield self
         finally:
