@@ -76,8 +76,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         os.environ["BILATRUS_DASHBOARD"] = os.pathsep.join(args.dashboard)
     sink = RichProgress()
     progress.install(sink)
+
+    def waiting(holder: dict) -> None:
+        from bilatrus_etl import runlock
+
+        console.print(f"[yellow]…[/] waiting for {runlock.describe(holder)} to finish (same data folder)")
+
     try:
-        outcome = runner.refresh(programmes=args.programmes, force=args.force)
+        outcome = runner.refresh(programmes=args.programmes, force=args.force, wait=getattr(args, "wait", False),
+                                 on_wait=waiting, notify=console.print)
     except BilatrusError as err:
         return _fail(str(err))
     finally:
@@ -257,6 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--mirror", help="local folder or base URL holding the official files (or BILATRUS_MIRROR)")
     run.add_argument("--programmes", help="comma-separated subset of fp6,fp7,h2020,he (default: all)")
     run.add_argument("--force", action="store_true", help="rebuild even when no source changed")
+    run.add_argument("--wait", action="store_true",
+                     help="when another run uses the same data folder, wait for it instead of refusing")
     run.add_argument("--focus-country", help="ISO code of the focus country of the marts (default RU)")
     run.add_argument("--dashboard", action="append", help="a Horizon Dashboard export (csv/xlsx) or a folder of them "
                      "to add beside the official files (repeatable; or BILATRUS_DASHBOARD)")
@@ -267,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", type=float, default=0.01, help="fraction of full scale (default 0.01)")
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--force", action="store_true")
+    demo.add_argument("--wait", action="store_true", help="wait for a run on the same data folder instead of refusing")
     demo.set_defaults(func=cmd_demo)
 
     doctor = sub.add_parser("doctor", help="configuration, sources reachable, last run, data docs")

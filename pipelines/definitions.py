@@ -6,7 +6,7 @@ import dagster as dg
 
 from pipelines.defs import institutions, models, network, publish, raw, reports, staging
 from pipelines.defs.checks import suite_checks
-from pipelines.defs.jobs import monthly_refresh, refresh_job
+from pipelines.defs.jobs import build_stale_assets, monthly_refresh, refresh_job
 from pipelines.defs.resources import default_resources
 
 _assets = [
@@ -29,6 +29,7 @@ defs = dg.Definitions(
     asset_checks=suite_checks(),
     jobs=[refresh_job],
     schedules=[monthly_refresh],
+    sensors=[build_stale_assets],
     resources=default_resources(),
     executor=dg.in_process_executor,
 )

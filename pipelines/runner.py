@@ -1,34 +1,73 @@
-"""Launch the refresh job on the project's persistent Dagster instance and summarise what happened."""
+"""`bilatrus run`: the refresh job launched from the code location on the project's persistent Dagster instance.
+
+One run at a time per data folder (the run lock, held for the whole command); a run whose process died is
+found, failed and its concurrency slots freed before anything starts; then, per contiguous block of programmes:
+1. a `refresh` run of the download assets (conditional GETs; each data version is the file's sha256);
+2. Dagster's own staleness decides the rest: the assets whose upstream data version or own code version
+   changed, and everything downstream of them, are materialised in a second `refresh` run; when none is stale
+   the published warehouse is recorded as confirmed current (same data version), nothing is rebuilt.
+Both are real runs of the `refresh` job with the code location's origin, so they show in the job's history.
+"""
 
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+import socket
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 
-from bilatrus_etl import steps
+from bilatrus_etl import runlock, steps
 from bilatrus_etl.settings import PROGRAMMES, Settings
+from pipelines.defs.changes import DOWNLOAD_KEYS, PUBLISHED_KEY, confirm_unchanged, stale_assets
 from pipelines.defs.partitions import programme_range_tags
+from pipelines.defs.resources import DATA_DIR_TAG, HOST_TAG, PID_TAG
 
-INSTANCE_YAML = """\
-# Persistent Dagster instance of bilatrus-etl (written by `bilatrus init-instance`).
+LOCATION_NAME = "pipelines.definitions"  # the name `dagster dev -m pipelines.definitions` gives the location
+JOB_NAME = "refresh"
+ACTIVE = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.CANCELING]
+
+INSTANCE_HEADER = "# Persistent Dagster instance of bilatrus-etl (written by `bilatrus init-instance`)."
+INSTANCE_YAML = f"""\
+{INSTANCE_HEADER}
 telemetry:
   enabled: false
 concurrency:
   pools:
     default_limit: 1
+  runs:
+    # one run at a time per data folder, for runs the daemon launches (schedule, UI); `bilatrus run` holds
+    # the data folder's run lock besides
+    tag_concurrency_limits:
+      - key: {DATA_DIR_TAG}
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
+run_monitoring:
+  # with the daemon running (`make ui`): fail runs whose worker died, free their pool slots
+  enabled: true
+  start_timeout_seconds: 180
+  cancel_timeout_seconds: 180
+  max_resume_run_attempts: 0
+  poll_interval_seconds: 60
+  free_slots_after_run_end_seconds: 30
 """
 
 
 def ensure_instance_home() -> Path:
-    """DAGSTER_HOME (default data/dagster) with its dagster.yaml; exported for this process."""
+    """DAGSTER_HOME (default data/dagster) with its dagster.yaml; exported for this process.
+
+    A dagster.yaml this project wrote is brought up to date; one an operator wrote is left alone."""
     home = Path(os.environ.get("DAGSTER_HOME") or Settings.from_env().dagster_home).resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
+    if not config.exists() or (config.read_text(encoding="utf-8").startswith(INSTANCE_HEADER)
+                                and config.read_text(encoding="utf-8") != INSTANCE_YAML):
         config.write_text(INSTANCE_YAML, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
     return home
@@ -42,6 +81,8 @@ class RunOutcome:
     failures: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
     materialized: list[str] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+    cleaned: list[str] = field(default_factory=list)
     up_to_date: bool = False
     summary: list[str] = field(default_factory=list)
 
@@ -49,13 +90,21 @@ class RunOutcome:
     def success(self) -> bool:
         return not self.failures and not self.failed_checks
 
+    def recovery_lines(self) -> list[str]:
+        """What this run cleaned up after runs that died (printed before it starts its own work)."""
+        lines = [f"[yellow]![/] {message}" for message in self.recovered]
+        if self.cleaned:
+            lines.append(f"[yellow]![/] removed {len(self.cleaned)} leftover file(s) of an interrupted run: "
+                         + ", ".join(self.cleaned))
+        return lines
+
     def summary_lines(self) -> list[str]:
         lines = [f"[red]✗[/] {message}" for message in self.failures]
         lines += [f"[red]✗[/] check failed: {message}" for message in self.failed_checks]
         if self.failed_checks or self.failures:
             lines.append("The published warehouse was left as it was. Fix the cause above and run again.")
         elif self.up_to_date:
-            lines.append("[green]✓[/] Every source is unchanged since the last publish: the warehouse is current.")
+            lines.append("[green]✓[/] Every source is unchanged since the last publish: every asset is up to date.")
         lines += self.summary
         lines.append(f"Dagster run(s): {', '.join(self.run_ids)} (see them with `make ui`)")
         return lines
@@ -96,6 +145,8 @@ def _collect(result: dg.ExecuteInProcessResult, outcome: RunOutcome) -> None:
     for event in result.all_events:
         if event.is_step_failure:
             outcome.failures.append(f"{event.step_key}: {_root_message(event.step_failure_data.error)}")
+        elif event.event_type_value == "RUN_FAILURE" and not outcome.failures:
+            outcome.failures.append(event.message or "the run failed")
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
@@ -106,31 +157,188 @@ def _collect(result: dg.ExecuteInProcessResult, outcome: RunOutcome) -> None:
             outcome.materialized.append(event.asset_key.to_user_string())
 
 
-def refresh(programmes: str | None = None, force: bool = False) -> RunOutcome:
-    """Run the refresh job for the chosen programmes (all by default) on the persistent instance."""
-    ensure_instance_home()
-    from pipelines.definitions import defs
+# --- crash recovery -------------------------------------------------------------------------------------------
 
-    wanted = steps.programmes_from_option(programmes)
-    job = defs.resolve_job_def("refresh")
-    settings = Settings.from_env()
+def _belongs_to(run: dg.DagsterRun, settings: Settings, instance: dg.DagsterInstance) -> bool:
+    """Whether a run worked on this data folder (its tag), or, untagged, ran on this folder's own instance."""
+    tagged = run.tags.get(DATA_DIR_TAG)
+    if tagged:
+        return Path(tagged) == settings.data_dir
+    home = Path(instance.root_directory).resolve() if instance.root_directory else None
+    return home is not None and home.is_relative_to(settings.data_dir)
+
+
+def recover_dead_runs(instance: dg.DagsterInstance, settings: Settings) -> list[str]:
+    """Fail every run left STARTED on this data folder by a process that died, and free its pool slots.
+
+    Called while holding the data folder's run lock: every live run on the folder holds that lock, so a run
+    still marked in progress here has no live process (its recorded pid is checked too, on this host)."""
+    messages = []
+    for record in instance.get_run_records(dg.RunsFilter(statuses=ACTIVE)):
+        run = record.dagster_run
+        if not _belongs_to(run, settings, instance):
+            continue
+        pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
+        where = f" (pid {pid} on {host})" if pid else ""
+        if pid and host != socket.gethostname():
+            messages.append(f"run {run.run_id[:8]}{where} is marked in progress on another host: not judged from here")
+            continue
+        if pid and int(pid) != os.getpid() and runlock.process_alive(int(pid)):
+            continue  # a live process that has not taken the lock yet: it will be refused by the lock itself
+        instance.report_run_failed(run, f"The process running this run{where} is gone (killed or crashed); "
+                                        "marked failed by the next `bilatrus run`.")
+        slots = _free_slots(instance, run.run_id)
+        messages.append(f"run {run.run_id[:8]} of job {run.job_name}{where} had died: marked failed"
+                        + (f", {slots} pool slot(s) freed" if slots else ""))
+    # slots claimed by runs that ended without giving them back (e.g. failed by run monitoring)
+    if instance.event_log_storage.supports_global_concurrency_limits:
+        for run_id in instance.event_log_storage.get_concurrency_run_ids():
+            run = instance.get_run_by_id(run_id)
+            if run is None or run.status not in ACTIVE:
+                slots = _free_slots(instance, run_id)
+                if slots:
+                    messages.append(f"run {run_id[:8]} had ended holding {slots} pool slot(s): freed")
+    return messages
+
+
+def _free_slots(instance: dg.DagsterInstance, run_id: str) -> int:
+    if not instance.event_log_storage.supports_global_concurrency_limits:
+        return 0
+    return int(instance.event_log_storage.free_concurrency_slots_for_run(run_id) or 0)
+
+
+# --- launching runs of the refresh job from the code location --------------------------------------------------
+
+@contextmanager
+def code_location(instance: dg.DagsterInstance) -> Iterator[tuple[object, object]]:
+    """The code location `pipelines.definitions`, loaded in this process, and its repository."""
+    from dagster._core.remote_origin import InProcessCodeLocationOrigin
+    from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+
+    origin = InProcessCodeLocationOrigin(
+        LoadableTargetOrigin(executable_path=sys.executable, module_name="pipelines.definitions",
+                             working_directory=os.getcwd()),
+        location_name=LOCATION_NAME,
+    )
+    with origin.create_location(instance) as location:
+        repository = next(iter(location.get_repositories().values()))
+        yield location, repository
+
+
+def _launch(location, repository, instance: dg.DagsterInstance, keys: set[dg.AssetKey], tags: dict[str, str],
+            run_config: dict, lock: runlock.RunLock) -> dg.ExecuteInProcessResult:
+    """Create a run of the refresh job for these assets (and their checks) with the location's origin; run it here."""
+    from dagster._core.execution.api import execute_run
+    from dagster._utils.hosted_user_process import recon_job_from_origin
+
+    run = create_run(location, repository, instance, keys, tags, run_config)
+    lock.update(run_id=run.run_id)  # a refused run names the run in the way
+    return execute_run(recon_job_from_origin(run.job_code_origin), run, instance)
+
+
+def create_run(location, repository, instance: dg.DagsterInstance, keys: set[dg.AssetKey], tags: dict[str, str],
+               run_config: dict) -> dg.DagsterRun:
+    """A run of the refresh job for these assets and their checks, with the code location's origin (not started)."""
+    from dagster._core.definitions.selector import JobSubsetSelector
+
+    graph = repository.asset_graph
+    checks = {check for check in graph.asset_check_keys if check.asset_key in keys}
+    selector = JobSubsetSelector(location_name=location.name, repository_name=repository.name, job_name=JOB_NAME,
+                                 op_selection=None, asset_selection=keys, asset_check_selection=checks)
+    remote_job = location.get_job(selector)
+    plan = location.get_execution_plan(remote_job, run_config, step_keys_to_execute=None, known_state=None,
+                                       instance=instance).execution_plan_snapshot
+    return instance.create_run(
+        job_name=JOB_NAME, run_id=None, run_config=run_config, resolved_op_selection=None,
+        step_keys_to_execute=plan.step_keys_to_execute, op_selection=None, status=None, root_run_id=None,
+        parent_run_id=None, tags={**remote_job.tags, **tags}, job_snapshot=remote_job.job_snapshot,
+        execution_plan_snapshot=plan, parent_job_snapshot=remote_job.parent_job_snapshot,
+        remote_job_origin=remote_job.get_remote_origin(), job_code_origin=remote_job.get_python_origin(),
+        asset_selection=frozenset(keys), asset_check_selection=frozenset(checks), asset_graph=graph,
+    )
+
+
+# --- the command ---------------------------------------------------------------------------------------------------
+
+def run_config_for(settings: Settings, force: bool) -> dict:
     config = {"data_dir": str(settings.data_dir), "mirror": settings.mirror or "",
               "focus_country": settings.focus_country, "force": force,
               "dashboard": os.pathsep.join(str(p) for p in settings.dashboard_exports)}
-    run_config = {
-        "resources": {"bilatrus": {"config": config}},
+    return {
+        "resources": {"bilatrus": {"config": config}, "duckdb": {"config": {"database": str(settings.build_path)}}},
         "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
     }
+
+
+def refresh(
+    programmes: str | None = None,
+    force: bool = False,
+    *,
+    wait: bool = False,
+    on_wait: Callable[[dict], None] | None = None,
+    settings: Settings | None = None,
+    instance: dg.DagsterInstance | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> RunOutcome:
+    """Run the refresh job for the chosen programmes (all by default); see the module's docstring."""
+    wanted = steps.programmes_from_option(programmes)
+    settings = settings or Settings.from_env()
+    settings.build_path.parent.mkdir(parents=True, exist_ok=True)
+    lock = runlock.acquire(settings.data_dir, wait=wait, on_wait=on_wait, command="bilatrus run")
+    try:
+        if instance is None:
+            ensure_instance_home()
+            with dg.DagsterInstance.get() as persistent:
+                return _refresh_locked(persistent, settings, wanted, force, lock, notify)
+        return _refresh_locked(instance, settings, wanted, force, lock, notify)
+    finally:
+        lock.release()
+
+
+def _refresh_locked(instance: dg.DagsterInstance, settings: Settings, wanted: list[str], force: bool,
+                    lock: runlock.RunLock, notify: Callable[[str], None] | None) -> RunOutcome:
     outcome = RunOutcome()
-    with dg.DagsterInstance.get() as instance:
+    outcome.recovered = recover_dead_runs(instance, settings)
+    outcome.cleaned = steps.remove_leftovers(settings, crashed=bool(outcome.recovered))
+    if not settings.build_path.exists():
+        # no build file (first run, or removed after a crash): build everything, every programme, from the downloads
+        force, wanted = True, list(PROGRAMMES)
+        if outcome.recovered:
+            outcome.recovered.append("the interrupted build file was removed: rebuilding every programme")
+    for line in outcome.recovery_lines():
+        (notify or (lambda _: None))(line)
+    published = steps.published_manifest(settings)
+    if published and published["focus_country"] != settings.focus_country:
+        force = True  # the marts describe another country: a setting, not a file, so Dagster cannot see it change
+    run_config = run_config_for(settings, force)
+    base_tags = {"launched_by": "cli", "mirror": steps.public_url(settings.mirror) or "official",
+                 "force": str(force).lower(), DATA_DIR_TAG: str(settings.data_dir),
+                 PID_TAG: lock.info["pid"], HOST_TAG: lock.info["host"]}
+    changed = False
+    with code_location(instance) as (location, repository):
+        graph = repository.asset_graph
+        everything = set(graph.materializable_asset_keys)
         for block in contiguous_blocks(wanted):
-            result = job.execute_in_process(
-                instance=instance, run_config=run_config, tags=programme_range_tags(block), raise_on_error=False
-            )
-            _collect(result, outcome)
+            tags = {**base_tags, "programmes": ",".join(block).lower(), **programme_range_tags(block)}
+            downloads = _launch(location, repository, instance, set(DOWNLOAD_KEYS), tags, run_config, lock)
+            _collect(downloads, outcome)
             if not outcome.success:
                 break
-    outcome.up_to_date = outcome.success and not any(k.startswith("warehouse/") for k in outcome.materialized)
+            rebuild = everything - DOWNLOAD_KEYS if force else stale_assets(instance, graph, block, settings)
+            if not settings.warehouse_path.exists():
+                rebuild.add(PUBLISHED_KEY)
+            if not rebuild:
+                continue
+            changed = True
+            build_tags = tags if any(graph.get(k).is_partitioned for k in rebuild) else \
+                {k: v for k, v in tags.items() if not k.startswith("dagster/asset_partition_range")}
+            build = _launch(location, repository, instance, rebuild, build_tags, run_config, lock)
+            _collect(build, outcome)
+            if not outcome.success:
+                break
+    if outcome.success and not changed:
+        outcome.up_to_date = True
+        confirm_unchanged(instance, outcome.run_ids[-1])
     if outcome.success:
         outcome.summary = steps.published_summary(settings)
     return outcome

@@ -64,10 +64,14 @@ def build_fixture_mirror(folder: Path, shared_file) -> FixtureMirror:
     with zipfile.ZipFile(folder / H2020_ZIP, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("project.csv", project_csv)
         archive.write(sample, "organization.csv")
-    # an HTTP mirror serves the ROR dump under its official file name
+    serve_ror_under_official_name(folder)
+    return FixtureMirror(folder, manifest, n_projects)
+
+
+def serve_ror_under_official_name(folder: Path) -> None:
+    """An HTTP mirror serves the ROR dump under its official file name (a folder mirror finds any *ror-data*.zip)."""
     ror = next(folder.glob("*ror-data*.zip"))
     ror.rename(folder / sources.official_file_name(sources.get_dataset("ror_dump").url))
-    return FixtureMirror(folder, manifest, n_projects)
 
 
 def resources_for(data_dir: Path, mirror: str, force: bool = False, dashboard: str = "") -> dict[str, object]:

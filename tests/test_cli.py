@@ -74,15 +74,20 @@ def test_export_active_and_doctor(published, tmp_path):
     assert "index.html" in doctor.stderr and "SYNTHETIC" in doctor.stderr
 
 
+def _built_at(data_dir: Path) -> str:
+    out = bilatrus("query", "select built_at::varchar as built_at from meta_build", "--format", "json", data_dir=data_dir)
+    return json.loads(out.stdout)[0]["built_at"]
+
+
 def test_unchanged_upstream_second_run_is_current(published):
     data_dir, _ = published
-    manifest_file = data_dir / "warehouse" / "bilatrus.manifest.json"
-    before = json.loads(manifest_file.read_text())
+    before = _built_at(data_dir)
     mirror = data_dir.parent / "mirror"
     out = bilatrus("run", "--mirror", str(mirror), data_dir=data_dir)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "unchanged" in out.stderr
-    assert json.loads(manifest_file.read_text())["published_at"] == before["published_at"]
+    assert "warning" not in out.stderr.lower() and "▸" not in out.stderr  # no step ran, nothing warned
+    assert _built_at(data_dir) == before
 
 
 def test_unreachable_mirror_fails_fast_with_advice(tmp_path):

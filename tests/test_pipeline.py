@@ -14,7 +14,9 @@ import pytest
 from bilatrus_etl.settings import PROGRAMMES, Settings
 from fixture_server import FixtureServer
 from pipeline_fixtures import build_fixture_mirror, manifest_participations, materialized_keys, resources_for
+from pipelines import runner
 from pipelines.definitions import defs
+from pipelines.defs.jobs import build_stale_assets
 from pipelines.defs.partitions import all_programmes_tags
 
 pytestmark = pytest.mark.slow
@@ -99,26 +101,89 @@ def test_raw_and_staging_against_fixture_server(mirror_server, tmp_path):
 
 
 def test_full_refresh_publishes_then_unchanged_upstream_skips_downstream(mirror_server, tmp_path):
+    """Two `bilatrus run`s (the runner the CLI calls) on one mirror, read back through the instance's own API:
+    real `refresh` runs with the code location's origin and the CLI's tags; after the second, every asset is up
+    to date by Dagster's data and code versions, checks keep their results, the freshness policy passes."""
     mirror, server = mirror_server
-    with dg.DagsterInstance.ephemeral() as instance:
-        first = _materialize(dg.AssetSelection.all(), tmp_path, server, instance)
-        assert first.success, [e.message for e in first.all_events if e.is_failure]
-        settings = Settings.from_env(data_dir=tmp_path)
-        assert "warehouse/published_warehouse" in materialized_keys(first)
-        assert "reports/landscape_report" in materialized_keys(first)  # the report follows the publish
+    settings = Settings.from_env(mirror=server.url.replace("http://", "http://reader:s3cret@"), data_dir=tmp_path)
+    (tmp_path / "dagster").mkdir()
+    with dg.DagsterInstance.local_temp(str(tmp_path / "dagster")) as instance:
+        first = runner.refresh(settings=settings, instance=instance)
+        assert first.success, first.failures + first.failed_checks
+        assert "warehouse/published_warehouse" in first.materialized
+        assert "reports/landscape_report" in first.materialized  # the report follows the publish
         assert "SYNTHETIC DATA" in (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
         con = duckdb.connect(str(settings.warehouse_path), read_only=True)
         assert con.execute("SELECT synthetic FROM meta_build").fetchone()[0] is True
         ranked = con.execute("SELECT count(*) FROM mart_third_country_ranking WHERE framework_programme = 'FP7'").fetchone()[0]
         assert ranked > 0
         con.close()
+        checks_after_first = _latest_checks(instance)
+        assert checks_after_first and set(checks_after_first.values()) == {"SUCCEEDED"}
 
         before = len(server.requests)
-        second = _materialize(dg.AssetSelection.all(), tmp_path, server, instance)
-        assert second.success
-        assert materialized_keys(second) == {"raw/cordis_programme_files", "raw/cordisref", "raw/ror_dump"}
+        second = runner.refresh(settings=settings, instance=instance)
+        assert second.success and second.up_to_date
+        assert set(second.materialized) == {"raw/cordis_programme_files", "raw/cordisref", "raw/ror_dump"}
         # every source answered 304 Not Modified: no body downloaded again
         assert {r.status for r in server.requests[before:] if r.method == "GET"} == {304}
+
+        runs = [instance.get_run_by_id(run_id) for run_id in first.run_ids + second.run_ids]
+        assert len(runs) == 3  # first: downloads, then the build; second: downloads only
+        for run in runs:
+            assert run.job_name == "refresh" and run.status == dg.DagsterRunStatus.SUCCESS
+            assert run.remote_job_origin.repository_origin.get_label() == "__repository__@pipelines.definitions"
+            assert run.tags["launched_by"] == "cli" and run.tags["programmes"] == "fp6,fp7,h2020,he"
+            assert run.tags["mirror"] == server.url and "s3cret" not in repr(run.tags)
+        assert [r.tags["force"] for r in runs] == ["true", "true", "false"]  # no build file yet: everything
+        assert len(instance.get_runs(dg.RunsFilter(job_name="refresh"))) == 3
+
+        graph = defs.resolve_asset_graph()
+        assert runner.stale_assets(instance, graph, list(PROGRAMMES), settings) == set()
+        # no check was planned and skipped in the second run: each keeps the result of the run that built its asset
+        assert _latest_checks(instance) == checks_after_first
+        skipped = [e for run_id in second.run_ids for e in instance.all_logs(run_id)
+                   if e.dagster_event and e.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION_PLANNED"]
+        assert skipped == []
+        # the published warehouse is confirmed current: its freshness policy passes, its data version is kept
+        latest = instance.get_latest_materialization_event(runner.PUBLISHED_KEY)
+        assert latest.asset_materialization.metadata["unchanged"].value is True
+        assert latest.timestamp >= instance.get_run_record_by_id(second.run_ids[0]).start_time
+        assert _freshness(instance, graph, runner.PUBLISHED_KEY) == "PASS"
+
+        # a scheduled run of the downloads alone: the sensor finds nothing stale and confirms the publish
+        downloads = instance.get_run_by_id(second.run_ids[0])
+        scheduled = downloads.with_tags({k: v for k, v in downloads.tags.items() if k != "launched_by"})
+        success = [e for e in instance.all_logs(downloads.run_id) if e.dagster_event][-1].dagster_event
+        confirmed = len(instance.fetch_materializations(runner.PUBLISHED_KEY, limit=10).records)
+        answer = build_stale_assets(dg.build_run_status_sensor_context(
+            sensor_name="build_stale_assets", dagster_instance=instance, dagster_run=scheduled, dagster_event=success,
+            repository_def=defs.get_repository_def()))
+        assert isinstance(answer, dg.SkipReason) and "unchanged" in answer.skip_message
+        assert len(instance.fetch_materializations(runner.PUBLISHED_KEY, limit=10).records) == confirmed + 1
+
+
+def _latest_checks(instance: dg.DagsterInstance) -> dict[str, str]:
+    """check -> status of its latest execution, read from the instance."""
+    latest = {}
+    for key in defs.resolve_asset_graph().asset_check_keys:
+        records = instance.event_log_storage.get_asset_check_execution_history(key, limit=1)
+        if records:
+            latest[f"{key.asset_key.to_user_string()}:{key.name}"] = f"{records[0].status.value}"
+    return latest
+
+
+def _freshness(instance: dg.DagsterInstance, graph, key: dg.AssetKey) -> str:
+    """The asset's freshness state by Dagster's own evaluator of its time-window policy."""
+    import asyncio
+
+    from dagster._core.asset_graph_view.asset_graph_view import AssetGraphView, TemporalContext
+    from dagster._core.definitions.freshness_evaluator import TimeWindowFreshnessPolicyEvaluator
+    from dagster._time import get_current_datetime
+
+    view = AssetGraphView(temporal_context=TemporalContext(effective_dt=get_current_datetime(), last_event_id=None),
+                          instance=instance, asset_graph=graph)
+    return asyncio.run(TimeWindowFreshnessPolicyEvaluator().evaluate_freshness(view, graph.get(key))).value
 
 
 def _rewrite_member(zip_path, member, edit):

@@ -18,6 +18,10 @@ import requests
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
+RUNS = """{ runsOrError(filter: {pipelineName: "refresh",
+                tags: [{key: ".dagster/repository", value: "__repository__@pipelines.definitions"}]}) {
+              ... on Runs { results { runId pipelineName tags { key value }
+                                      repositoryOrigin { repositoryLocationName repositoryName } } } } }"""
 QUERY = """{ assetNodes { assetKey { path } dependencyKeys { path } groupName description
               assetChecksOrError { ... on AssetChecks { checks { name blocking } } } } }"""
 
@@ -42,10 +46,27 @@ def _wait_for(url: str, process: subprocess.Popen, timeout: float = 180) -> None
     raise AssertionError(f"{url} did not answer within {timeout} s")
 
 
+def _cli_run_record(home: Path, data_dir: Path) -> str:
+    """Create (without executing) a run as `bilatrus run` creates them, on the instance at `home`."""
+    import dagster as dg
+
+    from bilatrus_etl.settings import Settings
+    from pipelines import runner
+
+    settings = Settings.from_env(data_dir=data_dir)
+    with dg.DagsterInstance.local_temp(str(home)) as instance, runner.code_location(instance) as (location, repo):
+        run = runner.create_run(location, repo, instance, set(runner.DOWNLOAD_KEYS),
+                                {"launched_by": "cli", "programmes": "fp7", "force": "false",
+                                 "dagster/asset_partition_range_start": "FP7", "dagster/asset_partition_range_end": "FP7"},
+                                runner.run_config_for(settings, force=False))
+    return run.run_id
+
+
 def test_ui_serves_lineage_and_checks(tmp_path):
     port = _free_port()
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "dagster"), "BILATRUS_DATA_DIR": str(tmp_path / "data")}
     (tmp_path / "dagster").mkdir()
+    run_id = _cli_run_record(tmp_path / "dagster", tmp_path / "data")
     dagster = Path(sys.executable).with_name("dagster")
     process = subprocess.Popen(
         [str(dagster), "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)],
@@ -66,6 +87,14 @@ def test_ui_serves_lineage_and_checks(tmp_path):
         checks = {c["name"]: c["blocking"] for c in fact["assetChecksOrError"]["checks"]}
         assert checks == {"gx_fact_participation": True}
         assert all(n["description"] for n in nodes)
+        # a run created the way `bilatrus run` creates its runs is in the refresh job's history (repository filter)
+        runs = requests.post(f"http://127.0.0.1:{port}/graphql", json={"query": RUNS}, timeout=30).json()
+        results = runs["data"]["runsOrError"]["results"]
+        assert [r["runId"] for r in results] == [run_id]
+        assert results[0]["repositoryOrigin"] == {"repositoryLocationName": "pipelines.definitions",
+                                                  "repositoryName": "__repository__"}
+        tags = {t["key"]: t["value"] for t in results[0]["tags"]}
+        assert tags["launched_by"] == "cli" and tags["programmes"] == "fp7" and tags["force"] == "false"
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:

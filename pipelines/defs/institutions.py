@@ -6,14 +6,15 @@ from dagster_duckdb import DuckDBResource
 
 from bilatrus_etl import steps
 from pipelines.defs.resources import BilatrusConfig
-from pipelines.defs.tables import GATE
+from pipelines.defs.tables import python_code_version
 
 @dg.asset(
     key=["core", "dim_ror_institution"],
     group_name="core",
     kinds={"duckdb", "python"},
-    deps=[dg.AssetKey(["raw", "ror_dump"]), GATE],
+    deps=[dg.AssetKey(["raw", "ror_dump"])],
     pool="warehouse_writer",
+    code_version=python_code_version(dg.AssetKey(["core", "dim_ror_institution"])),
     description="dim_ror_institution: organisations of the focus country (BILATRUS_FOCUS_COUNTRY) in the ROR registry "
     "(with their parents and children): every name with its language, aliases, acronyms, types, cities, "
     "coordinates, external ids, and the focus country. Formerly dim_ru_institution.",
@@ -30,6 +31,7 @@ def dim_ror_institution(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.
     kinds={"duckdb", "python"},
     deps=[dg.AssetKey(["staging", "stg_participation"]), dim_ror_institution],
     pool="warehouse_writer",
+    code_version=python_code_version(dg.AssetKey(["core", "institution_link"])),
     description="institution_link: each focus-country organisation key -> its institution (ROR id where matched, "
     "method, score, runner-up for review) and an institution key grouping the same institution across programmes.",
 )

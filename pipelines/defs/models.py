@@ -8,15 +8,12 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from bilatrus_etl import resources, steps, warehouse
-from pipelines.defs.policies import MONTHLY_FRESHNESS
 from pipelines.defs.resources import BilatrusConfig
-from pipelines.defs.tables import GATE, sql_model_keys, table_asset_key
+from pipelines.defs.tables import sql_model_keys, table_asset_key
 
 
 def _model_asset(model: warehouse.Model, key: dg.AssetKey) -> dg.AssetsDefinition:
     deps = sorted({k for t in model.tables_read if (k := table_asset_key(t)) and k != key}, key=str)
-    if not deps:  # a model that reads only curated reference files still waits for the run's gate
-        deps = [GATE]
     description = model.description + (f"\n\n{model.notes}" if model.notes else "")
 
     @dg.asset(
@@ -27,7 +24,7 @@ def _model_asset(model: warehouse.Model, key: dg.AssetKey) -> dg.AssetsDefinitio
         pool="warehouse_writer",
         description=description,
         metadata={"sql_file": dg.MetadataValue.path(resources.relative(model.path))},
-        freshness_policy=MONTHLY_FRESHNESS if model.layer == "marts" else None,
+        code_version=steps.model_code_version(model.name),
     )
     def _run(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.MaterializeResult:
         with duckdb.get_connection() as con:

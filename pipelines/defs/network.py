@@ -5,7 +5,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from bilatrus_etl import steps
-from pipelines.defs.policies import MONTHLY_FRESHNESS
+from pipelines.defs.tables import python_code_version
 
 
 @dg.asset(
@@ -14,7 +14,7 @@ from pipelines.defs.policies import MONTHLY_FRESHNESS
     kinds={"duckdb", "python"},
     deps=[dg.AssetKey(["marts", "mart_collaboration_edges"])],
     pool="warehouse_writer",
-    freshness_policy=MONTHLY_FRESHNESS,
+    code_version=python_code_version(dg.AssetKey(["marts", "mart_collaboration_network"])),
     description="mart_collaboration_network: one row per organisation in projects with the focus country: "
     "degree, weighted degree and betweenness centrality over mart_collaboration_edges.",
 )

@@ -7,7 +7,7 @@ from dagster_duckdb import DuckDBResource
 from bilatrus_etl import steps
 from pipelines.defs.policies import MONTHLY_FRESHNESS
 from pipelines.defs.resources import BilatrusConfig
-from pipelines.defs.tables import PYTHON_TABLES, sql_model_keys
+from pipelines.defs.tables import PYTHON_TABLES, python_code_version, sql_model_keys
 
 
 def _published_deps() -> list[dg.AssetKey]:
@@ -22,8 +22,11 @@ def _published_deps() -> list[dg.AssetKey]:
     deps=_published_deps(),
     pool="warehouse_writer",
     freshness_policy=MONTHLY_FRESHNESS,
+    code_version=python_code_version(dg.AssetKey(["warehouse", "published_warehouse"])),
     description="The analysts' DuckDB file (data/warehouse/bilatrus.duckdb): the finished build, published by "
-    "an atomic rename; the previous file is kept beside it for rollback.",
+    "an atomic rename; the previous file is kept beside it for rollback. A run that finds every source unchanged "
+    "records it current (a materialisation with the same data version, metadata `unchanged`), so its freshness "
+    "policy measures how recently the sources were checked.",
 )
 def published_warehouse(
     context: dg.AssetExecutionContext, bilatrus: BilatrusConfig, duckdb: DuckDBResource

@@ -2,11 +2,18 @@
 
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from bilatrus_etl import runlock
 from bilatrus_etl.settings import Settings, dashboard_paths
+
+DATA_DIR_TAG = "bilatrus/data_dir"
+PID_TAG = "bilatrus/pid"
+HOST_TAG = "bilatrus/host"
 
 
 class BilatrusConfig(dg.ConfigurableResource):
@@ -23,6 +30,25 @@ class BilatrusConfig(dg.ConfigurableResource):
         base = Settings.from_env(mirror=self.mirror or None, data_dir=self.data_dir)
         return Settings(data_dir=base.data_dir, mirror=base.mirror, focus_country=self.focus_country.upper(),
                         dashboard_exports=dashboard_paths(self.dashboard))
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["BilatrusConfig"]:
+        """Hold the data folder's run lock for the whole run (a run launched from the UI, the schedule or a test);
+        a `bilatrus run` already holds it in this process. The run is tagged with the process that runs it, so a
+        later run can tell a dead run from a live one."""
+        data_dir = self.settings().data_dir
+        run_id = context.run.run_id if context.run is not None else ""
+        held = runlock.held_here(data_dir)
+        lock = None if held else runlock.acquire(data_dir, run_id=run_id)
+        if context.instance is not None and run_id:
+            info = (held or lock).info
+            context.instance.add_run_tags(run_id, {DATA_DIR_TAG: str(data_dir), PID_TAG: info["pid"],
+                                                   HOST_TAG: info["host"]})
+        try:
+            yield self
+        finally:
+            if lock is not None:
+                lock.release()
 
 
 def default_resources() -> dict[str, object]:

@@ -9,7 +9,7 @@ from dagster_duckdb import DuckDBResource
 from bilatrus_etl import steps
 from pipelines.defs.partitions import programme_partitions, single_run
 from pipelines.defs.resources import BilatrusConfig
-from pipelines.defs.tables import GATE
+from pipelines.defs.tables import python_code_version
 
 PROGRAMME_TABLES = {
     "stg_project": "stg_project: one row per project per programme, typed, from every programme's project file.",
@@ -20,7 +20,6 @@ PROGRAMME_TABLES = {
 }
 PROGRAMME_DEPS = [
     dg.AssetKey(["raw", "cordis_programme_files"]),
-    GATE,
     dg.AssetKey(["staging", "stg_country"]),
     dg.AssetKey(["staging", "dashboard_exports"]),
 ]
@@ -28,7 +27,8 @@ PROGRAMME_DEPS = [
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(["staging", name], group_name="staging", kinds={"duckdb"}, deps=PROGRAMME_DEPS, description=text)
+        dg.AssetSpec(["staging", name], group_name="staging", kinds={"duckdb"}, deps=PROGRAMME_DEPS, description=text,
+                     code_version=python_code_version(dg.AssetKey(["staging", name])))
         for name, text in PROGRAMME_TABLES.items()
     ],
     partitions_def=programme_partitions,
@@ -65,7 +65,8 @@ REFERENCE_TABLES = {
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(["staging", name], group_name="staging", kinds={"duckdb"},
-                     deps=[dg.AssetKey(["raw", "cordisref"]), GATE], description=text)
+                     deps=[dg.AssetKey(["raw", "cordisref"])], description=text,
+                     code_version=python_code_version(dg.AssetKey(["staging", name])))
         for name, text in REFERENCE_TABLES.items()
     ],
     pool="warehouse_writer",
@@ -82,15 +83,18 @@ def stg_reference(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> Iterator[
     key=["staging", "dashboard_exports"],
     group_name="staging",
     kinds={"duckdb", "python"},
-    deps=[GATE, dg.AssetKey(["staging", "stg_country"])],
+    deps=[dg.AssetKey(["staging", "stg_country"])],
     pool="warehouse_writer",
+    code_version=python_code_version(dg.AssetKey(["staging", "dashboard_exports"])),
     description="Optional Horizon Dashboard exports (csv, xlsx) supplied by an analyst (BILATRUS_DASHBOARD): read into "
     "the common shape beside the official files, which win for the projects they cover.",
 )
 def dashboard_exports(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    settings = bilatrus.settings()
     with duckdb.get_connection() as con:
-        reports = steps.stage_dashboards(con, bilatrus.settings())
+        reports = steps.stage_dashboards(con, settings)
     return dg.MaterializeResult(
+        data_version=dg.DataVersion(steps.dashboard_version(settings)),
         metadata={
             "files": dg.MetadataValue.json([str(r) for r in reports]),
             "row_count": sum(r.staged_rows for r in reports),

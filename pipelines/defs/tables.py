@@ -3,9 +3,7 @@
 
 import dagster as dg
 
-from bilatrus_etl import warehouse
-
-GATE = dg.AssetKey(["raw", "download_provenance"])
+from bilatrus_etl import steps, warehouse
 
 # Tables written by Python steps (readers, registry, matching, network measures), by their asset key.
 PYTHON_TABLES: dict[str, dg.AssetKey] = {
@@ -41,6 +39,11 @@ def sql_model_keys() -> dict[str, dg.AssetKey]:
         for name, model in warehouse.load_models().items()
         if name not in PYTHON_TABLES
     }
+
+
+def python_code_version(key: dg.AssetKey) -> str:
+    """Code version of an asset written by a Python step: see steps.python_code_version (its tables' SQL, suites)."""
+    return steps.python_code_version(sorted(t for t, k in PYTHON_TABLES.items() if k == key))
 
 
 def table_asset_key(table: str) -> dg.AssetKey | None:

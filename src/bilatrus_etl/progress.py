@@ -5,9 +5,18 @@ When nothing is installed (tests, the Dagster UI), reporting costs nothing.
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator, Protocol
+
+# Fault injection for the reliability tests only: "<point>=<marker file>" makes the process write its pid to the
+# marker file when it reaches that point (download, stage, validate, core, marts, publish) and wait there to be
+# killed, so a kill -9 lands at a known step instead of after a random sleep.
+FAULT_POINT_ENV = "BILATRUS_FAULT_POINT"
+FAULT_WAIT_S = 300
 
 
 class ProgressSink(Protocol):
@@ -27,7 +36,28 @@ def install(sink: ProgressSink | None) -> None:
 
 
 def download_callback(dataset: str) -> Callable[[int, int | None], None] | None:
-    return _sink.download(dataset) if _sink else None
+    inner = _sink.download(dataset) if _sink else None
+    if not os.environ.get(FAULT_POINT_ENV):
+        return inner
+
+    def update(done: int, total: int | None) -> None:
+        if inner:
+            inner(done, total)
+        if done:
+            fault_point("download")
+
+    return update
+
+
+def fault_point(name: str) -> None:
+    """Pause here to be killed when the reliability tests ask for this point (see FAULT_POINT_ENV)."""
+    point, _, marker = os.environ.get(FAULT_POINT_ENV, "").partition("=")
+    if point != name or not marker:
+        return
+    Path(marker).write_text(str(os.getpid()), encoding="utf-8")
+    deadline = time.monotonic() + FAULT_WAIT_S
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 @contextmanager

@@ -85,29 +85,80 @@ def mirror_is_synthetic(settings: Settings) -> bool:
 
 def code_fingerprint() -> str:
     """Hash of everything that shapes the warehouse besides the data: SQL, suites, reference tables, version."""
-    digest = hashlib.sha256(__version__.encode())
-    for folder in (SQL_DIR, EXPECTATIONS_DIR, REFERENCE_DIR):
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
-                digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return _hash_files([p for folder in (SQL_DIR, EXPECTATIONS_DIR, REFERENCE_DIR) for p in folder.rglob("*")],
+                       __version__, length=64)
 
 
-def manifest_path(settings: Settings) -> Path:
-    return settings.warehouse_path.with_suffix(".manifest.json")
+def _hash_files(paths: list[Path], *extra: str, length: int = 16) -> str:
+    """sha256 over the files' package-relative names and bytes (sorted), plus any extra strings."""
+    digest = hashlib.sha256("\0".join(extra).encode())
+    for path in sorted(p for p in paths if p.is_file()):
+        digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:length]
+
+
+def _suite_file(table: str) -> Path:
+    return EXPECTATIONS_DIR / f"{table}.json"
+
+
+def model_code_version(name: str) -> str:
+    """A SQL model's code version: the hash of its .sql file, its suite, and the curated tables it reads."""
+    model = warehouse.load_models()[name]
+    files = [model.path, _suite_file(name)]
+    if "reference_dir" in model.sql:
+        files += list(REFERENCE_DIR.rglob("*"))
+    return _hash_files(files)
+
+
+def python_code_version(tables: list[str]) -> str:
+    """Code version of a step written in Python: the library's Python sources, the SQL models the step runs
+    itself, the suites of its tables and the curated tables."""
+    models = warehouse.load_models()
+    files = [p for p in PACKAGE_DIR.rglob("*.py")] + list(REFERENCE_DIR.rglob("*"))
+    files += [models[t].path for t in tables if t in models] + [_suite_file(t) for t in tables]
+    return _hash_files(files, __version__)
+
+
+def sources_version(fetched: list[FetchedSource]) -> str:
+    """Data version of a download asset: the file's sha256 (one file), or the hash of its files' sha256s."""
+    if len(fetched) == 1:
+        return fetched[0].sha256
+    return hashlib.sha256("".join(sorted(f"{f.dataset}={f.sha256}" for f in fetched)).encode()).hexdigest()
+
+
+def dashboard_version(settings: Settings) -> str:
+    """Data version of the analyst-supplied Horizon Dashboard exports (their names and sha256s; 'none' for none)."""
+    exports = current_sources(settings, downloads=False)
+    if not exports:
+        return "none"
+    return hashlib.sha256(json.dumps(exports, sort_keys=True).encode()).hexdigest()
 
 
 def published_manifest(settings: Settings) -> dict | None:
-    path = manifest_path(settings)
-    if not path.exists() or not settings.warehouse_path.exists():
+    """What the published warehouse says about its own build (its meta_build row), or None before a publish."""
+    if not settings.warehouse_path.exists():
         return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    con = warehouse.open_readonly(settings.warehouse_path)
+    try:
+        row = con.execute("SELECT built_at, code_fingerprint, synthetic, sources::VARCHAR, focus_country "
+                          "FROM meta_build").fetchone()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    if row is None:
+        return None
+    built_at, code, synthetic, sources_json, focus = row
+    return {"published_at": built_at.isoformat(), "code": code, "synthetic": bool(synthetic),
+            "sources": json.loads(sources_json or "{}"), "focus_country": focus, "warehouse": str(settings.warehouse_path)}
 
 
-def current_sources(settings: Settings) -> dict[str, str]:
+def current_sources(settings: Settings, downloads: bool = True) -> dict[str, str]:
     """dataset -> sha256 of its latest download (provenance log), and of each analyst-supplied Dashboard export."""
-    datasets = {row["dataset"]: row["sha256"] for row in fetch.read_provenance(settings.raw_dir) if row.get("sha256")}
+    datasets = {}
+    if downloads:
+        datasets = {row["dataset"]: row["sha256"] for row in fetch.read_provenance(settings.raw_dir) if row.get("sha256")}
     for path in settings.dashboard_exports:
         datasets[f"dashboard:{path.name}"] = _file_sha256(path)
     return datasets
@@ -125,15 +176,27 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def is_up_to_date(settings: Settings, datasets: dict[str, str]) -> bool:
-    """True when the published warehouse was built from exactly these files with this code."""
-    manifest = published_manifest(settings)
-    if manifest is None or manifest.get("code") != code_fingerprint():
-        return False
-    published = manifest.get("sources", {})
-    dashboards_published = {k for k in published if k.startswith("dashboard:")}
-    dashboards_now = {k for k in datasets if k.startswith("dashboard:")}
-    return dashboards_published == dashboards_now and all(published.get(k) == sha for k, sha in datasets.items())
+def leftovers(settings: Settings, crashed: bool) -> list[Path]:
+    """Files a killed run leaves behind: partial downloads and extractions (*.part), the publish's temporary
+    copies beside the warehouse, and, after a crash, the half-written build file with its write-ahead log."""
+    found = list(settings.raw_dir.rglob("*.part")) if settings.raw_dir.exists() else []
+    published = settings.warehouse_path
+    if published.parent.exists():
+        found += [p for p in published.parent.glob(".*") if p.name.endswith((".tmp", ".tmp.wal", ".rollback"))]
+    build = settings.build_path
+    wal = build.with_name(build.name + ".wal")
+    if crashed or wal.exists():
+        found += [p for p in (build, wal) if p.exists()]
+    return found
+
+
+def remove_leftovers(settings: Settings, crashed: bool) -> list[str]:
+    """Delete what `leftovers` finds (only ever called while holding the data folder's run lock)."""
+    removed = []
+    for path in leftovers(settings, crashed):
+        path.unlink(missing_ok=True)
+        removed.append(str(path.relative_to(settings.data_dir)) if path.is_relative_to(settings.data_dir) else str(path))
+    return removed
 
 
 PROVENANCE_COLUMNS = ("dataset", "url", "fetched_at", "http_status", "etag", "last_modified", "sha256", "bytes",
@@ -205,25 +268,13 @@ def describe_meta_tables(con: duckdb.DuckDBPyConnection) -> None:
             warehouse.describe_table(con, table, description, columns)
 
 
-def write_manifest(settings: Settings, datasets: dict[str, str], synthetic: bool) -> Path:
-    path = manifest_path(settings)
-    payload = {
-        "published_at": datetime.now(UTC).isoformat(),
-        "code": code_fingerprint(),
-        "sources": datasets,
-        "synthetic": synthetic,
-        "warehouse": str(settings.warehouse_path),
-    }
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True), encoding="utf-8")
-    tmp.replace(path)
-    return path
-
-
 def run_sql_model(con: duckdb.DuckDBPyConnection, settings: Settings, name: str) -> int:
     """Run one SQL model against the build file with the installation's variables; return its row count."""
     warehouse.set_variables(con, model_variables(settings))
-    return warehouse.run_model(con, warehouse.load_models()[name])
+    model = warehouse.load_models()[name]
+    rows = warehouse.run_model(con, model)
+    progress.fault_point(model.layer)
+    return rows
 
 
 def programmes_from_option(value: str | None) -> list[str]:
@@ -324,6 +375,7 @@ def stage_programmes(con: duckdb.DuckDBPyConnection, settings: Settings, program
     label = f"stage {', '.join(programmes)}"
     with progress.step(label):
         reports = staging.stage_programmes(con, items)
+        progress.fault_point("stage")
     staged = sum(r.staged_rows for r in reports.values())
     quarantined = sum(r.quarantined_rows for r in reports.values())
     flagged = sum(r.flagged_rows for r in reports.values())
@@ -400,6 +452,7 @@ def validate(
     with progress.step(f"validate {table}"):
         outcome = quality.validate_table(con, table, data_docs_dir=settings.docs_dir / "gx", docs_policy="on_failure")
         quality.record_validation_run(con, outcome, run_id=run_id)
+        progress.fault_point("validate")
     verdict = "passed" if outcome.success else ("warnings" if outcome.passed_errors else "FAILED")
     progress.done(f"validate {table}", f"{verdict} ({outcome.evaluated} expectations)")
     return outcome
@@ -421,8 +474,8 @@ RUN_STAMPED_TABLES = ("meta_download_provenance", "meta_validation_runs", "meta_
 
 
 def publish(settings: Settings, build_path: str | Path, run_id: str | None = None) -> dict:
-    """Stamp the build (meta_build, data dictionary), keep only this run's meta rows, publish it atomically,
-    write the manifest. `run_id` is the Dagster run that built the warehouse."""
+    """Stamp the build (meta_build, data dictionary), keep only this run's meta rows, publish it atomically.
+    `run_id` is the Dagster run that built the warehouse."""
     from bilatrus_etl import dictionary
 
     datasets = current_sources(settings)
@@ -439,8 +492,8 @@ def publish(settings: Settings, build_path: str | Path, run_id: str | None = Non
         finally:
             con.close()
         build_data_docs(settings)
+        progress.fault_point("publish")
         result = warehouse.publish(build_path, settings.warehouse_path, settings.previous_warehouse_path)
-        write_manifest(settings, datasets, synthetic)
     progress.done("publish", f"{result.tables} tables -> {result.published_path}")
     return {
         "warehouse": result.published_path,
@@ -470,3 +523,15 @@ def build_data_docs(settings: Settings) -> Path | None:
     if not folder.exists():
         return None
     return quality.build_data_docs(folder)
+
+
+def public_url(url: str | None) -> str:
+    """A URL or folder fit for logs, tags and provenance: any user name, password or query token removed."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    if not url or "://" not in url:
+        return url or ""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
