@@ -19,6 +19,8 @@ taken on the published path by the writer, so they never get a lock error or a h
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -27,8 +29,6 @@ from functools import cache
 from pathlib import Path
 
 import duckdb
-import sqlglot
-from sqlglot import exp
 
 from bilatrus_etl.errors import BilatrusError
 
@@ -65,6 +65,9 @@ def _opening_comment(sql: str) -> list[str]:
 
 
 def _tables_read(sql: str, path: Path) -> frozenset[str]:
+    import sqlglot  # about a second to import and parse every model: done once, then cached (_deps_cache)
+    from sqlglot import exp
+
     try:
         tree = sqlglot.parse_one(sql, dialect="duckdb")
     except sqlglot.errors.ParseError as err:
@@ -74,7 +77,41 @@ def _tables_read(sql: str, path: Path) -> frozenset[str]:
     return frozenset(names - ctes)
 
 
-def _parse_model(path: Path, layer: str) -> Model:
+DEPS_CACHE_VERSION = "1"
+
+
+def deps_cache_file() -> Path:
+    """Where the tables each model reads are cached, by the SQL text's sha256 (BILATRUS_CACHE_DIR, else the
+    user's cache folder): start-up (`bilatrus run`, the Dagster code location) then needs no sqlglot."""
+    base = os.environ.get("BILATRUS_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "bilatrus-etl" / "model-deps.json"
+
+
+def _sql_key(sql: str) -> str:
+    return hashlib.sha256(f"{DEPS_CACHE_VERSION}\n{sql}".encode()).hexdigest()
+
+
+def _read_deps_cache() -> dict[str, list[str]]:
+    try:
+        data = json.loads(deps_cache_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_deps_cache(entries: dict[str, list[str]]) -> None:
+    """Best effort: a read-only or missing cache folder only costs the parse next time."""
+    target = deps_cache_file()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(entries, sort_keys=True), encoding="utf-8")
+        os.replace(temporary, target)
+    except OSError:
+        pass
+
+
+def _parse_model(path: Path, layer: str, deps_cache: dict[str, list[str]] | None = None) -> Model:
     sql = path.read_text(encoding="utf-8")
     comment = [line.strip() for line in _opening_comment(sql)]
     if not comment or not comment[0]:
@@ -95,17 +132,33 @@ def _parse_model(path: Path, layer: str) -> Model:
         description=comment[0],
         notes="\n".join(notes),
         column_docs=column_docs,
-        tables_read=_tables_read(sql, path),
+        tables_read=_cached_tables_read(sql, path, deps_cache),
     )
+
+
+def _cached_tables_read(sql: str, path: Path, deps_cache: dict[str, list[str]] | None) -> frozenset[str]:
+    if deps_cache is None:
+        return _tables_read(sql, path)
+    key = _sql_key(sql)
+    cached = deps_cache.get(key)
+    if isinstance(cached, list) and all(isinstance(name, str) for name in cached):
+        return frozenset(cached)
+    tables = _tables_read(sql, path)
+    deps_cache[key] = sorted(tables)
+    return tables
 
 
 @cache
 def _load_models_cached(sql_dir: Path) -> tuple[Model, ...]:
+    known = _read_deps_cache()
+    deps_cache = dict(known)
     models = [
-        _parse_model(path, layer)
+        _parse_model(path, layer, deps_cache)
         for layer in LAYERS
         for path in sorted((sql_dir / layer).glob("*.sql"))
     ]
+    if deps_cache.keys() != known.keys():  # keep only the current models' entries
+        _write_deps_cache({_sql_key(m.sql): sorted(m.tables_read) for m in models})
     return tuple(models)
 
 
