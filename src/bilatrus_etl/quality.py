@@ -636,7 +636,7 @@ def _sql_results(
     from great_expectations.core.expectation_validation_result import ExpectationValidationResult
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
-    results, rest = [], []
+    translated, rest = [], []
     for expectation in expectations:
         config = expectation.configuration
         check, kwargs = None, _resolved(config.kwargs, parameters)
@@ -644,14 +644,16 @@ def _sql_results(
             check = sql_checks.translate(config.type, kwargs, columns, table, where)
         if check is None:
             rest.append(expectation)
-            continue
-        try:
-            success, result = sql_checks.evaluate(con, check)
-        except duckdb.Error:  # e.g. a view without rowid: GX validates it on a batch instead
-            rest.append(expectation)
-            continue
-        evaluated = ExpectationConfiguration(type=config.type, kwargs=kwargs, meta={**(config.meta or {}), "batch": "sql"},
-                                             severity=config.severity)
+        else:
+            translated.append((config, kwargs, check))
+    try:
+        outcomes = sql_checks.evaluate_many(con, [check for _, _, check in translated])
+    except duckdb.Error:  # e.g. a view without rowid: GX validates every rule on a batch instead
+        return [], list(expectations)
+    results = []
+    for (config, kwargs, _), (success, result) in zip(translated, outcomes, strict=True):
+        evaluated = ExpectationConfiguration(type=config.type, kwargs=kwargs, severity=config.severity,
+                                             meta={**(config.meta or {}), "batch": "sql"})
         results.append(ExpectationValidationResult(success=success, expectation_config=evaluated, result=result))
     return results, rest
 

@@ -46,7 +46,9 @@ class SqlCheck:
     percent_of_all_rows: bool = False  # not_be_null: GX reports percentages over every row
     mostly: float = 1.0
     parameters: list[Any] = field(default_factory=list)
-    order: str = "rowid"
+    order: str = "_row_order"
+    key: str | None = None  # uniqueness rules: the key whose repeated values are unexpected
+    sample_source: str | None = None  # uniqueness rules: `source` with `_copies` per row, for the sample
 
 
 def _quote(name: str) -> str:
@@ -86,6 +88,14 @@ def _set_matches(value_set: Any, sql_type: str) -> bool:
     return False
 
 
+def _literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return repr(float(value))
+
+
 def _repeated(table: str, where: str, key: str, considered: str) -> str:
     """The table with `_copies`: how many considered rows share this row's key (NULLs equal, as in pandas)."""
     return (f"(SELECT *, rowid AS _row_order, CASE WHEN {considered} THEN count(*) OVER "
@@ -108,8 +118,7 @@ def translate(
         value, missing = _value(column, sql_type), _missing(column, sql_type)
         present = f"NOT {missing}"
         if type_ == "expect_column_values_to_not_be_null":
-            return SqlCheck(source, "true", missing, value, (column,), percent_of_all_rows=True, mostly=mostly,
-                            order="_row_order")
+            return SqlCheck(source, "true", missing, value, (column,), percent_of_all_rows=True, mostly=mostly)
         if type_ == "expect_column_values_to_be_between":
             low, high = kwargs.get("min_value"), kwargs.get("max_value")
             bounds = [b for b in (low, high) if b is not None]
@@ -121,24 +130,23 @@ def translate(
                 inside.append(f"{value} {'>' if kwargs.get('strict_min') else '>='} {float(low)!r}")
             if high is not None:
                 inside.append(f"{value} {'<' if kwargs.get('strict_max') else '<='} {float(high)!r}")
-            return SqlCheck(source, present, f"NOT ({' AND '.join(inside)})", value, (column,), mostly=mostly,
-                            order="_row_order")
+            return SqlCheck(source, present, f"NOT ({' AND '.join(inside)})", value, (column,), mostly=mostly)
         if type_ in ("expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set"):
             value_set = kwargs.get("value_set")
             if not _set_matches(value_set, sql_type):
                 return None
-            contained = f"list_contains(?, {_quote(column)})"
+            # an IN list of literals: DuckDB looks it up in a hash set (a list parameter is scanned per row)
+            contained = f"{_quote(column)} IN ({', '.join(_literal(v) for v in value_set)})"
             unexpected = contained if type_ == "expect_column_values_to_not_be_in_set" else f"NOT {contained}"
-            return SqlCheck(source, present, unexpected, value, (column,), mostly=mostly,
-                            parameters=[list(value_set)], order="_row_order")
+            return SqlCheck(source, present, unexpected, value, (column,), mostly=mostly)
         if type_ == "expect_column_values_to_match_regex":
             if sql_type.upper() != "VARCHAR" or not isinstance(kwargs.get("regex"), str):
                 return None
             return SqlCheck(source, present, f"NOT regexp_matches({_quote(column)}, ?)", value, (column,),
-                            mostly=mostly, parameters=[kwargs["regex"]], order="_row_order")
+                            mostly=mostly, parameters=[kwargs["regex"]])
         if type_ == "expect_column_values_to_be_unique":
-            return SqlCheck(_repeated(_quote(table), where, _quote(column), present), present, "_copies > 1",
-                            value, (column,), mostly=mostly, order="_row_order")
+            return SqlCheck(source, present, "_copies > 1", value, (column,), mostly=mostly, key=_quote(column),
+                            sample_source=_repeated(_quote(table), where, _quote(column), present))
         return None
     if type_ == "expect_compound_columns_to_be_unique":
         names = kwargs.get("column_list")
@@ -152,8 +160,8 @@ def translate(
             return None
         key = ", ".join(_quote(n) for n in names)
         select = ", ".join(_value(n, columns[n]) for n in names)
-        return SqlCheck(_repeated(_quote(table), where, key, considered), considered, "_copies > 1", select,
-                        tuple(names), shape="record", mostly=mostly, order="_row_order")
+        return SqlCheck(source, considered, "_copies > 1", select, tuple(names), shape="record", mostly=mostly,
+                        key=key, sample_source=_repeated(_quote(table), where, key, considered))
     if type_ == "expect_column_pair_values_a_to_be_greater_than_b":
         a, b = kwargs.get("column_A"), kwargs.get("column_B")
         if not (isinstance(a, str) and isinstance(b, str) and a in columns and b in columns):
@@ -167,21 +175,48 @@ def translate(
         op = ">=" if kwargs.get("or_equal") else ">"
         unexpected = f"NOT coalesce({_quote(a)} {op} {_quote(b)}, false)"
         select = f"{_value(a, columns[a])}, {_value(b, columns[b])}"
-        return SqlCheck(source, considered, unexpected, select, (a, b), shape="pair", mostly=mostly,
-                        order="_row_order")
+        return SqlCheck(source, considered, unexpected, select, (a, b), shape="pair", mostly=mostly)
     return None
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, check: SqlCheck) -> tuple[bool, dict[str, Any]]:
-    """(success, GX-shaped `result` dict) of one translated expectation: counts over the whole table in one
-    aggregate, and the first unexpected rows in table order."""
-    counts = (f"SELECT count(*), count(*) FILTER (WHERE {check.considered}), "
-              f"count(*) FILTER (WHERE ({check.considered}) AND ({check.unexpected})) FROM {check.source} AS t")
-    # a parameter appears once in the counts' unexpected filter and once in the sample's WHERE
-    element_count, considered, unexpected = con.execute(counts, check.parameters).fetchall()[0]
+    """(success, GX-shaped `result` dict) of one translated expectation."""
+    return evaluate_many(con, [check])[0]
+
+
+def evaluate_many(con: duckdb.DuckDBPyConnection, checks: list[SqlCheck]) -> list[tuple[bool, dict[str, Any]]]:
+    """(success, GX-shaped `result` dict) of each check: the counts of every check over the same source in one
+    aggregate (one scan of the table for all its plain rules), then the first unexpected rows of the failing
+    ones, in table order."""
+    counts: dict[int, tuple[int, int, int]] = {}
+    by_source: dict[str, list[int]] = {}
+    for index, check in enumerate(checks):
+        by_source.setdefault(check.source, []).append(index)
+    for source, indexes in by_source.items():
+        items, parameters = [], []
+        for index in indexes:
+            check = checks[index]
+            unexpected = "0" if check.key else f"count(*) FILTER (WHERE ({check.considered}) AND ({check.unexpected}))"
+            items += [f"count(*) FILTER (WHERE {check.considered})", unexpected]
+            parameters += [] if check.key else check.parameters
+        row = con.execute(f"SELECT count(*), {', '.join(items)} FROM {source} AS t", parameters).fetchall()[0]
+        for position, index in enumerate(indexes):
+            counts[index] = (row[0], row[1 + 2 * position], row[2 + 2 * position])
+    for index, check in enumerate(checks):
+        if check.key:  # rows sharing a key with another row: a hash aggregate, no window over the table
+            repeated = con.execute(
+                f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {check.source} AS t "
+                f"WHERE {check.considered} GROUP BY {check.key} HAVING count(*) > 1)").fetchall()[0][0]
+            counts[index] = (counts[index][0], counts[index][1], int(repeated))
+    return [_result(con, check, *counts[index]) for index, check in enumerate(checks)]
+
+
+def _result(
+    con: duckdb.DuckDBPyConnection, check: SqlCheck, element_count: int, considered: int, unexpected: int
+) -> tuple[bool, dict[str, Any]]:
     sample: list[Any] = []
     if unexpected:
-        query = (f"SELECT {check.sample} FROM {check.source} AS t WHERE ({check.considered}) AND "
+        query = (f"SELECT {check.sample} FROM {check.sample_source or check.source} AS t WHERE ({check.considered}) AND "
                  f"({check.unexpected}) ORDER BY {check.order} LIMIT {PARTIAL_UNEXPECTED_COUNT}")
         rows = con.execute(query, check.parameters).fetchall()
         if check.shape == "pair":
