@@ -10,7 +10,7 @@ current_date) and `reference_dir` (the curated src/bilatrus_etl/reference folder
 folder when the caller has not). Reference CSVs are read with `read_csv(<reference_dir> || '/file.csv')`,
 which sqlglot does not count as a model dependency.
 
-Publishing (`publish`) copies the checkpointed build file to a temporary file beside the published path,
+Publishing (`publish`) clones or copies (in the kernel) the checkpointed build file to a temporary file beside the published path,
 fsyncs it, keeps the current published file as the previous one (hard link, so the published path never
 disappears) and renames the copy onto the published path. Readers in other processes hold read-only
 connections to the old file's inode and keep reading it, complete, until they reconnect: no lock is ever
@@ -351,6 +351,58 @@ def checkpoint(path: Path, con: duckdb.DuckDBPyConnection | None = None) -> None
         con.close()
 
 
+FICLONE = 0x40049409  # Linux ioctl: a copy-on-write clone of a whole file (btrfs, XFS, bcachefs, ZFS, ...)
+
+
+def write_published_file(build: Path, target: Path) -> str:
+    """Write the file to publish at `target` (a new path beside the published one) from the checkpointed build
+    file, and fsync it; return how. The one place that decides what the published file's bytes are.
+
+    Nothing is copied through Python: a copy-on-write clone where the file system has them (no data written
+    at all), else an in-kernel copy (`copy_file_range`: no user-space buffers; server-side on NFS), else a plain
+    copy. The published file is never the build file itself: the build keeps every programme's staged rows for
+    the next per-programme backfill, and readers of the published file must never see the writer's changes."""
+    with open(build, "rb") as source, open(target, "wb") as destination:
+        how = _clone(source.fileno(), destination.fileno())
+        if how is None:
+            how = _kernel_copy(source.fileno(), destination.fileno(), os.fstat(source.fileno()).st_size)
+        if how is None:
+            destination.seek(0)
+            destination.truncate()
+            source.seek(0)
+            shutil.copyfileobj(source, destination, 16 * 2**20)
+            how = "copy"
+        destination.flush()
+        os.fsync(destination.fileno())
+    return how
+
+
+def _clone(source: int, destination: int) -> str | None:
+    try:
+        import fcntl
+
+        fcntl.ioctl(destination, FICLONE, source)
+    except (ImportError, OSError):
+        return None
+    return "clone"
+
+
+def _kernel_copy(source: int, destination: int, size: int) -> str | None:
+    copy_range = getattr(os, "copy_file_range", None)
+    if copy_range is None:
+        return None
+    done = 0
+    try:
+        while done < size:
+            step = copy_range(source, destination, size - done, done, done)
+            if step == 0:
+                break
+            done += step
+    except OSError:
+        return None
+    return "copy_file_range" if done == size else None
+
+
 def _count_tables(path: Path) -> int:
     con = duckdb.connect(str(path), read_only=True)
     try:
@@ -381,7 +433,8 @@ def publish(
 ) -> PublishResult:
     """Publish the build file atomically onto `published_path`, keeping the file it replaces as `previous_path`.
 
-    Steps: checkpoint the build file; copy it to a temporary file beside the published path and fsync it;
+    Steps: checkpoint the build file; write it to a temporary file beside the published path
+    (`write_published_file`: a copy-on-write clone or an in-kernel copy) and fsync it;
     check the copy opens; hard-link the current published file to `previous_path`; `os.replace` the copy onto
     the published path; fsync the folder. Readers of the published file are never locked out: the writer
     never opens the published path, and a reader's open connection keeps the old file until it reconnects.
@@ -406,8 +459,7 @@ def publish(
     published.parent.mkdir(parents=True, exist_ok=True)
     temporary = published.with_name(f".{published.name}.{os.getpid()}.tmp")
     try:
-        shutil.copyfile(build, temporary)
-        _fsync_file(temporary)
+        write_published_file(build, temporary)
         try:
             tables = _count_tables(temporary)
         except duckdb.Error as err:
