@@ -95,6 +95,11 @@ def test_lean_script_gives_the_marts_figures(builds: dict[str, Path]) -> None:
     assert abs(sum(row[6] or 0 for row in by_year) - float(ru[1])) < 0.01
 
 
+def test_floor_explains_a_model_with_duckdb(builds: dict[str, Path]) -> None:
+    plan = floor.explain_models(builds["floor"], ["mart_institutions"])[0]
+    assert plan.startswith("== mart_institutions") and "fact_participation" in plan and "dim_institution" in plan
+
+
 def test_compare_figures_names_a_difference() -> None:
     left = {name: [] for name in compare.FIGURES_OF_MARTS} | {"theme_profile": [["FP7", "T1", 3, 10]]}
     right = {name: [] for name in compare.FIGURES_OF_MARTS} | {"theme_profile": [["FP7", "T1", 4, 10]]}
