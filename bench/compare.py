@@ -164,3 +164,63 @@ def close(a: float | None, b: float | None) -> bool:
     if a is None or b is None:
         return a is None and b is None
     return math.isclose(a, b, rel_tol=REL_TOLERANCE, abs_tol=ABS_TOLERANCE)
+
+
+# ----------------------------------------------------------------------------- the lean script's figures
+
+# The figures bench/lean.py prints, as queries on a build's marts (same columns, same order, same sort).
+FIGURES_OF_MARTS: dict[str, str] = {
+    "country_participation": """
+        SELECT framework_programme, start_year, participations, participations_fractional, projects,
+               funded_participations, ec_contribution
+        FROM mart_country_participation WHERE participations > 0 ORDER BY ALL""",
+    "third_country_ranking": """
+        SELECT framework_programme, country_code, participations, projects, rank_participations
+        FROM mart_third_country_ranking ORDER BY ALL""",
+    "partner_countries": """
+        SELECT framework_programme, partner_country, joint_projects, links_fractional
+        FROM mart_partner_countries ORDER BY ALL""",
+    "theme_profile": """
+        SELECT framework_programme, theme_code, participations, all_participations
+        FROM mart_theme_profile ORDER BY ALL""",
+    "institutions": """
+        SELECT institution_key, participations, participations_fractional, projects, ec_contribution
+        FROM mart_institutions ORDER BY ALL""",
+}
+
+
+def figures_of_marts(database: Path) -> dict[str, list[list[object]]]:
+    """bench/lean.py's figures computed from a build's marts (the pipeline's, the floor's)."""
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return {name: [[v if v is None or isinstance(v, (bool, int, float, str)) else float(v) for v in row]
+                       for row in con.execute(sql).fetchall()]
+                for name, sql in FIGURES_OF_MARTS.items()}
+    finally:
+        con.close()
+
+
+def compare_figures(left: dict[str, list[list[object]]], right: dict[str, list[list[object]]]) -> list[str]:
+    """One line per figure: 'same (N rows)' or how many rows differ, with the first difference."""
+    lines = []
+    for name in FIGURES_OF_MARTS:
+        a, b = left.get(name, []), right.get(name, [])
+        differing = [(x, y) for x, y in zip(a, b, strict=False) if not _same_row(x, y)]
+        if len(a) == len(b) and not differing:
+            lines.append(f"{name}: same ({len(a)} rows)")
+            continue
+        first = f"; first: {differing[0][0]} vs {differing[0][1]}" if differing else ""
+        lines.append(f"{name}: {len(a)} vs {len(b)} rows, {len(differing)} differing{first}")
+    return lines
+
+
+def _same_row(x: list[object], y: list[object]) -> bool:
+    if len(x) != len(y):
+        return False
+    for a, b in zip(x, y, strict=True):
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+            if not close(float(a), float(b)):
+                return False
+        elif a != b:
+            return False
+    return True

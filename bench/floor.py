@@ -17,7 +17,8 @@ The script is generated from the project's own code so that it computes exactly 
 
 Run: `python -m bench.floor SCRIPT DATABASE` executes a script into a DuckDB file (the timed subprocess);
 `python -m bench.floor SCRIPT --inputs inputs.json` writes the script; `--profile` runs it statement by
-statement and prints the slowest.
+statement and prints the slowest; `python -m bench.floor SCRIPT DATABASE --explain MODEL` prints DuckDB's
+EXPLAIN ANALYZE of a model's SELECT on the built database (operator times and rows: repeated scans show).
 """
 
 from __future__ import annotations
@@ -222,13 +223,37 @@ def profile_script(script: Path, database: Path) -> list[tuple[str, float]]:
     return sorted(timings, key=lambda item: -item[1])
 
 
+def explain_models(database: Path, names: Sequence[str]) -> list[str]:
+    """DuckDB's EXPLAIN ANALYZE of model SELECTs run on a built floor database (read-only: the plans, with
+    each operator's time and rows, show which scans repeat)."""
+    models = warehouse.load_models()
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        con.execute("SET VARIABLE focus_country = 'RU'")
+        plans = []
+        for name in names:
+            body = models[name].sql.strip().rstrip(";")
+            rows = con.execute(f"EXPLAIN ANALYZE {body}").fetchall()
+            plans.append(f"== {name}\n" + "\n".join(str(row[-1]) for row in rows))
+        return plans
+    finally:
+        con.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.floor", description=__doc__.splitlines()[0])
     parser.add_argument("script", type=Path, help="the SQL script (written with --inputs/--write, else run)")
     parser.add_argument("database", type=Path, nargs="?", help="DuckDB file to build (run mode)")
     parser.add_argument("--inputs", type=Path, help="inputs.json from bench.inputs: write the script")
     parser.add_argument("--profile", action="store_true", help="run statement by statement, print the slowest")
+    parser.add_argument("--explain", metavar="MODEL", action="append",
+                        help="EXPLAIN ANALYZE this model's SELECT on the built DATABASE (repeatable)")
     args = parser.parse_args(argv)
+    if args.explain:
+        if args.database is None:
+            parser.error("--explain needs the built DuckDB file")
+        print("\n\n".join(explain_models(args.database, args.explain)))
+        return 0
     if args.inputs:
         write_script(read_inputs(args.inputs), args.script)
         return 0

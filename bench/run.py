@@ -1,6 +1,6 @@
 """`make bench`: the pipeline end to end against the DuckDB floor and a pandas notebook, at several sizes.
 
-    python -m bench.run [--sizes 1,4] [--keep] [--only a,b,c,d] [--seed 42] [--work bench/work]
+    python -m bench.run [--sizes 1,4] [--keep] [--only a,b,c,d,e] [--seed 42] [--work bench/work]
 
 At each size (1 = full scale of the real CORDIS files, 4 = four times) it measures, each in a subprocess
 (wall time, peak resident memory of the process tree):
@@ -8,10 +8,13 @@ At each size (1 = full scale of the real CORDIS files, 4 = four times) it measur
      DAGSTER_HOME), with the share of Great Expectations validation (meta_validation_runs.duration_s) and
      Dagster's per-step timings;
   b. a no-op refresh: the same command again, nothing changed upstream (size 1 only);
-  c. the floor: one DuckDB SQL script built from the project's SQL models (bench/floor.py), reading the
-     mirror's files from disk (archives unzipped beforehand, timed apart, not included in c);
-  d. a pandas script computing the same six marts (bench/pandas_baseline.py), reading the same files.
-It prints a table per size, the targets with PASS/MISS, and writes bench/results.json. Mirrors are generated
+  c. the project's SQL alone: one DuckDB SQL script built from the project's SQL models (bench/floor.py),
+     reading the mirror's files from disk (archives unzipped beforehand, timed apart, not included in c);
+  d. a pandas script computing the same six marts (bench/pandas_baseline.py), reading the same files;
+  e. the lean DuckDB floor: a short independent DuckDB script computing the core indicators from the same
+     files (bench/lean.py); its figures are compared with the marts of a and c.
+It prints a table per size (a/e, a/d, c/e and peak memory), the issue's targets with PASS/MISS and the excess,
+and writes bench/results.json. Mirrors are generated
 once under --work and reused (same generator version, scale and seed give the same bytes).
 """
 
@@ -55,6 +58,10 @@ COMPARISON_NOTES = {
     "institutions, the floor has no institution_link",
     "floor vs pandas": "expected on mirrors with malformed lines: pd.read_csv keeps the padded and stray-quote lines "
     "that DuckDB's strict reader rejects; identical on clean files (bench/README.md)",
+    "lean vs project SQL": "the lean script reads the documented formats only (no dashboard files, fewer "
+    "cleaning rules); identical on the generated mirrors' files is expected",
+    "lean vs pipeline": "expected for institutions: the pipeline groups organisation keys into ROR-matched "
+    "institutions, the lean script does not",
 }
 STEP_GROUPS = (  # (group, test on the step key), first match wins
     ("validation", lambda k: "_gx_" in k or k.endswith("_reconciliation")),
@@ -112,6 +119,7 @@ class SizeResult:
     pandas_phases: dict[str, float] = field(default_factory=dict)
     comparisons: dict[str, list[str]] = field(default_factory=dict)
     participations: int | None = None
+    startup_s: float | None = None  # a: from launching the CLI to the start of the Dagster run's first step
 
     def wall(self, key: str) -> float | None:
         m = self.measurements.get(key)
@@ -134,14 +142,16 @@ class SizeResult:
             "scale": self.scale, "mirror": self.mirror, "generate_s": self.generate_s,
             "participations": self.participations,
             "measurements": {k: m.as_dict() for k, m in self.measurements.items()},
-            "ratios": {"a/c": self.ratio("a", "c"), "a/d": self.ratio("a", "d"),
-                       "peak a/c": self.ratio("a", "c", peak=True), "validation share of a": self.validation_share()},
+            "ratios": {"a/c": self.ratio("a", "c"), "a/d": self.ratio("a", "d"), "a/e": self.ratio("a", "e"),
+                       "c/e": self.ratio("c", "e"), "peak a/c": self.ratio("a", "c", peak=True),
+                       "peak a/d": self.ratio("a", "d", peak=True), "peak a/e": self.ratio("a", "e", peak=True),
+                       "validation share of a": self.validation_share()},
             "validation_s": self.validation_s, "validation_check_steps_s": self.validation_checks_s,
             "pipeline_error": self.pipeline_error, "noop_attempts": self.noop_attempts,
             "noop_confirmed": self.noop_confirmed, "code_changed_during_a": self.code_changed_during_a,
             "dagster_run_s": self.run_s, "steps_total_s": self.steps_total_s, "step_groups_s": self.step_groups,
             "slowest_steps": self.slowest_steps, "steps": self.steps, "extract_s": self.extract_s,
-            "pandas_phases_s": self.pandas_phases, "comparisons": self.comparisons,
+            "pandas_phases_s": self.pandas_phases, "comparisons": self.comparisons, "startup_s": self.startup_s,
         }
 
 
@@ -282,6 +292,8 @@ def measure_pipeline(result: SizeResult, mirror: Path, folder: Path, only: set[s
     runs = dagster_runs(data_dir / "dagster")
     if runs:
         summarise_steps(result, runs[0])
+        starts = [s["start"] for s in runs[0].get("steps", []) if s.get("start")]
+        result.startup_s = round(min(starts) - started, 2) if starts else None
     return data_dir
 
 
@@ -298,11 +310,20 @@ def prepare_inputs(result: SizeResult, mirror: Path, folder: Path) -> Path:
 
 def measure_floor(result: SizeResult, folder: Path) -> Path:
     database = folder / "floor.duckdb"
-    print(f"  (c) floor: DuckDB script (load {load_average():.2f}) ...", flush=True)
+    print(f"  (c) the project's SQL alone: DuckDB script (load {load_average():.2f}) ...", flush=True)
     command = [str(PYTHON), "-m", "bench.floor", str(folder / "floor.sql"), str(database)]
-    result.measurements["c"] = run_measured("c: floor (DuckDB script)", command, cwd=PROJECT_ROOT,
+    result.measurements["c"] = run_measured("c: the project's SQL alone", command, cwd=PROJECT_ROOT,
                                             log=folder / "logs" / "c-floor.log", timeout=TIMEOUT_S)
     return database
+
+
+def measure_lean(result: SizeResult, inputs_json: Path, folder: Path) -> Path:
+    out = folder / "lean-figures.json"
+    print(f"  (e) lean DuckDB floor (load {load_average():.2f}) ...", flush=True)
+    command = [str(PYTHON), "-m", "bench.lean", str(inputs_json), "--out", str(out)]
+    result.measurements["e"] = run_measured("e: lean DuckDB floor", command, cwd=PROJECT_ROOT,
+                                            log=folder / "logs" / "e-lean.log", timeout=TIMEOUT_S)
+    return out
 
 
 def measure_pandas(result: SizeResult, inputs_json: Path, folder: Path) -> Path:
@@ -317,7 +338,8 @@ def measure_pandas(result: SizeResult, inputs_json: Path, folder: Path) -> Path:
 
 
 def record_comparisons(
-    result: SizeResult, pipeline_db: Path | None, floor_db: Path | None, pandas_out: Path | None
+    result: SizeResult, pipeline_db: Path | None, floor_db: Path | None, pandas_out: Path | None,
+    lean_out: Path | None = None,
 ) -> None:
     if floor_db and floor_db.exists() and pipeline_db and pipeline_db.exists():
         diffs = compare.compare_builds(floor_db, pipeline_db, compare.mart_tables(floor_db))
@@ -325,13 +347,18 @@ def record_comparisons(
     if floor_db and floor_db.exists() and pandas_out and pandas_out.exists():
         diffs = compare.compare_builds(floor_db, pandas_out, compare.PANDAS_MARTS)
         result.comparisons["floor vs pandas"] = [str(d) for d in diffs]
+    if lean_out and lean_out.exists():
+        figures = json.loads(lean_out.read_text(encoding="utf-8"))
+        for title, database in (("lean vs project SQL", floor_db), ("lean vs pipeline", pipeline_db)):
+            if database and database.exists():
+                result.comparisons[title] = compare.compare_figures(figures, compare.figures_of_marts(database))
 
 
 def comparison_summary(lines: list[str]) -> str:
     """'7 of 10 marts same; differing: ...' from compare's one line per mart."""
     same = [line.split(":")[0] for line in lines if ": same (" in line]
     other = [line for line in lines if ": same (" not in line]
-    text = f"{len(same)} of {len(lines)} marts the same"
+    text = f"{len(same)} of {len(lines)} the same"
     return text + ("; differing: " + "; ".join(other) if other else "")
 
 
@@ -339,18 +366,21 @@ def comparison_summary(lines: list[str]) -> str:
 
 
 def size_targets(result: SizeResult) -> list[Target]:
+    """The issue's targets: full scale a <= 1.5 d and a/e <= 10; 4x a <= 0.75 d, a/e <= 6, peak a <= peak d;
+    no-op refresh <= 3 s; validation under 10 % of a at 4x."""
     scale = f"x{result.scale:g}"
     targets: list[Target] = []
     if result.scale == 1:
-        targets.append(Target(f"{scale} a/c (pipeline / floor)", result.ratio("a", "c"), 3))
+        targets.append(Target(f"{scale} a/d (pipeline / pandas)", result.ratio("a", "d"), 1.5))
+        targets.append(Target(f"{scale} a/e (pipeline / lean DuckDB)", result.ratio("a", "e"), 10))
     elif result.scale == 4:
-        targets.append(Target(f"{scale} a/c (pipeline / floor)", result.ratio("a", "c"), 2))
-        targets.append(Target(f"{scale} a/d (pipeline / pandas)", result.ratio("a", "d"), 1))
+        targets.append(Target(f"{scale} a/d (pipeline / pandas)", result.ratio("a", "d"), 0.75))
+        targets.append(Target(f"{scale} a/e (pipeline / lean DuckDB)", result.ratio("a", "e"), 6))
+        targets.append(Target(f"{scale} peak memory a/d", result.ratio("a", "d", peak=True), 1))
+        share = result.validation_share()
+        targets.append(Target(f"{scale} validation share of a", None if share is None else share * 100, 10, " %"))
     if "b" in result.measurements or result.scale == 1:
-        targets.append(Target(f"{scale} no-op refresh", result.wall("b"), 10, " s"))
-    targets.append(Target(f"{scale} peak memory a/c", result.ratio("a", "c", peak=True), 2))
-    share = result.validation_share()
-    targets.append(Target(f"{scale} validation share of a", None if share is None else share * 100, 25, " %"))
+        targets.append(Target(f"{scale} no-op refresh", result.wall("b"), 3, " s"))
     return targets
 
 
@@ -364,7 +394,8 @@ def print_size(result: SizeResult) -> None:
     print(f"== scale {result.scale:g}{rows} ({result.mirror})")
     print(f"   {'measurement':44} {'wall s':>9} {'peak MB':>9} {'exit':>5} {'load':>11}")
     names = {"a": "a  pipeline full refresh (CLI, loopback HTTP)", "b": "b  no-op refresh",
-             "c": "c  floor: one DuckDB SQL script", "d": "d  pandas script (6 marts)"}
+             "c": "c  the project's SQL alone (DuckDB)", "d": "d  pandas script (6 marts)",
+             "e": "e  lean DuckDB floor (core indicators)"}
     for key, label in names.items():
         m = result.measurements.get(key)
         if m is None:
@@ -373,9 +404,11 @@ def print_size(result: SizeResult) -> None:
         load = f"{m.load_before:.1f}->{m.load_after:.1f}"
         print(f"   {label:44} {m.wall_s:9.1f} {m.peak_rss_mb:9.0f} {m.returncode:5d} {load:>11}")
     share = result.validation_share()
-    print(f"   a/c = {_fmt(result.ratio('a', 'c'), 2)}   a/d = {_fmt(result.ratio('a', 'd'), 2)}   "
-          f"peak a/c = {_fmt(result.ratio('a', 'c', peak=True), 2)}   validation = {_fmt(result.validation_s)} s "
-          f"= {_fmt(None if share is None else share * 100)} % of a")
+    print(f"   a/e = {_fmt(result.ratio('a', 'e'), 2)}   a/d = {_fmt(result.ratio('a', 'd'), 2)}   "
+          f"c/e = {_fmt(result.ratio('c', 'e'), 2)}   a/c = {_fmt(result.ratio('a', 'c'), 2)}")
+    print(f"   peak memory MB: a {_fmt(result.peak('a'), 0)}, c {_fmt(result.peak('c'), 0)}, "
+          f"d {_fmt(result.peak('d'), 0)}, e {_fmt(result.peak('e'), 0)}   "
+          f"validation = {_fmt(result.validation_s)} s = {_fmt(None if share is None else share * 100)} % of a")
     if result.extract_s is not None:
         print(f"   (unzipping the archives for c and d, not in their times: {result.extract_s:.1f} s)")
     if result.step_groups:
@@ -386,6 +419,7 @@ def print_size(result: SizeResult) -> None:
         print(f"   a = Dagster run {_fmt(result.run_s)} s (steps {_fmt(result.steps_total_s)} s + between steps "
               f"{between:.1f} s) + CLI start-up and summary {overhead:.1f} s")
         print("   slowest steps: " + ", ".join(f"{k} {v:.1f}" for k, v in result.slowest_steps[:8]))
+        print(f"   a reached its first step {_fmt(result.startup_s, 2)} s after the CLI was launched")
     if result.pandas_phases:
         print("   d phases (s): " + ", ".join(f"{k} {v:.1f}" for k, v in result.pandas_phases.items()))
     for title, lines in result.comparisons.items():
@@ -432,16 +466,18 @@ def bench_size(scale: float, seed: int, work: Path, run_dir: Path, only: set[str
     result.mirror, result.participations = str(mirror), manifest_participations(mirror)
     folder = run_dir / f"scale-{scale:g}"
     (folder / "logs").mkdir(parents=True, exist_ok=True)
-    pipeline_db = floor_db = pandas_out = None
+    pipeline_db = floor_db = pandas_out = lean_out = None
     if only & {"a", "b"}:
         pipeline_db = measure_pipeline(result, mirror, folder, only) / "warehouse" / "bilatrus.duckdb"
-    if only & {"c", "d"}:
+    if only & {"c", "d", "e"}:
         inputs_json = prepare_inputs(result, mirror, folder)
+        if "e" in only:
+            lean_out = measure_lean(result, inputs_json, folder)
         if "c" in only:
             floor_db = measure_floor(result, folder)
         if "d" in only:
             pandas_out = measure_pandas(result, inputs_json, folder)
-    record_comparisons(result, pipeline_db, floor_db, pandas_out)
+    record_comparisons(result, pipeline_db, floor_db, pandas_out, lean_out)
     if not keep:
         remove_outputs(folder)
     return result
@@ -457,16 +493,16 @@ def remove_outputs(folder: Path) -> None:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,4", help="scales to run, comma-separated (default 1,4)")
-    parser.add_argument("--only", default="a,b,c,d", help="measurements to take, from a,b,c,d (default all)")
+    parser.add_argument("--only", default="a,b,c,d,e", help="measurements to take, from a,b,c,d,e (default all)")
     parser.add_argument("--keep", action="store_true", help="keep data dirs, extracted files and outputs")
     parser.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
     parser.add_argument("--work", type=Path, default=BENCH_DIR / "work", help="mirrors and runs (git-ignored)")
     args = parser.parse_args(argv)
     args.sizes = [float(s) for s in args.sizes.split(",") if s.strip()]
     args.only = {s.strip().lower() for s in args.only.split(",") if s.strip()}
-    unknown = args.only - {"a", "b", "c", "d"}
+    unknown = args.only - {"a", "b", "c", "d", "e"}
     if unknown:
-        parser.error(f"--only takes a,b,c,d; got {', '.join(sorted(unknown))}")
+        parser.error(f"--only takes a,b,c,d,e; got {', '.join(sorted(unknown))}")
     return args
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bench import compare, floor
+from bench import compare, floor, lean
 from bench.inputs import extract_inputs, read_inputs
 from bench.measure import run_measured
 from bench.pandas_baseline import compute_marts, write_marts
@@ -78,6 +78,33 @@ def test_floor_and_pandas_compute_the_same_marts(builds: dict[str, Path]) -> Non
     diffs = compare.compare_builds(builds["floor"], builds["pandas"], compare.PANDAS_MARTS)
     assert [str(d) for d in diffs if not d.same] == []
     assert all(d.left_rows > 0 for d in diffs if d.mart != "mart_regions")
+
+
+def test_lean_script_gives_the_marts_figures(builds: dict[str, Path]) -> None:
+    """(e) reads the files with DuckDB alone and computes the core indicators: the same as the marts."""
+    figures = lean.compute(json.loads((builds["inputs"] / "inputs.json").read_text(encoding="utf-8")))
+    from_marts = compare.figures_of_marts(builds["floor"])
+    assert compare.compare_figures(figures, from_marts) == [
+        f"{name}: same ({len(from_marts[name])} rows)" for name in compare.FIGURES_OF_MARTS]
+    assert all(from_marts[name] for name in compare.FIGURES_OF_MARTS)
+    with duckdb.connect(str(builds["floor"]), read_only=True) as con:
+        ru = con.execute("SELECT count(*), sum(ec_contribution) FROM fact_participation "
+                         "WHERE country_code = 'RU'").fetchall()[0]
+    by_year = figures["country_participation"]
+    assert sum(row[2] for row in by_year) == ru[0]
+    assert abs(sum(row[6] or 0 for row in by_year) - float(ru[1])) < 0.01
+
+
+def test_floor_explains_a_model_with_duckdb(builds: dict[str, Path]) -> None:
+    plan = floor.explain_models(builds["floor"], ["mart_institutions"])[0]
+    assert plan.startswith("== mart_institutions") and "fact_participation" in plan and "dim_institution" in plan
+
+
+def test_compare_figures_names_a_difference() -> None:
+    left = {name: [] for name in compare.FIGURES_OF_MARTS} | {"theme_profile": [["FP7", "T1", 3, 10]]}
+    right = {name: [] for name in compare.FIGURES_OF_MARTS} | {"theme_profile": [["FP7", "T1", 4, 10]]}
+    lines = compare.compare_figures(left, right)
+    assert "theme_profile: 1 vs 1 rows, 1 differing; first: ['FP7', 'T1', 3, 10] vs ['FP7', 'T1', 4, 10]" in lines
 
 
 def test_compare_reports_a_changed_number(builds: dict[str, Path], tmp_path: Path) -> None:

@@ -268,6 +268,31 @@ def test_dim_organization_best_name_and_institution_link() -> None:
     assert fact_keys == {"999": "ror:010pmpe69", "777": "ror:010pmpe69", "888": "888"}
 
 
+def test_dim_institution_names_each_institution_once_by_its_main_organisation() -> None:
+    con = new_warehouse()
+    load(
+        con,
+        [P("FP7", "1", "2010-01-01"), P("FP7", "2", "2011-01-01"), P("H2020", "3", "2016-01-01")],
+        [O("FP7", "1", "999", "RU", name="MSU", city="MOSCOW", type="HES"),
+         O("FP7", "2", "999", "RU", name="MSU", city="MOSCOW", type="HES"),
+         O("FP7", "1", "777", "RU", name="MSU PHYSICS", city="MOSKVA", type="REC"),
+         O("H2020", "3", "555", "DE", name="TU A", city="AACHEN", type="HES"),
+         O("H2020", "3", "444", "DE", name="TU B", city="BERLIN", type="HES")],
+        links=[("999", "https://ror.org/010pmpe69", "ror:010pmpe69", "Lomonosov Moscow State University", "pic", 1.0),
+               ("777", "https://ror.org/010pmpe69", "ror:010pmpe69", "Lomonosov Moscow State University", "fuzzy", 0.9),
+               ("555", None, "tu", "TU A", "override", 1.0), ("444", None, "tu", "TU B", "override", 1.0)],
+    )
+    build(con, models=CORE_MODELS)
+    got = {r["institution_key"]: r for r in rows(con, "SELECT * FROM dim_institution")}
+    assert set(got) == {"ror:010pmpe69", "tu"}
+    msu = got["ror:010pmpe69"]
+    assert (msu["main_org_key"], msu["city"], msu["activity_type"]) == ("999", "MOSCOW", "HES")  # 2 projects vs 1
+    assert msu["institution_name"] == "Lomonosov Moscow State University" and msu["ror_id"] == "https://ror.org/010pmpe69"
+    assert (msu["organisation_keys"], msu["participations"]) == (2, 3)
+    tu = got["tu"]  # one project each: the tie goes to the smallest key
+    assert (tu["main_org_key"], tu["institution_name"], tu["city"], tu["country_code"]) == ("444", "TU B", "BERLIN", "DE")
+
+
 def test_dim_country_names_membership_and_status() -> None:
     con = new_warehouse()
     load(con, [P("HE", "1", "2022-01-01")], [O("HE", "1", "a", "BR"), O("HE", "1", "b", "GB")])

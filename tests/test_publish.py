@@ -8,6 +8,7 @@ lock error nor an incomplete table.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -201,3 +202,17 @@ def test_publish_uses_the_callers_connection_to_the_build(paths: dict[str, Path]
     warehouse.publish(paths["build"], paths["published"], paths["previous"], con=con)
     con.close()
     assert read_version(paths["published"]) == 8
+
+
+def test_published_file_is_written_whole_by_every_method(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build = tmp_path / "build.bin"
+    build.write_bytes(os.urandom(3 * 2**20 + 123))
+    first = tmp_path / "first.bin"
+    assert warehouse.write_published_file(build, first) in {"clone", "copy_file_range", "copy"}
+    assert first.read_bytes() == build.read_bytes()
+    monkeypatch.setattr(warehouse, "_clone", lambda source, destination: None)
+    monkeypatch.setattr(warehouse, "_kernel_copy", lambda source, destination, size: None)
+    second = tmp_path / "second.bin"
+    second.write_bytes(b"stale content longer than nothing")
+    assert warehouse.write_published_file(build, second) == "copy"
+    assert second.read_bytes() == build.read_bytes()

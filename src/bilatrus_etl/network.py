@@ -6,7 +6,7 @@ A SQL model cannot run Python, so the network mart is built in two steps:
 2. `build_network(con)` (this module) runs AFTER that model: it reads the edges, computes per-node degree,
    weighted degree and betweenness (Brandes' algorithm as scipy sparse products, checked
    against networkx), and writes the table `mart_collaboration_network`, joined
-   with each institution's name and country from `dim_organization`.
+   with each institution's name and country from `dim_institution`.
 
 The table's description and column descriptions live here (`DESCRIPTION`, `NOTES`, `COLUMN_DOCS`); they are
 stored as DuckDB comments on the table, and the data dictionary reads them from there.
@@ -28,7 +28,7 @@ from bilatrus_etl import queries, warehouse
 
 TABLE = "mart_collaboration_network"
 EDGES_TABLE = "mart_collaboration_edges"
-DEPENDS_ON: tuple[str, ...] = (EDGES_TABLE, "dim_organization")
+DEPENDS_ON: tuple[str, ...] = (EDGES_TABLE, "dim_institution")
 
 DESCRIPTION = (
     "One row per institution of the focus country's collaboration network: degree, weighted degree and "
@@ -172,7 +172,7 @@ def measures_from_arrays(
 def build_network(con: duckdb.DuckDBPyConnection, *, max_work: int = DEFAULT_MAX_WORK, seed: int = 42) -> int:
     """Compute `mart_collaboration_network` from `mart_collaboration_edges`; return its row count.
 
-    Run it after the SQL models mart_collaboration_edges and dim_organization. The focus country is taken
+    Run it after the SQL models mart_collaboration_edges and dim_institution. The focus country is taken
     from the edges table (the same getvariable('focus_country') the SQL used).
     """
     edges = queries.run(con, "network_edges").fetchnumpy()

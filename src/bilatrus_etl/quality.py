@@ -4,12 +4,17 @@ One suite per table, stored in GX 1.x's own JSON suite format as `expectations/<
 expectation carries `meta.severity`: "error" (the default) blocks the publish, "warn" only warns
 (`ValidationOutcome.passed_errors`, `.warnings`).
 
-GX's SQL datasource does not work on DuckDB 2, so each table is read from DuckDB (through Arrow) into
+Row-level rules over whole tables (not null, ranges, sets, regex, uniqueness, column pairs) are evaluated as SQL
+aggregates in DuckDB by `sql_checks` (counts and the first unexpected values, GX's semantics and result shape),
+so validating scales with the warehouse, not with its rows; their results join GX's in the same validation
+result and Data Docs (batch "sql"). `validate_table(engine="gx")` gives every rule to GX instead.
+
+GX's SQL datasource does not work on DuckDB 2, so the rest is read from DuckDB (through Arrow) into bounded
 pandas batches:
 - the *schema* batch (zero rows, every column) for table-shape expectations such as
   `expect_table_columns_to_match_set` with exact_match (schema drift): a renamed column is named;
-- the *rows* batch: only the columns the suite's other expectations refer to (wide text columns that no
-  rule reads never leave DuckDB); DECIMAL columns arrive as DOUBLE;
+- the *rows* batch, only for rules sql_checks does not translate: only the columns they refer to (wide text
+  columns that no rule reads never leave DuckDB); DECIMAL columns arrive as DOUBLE;
 - derived batches for the rules GX has no expectation for, declared in the suite's `meta` and checked with
   ordinary GX expectations on frames computed in DuckDB:
   * `foreign_keys`: [{"column": "org_key", "references": "dim_organization.org_key", "severity": ...}]
@@ -51,7 +56,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 
-from bilatrus_etl import offline_docs
+from bilatrus_etl import offline_docs, sql_checks
 from bilatrus_etl.errors import BilatrusError
 
 if TYPE_CHECKING:
@@ -484,6 +489,7 @@ def validate_table(
     run_name: str | None = None,
     expectations_dir: Path | None = None,
     docs_policy: str = "always",
+    engine: str = "sql",
 ) -> ValidationOutcome:
     """Validate one DuckDB table with its suite (by default expectations/<table>.json).
 
@@ -494,6 +500,9 @@ def validate_table(
     docs_policy: when to rebuild the Data Docs site: "always", "on_failure" (a pipeline that rebuilds the site
         once at its end with build_data_docs, but wants a failing table's page at once), or "never".
     run_name: shown in the Data Docs (e.g. the Dagster run id).
+    engine: "sql" (default) evaluates the row-level rules sql_checks can translate as aggregates in DuckDB over
+        the whole table (GX semantics, results shaped as GX's, in the same Data Docs) and gives GX only the
+        rest; "gx" gives every rule to GX on pandas batches (the reference the SQL path is tested against).
     """
     started_at = datetime.now(UTC)
     start = time.perf_counter()
@@ -545,9 +554,17 @@ def validate_table(
     if scope and programme_column in columns:
         where = f" WHERE {_quote(programme_column)} IN ({', '.join(_sql_literal(p) for p in scope)})"
 
+    used = _parameters_used([e.configuration.kwargs for e in suite_obj.expectations])
+    parameters = {name: suite_parameter(name) for name in used}
+    sql_start = time.perf_counter()
+    sql_results, gx_expectations = [], list(suite_obj.expectations)
+    if engine == "sql":
+        sql_results, gx_expectations = _sql_results(con, table, columns, gx_expectations, where, parameters)
+    timings["sql_s"] = time.perf_counter() - sql_start
+
     fetch_start = time.perf_counter()
     library_failures: list[dict[str, Any]] = []
-    batches = _table_batches(con, table, columns, suite_obj, where)
+    batches = _table_batches(con, table, columns, gx_expectations, where)
     row_count = int(con.execute(f"SELECT count(*) FROM {_quote(table)}{where}").fetchone()[0])
     if "row_count_by_programme" in meta:
         batches += _row_count_batch(con, table, columns, meta["row_count_by_programme"], scope, row_count_bounds,
@@ -559,11 +576,9 @@ def validate_table(
     timings["fetch_s"] = time.perf_counter() - fetch_start
 
     gx_start = time.perf_counter()
-    used = _parameters_used([e.configuration.kwargs for e in suite_obj.expectations])
-    parameters = {name: suite_parameter(name) for name in used}
     from great_expectations.core import ExpectationSuite as GXSuite
 
-    results: list[Any] = []
+    results: list[Any] = list(sql_results)
     batch_meta: dict[str, Any] = {}
     with _GX_LOCK:
         for batch in batches:
@@ -604,11 +619,51 @@ def validate_table(
     return finish(failures, len(results) + len(library_failures), row_count, docs, docs_error)
 
 
+def _resolved(kwargs: Mapping[str, Any], parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """kwargs with GX suite parameters ({"$PARAMETER": name}) replaced by their values."""
+    return {k: parameters.get(v["$PARAMETER"], v) if isinstance(v, dict) and "$PARAMETER" in v else v
+            for k, v in kwargs.items()}
+
+
+def _sql_results(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: Mapping[str, str],
+    expectations: list[Any],
+    where: str,
+    parameters: Mapping[str, Any],
+) -> tuple[list[Any], list[Any]]:
+    """(GX-shaped results of the rules evaluated in SQL, the expectations left to GX)."""
+    from great_expectations.core.expectation_validation_result import ExpectationValidationResult
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    translated, rest = [], []
+    for expectation in expectations:
+        config = expectation.configuration
+        check, kwargs = None, _resolved(config.kwargs, parameters)
+        if config.type not in SCHEMA_EXPECTATIONS:
+            check = sql_checks.translate(config.type, kwargs, columns, table, where)
+        if check is None:
+            rest.append(expectation)
+        else:
+            translated.append((config, kwargs, check))
+    try:
+        outcomes = sql_checks.evaluate_many(con, [check for _, _, check in translated])
+    except duckdb.Error:  # e.g. a view without rowid: GX validates every rule on a batch instead
+        return [], list(expectations)
+    results = []
+    for (config, kwargs, _), (success, result) in zip(translated, outcomes, strict=True):
+        evaluated = ExpectationConfiguration(type=config.type, kwargs=kwargs, severity=config.severity,
+                                             meta={**(config.meta or {}), "batch": "sql"})
+        results.append(ExpectationValidationResult(success=success, expectation_config=evaluated, result=result))
+    return results, rest
+
+
 def _table_batches(
-    con: duckdb.DuckDBPyConnection, table: str, columns: Mapping[str, str], suite: ExpectationSuite, where: str
+    con: duckdb.DuckDBPyConnection, table: str, columns: Mapping[str, str], expectations: list[Any], where: str
 ) -> list[_Batch]:
     schema_expectations, row_expectations = [], []
-    for expectation in suite.expectations:
+    for expectation in expectations:
         (schema_expectations if expectation.expectation_type in SCHEMA_EXPECTATIONS else row_expectations).append(
             expectation
         )

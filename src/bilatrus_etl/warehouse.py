@@ -10,16 +10,20 @@ current_date) and `reference_dir` (the curated src/bilatrus_etl/reference folder
 folder when the caller has not). Reference CSVs are read with `read_csv(<reference_dir> || '/file.csv')`,
 which sqlglot does not count as a model dependency.
 
-Publishing (`publish`) copies the checkpointed build file (COPY FROM DATABASE, in the older storage format
-PUBLISHED_STORAGE_VERSION that DuckDB 1.x clients read) to a temporary file beside the published path, fsyncs
-it, keeps the current published file as the previous one (hard link, so the published path never disappears)
-and renames the copy onto the published path. Readers in other processes hold read-only connections to the
-old file's inode and keep reading it, complete, until they reconnect: no lock is ever taken on the published
-path by the writer, so they never get a lock error or a half-built table.
+Publishing (`publish`) writes the checkpointed build file to a temporary file beside the published path in the
+storage version PUBLISHED_STORAGE_VERSION (which DuckDB 1.x clients read): a build file created in that version
+(BUILD_CONFIG, as the pipeline's build connections do) is cloned or copied in the kernel; an older- or
+newer-format build is rewritten with COPY FROM DATABASE. The copy is fsynced, the current published file is kept
+as the previous one (hard link, so the published path never disappears) and the copy is renamed onto the
+published path. Readers in other processes hold read-only connections to the old file's inode and keep reading
+it, complete, until they reconnect: no lock is ever taken on the published path by the writer, so they never get
+a lock error or a half-built table.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -28,8 +32,6 @@ from functools import cache
 from pathlib import Path
 
 import duckdb
-import sqlglot
-from sqlglot import exp
 
 from bilatrus_etl.errors import BilatrusError
 
@@ -66,6 +68,9 @@ def _opening_comment(sql: str) -> list[str]:
 
 
 def _tables_read(sql: str, path: Path) -> frozenset[str]:
+    import sqlglot  # about a second to import and parse every model: done once, then cached (_deps_cache)
+    from sqlglot import exp
+
     try:
         tree = sqlglot.parse_one(sql, dialect="duckdb")
     except sqlglot.errors.ParseError as err:
@@ -75,7 +80,41 @@ def _tables_read(sql: str, path: Path) -> frozenset[str]:
     return frozenset(names - ctes)
 
 
-def _parse_model(path: Path, layer: str) -> Model:
+DEPS_CACHE_VERSION = "1"
+
+
+def deps_cache_file() -> Path:
+    """Where the tables each model reads are cached, by the SQL text's sha256 (BILATRUS_CACHE_DIR, else the
+    user's cache folder): start-up (`bilatrus run`, the Dagster code location) then needs no sqlglot."""
+    base = os.environ.get("BILATRUS_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "bilatrus-etl" / "model-deps.json"
+
+
+def _sql_key(sql: str) -> str:
+    return hashlib.sha256(f"{DEPS_CACHE_VERSION}\n{sql}".encode()).hexdigest()
+
+
+def _read_deps_cache() -> dict[str, list[str]]:
+    try:
+        data = json.loads(deps_cache_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_deps_cache(entries: dict[str, list[str]]) -> None:
+    """Best effort: a read-only or missing cache folder only costs the parse next time."""
+    target = deps_cache_file()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(entries, sort_keys=True), encoding="utf-8")
+        os.replace(temporary, target)
+    except OSError:
+        pass
+
+
+def _parse_model(path: Path, layer: str, deps_cache: dict[str, list[str]] | None = None) -> Model:
     sql = path.read_text(encoding="utf-8")
     comment = [line.strip() for line in _opening_comment(sql)]
     if not comment or not comment[0]:
@@ -96,17 +135,33 @@ def _parse_model(path: Path, layer: str) -> Model:
         description=comment[0],
         notes="\n".join(notes),
         column_docs=column_docs,
-        tables_read=_tables_read(sql, path),
+        tables_read=_cached_tables_read(sql, path, deps_cache),
     )
+
+
+def _cached_tables_read(sql: str, path: Path, deps_cache: dict[str, list[str]] | None) -> frozenset[str]:
+    if deps_cache is None:
+        return _tables_read(sql, path)
+    key = _sql_key(sql)
+    cached = deps_cache.get(key)
+    if isinstance(cached, list) and all(isinstance(name, str) for name in cached):
+        return frozenset(cached)
+    tables = _tables_read(sql, path)
+    deps_cache[key] = sorted(tables)
+    return tables
 
 
 @cache
 def _load_models_cached(sql_dir: Path) -> tuple[Model, ...]:
+    known = _read_deps_cache()
+    deps_cache = dict(known)
     models = [
-        _parse_model(path, layer)
+        _parse_model(path, layer, deps_cache)
         for layer in LAYERS
         for path in sorted((sql_dir / layer).glob("*.sql"))
     ]
+    if deps_cache.keys() != known.keys():  # keep only the current models' entries
+        _write_deps_cache({_sql_key(m.sql): sorted(m.tables_read) for m in models})
     return tuple(models)
 
 
@@ -245,6 +300,42 @@ def ensure_institution_link(con: duckdb.DuckDBPyConnection) -> None:
 # (structs, lists, DECIMAL, TIMESTAMPTZ, JSON), table and column comments, macros. tests/test_storage_version.py
 # compares the published file with the build file, and opens a pipeline-built warehouse with DuckDB 1.x.
 PUBLISHED_STORAGE_VERSION = "v1.0.0"
+# Config that creates a database file in the published storage version: `create_build_file` makes the pipeline's
+# build file with it (later connections open it with the default config and keep its version), so publishing is
+# a plain file copy.
+BUILD_CONFIG = {"storage_compatibility_version": PUBLISHED_STORAGE_VERSION}
+_HEADER_VERSION_OFFSET = 12  # DuckDB's main header: checksum (8), magic "DUCK" (4), storage version number (8)
+
+
+def storage_version_number(path: Path | str) -> int | None:
+    """The storage version number in a DuckDB file's main header, or None when it is not a DuckDB file."""
+    with open(path, "rb") as handle:
+        header = handle.read(_HEADER_VERSION_OFFSET + 8)
+    if len(header) < _HEADER_VERSION_OFFSET + 8 or header[8:12] != b"DUCK":
+        return None
+    return int.from_bytes(header[_HEADER_VERSION_OFFSET:], "little")
+
+
+def create_build_file(path: Path | str) -> None:
+    """Create the build file in PUBLISHED_STORAGE_VERSION when it does not exist yet (an existing one is kept)."""
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        duckdb.connect(str(path), config=BUILD_CONFIG).close()
+
+
+@cache
+def published_storage_number() -> int:
+    """The header number DuckDB writes for PUBLISHED_STORAGE_VERSION, read off a file it creates."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        probe = Path(folder) / "probe.duckdb"
+        duckdb.connect(str(probe), config=BUILD_CONFIG).close()
+        number = storage_version_number(probe)
+    if number is None:
+        raise BilatrusError(f"DuckDB wrote no readable header for storage version {PUBLISHED_STORAGE_VERSION}.")
+    return number
 
 
 @dataclass(frozen=True)
@@ -305,6 +396,58 @@ def checkpoint(path: Path, con: duckdb.DuckDBPyConnection | None = None) -> None
         raise BilatrusError(f"Cannot checkpoint the build warehouse {path}: {err}. Publish again once no step writes to it.") from err
     finally:
         con.close()
+
+
+FICLONE = 0x40049409  # Linux ioctl: a copy-on-write clone of a whole file (btrfs, XFS, bcachefs, ZFS, ...)
+
+
+def write_published_file(build: Path, target: Path) -> str:
+    """Write the file to publish at `target` (a new path beside the published one) from the checkpointed build
+    file, and fsync it; return how. The one place that decides what the published file's bytes are.
+
+    Nothing is copied through Python: a copy-on-write clone where the file system has them (no data written
+    at all), else an in-kernel copy (`copy_file_range`: no user-space buffers; server-side on NFS), else a plain
+    copy. The published file is never the build file itself: the build keeps every programme's staged rows for
+    the next per-programme backfill, and readers of the published file must never see the writer's changes."""
+    with open(build, "rb") as source, open(target, "wb") as destination:
+        how = _clone(source.fileno(), destination.fileno())
+        if how is None:
+            how = _kernel_copy(source.fileno(), destination.fileno(), os.fstat(source.fileno()).st_size)
+        if how is None:
+            destination.seek(0)
+            destination.truncate()
+            source.seek(0)
+            shutil.copyfileobj(source, destination, 16 * 2**20)
+            how = "copy"
+        destination.flush()
+        os.fsync(destination.fileno())
+    return how
+
+
+def _clone(source: int, destination: int) -> str | None:
+    try:
+        import fcntl
+
+        fcntl.ioctl(destination, FICLONE, source)
+    except (ImportError, OSError):
+        return None
+    return "clone"
+
+
+def _kernel_copy(source: int, destination: int, size: int) -> str | None:
+    copy_range = getattr(os, "copy_file_range", None)
+    if copy_range is None:
+        return None
+    done = 0
+    try:
+        while done < size:
+            step = copy_range(source, destination, size - done, done, done)
+            if step == 0:
+                break
+            done += step
+    except OSError:
+        return None
+    return "copy_file_range" if done == size else None
 
 
 def _count_tables(path: Path) -> int:
@@ -370,7 +513,8 @@ def publish(
 ) -> PublishResult:
     """Publish the build file atomically onto `published_path`, keeping the file it replaces as `previous_path`.
 
-    Steps: checkpoint the build file; copy it to a temporary file beside the published path and fsync it;
+    Steps: checkpoint the build file; write it to a temporary file beside the published path
+    (`write_published_file`: a copy-on-write clone or an in-kernel copy) and fsync it;
     check the copy opens; hard-link the current published file to `previous_path`; `os.replace` the copy onto
     the published path; fsync the folder. Readers of the published file are never locked out: the writer
     never opens the published path, and a reader's open connection keeps the old file until it reconnects.
@@ -396,8 +540,11 @@ def publish(
     temporary = published.with_name(f".{published.name}.{os.getpid()}.tmp")
     try:
         temporary.unlink(missing_ok=True)
-        _copy_for_readers(build, temporary, con)
-        _fsync_file(temporary)
+        if storage_version_number(build) == published_storage_number():
+            write_published_file(build, temporary)
+        else:
+            _copy_for_readers(build, temporary, con)
+            _fsync_file(temporary)
         try:
             tables = _count_tables(temporary)
         except duckdb.Error as err:

@@ -48,11 +48,6 @@ pairs AS (
         AND b.project_id = a.project_id
         AND a.institution_key < b.institution_key
     GROUP BY a.institution_key, b.institution_key
-),
-institution AS (
-    SELECT institution_key, arg_max(country_code, (participations, org_key)) AS country_code
-    FROM dim_organization
-    GROUP BY institution_key
 )
 SELECT
     x.focus_country,
@@ -69,6 +64,6 @@ SELECT
     p.last_year
 FROM pairs AS p
 CROSS JOIN params AS x
-LEFT JOIN institution AS s ON s.institution_key = p.source_key
-LEFT JOIN institution AS t ON t.institution_key = p.target_key
+LEFT JOIN dim_institution AS s ON s.institution_key = p.source_key
+LEFT JOIN dim_institution AS t ON t.institution_key = p.target_key
 ORDER BY p.source_key, p.target_key

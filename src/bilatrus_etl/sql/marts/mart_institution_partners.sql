@@ -24,14 +24,6 @@
 WITH params AS (
     SELECT upper(coalesce(getvariable('focus_country'), 'RU')) AS focus_country
 ),
-institution AS (
-    SELECT
-        institution_key,
-        arg_max(institution_name, (participations, org_key)) AS institution_name,
-        arg_max(country_code, (participations, org_key)) AS country_code
-    FROM dim_organization
-    GROUP BY institution_key
-),
 focus AS (
     SELECT f.framework_programme, f.project_id, f.org_key, f.institution_key, f.project_participants, f.start_year
     FROM fact_participation AS f
@@ -79,7 +71,7 @@ SELECT
     r.last_year
 FROM ranked AS r
 CROSS JOIN params AS x
-LEFT JOIN institution AS i ON i.institution_key = r.institution_key
-LEFT JOIN institution AS pi ON pi.institution_key = r.partner_institution_key
+LEFT JOIN dim_institution AS i ON i.institution_key = r.institution_key
+LEFT JOIN dim_institution AS pi ON pi.institution_key = r.partner_institution_key
 WHERE r.partner_rank <= 50
 ORDER BY r.institution_key, r.partner_rank, r.partner_institution_key

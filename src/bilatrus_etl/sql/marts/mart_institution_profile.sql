@@ -228,29 +228,20 @@ partners AS (
         PARTITION BY institution_key ORDER BY joint_projects DESC, links_fractional DESC, partner_key
     ) <= 10
 ),
-partner_names AS (
-    SELECT
-        institution_key,
-        arg_max(institution_name, (participations, org_key)) AS name,
-        arg_max(country_code, (participations, org_key)) AS country_code
-    FROM dim_organization
-    WHERE institution_key IN (SELECT partner_key FROM partners)
-    GROUP BY institution_key
-),
 partner_lists AS (
     SELECT
         p.institution_key,
         list(
             {
                 'institution_key': p.partner_key,
-                'name': n.name,
+                'name': n.institution_name,
                 'country_code': n.country_code,
                 'joint_projects': p.joint_projects
             }
             ORDER BY p.joint_projects DESC, p.links_fractional DESC, p.partner_key
         ) AS top_partners
     FROM partners AS p
-    LEFT JOIN partner_names AS n ON n.institution_key = p.partner_key
+    LEFT JOIN dim_institution AS n ON n.institution_key = p.partner_key
     GROUP BY p.institution_key
 ),
 partner_countries AS (

@@ -6,7 +6,7 @@
 -- project make two participations but one project. Coordinations of single-beneficiary grants (ERC, individual
 -- fellowships) are counted apart. Ranking: RANK() by participations (ties share a rank).
 -- Caveats: FP6 has no per-participant EC contribution (FP6 adds nothing to ec_contribution). Names, city and
--- type are those of the institution's organisation with most participations.
+-- type are those of the institution's main organisation (dim_institution: most participations, ties: smallest key).
 -- focus_country: ISO code of the focus country
 -- rank_participations: RANK() by participations within the focus country (ties share a rank)
 -- institution_key: institution key (institution_link.institution_key, else the organisation key)
@@ -36,22 +36,6 @@ facts AS (
     FROM fact_participation AS f
     JOIN params AS x ON f.country_code = x.focus_country
     LEFT JOIN dim_project AS p USING (framework_programme, project_id)
-),
-main_org AS (
-    SELECT
-        f.institution_key,
-        o.org_key,
-        o.institution_name,
-        o.ror_id,
-        o.city,
-        o.activity_type,
-        count(*) AS org_participations
-    FROM facts AS f
-    JOIN dim_organization AS o USING (org_key)
-    GROUP BY f.institution_key, o.org_key, o.institution_name, o.ror_id, o.city, o.activity_type
-    QUALIFY row_number() OVER (
-        PARTITION BY f.institution_key ORDER BY count(*) DESC, o.org_key
-    ) = 1
 ),
 theme_rank AS (
     SELECT
@@ -112,6 +96,6 @@ SELECT
     i.last_year
 FROM institutions AS i
 CROSS JOIN params AS x
-LEFT JOIN main_org AS m USING (institution_key)
+LEFT JOIN dim_institution AS m USING (institution_key)
 LEFT JOIN theme_rank AS t USING (institution_key)
 ORDER BY rank_participations, i.institution_key

@@ -1,14 +1,6 @@
 -- Replace mart_collaboration_network: the node measures (registered as network_measures) with each
 -- institution's name and country. Parameters: $focus, $method.
 CREATE OR REPLACE TABLE mart_collaboration_network AS
-    WITH institution AS (
-        SELECT
-            institution_key,
-            arg_max(institution_name, (participations, org_key)) AS institution_name,
-            arg_max(country_code, (participations, org_key)) AS country_code
-        FROM dim_organization
-        GROUP BY institution_key
-    )
     SELECT
         $focus::VARCHAR AS focus_country,
         m.institution_key,
@@ -24,5 +16,5 @@ CREATE OR REPLACE TABLE mart_collaboration_network AS
         m.component_size,
         $method::VARCHAR AS betweenness_method
     FROM network_measures AS m
-    LEFT JOIN institution AS i USING (institution_key)
+    LEFT JOIN dim_institution AS i USING (institution_key)
     ORDER BY betweenness_rank, m.institution_key
