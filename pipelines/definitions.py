@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.defs import institutions, models, network, publish, raw, staging
+from pipelines.defs import institutions, models, network, publish, raw, staging, vintages
 from pipelines.defs.checks import suite_checks
 from pipelines.defs.jobs import monthly_refresh, refresh_job
 from pipelines.defs.resources import default_resources
@@ -21,6 +21,7 @@ _assets = [
     *models.model_assets(),
     network.mart_collaboration_network,
     publish.published_warehouse,
+    vintages.vintage_changes,
 ]
 
 defs = dg.Definitions(

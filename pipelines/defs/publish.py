@@ -25,8 +25,10 @@ def _published_deps() -> list[dg.AssetKey]:
     description="The analysts' DuckDB file (data/warehouse/bilatrus.duckdb): the finished build, published by "
     "an atomic rename; the previous file is kept beside it for rollback.",
 )
-def published_warehouse(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    result = steps.publish(bilatrus.settings(), duckdb.database)
+def published_warehouse(
+    context: dg.AssetExecutionContext, bilatrus: BilatrusConfig, duckdb: DuckDBResource
+) -> dg.MaterializeResult:
+    result = steps.publish(bilatrus.settings(), duckdb.database, run_id=context.run_id)
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(result["warehouse"])),
@@ -34,5 +36,7 @@ def published_warehouse(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.
             "bytes": result["bytes"],
             "synthetic": result["synthetic"],
             "data_dictionary": dg.MetadataValue.path(str(result["dictionary"])),
+            "vintage_recorded": result["vintage_recorded"] or "none (sources unchanged since the last vintage)",
+            "vintages": result["vintages"],
         }
     )

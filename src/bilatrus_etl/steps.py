@@ -387,9 +387,9 @@ def validate(con: duckdb.DuckDBPyConnection, settings: Settings, table: str) -> 
     return outcome
 
 
-def publish(settings: Settings, build_path: str | Path) -> dict:
-    """Stamp the build (meta_build, data dictionary), publish it atomically, write the manifest."""
-    from bilatrus_etl import dictionary
+def publish(settings: Settings, build_path: str | Path, run_id: str | None = None) -> dict:
+    """Stamp the build (meta_build, vintage history, data dictionary), publish it atomically, write the manifest."""
+    from bilatrus_etl import dictionary, vintages
 
     datasets = current_sources(settings)
     synthetic = mirror_is_synthetic(settings)
@@ -398,6 +398,8 @@ def publish(settings: Settings, build_path: str | Path) -> dict:
         try:
             warehouse.set_variables(con, model_variables(settings))
             record_build_info(con, settings, datasets, synthetic)
+            history = vintages.record(con, settings, datasets=datasets, synthetic=synthetic,
+                                      code_fingerprint=code_fingerprint(), run_id=run_id)
             describe_meta_tables(con)
             docs = dictionary.build(con, settings.docs_dir / "data-dictionary.md", strict=True)
         finally:
@@ -413,6 +415,8 @@ def publish(settings: Settings, build_path: str | Path) -> dict:
         "synthetic": synthetic,
         "dictionary": settings.docs_dir / "data-dictionary.md",
         "documented_tables": len(docs),
+        "vintage_recorded": history.recorded.label if history.recorded else None,
+        "vintages": len(history.vintages),
     }
 
 
@@ -434,3 +438,21 @@ def build_data_docs(settings: Settings) -> Path | None:
     if not folder.exists():
         return None
     return quality.build_data_docs(folder)
+
+
+def vintage_changes(settings: Settings, max_rows: int = 50) -> dict:
+    """What changed between the last two vintages of the published warehouse (for the history asset's metadata)."""
+    from bilatrus_etl import vintages
+
+    con = warehouse.open_readonly(settings.warehouse_path)
+    try:
+        listed = vintages.list_vintages(con).column("vintage").to_pylist()
+        if len(listed) < 2:
+            only = listed[-1] if listed else None
+            return {"vintages": len(listed), "from": None, "to": only, "counts": {},
+                    "markdown": f"Only {len(listed)} vintage(s) recorded: nothing to compare yet."}
+        change = vintages.diff_connection(con)
+    finally:
+        con.close()
+    return {"vintages": len(listed), "from": change.from_vintage["vintage"], "to": change.to_vintage["vintage"],
+            "counts": change.counts(), "markdown": change.markdown(max_rows)}
