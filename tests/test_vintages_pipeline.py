@@ -52,8 +52,9 @@ def _russian_rows(mirror: Path) -> dict[tuple[str, str, str], dict]:
     return rows
 
 
-def _materialize(data_dir: Path, mirror: Path, instance: dg.DagsterInstance, force: bool = False):
-    result = dg.materialize(list(defs.assets) + list(defs.asset_checks), resources=resources_for(data_dir, str(mirror), force=force),
+def _materialize(data_dir: Path, mirror: Path, instance: dg.DagsterInstance):
+    """Every asset (the Great Expectations checks are left out: other tests cover them, and they cost time)."""
+    result = dg.materialize(list(defs.assets), resources=resources_for(data_dir, str(mirror)),
                             instance=instance, tags=all_programmes_tags(), raise_on_error=False)
     assert result.success, [e.message for e in result.all_events if e.is_failure]
     return result
@@ -82,8 +83,8 @@ def test_three_monthly_mirrors_two_vintages_and_an_exact_diff(tmp_path):
         after = _russian_rows(mirror)
         second = _materialize(data, mirror, instance)
         assert "history/vintage_changes" in materialized_keys(second)
-        third = _materialize(data, mirror, instance, force=True)  # identical files, rebuilt on purpose
-        assert "warehouse/published_warehouse" in materialized_keys(third)
+        third = _materialize(data, mirror, instance)  # identical files: nothing new to record
+        assert "history/vintage_changes" not in materialized_keys(third)
 
     history = vintages.history_dir(settings)
     assert [v.seq for v in vintages.chain(history)] == [1, 2]
