@@ -94,7 +94,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     mirror = Path(args.mirror or settings.data_dir / "demo-mirror")
     if getattr(args, "revise", False):
-        revision = synthetic.revise_mirror(mirror)
+        try:
+            revision = synthetic.revise_mirror(mirror)
+        except ValueError as err:
+            return _fail(f"cannot revise the demo mirror: {err}")
         console.print(f"[yellow]SYNTHETIC[/] demo mirror {mirror} revised (round {revision['round']}): "
                       f"{revision['summary']}. Run `bilatrus diff` afterwards to see the changes.")
     else:

@@ -213,3 +213,66 @@ def test_history_works_with_external_access_disabled(tmp_path):
     change_free = vintages.list_vintages(sandbox)
     assert change_free.column("seq").to_pylist() == [1]
     sandbox.close()
+
+
+def test_cli_lists_vintages_prints_the_diff_and_prunes(tmp_path, monkeypatch, capsys):
+    from pipelines import cli
+
+    con = _build(tmp_path / "build.duckdb")
+    _record(con, tmp_path, "a")
+    _second_month(con)
+    _record(con, tmp_path, "b")
+    con.close()
+    monkeypatch.setenv("BILATRUS_WAREHOUSE", str(tmp_path / "build.duckdb"))
+    monkeypatch.setenv("BILATRUS_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv(vintages.HISTORY_DIR_ENV, raising=False)
+    assert cli.main(["vintages", "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(v["seq"], v["is_current"], v["source_files"]) for v in listed] == [(1, False, 2), (2, True, 2)]
+    assert cli.main(["diff", "--format", "json"]) == 0
+    changes = json.loads(capsys.readouterr().out)
+    assert changes["counts"]["participation ended"] == 1 and changes["to"]["seq"] == 2
+    assert cli.main(["diff", "--from", "1", "--to", "2"]) == 0
+    assert "participation changed (2 rows)" in capsys.readouterr().out
+    assert cli.main(["vintages", "--keep", "1", "--format", "csv"]) == 0
+    assert [v.seq for v in vintages.chain(tmp_path / "history")] == [2]
+    assert cli.main(["diff", "--from", "nope"]) == 1
+
+
+def _org_lines(mirror) -> list[str]:
+    import zipfile
+
+    with zipfile.ZipFile(mirror / "cordis-fp7projects-csv.zip") as archive:
+        return archive.read("organization.csv").decode("utf-8").splitlines(keepends=True)
+
+
+def test_revised_demo_mirror_changes_only_the_rows_it_names(tmp_path):
+    from bilatrus_etl import synthetic
+
+    mirror = tmp_path / "mirror"
+    manifest = synthetic.write_mirror(mirror, scale=0.004, seed=42)
+    before = _org_lines(mirror)
+    revision = synthetic.revise_mirror(mirror)
+    after = _org_lines(mirror)
+    gone = [line for line in before if line not in after]
+    new = [line for line in after if line not in before]
+    removed, added, revised = revision["removed"][0], revision["added"][0], revision["revised"][0]
+    renamed = revision["renamed"]
+    # the removed line, the revised line and the renamed organisation's FP7 lines (the added one is new anyway)
+    assert len(gone) == 2 + renamed["lines"]["FP7"] - (1 if added["pic"] == renamed["pic"] else 0) - (
+        1 if revised["pic"] == renamed["pic"] else 0)
+    assert any(f'"{removed["project_id"]}"' in line and f'"{removed["pic"]}"' in line for line in gone)
+    assert after[-1].startswith(f'"{added["project_id"]}";') and f'"{added["pic"]}"' in after[-1]
+    assert any(f'"{revised["to"]}";"{revised["to"]}"' in line for line in new)
+    assert len(after) == len(before)  # one line removed, one added
+    # the malformed lines placed on purpose are still there, unchanged
+    bad = manifest["malformed"]["cordis-fp7projects-csv.zip/organization.csv"]
+    assert all(before[line - 1] in after for line, _ in bad)
+    assert renamed["to"].endswith("(RENAMED 1)") and sum(renamed["lines"].values()) >= 1
+    again = synthetic.revise_mirror(mirror)
+    assert again["round"] == 2 and again["renamed"]["to"].endswith("(RENAMED 2)")
+    recorded = json.loads((mirror / synthetic.MANIFEST_FILE).read_text(encoding="utf-8"))
+    assert [r["round"] for r in recorded["revisions"]] == [1, 2]
+    assert recorded["files"]["cordis-fp7projects-csv.zip"]["sha256"] != manifest["files"]["cordis-fp7projects-csv.zip"]["sha256"]
+    with pytest.raises(ValueError, match="no synthetic mirror"):
+        synthetic.revise_mirror(tmp_path / "empty")
