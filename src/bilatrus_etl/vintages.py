@@ -613,6 +613,9 @@ class VintageDiff:
             raise BilatrusError(f"Unknown diff format {fmt!r}: choose table, csv or json.")
         lines = [f"Changes for {self.focus_country} from vintage {self.from_vintage['vintage']} "
                  f"(#{self.from_vintage['seq']}) to {self.to_vintage['vintage']} (#{self.to_vintage['seq']}):"]
+        if self.from_vintage.get("focus_country") != self.to_vintage.get("focus_country"):
+            lines.append(f"  Note: the marts of {self.from_vintage['vintage']} describe {self.from_vintage.get('focus_country')}, "
+                         f"those of {self.to_vintage['vintage']} {self.to_vintage.get('focus_country')}: mart figures differ for that reason.")
         counts = self.counts()
         lines += [f"  {kind:<24}{counts[kind]:>8,}" for kind in CHANGE_KINDS]
         for kind in CHANGE_KINDS:
