@@ -64,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("work", type=Path)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--reuse", action="store_true", help="reuse WORK's staged build file (rebuild core and marts only)")
     args = parser.parse_args(argv)
     work = args.work.resolve()
     mirror = work / "mirror"
@@ -72,14 +73,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         synthetic.write_mirror(mirror, scale=args.scale, seed=42)
         print(f"mirror at scale {args.scale} written in {time.perf_counter() - started:.0f} s", flush=True)
     data = work / "data"
-    for folder in ("history", "warehouse"):
+    for folder in ("history",) if args.reuse else ("history", "warehouse"):
         shutil.rmtree(data / folder, ignore_errors=True)
     settings = Settings(data_dir=data, mirror=str(mirror))
     settings.build_path.parent.mkdir(parents=True, exist_ok=True)
     history = vintages.history_dir(settings)
     con = duckdb.connect(str(settings.build_path))
     started = time.perf_counter()
-    build(settings, con)
+    if args.reuse and con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'stg_participation'").fetchall()[0][0]:
+        rebuild(settings, con)
+    else:
+        build(settings, con)
     print(f"warehouse built in {time.perf_counter() - started:.0f} s", flush=True)
     tracked = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in vintages.tracked_tables(con)}
     results = []

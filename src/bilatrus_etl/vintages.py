@@ -17,7 +17,7 @@ reads back to the same vintages.
 
 In the published warehouse (`load`, run by `record` on the build file before the publish copies it):
 `meta_vintage` (one row per vintage), one table per recorded table in the schema `history` holding each row
-version once with its validity (`_from_seq`, `_until_seq`), and one view per table in the main schema,
+version once with the vintages it is valid for (`_from_seq` up to, not including, `_until_seq`), and one view per table in the main schema,
 `history_<table>`, with a `vintage` column in front of the table's own columns: an analyst queries any past
 vintage like the current one (`... FROM history_fact_participation WHERE vintage = '2026-11-02'`). Everything
 is stored inside the warehouse, so it works on a connection without file system access.
@@ -210,9 +210,10 @@ def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[list[str]]:
 
 
 def _hashed(table: str) -> str:
-    """The table's rows with a row identity: md5 of the whole row and its occurrence among identical rows."""
+    """The table's rows with a row identity: md5 of the whole row and its occurrence among identical rows, as 20
+    bytes (BLOB: half the size of the hex text, and the store's largest incompressible column)."""
     return (
-        f"SELECT _h || ':' || row_number() OVER (PARTITION BY _h) AS {ROW_HASH}, * EXCLUDE (_h) "
+        f"SELECT unhex(_h || printf('%08x', row_number() OVER (PARTITION BY _h))) AS {ROW_HASH}, * EXCLUDE (_h) "
         f"FROM (SELECT md5(CAST(_vintage_row AS VARCHAR)) AS _h, _vintage_row.* FROM main.{_ident(table)} AS _vintage_row)"
     )
 
@@ -229,7 +230,7 @@ def _events(vintages: list[Vintage], table: str) -> str:
             selects.append(f"SELECT {ROW_HASH}, {v.seq} AS seq, true AS added FROM read_parquet({_literal(path)})")
         if (path := v.removed_file(table)) is not None:
             selects.append(f"SELECT {ROW_HASH}, {v.seq} AS seq, false AS added FROM read_parquet({_literal(path)})")
-    return _union(selects, f"SELECT NULL::VARCHAR AS {ROW_HASH}, NULL::INTEGER AS seq, NULL::BOOLEAN AS added WHERE false")
+    return _union(selects, f"SELECT NULL::BLOB AS {ROW_HASH}, NULL::INTEGER AS seq, NULL::BOOLEAN AS added WHERE false")
 
 
 def _state_at_end(vintages: list[Vintage], table: str) -> str:
@@ -254,7 +255,7 @@ def _write_table_delta(con: duckdb.DuckDBPyConnection, table: str, previous: lis
         con.execute(f"CREATE OR REPLACE TEMP TABLE _vintage_now AS {_hashed(table)}")
         columns = [c for c in _columns(con, "_vintage_now") if c[0] != ROW_HASH]
     else:  # a table the code no longer builds: every row of it is gone
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _vintage_now AS SELECT NULL::VARCHAR AS {ROW_HASH} WHERE false")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _vintage_now AS SELECT NULL::BLOB AS {ROW_HASH} WHERE false")
         columns = prior[-1].tables[table]["columns"] if prior else []
     rows = con.execute("SELECT count(*) FROM _vintage_now").fetchall()[0][0]
     added = removed = 0
@@ -381,7 +382,7 @@ def prune(history: Path, keep: int, *, con: duckdb.DuckDBPyConnection | None = N
             tables: dict[str, Any] = {}
             for table, entry in oldest_kept.tables.items():
                 state = _state_at_end([v for v in upto if table in v.tables], table)
-                select = f"SELECT a.* FROM ({_rows_of(upto, table, entry['columns'])}) AS a SEMI JOIN ({state}) AS s USING ({ROW_HASH})"
+                select = f"SELECT a.* EXCLUDE (_from_seq) FROM ({_rows_of(upto, table, entry['columns'])}) AS a SEMI JOIN ({state}) AS s USING ({ROW_HASH})"
                 count = con.execute(f"SELECT count(*) FROM ({select})").fetchall()[0][0]
                 added = _copy(con, select, temporary / f"{table}.parquet") if count else 0
                 tables[table] = {**entry, "added": added, "removed": 0}
@@ -435,7 +436,7 @@ def _rows_of(vintages: list[Vintage], table: str, columns: list[list[str]]) -> s
         )
         selects.append(f"SELECT {ROW_HASH}, {v.seq} AS _from_seq{', ' + casts if casts else ''} FROM read_parquet({_literal(path)})")
     empty_casts = ", ".join(f"CAST(NULL AS {kind}) AS {_quote_column(name)}" for name, kind in columns)
-    return _union(selects, f"SELECT NULL::VARCHAR AS {ROW_HASH}, NULL::INTEGER AS _from_seq"
+    return _union(selects, f"SELECT NULL::BLOB AS {ROW_HASH}, NULL::INTEGER AS _from_seq"
                            f"{', ' + empty_casts if empty_casts else ''} WHERE false")
 
 
@@ -443,10 +444,10 @@ def _history_table_sql(vintages: list[Vintage], table: str) -> str:
     columns = _column_types(vintages, table)
     removed = [f"SELECT {ROW_HASH}, {v.seq} AS seq FROM read_parquet({_literal(p)})"
                for v in vintages if (p := v.removed_file(table)) is not None]
-    removed_sql = _union(removed, f"SELECT NULL::VARCHAR AS {ROW_HASH}, NULL::INTEGER AS seq WHERE false")
+    removed_sql = _union(removed, f"SELECT NULL::BLOB AS {ROW_HASH}, NULL::INTEGER AS seq WHERE false")
     return (
         f"WITH added AS ({_rows_of(vintages, table, columns)}), removed AS ({removed_sql}) "
-        f"SELECT a.{ROW_HASH}, a._from_seq, "
+        f"SELECT a._from_seq, "
         f"(SELECT min(r.seq) FROM removed AS r WHERE r.{ROW_HASH} = a.{ROW_HASH} AND r.seq > a._from_seq) AS _until_seq, "
         f"a.* EXCLUDE ({ROW_HASH}, _from_seq) FROM added AS a ORDER BY a._from_seq"
     )
@@ -493,7 +494,7 @@ def load(con: duckdb.DuckDBPyConnection, history: Path) -> list[Vintage]:
 def _create_view(con: duckdb.DuckDBPyConnection, table: str) -> None:
     view = f"{VIEW_PREFIX}{table}"
     con.execute(
-        f"CREATE VIEW main.{_ident(view)} AS SELECT v.vintage, r.* EXCLUDE ({ROW_HASH}, _from_seq, _until_seq) "
+        f"CREATE VIEW main.{_ident(view)} AS SELECT v.vintage, r.* EXCLUDE (_from_seq, _until_seq) "
         f"FROM {HISTORY_SCHEMA}.{_ident(table)} AS r JOIN main.{META_TABLE} AS v "
         f"ON v.seq >= r._from_seq AND (r._until_seq IS NULL OR v.seq < r._until_seq)"
     )
