@@ -117,6 +117,9 @@ def cmd_vintages(args: argparse.Namespace) -> int:
                       + (f" ({', '.join(map(str, pruned))}); the published warehouse drops them at the next publish"
                          if pruned else ""))
     _emit(analyst.format_result(vintages.vintages_table(settings.warehouse_path), args.format), args.output)
+    stored = vintages.store_summary(vintages.history_dir(settings))
+    console.print(f"history store {vintages.history_dir(settings)}: {len(stored)} vintage(s), "
+                  f"{sum(v['bytes'] for v in stored) / 1e6:.1f} MB on disk")
     return 0
 
 
