@@ -28,7 +28,7 @@ def _published_deps() -> list[dg.AssetKey]:
 def published_warehouse(
     context: dg.AssetExecutionContext, bilatrus: BilatrusConfig, duckdb: DuckDBResource
 ) -> dg.MaterializeResult:
-    result = steps.publish(bilatrus.settings(), duckdb.database, run_id=context.run_id)
+    result = steps.publish(bilatrus.settings(), duckdb.database, run_id=context.run.run_id)
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(result["warehouse"])),
