@@ -681,7 +681,8 @@ def _previous(con: duckdb.DuckDBPyConnection, to_v: dict[str, Any]) -> dict[str,
     rows = con.execute(f"SELECT vintage FROM {META_TABLE} WHERE seq < ? ORDER BY seq DESC LIMIT 1", [to_v["seq"]]).fetchall()
     if not rows:
         raise BilatrusError(f"Vintage {to_v['vintage']} is the oldest kept: there is nothing before it to compare with. "
-                            f"Give --from and --to (see `bilatrus vintages`).")
+                            f"A diff needs two vintages: run again once the sources have changed (on the demo mirror: "
+                            f"`bilatrus demo --revise`), or give --from and --to (see `bilatrus vintages`).")
     return resolve_vintage(con, rows[0][0], 0)
 
 
