@@ -88,6 +88,8 @@ def test_same_sources_add_no_vintage_and_past_vintages_query_as_they_were(tmp_pa
     then_types = con.execute("DESCRIBE fact_participation").fetchall()
     then_ranking = _rows(con, "SELECT * FROM mart_third_country_ranking")
 
+    with pytest.raises(BilatrusError, match="nothing before it"):
+        vintages.diff_connection(con)
     again = _record(con, tmp_path, "a")  # the same source files: nothing new
     assert again.recorded is None and [v.seq for v in again.vintages] == [1]
 
