@@ -449,7 +449,7 @@ def _history_table_sql(vintages: list[Vintage], table: str) -> str:
         f"WITH added AS ({_rows_of(vintages, table, columns)}), removed AS ({removed_sql}) "
         f"SELECT a._from_seq, "
         f"(SELECT min(r.seq) FROM removed AS r WHERE r.{ROW_HASH} = a.{ROW_HASH} AND r.seq > a._from_seq) AS _until_seq, "
-        f"a.* EXCLUDE ({ROW_HASH}, _from_seq) FROM added AS a ORDER BY a._from_seq"
+        f"a.* EXCLUDE ({ROW_HASH}, _from_seq) FROM added AS a"
     )
 
 
