@@ -100,10 +100,44 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     mirror = Path(args.mirror or settings.data_dir / "demo-mirror")
-    synthetic.write_mirror(mirror, scale=args.scale, seed=args.seed)
-    console.print(f"[yellow]SYNTHETIC[/] demo mirror written to {mirror}: every output built from it is marked synthetic.")
+    if getattr(args, "revise", False):
+        try:
+            revision = synthetic.revise_mirror(mirror)
+        except ValueError as err:
+            return _fail(f"cannot revise the demo mirror: {err}")
+        console.print(f"[yellow]SYNTHETIC[/] demo mirror {mirror} revised (round {revision['round']}): "
+                      f"{revision['summary']}. Run `bilatrus diff` afterwards to see the changes.")
+    else:
+        synthetic.write_mirror(mirror, scale=args.scale, seed=args.seed)
+        console.print(f"[yellow]SYNTHETIC[/] demo mirror written to {mirror}: every output built from it is marked synthetic.")
     args.mirror, args.programmes, args.focus_country, args.dashboard = str(mirror), None, None, None
     return cmd_run(args)
+
+
+def cmd_vintages(args: argparse.Namespace) -> int:
+    from bilatrus_etl import analyst, vintages
+
+    settings = Settings.from_env()
+    if args.keep is not None:
+        pruned = vintages.prune(vintages.history_dir(settings), args.keep)
+        console.print(f"pruned {len(pruned)} vintage(s) from {vintages.history_dir(settings)}"
+                      + (f" ({', '.join(map(str, pruned))}); the published warehouse drops them at the next publish"
+                         if pruned else ""))
+    _emit(analyst.format_result(vintages.vintages_table(settings.warehouse_path), args.format), args.output)
+    stored = vintages.store_summary(vintages.history_dir(settings))
+    console.print(f"history store {vintages.history_dir(settings)}: {len(stored)} vintage(s), "
+                  f"{sum(v['bytes'] for v in stored) / 1e6:.1f} MB on disk")
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from bilatrus_etl import vintages
+
+    settings = Settings.from_env()
+    _warn_if_synthetic(settings.warehouse_path)
+    change = vintages.diff(settings.warehouse_path, args.from_vintage, args.to_vintage, args.country)
+    _emit(change.render(args.format), args.output)
+    return 0
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -277,7 +311,23 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--force", action="store_true")
     demo.add_argument("--wait", action="store_true", help="wait for a run on the same data folder instead of refusing")
+    demo.add_argument("--revise", action="store_true", help="revise the existing demo mirror like a monthly CORDIS "
+                      "update (participations added, removed and revised, an organisation renamed), then run")
     demo.set_defaults(func=cmd_demo)
+
+    vintages = sub.add_parser("vintages", help="list the vintages kept in the published warehouse")
+    vintages.add_argument("--keep", type=int, help="prune the history to the N latest vintages (never the current one)")
+    vintages.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    vintages.add_argument("--output")
+    vintages.set_defaults(func=cmd_vintages)
+
+    diff = sub.add_parser("diff", help="what changed between two vintages for the focus country (default: the last two)")
+    diff.add_argument("--from", dest="from_vintage", help="earlier vintage (label or number; default: the one before --to)")
+    diff.add_argument("--to", dest="to_vintage", help="later vintage (label or number; default: the current one)")
+    diff.add_argument("--country", help="ISO code (default: the focus country of the later vintage)")
+    diff.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    diff.add_argument("--output")
+    diff.set_defaults(func=cmd_diff)
 
     doctor = sub.add_parser("doctor", help="configuration, sources reachable, last run, data docs")
     doctor.add_argument("--mirror")

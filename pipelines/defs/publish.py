@@ -39,5 +39,7 @@ def published_warehouse(
             "bytes": result["bytes"],
             "synthetic": result["synthetic"],
             "data_dictionary": dg.MetadataValue.path(str(result["dictionary"])),
+            "vintage_recorded": result["vintage_recorded"] or "none (sources unchanged since the last vintage)",
+            "vintages": result["vintages"],
         }
     )

@@ -25,7 +25,7 @@ TABLE = "meta_data_dictionary"
 DESCRIPTION = "The data dictionary: one row per column of every warehouse table, with its type and description."
 COLUMN_DOCS: dict[str, str] = {
     "table_name": "name of the table",
-    "layer": "staging, core, marts, meta or other",
+    "layer": "staging, core, marts, meta, history or other",
     "built_by": "the SQL file or Python module that builds the table",
     "table_description": "one-line description of the table",
     "table_notes": "what one row is, counting method and caveats (from the model's opening comment)",
@@ -35,7 +35,7 @@ COLUMN_DOCS: dict[str, str] = {
     "data_type": "DuckDB type of the column",
     "column_description": "description of the column (NULL where none is documented)",
 }
-LAYER_ORDER = ("staging", "core", "marts", "meta", "other")
+LAYER_ORDER = ("staging", "core", "marts", "meta", "history", "other")
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,8 @@ def _python_tables() -> dict[str, tuple[str, str, dict[str, str], str]]:
 def _layer(name: str, model: warehouse.Model | None) -> str:
     if model is not None:
         return model.layer
+    if name.startswith("history_"):
+        return "history"
     if name.startswith(("stg_", "land_", "ref_")) or name in {"quarantine", "load_audit"}:
         return "staging"
     if name.startswith(("dim_", "fact_")) or name == "institution_link":

@@ -474,9 +474,10 @@ RUN_STAMPED_TABLES = ("meta_download_provenance", "meta_validation_runs", "meta_
 
 
 def publish(settings: Settings, build_path: str | Path, run_id: str | None = None) -> dict:
-    """Stamp the build (meta_build, data dictionary), keep only this run's meta rows, publish it atomically.
+    """Stamp the build (meta_build, data dictionary), keep only this run's meta rows, record
+    the vintage history, publish it atomically.
     `run_id` is the Dagster run that built the warehouse."""
-    from bilatrus_etl import dictionary
+    from bilatrus_etl import dictionary, vintages
 
     datasets = current_sources(settings)
     synthetic = mirror_is_synthetic(settings)
@@ -487,6 +488,8 @@ def publish(settings: Settings, build_path: str | Path, run_id: str | None = Non
             record_build_info(con, settings, datasets, synthetic, run_id)
             record_provenance(con, settings, run_id)
             keep_run_rows(con, run_id)
+            history = vintages.record(con, settings, datasets=datasets, synthetic=synthetic,
+                                      code_fingerprint=code_fingerprint(), run_id=run_id)
             describe_meta_tables(con)
             docs = dictionary.build(con, settings.docs_dir / "data-dictionary.md", strict=True)
         finally:
@@ -502,6 +505,8 @@ def publish(settings: Settings, build_path: str | Path, run_id: str | None = Non
         "synthetic": synthetic,
         "dictionary": settings.docs_dir / "data-dictionary.md",
         "documented_tables": len(docs),
+        "vintage_recorded": history.recorded.label if history.recorded else None,
+        "vintages": len(history.vintages),
     }
 
 
@@ -535,3 +540,21 @@ def public_url(url: str | None) -> str:
     host = parts.hostname or ""
     netloc = f"{host}:{parts.port}" if parts.port else host
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def vintage_changes(settings: Settings, max_rows: int = 50) -> dict:
+    """What changed between the last two vintages of the published warehouse (for the history asset's metadata)."""
+    from bilatrus_etl import vintages
+
+    con = warehouse.open_readonly(settings.warehouse_path)
+    try:
+        listed = vintages.list_vintages(con).column("vintage").to_pylist()
+        if len(listed) < 2:
+            only = listed[-1] if listed else None
+            return {"vintages": len(listed), "from": None, "to": only, "counts": {},
+                    "markdown": f"Only {len(listed)} vintage(s) recorded: nothing to compare yet."}
+        change = vintages.diff_connection(con)
+    finally:
+        con.close()
+    return {"vintages": len(listed), "from": change.from_vintage["vintage"], "to": change.to_vintage["vintage"],
+            "counts": change.counts(), "markdown": change.markdown(max_rows)}
