@@ -104,7 +104,7 @@ con = duckdb.connect(sys.argv[1], read_only=True)
 tables = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]
 counts = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
 rows = {t: len(con.execute(f'SELECT * FROM "{t}"').fetchall()) for t in tables}
-comment = con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'mart_third_country_ranking'").fetchone()[0]
+comment = con.execute("SELECT comment FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'mart_third_country_ranking'").fetchone()[0]
 print(json.dumps({"version": duckdb.__version__, "counts": counts, "rows": rows, "comment": comment}))
 """
 
@@ -121,7 +121,7 @@ def test_a_duckdb_1x_client_opens_a_published_warehouse(package: InstalledPackag
     try:
         tables = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]
         counts = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
-        comment = con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'mart_third_country_ranking'").fetchone()[0]
+        comment = con.execute("SELECT comment FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'mart_third_country_ranking'").fetchone()[0]
     finally:
         con.close()
     assert len(tables) > 30 and counts["stg_participation"] > 0
