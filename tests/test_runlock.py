@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from bilatrus_etl import runlock, steps
+from bilatrus_etl import runlock, sources, steps
 from bilatrus_etl.settings import Settings
 
 
@@ -56,5 +56,5 @@ def test_leftovers_of_a_killed_run(tmp_path):
 
 
 def test_public_url_drops_credentials_and_tokens():
-    assert steps.public_url("https://user:pw@mirror.example:8443/cordis/?token=s3cret") == "https://mirror.example:8443/cordis/"
-    assert steps.public_url("/data/mirror") == "/data/mirror"
+    assert sources.mirror_label("https://user:pw@mirror.example:8443/cordis/?token=s3cret") == "https://mirror.example:8443/cordis/"
+    assert sources.mirror_label("/data/mirror") == "/data/mirror"

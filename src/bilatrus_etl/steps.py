@@ -530,16 +530,6 @@ def build_data_docs(settings: Settings) -> Path | None:
     return quality.build_data_docs(folder)
 
 
-def public_url(url: str | None) -> str:
-    """A URL or folder fit for logs, tags and provenance: any user name, password or query token removed."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    if not url or "://" not in url:
-        return url or ""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def vintage_changes(settings: Settings, max_rows: int = 50) -> dict:
