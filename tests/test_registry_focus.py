@@ -120,3 +120,21 @@ def test_filler_records_are_deterministic_foreign_and_linked() -> None:
     assert all(sum("ror_display" in n["types"] for n in r["names"]) == 1 for r in first)
     # the real dump's record size: 120,000 records make 200+ MB of JSON
     assert sum(len(json.dumps(r, ensure_ascii=False)) for r in first) / 300 * synthetic_ror.FULL_ROR_RECORDS > 200e6
+
+
+def test_write_mirror_pads_the_ror_dump_to_the_asked_size(tmp_path) -> None:
+    from bilatrus_etl import synthetic
+
+    manifest = synthetic.write_mirror(tmp_path, scale=0.001, programmes=("HE",), ror_records=500)
+    assert manifest["ror_records"] == 500 and manifest["ror"]["records"] == 500
+    path = tmp_path / synthetic.ROR_ZIP
+    with zipfile.ZipFile(path) as archive:
+        records = json.loads(archive.read(synthetic.ROR_JSON_MEMBER))
+        csv_lines = archive.read(synthetic.ROR_CSV_MEMBER).decode("utf-8").splitlines()
+    assert len(records) == 500 == len(csv_lines) - 1 == manifest["files"][synthetic.ROR_ZIP]["members"][
+        synthetic.ROR_JSON_MEMBER]["records"]
+    assert manifest["ror"]["filler_records"] == 500 - (manifest["ror"]["records"] - manifest["ror"]["filler_records"])
+    # the padding is of other countries and not linked to the focus country: the focus table is unchanged
+    focus = read_focus_registry(path, "RU")
+    assert len(focus) == manifest["ror"]["ru_records"]
+    pd.testing.assert_frame_equal(focus, _old(path, "RU"))

@@ -506,10 +506,10 @@ def read_focus_registry(path: str | Path, country_code: str = "RU") -> pd.DataFr
             for index, record in enumerate(iter_json_array(handle, source_name)):
                 if index not in kept and short_ror_id(record.get("id")) in wanted:
                     kept[index] = parse_record(record, source_name)
+    # Text columns typed as when a whole dump is read (some record of the dump has a value in each): text, even
+    # when no kept record has one (DuckDB then sees VARCHAR, not NULL).
     frame = organizations_frame(kept[index] for index in sorted(kept))
-    if frame.empty:  # text columns typed as when a whole dump is read and filtered (DuckDB sees VARCHAR, not NULL)
-        frame = frame.astype({column: "str" for column in _TEXT_COLUMNS})
-    return frame
+    return frame.astype({column: "str" for column in _TEXT_COLUMNS})
 
 
 def _triage(record: dict[str, Any]) -> tuple[Any, str, dict[str, list[str]]]:
