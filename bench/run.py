@@ -15,7 +15,8 @@ At each size (1 = full scale of the real CORDIS files, 4 = four times) it measur
      files (bench/lean.py); its figures are compared with the marts of a and c.
 It prints a table per size (a/e, a/d, c/e and peak memory), the issue's targets with PASS/MISS and the excess,
 and writes bench/results.json. Mirrors are generated
-once under --work and reused (same generator version, scale and seed give the same bytes).
+once under --work and reused (same generator version, scale and seed give the same bytes); at every size the ROR
+dump has the real dump's size (synthetic_ror.FULL_ROR_RECORDS records of every country, 200+ MB of JSON).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from bench.inputs import extract_inputs
 from bench.measure import Measurement, load_average, run_measured
 from bench.server import MirrorServer
 from bilatrus_etl import synthetic
+from bilatrus_etl.synthetic_ror import FULL_ROR_RECORDS
 from bilatrus_etl.steps import code_fingerprint
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -164,13 +166,13 @@ def ensure_mirror(work: Path, scale: float, seed: int) -> tuple[Path, float | No
     manifest = folder / synthetic.MANIFEST_FILE
     if manifest.exists():
         data = json.loads(manifest.read_text(encoding="utf-8"))
-        if (data.get("scale"), data.get("seed"), data.get("generator_version")) == (
-                scale, seed, synthetic.GENERATOR_VERSION):
+        if (data.get("scale"), data.get("seed"), data.get("generator_version"), data.get("ror_records")) == (
+                scale, seed, synthetic.GENERATOR_VERSION, FULL_ROR_RECORDS):
             return folder, None
     shutil.rmtree(folder, ignore_errors=True)
     started = time.perf_counter()
     print(f"  generating the scale {scale:g} mirror in {folder} ...", flush=True)
-    synthetic.write_mirror(folder, scale=scale, seed=seed)
+    synthetic.write_mirror(folder, scale=scale, seed=seed, ror_records=FULL_ROR_RECORDS)
     return folder, round(time.perf_counter() - started, 1)
 
 

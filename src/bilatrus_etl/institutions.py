@@ -58,7 +58,7 @@ def build_institutions(con: duckdb.DuckDBPyConnection, registry_file: Path, focu
     """Write `dim_ror_institution` (the focus country's ROR records) from a ROR dump (zip or JSON, schema v1 or v2);
     return its rows."""
     code = focus_country.upper()
-    frame = registry.filter_country(registry.read_registry(registry_file), code)
+    frame = registry.read_focus_registry(registry_file, code)
     con.register("ror_frame", frame)
     try:
         queries.run(con, "write_dim_ror_institution", {"focus_country": code})

@@ -9,6 +9,7 @@ memory as Python objects: each record is reduced to an `Organization` as soon as
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import zipfile
@@ -54,6 +55,9 @@ COLUMNS: tuple[str, ...] = (
     "names",
     "cities",
 )
+
+_TEXT_COLUMNS = ("ror_id", "display_name", "name_en", "name_ru", "city", "country_code", "status", "external_ids",
+                 "grid_id", "wikidata_id", "parent_ror_id", "schema_version", "source_file")
 
 
 class RegistryError(BilatrusError):
@@ -135,6 +139,13 @@ def read_registries(paths: Iterable[str | Path]) -> pd.DataFrame:
 
 def iter_organizations(path: str | Path) -> Iterator[Organization]:
     """Yield one `Organization` per record of a zip or JSON dump."""
+    with _open_dump(path) as (handle, source_name):
+        yield from _iter_records(handle, source_name)
+
+
+@contextlib.contextmanager
+def _open_dump(path: str | Path) -> Iterator[tuple[IO[str], str]]:
+    """The dump's JSON as a text stream and its name (`file` or `file.zip:member`); read errors name the file."""
     source = Path(path)
     if not source.is_file():
         raise RegistryError(
@@ -142,22 +153,17 @@ def iter_organizations(path: str | Path) -> Iterator[Organization]:
         )
     try:
         if zipfile.is_zipfile(source):
-            yield from _iter_zip(source)
+            with zipfile.ZipFile(source) as archive:
+                member = choose_zip_member(archive)
+                with archive.open(member) as raw:
+                    yield io.TextIOWrapper(raw, encoding="utf-8-sig"), f"{source.name}:{member}"
         else:
             with source.open("r", encoding="utf-8-sig") as handle:
-                yield from _iter_records(handle, source.name)
+                yield handle, source.name
     except RegistryError:
         raise
     except (OSError, UnicodeDecodeError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
         raise RegistryError(f"ROR registry file {source} cannot be read: {exc}; download the dump again") from exc
-
-
-def _iter_zip(source: Path) -> Iterator[Organization]:
-    with zipfile.ZipFile(source) as archive:
-        member = choose_zip_member(archive)
-        with archive.open(member) as raw:
-            text = io.TextIOWrapper(raw, encoding="utf-8-sig")
-            yield from _iter_records(text, f"{source.name}:{member}")
 
 
 def choose_zip_member(archive: zipfile.ZipFile) -> str:
@@ -187,13 +193,18 @@ def _peek_schema(archive: zipfile.ZipFile, member: str) -> str:
 
 def _iter_records(handle: IO[str], source_name: str) -> Iterator[Organization]:
     for index, record in enumerate(iter_json_array(handle, source_name)):
-        if not isinstance(record, dict):
-            raise RegistryError(f"ROR registry {source_name}: item {index} is not a JSON object; is this a ROR dump?")
+        _check_item(record, index, source_name)
         yield parse_record(record, source_name)
 
 
-def iter_json_array(handle: IO[str], source_name: str = "<stream>") -> Iterator[Any]:
-    """Decode the items of a top-level JSON array one at a time from a text stream."""
+def _check_item(record: Any, index: int, source_name: str) -> None:
+    if not isinstance(record, dict):
+        raise RegistryError(f"ROR registry {source_name}: item {index} is not a JSON object; is this a ROR dump?")
+
+
+def iter_json_array(handle: IO[str], source_name: str = "<stream>", with_text: bool = False) -> Iterator[Any]:
+    """Decode the items of a top-level JSON array one at a time from a text stream (with `with_text`: pairs of
+    the item and its JSON text)."""
     decoder = json.JSONDecoder()
     buffer = ""
     position = 0
@@ -249,6 +260,12 @@ def iter_json_array(handle: IO[str], source_name: str = "<stream>") -> Iterator[
                         f"ROR registry {source_name} is not valid JSON near character {exc.pos}: {exc.msg}; "
                         "the file is damaged or truncated, download it again"
                     ) from exc
+        if with_text:
+            text = buffer[position:end]
+            position = end
+            expect_item = False
+            yield item, text
+            continue
         position = end
         expect_item = False
         yield item
@@ -443,3 +460,68 @@ def filter_country(frame: pd.DataFrame, country_code: str = "RU") -> pd.DataFram
         linked = frame[column].map(lambda ids: not local_ids.isdisjoint(ids or []))
         keep.update(frame.loc[linked, "ror_id"])
     return frame[frame["ror_id"].isin(keep)].reset_index(drop=True)
+
+
+def read_focus_registry(path: str | Path, country_code: str = "RU") -> pd.DataFrame:
+    """`filter_country(read_registry(path), country_code)`, read without flattening the other countries' records.
+
+    One streaming pass over the dump (the standard library's C decoder) flattens the focus country's records
+    only; of the others it keeps nothing but the JSON text of those with relationships (a parent or child of a
+    focus-country record is one of them) and the ids of the rest. Those needed are flattened afterwards; a
+    second pass happens only when a focus-country record names as parent, child or successor a record that has
+    no relationships of its own. A record that is not an object, or has no id and no name, fails as in
+    `read_registry`; other defects of other countries' records are not looked for.
+    """
+    code = country_code.upper()
+    kept: dict[int, Organization] = {}
+    linked: list[tuple[int, str, set[str], str]] = []  # other countries' records with relationships
+    bare: set[str] = set()  # ids of other countries' records without relationships
+    with _open_dump(path) as (handle, source_name):
+        for index, (record, text) in enumerate(iter_json_array(handle, source_name, with_text=True)):
+            _check_item(record, index, source_name)
+            try:
+                country, ror_id, relations = _triage(record)
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+                organization = parse_record(record, source_name)  # raises the reader's own error, if any
+                country, ror_id = organization.country_code, organization.ror_id
+                relations = {"parent_ror_ids": organization.parent_ror_ids,
+                             "child_ror_ids": organization.child_ror_ids}
+            if isinstance(country, str) and country.upper() == code:
+                kept[index] = parse_record(record, source_name)
+            elif any(relations.values()):
+                linked.append((index, ror_id, {*relations["parent_ror_ids"], *relations["child_ror_ids"]}, text))
+            else:
+                bare.add(ror_id)
+        local_ids = {organization.ror_id for organization in kept.values()}
+        keep = set(local_ids)
+        for organization in kept.values():
+            keep.update(organization.parent_ror_ids, organization.child_ror_ids, organization.successor_ror_ids)
+        keep.update(ror_id for _, ror_id, links, _ in linked if not local_ids.isdisjoint(links))
+        for index, ror_id, _, text in linked:
+            if ror_id in keep:
+                kept[index] = parse_record(json.loads(text), source_name)
+        wanted = keep & bare
+    if wanted:
+        with _open_dump(path) as (handle, source_name):
+            for index, record in enumerate(iter_json_array(handle, source_name)):
+                if index not in kept and short_ror_id(record.get("id")) in wanted:
+                    kept[index] = parse_record(record, source_name)
+    # Text columns typed as when a whole dump is read (some record of the dump has a value in each): text, even
+    # when no kept record has one (DuckDB then sees VARCHAR, not NULL).
+    frame = organizations_frame(kept[index] for index in sorted(kept))
+    return frame.astype({column: "str" for column in _TEXT_COLUMNS})
+
+
+def _triage(record: dict[str, Any]) -> tuple[Any, str, dict[str, list[str]]]:
+    """(country code, ror_id, parent and child ids) of a raw record, as `parse_record` would read them."""
+    if "names" in record:
+        country = ((record.get("locations") or [{}])[0].get("geonames_details") or {}).get("country_code")
+    elif "name" in record:
+        country = (record.get("country") or {}).get("country_code")
+    else:
+        raise KeyError("names")
+    ror_id = short_ror_id(record["id"]) or ""
+    pairs = [(rel.get("type", ""), rel.get("id", "")) for rel in record.get("relationships") or []
+             if str(rel.get("type", "")).lower() in ("parent", "child")]
+    relations = _relations(pairs)
+    return country or None, ror_id, relations

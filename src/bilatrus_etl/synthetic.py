@@ -1964,41 +1964,51 @@ def _write_reference(dest: Path) -> dict[str, Any]:
     return files
 
 
-def _write_ror(dest: Path, world: _World) -> dict[str, Any]:
+def _write_ror(dest: Path, world: _World, filler: int = 0, seed: int = 42) -> dict[str, Any]:
+    """The ROR zip: the world's records, then `filler` invented records of other countries (synthetic_ror)."""
+    from bilatrus_etl import synthetic_ror
+
     records = sorted(world.ror_records, key=lambda r: r["id"])
-    payload = json.dumps(records, ensure_ascii=False, indent=2).encode("utf-8")
+    extra = synthetic_ror.filler_records(filler, seed, taken={r["id"] for r in records}) if filler else iter(())
     columns = ("id", "admin.created.date", "admin.last_modified.date", "domains", "established", "links.type.website",
                "locations.geonames_details.country_code", "locations.geonames_details.country_name",
                "locations.geonames_details.lat", "locations.geonames_details.lng", "locations.geonames_details.name",
                "locations.geonames_id", "names.types.acronym", "names.types.alias", "names.types.label",
                "names.types.ror_display", "relationships", "status", "types")
     lines = [",".join(columns)]
-    for r in records:
-        loc = r["locations"][0]
-        geo = loc["geonames_details"]
-
-        def names_of(kind: str, record: dict[str, Any] = r) -> str:
-            return "; ".join((f"{n['lang']}: " if n["lang"] and kind == "label" else "") + n["value"]
-                             for n in record["names"] if kind in n["types"])
-
-        values = [r["id"], r["admin"]["created"]["date"], r["admin"]["last_modified"]["date"], "; ".join(r["domains"]),
-                  "" if r["established"] is None else str(r["established"]),
-                  "; ".join(link["value"] for link in r["links"]), geo["country_code"], geo["country_name"],
-                  str(geo["lat"]), str(geo["lng"]), geo["name"], str(loc["geonames_id"]), names_of("acronym"),
-                  names_of("alias"), names_of("label"), names_of("ror_display"),
-                  "; ".join(f"{x['type']}: {x['id']}" for x in r["relationships"]), r["status"], "; ".join(r["types"])]
-        lines.append(",".join('"' + v.replace('"', '""') + '"' if any(ch in v for ch in ',"\n') else v for v in values))
-    csv_bytes = ("\n".join(lines) + "\n").encode("utf-8")
     path = dest / ROR_ZIP
+    count = 0
     with zipfile.ZipFile(path, "w") as zf:
-        with zf.open(_zip_info(ROR_CSV_MEMBER), "w") as fh:
-            fh.write(csv_bytes)
         with zf.open(_zip_info(ROR_JSON_MEMBER), "w") as fh:
-            fh.write(payload)
+            fh.write(b"[")
+            for r in itertools.chain(records, extra):  # one record a line: the C encoder (indent is pure Python)
+                fh.write(((",\n" if count else "\n") + json.dumps(r, ensure_ascii=False)).encode("utf-8"))
+                lines.append(_ror_csv_line(r))
+                count += 1
+            fh.write(b"\n]\n")
+        with zf.open(_zip_info(ROR_CSV_MEMBER), "w") as fh:
+            fh.write(("\n".join(lines) + "\n").encode("utf-8"))
     ru = sum(1 for r in records if r["locations"][0]["geonames_details"]["country_code"] == "RU")
     return {ROR_ZIP: {"kind": "zip", "layout": "ror-dump-v2",
-                      "members": {ROR_JSON_MEMBER: {"records": len(records), "ru_records": ru},
-                                  ROR_CSV_MEMBER: {"records": len(records)}}}}
+                      "members": {ROR_JSON_MEMBER: {"records": count, "ru_records": ru},
+                                  ROR_CSV_MEMBER: {"records": count}}}}
+
+
+def _ror_csv_line(r: dict[str, Any]) -> str:
+    loc = r["locations"][0]
+    geo = loc["geonames_details"]
+
+    def names_of(kind: str) -> str:
+        return "; ".join((f"{n['lang']}: " if n["lang"] and kind == "label" else "") + n["value"]
+                         for n in r["names"] if kind in n["types"])
+
+    values = [r["id"], r["admin"]["created"]["date"], r["admin"]["last_modified"]["date"], "; ".join(r["domains"]),
+              "" if r["established"] is None else str(r["established"]),
+              "; ".join(link["value"] for link in r["links"]), geo["country_code"], geo["country_name"],
+              str(geo["lat"]), str(geo["lng"]), geo["name"], str(loc["geonames_id"]), names_of("acronym"),
+              names_of("alias"), names_of("label"), names_of("ror_display"),
+              "; ".join(f"{x['type']}: {x['id']}" for x in r["relationships"]), r["status"], "; ".join(r["types"])]
+    return ",".join('"' + v.replace('"', '""') + '"' if any(ch in v for ch in ',"\n') else v for v in values)
 
 
 def _marker_text(seed: int, scale: float) -> str:
@@ -2083,8 +2093,13 @@ def _run_jobs(dest: Path, selected: Sequence[str], seed: int, scale: float, k: i
 
 
 def write_mirror(dest: Path, *, scale: float = 0.01, seed: int = 42, malformed_lines: int | None = None,
-                 programmes: Sequence[str] = PROGRAMMES, workers: int | None = None) -> dict[str, Any]:
+                 programmes: Sequence[str] = PROGRAMMES, workers: int | None = None,
+                 ror_records: int | None = None) -> dict[str, Any]:
     """Write a synthetic mirror folder of official-layout CORDIS and ROR files; return its manifest.
+
+    `ror_records` brings the ROR dump to that many records with invented records of other countries
+    (synthetic_ror; the benchmark passes the real dump's size, synthetic_ror.FULL_ROR_RECORDS); default: the
+    world's own few hundred.
 
     `scale` 1.0 is full size (see FULL_SCALE); `malformed_lines` is per data CSV (project and
     organisation files of each programme), default 5 at scale >= 0.5 and 2 below. Files of a programme
@@ -2118,7 +2133,8 @@ def write_mirror(dest: Path, *, scale: float = 0.01, seed: int = 42, malformed_l
         files.update(programme_files)
         stats[programme] = programme_stats
     files.update(_write_reference(dest))
-    files.update(_write_ror(dest, world))
+    ror_filler = max(0, int(ror_records or 0) - len(world.ror_records))
+    files.update(_write_ror(dest, world, ror_filler, seed))
     (dest / MARKER_FILE).write_text(_marker_text(seed, scale), encoding="utf-8")
     files[MARKER_FILE] = {"kind": "marker"}
     for name, entry in files.items():
@@ -2138,6 +2154,7 @@ def write_mirror(dest: Path, *, scale: float = 0.01, seed: int = 42, malformed_l
         "generator_version": GENERATOR_VERSION,
         "seed": seed,
         "scale": scale,
+        "ror_records": ror_records,
         "programmes": [p for p in PROGRAMMES if p in programmes],
         "malformed_lines_per_file": k,
         "malformed_kinds": list(MALFORMED_KINDS),
@@ -2157,7 +2174,7 @@ def write_mirror(dest: Path, *, scale: float = 0.01, seed: int = 42, malformed_l
         "malformed": malformed,
         "expected": stats,
         "ror": {"file": ROR_ZIP, "member": ROR_JSON_MEMBER,
-                "records": len(world.ror_records),
+                "records": len(world.ror_records) + ror_filler, "filler_records": ror_filler,
                 "ru_records": sum(1 for r in world.ror_records if r["locations"][0]["geonames_details"]["country_code"] == "RU"),
                 "ru_ground_truth": world.ru_truth},
     }

@@ -1,0 +1,140 @@
+"""The focus-country reader (`read_focus_registry`) gives exactly `filter_country(read_registry(...))`: on the
+real v1 and v2 samples and on a generated multi-country dump with links across countries; and the generator of
+full-size dumps (`synthetic_ror`)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bilatrus_etl import registry, synthetic_ror
+from bilatrus_etl.registry import RegistryError, filter_country, read_focus_registry, read_registry
+
+V2 = "registries/ror-ru-sample-schema-v2.json"
+V1 = "registries/ror-ru-sample-schema-v1.json"
+
+
+def _old(path: Path, country: str) -> pd.DataFrame:
+    return filter_country(read_registry(path), country.upper())
+
+
+@pytest.mark.parametrize("sample", [V1, V2])
+@pytest.mark.parametrize("country", ["RU", "ru", "FR"])
+def test_same_frame_as_reading_everything_on_the_real_samples(shared_file, sample, country) -> None:
+    path = shared_file(sample)
+    fast = read_focus_registry(path, country)
+    pd.testing.assert_frame_equal(fast, _old(path, country))
+    assert len(fast) == {"RU": {V1: 250, V2: 316}[sample], "FR": 0}[country.upper()]
+
+
+def test_same_frame_with_tiny_chunks(shared_file, monkeypatch) -> None:
+    monkeypatch.setattr(registry, "_CHUNK_CHARS", 97)
+    path = shared_file(V2)
+    pd.testing.assert_frame_equal(read_focus_registry(path, "RU"), _old(path, "RU"))
+
+
+def _v2(ror: str, name: str, country: str, relations: list[tuple[str, str]] = ()) -> dict:
+    return {
+        "id": f"https://ror.org/{ror}",
+        "names": [{"lang": "en", "types": ["ror_display", "label"], "value": name},
+                  {"lang": "ru", "types": ["label"], "value": name + " (ru)"}],
+        "locations": [{"geonames_details": {"country_code": country, "name": "X", "lat": 1.5, "lng": 2.5}}],
+        "relationships": [{"type": kind, "id": f"https://ror.org/{other}", "label": ""} for kind, other in relations],
+        "external_ids": [{"type": "grid", "all": ["grid.1.a"], "preferred": "grid.1.a"}],
+        "status": "active", "types": ["facility"], "established": 1950,
+    }
+
+
+def _multi_country_dump(tmp_path: Path, shared_file) -> tuple[Path, set[str]]:
+    """Real Russian records, 400 generated ones of other countries, and hand-made links across countries."""
+    russian = json.loads(shared_file(V2).read_text(encoding="utf-8"))[:30]
+    filler = list(synthetic_ror.filler_records(400, seed=7))
+    linked = [
+        _v2("0aaaaaa11", "Russian institute", "RU",
+            [("parent", "0bbbbbb22"), ("child", "0cccccc33"), ("successor", "0fffff66"), ("related", "0ggggg77")]),
+        _v2("0bbbbbb22", "German parent society", "DE", [("child", "0aaaaaa11")]),
+        _v2("0cccccc33", "US lab of the Russian institute", "US", [("parent", "0aaaaaa11")]),
+        _v2("0eeeeee55", "Finnish body naming the institute as its child", "FI", [("child", "0aaaaaa11")]),
+        _v2("0fffff66", "French successor without relationships", "FR"),  # found by the second pass
+        _v2("0ggggg77", "Related only: not kept", "IT", [("related", "0aaaaaa11")]),
+        _v2("0hhhhh88", "Unrelated Dutch lab", "NL"),
+        _v2("0iiiii99", "Lower-case country code", "ru"),
+    ]
+    records = linked[:3] + filler[:200] + russian + linked[3:] + filler[200:]
+    path = tmp_path / "v2.0-2025-12-16-ror-data.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("v2.0-2025-12-16-ror-data_schema_v2.csv", "id\n")
+        archive.writestr("v2.0-2025-12-16-ror-data_schema_v2.json", json.dumps(records, indent=1))
+    expected = {registry.short_ror_id(r["id"]) for r in russian}
+    expected |= {"0aaaaaa11", "0bbbbbb22", "0cccccc33", "0eeeeee55", "0fffff66", "0iiiii99"}
+    return path, expected
+
+
+def test_same_frame_on_a_generated_multi_country_dump(tmp_path, shared_file) -> None:
+    path, expected = _multi_country_dump(tmp_path, shared_file)
+    fast = read_focus_registry(path, "RU")
+    pd.testing.assert_frame_equal(fast, _old(path, "RU"))
+    assert set(fast["ror_id"]) == expected and len(fast) == 36
+    assert fast.loc[fast["ror_id"] == "0bbbbbb22", "child_ror_ids"].iloc[0] == ["0aaaaaa11"]
+    # another focus country: the generated records' own links are followed the same way
+    country = Counter(r["locations"][0]["geonames_details"]["country_code"]
+                      for r in synthetic_ror.filler_records(400, seed=7)).most_common(1)[0][0]
+    pd.testing.assert_frame_equal(read_focus_registry(path, country), _old(path, country))
+    assert len(read_focus_registry(path, country)) > 20
+
+
+def test_bad_records_fail_as_in_the_full_reader(tmp_path) -> None:
+    not_object = tmp_path / "items.json"
+    not_object.write_text(json.dumps([_v2("0aaaaaa11", "A", "RU"), 5]), encoding="utf-8")
+    with pytest.raises(RegistryError, match="item 1 is not a JSON object"):
+        read_focus_registry(not_object, "RU")
+    nameless = tmp_path / "nameless.json"
+    nameless.write_text(json.dumps([{"id": "https://ror.org/0bbbbbb22", "locations": []}]), encoding="utf-8")
+    with pytest.raises(RegistryError, match="neither 'names'"):
+        read_focus_registry(nameless, "RU")
+    truncated = tmp_path / "truncated.json"
+    truncated.write_text(json.dumps([_v2("0aaaaaa11", "A", "DE")])[:-30], encoding="utf-8")
+    with pytest.raises(RegistryError, match="truncated.json"):
+        read_focus_registry(truncated, "RU")
+    with pytest.raises(RegistryError, match="does not exist"):
+        read_focus_registry(tmp_path / "missing.zip", "RU")
+
+
+def test_filler_records_are_deterministic_foreign_and_linked() -> None:
+    first = list(synthetic_ror.filler_records(300, seed=3, taken={"https://ror.org/0zzzzzz00"}))
+    assert first == list(synthetic_ror.filler_records(300, seed=3))
+    ids = {r["id"] for r in first}
+    assert len(first) == len(ids) == 300
+    countries = Counter(r["locations"][0]["geonames_details"]["country_code"] for r in first)
+    assert "RU" not in countries and len(countries) > 30
+    relations = [(r["id"], rel["type"], rel["id"]) for r in first for rel in r["relationships"]]
+    assert all(other in ids for _, _, other in relations)
+    parents = {(child, parent) for child, kind, parent in relations if kind == "parent"}
+    children = {(child, parent) for parent, kind, child in relations if kind == "child"}
+    assert parents == children and len(parents) > 30
+    assert all(sum("ror_display" in n["types"] for n in r["names"]) == 1 for r in first)
+    # the real dump's record size: 120,000 records make 200+ MB of JSON
+    assert sum(len(json.dumps(r, ensure_ascii=False)) for r in first) / 300 * synthetic_ror.FULL_ROR_RECORDS > 200e6
+
+
+def test_write_mirror_pads_the_ror_dump_to_the_asked_size(tmp_path) -> None:
+    from bilatrus_etl import synthetic
+
+    manifest = synthetic.write_mirror(tmp_path, scale=0.001, programmes=("HE",), ror_records=500)
+    assert manifest["ror_records"] == 500 and manifest["ror"]["records"] == 500
+    path = tmp_path / synthetic.ROR_ZIP
+    with zipfile.ZipFile(path) as archive:
+        records = json.loads(archive.read(synthetic.ROR_JSON_MEMBER))
+        csv_lines = archive.read(synthetic.ROR_CSV_MEMBER).decode("utf-8").splitlines()
+    assert len(records) == 500 == len(csv_lines) - 1 == manifest["files"][synthetic.ROR_ZIP]["members"][
+        synthetic.ROR_JSON_MEMBER]["records"]
+    assert manifest["ror"]["filler_records"] == 500 - (manifest["ror"]["records"] - manifest["ror"]["filler_records"])
+    # the padding is of other countries and not linked to the focus country: the focus table is unchanged
+    focus = read_focus_registry(path, "RU")
+    assert len(focus) == manifest["ror"]["ru_records"]
+    pd.testing.assert_frame_equal(focus, _old(path, "RU"))
