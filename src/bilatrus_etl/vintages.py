@@ -20,7 +20,10 @@ In the published warehouse (`load`, run by `record` on the build file before the
 version once with the vintages it is valid for (`_from_seq` up to, not including, `_until_seq`), and one view per table in the main schema,
 `history_<table>`, with a `vintage` column in front of the table's own columns: an analyst queries any past
 vintage like the current one (`... FROM history_fact_participation WHERE vintage = '2026-11-02'`). Everything
-is stored inside the warehouse, so it works on a connection without file system access.
+is stored inside the warehouse, so it works on a connection without file system access. The build file keeps
+its history between runs with a manifest of the vintages it holds (`history.meta_vintage`: seq and sha256 of
+each vintage.json): a publish adds only the new vintage's rows and follows a prune, touches nothing when no
+vintage is new, and rebuilds from the store only when the manifest does not match it.
 
 `diff` compares two vintages for the focus country (sql/queries/vintage_diff*.sql).
 """
@@ -57,6 +60,7 @@ KEEP_ENV = "BILATRUS_KEEP_VINTAGES"
 HISTORY_DIR_ENV = "BILATRUS_HISTORY_DIR"
 VINTAGE_FILE = "vintage.json"
 ROW_HASH = "_row_hash"
+ROW_ID = "_row_id"  # in the history tables: hash(_row_hash), 8 bytes, to end a row version a later vintage removes
 _TRACKED_PREFIXES = ("dim_", "fact_", "mart_")
 _TRACKED_EXTRA = ("institution_link",)
 _FOLDER = re.compile(r"^v(\d{6})(\.base)?$")
@@ -452,7 +456,7 @@ def _history_table_sql(vintages: list[Vintage], table: str) -> str:
         f"WITH added AS ({_rows_of(vintages, table, columns)}), removed AS ({removed_sql}) "
         f"SELECT a._from_seq, "
         f"(SELECT min(r.seq) FROM removed AS r WHERE r.{ROW_HASH} = a.{ROW_HASH} AND r.seq > a._from_seq) AS _until_seq, "
-        f"a.{ROW_HASH}, a.* EXCLUDE ({ROW_HASH}, _from_seq) FROM added AS a"
+        f"hash(a.{ROW_HASH}) AS {ROW_ID}, a.* EXCLUDE ({ROW_HASH}, _from_seq) FROM added AS a"
     )
 
 
@@ -528,17 +532,19 @@ def _prune_loaded(con: duckdb.DuckDBPyConnection, base: Vintage, table: str) -> 
 
 def _append_loaded(con: duckdb.DuckDBPyConnection, v: Vintage, table: str, columns: list[list[str]]) -> bool:
     """Apply one new vintage to a loaded history table: end the row versions it removes, add the ones it adds;
-    False when the removals do not match exactly one current row version each."""
+    False when the removals do not match exactly one current row version each (the table is then rebuilt: a
+    collision of the 8-byte row ids, or another hash function, can cost time, never a wrong row)."""
     target = f"{HISTORY_SCHEMA}.{_ident(table)}"
     if (path := v.removed_file(table)) is not None:
         ended = con.execute(
-            f"UPDATE {target} SET _until_seq = {v.seq} WHERE _until_seq IS NULL AND {ROW_HASH} IN "
-            f"(SELECT {ROW_HASH} FROM read_parquet({_literal(path)}))"
+            f"UPDATE {target} SET _until_seq = {v.seq} WHERE _until_seq IS NULL AND {ROW_ID} IN "
+            f"(SELECT hash({ROW_HASH}) FROM read_parquet({_literal(path)}))"
         ).fetchall()[0][0]
         if ended != v.tables[table]["removed"]:
             return False
     if v.added_file(table) is not None:
-        con.execute(f"INSERT INTO {target} BY NAME SELECT NULL::INTEGER AS _until_seq, * FROM ({_rows_of([v], table, columns)})")
+        con.execute(f"INSERT INTO {target} BY NAME SELECT NULL::INTEGER AS _until_seq, hash({ROW_HASH}) AS {ROW_ID}, "
+                    f"* EXCLUDE ({ROW_HASH}) FROM ({_rows_of([v], table, columns)})")
     return True
 
 
@@ -625,7 +631,7 @@ def load(con: duckdb.DuckDBPyConnection, history: Path) -> list[Vintage]:
 def _create_view(con: duckdb.DuckDBPyConnection, table: str) -> None:
     view = f"{VIEW_PREFIX}{table}"
     con.execute(
-        f"CREATE VIEW main.{_ident(view)} AS SELECT v.vintage, r.* EXCLUDE (_from_seq, _until_seq, {ROW_HASH}) "
+        f"CREATE VIEW main.{_ident(view)} AS SELECT v.vintage, r.* EXCLUDE (_from_seq, _until_seq, {ROW_ID}) "
         f"FROM {HISTORY_SCHEMA}.{_ident(table)} AS r JOIN main.{META_TABLE} AS v "
         f"ON v.seq >= r._from_seq AND (r._until_seq IS NULL OR v.seq < r._until_seq)"
     )
