@@ -1,0 +1,104 @@
+"""The history in the build file is brought up to date incrementally: after every publish it holds exactly what a
+load of the whole store into an empty file holds (row versions, validity ranges, meta_vintage), and a publish
+that records no new vintage leaves it untouched. Small hand-made warehouses from test_vintages."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+from test_vintages import _build, _record, _second_month, _settings
+
+from bilatrus_etl import vintages
+
+
+def _state(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
+    """Every history table (sorted rows), meta_vintage and the rows of every history_* view."""
+    tables = [t for (t,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'history' ORDER BY 1").fetchall()]
+    views = [v for (v,) in con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE schema_name = 'main' AND starts_with(view_name, 'history_') ORDER BY 1").fetchall()]
+    state = {f"history.{t}": sorted(con.execute(f'SELECT * FROM history."{t}"').fetchall(), key=repr) for t in tables}
+    state |= {v: sorted(con.execute(f'SELECT * FROM "{v}"').fetchall(), key=repr) for v in views}
+    state["meta_vintage"] = con.execute("SELECT * EXCLUDE (recorded_at) FROM main.meta_vintage ORDER BY seq").fetchall()
+    return state
+
+
+def _rebuilt(tmp_path) -> dict[str, list[tuple]]:
+    fresh = duckdb.connect()
+    vintages.load(fresh, vintages.history_dir(_settings(tmp_path)))
+    return _state(fresh)
+
+
+def test_incremental_history_equals_a_full_load_through_changes_and_prunes(tmp_path, monkeypatch):
+    con = _build(tmp_path / "build.duckdb")
+    _record(con, tmp_path, "a")
+    rebuilt: list[str] = []
+    rebuild = vintages._rebuild_table
+    monkeypatch.setattr(vintages, "_rebuild_table", 
+                        lambda c, v, table: (c is con and rebuilt.append(table), rebuild(c, v, table)))
+    _second_month(con)
+    _record(con, tmp_path, "b")
+    assert _state(con) == _rebuilt(tmp_path)
+    assert rebuilt == []
+    # P2 left in month 2 and comes back; a new column; a table the code no longer builds
+    con.execute("INSERT INTO fact_participation VALUES ('FP7', '200', 'P2', 'KURCHATOV', 'RU', 'participant', 300.00)")
+    con.execute("ALTER TABLE dim_project ADD COLUMN title VARCHAR DEFAULT 'T'")
+    con.execute("DROP TABLE mart_partner_countries")
+    _record(con, tmp_path, "c")
+    assert _state(con) == _rebuilt(tmp_path)
+    back = con.execute("SELECT _from_seq, _until_seq FROM history.fact_participation WHERE org_key = 'P2' ORDER BY 1").fetchall()
+    assert back == [(1, 2), (3, None)]
+    assert con.execute("SELECT count(*), count(title) FROM history.dim_project WHERE _until_seq IS NULL").fetchall() == [(5, 5)]
+    assert rebuilt == ["dim_project"]  # a new column: that table alone is rebuilt from the store
+
+    # pruned to a full snapshot of vintage 2, then a new vintage: the loaded tables follow without a rebuild
+    con.execute("DELETE FROM fact_participation WHERE org_key = 'P9'")
+    result = _record(con, tmp_path, "d", keep=3)
+    assert result.pruned == [1]
+    assert _state(con) == _rebuilt(tmp_path)
+    assert con.execute("SELECT min(_from_seq), count(*) FILTER (WHERE _until_seq <= 2) FROM history.fact_participation").fetchall() == [(2, 0)]
+    assert con.execute("SELECT seq, base FROM history.meta_vintage ORDER BY seq").fetchall() == [(2, True), (3, False), (4, False)]
+    assert rebuilt == ["dim_project"]
+    # keep 1: the new vintage is pruned to a snapshot of itself, which nothing loaded matches: loaded from it
+    result = _record(con, tmp_path, "e", keep=1)
+    assert result.pruned == [2, 3, 4] and [v.seq for v in result.vintages] == [5]
+    assert _state(con) == _rebuilt(tmp_path)
+    assert con.execute("SELECT seq FROM meta_vintage").fetchall() == [(5,)]
+    assert sorted(rebuilt[1:]) == [k.removeprefix("history_") for k in sorted(_state(con)) if k.startswith("history_")]
+
+
+def test_a_publish_without_a_new_vintage_touches_no_history_table(tmp_path):
+    con = _build(tmp_path / "build.duckdb")
+    _record(con, tmp_path, "a")
+    _second_month(con)
+    _record(con, tmp_path, "b")
+    # a marker row that only a rebuild or an update of the table would remove
+    con.execute("INSERT INTO history.dim_organization (_from_seq, org_key) VALUES (99, 'MARKER')")
+    assert _record(con, tmp_path, "b").recorded is None
+    assert con.execute("SELECT count(*) FROM history.dim_organization WHERE org_key = 'MARKER'").fetchall() == [(1,)]
+    # a new vintage that changes only fact_participation leaves dim_organization's rows as they were
+    con.execute("UPDATE fact_participation SET ec_contribution = 1.00 WHERE org_key = 'P9'")
+    assert _record(con, tmp_path, "c").recorded.seq == 3
+    assert con.execute("SELECT count(*) FROM history.dim_organization WHERE org_key = 'MARKER'").fetchall() == [(1,)]
+    con.execute("DELETE FROM history.dim_organization WHERE org_key = 'MARKER'")
+    assert _state(con) == _rebuilt(tmp_path)
+
+
+def test_a_changed_vintage_folder_rebuilds_the_history_from_the_store(tmp_path):
+    con = _build(tmp_path / "build.duckdb")
+    _record(con, tmp_path, "a")
+    _second_month(con)
+    _record(con, tmp_path, "b")
+    con.execute("INSERT INTO history.dim_organization (_from_seq, org_key) VALUES (99, 'MARKER')")
+    folder = vintages.chain(vintages.history_dir(_settings(tmp_path)))[0].folder
+    meta = json.loads((folder / vintages.VINTAGE_FILE).read_text(encoding="utf-8"))
+    (folder / vintages.VINTAGE_FILE).write_text(json.dumps({**meta, "vintage": "restored"}), encoding="utf-8")
+    assert _record(con, tmp_path, "b").recorded is None
+    assert con.execute("SELECT count(*) FROM history.dim_organization WHERE org_key = 'MARKER'").fetchall() == [(0,)]
+    assert con.execute("SELECT vintage FROM meta_vintage ORDER BY seq").fetchall()[0] == ("restored",)
+    assert _state(con) == _rebuilt(tmp_path)
+    # a build file without the history (deleted, or from before) gets it all back
+    con.execute("DROP SCHEMA history CASCADE")
+    _record(con, tmp_path, "b")
+    assert _state(con) == _rebuilt(tmp_path)
