@@ -71,7 +71,8 @@ def needed_models(models: dict[str, warehouse.Model], targets: Sequence[str]) ->
 
 def model_statement(model: warehouse.Model) -> str:
     body = model.sql.strip().rstrip(";")
-    return f"-- {model.layer}/{model.name}\nCREATE OR REPLACE TABLE {model.name} AS\n{body};"
+    kind = "TEMP TABLE" if model.temporary else "TABLE"  # as the pipeline builds it (warehouse.run_model)
+    return f"-- {model.layer}/{model.name}\nCREATE OR REPLACE {kind} {model.name} AS\n{body};"
 
 
 # ------------------------------------------------------------------------------------------ landing

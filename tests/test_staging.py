@@ -219,6 +219,30 @@ def test_each_programme_replaces_only_its_own_slice(con, shared_file, tmp_path) 
         ("fp6-organizations-v2.csv",)]
 
 
+def test_exact_copies_are_told_by_every_field_and_the_screened_tables_are_not_kept(con, tmp_path) -> None:
+    good, russian, _ = current_org_rows()
+    contact = dict(zip(ORG_HEADER, russian)) | {"contactForm": "https://example.org/contact"}
+    organizations = write_csv(tmp_path / "organization.csv", ORG_HEADER, [
+        good,                                   # 2 staged
+        russian,                                # 3 staged
+        [contact[name] for name in ORG_HEADER],  # 4 differs from 3 only in an unmapped column: staged
+        russian,                                # 5 exact duplicate of 3
+        [contact[name] for name in ORG_HEADER],  # 6 exact duplicate of 4
+    ])
+    projects = write_csv(tmp_path / "project.csv", PROJECT_HEADER, [
+        row_of(PROJECT_HEADER, id="200001", acronym="ARCTIC", title="Arctic"),
+    ])
+    report = staging.stage_programme(con, "FP7", {"project.csv": projects, "organization.csv": organizations})
+
+    assert rows(con, "SELECT source_line FROM stg_participation ORDER BY 1") == [(2,), (3,), (4,)]
+    assert rows(con, "SELECT source_line, reason FROM quarantine ORDER BY 1") == [
+        (5, "exact duplicate of line 3"), (6, "exact duplicate of line 4"),
+    ]
+    assert rows(con, "SELECT count(DISTINCT record_hash), count(*) FROM land_participation") == [(3, 5)]
+    assert report.reconciled and (report.raw_rows, report.staged_rows, report.quarantined_rows) == (6, 4, 2)
+    assert rows(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'stg_%_screened'") == [(0,)]
+
+
 def test_a_failing_file_leaves_the_landing_tables_as_they_were(con, tmp_path) -> None:
     projects, organizations = legacy_files(tmp_path)
     staging.stage_programme(con, "FP6", {"projects": projects, "organizations": organizations})

@@ -8,7 +8,8 @@ from bilatrus_etl import steps, warehouse
 # Tables written by Python steps (readers, registry, matching, network measures), by their asset key.
 PYTHON_TABLES: dict[str, dg.AssetKey] = {
     "meta_download_provenance": dg.AssetKey(["raw", "download_provenance"]),
-    # staging.stage_programme lands the files and runs these models
+    # staging.stage_programme lands the files and runs these models (the *_screened ones are temporary tables,
+    # dropped at the end of the step: not in the warehouse)
     "land_project": dg.AssetKey(["staging", "stg_project"]),
     "stg_project_screened": dg.AssetKey(["staging", "stg_project"]),
     "stg_project": dg.AssetKey(["staging", "stg_project"]),

@@ -41,7 +41,7 @@ from bilatrus_etl.settings import PROGRAMMES
 
 ROLES: tuple[str, ...] = ("projects", "organizations")
 PROGRAMME_MODELS: list[str] = [
-    "stg_project_screened",
+    "stg_project_screened",  # temporary (see _run_models)
     "stg_participation_screened",
     "stg_project",
     "stg_participation",
@@ -326,8 +326,19 @@ def stage_reference(
 
 
 def _run_models(con: duckdb.DuckDBPyConnection, names: list[str]) -> dict[str, int]:
-    """Run staging models; leave no half-read result behind (DuckDB 2 refuses relational calls after one)."""
-    counts = warehouse.run_models(con, names)
+    """Run staging models; leave no half-read result behind (DuckDB 2 refuses relational calls after one).
+
+    The screened models are temporary tables: the models after them read them, then they are dropped, so
+    the warehouse keeps only stg_project, stg_participation, quarantine (each rejected row and its reason)
+    and load_audit.
+    """
+    try:
+        counts = warehouse.run_models(con, names)
+    finally:
+        models = warehouse.load_models()
+        for name in names:
+            if models[name].temporary:
+                con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")
     con.execute("SELECT 1").fetchall()
     return counts
 

@@ -37,6 +37,7 @@ from bilatrus_etl.errors import BilatrusError
 
 LAYERS: tuple[str, ...] = ("staging", "core", "marts")
 from bilatrus_etl.resources import REFERENCE_DIR, SQL_DIR
+TEMPORARY_MARK = "Temporary table"
 _COLUMN_DOC = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*:\s*(.+)$")
 
 
@@ -52,6 +53,12 @@ class Model:
     notes: str
     column_docs: dict[str, str] = field(default_factory=dict)
     tables_read: frozenset[str] = frozenset()
+
+    @property
+    def temporary(self) -> bool:
+        """A working table of its run (its opening comment has a line starting `Temporary table`): built as a
+        TEMP table, read by the models after it in the same connection, never stored or published."""
+        return any(line.startswith(TEMPORARY_MARK) for line in self.notes.splitlines())
 
 
 def _opening_comment(sql: str) -> list[str]:
@@ -241,12 +248,27 @@ def describe_table(
             con.execute(f'COMMENT ON COLUMN "{table}"."{column}" IS {_sql_literal(doc)}')
 
 
+def _drop_stored_copy(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop a stored table of a now temporary model, left in the warehouse by an earlier version."""
+    stored = con.execute(
+        "SELECT database_name, schema_name FROM duckdb_tables() WHERE table_name = ? AND NOT temporary "
+        "AND schema_name = current_schema() AND database_name = current_database()",
+        [name],
+    ).fetchall()
+    for database, schema in stored:
+        con.execute(f'DROP TABLE "{database}"."{schema}"."{name}"')
+
+
 def run_model(con: duckdb.DuckDBPyConnection, model: Model) -> int:
     """Replace the model's table with the result of its SELECT; return its row count."""
     ensure_default_variables(con)
     body = model.sql.strip().rstrip(";")
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {body}")
+        if model.temporary:
+            _drop_stored_copy(con, model.name)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {model.name} AS {body}")
+        else:
+            con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {body}")
     except duckdb.Error as err:
         raise BilatrusError(f"SQL model {model.name} ({model.path}) failed: {err}") from err
     describe_table(con, model.name, model.description, model.column_docs)

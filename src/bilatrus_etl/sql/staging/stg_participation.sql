@@ -1,5 +1,5 @@
 -- One row per participation (an organisation in a role in a project), in the common shape for every programme and format: ISO countries, normalised roles and activity types, EU contribution in EUR.
--- Rows breaking a row-level rule are in quarantine instead (see stg_participation_screened).
+-- Rows breaking a row-level rule are in quarantine instead, with the rule as reason (the rules and typing: sql/staging/stg_participation_screened.sql, a temporary table of the staging step, not stored).
 -- framework_programme: FP6, FP7, H2020 or HE
 -- project_id: CORDIS project id (grant agreement number)
 -- org_key: the PIC where present, else 'name-' and 16 hex digits of md5(normalised name|country)

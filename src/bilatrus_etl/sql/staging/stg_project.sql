@@ -1,5 +1,5 @@
 -- One row per project per framework programme, typed, from the programme's project file (or an analyst's Horizon Dashboard export for projects the official files lack).
--- Rows breaking a row-level rule are in quarantine instead (see stg_project_screened).
+-- Rows breaking a row-level rule are in quarantine instead, with the rule as reason (the rules and typing: sql/staging/stg_project_screened.sql, a temporary table of the staging step, not stored).
 -- framework_programme: FP6, FP7, H2020 or HE
 -- project_id: CORDIS project id (grant agreement number)
 -- acronym: project acronym
