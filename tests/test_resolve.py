@@ -24,6 +24,7 @@ from bilatrus_etl.resolve import (
     normalise_name,
     resolve_csv,
     resolve_frame,
+    words_align,
 )
 from bilatrus_etl.resolve_eval import (
     DEFAULT_LABELLED,
@@ -490,3 +491,28 @@ def test_rare_exact_name_in_another_city_and_prefixes_only_for_cut_names(bare_ma
         "ACAD", "MOSCOW", "RU").ror_id == "00n8bqs64"
     # a whole name is not a cut one: the pedagogical university is not the technical one
     assert bare_matcher.match("NIZHNY NOVGOROD STATE TECHNICAL UNIVERSITY", "NIZHNY NOVGOROD", "RU").ror_id is None
+
+
+def test_unique_exact_name_is_kept_when_the_city_does_not_confirm_it(bare_matcher: Matcher) -> None:
+    # no distinctive word, but the only record of that name in the country: lowered, not vetoed
+    assert bare_matcher.match("SOUTHERN FEDERAL UNIVERSITY", "ROSTOV-ON-DON", "RU") == ("01tv9ph92", "exact", 100.0)
+    assert bare_matcher.match("SOUTHERN FEDERAL UNIVERSITY", "OMSK", "RU") == ("01tv9ph92", "exact", 85.0)
+    assert bare_matcher.match("SOUTHERN FEDERAL UNIVERSITY", "", "RU") == ("01tv9ph92", "exact", 85.0)
+    assert bare_matcher.match("CLINICAL HOSPITAL NO 8", "", "RU").ror_id is None  # numbered: needs its city
+
+
+def test_legal_form_takes_one_field_word_only() -> None:
+    assert normalise_name(
+        "FEDERAL STATE BUDGETARY INSTITUTION OF SCIENCE SCIENCE CENTER FOR INFORMATION TECHNOLOGIES IN DESIGN"
+    ) == "science center information technologies design"
+    assert normalise_name("FEDERAL STATE BUDGETARY INSTITUTION OF SCIENCE HIGHER SCHOOL OF PRIVATIZATION") == (
+        "higher school privatization")
+
+
+def test_glued_word_aligns_with_the_word_it_starts_with(bare_matcher: Matcher) -> None:
+    # a glued word ("waterway" / "water") aligns with the word it starts with
+    assert words_align("vatervai", ["vater"]) and not words_align("vater", ["vatican"])
+    found = bare_matcher.match("St. Petersburg State University of Waterway Communications", "St Petersburg", "RU")
+    assert found.ror_id == "02xh9a707" and found.method == "fuzzy+city"
+    # a word the record adds or lacks still vetoes: "medical" names another kind of body
+    assert bare_matcher.match("ALTAI STATE MEDICAL UNIVERSITY", "BARNAUL", "RU").ror_id is None

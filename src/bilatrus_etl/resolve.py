@@ -8,8 +8,11 @@ the same city, a guarded fuzzy match, a prefix match for names cut at a field le
 (threshold and margin over the runner-up). Each name is first mended against the registry's vocabulary
 (glued, split and misspelt words) and tried also without a '*' short name and a faculty/department tail.
 It prefers no match over a wrong one: a fuzzy or scored match must align every meaningful word of the query
-(spelling variants allowed) and may differ by an eponym ("Lobachevsky"); a city disagreement lowers the score
-of an exact, distinctive name (to 90) instead of vetoing it, and vetoes the fuzzy stages. `Matcher.candidates`
+(spelling variants allowed, or a word glued to another: "waterway" / "water") and may differ by an eponym
+("Lobachevsky") or, in the same city, by one rare word the record adds.
+A city disagreement (or no city) lowers the score of an exact name held by one record of the country (to 90
+when the name is distinctive, else 85) instead of vetoing it; only a numbered name ("Clinical Hospital No. 8")
+needs its city. A city disagreement vetoes the fuzzy stages. `Matcher.candidates`
 lists the best-scored records of a name with their scores (the runner-up of every decision).
 Withdrawn or inactive ROR records are followed to their successor.
 """
@@ -50,10 +53,11 @@ _CANDIDATES = 25
 _RETRIEVAL_CUTOFF = 60.0
 _TOKEN_SIMILARITY = 85.0
 _MIN_FUZZY_SORT_RATIO = 70.0
-_CITY_DISAGREES_SCORE = 90.0  # an exact name whose registry record lies in another city
+_CITY_DISAGREES_SCORE = 90.0  # an exact, distinctive name whose registry record lies in another city
 _PREFIX_SHORTEST = 40  # names cut at a source's field length are at least this long
 _SHORT_TAIL_CUT = 60  # a long name ending in one to three letters ("... OF S") was cut too
 CITY_PENALTY = 15.0  # what a city disagreement takes off a candidate's score
+_CITY_UNCONFIRMED_SCORE = 100.0 - CITY_PENALTY  # an exact name the city does not confirm, one record holds
 # The scored stage (after the rule stages): the best candidate is taken when its score reaches SCORE_THRESHOLD
 # and leads the runner-up by SCORE_MARGIN. Calibrated on the development split of scripts/evaluate_matching.py
 # (`--calibrate`): the lowest pair keeping precision >= 0.98 there.
@@ -128,10 +132,11 @@ _QUALIFIER = (
 _LEGAL_PHRASES: tuple[re.Pattern[str], ...] = tuple(
     re.compile(pattern)
     for pattern in (
-        # English legal forms: "federal state budgetary educational institution higher professional education"
+        # English legal forms: "federal state budgetary educational institution higher professional education";
+        # one field at most ("institution of science Science Center ..." keeps the name's own first word)
         rf"\b(?:{_QUALIFIER} ){{1,7}}(?:institution|establishment|enterprise|organization|entity|partnership)"
         r"(?: (?:science|higher (?:professional |vocational )?(?:education|school)|additional professional "
-        r"education|vocational education|culture|healthcare|health care|education))*\b",
+        r"education|vocational education|culture|healthcare|health care|education))?\b",
         r"\b(?:open |closed |public |private |non public )?joint stock company\b",
         r"\blimited liability company\b",
         r"\bstate scientific (?:center|centre) (?:russia|rf)\b",
@@ -506,8 +511,20 @@ def _tokens_align(token: str, others: frozenset[str]) -> bool:
     if len(token) < 4 or token.isdigit():
         return False
     return any(
-        len(other) >= 4 and other[0] == token[0] and fuzz.ratio(token, other) >= _TOKEN_SIMILARITY for other in others
+        len(other) >= 4 and other[0] == token[0]
+        and (fuzz.ratio(token, other) >= _TOKEN_SIMILARITY or _compound_of(token, other))
+        for other in others
     )
+
+
+_COMPOUND_STEM = 5
+
+
+def _compound_of(first: str, second: str) -> bool:
+    """Whether one word is the other with a second word glued on ("waterway" / "water"): the shorter one a
+    whole word of five letters or more that starts the longer one."""
+    short, long = sorted((first, second), key=len)
+    return len(short) >= _COMPOUND_STEM and len(long) - len(short) >= 3 and long.startswith(short)
 
 
 @dataclass(frozen=True)
@@ -1104,24 +1121,25 @@ class Matcher:
             ids = {self._final_id(p) for p in pool}
             if len(ids) != 1:
                 return None
-            if not agreeing and not _self_locating(key):
-                return None  # "Clinical Hospital No. 8" names an institution only together with its city
-            return MatchResult(ids.pop(), "exact", 100.0)
-        # Every candidate lies in another city: only a name that carries a person or a place decides.
+            if agreeing or _self_locating(key):
+                return MatchResult(ids.pop(), "exact", 100.0)
+        # The city does not confirm the name (it names another place, or none is known). A city disagreement
+        # lowers the score of an exact name the country's registry holds once; it does not veto it. Only a
+        # numbered name ("Clinical Hospital No. 8") names an institution together with its city alone.
         ids = {self._final_id(p) for p in positions}
-        if len(ids) != 1:
+        if len(ids) != 1 or _numbered(key):
             return None
+        if pool:  # no city known, a name without a distinctive word ("Southern Federal University")
+            return MatchResult(ids.pop(), "exact", _CITY_UNCONFIRMED_SCORE)
+        # Every candidate lies in another city: a name that carries a person or a place, two words that tell
+        # bodies apart, or one that no other record's name has ("Chechen") loses less than a generic one.
         places = _city_words(city).union(*(self._records[p].city_words for p in positions))
         place_words = set(key.split()) & places
         proper = any(_looks_like_eponym(t, self._records[p].eponyms) for t in key.split() for p in positions)
-        if place_words or proper:
-            return MatchResult(ids.pop(), "exact", _CITY_DISAGREES_SCORE)
-        # A city disagreement lowers the score of an otherwise exact, distinctive name; it does not veto it.
-        # Distinctive: two words that tell bodies apart, or one that no other record's name has ("Chechen").
         rare = [w for w in distinctive_words(key) if len(w) >= 5 and self._record_frequency[w] <= 1]
-        if _self_locating(key) and (_distinctive_words(key) >= 2 or rare):
+        if place_words or proper or _distinctive_words(key) >= 2 or rare:
             return MatchResult(ids.pop(), "exact", _CITY_DISAGREES_SCORE)
-        return None
+        return MatchResult(ids.pop(), "exact", _CITY_UNCONFIRMED_SCORE)
 
     def _acronym_match(self, query: _Query) -> MatchResult | None:
         name, key, city, short_name = query.name, query.key, query.city, query.short_name
@@ -1325,6 +1343,11 @@ def _distinctive_words(key: str) -> int:
 def words_align(word: str, others: Iterable[str]) -> bool:
     """Whether a match-key word is one of `others`, allowing a spelling slip in words of four letters or more."""
     return _tokens_align(word, frozenset(others))
+
+
+def _numbered(key: str) -> bool:
+    """Whether a name carries a number ("City Hospital No. 40", "46th Central Research Institute")."""
+    return any(any(char.isdigit() for char in word) for word in key.split())
 
 
 def _self_locating(key: str) -> bool:
