@@ -264,7 +264,7 @@ def export(path: Path | str, out_dir: Path | str) -> list[Path]:
                 finally:
                     temporary.unlink(missing_ok=True)
                 written.append(final)
-        if _is_synthetic(con, _tables(con)):
+        if _is_synthetic(con, warehouse.table_names(con)):
             marker = target / "SYNTHETIC.txt"
             marker.write_text(SYNTHETIC_WARNING + "\n", encoding="utf-8")
             written.append(marker)
@@ -330,13 +330,6 @@ _ROR_COLUMNS = ("ror_id", "display_name", "name_en", "name_ru", "aliases", "acro
 _ROR_NAME_COLUMNS = ("display_name", "name_en", "name_ru", "aliases", "acronyms", "labels")
 
 
-def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE NOT internal AND schema_name = current_schema()"
-    ).fetchall()
-    return {row[0] for row in rows}
-
-
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     rows = con.execute(
         "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = current_schema()", [table]
@@ -350,7 +343,7 @@ def is_synthetic(path: Path | str) -> bool:
         return False
     con = warehouse.open_readonly(path)
     try:
-        return _is_synthetic(con, _tables(con))
+        return _is_synthetic(con, warehouse.table_names(con))
     finally:
         con.close()
 
@@ -577,7 +570,7 @@ def institution_profile(
         raise BilatrusError(f"limit must be 0 or more, not {limit}.")
     con = warehouse.open_readonly(path)
     try:
-        tables = _tables(con)
+        tables = warehouse.table_names(con)
         if PROFILE_MODEL not in tables:
             raise BilatrusError(
                 f"The warehouse {path} has no {PROFILE_MODEL} table: it was built before institution profiles "

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bilatrus_etl import queries, warehouse
-from bilatrus_etl.analyst import _columns, _tables
+from bilatrus_etl.analyst import _columns
 from bilatrus_etl.steps import row_count
 
 
@@ -45,7 +45,7 @@ def read_state(path: Path | str) -> PublishedState:
     """The state of the published file at `path` (BilatrusError when it is missing or does not open)."""
     con = warehouse.open_readonly(path)
     try:
-        tables = _tables(con)
+        tables = warehouse.table_names(con)
         stamp: dict[str, object] = {}
         if "meta_build" in tables:
             cursor = queries.run(con, "read_meta_build")

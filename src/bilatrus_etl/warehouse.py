@@ -301,6 +301,15 @@ INSTITUTION_LINK_COLUMNS: dict[str, str] = {
 }
 
 
+def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Names of the tables of the connection's current schema (not the `history` schema's same-named tables)."""
+    rows = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE NOT internal AND schema_name = current_schema() "
+        "AND database_name = current_database()"
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
 def ensure_institution_link(con: duckdb.DuckDBPyConnection) -> None:
     """Create an empty `institution_link` when the matching step has not written one (the core SQL reads it),
     and give the table its description when it has none."""

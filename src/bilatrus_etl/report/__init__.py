@@ -61,7 +61,7 @@ def _read(warehouse_path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
     con = warehouse.open_readonly(warehouse_path)
     try:
-        missing = [t for t in data.REQUIRED_TABLES if t not in data.tables(con)]
+        missing = [t for t in data.REQUIRED_TABLES if t not in warehouse.table_names(con)]
         if missing:
             raise BilatrusError(
                 f"The warehouse {warehouse_path} lacks {', '.join(missing)}: it was published by an older version or a "

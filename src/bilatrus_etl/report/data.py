@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from bilatrus_etl import queries
+from bilatrus_etl import queries, warehouse
 
 SUSPENSION_DATE = dt.date(2022, 3, 1)
 TOP_THIRD_COUNTRIES = 10
@@ -59,11 +59,6 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object] | N
     return records(queries.run(con, name, params))
 
 
-def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT internal").fetchall()
-    return {r[0] for r in rows}
-
-
 def with_changes(programmes: list[dict[str, Any]], fields: tuple[str, ...]) -> list[dict[str, Any]]:
     """Each programme's row with `change_<field>`: the relative change from the programme before (None first,
     or where either value is missing or the earlier one is 0)."""
@@ -93,7 +88,7 @@ HEADLINE_FIELDS = ("participations", "participations_fractional", "projects", "o
 
 def collect(con: duckdb.DuckDBPyConnection, active: list[dict[str, Any]]) -> dict[str, Any]:
     """Every figure of the landscape page. `active` are the mart_active_projects rows on SUSPENSION_DATE."""
-    present = tables(con)
+    present = warehouse.table_names(con)
     build = run(con, "report_build")
     build_row = build[0] if build else {"built_at": None, "focus_country": "RU", "synthetic": False}
     programmes = with_changes(run(con, "report_programmes"), HEADLINE_FIELDS)
@@ -125,7 +120,7 @@ def collect(con: duckdb.DuckDBPyConnection, active: list[dict[str, Any]]) -> dic
 
 def institutions(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Every institution of the focus country with its profile, registry record, projects and partners."""
-    profiles = run(con, "report_institution_profiles") if "dim_ror_institution" in tables(con) else [
+    profiles = run(con, "report_institution_profiles") if "dim_ror_institution" in warehouse.table_names(con) else [
         {**row, "ror_name_ru": None, "ror_acronyms": None, "ror_aliases": None, "ror_types": None,
          "ror_parent_id": None, "ror_parent_name": None, "ror_established": None, "ror_status": None}
         for row in run(con, "report_institution_profiles_without_registry")
