@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from bilatrus_etl import __version__, archive, fetch, progress, queries, releases, sources, warehouse
+from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.settings import PROGRAMMES, Settings
 
 if TYPE_CHECKING:  # imported lazily where used: Great Expectations alone costs seconds
@@ -141,17 +142,21 @@ def published_manifest(settings: Settings) -> dict | None:
         return None
     con = warehouse.open_readonly(settings.warehouse_path)
     try:
-        row = con.execute("SELECT built_at, code_fingerprint, synthetic, sources::VARCHAR, focus_country "
-                          "FROM meta_build").fetchone()
-    except duckdb.Error:
+        cursor = queries.run(con, "read_meta_build")
+        names = [column[0] for column in cursor.description]
+        row = cursor.fetchone()
+    except BilatrusError:
         return None
     finally:
         con.close()
     if row is None:
         return None
-    built_at, code, synthetic, sources_json, focus = row
-    return {"published_at": built_at.isoformat(), "code": code, "synthetic": bool(synthetic),
-            "sources": json.loads(sources_json or "{}"), "focus_country": focus, "warehouse": str(settings.warehouse_path)}
+    stamp = dict(zip(names, row))
+    sources_json = stamp.get("sources")
+    return {"published_at": stamp["built_at"].isoformat(), "code": stamp.get("code_fingerprint"),
+            "synthetic": bool(stamp.get("synthetic")),
+            "sources": json.loads(sources_json) if isinstance(sources_json, str) else (sources_json or {}),
+            "focus_country": stamp.get("focus_country"), "warehouse": str(settings.warehouse_path)}
 
 
 def current_sources(settings: Settings, downloads: bool = True) -> dict[str, str]:
