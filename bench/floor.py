@@ -31,8 +31,9 @@ from pathlib import Path
 import duckdb
 
 from bench.inputs import InputFile, Inputs, read_inputs, reader_layout
-from bilatrus_etl import clean, warehouse
-from bilatrus_etl.readers import (
+from bilatrus_etl.ingest import clean
+from bilatrus_etl import warehouse
+from bilatrus_etl.ingest.readers import (
     LANDING_SHAPES,
     REJECT_COLUMNS,
     FileRef,

@@ -13,10 +13,11 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bilatrus_etl import archive, sources
-from bilatrus_etl.readers import FileRef, cordis_csv, legacy_csv, sniff_header
-from bilatrus_etl.readers import cordisref as cordisref_reader
-from bilatrus_etl.steps import REFERENCE_DIR, ROLE_OF_LAYOUT, ROLE_OF_MEMBER
+from bilatrus_etl.ingest import archive
+from bilatrus_etl.ingest import sources
+from bilatrus_etl.ingest.readers import FileRef, cordis_csv, legacy_csv, sniff_header
+from bilatrus_etl.ingest.readers import cordisref as cordisref_reader
+from bilatrus_etl.warehouse.steps import REFERENCE_DIR, ROLE_OF_LAYOUT, ROLE_OF_MEMBER
 
 INPUTS_FILE = "inputs.json"
 

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bilatrus_etl import clean
+from bilatrus_etl.ingest import clean
 
 PROGRAMMES = ("FP6", "FP7", "H2020", "HE")
 FAR_PAST, FAR_FUTURE = "0001-01-01", "9999-12-31"

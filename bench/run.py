@@ -42,9 +42,9 @@ from bench.floor import write_script
 from bench.inputs import extract_inputs
 from bench.measure import Measurement, load_average, run_measured
 from bench.server import MirrorServer
-from bilatrus_etl import synthetic
-from bilatrus_etl.synthetic_ror import FULL_ROR_RECORDS
-from bilatrus_etl.steps import code_fingerprint
+import bilatrus_etl_synthetic as synthetic
+from bilatrus_etl_synthetic.ror import FULL_ROR_RECORDS
+from bilatrus_etl.warehouse.steps import code_fingerprint
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent

@@ -1,6 +1,6 @@
 """Storage of the vintage history at full scale: one vintage, then monthly vintages where a few % of rows change.
 
-`python -m bench.vintages WORK [--scale 1.0] [--months 12]` generates a synthetic mirror (bilatrus_etl.synthetic,
+`python -m bench.vintages WORK [--scale 1.0] [--months 12]` generates a synthetic mirror (bilatrus_etl_synthetic,
 scale 1.0 = the size of the real files) unless WORK/mirror exists, builds the warehouse once with the library's
 steps (download from the folder mirror, stage, institutions, core and mart models, network; no validation), and
 records it as vintage 1. For each further month it changes the staged participations as a monthly CORDIS update
@@ -22,7 +22,11 @@ from pathlib import Path
 
 import duckdb
 
-from bilatrus_etl import sources, steps, synthetic, vintages, warehouse
+from bilatrus_etl.ingest import sources
+from bilatrus_etl.warehouse import steps
+import bilatrus_etl_synthetic as synthetic
+from bilatrus_etl.warehouse import vintages
+from bilatrus_etl import warehouse
 from bilatrus_etl.settings import PROGRAMMES, Settings
 
 MUTATIONS = (

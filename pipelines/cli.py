@@ -78,7 +78,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress.install(sink)
 
     def waiting(holder: dict) -> None:
-        from bilatrus_etl import runlock
+        from bilatrus_etl.warehouse import runlock
 
         console.print(f"[yellow]…[/] waiting for {runlock.describe(holder)} to finish (same data folder)")
 
@@ -96,7 +96,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bilatrus_etl import synthetic
+    import bilatrus_etl_synthetic as synthetic
 
     settings = Settings.from_env()
     mirror = Path(args.mirror or settings.data_dir / "demo-mirror")
@@ -115,7 +115,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_vintages(args: argparse.Namespace) -> int:
-    from bilatrus_etl import analyst, vintages
+    from bilatrus_etl import analyst
+    from bilatrus_etl.warehouse import vintages
 
     settings = Settings.from_env()
     if args.keep is not None:
@@ -131,7 +132,7 @@ def cmd_vintages(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from bilatrus_etl import vintages
+    from bilatrus_etl.warehouse import vintages
 
     settings = Settings.from_env()
     _warn_if_synthetic(settings.warehouse_path)
@@ -141,7 +142,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from bilatrus_etl import doctor
+    from bilatrus_etl.warehouse import doctor
 
     report = doctor.diagnose(Settings.from_env(mirror=args.mirror), check_network=not args.offline)
     from pipelines import runner
@@ -195,7 +196,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_dictionary(args: argparse.Namespace) -> int:
-    from bilatrus_etl import dictionary
+    from bilatrus_etl.warehouse import dictionary
 
     settings = Settings.from_env()
     path = dictionary.write_markdown(settings.warehouse_path, Path(args.output))
@@ -221,7 +222,7 @@ def cmd_institution(args: argparse.Namespace) -> int:
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
-    from bilatrus_etl import resolve
+    from bilatrus_etl.institutions import resolve
 
     resolved = resolve.resolve_csv([Path(p) for p in args.registry], Path(args.input), Path(args.output))
     matched = int((resolved["ror_id"] != "").sum())
@@ -235,7 +236,8 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    from bilatrus_etl import published, warehouse
+    from bilatrus_etl.warehouse import published
+    from bilatrus_etl import warehouse
 
     settings = Settings.from_env()
     if not settings.previous_warehouse_path.exists():

@@ -22,7 +22,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from bilatrus_etl import runlock, sources, steps
+from bilatrus_etl.warehouse import runlock
+from bilatrus_etl.ingest import sources
+from bilatrus_etl.warehouse import steps
 from bilatrus_etl.settings import PROGRAMMES, Settings
 from pipelines.defs.changes import DOWNLOAD_KEYS, PUBLISHED_KEY, confirm_unchanged, stale_assets
 from pipelines.defs.partitions import programme_range_tags

@@ -14,7 +14,8 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from bilatrus_etl import sources, synthetic
+from bilatrus_etl.ingest import sources
+import bilatrus_etl_synthetic as synthetic
 from bilatrus_etl.settings import Settings
 from pipelines.defs.resources import BilatrusConfig
 

@@ -14,7 +14,8 @@ import pandas as pd
 from test_core import O, P, build, load, new_warehouse
 from test_marts import LINKS, PARTICIPATIONS, PROJECTS
 
-from bilatrus_etl import network, queries
+from bilatrus_etl.warehouse import network
+from bilatrus_etl.warehouse import queries
 
 EXTRA_PROJECTS = [P("HE", "S1", "2021-09-01", "2024-08-31", code="HORIZON.2.5", scheme="HORIZON-RIA", acronym="SUSPENDED")]
 EXTRA_PARTICIPATIONS = [

@@ -12,7 +12,10 @@ import pytest
 from test_core import build, load, new_warehouse
 from test_marts import LINKS, PARTICIPATIONS, PROJECTS
 
-from bilatrus_etl import analyst, dictionary, network, warehouse
+from bilatrus_etl import analyst
+from bilatrus_etl.warehouse import dictionary
+from bilatrus_etl.warehouse import network
+from bilatrus_etl import warehouse
 from bilatrus_etl.errors import BilatrusError
 
 RANKING_SQL = (

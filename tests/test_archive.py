@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bilatrus_etl import archive, sources
-from bilatrus_etl.archive import ArchiveError, MissingMemberError, extract
+from bilatrus_etl.ingest import archive
+from bilatrus_etl.ingest import sources
+from bilatrus_etl.ingest.archive import ArchiveError, MissingMemberError, extract
 from bilatrus_etl.errors import BilatrusError
 
 PROJECT = b'"id";"acronym";"title"\n"101";"ABC";"A project"\n' * 50

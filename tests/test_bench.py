@@ -20,7 +20,9 @@ from bench.measure import run_measured
 from bench.pandas_baseline import compute_marts, write_marts
 from bench.run import Target, step_group
 from bench.server import MirrorServer
-from bilatrus_etl import sources, synthetic, warehouse
+from bilatrus_etl.ingest import sources
+import bilatrus_etl_synthetic as synthetic
+from bilatrus_etl import warehouse
 
 SCALE = 0.002
 

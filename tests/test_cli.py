@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bilatrus_etl import synthetic
+import bilatrus_etl_synthetic as synthetic
 from fixture_server import closed_port
 
 pytestmark = pytest.mark.slow

@@ -10,7 +10,8 @@ import duckdb
 import pytest
 from test_quality import DATASETS, STG_PARTICIPATION, STG_PROJECT
 
-from bilatrus_etl import offline_docs, quality
+from bilatrus_etl.quality import offline_docs
+from bilatrus_etl import quality
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,9 @@ import pytest
 from test_core import CORE_MODELS, MART_MODELS, MODELS, build, load, new_warehouse
 from test_marts import LINKS, PARTICIPATIONS, PROJECTS
 
-from bilatrus_etl import dictionary, network, warehouse
+from bilatrus_etl.warehouse import dictionary
+from bilatrus_etl.warehouse import network
+from bilatrus_etl import warehouse
 from bilatrus_etl.errors import BilatrusError
 
 

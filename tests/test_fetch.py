@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from fixture_server import FixtureServer, closed_port
 
-from bilatrus_etl import fetch, sources
+from bilatrus_etl.ingest import fetch
+from bilatrus_etl.ingest import sources
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.fetch import FetchError, download
+from bilatrus_etl.ingest.fetch import FetchError, download
 
 H2020 = sources.load_catalog()["cordis_h2020"]
 BODY = bytes(range(256)) * 40  # 10,240 bytes

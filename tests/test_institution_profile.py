@@ -29,7 +29,9 @@ import pytest
 from test_core import CORE_MODELS, P, build, load, new_warehouse, rows
 from test_core import O as _O
 
-from bilatrus_etl import analyst, queries, warehouse
+from bilatrus_etl import analyst
+from bilatrus_etl.warehouse import queries
+from bilatrus_etl import warehouse
 from bilatrus_etl.errors import BilatrusError
 
 MART = "mart_institution_profile"

@@ -25,7 +25,7 @@ import duckdb
 import pytest
 from test_core import CORE_MODELS, MART_MODELS, O, P, build, load, new_warehouse, rows
 
-from bilatrus_etl import network
+from bilatrus_etl.warehouse import network
 
 PROJECTS = [
     P("FP7", "P1", "2008-03-01", "2011-02-28", code="FP7-ICT"),

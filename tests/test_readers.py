@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.readers import (
+from bilatrus_etl.ingest.readers import (
     FileRef,
     LandedFile,
     commit_landed,

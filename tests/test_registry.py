@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bilatrus_etl import registry
-from bilatrus_etl.registry import (
+from bilatrus_etl.institutions import registry
+from bilatrus_etl.institutions.registry import (
     COLUMNS,
     RegistryError,
     filter_country,

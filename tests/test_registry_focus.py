@@ -12,8 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bilatrus_etl import registry, synthetic_ror
-from bilatrus_etl.registry import RegistryError, filter_country, read_focus_registry, read_registry
+from bilatrus_etl.institutions import registry
+from bilatrus_etl_synthetic import ror as synthetic_ror
+from bilatrus_etl.institutions.registry import RegistryError, filter_country, read_focus_registry, read_registry
 
 V2 = "registries/ror-ru-sample-schema-v2.json"
 V1 = "registries/ror-ru-sample-schema-v1.json"
@@ -123,7 +124,7 @@ def test_filler_records_are_deterministic_foreign_and_linked() -> None:
 
 
 def test_write_mirror_pads_the_ror_dump_to_the_asked_size(tmp_path) -> None:
-    from bilatrus_etl import synthetic
+    import bilatrus_etl_synthetic as synthetic
 
     manifest = synthetic.write_mirror(tmp_path, scale=0.001, programmes=("HE",), ror_records=500)
     assert manifest["ror_records"] == 500 and manifest["ror"]["records"] == 500

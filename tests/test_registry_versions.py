@@ -11,7 +11,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from bilatrus_etl import sources
+from bilatrus_etl.ingest import sources
 from bilatrus_etl.settings import Settings
 from pipeline_fixtures import materialized_keys, resources_for
 from pipelines.definitions import defs

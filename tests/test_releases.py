@@ -11,8 +11,11 @@ import duckdb
 import pytest
 from fixture_server import FixtureServer, closed_port
 
-from bilatrus_etl import fetch, releases, sources, steps
-from bilatrus_etl.fetch import FetchError
+from bilatrus_etl.ingest import fetch
+from bilatrus_etl.ingest import releases
+from bilatrus_etl.ingest import sources
+from bilatrus_etl.warehouse import steps
+from bilatrus_etl.ingest.fetch import FetchError
 from bilatrus_etl.settings import Settings
 
 ROR = sources.get_dataset("ror_dump")
@@ -97,7 +100,7 @@ def test_newest_of_several_matching_files(zenodo: FixtureServer, session) -> Non
 
 def test_api_unreachable_falls_back_to_the_pinned_file_with_a_warning(monkeypatch, caplog, session) -> None:
     monkeypatch.setenv(releases.ZENODO_API_ENV, f"http://127.0.0.1:{closed_port()}/api")
-    with caplog.at_level(logging.WARNING, logger="bilatrus_etl.releases"):
+    with caplog.at_level(logging.WARNING, logger="bilatrus_etl.ingest.releases"):
         dataset = releases.current(ROR, None, session=session)
     assert dataset.url == ROR.url and dataset.file_name == ROR.file_name
     release = dataset.release

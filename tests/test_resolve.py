@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bilatrus_etl.registry import RegistryError, read_registries
-from bilatrus_etl.resolve import (
+from bilatrus_etl.institutions.registry import RegistryError, read_registries
+from bilatrus_etl.institutions.resolve import (
     CITY_PENALTY,
     DEFAULT_OVERRIDES,
     Matcher,
@@ -26,7 +26,7 @@ from bilatrus_etl.resolve import (
     resolve_frame,
     words_align,
 )
-from bilatrus_etl.resolve_eval import (
+from bilatrus_etl.institutions.resolve_eval import (
     DEFAULT_LABELLED,
     absent_records,
     evaluate,
@@ -376,7 +376,7 @@ def test_resolve_csv_errors_name_the_file(registry_paths: list[Path], tmp_path: 
 
 def test_library_does_not_import_dagster() -> None:
     code = (
-        "import sys, bilatrus_etl.registry, bilatrus_etl.resolve, bilatrus_etl.resolve_eval; "
+        "import sys, bilatrus_etl.institutions.registry, bilatrus_etl.institutions.resolve, bilatrus_etl.institutions.resolve_eval; "
         "print('dagster' in sys.modules)"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -13,7 +13,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bilatrus_etl import queries, sources, warehouse
+from bilatrus_etl.warehouse import queries
+from bilatrus_etl.ingest import sources
+from bilatrus_etl import warehouse
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow  # each case runs the `bilatrus` command in a subprocess

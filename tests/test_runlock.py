@@ -9,7 +9,9 @@ import sys
 
 import pytest
 
-from bilatrus_etl import runlock, sources, steps
+from bilatrus_etl.warehouse import runlock
+from bilatrus_etl.ingest import sources
+from bilatrus_etl.warehouse import steps
 from bilatrus_etl.settings import Settings
 
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bilatrus_etl import fetch, sources
+from bilatrus_etl.ingest import fetch
+from bilatrus_etl.ingest import sources
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.sources import Dataset, datasets_for_programme, load_catalog, resolve_url
+from bilatrus_etl.ingest.sources import Dataset, datasets_for_programme, load_catalog, resolve_url
 
 CORDISREF = {
     "cordisref_countries": "cordisref-countries.csv",

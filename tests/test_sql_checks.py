@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bilatrus_etl import quality, sql_checks
+from bilatrus_etl import quality
+from bilatrus_etl.quality import sql_checks
 
 TABLE = """
 CREATE TABLE checked AS SELECT * FROM (VALUES

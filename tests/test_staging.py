@@ -23,7 +23,9 @@ from test_readers import (
     write_csv,
 )
 
-from bilatrus_etl import clean, staging, warehouse
+from bilatrus_etl.ingest import clean
+from bilatrus_etl.ingest import staging
+from bilatrus_etl import warehouse
 from bilatrus_etl.errors import BilatrusError
 
 H2020_ORG_SAMPLE = "cordis/official-layout/h2020-organization-sample.csv"

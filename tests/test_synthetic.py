@@ -14,8 +14,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from bilatrus_etl import synthetic
-from bilatrus_etl.synthetic import (
+import bilatrus_etl_synthetic as synthetic
+from bilatrus_etl_synthetic import (
     LEGACY_ORGANIZATION_COLUMNS,
     LEGACY_PROJECT_COLUMNS,
     ORGANIZATION_COLUMNS,

@@ -12,7 +12,7 @@ import json
 import duckdb
 import pytest
 
-from bilatrus_etl import vintages
+from bilatrus_etl.warehouse import vintages
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.settings import Settings
 
@@ -249,7 +249,7 @@ def _org_lines(mirror) -> list[str]:
 
 
 def test_revised_demo_mirror_changes_only_the_rows_it_names(tmp_path):
-    from bilatrus_etl import synthetic
+    import bilatrus_etl_synthetic as synthetic
 
     mirror = tmp_path / "mirror"
     manifest = synthetic.write_mirror(mirror, scale=0.004, seed=42)

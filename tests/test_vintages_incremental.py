@@ -9,7 +9,7 @@ import json
 import duckdb
 from test_vintages import _build, _record, _second_month, _settings
 
-from bilatrus_etl import vintages
+from bilatrus_etl.warehouse import vintages
 
 
 def _state(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:

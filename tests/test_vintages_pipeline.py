@@ -18,7 +18,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from bilatrus_etl import synthetic, vintages
+import bilatrus_etl_synthetic as synthetic
+from bilatrus_etl.warehouse import vintages
 from bilatrus_etl.settings import Settings
 from pipeline_fixtures import materialized_keys, resources_for
 from pipelines.definitions import defs

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from bilatrus_etl import steps
+from bilatrus_etl.warehouse import steps
 from bilatrus_etl.settings import Settings
 
 DOWNLOAD_KEYS = frozenset(dg.AssetKey(["raw", name]) for name in ("cordis_programme_files", "cordisref", "ror_dump"))

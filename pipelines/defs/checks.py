@@ -8,7 +8,8 @@ expectations only warn. The library does the validating; this module only report
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from bilatrus_etl import quality, steps
+from bilatrus_etl import quality
+from bilatrus_etl.warehouse import steps
 from pipelines.defs.resources import BilatrusConfig
 from pipelines.defs.tables import table_asset_key
 

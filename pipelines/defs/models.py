@@ -7,7 +7,9 @@ Dependencies come from the SQL itself (sqlglot, in the library), never from a se
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from bilatrus_etl import resources, steps, warehouse
+from bilatrus_etl import resources
+from bilatrus_etl.warehouse import steps
+from bilatrus_etl import warehouse
 from pipelines.defs.resources import BilatrusConfig
 from pipelines.defs.tables import sql_model_keys, table_asset_key
 

@@ -4,7 +4,7 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from bilatrus_etl import steps
+from bilatrus_etl.warehouse import steps
 from pipelines.defs.tables import python_code_version
 
 

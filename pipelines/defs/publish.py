@@ -4,7 +4,7 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from bilatrus_etl import steps
+from bilatrus_etl.warehouse import steps
 from pipelines.defs.policies import MONTHLY_FRESHNESS
 from pipelines.defs.resources import BilatrusConfig
 from pipelines.defs.tables import PYTHON_TABLES, python_code_version, sql_model_keys

@@ -10,9 +10,9 @@ from collections.abc import Callable
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from bilatrus_etl import steps
+from bilatrus_etl.warehouse import steps
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.steps import FetchedSource
+from bilatrus_etl.warehouse.steps import FetchedSource
 from pipelines.defs.partitions import programme_partitions, single_run
 from pipelines.defs.policies import DOWNLOAD_RETRY
 from pipelines.defs.resources import BilatrusConfig

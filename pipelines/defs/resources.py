@@ -8,7 +8,8 @@ from contextlib import contextmanager
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from bilatrus_etl import runlock, warehouse
+from bilatrus_etl.warehouse import runlock
+from bilatrus_etl import warehouse
 from bilatrus_etl.settings import Settings, dashboard_paths
 
 DATA_DIR_TAG = "bilatrus/data_dir"

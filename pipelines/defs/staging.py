@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from bilatrus_etl import steps
+from bilatrus_etl.warehouse import steps
 from pipelines.defs.partitions import programme_partitions, single_run
 from pipelines.defs.resources import BilatrusConfig
 from pipelines.defs.tables import python_code_version

@@ -3,7 +3,8 @@
 
 import dagster as dg
 
-from bilatrus_etl import steps, warehouse
+from bilatrus_etl.warehouse import steps
+from bilatrus_etl import warehouse
 
 # Tables written by Python steps (readers, registry, matching, network measures), by their asset key.
 PYTHON_TABLES: dict[str, dg.AssetKey] = {

@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from bilatrus_etl import steps
+from bilatrus_etl.warehouse import steps
 from pipelines.defs.resources import BilatrusConfig
 
 PUBLISHED = dg.AssetKey(["warehouse", "published_warehouse"])

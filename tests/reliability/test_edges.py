@@ -16,9 +16,13 @@ import duckdb
 import pytest
 from fixture_server import FixtureServer, closed_port
 
-from bilatrus_etl import analyst, fetch, releases, sources, steps
+from bilatrus_etl import analyst
+from bilatrus_etl.ingest import fetch
+from bilatrus_etl.ingest import releases
+from bilatrus_etl.ingest import sources
+from bilatrus_etl.warehouse import steps
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.fetch import FetchError, download
+from bilatrus_etl.ingest.fetch import FetchError, download
 from bilatrus_etl.settings import Settings
 
 H2020 = sources.get_dataset("cordis_h2020")
@@ -299,7 +303,7 @@ def test_release_api_down_falls_back_to_the_pinned_file(fixture_server: FixtureS
     pinned_path = "records/17953395/files/" + ROR.file_name
     fixture_server.put(pinned_path, BODY)
     local = ROR.__class__(**{**ROR.__dict__, "url": fixture_server.url_for(pinned_path)})  # the pinned URL, on loopback
-    with caplog.at_level(logging.WARNING, logger="bilatrus_etl.releases"):
+    with caplog.at_level(logging.WARNING, logger="bilatrus_etl.ingest.releases"):
         dataset = releases.current(local, None, session=session)
     result = download(dataset, dataset.url, tmp_path / "raw", session=session)
     [row] = fetch.read_provenance(tmp_path / "raw")

@@ -20,7 +20,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from bilatrus_etl import synthetic, warehouse
+import bilatrus_etl_synthetic as synthetic
+from bilatrus_etl import warehouse
 from bilatrus_etl.progress import FAULT_POINT_ENV
 from fixture_server import FixtureServer
 from pipeline_fixtures import serve_ror_under_official_name

@@ -25,7 +25,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_readers import LEGACY_ORG_HEADER, LEGACY_PROJECT_HEADER, ORG_HEADER, PROJECT_HEADER, row_of
 
-from bilatrus_etl import analyst, staging, warehouse
+from bilatrus_etl import analyst
+from bilatrus_etl.ingest import staging
+from bilatrus_etl import warehouse
 from bilatrus_etl.errors import BilatrusError
 
 # BILATRUS_HYPOTHESIS_EXAMPLES=200 explores further (random seeds) in a longer local run.
@@ -468,7 +470,7 @@ def build_and_export(folder: Path, mirror: Path, *, reverse: bool = False) -> di
 
 @pytest.mark.slow
 def test_two_builds_of_the_same_input_export_identical_bytes(fault, tmp_path) -> None:
-    from bilatrus_etl import synthetic
+    import bilatrus_etl_synthetic as synthetic
 
     mirror = tmp_path / "mirror"
     synthetic.write_mirror(mirror, scale=0.01, seed=3, programmes=("FP7", "H2020"))
@@ -487,7 +489,8 @@ def test_meta_tables_keep_only_the_rows_of_the_publishing_run(fault, con, tmp_pa
     import json
     from datetime import UTC, datetime
 
-    from bilatrus_etl import quality, steps
+    from bilatrus_etl import quality
+    from bilatrus_etl.warehouse import steps
     from bilatrus_etl.settings import Settings
 
     settings = Settings.from_env(data_dir=tmp_path)

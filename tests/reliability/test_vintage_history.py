@@ -7,7 +7,7 @@ import shutil
 import duckdb
 import pytest
 
-from bilatrus_etl import vintages
+from bilatrus_etl.warehouse import vintages
 from bilatrus_etl.errors import BilatrusError
 from test_vintages import _build, _record, _rows, _second_month
 

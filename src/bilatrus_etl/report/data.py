@@ -14,7 +14,8 @@ from typing import Any
 
 import duckdb
 
-from bilatrus_etl import queries, warehouse
+from bilatrus_etl.warehouse import queries
+from bilatrus_etl import warehouse
 
 SUSPENSION_DATE = dt.date(2022, 3, 1)
 TOP_THIRD_COUNTRIES = 10

@@ -42,7 +42,10 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from bilatrus_etl import __version__, fetch, queries, warehouse
+from bilatrus_etl import __version__
+from bilatrus_etl.ingest import fetch
+from bilatrus_etl.warehouse import queries
+from bilatrus_etl import warehouse
 from bilatrus_etl.errors import BilatrusError
 
 if TYPE_CHECKING:

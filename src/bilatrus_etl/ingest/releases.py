@@ -23,9 +23,9 @@ from urllib.parse import unquote, urlsplit
 
 import requests
 
-from bilatrus_etl import fetch
+from bilatrus_etl.ingest import fetch
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.sources import Dataset, Release, official_file_name, redact, version_key
+from bilatrus_etl.ingest.sources import Dataset, Release, official_file_name, redact, version_key
 
 log = logging.getLogger(__name__)
 

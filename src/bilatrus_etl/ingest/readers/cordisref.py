@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.readers import FileRef, LandedFile, Layout, col, land_csv
+from bilatrus_etl.ingest.readers import FileRef, LandedFile, Layout, col, land_csv
 
 SOURCE_FORMAT = "cordisref_csv"
 

@@ -7,7 +7,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from bilatrus_etl import queries, registry, resolve, warehouse
+from bilatrus_etl.warehouse import queries
+from bilatrus_etl.institutions import registry
+from bilatrus_etl.institutions import resolve
+from bilatrus_etl import warehouse
 
 INSTITUTION_DESCRIPTION = (
     "Organisations of the focus country in the ROR registry with their parents and children: names (English, "

@@ -22,9 +22,10 @@ from types import ModuleType
 
 import duckdb
 
-from bilatrus_etl import clean, warehouse
+from bilatrus_etl.ingest import clean
+from bilatrus_etl import warehouse
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.readers import (
+from bilatrus_etl.ingest.readers import (
     FileRef,
     LandedFile,
     commit_landed,

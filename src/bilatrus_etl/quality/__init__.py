@@ -56,7 +56,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 
-from bilatrus_etl import offline_docs, sql_checks
+from bilatrus_etl.quality import offline_docs
+from bilatrus_etl.quality import sql_checks
 from bilatrus_etl.errors import BilatrusError
 
 if TYPE_CHECKING:

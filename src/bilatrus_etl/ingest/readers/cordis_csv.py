@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from bilatrus_etl.readers import (
+from bilatrus_etl.ingest.readers import (
     FileRef,
     LandedFile,
     Layout,

@@ -14,12 +14,20 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from bilatrus_etl import __version__, archive, fetch, progress, queries, releases, sources, warehouse
+from bilatrus_etl import __version__
+from bilatrus_etl.ingest import archive
+from bilatrus_etl.ingest import fetch
+from bilatrus_etl import progress
+from bilatrus_etl.warehouse import queries
+from bilatrus_etl.ingest import releases
+from bilatrus_etl.ingest import sources
+from bilatrus_etl import warehouse
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.settings import PROGRAMMES, Settings
 
 if TYPE_CHECKING:  # imported lazily where used: Great Expectations alone costs seconds
-    from bilatrus_etl import quality, staging
+    from bilatrus_etl import quality
+    from bilatrus_etl.ingest import staging
 
 from bilatrus_etl.resources import EXPECTATIONS_DIR, PACKAGE_DIR, REFERENCE_DIR, SQL_DIR
 SYNTHETIC_MARKER = "SYNTHETIC.txt"
@@ -371,7 +379,7 @@ def published_summary(settings: Settings) -> list[str]:
 
 def stage_programmes(con: duckdb.DuckDBPyConnection, settings: Settings, programmes: list[str]) -> dict:
     """Read the programmes' downloaded files into their slices of the staging tables (models run once)."""
-    from bilatrus_etl import staging
+    from bilatrus_etl.ingest import staging
 
     items = []
     for programme in programmes:
@@ -400,7 +408,7 @@ def _dataset_of_role(programme: str) -> dict[str, str]:
 
 def stage_reference(con: duckdb.DuckDBPyConnection, settings: Settings) -> "staging.StageReport":
     """Read the cordisref tables into the reference staging tables and code maps."""
-    from bilatrus_etl import staging
+    from bilatrus_etl.ingest import staging
 
     with progress.step("stage reference tables"):
         report = staging.stage_reference(con, reference_inputs(settings))
@@ -440,7 +448,7 @@ def link_institutions(con: duckdb.DuckDBPyConnection, settings: Settings) -> dic
 
 
 def build_network(con: duckdb.DuckDBPyConnection) -> int:
-    from bilatrus_etl import network
+    from bilatrus_etl.warehouse import network
 
     with progress.step("network measures"):
         rows = network.build_network(con)
@@ -482,7 +490,8 @@ def publish(settings: Settings, build_path: str | Path, run_id: str | None = Non
     """Stamp the build (meta_build, data dictionary), keep only this run's meta rows, record
     the vintage history, publish it atomically.
     `run_id` is the Dagster run that built the warehouse."""
-    from bilatrus_etl import dictionary, vintages
+    from bilatrus_etl.warehouse import dictionary
+    from bilatrus_etl.warehouse import vintages
 
     datasets = current_sources(settings)
     synthetic = mirror_is_synthetic(settings)
@@ -517,7 +526,7 @@ def publish(settings: Settings, build_path: str | Path, run_id: str | None = Non
 
 def stage_dashboards(con: duckdb.DuckDBPyConnection, settings: Settings) -> list:
     """Load the analyst-supplied Horizon Dashboard exports (none: remove any loaded before)."""
-    from bilatrus_etl import staging
+    from bilatrus_etl.ingest import staging
 
     with progress.step("stage Dashboard exports"):
         reports = staging.stage_dashboards(con, list(settings.dashboard_exports))
@@ -539,7 +548,7 @@ def build_data_docs(settings: Settings) -> Path | None:
 
 def vintage_changes(settings: Settings, max_rows: int = 50) -> dict:
     """What changed between the last two vintages of the published warehouse (for the history asset's metadata)."""
-    from bilatrus_etl import vintages
+    from bilatrus_etl.warehouse import vintages
 
     con = warehouse.open_readonly(settings.warehouse_path)
     try:

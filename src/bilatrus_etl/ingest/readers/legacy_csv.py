@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from bilatrus_etl.readers import FileRef, LandedFile, Layout, col, land_csv, name_key
+from bilatrus_etl.ingest.readers import FileRef, LandedFile, Layout, col, land_csv, name_key
 
 SOURCE_FORMAT = "legacy_csv"
 

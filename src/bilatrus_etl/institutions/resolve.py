@@ -35,7 +35,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.registry import read_registries, short_ror_id
+from bilatrus_etl.institutions.registry import read_registries, short_ror_id
 from bilatrus_etl.resources import REFERENCE_DIR
 
 DEFAULT_OVERRIDES = REFERENCE_DIR / "institution_overrides.csv"
@@ -747,7 +747,7 @@ class _Accepted:
 
 
 class Matcher:
-    """Match participants to ROR records of a registry DataFrame (see `bilatrus_etl.registry`)."""
+    """Match participants to ROR records of a registry DataFrame (see `bilatrus_etl.institutions.registry`)."""
 
     def __init__(
         self,
@@ -799,7 +799,7 @@ class Matcher:
     def _index(self, registry: pd.DataFrame) -> None:
         for column in ("ror_id", "display_name", "labels"):
             if column not in registry.columns:
-                raise ResolveError(f"registry table lacks column {column!r}; build it with bilatrus_etl.registry")
+                raise ResolveError(f"registry table lacks column {column!r}; build it with bilatrus_etl.institutions.registry")
         for row in registry.itertuples(index=False):
             data = row._asdict()
             ror = short_ror_id(data["ror_id"])

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bilatrus_etl import queries, warehouse
+from bilatrus_etl.warehouse import queries
+from bilatrus_etl import warehouse
 from bilatrus_etl.analyst import _columns
-from bilatrus_etl.steps import row_count
+from bilatrus_etl.warehouse.steps import row_count
 
 
 @dataclass(frozen=True)

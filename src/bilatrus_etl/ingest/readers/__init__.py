@@ -190,7 +190,7 @@ def _missing_message(missing: list[Column], names: Sequence[str], layout: Layout
     return (
         f"expected column {' and '.join(parts)} in {ref.describe()}, read as the {layout.title} layout; "
         f"found: {found}. The publisher may have renamed or dropped the column: check the file, and if the "
-        "new name is right, add it as an alias in bilatrus_etl/readers/."
+        "new name is right, add it as an alias in bilatrus_etl/ingest/readers/."
     )
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bilatrus_etl import fetch, sources, steps
+from bilatrus_etl.ingest import fetch
+from bilatrus_etl.ingest import sources
+from bilatrus_etl.warehouse import steps
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.settings import Settings
 
@@ -62,7 +64,7 @@ def _last_run(settings: Settings) -> list[Row]:
 
 def _last_publish(settings: Settings) -> list[Row]:
     """What the published warehouse itself says about its build (meta_build), and the previous one kept."""
-    from bilatrus_etl import published
+    from bilatrus_etl.warehouse import published
 
     if not settings.warehouse_path.exists():
         return []

@@ -24,7 +24,8 @@ import pyarrow as pa
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from bilatrus_etl import queries, warehouse
+from bilatrus_etl.warehouse import queries
+from bilatrus_etl import warehouse
 
 TABLE = "mart_collaboration_network"
 EDGES_TABLE = "mart_collaboration_edges"
@@ -35,7 +36,7 @@ DESCRIPTION = (
     "betweenness centrality (Brandes, as networkx computes it) over mart_collaboration_edges."
 )
 NOTES = (
-    "Built by bilatrus_etl.network (Python), not by a SQL file: it reads mart_collaboration_edges after that model "
+    "Built by bilatrus_etl.warehouse.network (Python), not by a SQL file: it reads mart_collaboration_edges after that model "
     "has run. Nodes are the institutions that have at least one edge (institutions alone in all their projects "
     "with the focus country are not in the network). Counting: degree counts distinct partner institutions; "
     "weighted_degree sums joint projects over edges (full counting); weighted_degree_fractional sums the "

@@ -31,8 +31,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from bilatrus_etl.registry import read_registries, short_ror_id
-from bilatrus_etl.resolve import DEFAULT_OVERRIDES, Matcher, load_overrides, match_key, resolve_frame
+from bilatrus_etl.institutions.registry import read_registries, short_ror_id
+from bilatrus_etl.institutions.resolve import DEFAULT_OVERRIDES, Matcher, load_overrides, match_key, resolve_frame
 
 # Development defaults, relative to a checkout (scripts/evaluate_matching.py runs from its root).
 DEFAULT_LABELLED = Path("tests") / "labelled" / "ru_participants_labelled.csv"

@@ -49,7 +49,7 @@ from urllib3.util.retry import Retry
 
 from bilatrus_etl import __version__
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.sources import Dataset, load_catalog, official_file_name, redact
+from bilatrus_etl.ingest.sources import Dataset, load_catalog, official_file_name, redact
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Ingest: the catalog of sources, downloads, archives, readers and staging into DuckDB."""
