@@ -474,3 +474,92 @@ def test_data_docs_keep_only_the_latest_runs(
     pages = [validate_table(con, "stg_project", data_docs_dir=docs).data_docs_page for _ in range(3)]
     assert sorted(p.name for p in (docs / ".results" / "stg_project").rglob("*.json")) == ["stg_project.json"] * 2
     assert not pages[0].exists() and pages[1].exists() and pages[2].exists()
+
+
+# --- the tables built in Python: institution_link, dim_ror_institution, mart_collaboration_network ------------
+
+PYTHON_TABLES = """
+CREATE TABLE institution_link AS SELECT * FROM (VALUES
+    ('999000001', '010pmpe69', 'ror:010pmpe69', 'Moscow State University', 'exact', 100.0, '05qrfxd25', 61.5),
+    ('999000005', '010pmpe69', 'ror:010pmpe69', 'Moscow State University', 'acronym+city', 95.0, NULL, NULL),
+    ('name:ras|RU', NULL, 'name:ras|RU', NULL, 'none', 0.0, '05qrfxd25', 88.0)
+) AS t(org_key, ror_id, institution_key, institution_name, method, score, runner_up_ror_id, runner_up_score);
+CREATE TABLE dim_ror_institution AS SELECT
+    ror_id, display_name, NULL::VARCHAR AS name_en, NULL::VARCHAR AS name_ru, []::VARCHAR[] AS aliases,
+    []::VARCHAR[] AS acronyms, []::VARCHAR[] AS labels, ['education']::VARCHAR[] AS types, 'Moscow' AS city,
+    lat, 37.6 AS lon, 'RU' AS country_code, status, established, NULL::VARCHAR AS external_ids,
+    NULL::VARCHAR AS grid_id, NULL::VARCHAR AS wikidata_id, parent_ror_id, []::VARCHAR[] AS parent_ror_ids,
+    []::VARCHAR[] AS child_ror_ids, []::VARCHAR[] AS successor_ror_ids, [] AS related_ror_ids, '2' AS schema_version,
+    'ror.json' AS source_file, [{'value': display_name, 'types': ['ror_display'], 'lang': 'en'}] AS names,
+    ['Moscow'] AS cities, 'RU' AS focus_country
+FROM (VALUES ('010pmpe69', 'Moscow State University', 55.7, 'active', 1755::BIGINT, NULL),
+             ('05qrfxd25', 'Russian Academy of Sciences', 55.7, 'active', 1724, NULL),
+             ('0ddd1pm35', 'Institute of Physics', 55.7, 'inactive', 1934, '05qrfxd25')
+) AS t(ror_id, display_name, lat, status, established, parent_ror_id);
+CREATE TABLE mart_collaboration_network AS SELECT * FROM (VALUES
+    ('RU', 'ror:010pmpe69', 'Moscow State University', 'RU', true, 2::BIGINT, 3::BIGINT, 1.5::DOUBLE, 1.0::DOUBLE,
+     1::BIGINT, 1::BIGINT, 3::BIGINT, 'exact'),
+    ('RU', '999000002', 'Fraunhofer', 'DE', false, 1, 2, 1.0, 0.0, 2, 2, 3, 'exact'),
+    ('RU', '999000003', 'Athens Lab', 'GR', false, 1, 1, 0.5, 0.0, 2, 2, 3, 'exact')
+) AS t(focus_country, institution_key, institution_name, country_code, is_focus_country, degree, weighted_degree,
+       weighted_degree_fractional, betweenness, degree_rank, betweenness_rank, component_size, betweenness_method);
+"""
+
+
+@pytest.fixture
+def python_tables() -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect()
+    connection.execute(PYTHON_TABLES)
+    yield connection
+    connection.close()
+
+
+def test_tables_built_in_python_have_suites_that_pass(python_tables: duckdb.DuckDBPyConnection) -> None:
+    for table in ("institution_link", "dim_ror_institution", "mart_collaboration_network"):
+        outcome = validate_table(python_tables, table)
+        assert outcome.success, outcome.summary()
+        assert outcome.row_count == 3 and outcome.evaluated >= 10
+
+
+def test_broken_institution_link_fails(python_tables: duckdb.DuckDBPyConnection) -> None:
+    python_tables.execute("UPDATE institution_link SET org_key = '999000001', method = 'guess', score = 120 "
+                          "WHERE org_key = '999000005'")
+    outcome = validate_table(python_tables, "institution_link")
+    assert only_failure(outcome, "expect_column_values_to_be_unique", "org_key")["unexpected_count"] == 2
+    assert only_failure(outcome, "expect_column_values_to_be_in_set", "method")["sample"] == ["guess"]
+    assert only_failure(outcome, "expect_column_values_to_be_between", "score")["sample"] == [120.0]
+    assert len(outcome.errors) == 3 and not outcome.passed_errors
+
+
+def test_broken_ror_registry_fails(python_tables: duckdb.DuckDBPyConnection) -> None:
+    python_tables.execute("UPDATE dim_ror_institution SET ror_id = 'https://ror.org/0ddd1pm35', status = 'closed', "
+                          "established = 19340 WHERE display_name = 'Institute of Physics'")
+    outcome = validate_table(python_tables, "dim_ror_institution")
+    assert only_failure(outcome, "expect_column_values_to_match_regex", "ror_id")["sample"] == [
+        "https://ror.org/0ddd1pm35"]
+    assert only_failure(outcome, "expect_column_values_to_be_in_set", "status")["unexpected_count"] == 1
+    established = only_failure(outcome, "expect_column_values_to_be_between", "established")
+    assert established["sample"] == [19340] and established["severity"] == "warn"
+    assert len(outcome.errors) == 2 and len(outcome.warnings) == 1
+
+
+def test_broken_collaboration_network_fails(python_tables: duckdb.DuckDBPyConnection) -> None:
+    # a node without an edge, and a node whose component is no larger than its degree
+    python_tables.execute("UPDATE mart_collaboration_network SET degree = 0 WHERE institution_key = '999000003'")
+    python_tables.execute("UPDATE mart_collaboration_network SET component_size = 2 "
+                          "WHERE institution_key = 'ror:010pmpe69'")
+    outcome = validate_table(python_tables, "mart_collaboration_network")
+    assert only_failure(outcome, "expect_column_values_to_be_between", "degree")["sample"] == [0]
+    pairs = {f["column"]: f for f in outcome.failures
+             if f["expectation"] == "expect_column_pair_values_a_to_be_greater_than_b"}
+    assert pairs["component_size, degree"]["sample"] == [{"component_size": 2, "degree": 2}]
+    assert set(pairs) == {"component_size, degree"} and not outcome.passed_errors
+
+
+def test_tables_built_in_python_are_checked_in_dagster() -> None:
+    from pipelines.defs.checks import suite_checks
+
+    keys = {f"{key.asset_key.to_user_string()}:{key.name}" for check in suite_checks() for key in check.check_keys}
+    assert {"core/institution_link:gx_institution_link", "core/dim_ror_institution:gx_dim_ror_institution",
+            "marts/mart_collaboration_network:gx_mart_collaboration_network"} <= keys
+    assert "staging/load_audit:reconciliation" in keys and len(keys) == len(list_suites()) + 1
