@@ -22,6 +22,7 @@ import duckdb
 
 from bilatrus_etl.quality.checks import PROGRAMME_COLUMN
 from bilatrus_etl.quality.sql_checks import quote
+from bilatrus_etl.quality.suites import expectation_severity
 
 Severity = Literal["error", "warn"]
 SAMPLE_SIZE = 10
@@ -166,7 +167,7 @@ def describe_failure(table: str, result: Any) -> dict[str, Any]:
     failure: dict[str, Any] = {
         "expectation": type_,
         "column": column,
-        "severity": meta.get("severity", "error"),
+        "severity": expectation_severity({"severity": config.severity}),
         "unexpected_count": details.get("unexpected_count"),
         "unexpected_percent": _round(details.get("unexpected_percent")),
         "sample": _sample(details),

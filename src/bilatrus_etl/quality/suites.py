@@ -1,8 +1,9 @@
 """Expectation suites: the JSON files in expectations/ read as Great Expectations ExpectationSuite objects.
 
-One suite per table, `expectations/<table>.json`, in GX 1.x's own suite format. Every expectation has a
-severity: GX's own `severity` field (critical, warning) or `meta.severity` ("error", the default, blocks the
-publish; "warn" only warns); `load_suite` sets both, so the Data Docs show it and the report reads it.
+One suite per table, `expectations/<table>.json`, in GX 1.x's own suite format. Every expectation's severity is
+GX's own `severity` field: "critical" (the default) blocks the publish, "warning" only warns. The library
+words them "error" and "warn" (ValidationOutcome.errors / .warnings); a suite written by hand may also give
+`meta.severity` in those words. `load_suite` sets both on every expectation.
 Suite parameters: `{"$PARAMETER": "iso3166_alpha2"}` in a kwarg is GX's own placeholder, resolved at validation
 time from SUITE_PARAMETERS (the ISO set comes from pycountry). The suite `meta` may declare the checks GX has
 no expectation for (foreign_keys, row_count_by_programme, column_types): checks.py runs them; this module only
@@ -103,7 +104,7 @@ def read_suite_json(name: str, expectations_dir: Path | None = None) -> dict[str
     data.setdefault("name", name)
     meta = data.setdefault("meta", {})
     for position, expectation in enumerate(data["expectations"]):
-        _check_severity(meta_severity(expectation), f"{path} expectation {position} ({expectation.get('type')})")
+        _check_severity(expectation_severity(expectation), f"{path} expectation {position} ({expectation.get('type')})")
         expectation.setdefault("meta", {})
     for fk in meta.get("foreign_keys", []):
         _check_severity(fk.get("severity", "error"), f"{path} meta.foreign_keys {fk}")
@@ -114,31 +115,32 @@ def read_suite_json(name: str, expectations_dir: Path | None = None) -> dict[str
     return data
 
 
-def meta_severity(expectation: Mapping[str, Any]) -> str:
-    """"error" or "warn": the expectation's meta.severity, else its GX severity, else "error"."""
-    meta = expectation.get("meta") or {}
-    if "severity" in meta:
-        return str(meta["severity"])
+def expectation_severity(expectation: Mapping[str, Any]) -> str:
+    """"error" or "warn" (or the unknown word given): GX's `severity` field, else meta.severity, else "error"."""
     native = expectation.get("severity")
-    return FROM_GX_SEVERITY.get(str(native), "error") if native else "error"
+    if native is not None:
+        native = getattr(native, "value", native)  # GX's FailureSeverity enum or its string
+        return FROM_GX_SEVERITY.get(str(native), str(native))
+    return str((expectation.get("meta") or {}).get("severity", "error"))
 
 
 def _check_severity(severity: str, where: str) -> None:
     if severity not in SEVERITIES:
-        raise BilatrusError(f"{where}: severity must be one of {SEVERITIES}, not {severity!r}.")
+        raise BilatrusError(f"{where}: severity must be one of {SEVERITIES} (GX's severity field: "
+                            f"{', '.join(GX_SEVERITY.values())}), not {severity!r}.")
 
 
 def load_suite(name: str, *, expectations_dir: Path | None = None) -> ExpectationSuite:
     """The GX ExpectationSuite stored in expectations/<name>.json.
 
-    `meta.severity` of every expectation is set ("error" unless "warn") and mirrored onto GX's own
-    `severity` field (critical / warning) so the Data Docs show it too. `$PARAMETER` placeholders stay
-    in place; `validate_table` supplies their values.
+    GX's `severity` field of every expectation is set (critical unless warning) and mirrored in the library's
+    words onto `meta.severity` (error / warn). `$PARAMETER` placeholders stay in place; `validate_table`
+    supplies their values.
     """
     data = read_suite_json(name, expectations_dir)
     expectations = []
     for expectation in data["expectations"]:
-        severity = meta_severity(expectation)
+        severity = expectation_severity(expectation)
         expectations.append(
             {
                 **expectation,
