@@ -137,7 +137,8 @@ def prune_docs(data_docs_dir: Path, suite_name: str, keep: int) -> int:
         store = context.stores[store_name]
         by_batch: dict[str, list[Any]] = {}
         for key in store.list_keys():
-            if getattr(key, "expectation_suite_identifier", None) and key.expectation_suite_identifier.name == suite_name:
+            suite = getattr(key, "expectation_suite_identifier", None)
+            if suite is not None and suite.name == suite_name:
                 by_batch.setdefault(str(key.batch_identifier), []).append(key)
         removed = 0
         for keys in by_batch.values():
