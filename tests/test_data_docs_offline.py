@@ -11,7 +11,7 @@ import pytest
 from test_quality import DATASETS, STG_PARTICIPATION, STG_PROJECT
 
 from bilatrus_etl.quality import offline_docs
-from bilatrus_etl import quality
+from bilatrus_etl.quality.validate import validate_table
 
 
 @pytest.fixture(scope="module")
@@ -21,9 +21,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for statement in (STG_PROJECT, STG_PARTICIPATION, DATASETS):
         con.execute(statement)
     docs = tmp_path_factory.mktemp("docs") / "gx"
-    quality.validate_table(con, "stg_project", data_docs_dir=docs, run_name="offline-test")
+    validate_table(con, "stg_project", data_docs_dir=docs, run_name="offline-test")
     con.execute("UPDATE stg_participation SET country = 'XX' WHERE country = 'GB'")  # one failing page too
-    quality.validate_table(con, "stg_participation", data_docs_dir=docs, run_name="offline-test")
+    validate_table(con, "stg_participation", data_docs_dir=docs, run_name="offline-test")
     con.close()
     return docs
 

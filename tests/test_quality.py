@@ -13,7 +13,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bilatrus_etl import quality
+from bilatrus_etl.quality import docs as data_docs
+from bilatrus_etl.quality.reconcile import reconcile
+from bilatrus_etl.quality.report import ValidationOutcome, record_validation_run
+from bilatrus_etl.quality.suites import list_suites, load_suite, suite_parameter
+from bilatrus_etl.quality.validate import validate_table
 from bilatrus_etl.errors import BilatrusError
 
 STG_PROJECT = """
@@ -131,7 +135,7 @@ def core(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def only_failure(outcome: quality.ValidationOutcome, expectation: str, column: str | None = None) -> dict:
+def only_failure(outcome: ValidationOutcome, expectation: str, column: str | None = None) -> dict:
     matches = [
         f for f in outcome.failures if f["expectation"] == expectation and (column is None or f["column"] == column)
     ]
@@ -149,29 +153,29 @@ def write_suite(folder: Path, name: str, expectations: list[dict], meta: dict | 
 # --- suites ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", quality.list_suites())
+@pytest.mark.parametrize("name", list_suites())
 def test_every_suite_loads_in_gx(name: str) -> None:
-    suite = quality.load_suite(name)
+    suite = load_suite(name)
     assert suite.name == name and suite.expectations
     assert all(e.meta["severity"] in ("error", "warn") for e in suite.expectations)
 
 
 def test_expected_suites_exist() -> None:
     assert {"stg_project", "stg_participation", "quarantine", "load_audit", "dim_project", "dim_organization",
-            "dim_country", "dim_programme", "fact_participation"} <= set(quality.list_suites())
+            "dim_country", "dim_programme", "fact_participation"} <= set(list_suites())
 
 
 def test_unknown_suite_and_bad_severity_are_clear(tmp_path: Path) -> None:
     with pytest.raises(BilatrusError, match="No expectation suite 'nope'"):
-        quality.load_suite("nope")
+        load_suite("nope")
     folder = write_suite(tmp_path, "t", [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a"},
                                           "meta": {"severity": "fatal"}}])
     with pytest.raises(BilatrusError, match="severity must be one of"):
-        quality.load_suite("t", expectations_dir=folder)
+        load_suite("t", expectations_dir=folder)
 
 
 def test_iso_parameter_is_pycountry_plus_kosovo() -> None:
-    codes = set(quality.suite_parameter("iso3166_alpha2"))
+    codes = set(suite_parameter("iso3166_alpha2"))
     assert {"RU", "DE", "GR", "GB", "XK"} <= codes and not {"EL", "UK", "XX"} & codes
     assert {"YU", "CS"} <= codes  # former codes kept by old FP6 records
     assert len(codes) >= 249
@@ -182,7 +186,7 @@ def test_iso_parameter_is_pycountry_plus_kosovo() -> None:
 
 def test_good_staging_passes(con: duckdb.DuckDBPyConnection) -> None:
     for table in ("stg_project", "stg_participation"):
-        outcome = quality.validate_table(con, table)
+        outcome = validate_table(con, table)
         assert outcome.success and outcome.passed_errors, outcome.summary()
         assert outcome.severity is None and outcome.failures == [] and not outcome.warnings
         assert outcome.evaluated >= 10 and outcome.duration_s > 0 and outcome.row_count in (4, 6)
@@ -190,14 +194,14 @@ def test_good_staging_passes(con: duckdb.DuckDBPyConnection) -> None:
 
 def test_good_core_passes(core: duckdb.DuckDBPyConnection) -> None:
     for table in ("dim_project", "dim_organization", "dim_country", "fact_participation"):
-        outcome = quality.validate_table(core, table)
+        outcome = validate_table(core, table)
         assert outcome.success, outcome.summary()
 
 
 def test_good_quarantine_and_audit_pass(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(LOAD_AUDIT)
     for table in ("quarantine", "load_audit"):
-        outcome = quality.validate_table(con, table)
+        outcome = validate_table(con, table)
         assert outcome.success, outcome.summary()
 
 
@@ -206,7 +210,7 @@ def test_good_quarantine_and_audit_pass(con: duckdb.DuckDBPyConnection) -> None:
 
 def test_null_key_fails(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("UPDATE stg_participation SET project_id = NULL WHERE source_line = 3 AND framework_programme = 'FP7'")
-    outcome = quality.validate_table(con, "stg_participation")
+    outcome = validate_table(con, "stg_participation")
     failure = only_failure(outcome, "expect_column_values_to_not_be_null", "project_id")
     assert failure["unexpected_count"] == 1 and failure["severity"] == "error"
     assert not outcome.passed_errors and outcome.severity == "error"
@@ -215,7 +219,7 @@ def test_null_key_fails(con: duckdb.DuckDBPyConnection) -> None:
 
 def test_duplicate_key_fails(core: duckdb.DuckDBPyConnection) -> None:
     core.execute("INSERT INTO dim_project SELECT * FROM dim_project WHERE project_id = '1002'")
-    outcome = quality.validate_table(core, "dim_project")
+    outcome = validate_table(core, "dim_project")
     failure = only_failure(outcome, "expect_compound_columns_to_be_unique")
     assert failure["unexpected_count"] == 2
     assert failure["sample"] == [{"framework_programme": "FP7", "project_id": "1002"}]
@@ -224,7 +228,7 @@ def test_duplicate_key_fails(core: duckdb.DuckDBPyConnection) -> None:
 
 def test_duplicate_participation_fails_in_fact(core: duckdb.DuckDBPyConnection) -> None:
     core.execute("INSERT INTO fact_participation SELECT * FROM fact_participation WHERE org_key = '999000003'")
-    outcome = quality.validate_table(core, "fact_participation")
+    outcome = validate_table(core, "fact_participation")
     failure = only_failure(outcome, "expect_compound_columns_to_be_unique")
     assert failure["column"] == "framework_programme, project_id, org_key" and not outcome.passed_errors
 
@@ -232,7 +236,7 @@ def test_duplicate_participation_fails_in_fact(core: duckdb.DuckDBPyConnection) 
 def test_orphan_foreign_key_fails(core: duckdb.DuckDBPyConnection) -> None:
     core.execute("DELETE FROM dim_project WHERE project_id = '1001'")
     core.execute("DELETE FROM dim_organization WHERE org_key = '999000004'")
-    outcome = quality.validate_table(core, "fact_participation")
+    outcome = validate_table(core, "fact_participation")
     project = only_failure(outcome, "expect_column_values_to_be_null", "framework_programme, project_id")
     assert project["unexpected_count"] == 2 and project["sample"] == ["FP7 / 1001"]
     assert "no match in dim_project(framework_programme, project_id)" in project["message"]
@@ -243,7 +247,7 @@ def test_orphan_foreign_key_fails(core: duckdb.DuckDBPyConnection) -> None:
 
 def test_missing_parent_table_is_a_failure_not_a_crash(core: duckdb.DuckDBPyConnection) -> None:
     core.execute("DROP TABLE dim_country")
-    outcome = quality.validate_table(core, "fact_participation")
+    outcome = validate_table(core, "fact_participation")
     failure = only_failure(outcome, "foreign_key")
     assert "dim_country(country_code) does not exist" in failure["message"] and not outcome.passed_errors
 
@@ -251,7 +255,7 @@ def test_missing_parent_table_is_a_failure_not_a_crash(core: duckdb.DuckDBPyConn
 def test_country_not_iso_fails(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("UPDATE stg_participation SET country = 'EL' WHERE country = 'GR'")
     con.execute("UPDATE stg_participation SET country = 'XX' WHERE country = 'GB'")
-    outcome = quality.validate_table(con, "stg_participation")
+    outcome = validate_table(con, "stg_participation")
     failure = only_failure(outcome, "expect_column_values_to_be_in_set", "country")
     assert failure["unexpected_count"] == 2 and sorted(failure["sample"]) == ["EL", "XX"]
     assert "a set of" in failure["message"]  # the ISO set is summarised, not printed
@@ -260,7 +264,7 @@ def test_country_not_iso_fails(con: duckdb.DuckDBPyConnection) -> None:
 def test_role_outside_set_fails(con: duckdb.DuckDBPyConnection) -> None:
     # Staging spells out a source role it cannot map (clean.role_label), by design: the rule warns.
     con.execute("UPDATE stg_participation SET role = 'external expert' WHERE role = 'third party'")
-    outcome = quality.validate_table(con, "stg_participation")
+    outcome = validate_table(con, "stg_participation")
     failure = only_failure(outcome, "expect_column_values_to_be_in_set", "role")
     assert failure["sample"] == ["external expert"] and failure["severity"] == "warn"
     assert "role outside [" in failure["message"]
@@ -268,13 +272,13 @@ def test_role_outside_set_fails(con: duckdb.DuckDBPyConnection) -> None:
 
 def test_activity_type_outside_set_fails(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("UPDATE stg_participation SET activity_type = 'UNI' WHERE activity_type = 'HES'")
-    outcome = quality.validate_table(con, "stg_participation")
+    outcome = validate_table(con, "stg_participation")
     assert only_failure(outcome, "expect_column_values_to_be_in_set", "activity_type")["sample"] == ["UNI"]
 
 
 def test_start_after_end_fails(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("UPDATE stg_project SET start_date = DATE '2011-06-01' WHERE project_id = '1001'")
-    outcome = quality.validate_table(con, "stg_project")
+    outcome = validate_table(con, "stg_project")
     failure = only_failure(outcome, "expect_column_pair_values_a_to_be_greater_than_b")
     assert failure["sample"] == [{"end_date": "2010-12-31", "start_date": "2011-06-01"}]
     assert "end_date >= start_date" in failure["message"] and not outcome.passed_errors
@@ -282,7 +286,7 @@ def test_start_after_end_fails(con: duckdb.DuckDBPyConnection) -> None:
 
 def test_negative_money_fails(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("UPDATE stg_participation SET ec_contribution = -1.50 WHERE org_key = '999000003'")
-    outcome = quality.validate_table(con, "stg_participation")
+    outcome = validate_table(con, "stg_participation")
     failure = only_failure(outcome, "expect_column_values_to_be_between", "ec_contribution")
     assert failure["sample"] == [-1.5] and "below 0" in failure["message"]
 
@@ -290,7 +294,7 @@ def test_negative_money_fails(con: duckdb.DuckDBPyConnection) -> None:
 def test_weight_outside_unit_interval_fails(core: duckdb.DuckDBPyConnection) -> None:
     core.execute("UPDATE fact_participation SET weight = 0 WHERE org_key = '999000003'")
     core.execute("UPDATE fact_participation SET weight = 1.5 WHERE org_key = '999000004'")
-    failure = only_failure(quality.validate_table(core, "fact_participation"), "expect_column_values_to_be_between",
+    failure = only_failure(validate_table(core, "fact_participation"), "expect_column_values_to_be_between",
                            "weight")
     assert sorted(failure["sample"]) == [0.0, 1.5]
 
@@ -302,23 +306,28 @@ def test_share_above_one_fails(tmp_path: Path) -> None:
     ])
     con = duckdb.connect()
     con.execute("CREATE TABLE mart_share AS SELECT * FROM (VALUES ('RU', 0.25), ('DE', 0.75)) t(country, share)")
-    assert quality.validate_table(con, "mart_share", expectations_dir=folder).success
+    assert validate_table(con, "mart_share", expectations_dir=folder).success
     con.execute("UPDATE mart_share SET share = 1.25 WHERE country = 'DE'")
-    outcome = quality.validate_table(con, "mart_share", expectations_dir=folder)
+    outcome = validate_table(con, "mart_share", expectations_dir=folder)
     assert only_failure(outcome, "expect_column_values_to_be_between", "share")["sample"] == [1.25]
 
 
 def test_row_count_out_of_bounds_fails(con: duckdb.DuckDBPyConnection) -> None:
     # A programme asked for but absent counts 0 rows and fails the suite's lower bound (1).
-    outcome = quality.validate_table(con, "stg_participation", programmes=["FP7", "HE"])
+    outcome = validate_table(con, "stg_participation", programmes=["FP7", "HE"])
     failure = only_failure(outcome, "expect_column_values_to_be_between", "framework_programme")
     assert failure["sample"] == [0] and failure["message"].startswith("stg_participation: HE has 0 row(s)")
     assert outcome.row_count == 3 and outcome.programmes == ("FP7", "HE")
-    # Bounds can be given per run: FP7 holds 3 rows, more than 2.
-    outcome = quality.validate_table(con, "stg_participation", row_count_bounds={"FP7": (1, 2), "H2020": (1, 10)})
+    assert validate_table(con, "stg_participation", programmes=["H2020"]).success
+
+
+def test_row_count_above_the_suites_bounds_fails(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    # The bounds come from the suite's meta: FP7 holds 3 rows, more than 2.
+    folder = write_suite(tmp_path, "stg_participation", [], meta={
+        "row_count_by_programme": {"column": "framework_programme", "bounds": {"FP7": [1, 2], "H2020": [1, 10]}}})
+    outcome = validate_table(con, "stg_participation", expectations_dir=folder)
     failure = only_failure(outcome, "expect_column_values_to_be_between", "framework_programme")
     assert "FP7 has 3 row(s), outside the expected bounds [1, 2]" in failure["message"]
-    assert quality.validate_table(con, "stg_participation", programmes=["H2020"]).success
 
 
 def test_sample_holds_at_most_ten_distinct_bad_values(tmp_path: Path) -> None:
@@ -327,7 +336,7 @@ def test_sample_holds_at_most_ten_distinct_bad_values(tmp_path: Path) -> None:
     ])
     con = duckdb.connect()
     con.execute("CREATE TABLE codes AS SELECT 'bad' || (i % 15) AS code FROM range(60) t(i)")
-    failure = only_failure(quality.validate_table(con, "codes", expectations_dir=folder),
+    failure = only_failure(validate_table(con, "codes", expectations_dir=folder),
                            "expect_column_values_to_be_in_set")
     assert failure["unexpected_count"] == 60 and failure["severity"] == "error"  # severity defaults to error
     assert len(failure["sample"]) == 10 and len(set(failure["sample"])) == 10
@@ -337,14 +346,14 @@ def test_whole_table_row_count_fails(tmp_path: Path, con: duckdb.DuckDBPyConnect
     folder = write_suite(tmp_path, "stg_project", [
         {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 10}, "meta": {"severity": "error"}},
     ])
-    failure = only_failure(quality.validate_table(con, "stg_project", expectations_dir=folder),
+    failure = only_failure(validate_table(con, "stg_project", expectations_dir=folder),
                            "expect_table_row_count_to_be_between")
     assert failure["sample"] == [4] and "observed 4" in failure["message"]
 
 
 def test_renamed_column_fails_naming_it(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE stg_participation RENAME COLUMN country TO country_iso")
-    outcome = quality.validate_table(con, "stg_participation")
+    outcome = validate_table(con, "stg_participation")
     drift = only_failure(outcome, "expect_table_columns_to_match_set")
     assert drift["missing_columns"] == ["country"] and drift["unexpected_columns"] == ["country_iso"]
     assert "missing column(s) country" in drift["message"] and "unexpected column(s) country_iso" in drift["message"]
@@ -356,13 +365,13 @@ def test_renamed_column_fails_naming_it(con: duckdb.DuckDBPyConnection) -> None:
 
 def test_type_drift_fails(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE stg_project ALTER start_date TYPE VARCHAR")
-    outcome = quality.validate_table(con, "stg_project")
+    outcome = validate_table(con, "stg_project")
     failure = only_failure(outcome, "expect_column_values_to_be_in_set", "start_date")
     assert failure["sample"] == ["VARCHAR"] and "expected DATE" in failure["message"]
 
 
 def test_missing_table_fails_clearly(con: duckdb.DuckDBPyConnection) -> None:
-    outcome = quality.validate_table(con, "dim_project")
+    outcome = validate_table(con, "dim_project")
     assert not outcome.passed_errors and "does not exist" in outcome.failures[0]["message"]
 
 
@@ -372,7 +381,7 @@ def test_missing_table_fails_clearly(con: duckdb.DuckDBPyConnection) -> None:
 def test_warn_only_failure_does_not_block(con: duckdb.DuckDBPyConnection) -> None:
     # A participation of a project missing from the project file: the foreign key to stg_project is "warn".
     con.execute("UPDATE stg_participation SET project_id = '1003' WHERE org_key = '999000003'")
-    outcome = quality.validate_table(con, "stg_participation")
+    outcome = validate_table(con, "stg_participation")
     assert not outcome.success and outcome.passed_errors and outcome.severity == "warn"
     assert outcome.errors == [] and len(outcome.warnings) == 1
     assert outcome.warnings[0]["sample"] == ["FP7 / 1003"]
@@ -380,7 +389,7 @@ def test_warn_only_failure_does_not_block(con: duckdb.DuckDBPyConnection) -> Non
 
 def test_error_and_warn_together_block(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("UPDATE stg_participation SET project_id = '1003', ec_contribution = -1 WHERE org_key = '999000003'")
-    outcome = quality.validate_table(con, "stg_participation")
+    outcome = validate_table(con, "stg_participation")
     assert outcome.severity == "error" and not outcome.passed_errors
     assert len(outcome.errors) == 1 and len(outcome.warnings) == 1
 
@@ -390,26 +399,26 @@ def test_error_and_warn_together_block(con: duckdb.DuckDBPyConnection) -> None:
 
 def test_reconciliation_passes_when_counts_add_up(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(LOAD_AUDIT)
-    assert quality.reconcile(con) == []
-    assert quality.validate_table(con, "load_audit").success
+    assert reconcile(con) == []
+    assert validate_table(con, "load_audit").success
 
 
 def test_reconciliation_catches_a_lost_row_in_the_audit(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(LOAD_AUDIT)
     con.execute("""UPDATE load_audit SET raw_rows = 4, reconciled = false
                    WHERE source_file = 'h2020/organization.csv'""")
-    (problem,) = quality.reconcile(con)
+    (problem,) = reconcile(con)
     assert problem["kind"] == "audit" and problem["difference"] == 1
     assert problem["source_file"] == "h2020/organization.csv" and problem["target_table"] == "stg_participation"
     assert "raw 4 rows but staged 3 + quarantined 0 = 3: 1 row(s) lost" in problem["message"]
-    outcome = quality.validate_table(con, "load_audit")  # the suite blocks on it too
+    outcome = validate_table(con, "load_audit")  # the suite blocks on it too
     assert only_failure(outcome, "expect_column_values_to_be_in_set", "reconciled")["severity"] == "error"
 
 
 def test_reconciliation_catches_a_row_lost_after_staging(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(LOAD_AUDIT)
     con.execute("DELETE FROM stg_participation WHERE source_file = 'h2020/organization.csv' AND source_line = 4")
-    (problem,) = quality.reconcile(con)
+    (problem,) = reconcile(con)
     assert problem["kind"] == "staged" and problem["difference"] == 1
     assert "says 3 staged row(s) but stg_participation holds 2: 1 row(s) lost" in problem["message"]
 
@@ -419,16 +428,16 @@ def test_reconciliation_without_target_table_uses_the_given_tables(con: duckdb.D
     con.execute("""CREATE OR REPLACE TABLE load_audit AS
                    SELECT dataset, framework_programme, source_file, raw_rows, staged_rows, quarantined_rows
                    FROM load_audit WHERE target_table = 'stg_participation'""")
-    assert quality.reconcile(con, staged_tables=["stg_participation"]) == []
+    assert reconcile(con, staged_tables=["stg_participation"]) == []
     con.execute("DELETE FROM stg_participation WHERE source_file = 'fp7/organization.csv' AND source_line = 2")
-    (problem,) = quality.reconcile(con, staged_tables=["stg_participation"])
+    (problem,) = reconcile(con, staged_tables=["stg_participation"])
     assert problem["kind"] == "staged" and problem["source_file"] == "fp7/organization.csv"
 
 
 def test_reconciliation_checks_the_quarantine_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(LOAD_AUDIT)
     con.execute("DELETE FROM quarantine WHERE target_table = 'stg_participation'")
-    (problem,) = quality.reconcile(con)
+    (problem,) = reconcile(con)
     assert problem["kind"] == "quarantine" and "quarantine holds 0" in problem["message"]
 
 
@@ -438,30 +447,119 @@ def test_reconciliation_checks_the_quarantine_table(con: duckdb.DuckDBPyConnecti
 def test_data_docs_written_and_run_recorded(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     docs = tmp_path / "docs" / "gx"
     con.execute("UPDATE stg_participation SET country = 'XX' WHERE country = 'GB'")
-    outcome = quality.validate_table(con, "stg_participation", data_docs_dir=docs, run_name="test-run")
+    outcome = validate_table(con, "stg_participation", data_docs_dir=docs, run_name="test-run")
     assert outcome.data_docs_path == docs / "index.html" and outcome.data_docs_path.is_file()
     assert outcome.data_docs_page is not None and outcome.data_docs_page.is_file()
     assert "stg_participation" in outcome.data_docs_path.read_text(encoding="utf-8")
     assert "XX" in outcome.data_docs_page.read_text(encoding="utf-8")
-    second = quality.validate_table(con, "stg_project", data_docs_dir=docs)
+    second = validate_table(con, "stg_project", data_docs_dir=docs)
     assert "stg_project" in second.data_docs_path.read_text(encoding="utf-8")
     assert not (Path.cwd() / "gx").exists()
 
-    quality.record_validation_run(con, outcome)
-    quality.record_validation_run(con, second)
+    record_validation_run(con, outcome)
+    record_validation_run(con, second)
     rows = con.execute(
         'SELECT "table", suite, duration_s > 0, success, n_failed FROM meta_validation_runs ORDER BY started_at'
     ).fetchall()
     assert rows == [("stg_participation", "stg_participation", True, False, 1),
                     ("stg_project", "stg_project", True, True, 0)]
-    json.dumps(outcome.metadata())  # check metadata is JSON-serialisable
+    json.dumps(outcome.failures)  # the asset check's metadata: JSON-serialisable
 
 
 def test_data_docs_keep_only_the_latest_runs(
     con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(quality, "DOCS_RUNS_KEPT", 2)
+    monkeypatch.setattr(data_docs, "DOCS_RUNS_KEPT", 2)
     docs = tmp_path / "gx"
-    pages = [quality.validate_table(con, "stg_project", data_docs_dir=docs).data_docs_page for _ in range(3)]
+    pages = [validate_table(con, "stg_project", data_docs_dir=docs).data_docs_page for _ in range(3)]
     assert sorted(p.name for p in (docs / ".results" / "stg_project").rglob("*.json")) == ["stg_project.json"] * 2
     assert not pages[0].exists() and pages[1].exists() and pages[2].exists()
+
+
+# --- the tables built in Python: institution_link, dim_ror_institution, mart_collaboration_network ------------
+
+PYTHON_TABLES = """
+CREATE TABLE institution_link AS SELECT * FROM (VALUES
+    ('999000001', '010pmpe69', 'ror:010pmpe69', 'Moscow State University', 'exact', 100.0, '05qrfxd25', 61.5),
+    ('999000005', '010pmpe69', 'ror:010pmpe69', 'Moscow State University', 'acronym+city', 95.0, NULL, NULL),
+    ('name:ras|RU', NULL, 'name:ras|RU', NULL, 'none', 0.0, '05qrfxd25', 88.0)
+) AS t(org_key, ror_id, institution_key, institution_name, method, score, runner_up_ror_id, runner_up_score);
+CREATE TABLE dim_ror_institution AS SELECT
+    ror_id, display_name, NULL::VARCHAR AS name_en, NULL::VARCHAR AS name_ru, []::VARCHAR[] AS aliases,
+    []::VARCHAR[] AS acronyms, []::VARCHAR[] AS labels, ['education']::VARCHAR[] AS types, 'Moscow' AS city,
+    lat, 37.6 AS lon, 'RU' AS country_code, status, established, NULL::VARCHAR AS external_ids,
+    NULL::VARCHAR AS grid_id, NULL::VARCHAR AS wikidata_id, parent_ror_id, []::VARCHAR[] AS parent_ror_ids,
+    []::VARCHAR[] AS child_ror_ids, []::VARCHAR[] AS successor_ror_ids, [] AS related_ror_ids, '2' AS schema_version,
+    'ror.json' AS source_file, [{'value': display_name, 'types': ['ror_display'], 'lang': 'en'}] AS names,
+    ['Moscow'] AS cities, 'RU' AS focus_country
+FROM (VALUES ('010pmpe69', 'Moscow State University', 55.7, 'active', 1755::BIGINT, NULL),
+             ('05qrfxd25', 'Russian Academy of Sciences', 55.7, 'active', 1724, NULL),
+             ('0ddd1pm35', 'Institute of Physics', 55.7, 'inactive', 1934, '05qrfxd25')
+) AS t(ror_id, display_name, lat, status, established, parent_ror_id);
+CREATE TABLE mart_collaboration_network AS SELECT * FROM (VALUES
+    ('RU', 'ror:010pmpe69', 'Moscow State University', 'RU', true, 2::BIGINT, 3::BIGINT, 1.5::DOUBLE, 1.0::DOUBLE,
+     1::BIGINT, 1::BIGINT, 3::BIGINT, 'exact'),
+    ('RU', '999000002', 'Fraunhofer', 'DE', false, 1, 2, 1.0, 0.0, 2, 2, 3, 'exact'),
+    ('RU', '999000003', 'Athens Lab', 'GR', false, 1, 1, 0.5, 0.0, 2, 2, 3, 'exact')
+) AS t(focus_country, institution_key, institution_name, country_code, is_focus_country, degree, weighted_degree,
+       weighted_degree_fractional, betweenness, degree_rank, betweenness_rank, component_size, betweenness_method);
+"""
+
+
+@pytest.fixture
+def python_tables() -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect()
+    connection.execute(PYTHON_TABLES)
+    yield connection
+    connection.close()
+
+
+def test_tables_built_in_python_have_suites_that_pass(python_tables: duckdb.DuckDBPyConnection) -> None:
+    for table in ("institution_link", "dim_ror_institution", "mart_collaboration_network"):
+        outcome = validate_table(python_tables, table)
+        assert outcome.success, outcome.summary()
+        assert outcome.row_count == 3 and outcome.evaluated >= 10
+
+
+def test_broken_institution_link_fails(python_tables: duckdb.DuckDBPyConnection) -> None:
+    python_tables.execute("UPDATE institution_link SET org_key = '999000001', method = 'guess', score = 120 "
+                          "WHERE org_key = '999000005'")
+    outcome = validate_table(python_tables, "institution_link")
+    assert only_failure(outcome, "expect_column_values_to_be_unique", "org_key")["unexpected_count"] == 2
+    assert only_failure(outcome, "expect_column_values_to_be_in_set", "method")["sample"] == ["guess"]
+    assert only_failure(outcome, "expect_column_values_to_be_between", "score")["sample"] == [120.0]
+    assert len(outcome.errors) == 3 and not outcome.passed_errors
+
+
+def test_broken_ror_registry_fails(python_tables: duckdb.DuckDBPyConnection) -> None:
+    python_tables.execute("UPDATE dim_ror_institution SET ror_id = 'https://ror.org/0ddd1pm35', status = 'closed', "
+                          "established = 19340 WHERE display_name = 'Institute of Physics'")
+    outcome = validate_table(python_tables, "dim_ror_institution")
+    assert only_failure(outcome, "expect_column_values_to_match_regex", "ror_id")["sample"] == [
+        "https://ror.org/0ddd1pm35"]
+    assert only_failure(outcome, "expect_column_values_to_be_in_set", "status")["unexpected_count"] == 1
+    established = only_failure(outcome, "expect_column_values_to_be_between", "established")
+    assert established["sample"] == [19340] and established["severity"] == "warn"
+    assert len(outcome.errors) == 2 and len(outcome.warnings) == 1
+
+
+def test_broken_collaboration_network_fails(python_tables: duckdb.DuckDBPyConnection) -> None:
+    # a node without an edge, and a node whose component is no larger than its degree
+    python_tables.execute("UPDATE mart_collaboration_network SET degree = 0 WHERE institution_key = '999000003'")
+    python_tables.execute("UPDATE mart_collaboration_network SET component_size = 2 "
+                          "WHERE institution_key = 'ror:010pmpe69'")
+    outcome = validate_table(python_tables, "mart_collaboration_network")
+    assert only_failure(outcome, "expect_column_values_to_be_between", "degree")["sample"] == [0]
+    pairs = {f["column"]: f for f in outcome.failures
+             if f["expectation"] == "expect_column_pair_values_a_to_be_greater_than_b"}
+    assert pairs["component_size, degree"]["sample"] == [{"component_size": 2, "degree": 2}]
+    assert set(pairs) == {"component_size, degree"} and not outcome.passed_errors
+
+
+def test_tables_built_in_python_are_checked_in_dagster() -> None:
+    from pipelines.defs.checks import suite_checks
+
+    keys = {f"{key.asset_key.to_user_string()}:{key.name}" for check in suite_checks() for key in check.check_keys}
+    assert {"core/institution_link:gx_institution_link", "core/dim_ror_institution:gx_dim_ror_institution",
+            "marts/mart_collaboration_network:gx_mart_collaboration_network"} <= keys
+    assert "staging/load_audit:reconciliation" in keys and len(keys) == len(list_suites()) + 1

@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bilatrus_etl import quality
+from bilatrus_etl.quality.report import ValidationOutcome
+from bilatrus_etl.quality.validate import validate_table
 from bilatrus_etl.quality import sql_checks
 
 TABLE = """
@@ -55,7 +56,7 @@ def _suite(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _comparable(outcome: quality.ValidationOutcome) -> list[dict]:
+def _comparable(outcome: ValidationOutcome) -> list[dict]:
     return sorted(({k: v for k, v in f.items() if k != "batch"} for f in outcome.failures),
                   key=lambda f: json.dumps(f, sort_keys=True, default=str))
 
@@ -65,8 +66,8 @@ def test_sql_rules_match_great_expectations(tmp_path: Path, programmes: list[str
     con = duckdb.connect()
     con.execute(TABLE)
     folder = _suite(tmp_path)
-    by_sql = quality.validate_table(con, "checked", expectations_dir=folder, programmes=programmes)
-    by_gx = quality.validate_table(con, "checked", expectations_dir=folder, programmes=programmes, engine="gx")
+    by_sql = validate_table(con, "checked", expectations_dir=folder, programmes=programmes)
+    by_gx = validate_table(con, "checked", expectations_dir=folder, programmes=programmes, engine="gx")
     assert by_sql.evaluated == by_gx.evaluated == len(RULES)
     assert _comparable(by_sql) == _comparable(by_gx)
     assert {f["batch"] for f in by_sql.failures} == {"sql"}

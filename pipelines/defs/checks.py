@@ -8,13 +8,15 @@ expectations only warn. The library does the validating; this module only report
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from bilatrus_etl import quality
+from bilatrus_etl.quality.reconcile import reconcile
+from bilatrus_etl.quality.report import ValidationOutcome
+from bilatrus_etl.quality.suites import list_suites
 from bilatrus_etl.warehouse import steps
 from pipelines.defs.resources import BilatrusConfig
 from pipelines.defs.tables import table_asset_key
 
 
-def _result(outcome: quality.ValidationOutcome) -> dg.AssetCheckResult:
+def _result(outcome: ValidationOutcome) -> dg.AssetCheckResult:
     blocking_failed = not outcome.passed_errors
     severity = dg.AssetCheckSeverity.ERROR if blocking_failed else dg.AssetCheckSeverity.WARN
     return dg.AssetCheckResult(
@@ -23,7 +25,7 @@ def _result(outcome: quality.ValidationOutcome) -> dg.AssetCheckResult:
         description=outcome.summary(),
         metadata={
             "evaluated_expectations": outcome.evaluated,
-            "failing_expectations": dg.MetadataValue.json(outcome.failing),
+            "failing_expectations": dg.MetadataValue.json(outcome.failures),
             "duration_s": dg.MetadataValue.float(round(outcome.duration_s, 3)),
             "data_docs": dg.MetadataValue.path(str(outcome.data_docs_path or "")),
         },
@@ -55,7 +57,7 @@ def _suite_check(table: str, asset_key: dg.AssetKey) -> dg.AssetChecksDefinition
 )
 def reconciliation(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:
-        problems = quality.reconcile(con)
+        problems = reconcile(con)
     return dg.AssetCheckResult(
         passed=not problems,
         severity=dg.AssetCheckSeverity.ERROR,
@@ -66,7 +68,7 @@ def reconciliation(duckdb: DuckDBResource) -> dg.AssetCheckResult:
 
 def suite_checks() -> list[dg.AssetChecksDefinition]:
     checks = []
-    for table in quality.suite_names():
+    for table in list_suites():
         key = table_asset_key(table)
         if key is not None:
             checks.append(_suite_check(table, key))

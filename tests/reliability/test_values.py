@@ -363,9 +363,9 @@ def test_country_codes_names_and_unknown_countries(fault, con, tmp_path, shared_
         "SELECT value_issues FROM stg_participation WHERE country IS NULL").fetchall())
     audit_row = con.execute("SELECT staged_rows, unknown_country_rows, unknown_country_share FROM load_audit "
                             "WHERE target_table = 'stg_participation'").fetchone()
-    from bilatrus_etl import quality
+    from bilatrus_etl.quality.validate import validate_table
 
-    outcome = quality.validate_table(con, "load_audit")
+    outcome = validate_table(con, "load_audit")
     failing = {f["column"] for f in outcome.errors}
     ok = (got == expected and audit_row[:2] == (9, 2) and "unknown_country_share" in failing
           and issues == ['country "Atlantis": unknown country, kept as NULL',
@@ -384,9 +384,9 @@ def test_one_unknown_country_in_a_large_file_only_warns(con, tmp_path) -> None:
     orgs = [{"organisationID": f"{999000000 + i}", "name": f"ORG {i}", "country": "DE"} for i in range(1500)]
     orgs.append({"organisationID": "998000000", "name": "ORG X", "country": "Atlantis"})
     stage_h2020(con, tmp_path, orgs)
-    from bilatrus_etl import quality
+    from bilatrus_etl.quality.validate import validate_table
 
-    outcome = quality.validate_table(con, "load_audit")
+    outcome = validate_table(con, "load_audit")
     assert outcome.passed_errors  # 1 / 1501 = 0.067% <= 0.1%
     assert [f["column"] for f in outcome.warnings] == ["unknown_country_rows"]
 
@@ -489,7 +489,7 @@ def test_meta_tables_keep_only_the_rows_of_the_publishing_run(fault, con, tmp_pa
     import json
     from datetime import UTC, datetime
 
-    from bilatrus_etl import quality
+    from bilatrus_etl.quality.report import ValidationOutcome, record_validation_run
     from bilatrus_etl.warehouse import steps
     from bilatrus_etl.settings import Settings
 
@@ -501,13 +501,13 @@ def test_meta_tables_keep_only_the_rows_of_the_publishing_run(fault, con, tmp_pa
         json.dumps({"dataset": d, "url": f"https://example.org/{d}", "fetched_at": at, "http_status": 200,
                     "sha256": sha, "bytes": 1, "path": f"{d}/{sha}.zip", "changed": True}) + "\n"
         for d, sha, at in downloads), encoding="utf-8")
-    outcome = quality.ValidationOutcome(table="stg_project", suite="stg_project", success=True, severity=None,
-                                        failures=[], evaluated=1, duration_s=0.1, started_at=datetime.now(UTC))
+    outcome = ValidationOutcome(table="stg_project", suite="stg_project", success=True, severity=None,
+                                failures=[], evaluated=1, duration_s=0.1, started_at=datetime.now(UTC))
     sizes = []
     for run in ("run-1", "run-2", "run-3"):  # three rebuilds of one build file
         steps.record_provenance(con, settings, run)
-        quality.record_validation_run(con, outcome, run_id=run)
-        quality.record_validation_run(con, outcome, run_id=run)
+        record_validation_run(con, outcome, run_id=run)
+        record_validation_run(con, outcome, run_id=run)
         steps.keep_run_rows(con, run)
         sizes.append(tuple(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                            for t in ("meta_download_provenance", "meta_validation_runs")))

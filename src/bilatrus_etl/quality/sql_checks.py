@@ -1,12 +1,12 @@
 """Row-level expectations of the suites evaluated as SQL aggregates in DuckDB, with Great Expectations' semantics.
 
-A whole large table never becomes a pandas batch for a rule SQL can count: `quality.validate_table` hands each
+A whole large table never becomes a pandas batch for a rule SQL can count: `validate.validate_table` hands each
 row-level expectation of a suite (expectations/*.json stay the source of truth) to `translate`, which returns the
 SQL that counts its rows and fetches the first unexpected values, or None when the rule (or the column's type)
 is not one of those below; GX then validates it on a batch as before. `evaluate` runs the SQL and returns the
 `result` dict GX's map expectations return (element_count, unexpected_count, unexpected_percent,
 partial_unexpected_list, ...), with GX's success rule (`mostly` over the rows considered; vacuously true with no
-rows), so that quality.py reports failures and writes Data Docs from them exactly as from GX's own results.
+rows), so that quality.report words failures and writes Data Docs from them exactly as from GX's own results.
 
 Translated (with GX's own treatment of missing values):
 - expect_column_values_to_not_be_null: NULL (and NaN) rows are unexpected; percentages over every row;
@@ -16,6 +16,8 @@ Translated (with GX's own treatment of missing values):
 - expect_compound_columns_to_be_unique (ignore_row_if all_values_are_missing, any_value_is_missing or never)
   and expect_column_pair_values_a_to_be_greater_than_b (or_equal; ignore_row_if both_values_are_missing,
   either_value_is_missing or neither): samples are the rows' values, in table order.
+
+It also holds the quality package's SQL helpers (quote, quote_name, literal, table_columns).
 """
 
 from __future__ import annotations
@@ -51,8 +53,32 @@ class SqlCheck:
     sample_source: str | None = None  # uniqueness rules: `source` with `_copies` per row, for the sample
 
 
-def _quote(name: str) -> str:
+def quote(name: str) -> str:
+    """A SQL identifier (column or table name) in double quotes; the one quoting helper of the quality package."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def quote_name(name: str) -> str:
+    """A possibly qualified table name (`schema.table`), each part quoted."""
+    return ".".join(quote(part) for part in name.split("."))
+
+
+def literal(value: Any) -> str:
+    """A SQL literal for a string, boolean or number; the one literal helper of the quality package."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return repr(float(value))
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str] | None:
+    """Column name -> DuckDB type, in table order; None when the table (or view) does not exist."""
+    try:
+        rows = con.execute(f"DESCRIBE {quote_name(table)}").fetchall()
+    except duckdb.CatalogException:
+        return None
+    return {str(row[0]): str(row[1]) for row in rows}
 
 
 def _is_numeric(sql_type: str) -> bool:
@@ -63,15 +89,15 @@ def _value(column: str, sql_type: str) -> str:
     """The column as GX's batch sees it: DECIMAL and HUGEINT as DOUBLE."""
     upper = sql_type.upper()
     if upper.startswith("DECIMAL") or upper in ("HUGEINT", "UHUGEINT"):
-        return f"CAST({_quote(column)} AS DOUBLE)"
-    return _quote(column)
+        return f"CAST({quote(column)} AS DOUBLE)"
+    return quote(column)
 
 
 def _missing(column: str, sql_type: str) -> str:
     """Missing as pandas sees it: NULL, and NaN in floating-point columns."""
     if sql_type.upper() in FLOAT_TYPES:
-        return f"({_quote(column)} IS NULL OR isnan({_quote(column)}))"
-    return f"({_quote(column)} IS NULL)"
+        return f"({quote(column)} IS NULL OR isnan({quote(column)}))"
+    return f"({quote(column)} IS NULL)"
 
 
 def _set_matches(value_set: Any, sql_type: str) -> bool:
@@ -88,14 +114,6 @@ def _set_matches(value_set: Any, sql_type: str) -> bool:
     return False
 
 
-def _literal(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
-    return repr(float(value))
-
-
 def _repeated(table: str, where: str, key: str, considered: str) -> str:
     """The table with `_copies`: how many considered rows share this row's key (NULLs equal, as in pandas)."""
     return (f"(SELECT *, rowid AS _row_order, CASE WHEN {considered} THEN count(*) OVER "
@@ -108,7 +126,7 @@ def translate(
     """The SQL for one expectation (kwargs with suite parameters resolved), or None to leave it to GX.
 
     `where` restricts the table (' WHERE framework_programme IN (...)' or '')."""
-    source = f"(SELECT *, rowid AS _row_order FROM {_quote(table)}{where})"
+    source = f"(SELECT *, rowid AS _row_order FROM {quote(table)}{where})"
     mostly = float(kwargs.get("mostly") if kwargs.get("mostly") is not None else 1.0)
     column = kwargs.get("column")
     if isinstance(column, str):
@@ -136,17 +154,17 @@ def translate(
             if not _set_matches(value_set, sql_type):
                 return None
             # an IN list of literals: DuckDB looks it up in a hash set (a list parameter is scanned per row)
-            contained = f"{_quote(column)} IN ({', '.join(_literal(v) for v in value_set)})"
+            contained = f"{quote(column)} IN ({', '.join(literal(v) for v in value_set)})"
             unexpected = contained if type_ == "expect_column_values_to_not_be_in_set" else f"NOT {contained}"
             return SqlCheck(source, present, unexpected, value, (column,), mostly=mostly)
         if type_ == "expect_column_values_to_match_regex":
             if sql_type.upper() != "VARCHAR" or not isinstance(kwargs.get("regex"), str):
                 return None
-            return SqlCheck(source, present, f"NOT regexp_matches({_quote(column)}, ?)", value, (column,),
+            return SqlCheck(source, present, f"NOT regexp_matches({quote(column)}, ?)", value, (column,),
                             mostly=mostly, parameters=[kwargs["regex"]])
         if type_ == "expect_column_values_to_be_unique":
-            return SqlCheck(source, present, "_copies > 1", value, (column,), mostly=mostly, key=_quote(column),
-                            sample_source=_repeated(_quote(table), where, _quote(column), present))
+            return SqlCheck(source, present, "_copies > 1", value, (column,), mostly=mostly, key=quote(column),
+                            sample_source=_repeated(quote(table), where, quote(column), present))
         return None
     if type_ == "expect_compound_columns_to_be_unique":
         names = kwargs.get("column_list")
@@ -158,10 +176,10 @@ def translate(
                       "any_value_is_missing": f"NOT ({' OR '.join(missing)})", "never": "true"}.get(ignore)
         if considered is None:
             return None
-        key = ", ".join(_quote(n) for n in names)
+        key = ", ".join(quote(n) for n in names)
         select = ", ".join(_value(n, columns[n]) for n in names)
         return SqlCheck(source, considered, "_copies > 1", select, tuple(names), shape="record", mostly=mostly,
-                        key=key, sample_source=_repeated(_quote(table), where, key, considered))
+                        key=key, sample_source=_repeated(quote(table), where, key, considered))
     if type_ == "expect_column_pair_values_a_to_be_greater_than_b":
         a, b = kwargs.get("column_A"), kwargs.get("column_B")
         if not (isinstance(a, str) and isinstance(b, str) and a in columns and b in columns):
@@ -173,7 +191,7 @@ def translate(
         if considered is None:
             return None
         op = ">=" if kwargs.get("or_equal") else ">"
-        unexpected = f"NOT coalesce({_quote(a)} {op} {_quote(b)}, false)"
+        unexpected = f"NOT coalesce({quote(a)} {op} {quote(b)}, false)"
         select = f"{_value(a, columns[a])}, {_value(b, columns[b])}"
         return SqlCheck(source, considered, unexpected, select, (a, b), shape="pair", mostly=mostly)
     return None

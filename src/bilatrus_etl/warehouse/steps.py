@@ -26,7 +26,7 @@ from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.settings import PROGRAMMES, Settings
 
 if TYPE_CHECKING:  # imported lazily where used: Great Expectations alone costs seconds
-    from bilatrus_etl import quality
+    from bilatrus_etl.quality.report import ValidationOutcome
     from bilatrus_etl.ingest import staging
 
 from bilatrus_etl.resources import EXPECTATIONS_DIR, PACKAGE_DIR, REFERENCE_DIR, SQL_DIR
@@ -458,13 +458,15 @@ def build_network(con: duckdb.DuckDBPyConnection) -> int:
 
 def validate(
     con: duckdb.DuckDBPyConnection, settings: Settings, table: str, run_id: str | None = None
-) -> "quality.ValidationOutcome":
+) -> "ValidationOutcome":
     """Validate one table with its suite, record the run (with `run_id`, the Dagster run), rebuild the Data Docs."""
-    from bilatrus_etl import quality
+    from bilatrus_etl.quality.report import record_validation_run
+    from bilatrus_etl.quality.validate import validate_table
 
     with progress.step(f"validate {table}"):
-        outcome = quality.validate_table(con, table, data_docs_dir=settings.docs_dir / "gx", docs_policy="on_failure")
-        quality.record_validation_run(con, outcome, run_id=run_id)
+        outcome = validate_table(con, table, data_docs_dir=settings.docs_dir / "gx", docs_policy="on_failure",
+                                 run_name=run_id)
+        record_validation_run(con, outcome, run_id=run_id)
         progress.fault_point("validate")
     verdict = "passed" if outcome.success else ("warnings" if outcome.passed_errors else "FAILED")
     progress.done(f"validate {table}", f"{verdict} ({outcome.evaluated} expectations)")
@@ -536,12 +538,12 @@ def stage_dashboards(con: duckdb.DuckDBPyConnection, settings: Settings) -> list
 
 def build_data_docs(settings: Settings) -> Path | None:
     """Rebuild the Great Expectations Data Docs site once from every stored validation result."""
-    from bilatrus_etl import quality
+    from bilatrus_etl.quality import docs
 
     folder = settings.docs_dir / "gx"
     if not folder.exists():
         return None
-    return quality.build_data_docs(folder)
+    return docs.build_data_docs(folder)
 
 
 

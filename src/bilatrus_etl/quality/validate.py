@@ -1,0 +1,261 @@
+"""Validating one DuckDB table with its suite: the SQL aggregates, the GX batches, one combined result.
+
+`validate_table` loads the suite (suites.py), evaluates the row-level rules sql_checks translates as aggregates
+in DuckDB over the whole table (GX semantics and result shape: validating scales with the warehouse, not with
+its rows), and hands GX the rest on bounded pandas batches read through Arrow (GX's SQL datasource does not
+work on DuckDB 2):
+- the *schema* batch (zero rows, every column) for table-shape expectations such as
+  `expect_table_columns_to_match_set` with exact_match (schema drift): a renamed column is named;
+- the *rows* batch, only for rules sql_checks does not translate and only the columns they refer to (wide text
+  columns no rule reads never leave DuckDB); DECIMAL columns arrive as DOUBLE;
+- the derived batches of checks.py (foreign keys, row counts per programme, column types).
+GX validates each batch through its batch definition (`Batch.validate(suite)`); every result of one table is
+combined into one GX validation result, read into a ValidationOutcome (report.py) and, with `data_docs_dir`,
+stored and shown in the Data Docs (docs.py). A failure GX raises is a failed check, not a crash of the step.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from bilatrus_etl.quality import sql_checks
+from bilatrus_etl.quality.checks import (
+    PROGRAMME_COLUMN,
+    Batch,
+    column_type_batch,
+    foreign_key_batch,
+    library_failure,
+    read_frame,
+    row_count_batch,
+    select_list,
+)
+from bilatrus_etl.quality.context import GX_LOCK, batch_definition
+from bilatrus_etl.quality.docs import write_data_docs
+from bilatrus_etl.quality.report import Severity, ValidationOutcome, describe_failure
+from bilatrus_etl.quality.sql_checks import literal, quote, quote_name, table_columns
+from bilatrus_etl.quality.suites import load_suite, parameters_used, resolved, suite_parameter
+
+# BASIC: counts, percentages and the first unexpected values (deduplicated to report.SAMPLE_SIZE); SUMMARY
+# would add value counts and row indexes nobody reads.
+RESULT_FORMAT: dict[str, Any] = {"result_format": "BASIC", "partial_unexpected_count": 100}
+# Table-shape expectations: evaluated on a zero-row frame holding every column of the table.
+SCHEMA_EXPECTATIONS = frozenset(
+    {
+        "expect_table_columns_to_match_set",
+        "expect_table_columns_to_match_ordered_list",
+        "expect_column_to_exist",
+        "expect_table_column_count_to_equal",
+        "expect_table_column_count_to_be_between",
+    }
+)
+_COLUMN_KWARGS = ("column", "column_A", "column_B")
+_LIST_COLUMN_KWARGS = ("column_list",)
+
+
+def validate_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    *,
+    data_docs_dir: Path | str | None = None,
+    programmes: Sequence[str] | None = None,
+    run_name: str | None = None,
+    expectations_dir: Path | None = None,
+    docs_policy: str = "always",
+    engine: str = "sql",
+) -> ValidationOutcome:
+    """Validate one DuckDB table with its suite, expectations/<table>.json (or in `expectations_dir`).
+
+    programmes: restrict the rows to these framework programmes (when the table has the programme
+        column) and require each of them in the per-programme row-count bounds (0 rows fails).
+    data_docs_dir: when given, the result is stored there and GX Data Docs rebuilt; index.html is returned.
+    docs_policy: when to rebuild the Data Docs site: "always", "on_failure" (a pipeline that rebuilds the site
+        once at its end with build_data_docs, but wants a failing table's page at once), or "never".
+    run_name: shown in the Data Docs (e.g. the Dagster run id).
+    engine: "sql" (default) evaluates the row-level rules sql_checks can translate as aggregates in DuckDB over
+        the whole table (GX semantics, results shaped as GX's, in the same Data Docs) and gives GX only the
+        rest; "gx" gives every rule to GX on pandas batches (the reference the SQL path is tested against).
+    """
+    started_at = datetime.now(UTC)
+    start = time.perf_counter()
+    timings: dict[str, float] = {}
+    suite_obj = load_suite(table, expectations_dir=expectations_dir)
+    timings["load_s"] = time.perf_counter() - start  # includes the GX import on a process's first call
+    meta: dict[str, Any] = dict(suite_obj.meta or {})
+    scope = tuple(programmes) if programmes else None
+
+    def finish(
+        failures: list[dict[str, Any]],
+        evaluated: int,
+        row_count: int | None,
+        docs: tuple[Path | None, Path | None],
+        docs_error: str | None = None,
+    ) -> ValidationOutcome:
+        worst: Severity | None = None
+        if any(f["severity"] == "error" for f in failures):
+            worst = "error"
+        elif failures:
+            worst = "warn"
+        return ValidationOutcome(
+            table=table,
+            suite=suite_obj.name,
+            success=not failures,
+            severity=worst,
+            failures=failures,
+            evaluated=evaluated,
+            duration_s=time.perf_counter() - start,
+            started_at=started_at,
+            row_count=row_count,
+            programmes=scope,
+            data_docs_path=docs[0],
+            data_docs_page=docs[1],
+            data_docs_error=docs_error,
+            timings=timings,
+        )
+
+    columns = table_columns(con, table)
+    if columns is None:
+        message = f"table {table!r} does not exist in the DuckDB database: materialise its asset before checking it."
+        return finish([library_failure("table_exists", None, "error", message)], 1, None, (None, None))
+
+    programme_column = (meta.get("row_count_by_programme") or {}).get("column", PROGRAMME_COLUMN)
+    where = ""
+    if scope and programme_column in columns:
+        where = f" WHERE {quote(programme_column)} IN ({', '.join(literal(p) for p in scope)})"
+
+    used = parameters_used([e.configuration.kwargs for e in suite_obj.expectations])
+    parameters = {name: suite_parameter(name) for name in used}
+    sql_start = time.perf_counter()
+    sql_results, gx_expectations = [], list(suite_obj.expectations)
+    if engine == "sql":
+        sql_results, gx_expectations = _sql_results(con, table, columns, gx_expectations, where, parameters)
+    timings["sql_s"] = time.perf_counter() - sql_start
+
+    fetch_start = time.perf_counter()
+    library_failures: list[dict[str, Any]] = []
+    batches = _table_batches(con, table, columns, gx_expectations, where)
+    row_count = int(con.execute(f"SELECT count(*) FROM {quote_name(table)}{where}").fetchone()[0])
+    if "row_count_by_programme" in meta:
+        batches += row_count_batch(con, table, columns, meta["row_count_by_programme"], scope, library_failures)
+    for fk in meta.get("foreign_keys", []):
+        batches += foreign_key_batch(con, table, columns, fk, where, library_failures)
+    if "column_types" in meta:
+        batches += column_type_batch(columns, meta["column_types"])
+    timings["fetch_s"] = time.perf_counter() - fetch_start
+
+    gx_start = time.perf_counter()
+    from great_expectations.core import ExpectationSuite as GXSuite
+
+    results: list[Any] = list(sql_results)
+    batch_meta: dict[str, Any] = {}
+    with GX_LOCK:
+        for batch in batches:
+            if not batch.expectations:
+                continue
+            definition = batch_definition(f"{table}:{batch.label}")
+            try:
+                gx_batch = definition.get_batch(batch_parameters={"dataframe": batch.frame})
+                validation = gx_batch.validate(
+                    GXSuite(name=f"{suite_obj.name}:{batch.label}", expectations=batch.expectations),
+                    result_format=RESULT_FORMAT,
+                    expectation_parameters=parameters,
+                )
+            except Exception as err:  # a GX failure must read as a failed check, not as a crash of the step
+                message = (f"{table}: Great Expectations could not validate the {batch.label!r} batch "
+                           f"({len(batch.expectations)} expectations): {type(err).__name__}: {err}")
+                library_failures.append(library_failure("gx_validation", None, "error", message))
+                continue
+            for result in validation.results:
+                result.expectation_config.meta = {**(result.expectation_config.meta or {}), "batch": batch.label}
+            results += validation.results
+            if batch.label == "rows" or not batch_meta:
+                batch_meta = dict(validation.meta)
+    timings["gx_s"] = time.perf_counter() - gx_start
+
+    failures = library_failures + [describe_failure(table, r) for r in results if not r.success]
+    docs: tuple[Path | None, Path | None] = (None, None)
+    docs_error: str | None = None
+    if data_docs_dir is not None:
+        docs_start = time.perf_counter()
+        try:
+            docs = write_data_docs(Path(data_docs_dir), table, scope, suite_obj.name, results, batch_meta,
+                                    run_name, started_at, parameters,
+                                    build=docs_policy == "always" or (docs_policy == "on_failure" and bool(failures)))
+        except Exception as err:  # the docs are a report: failing to write them must not fail the check
+            docs_error = f"Data Docs not written to {data_docs_dir}: {type(err).__name__}: {err}"
+        timings["docs_s"] = time.perf_counter() - docs_start
+    return finish(failures, len(results) + len(library_failures), row_count, docs, docs_error)
+
+
+def _sql_results(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: Mapping[str, str],
+    expectations: list[Any],
+    where: str,
+    parameters: Mapping[str, Any],
+) -> tuple[list[Any], list[Any]]:
+    """(GX-shaped results of the rules evaluated in SQL, the expectations left to GX)."""
+    from great_expectations.core.expectation_validation_result import ExpectationValidationResult
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    translated, rest = [], []
+    for expectation in expectations:
+        config = expectation.configuration
+        check, kwargs = None, resolved(config.kwargs, parameters)
+        if config.type not in SCHEMA_EXPECTATIONS:
+            check = sql_checks.translate(config.type, kwargs, columns, table, where)
+        if check is None:
+            rest.append(expectation)
+        else:
+            translated.append((config, kwargs, check))
+    try:
+        outcomes = sql_checks.evaluate_many(con, [check for _, _, check in translated])
+    except duckdb.Error:  # e.g. a view without rowid: GX validates every rule on a batch instead
+        return [], list(expectations)
+    results = []
+    for (config, kwargs, _), (success, result) in zip(translated, outcomes, strict=True):
+        evaluated = ExpectationConfiguration(type=config.type, kwargs=kwargs, severity=config.severity,
+                                             meta={**(config.meta or {}), "batch": "sql"})
+        results.append(ExpectationValidationResult(success=success, expectation_config=evaluated, result=result))
+    return results, rest
+
+
+def _table_batches(
+    con: duckdb.DuckDBPyConnection, table: str, columns: Mapping[str, str], expectations: list[Any], where: str
+) -> list[Batch]:
+    schema_expectations, row_expectations = [], []
+    for expectation in expectations:
+        (schema_expectations if expectation.expectation_type in SCHEMA_EXPECTATIONS else row_expectations).append(
+            expectation
+        )
+    batches: list[Batch] = []
+    if schema_expectations:
+        frame = read_frame(con, f"SELECT {select_list(columns, list(columns))} FROM {quote_name(table)} LIMIT 0")
+        batches.append(Batch("schema", frame, schema_expectations))
+    if row_expectations:
+        wanted = []
+        for expectation in row_expectations:
+            wanted += [c for c in _referenced_columns(expectation) if c in columns and c not in wanted]
+        # A missing column is left out: GX then reports it as missing, naming it.
+        select = select_list(columns, wanted or [next(iter(columns))])
+        frame = read_frame(con, f"SELECT {select} FROM {quote_name(table)}{where}")
+        batches.append(Batch("rows", frame, row_expectations))
+    return batches
+
+
+def _referenced_columns(expectation: Any) -> list[str]:
+    config = expectation.configuration
+    names: list[str] = []
+    for key in _COLUMN_KWARGS:
+        if isinstance(config.kwargs.get(key), str):
+            names.append(config.kwargs[key])
+    for key in _LIST_COLUMN_KWARGS:
+        names += [c for c in config.kwargs.get(key) or [] if isinstance(c, str)]
+    return names
+
