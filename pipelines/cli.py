@@ -222,15 +222,16 @@ def cmd_institution(args: argparse.Namespace) -> int:
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
-    from bilatrus_etl.institutions import resolve
+    from bilatrus_etl.institutions.link import resolve_csv
+    from bilatrus_etl.institutions.matcher import REVIEW_SCORE
 
-    resolved = resolve.resolve_csv([Path(p) for p in args.registry], Path(args.input), Path(args.output))
+    resolved = resolve_csv([Path(p) for p in args.registry], Path(args.input), Path(args.output))
     matched = int((resolved["ror_id"] != "").sum())
     methods = ", ".join(f"{method} {count}" for method, count in resolved["method"].value_counts().items())
     console.print(f"wrote {args.output}: {matched} of {len(resolved)} rows matched ({methods})")
-    review = resolved[(resolved["ror_id"] == "") & (resolved["runner_up_score"].fillna(0) >= resolve.REVIEW_SCORE)]
+    review = resolved[(resolved["ror_id"] == "") & (resolved["runner_up_score"].fillna(0) >= REVIEW_SCORE)]
     if len(review):
-        console.print(f"{len(review)} unmatched row(s) have a candidate scoring {resolve.REVIEW_SCORE:.0f} or more: "
+        console.print(f"{len(review)} unmatched row(s) have a candidate scoring {REVIEW_SCORE:.0f} or more: "
                       "not clear enough to match; review them in the runner_up_* columns")
     return 0
 

@@ -358,7 +358,7 @@ def _is_synthetic(con: duckdb.DuckDBPyConnection, tables: set[str]) -> bool:
 def _ror_records(con: duckdb.DuckDBPyConnection, tables: set[str], ror_ids: set[str] | None) -> dict[str, dict]:
     """Registry records (dim_ror_institution, or the older dim_ru_institution; the columns of _ROR_COLUMNS it has) by
     bare ROR id: the given ids, or all (None)."""
-    from bilatrus_etl.institutions.registry import short_ror_id
+    from bilatrus_etl.institutions.ror_schema import short_ror_id
 
     table = next((t for t in _REGISTRY_TABLES if t in tables), None)
     if table is None or ror_ids == set():
@@ -387,8 +387,8 @@ def _rank_candidates(query_text: str, entries: list[dict], ror: dict[str, dict],
     """(score, matched name, entry) for every institution whose best name scores >= min_score, best first."""
     from rapidfuzz import fuzz, process
 
-    from bilatrus_etl.institutions.registry import short_ror_id
-    from bilatrus_etl.institutions.resolve import derived_acronyms, normalise_name
+    from bilatrus_etl.institutions.ror_schema import short_ror_id
+    from bilatrus_etl.institutions.normalise import derived_acronyms, normalise_name
 
     def norm(text: str) -> str:
         return normalise_name(text) or " ".join(str(text).casefold().split())
@@ -433,7 +433,8 @@ def unmatched_words(wanted: str, matched: str) -> set[str]:
 
     A lookup whose distinctive words are not all in the name it found is a poor match, not an answer:
     "nansen centre" must not be answered with another research centre."""
-    from bilatrus_etl.institutions.resolve import distinctive_words, match_key, words_align
+    from bilatrus_etl.institutions.alignment import distinctive_words, words_align
+    from bilatrus_etl.institutions.normalise import match_key
 
     wanted_words = distinctive_words(match_key(wanted))
     matched_key = match_key(matched)
@@ -561,7 +562,7 @@ def institution_profile(
     ROR id matches exactly. Up to `limit` other candidates scoring at least `min_score` are listed under the
     profile. The first line warns when the warehouse holds synthetic data (meta_build.synthetic).
     """
-    from bilatrus_etl.institutions.registry import short_ror_id
+    from bilatrus_etl.institutions.ror_schema import short_ror_id
 
     wanted = (name or "").strip()
     if not wanted:

@@ -31,8 +31,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from bilatrus_etl.institutions.registry import read_registries, short_ror_id
-from bilatrus_etl.institutions.resolve import DEFAULT_OVERRIDES, Matcher, load_overrides, match_key, resolve_frame
+from bilatrus_etl.institutions.link import resolve_frame
+from bilatrus_etl.institutions.matcher import Matcher
+from bilatrus_etl.institutions.normalise import match_key
+from bilatrus_etl.institutions.overrides import DEFAULT_OVERRIDES, load_overrides
+from bilatrus_etl.institutions.registry import read_registries
+from bilatrus_etl.institutions.ror_schema import short_ror_id
 
 # Development defaults, relative to a checkout (scripts/evaluate_matching.py runs from its root).
 DEFAULT_LABELLED = Path("tests") / "labelled" / "ru_participants_labelled.csv"
