@@ -10,6 +10,7 @@ When nothing matches, the message names the ROR records that match but have no p
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from rapidfuzz import fuzz, process
@@ -204,7 +205,7 @@ def _no_match_message(
         f"of 100). Try another spelling, an acronym (e.g. MSU) or one distinctive word of the name."
     )
     registry = _ror_records(con, tables, None)
-    entries = [
+    entries: list[dict[str, Any]] = [
         {"institution_key": ror_id, "display_name": r.get("display_name") or ror_id, "ror_id": ror_id,
          "name_variants": [], "short_names": [], "participations": 0}
         for ror_id, r in registry.items()
@@ -251,7 +252,7 @@ def institution_profile(
         ]
         if not entries:
             raise BilatrusError(f"{PROFILE_MODEL} in {path} is empty: the warehouse holds no institution of the focus country.")
-        ror_ids = {short_ror_id(e["ror_id"]) for e in entries if e["ror_id"]} - {None}
+        ror_ids = {ident for e in entries if e["ror_id"] and (ident := short_ror_id(e["ror_id"]))}
         ror = _ror_records(con, tables, ror_ids)
         ranked = _rank_candidates(wanted, entries, ror, min_score)
         if not ranked:

@@ -28,6 +28,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -197,7 +198,7 @@ def _source_group(source: str) -> str:
 
 
 def development_evaluations(
-    registry: pd.DataFrame, labelled: pd.DataFrame, overrides: Path | None = None, **matcher_options: float
+    registry: pd.DataFrame, labelled: pd.DataFrame, overrides: Path | None = None, **matcher_options: Any
 ) -> list[SourceEvaluation]:
     """Evaluate every source of the development set (see the module docstring), per split.
 

@@ -262,6 +262,7 @@ def prefix_match(index: RegistryIndex, query: Query) -> MatchResult | None:
         ids = set()
         for code in ([query.country] if query.country else list(index.entries)):
             for entry in index.entries.get(code, ()):
+                rest: str | None
                 if entry.key == head and dropped > 1:  # the words left are a whole name already
                     rest = ""
                     loose_here = True

@@ -76,12 +76,13 @@ class Vocabulary:
             return cached
         vocabulary = self.words
         result = [word]
-        splits = [
+        splits: list[tuple[str, str]] = [
             (word[:i], word[i:]) for i in range(2, len(word) - 1)
             if word[:i] in vocabulary and word[i:] in vocabulary and max(i, len(word) - i) >= 4
         ]
         if splits:
-            result = list(max(splits, key=lambda pair: min(len(pair[0]), len(pair[1]))))
+            head, tail = max(splits, key=lambda pair: min(len(pair[0]), len(pair[1])))
+            result = [head, tail]
         elif len(word) >= _TYPO_SHORTEST and word.isalpha():
             limit = 1 if len(word) < 9 else 2
             close = [
