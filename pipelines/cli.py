@@ -115,7 +115,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_vintages(args: argparse.Namespace) -> int:
-    from bilatrus_etl import analyst
+    from bilatrus_etl.analyst.query import format_result
     from bilatrus_etl.warehouse import vintages
 
     settings = Settings.from_env()
@@ -124,7 +124,7 @@ def cmd_vintages(args: argparse.Namespace) -> int:
         console.print(f"pruned {len(pruned)} vintage(s) from {vintages.history_dir(settings)}"
                       + (f" ({', '.join(map(str, pruned))}); the published warehouse drops them at the next publish"
                          if pruned else ""))
-    _emit(analyst.format_result(vintages.vintages_table(settings.warehouse_path), args.format), args.output)
+    _emit(format_result(vintages.vintages_table(settings.warehouse_path), args.format), args.output)
     stored = vintages.store_summary(vintages.history_dir(settings))
     console.print(f"history store {vintages.history_dir(settings)}: {len(stored)} vintage(s), "
                   f"{sum(v['bytes'] for v in stored) / 1e6:.1f} MB on disk")
@@ -157,23 +157,23 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from bilatrus_etl import analyst
+    from bilatrus_etl.analyst.query import query
 
     settings = Settings.from_env()
     if args.output and Path(args.output).resolve() in {
             p.resolve() for p in (settings.warehouse_path, settings.previous_warehouse_path, settings.build_path)}:
         raise BilatrusError(f"--output {args.output} is a warehouse file; write query results to another file.")
     _warn_if_synthetic(settings.warehouse_path)
-    out = analyst.query(settings.warehouse_path, args.sql, args.format)
+    out = query(settings.warehouse_path, args.sql, args.format)
     _emit(out, args.output)
     return 0
 
 
 def _warn_if_synthetic(path: Path) -> None:
-    from bilatrus_etl import analyst
+    from bilatrus_etl.analyst.catalog import SYNTHETIC_WARNING, is_synthetic
 
-    if analyst.is_synthetic(path):
-        console.print(f"[yellow]{analyst.SYNTHETIC_WARNING}[/]")
+    if is_synthetic(path):
+        console.print(f"[yellow]{SYNTHETIC_WARNING}[/]")
 
 
 def _emit(out: str | bytes, output: str | None) -> None:
@@ -187,10 +187,10 @@ def _emit(out: str | bytes, output: str | None) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from bilatrus_etl import analyst
+    from bilatrus_etl.analyst.export import export
 
     _warn_if_synthetic(Settings.from_env().warehouse_path)
-    paths = analyst.export(Settings.from_env().warehouse_path, Path(args.to))
+    paths = export(Settings.from_env().warehouse_path, Path(args.to))
     console.print(f"exported {len(paths)} files to {args.to}")
     return 0
 
@@ -205,32 +205,33 @@ def cmd_dictionary(args: argparse.Namespace) -> int:
 
 
 def cmd_active(args: argparse.Namespace) -> int:
-    from bilatrus_etl import analyst
+    from bilatrus_etl.analyst.active import active_projects
 
     settings = Settings.from_env()
     _warn_if_synthetic(settings.warehouse_path)
-    out = analyst.active_projects(settings.warehouse_path, args.on, (args.country or settings.focus_country).upper(), args.format)
+    out = active_projects(settings.warehouse_path, args.on, (args.country or settings.focus_country).upper(), args.format)
     _emit(out, args.output)
     return 0
 
 
 def cmd_institution(args: argparse.Namespace) -> int:
-    from bilatrus_etl import analyst
+    from bilatrus_etl.analyst.lookup import institution_profile
 
-    print(analyst.institution_profile(Settings.from_env().warehouse_path, args.name))
+    print(institution_profile(Settings.from_env().warehouse_path, args.name))
     return 0
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
-    from bilatrus_etl.institutions import resolve
+    from bilatrus_etl.institutions.link import resolve_csv
+    from bilatrus_etl.institutions.matcher import REVIEW_SCORE
 
-    resolved = resolve.resolve_csv([Path(p) for p in args.registry], Path(args.input), Path(args.output))
+    resolved = resolve_csv([Path(p) for p in args.registry], Path(args.input), Path(args.output))
     matched = int((resolved["ror_id"] != "").sum())
     methods = ", ".join(f"{method} {count}" for method, count in resolved["method"].value_counts().items())
     console.print(f"wrote {args.output}: {matched} of {len(resolved)} rows matched ({methods})")
-    review = resolved[(resolved["ror_id"] == "") & (resolved["runner_up_score"].fillna(0) >= resolve.REVIEW_SCORE)]
+    review = resolved[(resolved["ror_id"] == "") & (resolved["runner_up_score"].fillna(0) >= REVIEW_SCORE)]
     if len(review):
-        console.print(f"{len(review)} unmatched row(s) have a candidate scoring {resolve.REVIEW_SCORE:.0f} or more: "
+        console.print(f"{len(review)} unmatched row(s) have a candidate scoring {REVIEW_SCORE:.0f} or more: "
                       "not clear enough to match; review them in the runner_up_* columns")
     return 0
 

@@ -6,7 +6,7 @@ Defaults: both ROR samples in ../shared/data/registries and tests/labelled/ru_pa
 
 from __future__ import annotations
 
-from bilatrus_etl.institutions.resolve_eval import main
+from bilatrus_etl.institutions.evaluate import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

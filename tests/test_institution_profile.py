@@ -1,4 +1,4 @@
-"""mart_institution_profile on a small hand-built input, and `analyst.institution_profile` (`bilatrus institution`).
+"""mart_institution_profile on a small hand-built input, and `analyst.lookup.institution_profile` (`bilatrus institution`).
 
 The input (focus RU; * coordinator; n = organisations in the project):
 
@@ -29,7 +29,8 @@ import pytest
 from test_core import CORE_MODELS, P, build, load, new_warehouse, rows
 from test_core import O as _O
 
-from bilatrus_etl import analyst
+from bilatrus_etl.analyst.lookup import institution_profile
+from bilatrus_etl.analyst.query import query
 from bilatrus_etl.warehouse import queries
 from bilatrus_etl import warehouse
 from bilatrus_etl.errors import BilatrusError
@@ -237,7 +238,7 @@ def field(text: str, label: str) -> str:
 
 
 def test_profile_found_by_fuzzy_name(published: Path) -> None:
-    text = analyst.institution_profile(published, "Lomonosov")
+    text = institution_profile(published, "Lomonosov")
     lines = text.splitlines()
     assert lines[0] == "Lomonosov Moscow State University"  # no synthetic warning: meta_build says false
     assert field(text, "Institution key") == MSU_KEY
@@ -258,23 +259,23 @@ def test_profile_found_by_fuzzy_name(published: Path) -> None:
 
 
 def test_profile_by_acronym_cyrillic_and_transliteration(published: Path) -> None:
-    for query in ("MSU", "Московский государственный университет", "moskovskii gosudarstvennyi universitet"):
-        assert analyst.institution_profile(published, query).splitlines()[0] == "Lomonosov Moscow State University", query
-    text = analyst.institution_profile(published, "institute of applied physics")
+    for name in ("MSU", "Московский государственный университет", "moskovskii gosudarstvennyi universitet"):
+        assert institution_profile(published, name).splitlines()[0] == "Lomonosov Moscow State University", name
+    text = institution_profile(published, "institute of applied physics")
     assert text.splitlines()[0] == IAP
     assert field(text, "ROR") == "not matched"
     assert field(text, "Projects") == "3" and field(text, "EC contribution").startswith("EUR 110 ")
 
 
 def test_other_candidates_are_listed(published: Path) -> None:
-    text = analyst.institution_profile(published, "university", min_score=0)
+    text = institution_profile(published, "university", min_score=0)
     assert "Other candidates:" in text and IAP_KEY in text.split("Other candidates:")[1]
-    assert "Other candidates:" not in analyst.institution_profile(published, "Lomonosov", limit=0)
+    assert "Other candidates:" not in institution_profile(published, "Lomonosov", limit=0)
 
 
 def test_synthetic_warehouse_warns_first(tmp_path: Path) -> None:
     path = publish(tmp_path, synthetic=True, ror=False)
-    text = analyst.institution_profile(path, "Lomonosov")
+    text = institution_profile(path, "Lomonosov")
     assert text.splitlines()[0].startswith("WARNING: SYNTHETIC DATA")
     assert "Lomonosov Moscow State University" in text.splitlines()[2]
     assert "Russian name" not in text  # no dim_ru_institution: the profile still prints, without registry details
@@ -282,25 +283,25 @@ def test_synthetic_warehouse_warns_first(tmp_path: Path) -> None:
 
 def test_errors_are_clear(published: Path, tmp_path: Path) -> None:
     with pytest.raises(BilatrusError, match="No warehouse"):
-        analyst.institution_profile(tmp_path / "nowhere.duckdb", "Lomonosov")
+        institution_profile(tmp_path / "nowhere.duckdb", "Lomonosov")
     with pytest.raises(BilatrusError, match="No institution .* matches 'Zzyzx Quarkonium'") as caught:
-        analyst.institution_profile(published, "Zzyzx Quarkonium")
+        institution_profile(published, "Zzyzx Quarkonium")
     assert "ROR registry" not in str(caught.value)
     with pytest.raises(BilatrusError, match=r"ROR registry .* knows Kazan Federal University \(ROR 05256ym39\)"):
-        analyst.institution_profile(published, "Kazan Federal University")
+        institution_profile(published, "Kazan Federal University")
     with pytest.raises(BilatrusError, match="Give an institution name"):
-        analyst.institution_profile(published, "  ")
+        institution_profile(published, "  ")
     old = publish(tmp_path / "old", synthetic=None, models=CORE_MODELS)
     with pytest.raises(BilatrusError, match="has no mart_institution_profile"):
-        analyst.institution_profile(old, "Lomonosov")
+        institution_profile(old, "Lomonosov")
 
 
 def test_the_mart_exports_as_csv_and_json(published: Path) -> None:
     sql = f"SELECT institution_key, programmes, roles FROM {MART} WHERE institution_key = '{MSU_KEY}'"
-    parsed = list(csv.DictReader(io.StringIO(analyst.query(published, sql, "csv"))))  # lists and structs as JSON text
+    parsed = list(csv.DictReader(io.StringIO(query(published, sql, "csv"))))  # lists and structs as JSON text
     assert json.loads(parsed[0]["programmes"]) == ["FP7", "H2020"]
     assert json.loads(parsed[0]["roles"])[0] == {"role": "participant", "participations": 4}
-    assert json.loads(analyst.query(published, sql, "json"))[0]["programmes"] == ["FP7", "H2020"]
+    assert json.loads(query(published, sql, "json"))[0]["programmes"] == ["FP7", "H2020"]
 
 
 def test_cli_prints_the_profile(published: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
@@ -316,11 +317,11 @@ def test_a_poor_match_is_not_given_as_the_answer(published: Path) -> None:
     # "nansen" is in no institution's name: the closest (the Institute of Applied Physics) is listed, not profiled
     with pytest.raises(BilatrusError, match=r"No clear match for 'Nansen Institute of Applied Physics'.*lack 'nansen'"
                        r".*Closest candidates: INSTITUTE OF APPLIED PHYSICS RAS \(score \d+\)"):
-        analyst.institution_profile(published, "Nansen Institute of Applied Physics")
+        institution_profile(published, "Nansen Institute of Applied Physics")
     with pytest.raises(BilatrusError, match="No clear match for 'nansen centre'|No institution .* matches 'nansen centre'"):
-        analyst.institution_profile(published, "nansen centre")
+        institution_profile(published, "nansen centre")
 
 
 def test_cyrillic_acronym_from_the_russian_name(published: Path) -> None:
     # ROR gives MSU only; МГУ is spelt from the initials of its Russian name
-    assert analyst.institution_profile(published, "МГУ").splitlines()[0] == "Lomonosov Moscow State University"
+    assert institution_profile(published, "МГУ").splitlines()[0] == "Lomonosov Moscow State University"

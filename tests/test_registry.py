@@ -10,16 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bilatrus_etl.institutions import registry
-from bilatrus_etl.institutions.registry import (
-    COLUMNS,
-    RegistryError,
-    filter_country,
-    parse_record,
-    read_registries,
-    read_registry,
-    short_ror_id,
-)
+from bilatrus_etl.institutions import registry, ror_schema
+from bilatrus_etl.institutions.registry import filter_country, read_registries, read_registry
+from bilatrus_etl.institutions.ror_schema import COLUMNS, RegistryError, parse_record, short_ror_id
 
 V2 = "registries/ror-ru-sample-schema-v2.json"
 V1 = "registries/ror-ru-sample-schema-v1.json"
@@ -186,7 +179,7 @@ def test_filter_country_keeps_parents_and_children_elsewhere() -> None:
         _v2_record("0dddddd44", "Unrelated French lab", "FR", []),
         _v2_record("0eeeeee55", "Finnish partner naming the institute as its child", "FI", [("child", "0aaaaaa11")]),
     ]
-    frame = registry.organizations_frame(parse_record(r, "test") for r in records)
+    frame = ror_schema.organizations_frame(parse_record(r, "test") for r in records)
     kept = filter_country(frame, "ru")
     assert set(kept["ror_id"]) == {"0aaaaaa11", "0bbbbbb22", "0cccccc33", "0eeeeee55"}
 

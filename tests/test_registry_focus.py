@@ -12,9 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bilatrus_etl.institutions import registry
 from bilatrus_etl_synthetic import ror as synthetic_ror
-from bilatrus_etl.institutions.registry import RegistryError, filter_country, read_focus_registry, read_registry
+from bilatrus_etl.institutions import registry
+from bilatrus_etl.institutions.registry import filter_country, read_focus_registry, read_registry
+from bilatrus_etl.institutions.ror_schema import RegistryError, short_ror_id
 
 V2 = "registries/ror-ru-sample-schema-v2.json"
 V1 = "registries/ror-ru-sample-schema-v1.json"
@@ -71,7 +72,7 @@ def _multi_country_dump(tmp_path: Path, shared_file) -> tuple[Path, set[str]]:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("v2.0-2025-12-16-ror-data_schema_v2.csv", "id\n")
         archive.writestr("v2.0-2025-12-16-ror-data_schema_v2.json", json.dumps(records, indent=1))
-    expected = {registry.short_ror_id(r["id"]) for r in russian}
+    expected = {short_ror_id(r["id"]) for r in russian}
     expected |= {"0aaaaaa11", "0bbbbbb22", "0cccccc33", "0eeeeee55", "0fffff66", "0iiiii99"}
     return path, expected
 

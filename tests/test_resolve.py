@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,24 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bilatrus_etl.institutions.registry import RegistryError, read_registries
-from bilatrus_etl.institutions.resolve import (
-    CITY_PENALTY,
-    DEFAULT_OVERRIDES,
-    Matcher,
-    ResolveError,
-    city_agreement,
-    derived_acronyms,
-    institution_key,
-    load_overrides,
-    match_key,
-    normalise_city,
-    normalise_name,
-    resolve_csv,
-    resolve_frame,
-    words_align,
-)
-from bilatrus_etl.institutions.resolve_eval import (
+from bilatrus_etl.institutions.alignment import words_align
+from bilatrus_etl.institutions.candidates import CITY_PENALTY
+from bilatrus_etl.institutions.cities import city_agreement, normalise_city
+from bilatrus_etl.institutions.evaluate import (
     DEFAULT_LABELLED,
     absent_records,
     evaluate,
@@ -36,6 +23,13 @@ from bilatrus_etl.institutions.resolve_eval import (
     read_labelled,
     split_of,
 )
+from bilatrus_etl.institutions.link import resolve_csv, resolve_frame
+from bilatrus_etl.institutions.matcher import Matcher
+from bilatrus_etl.institutions.methods import MATCH_METHODS, METHODS, ResolveError, strength
+from bilatrus_etl.institutions.normalise import derived_acronyms, institution_key, match_key, normalise_name
+from bilatrus_etl.institutions.overrides import DEFAULT_OVERRIDES, load_overrides
+from bilatrus_etl.institutions.registry import read_registries
+from bilatrus_etl.institutions.ror_schema import RegistryError
 
 REGISTRIES = ("registries/ror-ru-sample-schema-v2.json", "registries/ror-ru-sample-schema-v1.json")
 
@@ -376,7 +370,7 @@ def test_resolve_csv_errors_name_the_file(registry_paths: list[Path], tmp_path: 
 
 def test_library_does_not_import_dagster() -> None:
     code = (
-        "import sys, bilatrus_etl.institutions.registry, bilatrus_etl.institutions.resolve, bilatrus_etl.institutions.resolve_eval; "
+        "import sys, bilatrus_etl.institutions.link, bilatrus_etl.institutions.evaluate; "
         "print('dagster' in sys.modules)"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -516,3 +510,21 @@ def test_glued_word_aligns_with_the_word_it_starts_with(bare_matcher: Matcher) -
     assert found.ror_id == "02xh9a707" and found.method == "fuzzy+city"
     # a word the record adds or lacks still vetoes: "medical" names another kind of body
     assert bare_matcher.match("ALTAI STATE MEDICAL UNIVERSITY", "BARNAUL", "RU").ror_id is None
+
+
+def test_one_table_of_match_methods() -> None:
+    """MATCH_METHODS is the table the docs, the README and the data dictionary (institution_link.method) show, in
+    its order and with its strengths."""
+    root = Path(__file__).resolve().parents[1]
+    documented = re.findall(r"^\| ([a-z+]+) \| (\d+) \|", (root / "docs" / "architecture.md").read_text(encoding="utf-8"),
+                            flags=re.MULTILINE)
+    assert [(method, int(value)) for method, value in documented] == [
+        ("override", 6), ("pic", 5), ("exact", 4), ("acronym+city", 3), ("fuzzy+city", 3), ("fuzzy", 2),
+        ("prefix", 2), ("scored", 2), ("none", 0),
+    ] == [(method, m.strength) for method, m in MATCH_METHODS.items()]
+    listed = "(override, pic, exact, acronym+city, fuzzy+city, fuzzy, prefix, scored, none)"
+    assert f"({', '.join(METHODS)})" == listed
+    assert f"how the link was made {listed}" in (root / "docs" / "data-dictionary.md").read_text(encoding="utf-8")
+    assert f"`method` {listed}" in (root / "README.md").read_text(encoding="utf-8")
+    assert [m for m, v in MATCH_METHODS.items() if not v.by_name] == ["pic", "none"]  # the rows that vouch for no PIC
+    assert strength("no such method") == 0

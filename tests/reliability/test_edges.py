@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from fixture_server import FixtureServer, closed_port
 
-from bilatrus_etl import analyst
+from bilatrus_etl.analyst.query import query, sandboxed_connection
 from bilatrus_etl.ingest import fetch
 from bilatrus_etl.ingest import releases
 from bilatrus_etl.ingest import sources
@@ -65,14 +65,14 @@ def warehouse_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _refusal(path: Path, sql: str) -> str:
     try:
-        analyst.query(path, sql, "csv")
+        query(path, sql, "csv")
     except BilatrusError as err:
         return str(err)
     return "(ran)"
 
 
 def test_query_still_answers(warehouse_file: Path, fault) -> None:
-    out = analyst.query(warehouse_file, "SELECT sum(projects)::INTEGER AS n FROM mart_regions", "json")
+    out = query(warehouse_file, "SELECT sum(projects)::INTEGER AS n FROM mart_regions", "json")
     ok = json.loads(out) == [{"n": 10}]
     fault("query: an ordinary SELECT", expected="answered (10 projects)", outcome=" ".join(out.split()), ok=ok)
     assert ok
@@ -107,13 +107,13 @@ def test_query_sandbox_refuses(warehouse_file: Path, tmp_path: Path, fault, name
     ok = expected in message and not written and (not needs_hint or "--output FILE" in message)
     fault(name, expected=f"refused: {expected}", outcome=message[:160], ok=ok)
     assert ok, message
-    assert json.loads(analyst.query(warehouse_file, "SELECT count(*) AS n FROM mart_regions", "json")) == [{"n": 2}]
+    assert json.loads(query(warehouse_file, "SELECT count(*) AS n FROM mart_regions", "json")) == [{"n": 2}]
 
 
 def test_sandboxed_connection_refuses_even_without_the_statement_check(warehouse_file: Path, tmp_path: Path,
                                                                         fault) -> None:
     """Defence in depth: the connection itself cannot reach files, extensions or its own settings."""
-    con = analyst.sandboxed_connection(warehouse_file)
+    con = sandboxed_connection(warehouse_file)
     refused = []
     try:
         for sql in (f"COPY mart_regions TO '{tmp_path}/x.csv'", "SELECT * FROM read_csv('/etc/passwd')",
@@ -318,7 +318,7 @@ def test_release_api_down_falls_back_to_the_pinned_file(fixture_server: FixtureS
 
 def test_sandbox_keeps_the_database_name(warehouse_file: Path, fault) -> None:
     """Queries written against a plain read-only open (catalog named after the file) still run."""
-    out = json.loads(analyst.query(warehouse_file, "SELECT count(*) AS n FROM bilatrus.main.mart_regions", "json"))
+    out = json.loads(query(warehouse_file, "SELECT count(*) AS n FROM bilatrus.main.mart_regions", "json"))
     ok = out == [{"n": 2}]
     fault("query: a table named with its database", expected="answered as on a plain open", outcome=str(out), ok=ok)
     assert ok

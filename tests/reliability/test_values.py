@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_readers import LEGACY_ORG_HEADER, LEGACY_PROJECT_HEADER, ORG_HEADER, PROJECT_HEADER, row_of
 
-from bilatrus_etl import analyst
+from bilatrus_etl.analyst.export import export
 from bilatrus_etl.ingest import staging
 from bilatrus_etl import warehouse
 from bilatrus_etl.errors import BilatrusError
@@ -464,7 +464,7 @@ def build_and_export(folder: Path, mirror: Path, *, reverse: bool = False) -> di
     con.close()
     published = folder / "warehouse" / "bilatrus.duckdb"
     warehouse.publish(build, published)
-    paths = analyst.export(published, folder / "exports")
+    paths = export(published, folder / "exports")
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 
 

@@ -57,7 +57,7 @@ def search_text(profile: dict[str, Any]) -> str:
 
 
 def _read(warehouse_path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    from bilatrus_etl import analyst
+    from bilatrus_etl.analyst.active import active_projects_table
 
     con = warehouse.open_readonly(warehouse_path)
     try:
@@ -69,7 +69,7 @@ def _read(warehouse_path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             )
         focus = con.execute("SELECT any_value(focus_country) FROM meta_build").fetchall()[0][0] or "RU"
         warehouse.set_variables(con, {"focus_country": focus})
-        active_table = analyst.active_projects_table(warehouse_path, data.SUSPENSION_DATE, focus)
+        active_table = active_projects_table(warehouse_path, data.SUSPENSION_DATE, focus)
         active = [data.jsonable(row) for row in active_table.to_pylist()]
         figures = data.collect(con, active)
         figures["partner_countries_overall"] = data.run(

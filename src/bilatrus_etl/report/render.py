@@ -51,7 +51,7 @@ def eur(value: Any) -> str:
 
 def ror_url(ror_id: Any) -> str:
     """The registry page of a ROR id (bare, as the warehouse keeps it, or already a URL)."""
-    from bilatrus_etl.institutions.registry import ROR_URL_PREFIX, short_ror_id
+    from bilatrus_etl.institutions.ror_schema import ROR_URL_PREFIX, short_ror_id
 
     return ROR_URL_PREFIX + (short_ror_id(str(ror_id)) or "")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bilatrus_etl.warehouse import queries
 from bilatrus_etl import warehouse
-from bilatrus_etl.analyst import _columns
+from bilatrus_etl.analyst.catalog import table_columns
 from bilatrus_etl.warehouse.steps import row_count
 
 
@@ -63,7 +63,7 @@ def read_state(path: Path | str) -> PublishedState:
             built_at=built_at.isoformat(timespec="seconds") if hasattr(built_at, "isoformat") else None,
             synthetic=stamp.get("synthetic"),
             mirror=stamp.get("mirror"),
-            mirror_recorded="meta_build" in tables and "mirror" in _columns(con, "meta_build"),
+            mirror_recorded="meta_build" in tables and "mirror" in table_columns(con, "meta_build"),
             programmes=programmes,
             marts=marts,
         )

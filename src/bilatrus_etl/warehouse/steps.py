@@ -423,20 +423,20 @@ def registry_path(settings: Settings) -> Path:
 
 
 def build_institutions(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
-    from bilatrus_etl import institutions
+    from bilatrus_etl.institutions import link
 
     with progress.step("read ROR registry"):
-        rows = institutions.build_institutions(con, registry_path(settings), settings.focus_country)
+        rows = link.build_institutions(con, registry_path(settings), settings.focus_country)
     progress.done("read ROR registry", f"{rows:,} institutions of {settings.focus_country}")
     return rows
 
 
 def link_institutions(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict:
-    from bilatrus_etl import institutions
+    from bilatrus_etl.institutions import link
 
     step = f"match {settings.focus_country} participants to institutions"
     with progress.step(step):
-        links = institutions.link_institutions(con, settings.focus_country)
+        links = link.link_institutions(con, settings.focus_country)
     matched = int(links["ror_id"].notna().sum())
     progress.done(step, f"{matched:,} of {len(links):,} matched")
     return {

@@ -735,21 +735,21 @@ class VintageDiff:
         return counts
 
     def to_json(self) -> dict[str, Any]:
-        from bilatrus_etl.analyst import _json_value
+        from bilatrus_etl.analyst.query import json_value
 
         return {
-            "from": _json_value(self.from_vintage), "to": _json_value(self.to_vintage),
+            "from": json_value(self.from_vintage), "to": json_value(self.to_vintage),
             "focus_country": self.focus_country, "counts": self.counts(),
-            "changes": [_json_value(r) for r in self.changes.to_pylist()],
+            "changes": [json_value(r) for r in self.changes.to_pylist()],
         }
 
     def render(self, fmt: str = "table") -> str:
-        from bilatrus_etl import analyst
+        from bilatrus_etl.analyst.query import format_result
 
         if fmt == "json":
             return json.dumps(self.to_json(), ensure_ascii=False, indent=1)
         if fmt == "csv":
-            return analyst.format_result(self.changes, "csv")
+            return format_result(self.changes, "csv")
         if fmt != "table":
             raise BilatrusError(f"Unknown diff format {fmt!r}: choose table, csv or json.")
         lines = [f"Changes for {self.focus_country} from vintage {self.from_vintage['vintage']} "
@@ -764,7 +764,7 @@ class VintageDiff:
             if section.num_rows:
                 columns = [c for c in section.column_names if c != "change" and any(v is not None for v in section.column(c).to_pylist())]
                 lines += ["", f"{kind} ({section.num_rows:,} row{'s' if section.num_rows != 1 else ''})",
-                          analyst.format_result(section.select(columns), "table")]
+                          format_result(section.select(columns), "table")]
         if not self.changes.num_rows:
             lines += ["", "Nothing changed for the focus country."]
         return "\n".join(lines)

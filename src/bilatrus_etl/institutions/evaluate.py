@@ -28,11 +28,16 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from bilatrus_etl.institutions.registry import read_registries, short_ror_id
-from bilatrus_etl.institutions.resolve import DEFAULT_OVERRIDES, Matcher, load_overrides, match_key, resolve_frame
+from bilatrus_etl.institutions.link import resolve_frame
+from bilatrus_etl.institutions.matcher import Matcher
+from bilatrus_etl.institutions.normalise import match_key
+from bilatrus_etl.institutions.overrides import DEFAULT_OVERRIDES, load_overrides
+from bilatrus_etl.institutions.registry import read_registries
+from bilatrus_etl.institutions.ror_schema import short_ror_id
 
 # Development defaults, relative to a checkout (scripts/evaluate_matching.py runs from its root).
 DEFAULT_LABELLED = Path("tests") / "labelled" / "ru_participants_labelled.csv"
@@ -193,7 +198,7 @@ def _source_group(source: str) -> str:
 
 
 def development_evaluations(
-    registry: pd.DataFrame, labelled: pd.DataFrame, overrides: Path | None = None, **matcher_options: float
+    registry: pd.DataFrame, labelled: pd.DataFrame, overrides: Path | None = None, **matcher_options: Any
 ) -> list[SourceEvaluation]:
     """Evaluate every source of the development set (see the module docstring), per split.
 

@@ -1,0 +1,75 @@
+"""The registry records closest to a name, scored: the runner-up of every decision and the scored stage's input.
+
+Only names sharing a three-letter word start with the query are scored (blocking on the index's postings);
+rapidfuzz retrieves the best of those by token-set ratio, and each is scored by the mean of token-set and
+token-sort ratios of the match keys, less `CITY_PENALTY` when the cities disagree. One candidate per
+institution (successors followed), best first.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from rapidfuzz import fuzz, process
+
+from bilatrus_etl.institutions.alignment import distinctive_words
+from bilatrus_etl.institutions.cities import normalise_city
+from bilatrus_etl.institutions.index import RegistryIndex
+from bilatrus_etl.institutions.normalise import match_key, trimmed_variants
+
+CITY_PENALTY = 15.0  # what a city disagreement takes off a candidate's score
+_RETRIEVE = 40
+_KEEP_CANDIDATES = 10
+
+
+class Candidate(NamedTuple):
+    """One registry record scored against a name: mean of rapidfuzz token_set and token_sort ratios of the
+    match keys (0-100), less `CITY_PENALTY` when the cities disagree; `city_agrees` is None when unknown."""
+
+    ror_id: str
+    name: str
+    score: float
+    city_agrees: bool | None
+
+
+class CandidateFinder:
+    """Scores a registry index's records against names; remembers the ranking of each (name, city, country)."""
+
+    def __init__(self, index: RegistryIndex) -> None:
+        self.index = index
+        self._cache: dict[tuple[Any, ...], list[Candidate]] = {}
+
+    def candidates(self, text: str, city: Any, country_code: str | None, limit: int) -> list[Candidate]:
+        """The records closest to a cleaned name, best first, at most `limit`; every country's when no code."""
+        index = self.index
+        cache_key = (text, normalise_city(city), country_code)
+        cached = self._cache.get(cache_key)
+        if cached is not None:
+            return cached[:limit]
+        found: dict[str, Candidate] = {}
+        keys = {match_key(index.vocabulary.repair(v)) for v, _ in trimmed_variants(text, "")} - {""} if text else set()
+        codes = [country_code] if country_code else list(index.entries)
+        for key in keys:
+            # Only names sharing the first three letters of a word with the query are scored (blocking).
+            words = [w for w in key.split() if len(w) >= 3 and not w.isdigit()]
+            prefixes = {w[:3] for w in distinctive_words(" ".join(words))} or {w[:3] for w in words}
+            for code in codes:
+                postings = index.postings.get(code) or {}
+                subset = sorted(set().union(*(postings.get(prefix, ()) for prefix in prefixes)))
+                if not subset:
+                    continue
+                choices = index.entry_keys[code]
+                hits = process.extract(
+                    key, [choices[i] for i in subset], scorer=fuzz.token_set_ratio, limit=_RETRIEVE, score_cutoff=50
+                )
+                for _, set_ratio, position in hits:
+                    entry = index.entries[code][subset[position]]
+                    agrees = index.city_agrees(city, entry.record)
+                    score = (set_ratio + fuzz.token_sort_ratio(key, entry.key)) / 2
+                    score -= CITY_PENALTY if agrees is False else 0.0
+                    ror = index.final_id(entry.record)
+                    if ror not in found or score > found[ror].score:
+                        found[ror] = Candidate(ror, index.record_name(ror) or ror, round(score, 1), agrees)
+        ranked = sorted(found.values(), key=lambda c: (-c.score, c.ror_id))[:_KEEP_CANDIDATES]
+        self._cache[cache_key] = ranked
+        return ranked[:limit]

@@ -1,0 +1,171 @@
+"""The registry as the matcher searches it: one `Record` per ROR record and the lookups built over them.
+
+`RegistryIndex` indexes every name of a record (display name, labels in every language, aliases; acronyms
+only as acronyms) by match key and by the key's words in sorted order, per country as the list fuzzy
+retrieval scores (with three-letter word-start postings for blocking), acronyms (given, and spelt from
+Cyrillic names) by key, and the registry's words (`Vocabulary`). It answers what a record is called, whether
+a city agrees with a record's cities, and which record a withdrawn or inactive one was succeeded by.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from bilatrus_etl.institutions.alignment import eponyms
+from bilatrus_etl.institutions.cities import city_agreement, city_words
+from bilatrus_etl.institutions.methods import ResolveError
+from bilatrus_etl.institutions.normalise import clean_text, derived_acronyms, match_key, raw_words
+from bilatrus_etl.institutions.ror_schema import short_ror_id
+from bilatrus_etl.institutions.vocabulary import Vocabulary
+
+
+@dataclass(frozen=True)
+class Record:
+    """One ROR record as the matcher sees it (keys and words as `match_key` makes them)."""
+
+    ror_id: str
+    name: str
+    city: str | None
+    cities: tuple[str, ...]
+    country: str | None
+    status: str
+    successors: tuple[str, ...]
+    acronyms: frozenset[str]
+    acronym_words: frozenset[str]
+    eponyms: frozenset[str]
+    vocabulary: frozenset[str]
+    city_words: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One name of a record in its country's list: the record's position and the name's match key."""
+
+    record: int
+    key: str
+
+
+class RegistryIndex:
+    """Lookups over a registry DataFrame (see `bilatrus_etl.institutions.registry`); records by position."""
+
+    def __init__(self, registry: pd.DataFrame, follow_successors: bool = True) -> None:
+        self.follow_successors = follow_successors
+        self.records: list[Record] = []
+        self.by_id: dict[str, int] = {}
+        self.exact: dict[str, set[int]] = defaultdict(set)
+        self.sorted_exact: dict[str, set[int]] = defaultdict(set)
+        self.acronym: dict[str, set[int]] = defaultdict(set)
+        self.entries: dict[str, list[Entry]] = defaultdict(list)
+        self.entry_keys: dict[str, list[str]] = {}
+        self.postings: dict[str, dict[str, list[int]]] = {}
+        self.record_keys: list[list[str]] = []
+        self.record_frequency: Counter[str] = Counter()
+        self.vocabulary = Vocabulary(())
+        self._build(registry)
+
+    def _build(self, registry: pd.DataFrame) -> None:
+        for column in ("ror_id", "display_name", "labels"):
+            if column not in registry.columns:
+                raise ResolveError(f"registry table lacks column {column!r}; build it with bilatrus_etl.institutions.registry")
+        words: set[str] = set()
+        for row in registry.itertuples(index=False):
+            data = row._asdict()
+            ror = short_ror_id(data["ror_id"])
+            if not ror or ror in self.by_id:
+                continue
+            names = list(dict.fromkeys([str(data["display_name"]), *_listed(data.get("labels"))]))
+            keys = {name: match_key(name) for name in names}
+            acronyms = _listed(data.get("acronyms"))
+            acronym_keys = frozenset(k for k in (match_key(a).replace(" ", "") for a in acronyms) if k)
+            acronym_words = frozenset(
+                word
+                for acronym in acronyms
+                for word in (*match_key(acronym).split(), match_key(acronym).replace(" ", ""))
+                if len(word) >= 3
+            )
+            city = clean_text(data.get("city")) or None
+            cities = tuple(dict.fromkeys([*([city] if city else []), *_listed(data.get("cities"))]))
+            acronym_keys |= derived_acronyms(names)
+            record = Record(
+                ror_id=ror,
+                name=str(data["display_name"]),
+                city=city,
+                cities=cities,
+                country=clean_text(data.get("country_code")).upper() or None,
+                status=clean_text(data.get("status")).lower() or "active",
+                successors=tuple(_listed(data.get("successor_ror_ids"))),
+                acronyms=acronym_keys,
+                acronym_words=acronym_words,
+                eponyms=frozenset().union(*(eponyms(n) for n in names)) if names else frozenset(),
+                vocabulary=frozenset(word for key in keys.values() for word in key.split()),
+                city_words=frozenset().union(*(city_words(c) for c in cities)) if cities else frozenset(),
+            )
+            position = len(self.records)
+            self.records.append(record)
+            self.record_keys.append([k for k in keys.values() if k])
+            self.by_id[ror] = position
+            for name in names:
+                if name in acronyms and name != names[0]:
+                    continue
+                key = keys[name]
+                if not key:
+                    continue
+                self.exact[key].add(position)
+                self.entries[record.country or ""].append(Entry(position, key))
+            for key in acronym_keys:
+                self.acronym[key].add(position)
+            words.update(word for name in names for word in raw_words(name))
+            self.record_frequency.update({word for key in keys.values() for word in key.split()})
+        self.vocabulary = Vocabulary(words)
+        for key, positions in self.exact.items():
+            self.sorted_exact[" ".join(sorted(key.split()))].update(positions)
+        self.entry_keys = {country: [entry.key for entry in items] for country, items in self.entries.items()}
+        for country, items in self.entries.items():
+            postings: dict[str, list[int]] = defaultdict(list)
+            for index, entry in enumerate(items):
+                entry_words = set(entry.key.split()) | self.records[entry.record].acronym_words
+                for prefix in {word[:3] for word in entry_words if len(word) >= 3 and not word.isdigit()}:
+                    postings[prefix].append(index)
+            self.postings[country] = dict(postings)
+
+    def record_name(self, ror_id: str | None) -> str | None:
+        """The display name of a ROR id known to the registry."""
+        position = self.by_id.get(short_ror_id(ror_id) or "")
+        return self.records[position].name if position is not None else None
+
+    def city_agrees(self, city: Any, position: int) -> bool | None:
+        """True when any of the record's cities agrees, False when all disagree, None when unknown."""
+        verdicts = [city_agreement(city, other) for other in self.records[position].cities]
+        if any(v is True for v in verdicts):
+            return True
+        if any(v is False for v in verdicts):
+            return False
+        return None
+
+    def final_id(self, position: int) -> str:
+        """The record's ROR id, or (following successors) the id of the active record that succeeded it."""
+        record = self.records[position]
+        if not self.follow_successors:
+            return record.ror_id
+        seen = {record.ror_id}
+        while record.status in {"withdrawn", "inactive"} and len(record.successors) == 1:
+            successor = record.successors[0]
+            if successor in seen:
+                break
+            seen.add(successor)
+            next_position = self.by_id.get(successor)
+            if next_position is None:
+                return successor
+            record = self.records[next_position]
+        return record.ror_id
+
+
+def _listed(value: Any) -> list[str]:
+    """A list cell as Python strings, whether it holds a list, a tuple, a NumPy array or nothing."""
+    if value is None or isinstance(value, (str, float)):
+        return [value] if isinstance(value, str) and value else []
+    return [str(item) for item in value]

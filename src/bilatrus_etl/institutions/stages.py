@@ -1,0 +1,316 @@
+"""The matcher's stages after overrides and PIC links, in the order `Matcher` tries them.
+
+Exact normalised name (in any word order), acronym within the same city, a guarded fuzzy match, a prefix
+match for names cut at a field length, and a scored match (threshold and margin over the runner-up). Each
+takes the registry index and one `Query` and returns a `MatchResult`, or None to let the next stage try; each
+prefers no match over a wrong one. A fuzzy or scored match must align every meaningful word of the query
+(spelling variants allowed, or a word glued to another: "waterway" / "water") and may differ by an eponym
+("Lobachevsky") or, in the same city, by one rare word the record adds. A city disagreement (or no city)
+lowers the score of an exact name held by one record of the country (to 90 when the name is distinctive,
+else 85) instead of vetoing it; only a numbered name ("Clinical Hospital No. 8") needs its city. A city
+disagreement vetoes the fuzzy stages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from bilatrus_etl.institutions.alignment import (
+    DROPPABLE,
+    GENERIC_WORDS,
+    NON_DISTINCTIVE,
+    STATUS_WORDS,
+    align,
+    count_distinctive,
+    distinctive_words,
+    eponyms,
+    looks_like_eponym,
+    numbered,
+    self_locating,
+)
+from bilatrus_etl.institutions.candidates import CITY_PENALTY, Candidate
+from bilatrus_etl.institutions.cities import city_words, normalise_city
+from bilatrus_etl.institutions.index import Entry, RegistryIndex
+from bilatrus_etl.institutions.methods import MatchResult
+from bilatrus_etl.institutions.normalise import STOPWORDS, match_key, raw_words, skeleton
+
+_CANDIDATES = 25
+_RETRIEVAL_CUTOFF = 60.0
+_MIN_FUZZY_SORT_RATIO = 70.0
+_CITY_DISAGREES_SCORE = 90.0  # an exact, distinctive name whose registry record lies in another city
+_PREFIX_SHORTEST = 40  # names cut at a source's field length are at least this long
+_SHORT_TAIL_CUT = 60  # a long name ending in one to three letters ("... OF S") was cut too
+_CITY_UNCONFIRMED_SCORE = 100.0 - CITY_PENALTY  # an exact name the city does not confirm, one record holds
+# Query words the scored stage lets the record's name lack ("National Research ...").
+_SOFT_QUERY_WORDS = STATUS_WORDS
+_RARE_RECORDS = 2
+
+
+@dataclass(frozen=True)
+class Query:
+    """One variant of a participant's name as the stages see it: mended name, its match key, the rest as given."""
+
+    name: str
+    key: str
+    city: Any
+    country: str | None
+    short_name: str
+    excluded: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Accepted:
+    ror_id: str
+    city_agrees: bool | None
+    complete: bool
+    score: float
+
+
+def usable(index: RegistryIndex, position: int, query: Query) -> bool:
+    """Whether a record may answer the query: not excluded by an override, of the query's country."""
+    record = index.records[position]
+    if record.ror_id in query.excluded or index.final_id(position) in query.excluded:
+        return False
+    return not query.country or not record.country or record.country == query.country
+
+
+def exact_match(index: RegistryIndex, query: Query) -> MatchResult | None:
+    """The one institution whose name has the query's key (in any word order), confirmed or not by the city."""
+    key, city = query.key, query.city
+    positions = [p for p in index.exact.get(key, ()) if usable(index, p, query)]
+    if not positions:  # the same words in another order ("Lomonosov Moscow ..." / "... named after Lomonosov")
+        sorted_key = " ".join(sorted(key.split()))
+        positions = [p for p in index.sorted_exact.get(sorted_key, ()) if usable(index, p, query)]
+    if not positions:
+        return None
+    agreements = {p: index.city_agrees(city, p) for p in positions}
+    agreeing = [p for p in positions if agreements[p]]
+    pool = agreeing or [p for p in positions if agreements[p] is None]
+    if pool:
+        ids = {index.final_id(p) for p in pool}
+        if len(ids) != 1:
+            return None
+        if agreeing or self_locating(key):
+            return MatchResult(ids.pop(), "exact", 100.0)
+    # The city does not confirm the name (it names another place, or none is known). A city disagreement
+    # lowers the score of an exact name the country's registry holds once; it does not veto it. Only a
+    # numbered name ("Clinical Hospital No. 8") names an institution together with its city alone.
+    ids = {index.final_id(p) for p in positions}
+    if len(ids) != 1 or numbered(key):
+        return None
+    if pool:  # no city known, a name without a distinctive word ("Southern Federal University")
+        return MatchResult(ids.pop(), "exact", _CITY_UNCONFIRMED_SCORE)
+    # Every candidate lies in another city: a name that carries a person or a place, two words that tell
+    # bodies apart, or one that no other record's name has ("Chechen") loses less than a generic one.
+    places = city_words(city).union(*(index.records[p].city_words for p in positions))
+    place_words = set(key.split()) & places
+    proper = any(looks_like_eponym(t, index.records[p].eponyms) for t in key.split() for p in positions)
+    rare = [w for w in distinctive_words(key) if len(w) >= 5 and index.record_frequency[w] <= 1]
+    if place_words or proper or count_distinctive(key) >= 2 or rare:
+        return MatchResult(ids.pop(), "exact", _CITY_DISAGREES_SCORE)
+    return MatchResult(ids.pop(), "exact", _CITY_UNCONFIRMED_SCORE)
+
+
+def acronym_match(index: RegistryIndex, query: Query) -> MatchResult | None:
+    """The one institution of the query's city whose acronym is the short name (or a one-word name)."""
+    name, key, city, short_name = query.name, query.key, query.city, query.short_name
+    if not normalise_city(city):
+        return None
+    tried = [short_name] if short_name else []
+    if len(name.split()) == 1:
+        tried.append(name)
+    for text in tried:
+        acronym = match_key(text).replace(" ", "")
+        if len(acronym) < 2:
+            continue
+        positions = [
+            p for p in index.acronym.get(acronym, ())
+            if usable(index, p, query) and index.city_agrees(city, p)
+        ]
+        ids = {index.final_id(p) for p in positions}
+        if len(ids) != 1:
+            continue
+        if text != name and len(key.split()) >= 2 and not _name_supports(index, key, positions):
+            continue
+        return MatchResult(ids.pop(), "acronym+city", 95.0)
+    return None
+
+
+def _name_supports(index: RegistryIndex, key: str, positions: list[int]) -> bool:
+    """The long name does not contradict the record an acronym points to."""
+    return any(fuzz.token_set_ratio(key, other) >= 70 for p in positions for other in index.record_keys[p])
+
+
+def fuzzy_match(index: RegistryIndex, query: Query) -> MatchResult | None:
+    """The institution whose name aligns with every meaningful word of the query (`_judge`), clearly ahead."""
+    key, city = query.key, query.city
+    countries = [query.country] if query.country else list(index.entries)
+    query_eponyms = eponyms(query.name)
+    accepted: list[_Accepted] = []
+    # A fuzzy match must align at least one distinctive word, and aligned words share their first
+    # letters: only names sharing a three-letter word start with a distinctive query word are scored.
+    prefixes = {
+        word[:3] for word in key.split()
+        if len(word) >= 3 and not word.isdigit() and word not in NON_DISTINCTIVE and word not in DROPPABLE
+    }
+    for code in countries:
+        postings = index.postings.get(code)
+        if not postings or not prefixes:
+            continue
+        subset = sorted(set().union(*(postings.get(prefix, ()) for prefix in prefixes)))
+        if not subset:
+            continue
+        choices = index.entry_keys[code]
+        hits = process.extract(
+            key, [choices[i] for i in subset], scorer=fuzz.token_set_ratio, limit=_CANDIDATES,
+            score_cutoff=_RETRIEVAL_CUTOFF,
+        )
+        for _, _, position in hits:
+            entry = index.entries[code][subset[position]]
+            if not usable(index, entry.record, query):
+                continue
+            decision = _judge(index, key, query_eponyms, city, entry)
+            if decision is not None:
+                accepted.append(decision)
+    return _pick(accepted)
+
+
+def _judge(index: RegistryIndex, key: str, query_eponyms: frozenset[str], city: Any, entry: Entry) -> _Accepted | None:
+    """Whether one retrieved name may be the query's institution, and on what footing."""
+    record = index.records[entry.record]
+    agrees = index.city_agrees(city, entry.record)
+    if agrees is False:
+        return None
+    alignment = align(key, entry.key, record.acronym_words, same_city=agrees is True)
+    sort_ratio = fuzz.token_sort_ratio(key, entry.key)
+    if alignment.aligned < 2 or alignment.distinctive < 1:
+        return None
+    places = record.city_words | city_words(city)
+    extra = {
+        w for w in (set(key.split()) ^ set(entry.key.split())) - STATUS_WORDS
+        if not looks_like_eponym(w, query_eponyms | record.eponyms)
+    }
+    if extra and count_distinctive(
+        " ".join(w for w in set(key.split()) - alignment.query_left if w not in places)
+    ) < 1:
+        return None  # only a city name in common ("Moscow State University" / "Moscow University")
+    if agrees is None and not self_locating(entry.key):
+        return None
+    if alignment.complete:
+        return _Accepted(index.final_id(entry.record), agrees, True, sort_ratio)
+    if agrees is not True or sort_ratio < _MIN_FUZZY_SORT_RATIO:
+        return None
+    # Same city: the names may differ by one word that names a person (an eponym), by the city
+    # itself, or by one distinctive query word found in another of the record's names.
+    places = record.city_words | city_words(city)
+    leftover = alignment.leftover - places
+    if not leftover:
+        return _Accepted(index.final_id(entry.record), agrees, True, sort_ratio)
+    if len(leftover) != 1:
+        return None
+    (token,) = leftover
+    if token in alignment.candidate_left:
+        ok = looks_like_eponym(token, record.eponyms)
+    else:
+        ok = looks_like_eponym(token, query_eponyms) or (token in record.vocabulary and token not in GENERIC_WORDS)
+    return _Accepted(index.final_id(entry.record), agrees, False, sort_ratio) if ok else None
+
+
+def _pick(accepted: list[_Accepted]) -> MatchResult | None:
+    """The best accepted institution, unless another is on the same footing and scores within 5."""
+    if not accepted:
+        return None
+    best: dict[str, _Accepted] = {}
+    for item in accepted:
+        current = best.get(item.ror_id)
+        if current is None or (item.complete, item.score) > (current.complete, current.score):
+            best[item.ror_id] = item
+    ranked = sorted(best.values(), key=lambda a: (a.city_agrees is True, a.complete, a.score), reverse=True)
+    top = ranked[0]
+    if len(ranked) > 1:
+        runner = ranked[1]
+        same_footing = (runner.city_agrees is True, runner.complete) == (top.city_agrees is True, top.complete)
+        if same_footing and top.score - runner.score < 5:
+            return None
+    method = "fuzzy+city" if top.city_agrees else "fuzzy"
+    return MatchResult(top.ror_id, method, round(float(top.score), 1))
+
+
+def prefix_match(index: RegistryIndex, query: Query) -> MatchResult | None:
+    """A long name cut at the source's field length: the one registry name that starts with its words.
+
+    The cut word is compared as written (not mended, not mapped: "PHYSIO" starts "physiotherapy"); when the
+    cut falls inside a phrase the normaliser rewrites ("OF THE RUSSIAN FED"), up to three more words are
+    dropped, and then the rest must hold two distinctive words."""
+    if len(query.name) < _PREFIX_SHORTEST:
+        return None
+    raw = query.name.split()
+    cut = raw_words(raw[-1])
+    short_tail = bool(cut) and len(cut[-1]) <= 3 and not cut[-1].isdigit() and len(query.name) >= _SHORT_TAIL_CUT
+    if not cut or not (short_tail or index.vocabulary.is_cut_word(cut[-1])):
+        return None  # the name ends with a whole word: not cut
+    for dropped in range(1, min(4, len(raw) - 1) + 1):
+        last_words = raw_words(raw[-dropped]) if dropped == 1 else []
+        partial = skeleton(last_words[-1]) if last_words else ""
+        head = match_key(index.vocabulary.repair(" ".join(raw[:-dropped])))
+        if len(head.split()) < 2 or count_distinctive(head) < (1 if dropped == 1 else 2):
+            continue
+        loose = len(partial) < 3 or partial in STOPWORDS  # "... OF THE DAIRY I": any continuation
+        ids = set()
+        for code in ([query.country] if query.country else list(index.entries)):
+            for entry in index.entries.get(code, ()):
+                rest: str | None
+                if entry.key == head and dropped > 1:  # the words left are a whole name already
+                    rest = ""
+                    loose_here = True
+                else:
+                    rest = entry.key[len(head):] if entry.key.startswith(head + " ") else None
+                    loose_here = loose
+                if rest is not None and (loose_here or any(w.startswith(partial) for w in rest.split())):
+                    if usable(index, entry.record, query) and index.city_agrees(query.city, entry.record) is not False:
+                        ids.add(index.final_id(entry.record))
+        if len(ids) == 1:
+            return MatchResult(ids.pop(), "prefix", 90.0)
+        if ids:
+            return None  # the words left fit several records
+    return None
+
+
+def scored_match(
+    index: RegistryIndex, ranked: list[Candidate], query: Query, threshold: float, margin: float
+) -> MatchResult | None:
+    """The best-scored candidate (of `ranked`, the two best for the query) when it is clearly good and clearly
+    ahead of the runner-up."""
+    ranked = [c for c in ranked if c.ror_id not in query.excluded]
+    if not ranked or ranked[0].score < threshold:
+        return None
+    top = ranked[0]
+    if len(ranked) > 1 and top.score - ranked[1].score < margin:
+        return None
+    if top.city_agrees is False or (top.city_agrees is None and not self_locating(query.key)):
+        return None
+    position = index.by_id.get(top.ror_id)
+    if position is None:
+        return None
+    places = index.records[position].city_words | city_words(query.city)
+    best_key = max(index.record_keys[position], key=lambda k: fuzz.token_set_ratio(query.key, k), default="")
+    alignment = align(query.key, best_key, index.records[position].acronym_words, same_city=top.city_agrees is True)
+    aligned_words = set(query.key.split()) - alignment.query_left
+    if count_distinctive(" ".join(w for w in aligned_words if w not in places)) < 1:
+        return None
+    # Every query word must be found in the record's name; the record's name may add only a person's or
+    # a place's name ("Institute of Solid State Physics" / "Osipyan Institute of Solid State Physics RAS").
+    if alignment.query_left - places - _SOFT_QUERY_WORDS:
+        return None
+    record_eponyms = index.records[position].eponyms
+    unexplained = [w for w in alignment.candidate_left - places if not looks_like_eponym(w, record_eponyms)]
+    # In the same city, the record's name may add one rare word (a nickname such as "Voenmeh", a word
+    # found in at most _RARE_RECORDS records); a common word ("medical") names another kind of body.
+    if unexplained and not (
+        top.city_agrees is True and len(unexplained) == 1 and index.record_frequency[unexplained[0]] <= _RARE_RECORDS
+    ):
+        return None
+    return MatchResult(top.ror_id, "scored", top.score)
