@@ -9,7 +9,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from bilatrus_etl import quality
-from bilatrus_etl.warehouse import steps
+from bilatrus_etl.quality.steps import validate
 from pipelines.defs.resources import BilatrusConfig
 from pipelines.defs.tables import table_asset_key
 
@@ -41,7 +41,7 @@ def _suite_check(table: str, asset_key: dg.AssetKey) -> dg.AssetChecksDefinition
         context: dg.AssetCheckExecutionContext, bilatrus: BilatrusConfig, duckdb: DuckDBResource
     ) -> dg.AssetCheckResult:
         with duckdb.get_connection() as con:
-            outcome = steps.validate(con, bilatrus.settings(), table, run_id=context.run.run_id)
+            outcome = validate(con, bilatrus.settings(), table, run_id=context.run.run_id)
         return _result(outcome)
 
     return _check

@@ -3,7 +3,7 @@
 Every function opens the published file read-only, so none of them can block, or be blocked by, a refresh that
 publishes a new file meanwhile. `query` runs the analyst's own SQL, so it runs exactly one read-only statement on a
 sandboxed connection that reaches neither the file system nor the network (`sandboxed_connection`); the other
-functions run the project's own SQL on `warehouse.open_readonly`.
+functions run the project's own SQL on `open_readonly`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse.models import load_models, set_variables, sql_literal
+from bilatrus_etl.warehouse.publish import open_readonly, table_names
 from bilatrus_etl.errors import BilatrusError
 
 FORMATS: tuple[str, ...] = ("table", "csv", "json", "parquet")
@@ -181,7 +182,7 @@ def sandboxed_connection(path: Path | str) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     try:
         alias = _catalog_name(target)
-        con.execute(f'ATTACH {_literal(target)} AS "{alias}" (READ_ONLY)')
+        con.execute(f'ATTACH {sql_literal(str(target))} AS "{alias}" (READ_ONLY)')
         con.execute(f'USE "{alias}"')
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
@@ -240,15 +241,11 @@ def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [row[0] for row in rows]
 
 
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def export(path: Path | str, out_dir: Path | str) -> list[Path]:
     """Write every mart of the warehouse as `<mart>.parquet` and `<mart>.csv` into out_dir; return the files."""
     target = Path(out_dir)
     target.mkdir(parents=True, exist_ok=True)
-    con = warehouse.open_readonly(path)
+    con = open_readonly(path)
     written: list[Path] = []
     try:
         tables = mart_tables(con)
@@ -259,12 +256,12 @@ def export(path: Path | str, out_dir: Path | str) -> list[Path]:
                 final = target / f"{table}{suffix}"
                 temporary = target / f".{table}{suffix}.{os.getpid()}.tmp"
                 try:
-                    con.execute(f'COPY (SELECT * FROM "{table}") TO {_literal(temporary)} ({options})').fetchall()
+                    con.execute(f'COPY (SELECT * FROM "{table}") TO {sql_literal(str(temporary))} ({options})').fetchall()
                     os.replace(temporary, final)
                 finally:
                     temporary.unlink(missing_ok=True)
                 written.append(final)
-        if _is_synthetic(con, warehouse.table_names(con)):
+        if _is_synthetic(con, table_names(con)):
             marker = target / "SYNTHETIC.txt"
             marker.write_text(SYNTHETIC_WARNING + "\n", encoding="utf-8")
             written.append(marker)
@@ -292,13 +289,13 @@ def _parse_date(on_date: date | str) -> date:
 def active_projects_table(path: Path | str, on_date: date | str, country: str | None = None) -> pa.Table:
     """The rows of mart_active_projects for `on_date` and `country`, computed by that model's own SQL."""
     day = _parse_date(on_date)
-    model = warehouse.load_models()[ACTIVE_MODEL]
-    con = warehouse.open_readonly(path)
+    model = load_models()[ACTIVE_MODEL]
+    con = open_readonly(path)
     try:
         variables: dict[str, object] = {"as_of": day}
         if country:
             variables["focus_country"] = country.strip().upper()
-        warehouse.set_variables(con, variables)
+        set_variables(con, variables)
         return _fetch(con, model.sql.strip().rstrip(";"))
     finally:
         con.close()
@@ -341,9 +338,9 @@ def is_synthetic(path: Path | str) -> bool:
     """True when the published warehouse was built from the synthetic demo mirror (False when it is missing)."""
     if not Path(path).exists():
         return False
-    con = warehouse.open_readonly(path)
+    con = open_readonly(path)
     try:
-        return _is_synthetic(con, warehouse.table_names(con))
+        return _is_synthetic(con, table_names(con))
     finally:
         con.close()
 
@@ -568,9 +565,9 @@ def institution_profile(
         raise BilatrusError("Give an institution name to look for, e.g. `bilatrus institution Lomonosov`.")
     if limit < 0:
         raise BilatrusError(f"limit must be 0 or more, not {limit}.")
-    con = warehouse.open_readonly(path)
+    con = open_readonly(path)
     try:
-        tables = warehouse.table_names(con)
+        tables = table_names(con)
         if PROFILE_MODEL not in tables:
             raise BilatrusError(
                 f"The warehouse {path} has no {PROFILE_MODEL} table: it was built before institution profiles "
