@@ -13,11 +13,12 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from bilatrus_etl.ingest.steps import ROLE_OF_LAYOUT, ROLE_OF_MEMBER
+from bilatrus_etl.resources import REFERENCE_DIR
 from bilatrus_etl.ingest import archive
 from bilatrus_etl.ingest import sources
 from bilatrus_etl.ingest.readers import FileRef, cordis_csv, legacy_csv, sniff_header
 from bilatrus_etl.ingest.readers import cordisref as cordisref_reader
-from bilatrus_etl.warehouse.steps import REFERENCE_DIR, ROLE_OF_LAYOUT, ROLE_OF_MEMBER
 
 INPUTS_FILE = "inputs.json"
 

@@ -43,8 +43,8 @@ from bench.inputs import extract_inputs
 from bench.measure import Measurement, load_average, run_measured
 from bench.server import MirrorServer
 import bilatrus_etl_synthetic as synthetic
+from bilatrus_etl.warehouse.versions import code_fingerprint
 from bilatrus_etl_synthetic.ror import FULL_ROR_RECORDS
-from bilatrus_etl.warehouse.steps import code_fingerprint
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent

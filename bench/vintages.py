@@ -23,10 +23,16 @@ from pathlib import Path
 import duckdb
 
 from bilatrus_etl.ingest import sources
-from bilatrus_etl.warehouse import steps
+from bilatrus_etl.ingest.steps import fetch_dataset, stage_dashboards, stage_programmes, stage_reference
+from bilatrus_etl.institutions.build import build_institutions, link_institutions
+from bilatrus_etl.warehouse.network import build_network
+from bilatrus_etl.warehouse.run import model_variables
 import bilatrus_etl_synthetic as synthetic
-from bilatrus_etl.warehouse import vintages
-from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse.vintages import record as vintage_record
+from bilatrus_etl.warehouse.vintages.history import load
+from bilatrus_etl.warehouse.vintages.record import record
+from bilatrus_etl.warehouse.vintages.store import history_dir, tracked_tables
+from bilatrus_etl.warehouse.models import load_models, run_models, set_variables
 from bilatrus_etl.settings import PROGRAMMES, Settings
 
 MUTATIONS = (
@@ -46,28 +52,28 @@ def _size(path: Path) -> int:
 
 def build(settings: Settings, con: duckdb.DuckDBPyConnection) -> None:
     for dataset in sources.load_catalog():
-        steps.fetch_dataset(settings, dataset)
-    steps.stage_reference(con, settings)
-    steps.stage_programmes(con, settings, list(PROGRAMMES))
-    steps.stage_dashboards(con, settings)
-    steps.build_institutions(con, settings)
-    steps.link_institutions(con, settings)
+        fetch_dataset(settings, dataset)
+    stage_reference(con, settings)
+    stage_programmes(con, settings, list(PROGRAMMES))
+    stage_dashboards(con, settings)
+    build_institutions(con, settings)
+    link_institutions(con, settings)
     rebuild(settings, con)
 
 
 def rebuild(settings: Settings, con: duckdb.DuckDBPyConnection) -> None:
-    models = warehouse.load_models()
-    warehouse.set_variables(con, steps.model_variables(settings))
+    models = load_models()
+    set_variables(con, model_variables(settings))
     names = [n for n, m in models.items() if m.layer in ("core", "marts")]
-    warehouse.run_models(con, names)
-    steps.build_network(con)
+    run_models(con, names)
+    build_network(con)
 
 
 LOAD_SECONDS: list[float] = []
 
 
 def _timed_load(load):
-    """vintages.load, timing each call (record calls it at every publish): the history's share of a publish."""
+    """vintages.history.load, timing each call (record calls it at every publish): the history's share of a publish."""
     def timed(con, history, *args, **kwargs):
         started = time.perf_counter()
         try:
@@ -95,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         shutil.rmtree(data / folder, ignore_errors=True)
     settings = Settings(data_dir=data, mirror=str(mirror))
     settings.build_path.parent.mkdir(parents=True, exist_ok=True)
-    history = vintages.history_dir(settings)
+    history = history_dir(settings)
     con = duckdb.connect(str(settings.build_path))
     started = time.perf_counter()
     if args.reuse and con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'stg_participation'").fetchall()[0][0]:
@@ -103,9 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         build(settings, con)
     print(f"warehouse built in {time.perf_counter() - started:.0f} s", flush=True)
-    tracked = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in vintages.tracked_tables(con)}
+    tracked = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in tracked_tables(con)}
     results = []
-    vintages.load = _timed_load(vintages.load)
+    vintage_record.load = _timed_load(load)
     for month in range(1, args.months + 1):
         if month > 1:
             for sql in MUTATIONS:
@@ -113,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             rebuild(settings, con)
         before = _size(history)
         started = time.perf_counter()
-        outcome = vintages.record(con, settings, datasets={"month": str(month)}, synthetic=True, code_fingerprint="bench")
+        outcome = record(con, settings, datasets={"month": str(month)}, synthetic=True, code_fingerprint="bench")
         seconds = time.perf_counter() - started
         entry = outcome.recorded.tables
         results.append({"month": month, "bytes": _size(history) - before, "seconds": round(seconds, 1),
@@ -123,14 +129,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "rows_removed": sum(e["removed"] for e in entry.values())})
         print(json.dumps(results[-1]), flush=True)
     started = time.perf_counter()  # a publish from the same sources: no new vintage
-    vintages.record(con, settings, datasets={"month": str(args.months)}, synthetic=True, code_fingerprint="bench")
+    record(con, settings, datasets={"month": str(args.months)}, synthetic=True, code_fingerprint="bench")
     unchanged = round(time.perf_counter() - started, 1)
     con.execute("CHECKPOINT")
     con.close()
     copy = work / "history-only.duckdb"
     copy.unlink(missing_ok=True)
     only = duckdb.connect(str(copy))
-    vintages.load(only, history)
+    load(only, history)
     only.execute("CHECKPOINT")
     only.close()
     summary = {"scale": args.scale, "tables": tracked, "vintages": results, "store_bytes": _size(history),

@@ -116,27 +116,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_vintages(args: argparse.Namespace) -> int:
     from bilatrus_etl.analyst.query import format_result
-    from bilatrus_etl.warehouse import vintages
+    from bilatrus_etl.warehouse.vintages.changes import store_summary, vintages_table
+    from bilatrus_etl.warehouse.vintages.record import prune
+    from bilatrus_etl.warehouse.vintages.store import history_dir
 
     settings = Settings.from_env()
     if args.keep is not None:
-        pruned = vintages.prune(vintages.history_dir(settings), args.keep)
-        console.print(f"pruned {len(pruned)} vintage(s) from {vintages.history_dir(settings)}"
+        pruned = prune(history_dir(settings), args.keep)
+        console.print(f"pruned {len(pruned)} vintage(s) from {history_dir(settings)}"
                       + (f" ({', '.join(map(str, pruned))}); the published warehouse drops them at the next publish"
                          if pruned else ""))
-    _emit(format_result(vintages.vintages_table(settings.warehouse_path), args.format), args.output)
-    stored = vintages.store_summary(vintages.history_dir(settings))
-    console.print(f"history store {vintages.history_dir(settings)}: {len(stored)} vintage(s), "
+    _emit(format_result(vintages_table(settings.warehouse_path), args.format), args.output)
+    stored = store_summary(history_dir(settings))
+    console.print(f"history store {history_dir(settings)}: {len(stored)} vintage(s), "
                   f"{sum(v['bytes'] for v in stored) / 1e6:.1f} MB on disk")
     return 0
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from bilatrus_etl.warehouse import vintages
+    from bilatrus_etl.warehouse.vintages.changes import diff
 
     settings = Settings.from_env()
     _warn_if_synthetic(settings.warehouse_path)
-    change = vintages.diff(settings.warehouse_path, args.from_vintage, args.to_vintage, args.country)
+    change = diff(settings.warehouse_path, args.from_vintage, args.to_vintage, args.country)
     _emit(change.render(args.format), args.output)
     return 0
 
@@ -238,7 +240,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 def cmd_rollback(args: argparse.Namespace) -> int:
     from bilatrus_etl.warehouse import published
-    from bilatrus_etl import warehouse
+    from bilatrus_etl.warehouse.publish import rollback
 
     settings = Settings.from_env()
     if not settings.previous_warehouse_path.exists():
@@ -257,7 +259,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
         if answer.strip().lower() not in {"y", "yes"}:
             console.print("Nothing changed.")
             return 1
-    warehouse.rollback(settings.warehouse_path, settings.previous_warehouse_path)
+    rollback(settings.warehouse_path, settings.previous_warehouse_path)
     console.print(f"[green]✓[/] rolled back: {settings.warehouse_path} is the warehouse built {back.built_at}; the one built "
                   f"{now.built_at} is kept as {settings.previous_warehouse_path.name} (`bilatrus rollback` again undoes this). "
                   f"The next `bilatrus run` republishes only when a source or the code changed; `--force` rebuilds now.")

@@ -22,10 +22,13 @@ from pathlib import Path
 
 import dagster as dg
 
-from bilatrus_etl.warehouse import runlock
+from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.ingest import sources
-from bilatrus_etl.warehouse import steps
 from bilatrus_etl.settings import PROGRAMMES, Settings
+from bilatrus_etl.warehouse import queries, runlock
+from bilatrus_etl.warehouse.meta import published_manifest
+from bilatrus_etl.warehouse.publish import open_readonly
+from bilatrus_etl.warehouse.recovery import remove_leftovers
 from pipelines.defs.changes import DOWNLOAD_KEYS, PUBLISHED_KEY, confirm_unchanged, stale_assets
 from pipelines.defs.partitions import programme_range_tags
 from pipelines.defs.resources import DATA_DIR_TAG, HOST_TAG, PID_TAG
@@ -272,6 +275,35 @@ def run_config_for(settings: Settings, force: bool) -> dict:
     }
 
 
+def programmes_from_option(value: str | None) -> list[str]:
+    """Parse a `fp6,fp7,h2020,he` option into programme keys (all when empty)."""
+    if not value:
+        return list(PROGRAMMES)
+    wanted = [part.strip().upper() for part in value.split(",") if part.strip()]
+    aliases = {"HORIZON": "HE", "HORIZONEUROPE": "HE", "HEU": "HE"}
+    wanted = [aliases.get(p, p) for p in wanted]
+    unknown = [p for p in wanted if p not in PROGRAMMES]
+    if unknown:
+        raise BilatrusError(f"unknown programme(s) {', '.join(unknown)}: choose from {', '.join(PROGRAMMES)}")
+    return wanted
+
+
+def published_summary(settings: Settings) -> list[str]:
+    """A few lines on the published warehouse: where it is and participations per programme."""
+    if not settings.warehouse_path.exists():
+        return ["No published warehouse yet."]
+    con = open_readonly(settings.warehouse_path)
+    try:
+        rows = queries.run(con, "published_summary").fetchall()
+    finally:
+        con.close()
+    lines = [f"Published warehouse: {settings.warehouse_path}"]
+    if any(row[2] for row in rows):
+        lines.append("SYNTHETIC DATA: built from a generated demo mirror, not from CORDIS.")
+    lines += [f"  {programme}: {count:,} participations" for programme, count, _ in rows]
+    return lines
+
+
 def refresh(
     programmes: str | None = None,
     force: bool = False,
@@ -283,7 +315,7 @@ def refresh(
     notify: Callable[[str], None] | None = None,
 ) -> RunOutcome:
     """Run the refresh job for the chosen programmes (all by default); see the module's docstring."""
-    wanted = steps.programmes_from_option(programmes)
+    wanted = programmes_from_option(programmes)
     settings = settings or Settings.from_env()
     settings.build_path.parent.mkdir(parents=True, exist_ok=True)
     lock = runlock.acquire(settings.data_dir, wait=wait, on_wait=on_wait, command="bilatrus run")
@@ -301,7 +333,7 @@ def _refresh_locked(instance: dg.DagsterInstance, settings: Settings, wanted: li
                     lock: runlock.RunLock, notify: Callable[[str], None] | None) -> RunOutcome:
     outcome = RunOutcome()
     outcome.recovered = recover_dead_runs(instance, settings)
-    outcome.cleaned = steps.remove_leftovers(settings, crashed=bool(outcome.recovered))
+    outcome.cleaned = remove_leftovers(settings, crashed=bool(outcome.recovered))
     if not settings.build_path.exists():
         # no build file (first run, or removed after a crash): build everything, every programme, from the downloads
         force, wanted = True, list(PROGRAMMES)
@@ -309,7 +341,7 @@ def _refresh_locked(instance: dg.DagsterInstance, settings: Settings, wanted: li
             outcome.recovered.append("the interrupted build file was removed: rebuilding every programme")
     for line in outcome.recovery_lines():
         (notify or (lambda _: None))(line)
-    published = steps.published_manifest(settings)
+    published = published_manifest(settings)
     if published and published["focus_country"] != settings.focus_country:
         force = True  # the marts describe another country: a setting, not a file, so Dagster cannot see it change
     run_config = run_config_for(settings, force)
@@ -342,7 +374,7 @@ def _refresh_locked(instance: dg.DagsterInstance, settings: Settings, wanted: li
         outcome.up_to_date = True
         confirm_unchanged(instance, outcome.run_ids[-1])
     if outcome.success:
-        outcome.summary = steps.published_summary(settings)
+        outcome.summary = published_summary(settings)
     return outcome
 
 

@@ -17,7 +17,7 @@ from bilatrus_etl.analyst.export import export
 from bilatrus_etl.analyst.query import query
 from bilatrus_etl.warehouse import dictionary
 from bilatrus_etl.warehouse import network
-from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse.publish import open_readonly, publish
 from bilatrus_etl.errors import BilatrusError
 
 RANKING_SQL = (
@@ -36,7 +36,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dictionary.build(con)
     con.close()
     target = folder / "warehouse" / "bilatrus.duckdb"
-    warehouse.publish(folder / "build.duckdb", target, folder / "warehouse" / "bilatrus.previous.duckdb")
+    publish(folder / "build.duckdb", target, folder / "warehouse" / "bilatrus.previous.duckdb")
     return target
 
 
@@ -77,7 +77,7 @@ def test_query_is_read_only_and_errors_are_clear(published: Path, tmp_path: Path
 
 
 def test_export_writes_every_mart_as_parquet_and_csv(published: Path, tmp_path: Path) -> None:
-    con = warehouse.open_readonly(published)
+    con = open_readonly(published)
     marts = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'mart%'").fetchall()]
     counts = {m: con.execute(f"SELECT count(*) FROM {m}").fetchall()[0][0] for m in marts}
     con.close()

@@ -22,7 +22,7 @@ from bench.run import Target, step_group
 from bench.server import MirrorServer
 from bilatrus_etl.ingest import sources
 import bilatrus_etl_synthetic as synthetic
-from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse.models import load_models
 
 SCALE = 0.002
 
@@ -56,7 +56,7 @@ def test_inputs_name_files_as_the_pipeline_does(builds: dict[str, Path]) -> None
 
 
 def test_floor_script_builds_every_mart_from_the_project_sql(builds: dict[str, Path]) -> None:
-    models = warehouse.load_models()
+    models = load_models()
     text = builds["script"].read_text(encoding="utf-8")
     for name in floor.mart_names(models):
         assert f"CREATE OR REPLACE TABLE {name} AS" in text

@@ -15,10 +15,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bilatrus_etl import warehouse
+from bilatrus_etl.resources import REFERENCE_DIR
+from bilatrus_etl.warehouse.models import load_models, model_deps, run_models, set_variables, source_tables
+from bilatrus_etl.warehouse.tables import INSTITUTION_LINK, create_empty
 
-REFERENCE_DIR = warehouse.REFERENCE_DIR
-MODELS = warehouse.load_models()
+MODELS = load_models()
 CORE_MODELS = [name for name, m in MODELS.items() if m.layer == "core"]
 MART_MODELS = [name for name, m in MODELS.items() if m.layer == "marts"]
 
@@ -56,7 +57,7 @@ def new_warehouse(path: Path | str = ":memory:") -> duckdb.DuckDBPyConnection:
     """A DuckDB file with empty staging tables in the contract's shape and an empty institution_link."""
     con = duckdb.connect(str(path))
     con.execute(STG_DDL)
-    warehouse.ensure_institution_link(con)
+    create_empty(con, INSTITUTION_LINK)
     con.execute("INSERT INTO stg_country VALUES ('RU','RU','Russia','cordisref',true), ('DE','DE','Germany','cordisref',true),"
                 " ('UK','GB','United Kingdom','exception',true), ('GB','GB','United Kingdom of Great Britain','pycountry',false),"
                 " ('CN','CN','China','cordisref',true), ('UA','UA','Ukraine','cordisref',true)")
@@ -71,7 +72,8 @@ def load(con: duckdb.DuckDBPyConnection, projects: list[tuple], participations: 
     con.executemany("INSERT INTO stg_participation VALUES (" + ",".join("?" * 15) + ")",
                     [row[:-1] + (i + 2,) for i, row in enumerate(participations)])
     if links:
-        con.executemany("INSERT INTO institution_link VALUES (?, ?, ?, ?, ?, ?)", list(links))
+        con.executemany("INSERT INTO institution_link (org_key, ror_id, institution_key, institution_name, method, score) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", list(links))
 
 
 def build(con: duckdb.DuckDBPyConnection, *, focus: str | None = None, as_of: str | None = None,
@@ -82,8 +84,8 @@ def build(con: duckdb.DuckDBPyConnection, *, focus: str | None = None, as_of: st
         variables["focus_country"] = focus
     if as_of:
         variables["as_of"] = date.fromisoformat(as_of)
-    warehouse.set_variables(con, variables)
-    return warehouse.run_models(con, models or CORE_MODELS + MART_MODELS)
+    set_variables(con, variables)
+    return run_models(con, models or CORE_MODELS + MART_MODELS)
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
@@ -99,11 +101,11 @@ def test_models_parse_and_reference_reads_are_not_dependencies() -> None:
     # read_csv(<reference_dir> || '/x.csv') must not show up as a model or source dependency
     assert "dim_country_status" in CORE_MODELS and "fact_participation" in CORE_MODELS
     assert MODELS["dim_country_status"].tables_read == frozenset()
-    assert warehouse.source_tables(MODELS["dim_project"], MODELS) == []  # stg_* are models of the staging layer
-    assert set(warehouse.model_deps(MODELS["dim_project"], MODELS)) == {"dim_programme", "stg_participation", "stg_project"}
+    assert source_tables(MODELS["dim_project"], MODELS) == []  # stg_* are models of the staging layer
+    assert set(model_deps(MODELS["dim_project"], MODELS)) == {"dim_programme", "stg_participation", "stg_project"}
     allowed_sources = {"institution_link"}
     for name in CORE_MODELS + MART_MODELS:
-        assert set(warehouse.source_tables(MODELS[name], MODELS)) <= allowed_sources, name
+        assert set(source_tables(MODELS[name], MODELS)) <= allowed_sources, name
         assert "/work/" not in MODELS[name].sql, f"{name} holds an absolute path"
 
 

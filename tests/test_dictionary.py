@@ -11,7 +11,9 @@ from test_marts import LINKS, PARTICIPATIONS, PROJECTS
 
 from bilatrus_etl.warehouse import dictionary
 from bilatrus_etl.warehouse import network
-from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse.models import describe_table
+from bilatrus_etl.warehouse.tables import COLLABORATION_NETWORK
+from bilatrus_etl.warehouse.publish import publish
 from bilatrus_etl.errors import BilatrusError
 
 
@@ -47,7 +49,7 @@ def test_model_column_docs_match_the_built_columns(built: tuple[duckdb.DuckDBPyC
         columns = [r[0] for r in con.execute(
             "SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [name]).fetchall()]
         assert set(MODELS[name].column_docs) == set(columns), name  # no missing and no stale `-- column:` lines
-    assert set(network.COLUMN_DOCS) == {r[0] for r in con.execute(
+    assert set(COLLABORATION_NETWORK.column_docs) == {r[0] for r in con.execute(
         "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [network.TABLE]).fetchall()}
 
 
@@ -76,7 +78,7 @@ def test_an_undescribed_table_fails_strict_mode() -> None:
     assert "mystery" in dictionary.undocumented_tables(dictionary.document(con))
     with pytest.raises(BilatrusError, match="mystery"):
         dictionary.build(con, strict=True)
-    warehouse.describe_table(con, "mystery", "A table a Python step wrote.", {"x": "a number"})
+    describe_table(con, "mystery", "A table a Python step wrote.", {"x": "a number"})
     docs = dictionary.build(con, strict=True)
     assert next(d for d in docs if d.name == "mystery").columns[0].description == "a number"
 
@@ -85,7 +87,7 @@ def test_markdown_from_a_published_file(built: tuple[duckdb.DuckDBPyConnection, 
     con, _ = built
     path = Path(con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0])
     published = tmp_path / "bilatrus.duckdb"
-    warehouse.publish(path, published, tmp_path / "bilatrus.previous.duckdb")
+    publish(path, published, tmp_path / "bilatrus.previous.duckdb")
     out = dictionary.write_markdown(published, tmp_path / "docs" / "data-dictionary.md")
     text = out.read_text(encoding="utf-8")
     assert "# Data dictionary" in text and "### mart_third_country_ranking" in text and "bilatrus.duckdb" in text

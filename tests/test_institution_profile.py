@@ -32,7 +32,7 @@ from test_core import O as _O
 from bilatrus_etl.analyst.lookup import institution_profile
 from bilatrus_etl.analyst.query import query
 from bilatrus_etl.warehouse import queries
-from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse.publish import publish as publish_file
 from bilatrus_etl.errors import BilatrusError
 
 MART = "mart_institution_profile"
@@ -220,7 +220,7 @@ def publish(folder: Path, *, synthetic: bool | None, ror: bool = True, models: l
             "sources": "{}", "mirror": ""})
     con.close()
     target = folder / "warehouse" / "bilatrus.duckdb"
-    warehouse.publish(folder / "build.duckdb", target)
+    publish_file(folder / "build.duckdb", target)
     return target
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 
 import duckdb
+import numpy as np
 import pytest
 from test_core import CORE_MODELS, MART_MODELS, O, P, build, load, new_warehouse, rows
 
@@ -348,13 +349,19 @@ def test_collaboration_edges_and_network_measures() -> None:
     assert nodes["A"]["component_size"] == 5 and nodes["A"]["betweenness_method"] == "exact"
 
 
+def _measures(edges: list[tuple[str, str, int, float]], **options: int):
+    source, target, joint, fractional = (list(column) for column in zip(*edges))
+    return network.measures_from_arrays(np.asarray(source, dtype=object), np.asarray(target, dtype=object),
+                                        np.asarray(joint, dtype=np.int64), np.asarray(fractional), **options)
+
+
 def test_network_samples_betweenness_on_large_graphs() -> None:
     edges = [(f"n{i:03d}", f"n{i + 1:03d}", 1, 1.0) for i in range(199)]  # a path of 200 nodes
-    table, stats = network.compute_measures(edges, max_work=1000, seed=1)
+    table, stats = _measures(edges, max_work=1000, seed=1)
     assert stats.betweenness_method.startswith("sampled k=") and table.num_rows == 200
-    table_again, _ = network.compute_measures(edges, max_work=1000, seed=1)
+    table_again, _ = _measures(edges, max_work=1000, seed=1)
     assert table.column("betweenness").to_pylist() == table_again.column("betweenness").to_pylist()  # fixed seed
-    _, stats_exact = network.compute_measures(edges)
+    _, stats_exact = _measures(edges)
     assert stats_exact.betweenness_method == "exact"
 
 

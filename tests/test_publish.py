@@ -17,7 +17,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse import publish as publish_module
+from bilatrus_etl.warehouse.publish import open_readonly, publish, rollback, write_published_file
 from bilatrus_etl.errors import BilatrusError
 
 ROWS_PER_VERSION = 40_000
@@ -26,7 +27,7 @@ READER = r"""
 import json, sys, time
 from pathlib import Path
 import duckdb
-from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse.publish import open_readonly, publish, rollback, write_published_file
 
 mode, path, stop, ready, out = sys.argv[1:6]
 seen, errors, queries = [], [], 0
@@ -45,7 +46,7 @@ while not Path(stop).exists() and time.time() < deadline:
         if mode == "persistent":
             version = snapshot(con)
         else:
-            c = warehouse.open_readonly(path)
+            c = open_readonly(path)
             try:
                 version = snapshot(c)
             finally:
@@ -96,7 +97,7 @@ def paths(tmp_path: Path) -> dict[str, Path]:
 
 def test_readers_in_other_processes_are_never_blocked_nor_see_half_tables(paths: dict[str, Path]) -> None:
     build_version(paths["build"], 1)
-    first = warehouse.publish(paths["build"], paths["published"], paths["previous"])
+    first = publish(paths["build"], paths["published"], paths["previous"])
     assert first.previous_path is None and first.tables == 2
     readers = {}
     for mode in ("persistent", "reconnect"):
@@ -114,7 +115,7 @@ def test_readers_in_other_processes_are_never_blocked_nor_see_half_tables(paths:
 
     for version in range(2, 7):  # five publishes while both readers query
         build_version(paths["build"], version)
-        result = warehouse.publish(paths["build"], paths["published"], paths["previous"])
+        result = publish(paths["build"], paths["published"], paths["previous"])
         assert result.previous_path == paths["previous"]
         time.sleep(0.15)
     time.sleep(0.5)
@@ -140,21 +141,21 @@ def test_readers_in_other_processes_are_never_blocked_nor_see_half_tables(paths:
 def test_rollback_puts_the_previous_file_back(paths: dict[str, Path]) -> None:
     for version in (1, 2):
         build_version(paths["build"], version)
-        warehouse.publish(paths["build"], paths["published"], paths["previous"])
+        publish(paths["build"], paths["published"], paths["previous"])
     assert read_version(paths["published"]) == 2
-    warehouse.rollback(paths["published"], paths["previous"])
+    rollback(paths["published"], paths["previous"])
     assert read_version(paths["published"]) == 1
 
 
 def test_a_bad_build_leaves_the_published_file_untouched(paths: dict[str, Path]) -> None:
     build_version(paths["build"], 1)
-    warehouse.publish(paths["build"], paths["published"], paths["previous"])
+    publish(paths["build"], paths["published"], paths["previous"])
     with pytest.raises(BilatrusError, match="does not exist"):
-        warehouse.publish(paths["tmp"] / "missing.duckdb", paths["published"], paths["previous"])
+        publish(paths["tmp"] / "missing.duckdb", paths["published"], paths["previous"])
     broken = paths["tmp"] / "broken.duckdb"
     broken.write_bytes(b"this is not a database" * 100)
     with pytest.raises(BilatrusError):
-        warehouse.publish(broken, paths["published"], paths["previous"])
+        publish(broken, paths["published"], paths["previous"])
     assert read_version(paths["published"]) == 1
     assert not paths["previous"].exists()
     assert sorted(p.name for p in paths["published"].parent.iterdir()) == ["bilatrus.duckdb"]
@@ -162,12 +163,12 @@ def test_a_bad_build_leaves_the_published_file_untouched(paths: dict[str, Path])
 
 def test_a_stale_wal_beside_the_published_file_stops_the_publish(paths: dict[str, Path]) -> None:
     build_version(paths["build"], 1)
-    warehouse.publish(paths["build"], paths["published"], paths["previous"])
+    publish(paths["build"], paths["published"], paths["previous"])
     wal = paths["published"].with_name("bilatrus.duckdb.wal")
     wal.write_bytes(b"x")
     build_version(paths["build"], 2)
     with pytest.raises(BilatrusError, match="read-only"):
-        warehouse.publish(paths["build"], paths["published"], paths["previous"])
+        publish(paths["build"], paths["published"], paths["previous"])
     assert read_version(paths["published"]) == 1
 
 
@@ -175,17 +176,17 @@ def test_publish_checkpoints_a_build_still_open_in_this_process(paths: dict[str,
     con = duckdb.connect(str(paths["build"]))
     con.execute("CREATE TABLE build_info AS SELECT 7 AS version, 0::BIGINT AS rows, 0::HUGEINT AS total")
     con.execute("CREATE TABLE snapshot (version INTEGER, value BIGINT)")
-    result = warehouse.publish(paths["build"], paths["published"])  # previous path defaults beside it
+    result = publish(paths["build"], paths["published"])  # previous path defaults beside it
     con.close()
     assert read_version(paths["published"]) == 7 and result.tables == 2
 
 
 def test_open_readonly_refuses_writes_and_missing_files(paths: dict[str, Path]) -> None:
     with pytest.raises(BilatrusError, match="No warehouse"):
-        warehouse.open_readonly(paths["published"])
+        open_readonly(paths["published"])
     build_version(paths["build"], 1)
-    warehouse.publish(paths["build"], paths["published"], paths["previous"])
-    con = warehouse.open_readonly(paths["published"])
+    publish(paths["build"], paths["published"], paths["previous"])
+    con = open_readonly(paths["published"])
     try:
         with pytest.raises(duckdb.Error):
             con.execute("DROP TABLE snapshot")
@@ -198,8 +199,8 @@ def test_publish_uses_the_callers_connection_to_the_build(paths: dict[str, Path]
     con = duckdb.connect(str(paths["build"]), config={"custom_user_agent": "test"})
     con.execute("CREATE TABLE build_info AS SELECT 8 AS version, 0::BIGINT AS rows, 0::HUGEINT AS total")
     with pytest.raises(BilatrusError, match="pass that connection"):
-        warehouse.publish(paths["build"], paths["published"], paths["previous"])
-    warehouse.publish(paths["build"], paths["published"], paths["previous"], con=con)
+        publish(paths["build"], paths["published"], paths["previous"])
+    publish(paths["build"], paths["published"], paths["previous"], con=con)
     con.close()
     assert read_version(paths["published"]) == 8
 
@@ -208,11 +209,11 @@ def test_published_file_is_written_whole_by_every_method(tmp_path: Path, monkeyp
     build = tmp_path / "build.bin"
     build.write_bytes(os.urandom(3 * 2**20 + 123))
     first = tmp_path / "first.bin"
-    assert warehouse.write_published_file(build, first) in {"clone", "copy_file_range", "copy"}
+    assert write_published_file(build, first) in {"clone", "copy_file_range", "copy"}
     assert first.read_bytes() == build.read_bytes()
-    monkeypatch.setattr(warehouse, "_clone", lambda source, destination: None)
-    monkeypatch.setattr(warehouse, "_kernel_copy", lambda source, destination, size: None)
+    monkeypatch.setattr(publish_module, "_clone", lambda source, destination: None)
+    monkeypatch.setattr(publish_module, "_kernel_copy", lambda source, destination, size: None)
     second = tmp_path / "second.bin"
     second.write_bytes(b"stale content longer than nothing")
-    assert warehouse.write_published_file(build, second) == "copy"
+    assert write_published_file(build, second) == "copy"
     assert second.read_bytes() == build.read_bytes()

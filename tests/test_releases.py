@@ -14,7 +14,7 @@ from fixture_server import FixtureServer, closed_port
 from bilatrus_etl.ingest import fetch
 from bilatrus_etl.ingest import releases
 from bilatrus_etl.ingest import sources
-from bilatrus_etl.warehouse import steps
+from bilatrus_etl.warehouse.meta import record_provenance
 from bilatrus_etl.ingest.fetch import FetchError
 from bilatrus_etl.settings import Settings
 
@@ -75,7 +75,7 @@ def test_newest_release_is_resolved_downloaded_checked_and_recorded(zenodo: Fixt
     # and the warehouse's provenance table carries it
     settings = Settings.from_env(mirror=None, data_dir=tmp_path)
     con = duckdb.connect()
-    assert steps.record_provenance(con, settings) == 1
+    assert record_provenance(con, settings) == 1
     stored = con.execute("SELECT release->>'record_id', release->>'version', release->>'checksum' "
                          "FROM meta_download_provenance").fetchone()
     assert stored == ("18000001", "v2.1", release.checksum)

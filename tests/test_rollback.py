@@ -15,7 +15,7 @@ import pytest
 
 from bilatrus_etl.warehouse import queries
 from bilatrus_etl.ingest import sources
-from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse.publish import publish
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow  # each case runs the `bilatrus` command in a subprocess
@@ -42,7 +42,7 @@ def publish_version(data_dir: Path, version: dict) -> None:
         "built_at": version["built_at"], "code": "test", "version": "0", "focus": "RU", "synthetic": False,
         "sources": "{}", "mirror": version["mirror"]})
     con.close()
-    warehouse.publish(build, folder / "bilatrus.duckdb", folder / "bilatrus.previous.duckdb")
+    publish(build, folder / "bilatrus.duckdb", folder / "bilatrus.previous.duckdb")
 
 
 def built_at(path: Path) -> datetime:

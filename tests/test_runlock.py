@@ -11,7 +11,7 @@ import pytest
 
 from bilatrus_etl.warehouse import runlock
 from bilatrus_etl.ingest import sources
-from bilatrus_etl.warehouse import steps
+from bilatrus_etl.warehouse.recovery import leftovers, remove_leftovers
 from bilatrus_etl.settings import Settings
 
 
@@ -49,9 +49,9 @@ def test_leftovers_of_a_killed_run(tmp_path):
     for path in (part, temp, build, keep):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"x")
-    assert set(steps.leftovers(settings, crashed=False)) == {part, temp}  # a build without .wal is a finished one
+    assert set(leftovers(settings, crashed=False)) == {part, temp}  # a build without .wal is a finished one
     wal.write_bytes(b"x")
-    removed = steps.remove_leftovers(settings, crashed=False)
+    removed = remove_leftovers(settings, crashed=False)
     assert sorted(removed) == sorted(["raw/cordis_fp7/.download-x.part", "warehouse/.bilatrus.duckdb.123.tmp",
                                       "warehouse/build.duckdb", "warehouse/build.duckdb.wal"])
     assert keep.exists() and not build.exists()

@@ -25,7 +25,7 @@ from test_readers import (
 
 from bilatrus_etl.ingest import clean
 from bilatrus_etl.ingest import staging
-from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse.models import load_models, run_models
 from bilatrus_etl.errors import BilatrusError
 
 H2020_ORG_SAMPLE = "cordis/official-layout/h2020-organization-sample.csv"
@@ -459,8 +459,8 @@ def test_country_map_without_cordisref_uses_exceptions_and_iso(con) -> None:
 def test_every_staging_model_runs_on_empty_landing_tables_and_documents_its_columns(con) -> None:
     staging.ensure_landing_tables(con)
     names = staging.PROGRAMME_MODELS + staging.REFERENCE_MODELS
-    warehouse.run_models(con, names)
-    models = warehouse.load_models()
+    run_models(con, names)
+    models = load_models()
     for name in names:
         model = models[name]
         assert model.layer == "staging" and model.description

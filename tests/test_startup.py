@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse import models
+from bilatrus_etl.warehouse.models import _load_models_cached, deps_cache_file, load_models
 from bilatrus_etl.resources import SQL_DIR
 
 HEAVY = ("dagster", "pandas", "great_expectations", "sqlglot", "duckdb", "scipy", "rapidfuzz")
@@ -31,7 +32,7 @@ def test_cli_module_imports_no_heavy_library(tmp_path: Path) -> None:
 
 
 def test_code_location_needs_no_sqlglot_pandas_or_gx_once_the_deps_are_cached(tmp_path: Path) -> None:
-    _loaded_after("from bilatrus_etl import warehouse; warehouse.load_models()", tmp_path)  # fills the cache
+    _loaded_after("from bilatrus_etl.warehouse.models import load_models; load_models()", tmp_path)  # fills the cache
     loaded = _loaded_after("import pipelines.definitions", tmp_path)
     assert "dagster" in loaded and "duckdb" in loaded
     assert not {"sqlglot", "pandas", "great_expectations", "scipy", "rapidfuzz"} & set(loaded)
@@ -39,20 +40,20 @@ def test_code_location_needs_no_sqlglot_pandas_or_gx_once_the_deps_are_cached(tm
 
 def test_dependency_cache_gives_sqlglot_s_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BILATRUS_CACHE_DIR", str(tmp_path))
-    warehouse._load_models_cached.cache_clear()
-    parsed = {name: m.tables_read for name, m in warehouse.load_models(SQL_DIR).items()}
-    cache = json.loads(warehouse.deps_cache_file().read_text(encoding="utf-8"))
+    _load_models_cached.cache_clear()
+    parsed = {name: m.tables_read for name, m in load_models(SQL_DIR).items()}
+    cache = json.loads(deps_cache_file().read_text(encoding="utf-8"))
     assert len(cache) == len(parsed) and parsed["mart_institutions"] >= {"fact_participation", "dim_institution"}
 
     def no_parse(sql: str, path: Path) -> frozenset[str]:
         raise AssertionError(f"parsed {path} again")
 
-    monkeypatch.setattr(warehouse, "_tables_read", no_parse)
-    warehouse._load_models_cached.cache_clear()
+    monkeypatch.setattr(models, "_tables_read", no_parse)
+    _load_models_cached.cache_clear()
     try:
-        assert {name: m.tables_read for name, m in warehouse.load_models(SQL_DIR).items()} == parsed
+        assert {name: m.tables_read for name, m in load_models(SQL_DIR).items()} == parsed
     finally:
-        warehouse._load_models_cached.cache_clear()
+        _load_models_cached.cache_clear()
 
 
 def test_a_changed_model_is_parsed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -61,11 +62,11 @@ def test_a_changed_model_is_parsed_again(tmp_path: Path, monkeypatch: pytest.Mon
     (sql_dir / "core").mkdir(parents=True)
     model = sql_dir / "core" / "t.sql"
     model.write_text("-- A table.\nSELECT * FROM a", encoding="utf-8")
-    warehouse._load_models_cached.cache_clear()
-    assert warehouse.load_models(sql_dir)["t"].tables_read == {"a"}
+    _load_models_cached.cache_clear()
+    assert load_models(sql_dir)["t"].tables_read == {"a"}
     model.write_text("-- A table.\nSELECT * FROM b JOIN c USING (k)", encoding="utf-8")
-    warehouse._load_models_cached.cache_clear()
+    _load_models_cached.cache_clear()
     try:
-        assert warehouse.load_models(sql_dir)["t"].tables_read == {"b", "c"}
+        assert load_models(sql_dir)["t"].tables_read == {"b", "c"}
     finally:
-        warehouse._load_models_cached.cache_clear()
+        _load_models_cached.cache_clear()

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse.publish import publish, storage_version
 from installed_package import InstalledPackage, installed_package
 
 DUCKDB_1X = "1.5.6"  # the DuckDB 1.x on the machine's package index; analysts' tools embed such versions
@@ -57,13 +57,13 @@ def test_publish_writes_the_old_format_and_keeps_everything(tmp_path: Path, thro
     con.execute(FEATURES)
     expected = fingerprint(con)
     if through_open_connection:  # the publish step of a process that still holds the build file open
-        warehouse.publish(build, published, con=con)
+        publish(build, published, con=con)
         con.close()
     else:
         con.close()
-        warehouse.publish(build, published)
-    assert warehouse.storage_version(build).startswith("v2.")
-    assert warehouse.storage_version(published) == "v1.0.0+"  # DuckDB's tag for the format v1.0.0 writes
+        publish(build, published)
+    assert storage_version(build).startswith("v2.")
+    assert storage_version(published) == "v1.0.0+"  # DuckDB's tag for the format v1.0.0 writes
     assert read(published) == expected
     assert expected["tables"]["mart_example"][0] == 5000
     assert expected["macros"] == [("clean_text",)]

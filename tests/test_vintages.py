@@ -12,7 +12,10 @@ import json
 import duckdb
 import pytest
 
-from bilatrus_etl.warehouse import vintages
+from bilatrus_etl.warehouse.vintages.changes import diff_connection, list_vintages
+from bilatrus_etl.warehouse.vintages.history import load
+from bilatrus_etl.warehouse.vintages.record import RecordResult, prune, record
+from bilatrus_etl.warehouse.vintages.store import HISTORY_DIR_ENV, KEEP_ENV, chain, history_dir, keep_setting
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.settings import Settings
 
@@ -71,8 +74,8 @@ def _settings(tmp_path) -> Settings:
     return Settings(data_dir=tmp_path, mirror=None)
 
 
-def _record(con, tmp_path, sha: str, **kwargs) -> vintages.RecordResult:
-    return vintages.record(con, _settings(tmp_path), datasets={"cordis_fp7": sha, "ror_dump": "r1"}, synthetic=False,
+def _record(con, tmp_path, sha: str, **kwargs) -> RecordResult:
+    return record(con, _settings(tmp_path), datasets={"cordis_fp7": sha, "ror_dump": "r1"}, synthetic=False,
                            code_fingerprint="code", run_id="run-" + sha, **kwargs)
 
 
@@ -89,7 +92,7 @@ def test_same_sources_add_no_vintage_and_past_vintages_query_as_they_were(tmp_pa
     then_ranking = _rows(con, "SELECT * FROM mart_third_country_ranking")
 
     with pytest.raises(BilatrusError, match="nothing before it"):
-        vintages.diff_connection(con)
+        diff_connection(con)
     again = _record(con, tmp_path, "a")  # the same source files: nothing new
     assert again.recorded is None and [v.seq for v in again.vintages] == [1]
 
@@ -124,7 +127,7 @@ def test_diff_reports_exactly_the_changes_made(tmp_path):
     _record(con, tmp_path, "a")
     _second_month(con)
     _record(con, tmp_path, "b")
-    change = vintages.diff_connection(con)
+    change = diff_connection(con)
     assert change.focus_country == "RU"
     rows = [(r["change"], r["framework_programme"], r["project_id"], r["subject"], r["name"], r["field"],
              r["from_value"], r["to_value"]) for r in change.changes.to_pylist() if r["change"] != "table rows changed"]
@@ -159,10 +162,10 @@ def test_diff_reports_exactly_the_changes_made(tmp_path):
     text = change.render("table")
     assert "participation ended (1 row)" in text and "KURCHATOV" in text
     # explicit vintages, by label or number, in either order
-    backwards = vintages.diff_connection(con, from_vintage="2", to_vintage="1")
+    backwards = diff_connection(con, from_vintage="2", to_vintage="1")
     assert [r["project_id"] for r in backwards.changes.to_pylist() if r["change"] == "project added"] == ["200"]
     with pytest.raises(BilatrusError, match="No vintage 'nope'"):
-        vintages.diff_connection(con, from_vintage="nope")
+        diff_connection(con, from_vintage="nope")
 
 
 def test_pruning_keeps_the_current_vintage_and_reads_back_the_same(tmp_path):
@@ -173,18 +176,18 @@ def test_pruning_keeps_the_current_vintage_and_reads_back_the_same(tmp_path):
     at_two = _rows(con, f"SELECT * FROM history_fact_participation WHERE vintage = '{second.recorded.label}'")
     con.execute("DELETE FROM fact_participation WHERE org_key = 'P9'")
     third = _record(con, tmp_path, "c")
-    history = vintages.history_dir(_settings(tmp_path))
-    assert [v.seq for v in vintages.chain(history)] == [1, 2, 3]
+    history = history_dir(_settings(tmp_path))
+    assert [v.seq for v in chain(history)] == [1, 2, 3]
 
-    assert vintages.prune(history, 2) == [1]
-    assert [(v.seq, v.base) for v in vintages.chain(history)] == [(2, True), (3, False)]
+    assert prune(history, 2) == [1]
+    assert [(v.seq, v.base) for v in chain(history)] == [(2, True), (3, False)]
     assert sorted(p.name for p in history.iterdir()) == ["v000002.base", "v000003"]
-    vintages.load(con, history)
+    load(con, history)
     assert _rows(con, f"SELECT * FROM history_fact_participation WHERE vintage = '{second.recorded.label}'") == at_two
     assert con.execute("SELECT seq FROM meta_vintage ORDER BY seq").fetchall() == [(2,), (3,)]
 
     with pytest.raises(BilatrusError, match="at least one"):
-        vintages.prune(history, 0)
+        prune(history, 0)
     result = _record(con, tmp_path, "c", keep=1)  # the setting's way: prune while publishing
     assert result.pruned == [2]
     assert [v.seq for v in result.vintages] == [3]
@@ -196,13 +199,13 @@ def test_pruning_keeps_the_current_vintage_and_reads_back_the_same(tmp_path):
 
 
 def test_keep_setting_is_validated(monkeypatch):
-    monkeypatch.setenv(vintages.KEEP_ENV, "0")
+    monkeypatch.setenv(KEEP_ENV, "0")
     with pytest.raises(BilatrusError, match="BILATRUS_KEEP_VINTAGES"):
-        vintages.keep_setting()
-    monkeypatch.setenv(vintages.KEEP_ENV, "12")
-    assert vintages.keep_setting() == 12
-    monkeypatch.setenv(vintages.KEEP_ENV, "")
-    assert vintages.keep_setting() is None
+        keep_setting()
+    monkeypatch.setenv(KEEP_ENV, "12")
+    assert keep_setting() == 12
+    monkeypatch.setenv(KEEP_ENV, "")
+    assert keep_setting() is None
 
 
 def test_history_works_with_external_access_disabled(tmp_path):
@@ -212,7 +215,7 @@ def test_history_works_with_external_access_disabled(tmp_path):
     sandbox = duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True,
                              config={"enable_external_access": False, "lock_configuration": True})
     assert sandbox.execute("SELECT count(*) FROM history_fact_participation").fetchall() == [(5,)]
-    change_free = vintages.list_vintages(sandbox)
+    change_free = list_vintages(sandbox)
     assert change_free.column("seq").to_pylist() == [1]
     sandbox.close()
 
@@ -227,7 +230,7 @@ def test_cli_lists_vintages_prints_the_diff_and_prunes(tmp_path, monkeypatch, ca
     con.close()
     monkeypatch.setenv("BILATRUS_WAREHOUSE", str(tmp_path / "build.duckdb"))
     monkeypatch.setenv("BILATRUS_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv(vintages.HISTORY_DIR_ENV, raising=False)
+    monkeypatch.delenv(HISTORY_DIR_ENV, raising=False)
     assert cli.main(["vintages", "--format", "json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert [(v["seq"], v["is_current"], v["source_files"]) for v in listed] == [(1, False, 2), (2, True, 2)]
@@ -237,7 +240,7 @@ def test_cli_lists_vintages_prints_the_diff_and_prunes(tmp_path, monkeypatch, ca
     assert cli.main(["diff", "--from", "1", "--to", "2"]) == 0
     assert "participation changed (2 rows)" in capsys.readouterr().out
     assert cli.main(["vintages", "--keep", "1", "--format", "csv"]) == 0
-    assert [v.seq for v in vintages.chain(tmp_path / "history")] == [2]
+    assert [v.seq for v in chain(tmp_path / "history")] == [2]
     assert cli.main(["diff", "--from", "nope"]) == 1
 
 

@@ -9,7 +9,9 @@ import json
 import duckdb
 from test_vintages import _build, _record, _second_month, _settings
 
-from bilatrus_etl.warehouse import vintages
+from bilatrus_etl.warehouse.vintages.history import load
+from bilatrus_etl.warehouse.vintages.store import VINTAGE_FILE, chain, history_dir
+from bilatrus_etl.warehouse.vintages import history as vintage_history
 
 
 def _state(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
@@ -26,7 +28,7 @@ def _state(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
 
 def _rebuilt(tmp_path) -> dict[str, list[tuple]]:
     fresh = duckdb.connect()
-    vintages.load(fresh, vintages.history_dir(_settings(tmp_path)))
+    load(fresh, history_dir(_settings(tmp_path)))
     return _state(fresh)
 
 
@@ -34,8 +36,8 @@ def test_incremental_history_equals_a_full_load_through_changes_and_prunes(tmp_p
     con = _build(tmp_path / "build.duckdb")
     _record(con, tmp_path, "a")
     rebuilt: list[str] = []
-    rebuild = vintages._rebuild_table
-    monkeypatch.setattr(vintages, "_rebuild_table", 
+    rebuild = vintage_history._rebuild_table
+    monkeypatch.setattr(vintage_history, "_rebuild_table", 
                         lambda c, v, table: (c is con and rebuilt.append(table), rebuild(c, v, table)))
     _second_month(con)
     _record(con, tmp_path, "b")
@@ -91,9 +93,9 @@ def test_a_changed_vintage_folder_rebuilds_the_history_from_the_store(tmp_path):
     _second_month(con)
     _record(con, tmp_path, "b")
     con.execute("INSERT INTO history.dim_organization (_from_seq, org_key) VALUES (99, 'MARKER')")
-    folder = vintages.chain(vintages.history_dir(_settings(tmp_path)))[0].folder
-    meta = json.loads((folder / vintages.VINTAGE_FILE).read_text(encoding="utf-8"))
-    (folder / vintages.VINTAGE_FILE).write_text(json.dumps({**meta, "vintage": "restored"}), encoding="utf-8")
+    folder = chain(history_dir(_settings(tmp_path)))[0].folder
+    meta = json.loads((folder / VINTAGE_FILE).read_text(encoding="utf-8"))
+    (folder / VINTAGE_FILE).write_text(json.dumps({**meta, "vintage": "restored"}), encoding="utf-8")
     assert _record(con, tmp_path, "b").recorded is None
     assert con.execute("SELECT count(*) FROM history.dim_organization WHERE org_key = 'MARKER'").fetchall() == [(0,)]
     assert con.execute("SELECT vintage FROM meta_vintage ORDER BY seq").fetchall()[0] == ("restored",)

@@ -19,7 +19,10 @@ import duckdb
 import pytest
 
 import bilatrus_etl_synthetic as synthetic
-from bilatrus_etl.warehouse import vintages
+from bilatrus_etl.warehouse.vintages.changes import diff
+from bilatrus_etl.warehouse.vintages.history import load
+from bilatrus_etl.warehouse.vintages.record import prune
+from bilatrus_etl.warehouse.vintages.store import chain, history_dir
 from bilatrus_etl.settings import Settings
 from pipeline_fixtures import materialized_keys, resources_for
 from pipelines.definitions import defs
@@ -85,16 +88,16 @@ def test_three_monthly_mirrors_two_vintages_and_an_exact_diff(tmp_path):
         second = _materialize(data, mirror, instance)
         assert "history/vintage_changes" in materialized_keys(second)
         _materialize(data, mirror, instance)  # identical files, everything rebuilt: nothing new to record
-        assert [v.seq for v in vintages.chain(vintages.history_dir(settings))] == [1, 2]
+        assert [v.seq for v in chain(history_dir(settings))] == [1, 2]
 
-    history = vintages.history_dir(settings)
-    assert [v.seq for v in vintages.chain(history)] == [1, 2]
+    history = history_dir(settings)
+    assert [v.seq for v in chain(history)] == [1, 2]
     assert _published_rows(settings, "SELECT seq, is_current FROM meta_vintage") == [(1, False), (2, True)]
     # the first vintage queries as it did when it was current
     assert _published_rows(settings, f"SELECT * EXCLUDE (vintage) FROM history_fact_participation WHERE vintage = '{first_label}'") == then_fact
     assert _published_rows(settings, f"SELECT * EXCLUDE (vintage) FROM history_mart_third_country_ranking WHERE vintage = '{first_label}'") == then_ranking
 
-    change = vintages.diff(settings.warehouse_path)
+    change = diff(settings.warehouse_path)
     rows = change.changes.to_pylist()
 
     def keys(kind: str) -> set[tuple]:
@@ -135,9 +138,9 @@ def test_three_monthly_mirrors_two_vintages_and_an_exact_diff(tmp_path):
     assert metadata["to_vintage"].value == change.to_vintage["vintage"]
 
     # pruning to one keeps the current vintage, which reads back as the current tables
-    assert vintages.prune(history, 1) == [1]
+    assert prune(history, 1) == [1]
     con = duckdb.connect()
-    vintages.load(con, history)
+    load(con, history)
     current_label = con.execute("SELECT vintage FROM meta_vintage").fetchall()
     assert current_label == [(change.to_vintage["vintage"],)]
     now = sorted(con.execute("SELECT * EXCLUDE (vintage) FROM history_fact_participation").fetchall(), key=repr)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from bilatrus_etl.warehouse import steps
+from bilatrus_etl.warehouse.versions import dashboard_version
 from bilatrus_etl.settings import Settings
 
 DOWNLOAD_KEYS = frozenset(dg.AssetKey(["raw", name]) for name in ("cordis_programme_files", "cordisref", "ror_dump"))
@@ -32,7 +32,7 @@ def stale_assets(instance: dg.DagsterInstance, graph, programmes: list[str], set
         partitions = programmes if graph.get(key).is_partitioned else [None]
         if any(resolver.get_status(key, p) in (StaleStatus.STALE, StaleStatus.MISSING) for p in partitions):
             seeds.add(key)
-    if resolver.get_current_data_version(DASHBOARD_KEY) != dg.DataVersion(steps.dashboard_version(settings)):
+    if resolver.get_current_data_version(DASHBOARD_KEY) != dg.DataVersion(dashboard_version(settings)):
         seeds.add(DASHBOARD_KEY)
     return _with_downstream(graph, seeds)
 

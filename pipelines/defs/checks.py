@@ -11,7 +11,7 @@ from dagster_duckdb import DuckDBResource
 from bilatrus_etl.quality.reconcile import reconcile
 from bilatrus_etl.quality.report import ValidationOutcome
 from bilatrus_etl.quality.suites import list_suites
-from bilatrus_etl.warehouse import steps
+from bilatrus_etl.quality.steps import validate
 from pipelines.defs.resources import BilatrusConfig
 from pipelines.defs.tables import table_asset_key
 
@@ -43,7 +43,7 @@ def _suite_check(table: str, asset_key: dg.AssetKey) -> dg.AssetChecksDefinition
         context: dg.AssetCheckExecutionContext, bilatrus: BilatrusConfig, duckdb: DuckDBResource
     ) -> dg.AssetCheckResult:
         with duckdb.get_connection() as con:
-            outcome = steps.validate(con, bilatrus.settings(), table, run_id=context.run.run_id)
+            outcome = validate(con, bilatrus.settings(), table, run_id=context.run.run_id)
         return _result(outcome)
 
     return _check

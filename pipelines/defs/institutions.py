@@ -4,9 +4,10 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from bilatrus_etl.warehouse import steps
+from bilatrus_etl.warehouse.tables import DIM_ROR_INSTITUTION, INSTITUTION_LINK
 from pipelines.defs.resources import BilatrusConfig
 from pipelines.defs.tables import python_code_version
+
 
 @dg.asset(
     key=["core", "dim_ror_institution"],
@@ -15,13 +16,13 @@ from pipelines.defs.tables import python_code_version
     deps=[dg.AssetKey(["raw", "ror_dump"])],
     pool="warehouse_writer",
     code_version=python_code_version(dg.AssetKey(["core", "dim_ror_institution"])),
-    description="dim_ror_institution: organisations of the focus country (BILATRUS_FOCUS_COUNTRY) in the ROR registry "
-    "(with their parents and children): every name with its language, aliases, acronyms, types, cities, "
-    "coordinates, external ids, and the focus country. Formerly dim_ru_institution.",
+    description=f"{DIM_ROR_INSTITUTION.name}: {DIM_ROR_INSTITUTION.description}",
 )
 def dim_ror_institution(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    from bilatrus_etl.institutions import build  # pandas and the matcher: imported when the asset runs
+
     with duckdb.get_connection() as con:
-        rows = steps.build_institutions(con, bilatrus.settings())
+        rows = build.build_institutions(con, bilatrus.settings())
     return dg.MaterializeResult(metadata={"row_count": rows, "dagster/row_count": rows})
 
 
@@ -32,12 +33,13 @@ def dim_ror_institution(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.
     deps=[dg.AssetKey(["staging", "stg_participation"]), dim_ror_institution],
     pool="warehouse_writer",
     code_version=python_code_version(dg.AssetKey(["core", "institution_link"])),
-    description="institution_link: each focus-country organisation key -> its institution (ROR id where matched, "
-    "method, score, runner-up for review) and an institution key grouping the same institution across programmes.",
+    description=f"{INSTITUTION_LINK.name}: {INSTITUTION_LINK.description}",
 )
 def institution_link(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    from bilatrus_etl.institutions import build
+
     with duckdb.get_connection() as con:
-        stats = steps.link_institutions(con, bilatrus.settings())
+        stats = build.link_institutions(con, bilatrus.settings())
     return dg.MaterializeResult(
         metadata={
             "row_count": stats["rows"],

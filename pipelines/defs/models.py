@@ -8,13 +8,14 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from bilatrus_etl import resources
-from bilatrus_etl.warehouse import steps
-from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse.run import run_sql_model
+from bilatrus_etl.warehouse.versions import model_code_version
+from bilatrus_etl.warehouse.models import Model, load_models
 from pipelines.defs.resources import BilatrusConfig
 from pipelines.defs.tables import sql_model_keys, table_asset_key
 
 
-def _model_asset(model: warehouse.Model, key: dg.AssetKey) -> dg.AssetsDefinition:
+def _model_asset(model: Model, key: dg.AssetKey) -> dg.AssetsDefinition:
     deps = sorted({k for t in model.tables_read if (k := table_asset_key(t)) and k != key}, key=str)
     description = model.description + (f"\n\n{model.notes}" if model.notes else "")
 
@@ -26,11 +27,11 @@ def _model_asset(model: warehouse.Model, key: dg.AssetKey) -> dg.AssetsDefinitio
         pool="warehouse_writer",
         description=description,
         metadata={"sql_file": dg.MetadataValue.path(resources.relative(model.path))},
-        code_version=steps.model_code_version(model.name),
+        code_version=model_code_version(model.name),
     )
     def _run(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.MaterializeResult:
         with duckdb.get_connection() as con:
-            rows = steps.run_sql_model(con, bilatrus.settings(), model.name)
+            rows = run_sql_model(con, bilatrus.settings(), model.name)
         return dg.MaterializeResult(metadata={"row_count": rows, "dagster/row_count": rows})
 
     _run.__name__ = f"{model.layer}_{model.name}"
@@ -38,5 +39,5 @@ def _model_asset(model: warehouse.Model, key: dg.AssetKey) -> dg.AssetsDefinitio
 
 
 def model_assets() -> list[dg.AssetsDefinition]:
-    models = warehouse.load_models()
+    models = load_models()
     return [_model_asset(models[name], key) for name, key in sql_model_keys().items()]

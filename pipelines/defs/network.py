@@ -4,7 +4,7 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from bilatrus_etl.warehouse import steps
+from bilatrus_etl.warehouse.tables import COLLABORATION_NETWORK
 from pipelines.defs.tables import python_code_version
 
 
@@ -15,10 +15,11 @@ from pipelines.defs.tables import python_code_version
     deps=[dg.AssetKey(["marts", "mart_collaboration_edges"])],
     pool="warehouse_writer",
     code_version=python_code_version(dg.AssetKey(["marts", "mart_collaboration_network"])),
-    description="mart_collaboration_network: one row per organisation in projects with the focus country: "
-    "degree, weighted degree and betweenness centrality over mart_collaboration_edges.",
+    description=f"{COLLABORATION_NETWORK.name}: {COLLABORATION_NETWORK.description}",
 )
 def mart_collaboration_network(duckdb: DuckDBResource) -> dg.MaterializeResult:
+    from bilatrus_etl.warehouse import network  # scipy and pandas: imported when the asset runs
+
     with duckdb.get_connection() as con:
-        rows = steps.build_network(con)
+        rows = network.build_network(con)
     return dg.MaterializeResult(metadata={"row_count": rows, "dagster/row_count": rows})

@@ -4,7 +4,7 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from bilatrus_etl.warehouse import steps
+from bilatrus_etl.warehouse.run import publish_build
 from pipelines.defs.policies import MONTHLY_FRESHNESS
 from pipelines.defs.resources import BilatrusConfig
 from pipelines.defs.tables import PYTHON_TABLES, python_code_version, sql_model_keys
@@ -31,7 +31,7 @@ def _published_deps() -> list[dg.AssetKey]:
 def published_warehouse(
     context: dg.AssetExecutionContext, bilatrus: BilatrusConfig, duckdb: DuckDBResource
 ) -> dg.MaterializeResult:
-    result = steps.publish(bilatrus.settings(), duckdb.database, run_id=context.run.run_id)
+    result = publish_build(bilatrus.settings(), duckdb.database, run_id=context.run.run_id)
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(result["warehouse"])),

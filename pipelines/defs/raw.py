@@ -10,9 +10,10 @@ from collections.abc import Callable
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from bilatrus_etl.warehouse import steps
+from bilatrus_etl.ingest.steps import FetchedSource, current_sources, fetch_kind, fetch_programme
+from bilatrus_etl.warehouse.meta import record_provenance
+from bilatrus_etl.warehouse.versions import sources_version
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.warehouse.steps import FetchedSource
 from pipelines.defs.partitions import programme_partitions, single_run
 from pipelines.defs.policies import DOWNLOAD_RETRY
 from pipelines.defs.resources import BilatrusConfig
@@ -30,7 +31,7 @@ def _fetched(fetch: Callable[[], list[FetchedSource]]) -> list[FetchedSource]:
 
 
 def _result(fetched: list[FetchedSource]) -> dg.MaterializeResult:
-    return dg.MaterializeResult(metadata=_metadata(fetched), data_version=dg.DataVersion(steps.sources_version(fetched)))
+    return dg.MaterializeResult(metadata=_metadata(fetched), data_version=dg.DataVersion(sources_version(fetched)))
 
 
 def _metadata(fetched: list[FetchedSource]) -> dict[str, dg.MetadataValue]:
@@ -57,7 +58,7 @@ def _metadata(fetched: list[FetchedSource]) -> dict[str, dg.MetadataValue]:
 )
 def cordis_programme_files(context: dg.AssetExecutionContext, bilatrus: BilatrusConfig) -> dg.MaterializeResult:
     settings = bilatrus.settings()
-    return _result(_fetched(lambda: [f for p in context.partition_keys for f in steps.fetch_programme(settings, p)]))
+    return _result(_fetched(lambda: [f for p in context.partition_keys for f in fetch_programme(settings, p)]))
 
 
 def _catalog_kind_download(name: str, kind: str, description: str) -> dg.AssetsDefinition:
@@ -66,7 +67,7 @@ def _catalog_kind_download(name: str, kind: str, description: str) -> dg.AssetsD
     @dg.asset(key=["raw", name], group_name="raw", kinds={"python", "file"}, retry_policy=DOWNLOAD_RETRY,
               description=description)
     def _download(bilatrus: BilatrusConfig) -> dg.MaterializeResult:
-        return _result(_fetched(lambda: steps.fetch_kind(bilatrus.settings(), kind)))
+        return _result(_fetched(lambda: fetch_kind(bilatrus.settings(), kind)))
 
     _download.__name__ = f"raw_{name}"
     return _download
@@ -96,9 +97,9 @@ def download_provenance(
     context: dg.AssetExecutionContext, bilatrus: BilatrusConfig, duckdb: DuckDBResource
 ) -> dg.MaterializeResult:
     settings = bilatrus.settings()
-    datasets = steps.current_sources(settings)
+    datasets = current_sources(settings)
     with duckdb.get_connection() as con:
-        rows = steps.record_provenance(con, settings, context.run.run_id)
+        rows = record_provenance(con, settings, context.run.run_id)
     return dg.MaterializeResult(
         metadata={"row_count": rows, "datasets": dg.MetadataValue.json(datasets)},
     )

@@ -9,7 +9,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from bilatrus_etl.warehouse import runlock
-from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse.publish import create_build_file
 from bilatrus_etl.settings import Settings, dashboard_paths
 
 DATA_DIR_TAG = "bilatrus/data_dir"
@@ -46,7 +46,7 @@ class BilatrusConfig(dg.ConfigurableResource):
             context.instance.add_run_tags(run_id, {DATA_DIR_TAG: str(data_dir), PID_TAG: info["pid"],
                                                    HOST_TAG: info["host"]})
         try:
-            warehouse.create_build_file(self.settings().build_path)
+            create_build_file(self.settings().build_path)
             yield self
         finally:
             if lock is not None:

@@ -6,7 +6,9 @@ from collections.abc import Iterator
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from bilatrus_etl.warehouse import steps
+from bilatrus_etl.ingest.steps import stage_dashboards, stage_programmes, stage_reference, staging_counts
+from bilatrus_etl.warehouse.models import row_count
+from bilatrus_etl.warehouse.versions import dashboard_version
 from pipelines.defs.partitions import programme_partitions, single_run
 from pipelines.defs.resources import BilatrusConfig
 from pipelines.defs.tables import python_code_version
@@ -40,8 +42,8 @@ def stg_programme(
 ) -> Iterator[dg.MaterializeResult]:
     settings = bilatrus.settings()
     with duckdb.get_connection() as con:
-        reports = steps.stage_programmes(con, settings, list(context.partition_keys))
-        counts = steps.staging_counts(con, list(PROGRAMME_TABLES))
+        reports = stage_programmes(con, settings, list(context.partition_keys))
+        counts = staging_counts(con, list(PROGRAMME_TABLES))
     for table in PROGRAMME_TABLES:
         yield dg.MaterializeResult(
             asset_key=["staging", table],
@@ -73,9 +75,9 @@ REFERENCE_TABLES = {
 )
 def stg_reference(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]:
     with duckdb.get_connection() as con:
-        steps.stage_reference(con, bilatrus.settings())
+        stage_reference(con, bilatrus.settings())
         for name in REFERENCE_TABLES:
-            rows = steps.row_count(con, name)
+            rows = row_count(con, name)
             yield dg.MaterializeResult(asset_key=["staging", name], metadata={"row_count": rows, "dagster/row_count": rows})
 
 
@@ -92,9 +94,9 @@ def stg_reference(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> Iterator[
 def dashboard_exports(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.MaterializeResult:
     settings = bilatrus.settings()
     with duckdb.get_connection() as con:
-        reports = steps.stage_dashboards(con, settings)
+        reports = stage_dashboards(con, settings)
     return dg.MaterializeResult(
-        data_version=dg.DataVersion(steps.dashboard_version(settings)),
+        data_version=dg.DataVersion(dashboard_version(settings)),
         metadata={
             "files": dg.MetadataValue.json([str(r) for r in reports]),
             "row_count": sum(r.staged_rows for r in reports),

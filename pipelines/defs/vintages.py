@@ -3,7 +3,6 @@
 
 import dagster as dg
 
-from bilatrus_etl.warehouse import steps
 from pipelines.defs.resources import BilatrusConfig
 
 PUBLISHED = dg.AssetKey(["warehouse", "published_warehouse"])
@@ -19,7 +18,9 @@ PUBLISHED = dg.AssetKey(["warehouse", "published_warehouse"])
     "moved (the same as `bilatrus diff`). Every vintage is kept in the warehouse (meta_vintage, history_* views).",
 )
 def vintage_changes(bilatrus: BilatrusConfig) -> dg.MaterializeResult:
-    summary = steps.vintage_changes(bilatrus.settings())
+    from bilatrus_etl.warehouse.vintages import changes
+
+    summary = changes.vintage_changes(bilatrus.settings())
     metadata: dict[str, object] = {
         "vintages": summary["vintages"],
         "from_vintage": summary["from"] or "none",

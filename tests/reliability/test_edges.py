@@ -20,7 +20,7 @@ from bilatrus_etl.analyst.query import query, sandboxed_connection
 from bilatrus_etl.ingest import fetch
 from bilatrus_etl.ingest import releases
 from bilatrus_etl.ingest import sources
-from bilatrus_etl.warehouse import steps
+from bilatrus_etl.warehouse.meta import record_provenance
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.ingest.fetch import FetchError, download
 from bilatrus_etl.settings import Settings
@@ -207,7 +207,7 @@ def test_credentials_never_leave_the_url(fixture_server: FixtureServer, tmp_path
             download("cordis_h2020", url.replace(NAME, "missing.zip"), raw, session=session)
     settings = Settings.from_env(mirror=None, data_dir=tmp_path)
     con = duckdb.connect()
-    steps.record_provenance(con, settings)
+    record_provenance(con, settings)
     warehouse_text = " ".join(str(v) for row in con.execute("SELECT * FROM meta_download_provenance").fetchall()
                               for v in row)
     places = {

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse.publish import publish, rollback
 from bilatrus_etl.errors import BilatrusError
 
 
@@ -17,7 +17,7 @@ def publish_rows(folder: Path, rows: int) -> None:
     con = duckdb.connect(str(build))
     con.execute(f"CREATE TABLE mart_x AS SELECT range AS id FROM range({rows})")
     con.close()
-    warehouse.publish(build, folder / "bilatrus.duckdb")
+    publish(build, folder / "bilatrus.duckdb")
 
 
 def rows_in(path: Path) -> int:
@@ -33,7 +33,7 @@ def test_rollback_faults(tmp_path: Path, fault) -> None:
     publish_rows(tmp_path, 3)
 
     with pytest.raises(BilatrusError, match="No previous warehouse") as refused:
-        warehouse.rollback(published)
+        rollback(published)
     kept = rows_in(published)
     fault("rollback with no previous warehouse", expected="refused, published file untouched",
           outcome=f"refused ({str(refused.value)[:40]}...), {kept} rows still published", rows_lost=3 - kept, ok=kept == 3)
@@ -43,15 +43,15 @@ def test_rollback_faults(tmp_path: Path, fault) -> None:
     wal = published.with_name(published.name + ".wal")
     wal.write_bytes(b"")  # someone opened the published file read-write
     with pytest.raises(BilatrusError, match="read-write"):
-        warehouse.rollback(published)
+        rollback(published)
     kept = rows_in(published)
     fault("rollback while the published file has a .wal", expected="refused with what to do, nothing swapped",
           outcome=f"refused, {kept} rows still published", rows_lost=5 - kept, ok=kept == 5)
     assert kept == 5 and rows_in(previous) == 3
     wal.unlink()
 
-    warehouse.rollback(published)
-    warehouse.rollback(published)  # the second rollback undoes the first
+    rollback(published)
+    rollback(published)  # the second rollback undoes the first
     now, before = rows_in(published), rows_in(previous)
     fault("rollback, then rollback again", expected="back to the newest publish, the older one kept",
           outcome=f"published {now} rows, previous {before} rows", ok=(now, before) == (5, 3))

@@ -21,7 +21,7 @@ import duckdb
 import pytest
 
 import bilatrus_etl_synthetic as synthetic
-from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse.publish import publish
 from bilatrus_etl.progress import FAULT_POINT_ENV
 from fixture_server import FixtureServer
 from pipeline_fixtures import serve_ror_under_official_name
@@ -206,14 +206,14 @@ def test_four_readers_through_three_publishes(fault, tmp_path):
         con.close()
 
     build_with(100)
-    warehouse.publish(build, published)
+    publish(build, published)
     stop = tmp_path / "stop"
     outs = [tmp_path / f"reader{i}" for i in range(4)]
     readers = [_reader(published, stop, out) for out in outs]
     time.sleep(1)
     for rows in (200, 300, 400):
         build_with(rows)
-        warehouse.publish(build, published)
+        publish(build, published)
         time.sleep(0.5)
     stop.touch()
     for reader in readers:

@@ -27,7 +27,9 @@ from test_readers import LEGACY_ORG_HEADER, LEGACY_PROJECT_HEADER, ORG_HEADER, P
 
 from bilatrus_etl.analyst.export import export
 from bilatrus_etl.ingest import staging
-from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse.models import ensure_default_variables, load_models, run_models
+from bilatrus_etl.warehouse.tables import INSTITUTION_LINK, create_empty
+from bilatrus_etl.warehouse.publish import publish
 from bilatrus_etl.errors import BilatrusError
 
 # BILATRUS_HYPOTHESIS_EXAMPLES=200 explores further (random seeds) in a longer local run.
@@ -397,7 +399,7 @@ def test_orphan_participants_are_quarantined_not_invented(fault, con, tmp_path) 
             {"projectID": "4242", "organisationID": "999000003", "name": "ORPHAN B", "country": "FR"}]
     report = stage_h2020(con, tmp_path, orgs)
     reasons = con.execute("SELECT source_line, reason FROM quarantine ORDER BY source_line").fetchall()
-    warehouse.run_models(con, ["stg_programme_ref", "dim_programme", "dim_project"])
+    run_models(con, ["stg_programme_ref", "dim_programme", "dim_project"])
     invented = con.execute("SELECT count(*) FROM dim_project WHERE NOT in_project_file").fetchone()[0]
     counts = (report.raw_rows, report.staged_rows, report.quarantined_rows)
     expected_reason = "orphan: project 4242 has no row in the staged H2020 projects (absent from the project file)"
@@ -457,13 +459,13 @@ def build_and_export(folder: Path, mirror: Path, *, reverse: bool = False) -> di
     if reverse:
         con.execute("CREATE OR REPLACE TABLE stg_participation AS "
                     "SELECT * FROM stg_participation ORDER BY source_file DESC, source_line DESC")
-    warehouse.ensure_institution_link(con)
-    warehouse.ensure_default_variables(con)
-    models = warehouse.load_models()
-    warehouse.run_models(con, [n for n, m in models.items() if m.layer in ("core", "marts")])
+    create_empty(con, INSTITUTION_LINK)
+    ensure_default_variables(con)
+    models = load_models()
+    run_models(con, [n for n, m in models.items() if m.layer in ("core", "marts")])
     con.close()
     published = folder / "warehouse" / "bilatrus.duckdb"
-    warehouse.publish(build, published)
+    publish(build, published)
     paths = export(published, folder / "exports")
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 
@@ -490,7 +492,7 @@ def test_meta_tables_keep_only_the_rows_of_the_publishing_run(fault, con, tmp_pa
     from datetime import UTC, datetime
 
     from bilatrus_etl.quality.report import ValidationOutcome, record_validation_run
-    from bilatrus_etl.warehouse import steps
+    from bilatrus_etl.warehouse.meta import keep_run_rows, record_provenance
     from bilatrus_etl.settings import Settings
 
     settings = Settings.from_env(data_dir=tmp_path)
@@ -505,10 +507,10 @@ def test_meta_tables_keep_only_the_rows_of_the_publishing_run(fault, con, tmp_pa
                                 failures=[], evaluated=1, duration_s=0.1, started_at=datetime.now(UTC))
     sizes = []
     for run in ("run-1", "run-2", "run-3"):  # three rebuilds of one build file
-        steps.record_provenance(con, settings, run)
+        record_provenance(con, settings, run)
         record_validation_run(con, outcome, run_id=run)
         record_validation_run(con, outcome, run_id=run)
-        steps.keep_run_rows(con, run)
+        keep_run_rows(con, run)
         sizes.append(tuple(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                            for t in ("meta_download_provenance", "meta_validation_runs")))
     provenance = con.execute("SELECT run_id, dataset, sha256 FROM meta_download_provenance ORDER BY dataset").fetchall()

@@ -7,7 +7,10 @@ import shutil
 import duckdb
 import pytest
 
-from bilatrus_etl.warehouse import vintages
+from bilatrus_etl.warehouse.vintages.history import load
+from bilatrus_etl.warehouse.vintages.record import prune
+from bilatrus_etl.warehouse.vintages.store import VINTAGE_FILE, chain
+from bilatrus_etl.warehouse.vintages import record as vintage_record
 from bilatrus_etl.errors import BilatrusError
 from test_vintages import _build, _record, _rows, _second_month
 
@@ -25,7 +28,7 @@ def test_interrupted_writes_and_prunes_leave_the_history_readable(tmp_path, faul
     half = history / ".v000003.999.tmp"
     shutil.copytree(second.recorded.folder, half)
     (half / "fact_participation.parquet").write_bytes(b"PAR1 truncated")
-    after = [v.seq for v in vintages.chain(history)]
+    after = [v.seq for v in chain(history)]
     ok = after == [1, 2]
     fault("vintage write interrupted (temporary folder left)", expected="ignored; history reads as before",
           outcome=f"vintages read back: {after}", ok=ok)
@@ -36,27 +39,27 @@ def test_interrupted_writes_and_prunes_leave_the_history_readable(tmp_path, faul
     _record(con, tmp_path, "c")
     kept_two = _rows(con, f"SELECT * FROM history_fact_participation WHERE vintage = '{second.recorded.label}'")
     assert kept_two == expected[second.recorded.label]
-    original = vintages._remove_superseded
-    vintages._remove_superseded = lambda history: None  # die before the deletions
+    original = vintage_record._remove_superseded
+    vintage_record._remove_superseded = lambda history: None  # die before the deletions
     try:
-        vintages.prune(history, 2)
+        prune(history, 2)
     finally:
-        vintages._remove_superseded = original
+        vintage_record._remove_superseded = original
     leftovers = sorted(p.name for p in history.iterdir() if not p.name.startswith("."))
     check = duckdb.connect()
-    vintages.load(check, history)
+    load(check, history)
     read = _rows(check, f"SELECT * FROM history_fact_participation WHERE vintage = '{second.recorded.label}'")
     seqs = [r[0] for r in check.execute("SELECT seq FROM meta_vintage ORDER BY seq").fetchall()]
     ok = read == kept_two and seqs == [2, 3] and "v000001" in leftovers
     fault("prune interrupted after the new base", expected="same vintages 2, 3; old folders ignored",
           outcome=f"folders {leftovers}; vintages {seqs}", ok=ok)
     assert ok
-    vintages.prune(history, 2)  # the next prune finishes the clean-up
+    prune(history, 2)  # the next prune finishes the clean-up
     assert sorted(p.name for p in history.iterdir() if not p.name.startswith(".")) == ["v000002.base", "v000003"]
 
     # a damaged vintage.json names the folder and what to do
-    (history / "v000003" / vintages.VINTAGE_FILE).write_text("{not json", encoding="utf-8")
+    (history / "v000003" / VINTAGE_FILE).write_text("{not json", encoding="utf-8")
     with pytest.raises(BilatrusError, match="v000003") as raised:
-        vintages.chain(history)
+        chain(history)
     fault("damaged vintage.json", expected="clear error naming the vintage folder", outcome=str(raised.value)[:80],
           ok="v000003" in str(raised.value))

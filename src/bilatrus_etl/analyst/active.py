@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse.models import load_models, set_variables
+from bilatrus_etl.warehouse.publish import open_readonly
 from bilatrus_etl.analyst.query import check_format, fetch, format_result
 from bilatrus_etl.errors import BilatrusError
 
@@ -32,13 +33,13 @@ def _parse_date(on_date: date | str) -> date:
 def active_projects_table(path: Path | str, on_date: date | str, country: str | None = None) -> pa.Table:
     """The rows of mart_active_projects for `on_date` and `country`, computed by that model's own SQL."""
     day = _parse_date(on_date)
-    model = warehouse.load_models()[ACTIVE_MODEL]
-    con = warehouse.open_readonly(path)
+    model = load_models()[ACTIVE_MODEL]
+    con = open_readonly(path)
     try:
         variables: dict[str, object] = {"as_of": day}
         if country:
             variables["focus_country"] = country.strip().upper()
-        warehouse.set_variables(con, variables)
+        set_variables(con, variables)
         return fetch(con, model.sql.strip().rstrip(";"))
     finally:
         con.close()

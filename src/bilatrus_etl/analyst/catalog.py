@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse.publish import open_readonly, table_names
 
 SYNTHETIC_WARNING = (
     "WARNING: SYNTHETIC DATA - this warehouse was built from the synthetic demo mirror (meta_build.synthetic); "
@@ -30,9 +30,9 @@ def is_synthetic(path: Path | str) -> bool:
     """True when the published warehouse was built from the synthetic demo mirror (False when it is missing)."""
     if not Path(path).exists():
         return False
-    con = warehouse.open_readonly(path)
+    con = open_readonly(path)
     try:
-        return built_from_synthetic(con, warehouse.table_names(con))
+        return built_from_synthetic(con, table_names(con))
     finally:
         con.close()
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse.publish import open_readonly, table_names
 from bilatrus_etl.analyst.catalog import SYNTHETIC_WARNING, built_from_synthetic
 from bilatrus_etl.analyst.query import path_literal
 from bilatrus_etl.errors import BilatrusError
@@ -32,7 +32,7 @@ def export(path: Path | str, out_dir: Path | str) -> list[Path]:
     """Write every mart of the warehouse as `<mart>.parquet` and `<mart>.csv` into out_dir; return the files."""
     target = Path(out_dir)
     target.mkdir(parents=True, exist_ok=True)
-    con = warehouse.open_readonly(path)
+    con = open_readonly(path)
     written: list[Path] = []
     try:
         tables = mart_tables(con)
@@ -48,7 +48,7 @@ def export(path: Path | str, out_dir: Path | str) -> list[Path]:
                 finally:
                     temporary.unlink(missing_ok=True)
                 written.append(final)
-        if built_from_synthetic(con, warehouse.table_names(con)):
+        if built_from_synthetic(con, table_names(con)):
             marker = target / "SYNTHETIC.txt"
             marker.write_text(SYNTHETIC_WARNING + "\n", encoding="utf-8")
             written.append(marker)

@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 from rapidfuzz import fuzz, process
 
-from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse.publish import open_readonly, table_names
 from bilatrus_etl.analyst.catalog import SYNTHETIC_WARNING, built_from_synthetic, table_columns
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.institutions.alignment import distinctive_words, words_align
@@ -235,9 +235,9 @@ def institution_profile(
         raise BilatrusError("Give an institution name to look for, e.g. `bilatrus institution Lomonosov`.")
     if limit < 0:
         raise BilatrusError(f"limit must be 0 or more, not {limit}.")
-    con = warehouse.open_readonly(path)
+    con = open_readonly(path)
     try:
-        tables = warehouse.table_names(con)
+        tables = table_names(con)
         if PROFILE_MODEL not in tables:
             raise BilatrusError(
                 f"The warehouse {path} has no {PROFILE_MODEL} table: it was built before institution profiles "

@@ -47,7 +47,7 @@ from collections.abc import Iterable, Sequence
 import duckdb
 import pycountry
 
-from bilatrus_etl.warehouse import describe_table
+from bilatrus_etl.warehouse.models import describe_table
 
 COUNTRY_EXCEPTIONS: dict[str, tuple[str, str]] = {
     "EL": ("GR", "Greece"),

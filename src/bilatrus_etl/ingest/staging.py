@@ -23,7 +23,7 @@ from types import ModuleType
 import duckdb
 
 from bilatrus_etl.ingest import clean
-from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse.models import load_models, run_models
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.ingest.readers import (
     FileRef,
@@ -334,9 +334,9 @@ def _run_models(con: duckdb.DuckDBPyConnection, names: list[str]) -> dict[str, i
     and load_audit.
     """
     try:
-        counts = warehouse.run_models(con, names)
+        counts = run_models(con, names)
     finally:
-        models = warehouse.load_models()
+        models = load_models()
         for name in names:
             if models[name].temporary:
                 con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")

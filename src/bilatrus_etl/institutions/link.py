@@ -17,58 +17,16 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from bilatrus_etl import warehouse
 from bilatrus_etl.institutions import registry
 from bilatrus_etl.institutions.matcher import Matcher
 from bilatrus_etl.institutions.methods import MATCH_METHODS, MatchResult, ResolveError, strength
 from bilatrus_etl.institutions.normalise import clean_text, institution_key, normalise_name
 from bilatrus_etl.institutions.overrides import DEFAULT_OVERRIDES
-from bilatrus_etl.warehouse import queries
+from bilatrus_etl.warehouse import queries, tables
 
 RESULT_COLUMNS: tuple[str, ...] = (
     "ror_id", "ror_name", "method", "score", "institution_key", "runner_up_ror_id", "runner_up_name", "runner_up_score",
 )
-INSTITUTION_DESCRIPTION = (
-    "Organisations of the focus country in the ROR registry with their parents and children: names (English, "
-    "Russian and every other name with its language), aliases, acronyms, types, cities, coordinates, status, "
-    "established, external ids. Formerly dim_ru_institution."
-)
-INSTITUTION_COLUMNS: dict[str, str] = {
-    "ror_id": "ROR identifier (bare, e.g. 010pmpe69)",
-    "display_name": "the registry's display name",
-    "name_en": "English name",
-    "name_ru": "Russian name",
-    "aliases": "other names",
-    "acronyms": "acronyms",
-    "labels": "every name of the record (labels in all languages)",
-    "types": "ROR organisation types (education, facility, funder, ...)",
-    "city": "city (GeoNames)",
-    "lat": "latitude",
-    "lon": "longitude",
-    "country_code": "ISO 3166 alpha-2 country code",
-    "status": "active, inactive or withdrawn",
-    "established": "year established",
-    "external_ids": "external identifiers (GRID, ISNI, Wikidata, FundRef) as JSON",
-    "parent_ror_ids": "ROR ids of parent organisations",
-    "child_ror_ids": "ROR ids of child organisations",
-    "successor_ror_ids": "ROR ids of successors (for inactive or withdrawn records)",
-    "related_ror_ids": "ROR ids of related organisations",
-    "parent_ror_id": "the first parent's ROR id",
-    "grid_id": "GRID identifier",
-    "wikidata_id": "Wikidata identifier",
-    "schema_version": "ROR schema version of the source record (1 or 2)",
-    "source_file": "file the record was read from",
-    "names": "every name of the record: value, types (ror_display, label, alias, acronym) and language",
-    "cities": "every city of the record's locations (v2) or addresses (v1)",
-    "focus_country": "the focus country (BILATRUS_FOCUS_COUNTRY) the table was built for",
-}
-# Columns the matching step adds to institution_link (the empty table of warehouse.ensure_institution_link
-# has only the first six).
-RUNNER_UP_COLUMNS: dict[str, str] = {
-    "runner_up_ror_id": "the best-scored other ROR record (for an unmatched organisation: the closest one), for review",
-    "runner_up_score": "its score (Matcher.candidates: token set and sort ratios, less a city disagreement penalty)",
-}
-
 
 def resolve_frame(frame: pd.DataFrame, matcher: Matcher, runner_up: bool = True) -> pd.DataFrame:
     """Add ror_id, ror_name, method, score and institution_key to a participants frame, and (unless
@@ -212,7 +170,7 @@ def build_institutions(con: duckdb.DuckDBPyConnection, registry_file: Path, focu
         queries.run(con, "write_dim_ror_institution", {"focus_country": code})
     finally:
         con.unregister("ror_frame")
-    warehouse.describe_table(con, "dim_ror_institution", INSTITUTION_DESCRIPTION, INSTITUTION_COLUMNS)
+    tables.describe(con, tables.DIM_ROR_INSTITUTION)
     return len(frame)
 
 
@@ -243,8 +201,5 @@ def link_institutions(con: duckdb.DuckDBPyConnection, country: str = "RU") -> pd
         queries.run(con, "write_institution_link")
     finally:
         con.unregister("links_frame")
-    warehouse.describe_table(
-        con, "institution_link", warehouse.INSTITUTION_LINK_DESCRIPTION,
-        {**warehouse.INSTITUTION_LINK_COLUMNS, **RUNNER_UP_COLUMNS},
-    )
+    tables.describe(con, tables.INSTITUTION_LINK)
     return links

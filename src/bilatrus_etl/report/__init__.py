@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse.models import set_variables
+from bilatrus_etl.warehouse.publish import open_readonly, table_names
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.report import charts, data, render
 from bilatrus_etl.settings import Settings
@@ -59,16 +60,16 @@ def search_text(profile: dict[str, Any]) -> str:
 def _read(warehouse_path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     from bilatrus_etl.analyst.active import active_projects_table
 
-    con = warehouse.open_readonly(warehouse_path)
+    con = open_readonly(warehouse_path)
     try:
-        missing = [t for t in data.REQUIRED_TABLES if t not in warehouse.table_names(con)]
+        missing = [t for t in data.REQUIRED_TABLES if t not in table_names(con)]
         if missing:
             raise BilatrusError(
                 f"The warehouse {warehouse_path} lacks {', '.join(missing)}: it was published by an older version or a "
                 "partial run. Run `bilatrus run` (or `make demo`) to publish a complete warehouse, then `bilatrus report`."
             )
         focus = con.execute("SELECT any_value(focus_country) FROM meta_build").fetchall()[0][0] or "RU"
-        warehouse.set_variables(con, {"focus_country": focus})
+        set_variables(con, {"focus_country": focus})
         active_table = active_projects_table(warehouse_path, data.SUSPENSION_DATE, focus)
         active = [data.jsonable(row) for row in active_table.to_pylist()]
         figures = data.collect(con, active)

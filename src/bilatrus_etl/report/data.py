@@ -15,7 +15,8 @@ from typing import Any
 import duckdb
 
 from bilatrus_etl.warehouse import queries
-from bilatrus_etl import warehouse
+from bilatrus_etl.settings import PROGRAMMES
+from bilatrus_etl.warehouse.publish import table_names
 
 SUSPENSION_DATE = dt.date(2022, 3, 1)
 TOP_THIRD_COUNTRIES = 10
@@ -24,7 +25,6 @@ TOP_INSTITUTIONS = 25
 NETWORK_NODES = 60
 CENTRALITY_ROWS = 20
 INSTITUTION_PARTNERS = 20
-PROGRAMME_ORDER = ("FP6", "FP7", "H2020", "HE")
 #: Tables the report reads; a warehouse without one of these cannot give a report.
 REQUIRED_TABLES = (
     "meta_build", "mart_country_participation", "mart_third_country_ranking", "mart_theme_profile",
@@ -79,7 +79,7 @@ def by_programme(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     grouped: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         grouped.setdefault(row["framework_programme"], []).append(row)
-    order = {p: i for i, p in enumerate(PROGRAMME_ORDER)}
+    order = {p: i for i, p in enumerate(PROGRAMMES)}
     return dict(sorted(grouped.items(), key=lambda kv: (order.get(kv[0], 99), kv[0])))
 
 
@@ -89,7 +89,7 @@ HEADLINE_FIELDS = ("participations", "participations_fractional", "projects", "o
 
 def collect(con: duckdb.DuckDBPyConnection, active: list[dict[str, Any]]) -> dict[str, Any]:
     """Every figure of the landscape page. `active` are the mart_active_projects rows on SUSPENSION_DATE."""
-    present = warehouse.table_names(con)
+    present = table_names(con)
     build = run(con, "report_build")
     build_row = build[0] if build else {"built_at": None, "focus_country": "RU", "synthetic": False}
     programmes = with_changes(run(con, "report_programmes"), HEADLINE_FIELDS)
@@ -121,7 +121,7 @@ def collect(con: duckdb.DuckDBPyConnection, active: list[dict[str, Any]]) -> dic
 
 def institutions(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Every institution of the focus country with its profile, registry record, projects and partners."""
-    profiles = run(con, "report_institution_profiles") if "dim_ror_institution" in warehouse.table_names(con) else [
+    profiles = run(con, "report_institution_profiles") if "dim_ror_institution" in table_names(con) else [
         {**row, "ror_name_ru": None, "ror_acronyms": None, "ror_aliases": None, "ror_types": None,
          "ror_parent_id": None, "ror_parent_name": None, "ror_established": None, "ror_status": None}
         for row in run(con, "report_institution_profiles_without_registry")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from bilatrus_etl.ingest import fetch
 from bilatrus_etl.ingest import sources
-from bilatrus_etl.warehouse import steps
+from bilatrus_etl.warehouse.meta import published_manifest
+from bilatrus_etl.warehouse.versions import code_fingerprint
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.settings import Settings
 
@@ -51,11 +52,11 @@ def _last_run(settings: Settings) -> list[Row]:
         rows.append(("last download", True, f"{last['dataset']} at {last['fetched_at']} (HTTP {last['http_status']})"))
     else:
         rows.append(("last download", None, "none yet"))
-    manifest = steps.published_manifest(settings)
+    manifest = published_manifest(settings)
     if manifest:
         flag = " (SYNTHETIC demo data)" if manifest.get("synthetic") else ""
         rows.append(("last publish", True, f"{manifest['published_at']}{flag}"))
-        current = manifest.get("code") == steps.code_fingerprint()
+        current = manifest.get("code") == code_fingerprint()
         rows.append(("published with the current SQL and suites", current, "yes" if current else "no: run again"))
     else:
         rows.append(("last publish", None, "none yet: run `make run` (or `make demo`)"))

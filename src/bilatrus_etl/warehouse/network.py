@@ -8,8 +8,8 @@ A SQL model cannot run Python, so the network mart is built in two steps:
    against networkx), and writes the table `mart_collaboration_network`, joined
    with each institution's name and country from `dim_institution`.
 
-The table's description and column descriptions live here (`DESCRIPTION`, `NOTES`, `COLUMN_DOCS`); they are
-stored as DuckDB comments on the table, and the data dictionary reads them from there.
+The table's description and column descriptions are declared in tables.py (`COLLABORATION_NETWORK`) and
+stored as DuckDB comments on the table.
 """
 
 from __future__ import annotations
@@ -24,42 +24,13 @@ import pyarrow as pa
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from bilatrus_etl import progress
 from bilatrus_etl.warehouse import queries
-from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse.tables import COLLABORATION_NETWORK, describe
 
-TABLE = "mart_collaboration_network"
+TABLE = COLLABORATION_NETWORK.name
 EDGES_TABLE = "mart_collaboration_edges"
 DEPENDS_ON: tuple[str, ...] = (EDGES_TABLE, "dim_institution")
-
-DESCRIPTION = (
-    "One row per institution of the focus country's collaboration network: degree, weighted degree and "
-    "betweenness centrality (Brandes, as networkx computes it) over mart_collaboration_edges."
-)
-NOTES = (
-    "Built by bilatrus_etl.warehouse.network (Python), not by a SQL file: it reads mart_collaboration_edges after that model "
-    "has run. Nodes are the institutions that have at least one edge (institutions alone in all their projects "
-    "with the focus country are not in the network). Counting: degree counts distinct partner institutions; "
-    "weighted_degree sums joint projects over edges (full counting); weighted_degree_fractional sums the "
-    "fractional edge weights (each project's weight 1 split over its organisation pairs). Betweenness is "
-    "unweighted (shortest paths in hops), normalised to [0, 1] as networkx does; on large graphs it is estimated "
-    "from a fixed-seed sample of source nodes (betweenness_method says which), since exact betweenness costs "
-    "nodes x edges steps."
-)
-COLUMN_DOCS: dict[str, str] = {
-    "focus_country": "ISO code of the focus country",
-    "institution_key": "institution key of the node (institution_link.institution_key, else the organisation key)",
-    "institution_name": "name of the institution (its organisation with most participations)",
-    "country_code": "ISO 3166-1 alpha-2 country of the institution",
-    "is_focus_country": "the institution is from the focus country",
-    "degree": "number of distinct partner institutions (edges)",
-    "weighted_degree": "sum of joint projects over the node's edges (full counting)",
-    "weighted_degree_fractional": "sum of the fractional edge weights over the node's edges",
-    "betweenness": "betweenness centrality (unweighted, normalised); estimated when betweenness_method says sampled",
-    "degree_rank": "RANK() by degree, highest first (ties share a rank)",
-    "betweenness_rank": "RANK() by betweenness, highest first (ties share a rank)",
-    "component_size": "number of institutions in the node's connected component",
-    "betweenness_method": "'exact', or 'sampled k=<source nodes> seed=<seed>' on large graphs",
-}
 
 #: Betweenness is Brandes' algorithm run as sparse matrix products (scipy), a batch of source nodes at a time: the
 #: same numbers as networkx.betweenness_centrality(normalized=True) (tests compare them), about 20x faster. Exact
@@ -128,18 +99,6 @@ def betweenness(
     return raw * scale, f"sampled k={k} seed={seed}"
 
 
-def compute_measures(
-    edges: list[tuple[str, str, int, float]], *, max_work: int = DEFAULT_MAX_WORK, seed: int = 42
-) -> tuple[pa.Table, NetworkStats]:
-    """Node measures from (source, target, joint_projects, weight_fractional) edges, as an Arrow table."""
-    columns = list(zip(*edges)) if edges else [(), (), (), ()]
-    return measures_from_arrays(
-        np.asarray(columns[0], dtype=object), np.asarray(columns[1], dtype=object),
-        np.asarray(columns[2], dtype=np.int64), np.asarray(columns[3], dtype=np.float64),
-        max_work=max_work, seed=seed,
-    )
-
-
 def measures_from_arrays(
     source: np.ndarray, target: np.ndarray, joint: np.ndarray, fractional: np.ndarray,
     *, max_work: int = DEFAULT_MAX_WORK, seed: int = 42,
@@ -176,6 +135,13 @@ def build_network(con: duckdb.DuckDBPyConnection, *, max_work: int = DEFAULT_MAX
     Run it after the SQL models mart_collaboration_edges and dim_institution. The focus country is taken
     from the edges table (the same getvariable('focus_country') the SQL used).
     """
+    with progress.step("network measures"):
+        rows = _build_network(con, max_work=max_work, seed=seed)
+    progress.done("network measures", f"{rows:,} organisations")
+    return rows
+
+
+def _build_network(con: duckdb.DuckDBPyConnection, *, max_work: int, seed: int) -> int:
     edges = queries.run(con, "network_edges").fetchnumpy()
     focus = queries.run(con, "network_focus_country").fetchall()[0][0]
     measures, stats = measures_from_arrays(
@@ -188,5 +154,5 @@ def build_network(con: duckdb.DuckDBPyConnection, *, max_work: int = DEFAULT_MAX
         queries.run(con, "write_collaboration_network", {"focus": focus, "method": stats.betweenness_method})
     finally:
         con.unregister("network_measures")
-    warehouse.describe_table(con, TABLE, DESCRIPTION, COLUMN_DOCS)
+    describe(con, COLLABORATION_NETWORK)
     return con.execute(f"SELECT count(*) FROM {TABLE}").fetchall()[0][0]

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bilatrus_etl.warehouse.models import row_count
 from bilatrus_etl.warehouse import queries
-from bilatrus_etl import warehouse
 from bilatrus_etl.analyst.catalog import table_columns
-from bilatrus_etl.warehouse.steps import row_count
+from bilatrus_etl.warehouse.publish import open_readonly, table_names
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,9 @@ class PublishedState:
 
 def read_state(path: Path | str) -> PublishedState:
     """The state of the published file at `path` (BilatrusError when it is missing or does not open)."""
-    con = warehouse.open_readonly(path)
+    con = open_readonly(path)
     try:
-        tables = warehouse.table_names(con)
+        tables = table_names(con)
         stamp: dict[str, object] = {}
         if "meta_build" in tables:
             cursor = queries.run(con, "read_meta_build")

@@ -43,7 +43,7 @@ from pathlib import Path
 import duckdb
 
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.warehouse import describe_table
+from bilatrus_etl.warehouse.models import describe_table, sql_literal
 
 PROJECT_COLUMNS: tuple[str, ...] = (
     "project_id", "rcn", "acronym", "status", "title", "programme_code", "topic", "topic_description",
@@ -114,11 +114,6 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 def name_key(name: str) -> str:
     """A column name reduced for matching: no BOM, lower case, letters and digits only."""
     return _NON_ALNUM.sub("", name.replace("\ufeff", "").strip().lower())
-
-
-def sql_literal(value: str | None) -> str:
-    """A SQL string literal (or NULL)."""
-    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
 
 
 # ----------------------------------------------------------------------------------------- layouts

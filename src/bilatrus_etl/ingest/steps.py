@@ -1,0 +1,197 @@
+"""The pipeline's input steps: fetch a catalog dataset (and extract its members), find the latest downloads, and
+stage a programme's, the reference tables' and the Dashboard exports' files, reporting progress.
+
+The Dagster assets in pipelines/defs (raw, staging) are thin wrappers of these; the fetching, reading and staging
+themselves are fetch.py, archive.py, readers/ and staging.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from bilatrus_etl import progress
+from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.ingest import archive, fetch, releases, sources
+from bilatrus_etl.settings import Settings
+
+if TYPE_CHECKING:  # imported where used: staging pulls in the readers and pandas
+    from bilatrus_etl.ingest import staging
+
+SYNTHETIC_MARKER = "SYNTHETIC.txt"
+ROLE_OF_MEMBER = {"project.csv": "projects", "organization.csv": "organizations"}
+ROLE_OF_LAYOUT = {"cordis-legacy-project": "projects", "cordis-legacy-organization": "organizations"}
+
+
+@dataclass
+class FetchedSource:
+    """One dataset as fetched: the stored raw file, extracted members and whether it changed."""
+
+    dataset: str
+    sha256: str
+    path: Path
+    changed: bool
+    bytes: int
+    members: dict[str, Path] = field(default_factory=dict)
+
+
+def fetch_dataset(settings: Settings, key: str) -> FetchedSource:
+    """Download one catalog dataset (official URL, newest upstream release, or mirror) and extract its members."""
+    dataset = releases.current(sources.load_catalog()[key], settings.mirror)
+    url = sources.resolve_url(dataset, settings.mirror)
+    result = fetch.download(dataset, url, settings.raw_dir, progress=progress.download_callback(key))
+    members = _members(dataset, Path(result.path), settings.raw_dir / key / f"{result.sha256}.d")
+    return FetchedSource(key, result.sha256, Path(result.path), result.changed, result.bytes, members)
+
+
+def _members(dataset: sources.Dataset, path: Path, dest: Path) -> dict[str, Path]:
+    """The archive's expected members, extracted once into a folder named by the archive's sha256."""
+    if dataset.format != "zip" or not dataset.members:
+        return {}
+    marker = dest / ".extracted.json"
+    if marker.exists():
+        listed = {name: dest / relative for name, relative in json.loads(marker.read_text(encoding="utf-8")).items()}
+        if all(p.is_file() for p in listed.values()):
+            return listed
+    members = archive.extract(path, dest, dataset=dataset.key, members=list(dataset.members))
+    marker.write_text(json.dumps({name: str(p.relative_to(dest)) for name, p in members.items()}), encoding="utf-8")
+    return members
+
+
+def fetch_programme(settings: Settings, programme: str) -> list[FetchedSource]:
+    return [fetch_dataset(settings, d.key) for d in sources.datasets_for_programme(programme)]
+
+
+def fetch_kind(settings: Settings, kind: str) -> list[FetchedSource]:
+    keys = [d.key for d in sources.load_catalog().values() if d.kind == kind]
+    return [fetch_dataset(settings, key) for key in keys]
+
+
+def latest_fetched(settings: Settings, key: str) -> FetchedSource:
+    """The dataset's latest download (from the provenance log), with its members extracted."""
+    record = fetch.latest_download(settings.raw_dir, key)
+    path = fetch.stored_path(settings.raw_dir, record) if record else None
+    if record is None or path is None or not path.exists():
+        raise BilatrusError(
+            f"{key}: no downloaded file under {settings.raw_dir / key}. Run the download first "
+            f"(`bilatrus run`, or materialise its raw asset in the Dagster UI)."
+        )
+    dataset = sources.load_catalog()[key]
+    members = _members(dataset, path, settings.raw_dir / key / f"{record['sha256']}.d")
+    return FetchedSource(key, record["sha256"], path, False, int(record.get("bytes") or 0), members)
+
+
+def mirror_is_synthetic(settings: Settings) -> bool:
+    """A demo mirror carries a SYNTHETIC.txt marker; everything built from it is flagged synthetic."""
+    if not settings.mirror:
+        return False
+    mirror = settings.mirror.removeprefix("file://")
+    if "://" not in mirror:
+        return (Path(mirror) / SYNTHETIC_MARKER).exists()
+    return fetch.check_reachable(f"{mirror.rstrip('/')}/{SYNTHETIC_MARKER}")[0]
+
+
+def current_sources(settings: Settings, downloads: bool = True) -> dict[str, str]:
+    """dataset -> sha256 of its latest download (provenance log), and of each analyst-supplied Dashboard export."""
+    datasets = {}
+    if downloads:
+        datasets = {row["dataset"]: row["sha256"] for row in fetch.read_provenance(settings.raw_dir) if row.get("sha256")}
+    for path in settings.dashboard_exports:
+        datasets[f"dashboard:{path.name}"] = _file_sha256(path)
+    return datasets
+
+
+def _file_sha256(path: Path) -> str:
+    if not path.is_file():
+        raise BilatrusError(f"Horizon Dashboard export {path} (BILATRUS_DASHBOARD) does not exist: fix the path or unset it.")
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def programme_inputs(settings: Settings, programme: str) -> tuple[dict[str, Path], dict[str, str]]:
+    """The programme's files by role ('projects', 'organizations') and the name each is known by."""
+    files: dict[str, Path] = {}
+    names: dict[str, str] = {}
+    for dataset in sources.datasets_for_programme(programme):
+        fetched = latest_fetched(settings, dataset.key)
+        official = sources.official_file_name(dataset.url)
+        if fetched.members:
+            for member, path in fetched.members.items():
+                role = ROLE_OF_MEMBER.get(Path(member).name.lower())
+                if role:
+                    files[role], names[role] = path, f"{official}!{Path(member).name}"
+        else:
+            role = ROLE_OF_LAYOUT[dataset.layout]
+            files[role], names[role] = fetched.path, official
+    return files, names
+
+
+def _dataset_of_role(programme: str) -> dict[str, str]:
+    roles: dict[str, str] = {}
+    for dataset in sources.datasets_for_programme(programme):
+        if dataset.members:
+            roles.update({ROLE_OF_MEMBER[m]: dataset.key for m in dataset.members if m in ROLE_OF_MEMBER})
+        elif dataset.layout in ROLE_OF_LAYOUT:
+            roles[ROLE_OF_LAYOUT[dataset.layout]] = dataset.key
+    return roles
+
+
+def reference_inputs(settings: Settings) -> dict[str, Path]:
+    """cordisref files by dataset key."""
+    return {d.key: latest_fetched(settings, d.key).path for d in sources.load_catalog().values() if d.kind == "reference"}
+
+
+def stage_programmes(con: duckdb.DuckDBPyConnection, settings: Settings, programmes: list[str]) -> dict:
+    """Read the programmes' downloaded files into their slices of the staging tables (models run once)."""
+    from bilatrus_etl.ingest import staging
+
+    items = []
+    for programme in programmes:
+        files, names = programme_inputs(settings, programme)
+        items.append(staging.ProgrammeFiles(programme, files, names, _dataset_of_role(programme)))
+    label = f"stage {', '.join(programmes)}"
+    with progress.step(label):
+        reports = staging.stage_programmes(con, items)
+        progress.fault_point("stage")
+    staged = sum(r.staged_rows for r in reports.values())
+    quarantined = sum(r.quarantined_rows for r in reports.values())
+    flagged = sum(r.flagged_rows for r in reports.values())
+    progress.done(label, f"{staged:,} rows staged ({flagged:,} with flagged values), {quarantined:,} quarantined")
+    return reports
+
+
+def stage_reference(con: duckdb.DuckDBPyConnection, settings: Settings) -> "staging.StageReport":
+    """Read the cordisref tables into the reference staging tables and code maps."""
+    from bilatrus_etl.ingest import staging
+
+    with progress.step("stage reference tables"):
+        report = staging.stage_reference(con, reference_inputs(settings))
+    progress.done("stage reference tables", f"{report.staged_rows:,} rows")
+    return report
+
+
+def stage_dashboards(con: duckdb.DuckDBPyConnection, settings: Settings) -> list:
+    """Load the analyst-supplied Horizon Dashboard exports (none: remove any loaded before)."""
+    from bilatrus_etl.ingest import staging
+
+    with progress.step("stage Dashboard exports"):
+        reports = staging.stage_dashboards(con, list(settings.dashboard_exports))
+    progress.done("stage Dashboard exports", f"{len(reports)} file(s), {sum(r.staged_rows for r in reports):,} rows")
+    return reports
+
+
+def staging_counts(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, dict]:
+    """Rows of each table, in total and by framework programme."""
+    counts: dict[str, dict] = {}
+    for table in tables:
+        by = {str(k): v for k, v in con.execute(f"SELECT framework_programme, count(*) FROM {table} GROUP BY ALL ORDER BY 1").fetchall()}
+        counts[table] = {"total": sum(by.values()), "by_programme": by}
+    return counts

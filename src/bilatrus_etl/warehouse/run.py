@@ -1,0 +1,74 @@
+"""The warehouse steps of a run: run one SQL model on the build file with the installation's variables, and stamp,
+document, record the vintage of and publish the build.
+
+The Dagster assets in pipelines/defs (models, publish) are thin wrappers of these.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from bilatrus_etl import progress
+from bilatrus_etl.ingest.steps import current_sources, mirror_is_synthetic
+from bilatrus_etl.resources import REFERENCE_DIR
+from bilatrus_etl.settings import Settings
+from bilatrus_etl.warehouse import meta
+from bilatrus_etl.warehouse.models import load_models, run_model, set_variables
+from bilatrus_etl.warehouse.publish import publish
+from bilatrus_etl.warehouse.versions import code_fingerprint
+
+
+def model_variables(settings: Settings) -> dict[str, object]:
+    """Session variables the SQL models read with getvariable()."""
+    return {"focus_country": settings.focus_country, "reference_dir": str(REFERENCE_DIR)}
+
+
+def run_sql_model(con: duckdb.DuckDBPyConnection, settings: Settings, name: str) -> int:
+    """Run one SQL model against the build file with the installation's variables; return its row count."""
+    set_variables(con, model_variables(settings))
+    model = load_models()[name]
+    rows = run_model(con, model)
+    progress.fault_point(model.layer)
+    return rows
+
+
+def publish_build(settings: Settings, build_path: str | Path, run_id: str | None = None) -> dict[str, Any]:
+    """Stamp the build (meta_build, data dictionary), keep only this run's meta rows, record
+    the vintage history, publish it atomically.
+    `run_id` is the Dagster run that built the warehouse."""
+    from bilatrus_etl.quality.steps import build_data_docs
+    from bilatrus_etl.warehouse import dictionary
+    from bilatrus_etl.warehouse.vintages.record import record
+
+    datasets = current_sources(settings)
+    synthetic = mirror_is_synthetic(settings)
+    with progress.step("publish"):
+        con = duckdb.connect(str(build_path))
+        try:
+            set_variables(con, model_variables(settings))
+            meta.record_build_info(con, settings, datasets, synthetic, run_id)
+            meta.record_provenance(con, settings, run_id)
+            meta.keep_run_rows(con, run_id)
+            history = record(con, settings, datasets=datasets, synthetic=synthetic,
+                             code_fingerprint=code_fingerprint(), run_id=run_id)
+            meta.describe_meta_tables(con)
+            docs = dictionary.build(con, settings.docs_dir / "data-dictionary.md", strict=True)
+        finally:
+            con.close()
+        build_data_docs(settings)
+        progress.fault_point("publish")
+        result = publish(build_path, settings.warehouse_path, settings.previous_warehouse_path)
+    progress.done("publish", f"{result.tables} tables -> {result.published_path}")
+    return {
+        "warehouse": result.published_path,
+        "tables": result.tables,
+        "bytes": result.bytes,
+        "synthetic": synthetic,
+        "dictionary": settings.docs_dir / "data-dictionary.md",
+        "documented_tables": len(docs),
+        "vintage_recorded": history.recorded.label if history.recorded else None,
+        "vintages": len(history.vintages),
+    }

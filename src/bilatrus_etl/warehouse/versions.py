@@ -1,0 +1,69 @@
+"""Code and data versions of the pipeline's assets, for Dagster's change detection.
+
+A code version hashes what shapes an asset besides its inputs (its SQL file, its suite, the curated reference
+tables, the library's Python for Python steps); a data version of a download is the sha256 of its file(s).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from bilatrus_etl import __version__
+from bilatrus_etl.ingest.steps import FetchedSource, current_sources
+from bilatrus_etl.resources import EXPECTATIONS_DIR, PACKAGE_DIR, REFERENCE_DIR, SQL_DIR
+from bilatrus_etl.settings import Settings
+from bilatrus_etl.warehouse.models import load_models
+
+
+def code_fingerprint() -> str:
+    """Hash of everything that shapes the warehouse besides the data: SQL, suites, reference tables, version."""
+    return _hash_files([p for folder in (SQL_DIR, EXPECTATIONS_DIR, REFERENCE_DIR) for p in folder.rglob("*")],
+                       __version__, length=64)
+
+
+def _hash_files(paths: list[Path], *extra: str, length: int = 16) -> str:
+    """sha256 over the files' package-relative names and bytes (sorted), plus any extra strings."""
+    digest = hashlib.sha256("\0".join(extra).encode())
+    for path in sorted(p for p in paths if p.is_file()):
+        digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:length]
+
+
+def _suite_file(table: str) -> Path:
+    return EXPECTATIONS_DIR / f"{table}.json"
+
+
+def model_code_version(name: str) -> str:
+    """A SQL model's code version: the hash of its .sql file, its suite, and the curated tables it reads."""
+    model = load_models()[name]
+    files = [model.path, _suite_file(name)]
+    if "reference_dir" in model.sql:
+        files += list(REFERENCE_DIR.rglob("*"))
+    return _hash_files(files)
+
+
+def python_code_version(tables: list[str]) -> str:
+    """Code version of a step written in Python: the library's Python sources, the SQL models the step runs
+    itself, the suites of its tables and the curated tables."""
+    models = load_models()
+    files = [p for p in PACKAGE_DIR.rglob("*.py")] + list(REFERENCE_DIR.rglob("*"))
+    files += [models[t].path for t in tables if t in models] + [_suite_file(t) for t in tables]
+    return _hash_files(files, __version__)
+
+
+def sources_version(fetched: list[FetchedSource]) -> str:
+    """Data version of a download asset: the file's sha256 (one file), or the hash of its files' sha256s."""
+    if len(fetched) == 1:
+        return fetched[0].sha256
+    return hashlib.sha256("".join(sorted(f"{f.dataset}={f.sha256}" for f in fetched)).encode()).hexdigest()
+
+
+def dashboard_version(settings: Settings) -> str:
+    """Data version of the analyst-supplied Horizon Dashboard exports (their names and sha256s; 'none' for none)."""
+    exports = current_sources(settings, downloads=False)
+    if not exports:
+        return "none"
+    return hashlib.sha256(json.dumps(exports, sort_keys=True).encode()).hexdigest()
