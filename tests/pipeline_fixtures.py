@@ -72,7 +72,7 @@ def build_fixture_mirror(folder: Path, shared_file) -> FixtureMirror:
 def serve_ror_under_official_name(folder: Path) -> None:
     """An HTTP mirror serves the ROR dump under its official file name (a folder mirror finds any *ror-data*.zip)."""
     ror = next(folder.glob("*ror-data*.zip"))
-    ror.rename(folder / sources.official_file_name(sources.get_dataset("ror_dump").url))
+    ror.rename(folder / sources.official_file_name(sources.load_catalog()["ror_dump"].url))
 
 
 def resources_for(data_dir: Path, mirror: str, force: bool = False, dashboard: str = "") -> dict[str, object]:

@@ -18,7 +18,7 @@ from bilatrus_etl.warehouse import steps
 from bilatrus_etl.ingest.fetch import FetchError
 from bilatrus_etl.settings import Settings
 
-ROR = sources.get_dataset("ror_dump")
+ROR = sources.load_catalog()["ror_dump"]
 CONCEPT = "6347574"
 NEW = "v2.1-2026-01-15-ror-data.zip"
 BODY = b"PK\x03\x04" + bytes(range(256)) * 8  # 2,052 bytes; the content is not read here

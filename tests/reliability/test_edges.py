@@ -25,8 +25,8 @@ from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.ingest.fetch import FetchError, download
 from bilatrus_etl.settings import Settings
 
-H2020 = sources.get_dataset("cordis_h2020")
-ROR = sources.get_dataset("ror_dump")
+H2020 = sources.load_catalog()["cordis_h2020"]
+ROR = sources.load_catalog()["ror_dump"]
 NAME = "cordis-h2020projects-csv.zip"
 BODY = bytes(range(256)) * 40  # 10,240 bytes
 SHA = hashlib.sha256(BODY).hexdigest()

@@ -195,14 +195,6 @@ def load_catalog(path: str | Path | None = None) -> dict[str, Dataset]:
     return {d.key: d for d in _load(None if path is None else str(path))}
 
 
-def get_dataset(key: str) -> Dataset:
-    """One dataset by key; a BilatrusError listing the known keys otherwise."""
-    catalog = load_catalog()
-    if key not in catalog:
-        raise BilatrusError(f"unknown dataset {key!r}; the catalog has: {', '.join(catalog)}")
-    return catalog[key]
-
-
 def datasets_for_programme(programme: str, kind: str = "programme") -> list[Dataset]:
     """Datasets holding one framework programme's projects and participants (FP6, FP7, H2020, HE).
 

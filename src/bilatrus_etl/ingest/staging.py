@@ -105,9 +105,6 @@ class StageReport:
     def reconciled(self) -> bool:
         return all(f.reconciled for f in self.files)
 
-    def for_table(self, target_table: str) -> list[FileCount]:
-        return [f for f in self.files if f.target_table == target_table]
-
     def __str__(self) -> str:
         lines = [str(f) for f in self.files]
         if self.ignored:
