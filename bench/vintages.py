@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from bilatrus_etl.ingest import sources
+from bilatrus_etl.ingest import catalog
 from bilatrus_etl.warehouse import steps
 import bilatrus_etl_synthetic as synthetic
 from bilatrus_etl.warehouse import vintages
@@ -45,7 +45,7 @@ def _size(path: Path) -> int:
 
 
 def build(settings: Settings, con: duckdb.DuckDBPyConnection) -> None:
-    for dataset in sources.load_catalog():
+    for dataset in catalog.load_catalog():
         steps.fetch_dataset(settings, dataset)
     steps.stage_reference(con, settings)
     steps.stage_programmes(con, settings, list(PROGRAMMES))

@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.ingest.sources import Dataset, load_catalog
+from bilatrus_etl.ingest.catalog import Dataset, load_catalog
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,12 @@ import duckdb
 from bilatrus_etl import __version__
 from bilatrus_etl.ingest import archive
 from bilatrus_etl.ingest import fetch
+from bilatrus_etl.ingest import http
+from bilatrus_etl.ingest import provenance
 from bilatrus_etl import progress
 from bilatrus_etl.warehouse import queries
 from bilatrus_etl.ingest import releases
-from bilatrus_etl.ingest import sources
+from bilatrus_etl.ingest import catalog
 from bilatrus_etl import warehouse
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.settings import PROGRAMMES, Settings
@@ -52,14 +54,14 @@ def model_variables(settings: Settings) -> dict[str, object]:
 
 def fetch_dataset(settings: Settings, key: str) -> FetchedSource:
     """Download one catalog dataset (official URL, newest upstream release, or mirror) and extract its members."""
-    dataset = releases.current(sources.load_catalog()[key], settings.mirror)
-    url = sources.resolve_url(dataset, settings.mirror)
+    dataset = releases.current(catalog.load_catalog()[key], settings.mirror)
+    url = catalog.resolve_url(dataset, settings.mirror)
     result = fetch.download(dataset, url, settings.raw_dir, progress=progress.download_callback(key))
     members = _members(dataset, Path(result.path), settings.raw_dir / key / f"{result.sha256}.d")
     return FetchedSource(key, result.sha256, Path(result.path), result.changed, result.bytes, members)
 
 
-def _members(dataset: sources.Dataset, path: Path, dest: Path) -> dict[str, Path]:
+def _members(dataset: catalog.Dataset, path: Path, dest: Path) -> dict[str, Path]:
     """The archive's expected members, extracted once into a folder named by the archive's sha256."""
     if dataset.format != "zip" or not dataset.members:
         return {}
@@ -74,11 +76,11 @@ def _members(dataset: sources.Dataset, path: Path, dest: Path) -> dict[str, Path
 
 
 def fetch_programme(settings: Settings, programme: str) -> list[FetchedSource]:
-    return [fetch_dataset(settings, d.key) for d in sources.datasets_for_programme(programme)]
+    return [fetch_dataset(settings, d.key) for d in catalog.datasets_for_programme(programme)]
 
 
 def fetch_kind(settings: Settings, kind: str) -> list[FetchedSource]:
-    keys = [d.key for d in sources.load_catalog().values() if d.kind == kind]
+    keys = [d.key for d in catalog.load_catalog().values() if d.kind == kind]
     return [fetch_dataset(settings, key) for key in keys]
 
 
@@ -89,7 +91,7 @@ def mirror_is_synthetic(settings: Settings) -> bool:
     mirror = settings.mirror.removeprefix("file://")
     if "://" not in mirror:
         return (Path(mirror) / SYNTHETIC_MARKER).exists()
-    return fetch.check_reachable(f"{mirror.rstrip('/')}/{SYNTHETIC_MARKER}")[0]
+    return http.check_reachable(f"{mirror.rstrip('/')}/{SYNTHETIC_MARKER}")[0]
 
 
 def code_fingerprint() -> str:
@@ -171,7 +173,7 @@ def current_sources(settings: Settings, downloads: bool = True) -> dict[str, str
     """dataset -> sha256 of its latest download (provenance log), and of each analyst-supplied Dashboard export."""
     datasets = {}
     if downloads:
-        datasets = {row["dataset"]: row["sha256"] for row in fetch.read_provenance(settings.raw_dir) if row.get("sha256")}
+        datasets = {row["dataset"]: row["sha256"] for row in provenance.read_provenance(settings.raw_dir) if row.get("sha256")}
     for path in settings.dashboard_exports:
         datasets[f"dashboard:{path.name}"] = _file_sha256(path)
     return datasets
@@ -247,11 +249,11 @@ def record_provenance(con: duckdb.DuckDBPyConnection, settings: Settings, run_id
     `run_id` (the Dagster run). Rebuilds replace it: it never grows; the full log stays in provenance.jsonl."""
     import pandas as pd
 
-    rows = fetch.read_provenance(settings.raw_dir)
+    rows = provenance.read_provenance(settings.raw_dir)
     columns = [*PROVENANCE_COLUMNS, "log_order"]
     frame = pd.DataFrame([{**{c: r.get(c) for c in PROVENANCE_COLUMNS}, "log_order": i} for i, r in enumerate(rows)],
                          columns=columns)
-    frame["url"] = [sources.redact(r["url"]) if r.get("url") else None for r in rows]  # rows logged before redaction
+    frame["url"] = [catalog.redact(r["url"]) if r.get("url") else None for r in rows]  # rows logged before redaction
     frame["release"] = [json.dumps(r["release"], sort_keys=True) if r.get("release") else None for r in rows]
     warehouse.set_variables(con, {"run_id": run_id})
     con.register("provenance_frame", frame.astype(object))
@@ -269,7 +271,7 @@ def record_build_info(con: duckdb.DuckDBPyConnection, settings: Settings, datase
     queries.run(con, "write_meta_build", {
         "built_at": datetime.now(UTC), "code": code_fingerprint(), "version": __version__,
         "focus": settings.focus_country, "synthetic": synthetic, "sources": json.dumps(datasets, sort_keys=True),
-        "mirror": sources.mirror_label(settings.mirror),
+        "mirror": catalog.mirror_label(settings.mirror),
     })
 
 
@@ -309,14 +311,14 @@ def latest_fetched(settings: Settings, key: str) -> FetchedSource:
     """The dataset's latest download (from the provenance log), with its members extracted."""
     from bilatrus_etl.errors import BilatrusError
 
-    record = fetch.latest_download(settings.raw_dir, key)
-    path = fetch.stored_path(settings.raw_dir, record) if record else None
+    record = provenance.latest_download(settings.raw_dir, key)
+    path = provenance.stored_path(settings.raw_dir, record) if record else None
     if record is None or path is None or not path.exists():
         raise BilatrusError(
             f"{key}: no downloaded file under {settings.raw_dir / key}. Run the download first "
             f"(`bilatrus run`, or materialise its raw asset in the Dagster UI)."
         )
-    dataset = sources.load_catalog()[key]
+    dataset = catalog.load_catalog()[key]
     members = _members(dataset, path, settings.raw_dir / key / f"{record['sha256']}.d")
     return FetchedSource(key, record["sha256"], path, False, int(record.get("bytes") or 0), members)
 
@@ -329,9 +331,9 @@ def programme_inputs(settings: Settings, programme: str) -> tuple[dict[str, Path
     """The programme's files by role ('projects', 'organizations') and the name each is known by."""
     files: dict[str, Path] = {}
     names: dict[str, str] = {}
-    for dataset in sources.datasets_for_programme(programme):
+    for dataset in catalog.datasets_for_programme(programme):
         fetched = latest_fetched(settings, dataset.key)
-        official = sources.official_file_name(dataset.url)
+        official = catalog.official_file_name(dataset.url)
         if fetched.members:
             for member, path in fetched.members.items():
                 role = ROLE_OF_MEMBER.get(Path(member).name.lower())
@@ -345,7 +347,7 @@ def programme_inputs(settings: Settings, programme: str) -> tuple[dict[str, Path
 
 def reference_inputs(settings: Settings) -> dict[str, Path]:
     """cordisref files by dataset key."""
-    return {d.key: latest_fetched(settings, d.key).path for d in sources.load_catalog().values() if d.kind == "reference"}
+    return {d.key: latest_fetched(settings, d.key).path for d in catalog.load_catalog().values() if d.kind == "reference"}
 
 
 def staging_counts(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, dict]:
@@ -398,7 +400,7 @@ def stage_programmes(con: duckdb.DuckDBPyConnection, settings: Settings, program
 
 def _dataset_of_role(programme: str) -> dict[str, str]:
     roles: dict[str, str] = {}
-    for dataset in sources.datasets_for_programme(programme):
+    for dataset in catalog.datasets_for_programme(programme):
         if dataset.members:
             roles.update({ROLE_OF_MEMBER[m]: dataset.key for m in dataset.members if m in ROLE_OF_MEMBER})
         elif dataset.layout in ROLE_OF_LAYOUT:

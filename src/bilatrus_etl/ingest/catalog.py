@@ -1,6 +1,6 @@
 """The catalog of datasets (official URLs, formats, licences) and how a mirror overrides their URLs.
 
-The catalog is the data file `catalog/sources.json` inside the package. A mirror (BILATRUS_MIRROR) is
+The catalog is the data file `catalog/sources.json` inside the package (resources.CATALOG_DIR). A mirror (BILATRUS_MIRROR) is
 either a local folder holding each file under its official name (the last segment of the official URL,
 without the query string; datasets with a `mirror_glob` may instead hold any file matching it, the newest
 version winning), or the base URL of a web server serving the same names.
@@ -13,16 +13,16 @@ import re
 from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatchcase
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 from urllib.request import url2pathname
 
 from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.resources import CATALOG_DIR, relative
 from bilatrus_etl.settings import PROGRAMMES
 
-CATALOG_RESOURCE = "catalog/sources.json"
+CATALOG_FILE = CATALOG_DIR / "sources.json"
 FORMATS = frozenset({"csv", "zip"})
 KINDS = frozenset({"programme", "reference", "registry"})
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -172,12 +172,9 @@ def _validate(dataset: Dataset, source: str) -> None:
 
 @lru_cache(maxsize=8)
 def _load(path: str | None) -> tuple[Dataset, ...]:
-    if path is None:
-        source = f"bilatrus_etl/{CATALOG_RESOURCE}"
-        text = resources.files("bilatrus_etl").joinpath(CATALOG_RESOURCE).read_text(encoding="utf-8")
-    else:
-        source = path
-        text = Path(path).read_text(encoding="utf-8")
+    file = CATALOG_FILE if path is None else Path(path)
+    source = f"bilatrus_etl/{relative(file)}" if path is None else path
+    text = file.read_text(encoding="utf-8")
     try:
         entries = json.loads(text)["datasets"]
     except (ValueError, KeyError, TypeError) as exc:
