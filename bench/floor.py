@@ -2,7 +2,7 @@
 
 The script is generated from the project's own code so that it computes exactly what the pipeline does:
 
-1. prologue: session variables (focus_country, reference_dir), the landing tables (readers.LANDING_SHAPES)
+1. prologue: session variables (focus_country, reference_dir), the landing tables (readers.columns.LANDING_SHAPES)
    filled straight from `read_csv` with the readers' own dialect (`;`/`,` from the header, `"` quote and
    escape, strict mode, all VARCHAR, `store_rejects`) and their column mapping by name (`map_columns` over
    the same Layouts), record_hash and a file-order line number. Malformed lines are left in DuckDB's
@@ -33,12 +33,9 @@ import duckdb
 from bench.inputs import InputFile, Inputs, read_inputs, reader_layout
 from bilatrus_etl.ingest import clean
 from bilatrus_etl import warehouse
-from bilatrus_etl.ingest.readers import (
-    LANDING_SHAPES,
-    REJECT_COLUMNS,
-    FileRef,
+from bilatrus_etl.ingest.readers.columns import LANDING_SHAPES, REJECT_COLUMNS, FileRef, map_columns
+from bilatrus_etl.ingest.readers.land import (
     create_landing_tables,
-    map_columns,
     mapped_columns,
     record_hash_sql,
     sql_literal,
@@ -90,7 +87,7 @@ def landing_ddl() -> list[str]:
 
 
 def read_csv_call(file: InputFile) -> str:
-    """The readers' dialect (readers.read_csv_raw). Malformed lines go to DuckDB's default temporary
+    """The readers' dialect (readers.land.read_csv_raw). Malformed lines go to DuckDB's default temporary
     reject tables, which the floor never reads: `store_rejects` (not `ignore_errors`, which in DuckDB 2.0
     loses good records after a malformed one) so that exactly the records the readers keep are kept."""
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(file.columns))) + "}"
@@ -103,7 +100,7 @@ def read_csv_call(file: InputFile) -> str:
 
 
 def land_statement(file: InputFile) -> str:
-    """INSERT one file into its landing table, shaped as readers.land_select shapes it."""
+    """INSERT one file into its landing table, shaped as readers.land.land_select shapes it."""
     table, layout = reader_layout(file)
     ref = FileRef(file.dataset, file.source_file, file.programme)
     mapping = map_columns(list(file.columns), layout, ref)

@@ -15,7 +15,9 @@ from pathlib import Path
 
 from bilatrus_etl.ingest import archive
 from bilatrus_etl.ingest import catalog
-from bilatrus_etl.ingest.readers import FileRef, cordis_csv, legacy_csv, sniff_header
+from bilatrus_etl.ingest.readers import cordis_csv, legacy_csv
+from bilatrus_etl.ingest.readers.columns import FileRef
+from bilatrus_etl.ingest.readers.header import sniff_header
 from bilatrus_etl.ingest.readers import cordisref as cordisref_reader
 from bilatrus_etl.warehouse.steps import REFERENCE_DIR, ROLE_OF_LAYOUT, ROLE_OF_MEMBER
 

@@ -25,17 +25,14 @@ import duckdb
 from bilatrus_etl.ingest import clean
 from bilatrus_etl import warehouse
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.ingest.readers import (
-    FileRef,
+from bilatrus_etl.ingest.readers import cordis_csv, cordisref, dashboard, legacy_csv
+from bilatrus_etl.ingest.readers.columns import FileRef
+from bilatrus_etl.ingest.readers.header import sniff_header
+from bilatrus_etl.ingest.readers.land import (
     LandedFile,
     commit_landed,
-    cordis_csv,
-    cordisref,
     create_landing_tables,
-    dashboard,
     drop_tables,
-    legacy_csv,
-    sniff_header,
     sql_literal,
 )
 from bilatrus_etl.settings import PROGRAMMES
