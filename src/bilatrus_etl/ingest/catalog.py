@@ -1,9 +1,9 @@
 """The catalog of datasets (official URLs, formats, licences) and how a mirror overrides their URLs.
 
-The catalog is the data file `catalog/sources.json` inside the package (resources.CATALOG_DIR). A mirror (BILATRUS_MIRROR) is
-either a local folder holding each file under its official name (the last segment of the official URL,
-without the query string; datasets with a `mirror_glob` may instead hold any file matching it, the newest
-version winning), or the base URL of a web server serving the same names.
+The catalog is the data file `catalog/sources.json` inside the package (resources.CATALOG_DIR). A mirror
+(BILATRUS_MIRROR) is either a local folder holding each file under its official name (the last segment of the
+official URL, without the query string; datasets with a `mirror_glob` may instead hold any file matching it,
+the newest version winning), or the base URL of a web server serving the same names.
 """
 
 from __future__ import annotations

@@ -174,20 +174,20 @@ class FileAdapter(BaseAdapter):
                                     request_method=request.method, request_url=request.url)
         response.url = request.url or ""
         response.request = request
-        response.connection = self
+        response.connection = self  # type: ignore[assignment]  # typed as HTTPAdapter; requests needs only send()
         return response
 
     def close(self) -> None:
         """Nothing pooled to close."""
 
 
-def _not_modified(headers: Mapping[str, str], etag: str, mtime: float) -> bool:
+def _not_modified(headers: Mapping[str, str | bytes], etag: str, mtime: float) -> bool:
     """RFC 9110 conditional GET: If-None-Match wins over If-Modified-Since."""
-    if_none_match = headers.get("If-None-Match")
+    if_none_match = _header(headers, "If-None-Match")
     if if_none_match:
         tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
         return "*" in tags or etag.removeprefix("W/") in tags
-    since = headers.get("If-Modified-Since")
+    since = _header(headers, "If-Modified-Since")
     if not since:
         return False
     try:
@@ -195,6 +195,12 @@ def _not_modified(headers: Mapping[str, str], etag: str, mtime: float) -> bool:
     except (TypeError, ValueError):
         return False
     return int(mtime) <= when.timestamp()
+
+
+def _header(headers: Mapping[str, str | bytes], name: str) -> str:
+    """A request header as text (requests allows bytes values: HTTP header bytes are Latin-1)."""
+    value = headers.get(name) or ""
+    return value.decode("latin-1") if isinstance(value, bytes) else value
 
 
 # ---------------------------------------------------------------- errors and checks

@@ -79,7 +79,8 @@ def latest_release(dataset: Dataset, *, session: requests.Session | None = None)
     if not isinstance(checksum, str) or not _MD5.fullmatch(checksum):
         raise ReleaseLookupError(_why(dataset, api, f"the file {entry.get('key')!r} has no md5 checksum "
                                                     f"(checksum {checksum!r})"))
-    metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
+    found = record.get("metadata")
+    metadata: dict[str, Any] = found if isinstance(found, dict) else {}
     record_id = str(record.get("id") or record.get("recid") or "")
     release = Release(
         record_id=record_id,
