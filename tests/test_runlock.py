@@ -27,7 +27,7 @@ def test_a_second_run_is_refused_naming_the_first(tmp_path):
 
 
 def test_a_lock_from_a_killed_process_never_blocks(tmp_path):
-    code = ("import sys, time; from bilatrus_etl import runlock; runlock.acquire(sys.argv[1]); "
+    code = ("import sys, time; from bilatrus_etl.warehouse import runlock; runlock.acquire(sys.argv[1]); "
             "print('locked', flush=True); time.sleep(120)")
     holder = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"
