@@ -34,16 +34,9 @@ from bench.inputs import InputFile, Inputs, read_inputs, reader_layout
 from bilatrus_etl.ingest import clean
 from bilatrus_etl.warehouse.models import Model, build_order, load_models, model_deps
 from bilatrus_etl.warehouse.tables import INSTITUTION_LINK, create_empty_sql
-from bilatrus_etl.ingest.readers import (
-    LANDING_SHAPES,
-    REJECT_COLUMNS,
-    FileRef,
-    create_landing_tables,
-    map_columns,
-    mapped_columns,
-    record_hash_sql,
-    sql_literal,
-)
+from bilatrus_etl.ingest.readers.columns import LANDING_SHAPES, REJECT_COLUMNS, FileRef, map_columns
+from bilatrus_etl.ingest.readers.land import create_landing_tables, mapped_columns, record_hash_sql
+from bilatrus_etl.warehouse.models import sql_literal
 
 PYTHON_TABLES_SKIPPED = {
     "institution_link": "created empty (the pipeline fills it by ROR matching in Python)",

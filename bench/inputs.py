@@ -16,8 +16,10 @@ from pathlib import Path
 from bilatrus_etl.ingest.steps import ROLE_OF_LAYOUT, ROLE_OF_MEMBER
 from bilatrus_etl.resources import REFERENCE_DIR
 from bilatrus_etl.ingest import archive
-from bilatrus_etl.ingest import sources
-from bilatrus_etl.ingest.readers import FileRef, cordis_csv, legacy_csv, sniff_header
+from bilatrus_etl.ingest import catalog
+from bilatrus_etl.ingest.readers import cordis_csv, legacy_csv
+from bilatrus_etl.ingest.readers.columns import FileRef
+from bilatrus_etl.ingest.readers.header import sniff_header
 from bilatrus_etl.ingest.readers import cordisref as cordisref_reader
 
 INPUTS_FILE = "inputs.json"
@@ -69,18 +71,18 @@ def extract_inputs(mirror: Path, dest: Path, focus_country: str = "RU") -> Input
     mirror, dest = Path(mirror), Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     files: list[InputFile] = []
-    for dataset in sources.load_catalog().values():
+    for dataset in catalog.load_catalog().values():
         if dataset.kind == "programme":
             files += _programme_files(dataset, mirror, dest)
         elif dataset.kind == "reference":
-            files.append(_reference_file(dataset, sources.find_in_folder(dataset, mirror)))
+            files.append(_reference_file(dataset, catalog.find_in_folder(dataset, mirror)))
     inputs = Inputs(tuple(files), str(REFERENCE_DIR), focus_country)
     inputs.write(dest)
     return inputs
 
 
-def _programme_files(dataset: sources.Dataset, mirror: Path, dest: Path) -> list[InputFile]:
-    path = sources.find_in_folder(dataset, mirror)
+def _programme_files(dataset: catalog.Dataset, mirror: Path, dest: Path) -> list[InputFile]:
+    path = catalog.find_in_folder(dataset, mirror)
     if dataset.format == "zip" and dataset.members:
         members = archive.extract(path, dest / dataset.key, dataset=dataset)
         found = []
@@ -93,7 +95,7 @@ def _programme_files(dataset: sources.Dataset, mirror: Path, dest: Path) -> list
     return [_programme_file(dataset, path, dataset.file_name, ROLE_OF_LAYOUT[dataset.layout])]
 
 
-def _programme_file(dataset: sources.Dataset, path: Path, source: str, role: str) -> InputFile:
+def _programme_file(dataset: catalog.Dataset, path: Path, source: str, role: str) -> InputFile:
     ref = FileRef(dataset.key, source, dataset.programme)
     header = sniff_header(path, ref)
     source_format = _layout(header.names, role)
@@ -110,7 +112,7 @@ def _layout(names: list[str], role: str) -> str:
     return cordis_csv.SOURCE_FORMAT
 
 
-def _reference_file(dataset: sources.Dataset, path: Path) -> InputFile:
+def _reference_file(dataset: catalog.Dataset, path: Path) -> InputFile:
     kind = cordisref_reader.kind_of(dataset.key, path.name)
     ref = FileRef(dataset.key, path.name, kind.programme)
     header = sniff_header(path, ref)

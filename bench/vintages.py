@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from bilatrus_etl.ingest import sources
+from bilatrus_etl.ingest import catalog
 from bilatrus_etl.ingest.steps import fetch_dataset, stage_dashboards, stage_programmes, stage_reference
 from bilatrus_etl.institutions.build import build_institutions, link_institutions
 from bilatrus_etl.warehouse.network import build_network
@@ -51,7 +51,7 @@ def _size(path: Path) -> int:
 
 
 def build(settings: Settings, con: duckdb.DuckDBPyConnection) -> None:
-    for dataset in sources.load_catalog():
+    for dataset in catalog.load_catalog():
         fetch_dataset(settings, dataset)
     stage_reference(con, settings)
     stage_programmes(con, settings, list(PROGRAMMES))

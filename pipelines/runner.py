@@ -23,7 +23,7 @@ from pathlib import Path
 import dagster as dg
 
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.ingest import sources
+from bilatrus_etl.ingest import catalog
 from bilatrus_etl.settings import PROGRAMMES, Settings
 from bilatrus_etl.warehouse import queries, runlock
 from bilatrus_etl.warehouse.meta import published_manifest
@@ -345,7 +345,7 @@ def _refresh_locked(instance: dg.DagsterInstance, settings: Settings, wanted: li
     if published and published["focus_country"] != settings.focus_country:
         force = True  # the marts describe another country: a setting, not a file, so Dagster cannot see it change
     run_config = run_config_for(settings, force)
-    base_tags = {"launched_by": "cli", "mirror": sources.mirror_label(settings.mirror) or "official",
+    base_tags = {"launched_by": "cli", "mirror": catalog.mirror_label(settings.mirror) or "official",
                  "force": str(force).lower(), DATA_DIR_TAG: str(settings.data_dir),
                  PID_TAG: lock.info["pid"], HOST_TAG: lock.info["host"]}
     changed = False

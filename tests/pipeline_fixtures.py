@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from bilatrus_etl.ingest import sources
+from bilatrus_etl.ingest import catalog
 import bilatrus_etl_synthetic as synthetic
 from bilatrus_etl.settings import Settings
 from pipelines.defs.resources import BilatrusConfig
@@ -72,7 +72,7 @@ def build_fixture_mirror(folder: Path, shared_file) -> FixtureMirror:
 def serve_ror_under_official_name(folder: Path) -> None:
     """An HTTP mirror serves the ROR dump under its official file name (a folder mirror finds any *ror-data*.zip)."""
     ror = next(folder.glob("*ror-data*.zip"))
-    ror.rename(folder / sources.official_file_name(sources.get_dataset("ror_dump").url))
+    ror.rename(folder / catalog.official_file_name(catalog.load_catalog()["ror_dump"].url))
 
 
 def resources_for(data_dir: Path, mirror: str, force: bool = False, dashboard: str = "") -> dict[str, object]:

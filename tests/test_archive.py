@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bilatrus_etl.ingest import archive
-from bilatrus_etl.ingest import sources
+from bilatrus_etl.ingest import catalog
 from bilatrus_etl.ingest.archive import ArchiveError, MissingMemberError, extract
 from bilatrus_etl.errors import BilatrusError
 
@@ -83,7 +83,7 @@ def test_members_match_basename_case_insensitively(tmp_path: Path) -> None:
 
 def test_dataset_gives_its_expected_members(tmp_path: Path) -> None:
     zip_path = _write(tmp_path / "a.zip", _zip_bytes(CORDIS))
-    out = extract(zip_path, tmp_path / "out", dataset=sources.load_catalog()["cordis_fp7"])
+    out = extract(zip_path, tmp_path / "out", dataset=catalog.load_catalog()["cordis_fp7"])
     assert sorted(out) == ["organization.csv", "project.csv"]
     assert _listing(tmp_path / "out") == ["organization.csv", "project.csv"]
 
@@ -96,7 +96,7 @@ def test_all_members_when_none_wanted(tmp_path: Path) -> None:
 
 
 def test_ror_patterns_prefer_schema_v2(tmp_path: Path) -> None:
-    ror = sources.load_catalog()["ror_dump"]
+    ror = catalog.load_catalog()["ror_dump"]
     old = _write(tmp_path / "old.zip", _zip_bytes({
         "v1.50-2024-08-21-ror-data.json": b"[v1]", "v1.50-2024-08-21-ror-data_schema_v2.json": b"[v2]",
         "v1.50-2024-08-21-ror-data.csv": b"csv"}))
@@ -116,7 +116,7 @@ def test_ror_patterns_prefer_schema_v2(tmp_path: Path) -> None:
 def test_ror_real_sample_through_the_catalog_patterns(shared_file, tmp_path: Path) -> None:
     sample = shared_file("registries/ror-ru-sample-schema-v2.json").read_bytes()
     zip_path = _write(tmp_path / "v2.0-2025-12-16-ror-data.zip", _zip_bytes({"v2.0-2025-12-16-ror-data.json": sample}))
-    out = extract(zip_path, tmp_path / "out", dataset=sources.load_catalog()["ror_dump"])
+    out = extract(zip_path, tmp_path / "out", dataset=catalog.load_catalog()["ror_dump"])
     assert out["ror-data.json"].read_bytes() == sample
 
 
@@ -270,7 +270,7 @@ def test_fallback_on_real_h2020_organization_sample(shared_file, tmp_path: Path)
     sample = shared_file("cordis/official-layout/h2020-organization-sample.csv").read_bytes()
     data = _break_end_record(_zip_bytes({"project.csv": PROJECT, "organization.csv": sample}, stream=True))
     out = extract(_write(tmp_path / "cordis-h2020projects-csv.zip", data), tmp_path / "out",
-                  dataset=sources.load_catalog()["cordis_h2020"])
+                  dataset=catalog.load_catalog()["cordis_h2020"])
     assert out["organization.csv"].read_bytes() == sample
     assert out["project.csv"].read_bytes() == PROJECT
 

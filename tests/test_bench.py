@@ -20,7 +20,7 @@ from bench.measure import run_measured
 from bench.pandas_baseline import compute_marts, write_marts
 from bench.run import Target, step_group
 from bench.server import MirrorServer
-from bilatrus_etl.ingest import sources
+from bilatrus_etl.ingest import catalog
 import bilatrus_etl_synthetic as synthetic
 from bilatrus_etl.warehouse.models import load_models
 
@@ -123,7 +123,7 @@ def test_compare_reports_a_changed_number(builds: dict[str, Path], tmp_path: Pat
 
 
 def test_server_serves_catalog_names_with_etags(clean_mirror: Path) -> None:
-    ror = sources.load_catalog()["ror_dump"]
+    ror = catalog.load_catalog()["ror_dump"]
     with MirrorServer(clean_mirror) as server:
         with urllib.request.urlopen(server.url + ror.file_name, timeout=10) as answer:
             etag = answer.headers["ETag"]

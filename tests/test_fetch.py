@@ -10,12 +10,15 @@ from pathlib import Path
 import pytest
 from fixture_server import FixtureServer, closed_port
 
-from bilatrus_etl.ingest import fetch
-from bilatrus_etl.ingest import sources
+from bilatrus_etl.ingest import fetch_errors
+from bilatrus_etl.ingest import http
+from bilatrus_etl.ingest import provenance
+from bilatrus_etl.ingest import catalog
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.ingest.fetch import FetchError, download
+from bilatrus_etl.ingest.fetch import download
+from bilatrus_etl.ingest.fetch_errors import FetchError
 
-H2020 = sources.load_catalog()["cordis_h2020"]
+H2020 = catalog.load_catalog()["cordis_h2020"]
 BODY = bytes(range(256)) * 40  # 10,240 bytes
 SHA = hashlib.sha256(BODY).hexdigest()
 NAME = "cordis-h2020projects-csv.zip"
@@ -24,7 +27,7 @@ NAME = "cordis-h2020projects-csv.zip"
 @pytest.fixture
 def session():
     """Fast retries for tests: no backoff, short timeouts."""
-    with fetch.make_session(retries=2, connect_retries=1, backoff_factor=0, connect_timeout=1, read_timeout=2) as s:
+    with http.make_session(retries=2, connect_retries=1, backoff_factor=0, connect_timeout=1, read_timeout=2) as s:
         yield s
 
 
@@ -35,9 +38,9 @@ def raw(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def _forget_hosts():
-    fetch.forget_unreachable_hosts()
+    fetch_errors.forget_unreachable_hosts()
     yield
-    fetch.forget_unreachable_hosts()
+    fetch_errors.forget_unreachable_hosts()
 
 
 def _files(raw: Path, dataset: str = "cordis_h2020") -> list[str]:
@@ -58,15 +61,15 @@ def test_download_stores_by_hash_and_records_provenance(fixture_server: FixtureS
     assert result.last_modified and result.last_modified.endswith("GMT")
     assert seen[0] == (0, len(BODY)) and seen[-1] == (len(BODY), len(BODY))
     assert _files(raw) == [f"{SHA}.zip"]  # no temp file left beside it
-    [row] = fetch.read_provenance(raw)
+    [row] = provenance.read_provenance(raw)
     assert row == {
         "dataset": "cordis_h2020", "url": fixture_server.url_for(NAME), "fetched_at": row["fetched_at"],
         "http_status": 200, "etag": result.etag, "last_modified": result.last_modified, "sha256": SHA,
         "bytes": len(BODY), "path": f"cordis_h2020/{SHA}.zip", "changed": True,
     }
     assert datetime.fromisoformat(row["fetched_at"]).utcoffset() == UTC.utcoffset(None)
-    assert fetch.latest_download(raw, "cordis_h2020") == row
-    assert fetch.latest_download(raw, "cordis_fp7") is None
+    assert provenance.latest_download(raw, "cordis_h2020") == row
+    assert provenance.latest_download(raw, "cordis_fp7") is None
 
 
 def test_not_modified_reuses_stored_file(fixture_server: FixtureServer, raw: Path, session) -> None:
@@ -80,8 +83,8 @@ def test_not_modified_reuses_stored_file(fixture_server: FixtureServer, raw: Pat
     assert get_2.headers["If-None-Match"] == first.etag
     assert get_2.headers["If-Modified-Since"] == first.last_modified
     assert (get_2.status, get_2.body_bytes) == (304, 0)  # no second body
-    assert [r["http_status"] for r in fetch.read_provenance(raw)] == [200, 304]
-    assert [r["changed"] for r in fetch.read_provenance(raw)] == [True, False]
+    assert [r["http_status"] for r in provenance.read_provenance(raw)] == [200, 304]
+    assert [r["changed"] for r in provenance.read_provenance(raw)] == [True, False]
     assert _files(raw) == [f"{SHA}.zip"]
 
 
@@ -131,7 +134,7 @@ def test_persistent_server_error_fails_after_retries(fixture_server: FixtureServ
     message = str(caught.value)
     assert "'cordis_h2020'" in message and "HTTP 503" in message and "BILATRUS_MIRROR=" in message
     assert [r.status for r in fixture_server.requests] == [503, 503, 503]  # 1 try + 2 retries
-    assert fetch.read_provenance(raw) == [] and _files(raw) == []
+    assert provenance.read_provenance(raw) == [] and _files(raw) == []
 
 
 def test_too_many_requests_is_retried(fixture_server: FixtureServer, raw: Path, session) -> None:
@@ -154,7 +157,7 @@ def test_retry_after_is_respected(fixture_server: FixtureServer, raw: Path, sess
 def test_slow_answer_then_success_is_retried(fixture_server: FixtureServer, raw: Path) -> None:
     fixture_server.put(NAME, BODY)
     fixture_server.fault(NAME, delay=1.0, times=1)
-    with fetch.make_session(retries=1, backoff_factor=0, read_timeout=0.3) as session:
+    with http.make_session(retries=1, backoff_factor=0, read_timeout=0.3) as session:
         result = download(H2020, fixture_server.url_for(NAME), raw, session=session)
     assert (result.status, result.sha256) == (200, SHA)
 
@@ -163,7 +166,7 @@ def test_timeout_fails_with_mirror_hint(fixture_server: FixtureServer, raw: Path
     fixture_server.put(NAME, BODY)
     fixture_server.fault(NAME, delay=5.0, times=None)
     started = time.monotonic()
-    with fetch.make_session(retries=1, backoff_factor=0, read_timeout=0.3) as session:
+    with http.make_session(retries=1, backoff_factor=0, read_timeout=0.3) as session:
         with pytest.raises(FetchError) as caught:
             download(H2020, fixture_server.url_for(NAME), raw, session=session)
     assert time.monotonic() - started < 2.0
@@ -171,7 +174,7 @@ def test_timeout_fails_with_mirror_hint(fixture_server: FixtureServer, raw: Path
     assert "did not answer in time" in message and "read timeout=0.3" in message
     assert f"download the file by hand from {H2020.url}" in message
     assert "set BILATRUS_MIRROR=/that/folder" in message
-    assert fetch.read_provenance(raw) == [] and _files(raw) == []
+    assert provenance.read_provenance(raw) == [] and _files(raw) == []
 
 
 def test_unreachable_host_fails_fast_with_mirror_hint(raw: Path, session) -> None:
@@ -204,7 +207,7 @@ def test_not_found(fixture_server: FixtureServer, raw: Path, session) -> None:
     message = str(caught.value)
     assert "HTTP 404" in message and "catalog/sources.json" in message and H2020.landing_page in message
     assert [r.status for r in fixture_server.requests] == [404]  # not retried
-    assert fetch.read_provenance(raw) == [] and _files(raw) == []
+    assert provenance.read_provenance(raw) == [] and _files(raw) == []
 
 
 def test_truncated_body_leaves_nothing(fixture_server: FixtureServer, raw: Path, session) -> None:
@@ -214,7 +217,7 @@ def test_truncated_body_leaves_nothing(fixture_server: FixtureServer, raw: Path,
         download(H2020, fixture_server.url_for(NAME), raw, session=session)
     assert f"broke off after 1000 of {len(BODY)} bytes" in str(caught.value)
     assert _files(raw) == []  # no partial or temp file
-    assert fetch.read_provenance(raw) == []
+    assert provenance.read_provenance(raw) == []
 
 
 def test_checksum_mismatch_is_refused(fixture_server: FixtureServer, raw: Path, session) -> None:
@@ -222,7 +225,7 @@ def test_checksum_mismatch_is_refused(fixture_server: FixtureServer, raw: Path, 
     with pytest.raises(FetchError) as caught:
         download(H2020, fixture_server.url_for(NAME), raw, session=session, expected_sha256="0" * 64)
     assert f"has sha256 {SHA}, not the expected {'0' * 64}" in str(caught.value)
-    assert _files(raw) == [] and fetch.read_provenance(raw) == []
+    assert _files(raw) == [] and provenance.read_provenance(raw) == []
     ok = download(H2020, fixture_server.url_for(NAME), raw, session=session, expected_sha256=SHA.upper())
     assert ok.sha256 == SHA
 
@@ -231,7 +234,7 @@ def test_size_cap_from_content_length(fixture_server: FixtureServer, raw: Path, 
     fixture_server.put(NAME, BODY)
     with pytest.raises(FetchError, match="over the size cap"):
         download(H2020, fixture_server.url_for(NAME), raw, session=session, max_bytes=5000)
-    assert _files(raw) == [] and fetch.read_provenance(raw) == []
+    assert _files(raw) == [] and provenance.read_provenance(raw) == []
 
 
 def test_size_cap_while_streaming(fixture_server: FixtureServer, raw: Path, session) -> None:
@@ -239,7 +242,7 @@ def test_size_cap_while_streaming(fixture_server: FixtureServer, raw: Path, sess
     fixture_server.fault(NAME, chunked=True)  # no Content-Length: the cap must stop the stream
     with pytest.raises(FetchError, match="passed the size cap"):
         download(H2020, fixture_server.url_for(NAME), raw, session=session, max_bytes=5000)
-    assert _files(raw) == [] and fetch.read_provenance(raw) == []
+    assert _files(raw) == [] and provenance.read_provenance(raw) == []
     fixture_server.fault(NAME, chunked=True)
     result = download(H2020, fixture_server.url_for(NAME), raw, session=session)
     assert (result.bytes, result.sha256) == (len(BODY), SHA)
@@ -254,7 +257,7 @@ def test_html_error_page_is_refused(fixture_server: FixtureServer, raw: Path, se
 
 def test_http_mirror_goes_through_the_same_download(fixture_server: FixtureServer, raw: Path, session) -> None:
     fixture_server.put(f"mirror/{NAME}", BODY)
-    url = sources.resolve_url(H2020, fixture_server.url + "mirror")
+    url = catalog.resolve_url(H2020, fixture_server.url + "mirror")
     result = download(H2020, url, raw, session=session)
     assert (result.url, result.sha256) == (url, SHA)
     assert [r.path for r in fixture_server.requests] == [f"/mirror/{NAME}"]
@@ -264,17 +267,17 @@ def test_folder_mirror_downloads_with_hash_and_304(tmp_path: Path, raw: Path) ->
     folder = tmp_path / "mirror"
     folder.mkdir()
     (folder / NAME).write_bytes(BODY)
-    url = sources.resolve_url(H2020, str(folder))
+    url = catalog.resolve_url(H2020, str(folder))
     first = download(H2020, url, raw)
     second = download(H2020, url, raw)
     assert (first.status, first.sha256, first.bytes, first.changed) == (200, SHA, len(BODY), True)
     assert (second.status, second.path, second.changed) == (304, first.path, False)
     assert first.path.read_bytes() == BODY and first.path.parent == raw.resolve() / "cordis_h2020"
-    assert [r["http_status"] for r in fetch.read_provenance(raw)] == [200, 304]
+    assert [r["http_status"] for r in provenance.read_provenance(raw)] == [200, 304]
 
 
 def test_folder_mirror_missing_file(tmp_path: Path, raw: Path) -> None:
-    url = sources.resolve_url(H2020, str(tmp_path))
+    url = catalog.resolve_url(H2020, str(tmp_path))
     with pytest.raises(FetchError) as caught:
         download(H2020, url, raw)
     message = str(caught.value)
@@ -283,24 +286,24 @@ def test_folder_mirror_missing_file(tmp_path: Path, raw: Path) -> None:
 
 def test_check_reachable(fixture_server: FixtureServer, tmp_path: Path) -> None:
     fixture_server.put(NAME, BODY)
-    ok, detail = fetch.check_reachable(fixture_server.url_for(NAME), timeout=1)
+    ok, detail = http.check_reachable(fixture_server.url_for(NAME), timeout=1)
     assert ok and detail.startswith("HTTP 200") and f"({len(BODY)} bytes)" in detail
     assert [r.method for r in fixture_server.requests] == ["HEAD"]
-    assert fetch.check_reachable(fixture_server.url_for("missing.zip"), timeout=1)[0] is False
-    ok, detail = fetch.check_reachable(f"http://127.0.0.1:{closed_port()}/x", timeout=1)
+    assert http.check_reachable(fixture_server.url_for("missing.zip"), timeout=1)[0] is False
+    ok, detail = http.check_reachable(f"http://127.0.0.1:{closed_port()}/x", timeout=1)
     assert not ok and "Connection refused" in detail
     (tmp_path / NAME).write_bytes(BODY)
-    assert fetch.check_reachable((tmp_path / NAME).as_uri())[0] is True
-    assert fetch.check_reachable((tmp_path / "nope.zip").as_uri())[0] is False
+    assert http.check_reachable((tmp_path / NAME).as_uri())[0] is True
+    assert http.check_reachable((tmp_path / "nope.zip").as_uri())[0] is False
 
 
 def test_read_provenance_skips_broken_lines(tmp_path: Path) -> None:
-    assert fetch.read_provenance(tmp_path) == []
+    assert provenance.read_provenance(tmp_path) == []
     lines = ['{"dataset": "a", "url": "u1"}', "{broken", "", '{"dataset": "a", "url": "u2"}']
     (tmp_path / "provenance.jsonl").write_text("\n".join(lines) + "\n")
-    assert [r["url"] for r in fetch.read_provenance(tmp_path)] == ["u1", "u2"]
-    assert fetch.latest_download(tmp_path, "a")["url"] == "u2"
-    assert fetch.latest_download(tmp_path, "a", url="u1")["url"] == "u1"
+    assert [r["url"] for r in provenance.read_provenance(tmp_path)] == ["u1", "u2"]
+    assert provenance.latest_download(tmp_path, "a")["url"] == "u2"
+    assert provenance.latest_download(tmp_path, "a", url="u1")["url"] == "u1"
 
 
 def test_cut_without_validators_restarts_without_range(fixture_server: FixtureServer, raw: Path, session) -> None:
@@ -323,16 +326,16 @@ def test_partial_answer_that_does_not_continue_is_discarded(fixture_server: Fixt
     assert [r.status for r in fixture_server.requests] == [200, 206, 200]
     assert fixture_server.requests[1].headers["Range"] == "bytes=1000-"
     assert "Range" not in fixture_server.requests[2].headers
-    assert [r["http_status"] for r in fetch.read_provenance(raw)] == [200]
+    assert [r["http_status"] for r in provenance.read_provenance(raw)] == [200]
 
 
 def test_local_files_are_not_reachable_through_the_network_session(tmp_path: Path) -> None:
     (tmp_path / NAME).write_bytes(BODY)
-    session = fetch.make_session()
+    session = http.make_session()
     assert set(session.adapters) == {"http://", "https://"}
     with pytest.raises(Exception, match="No connection adapters"):
         session.get((tmp_path / NAME).as_uri())
-    assert set(fetch.local_session().adapters) == {"file://"}
+    assert set(http.local_session().adapters) == {"file://"}
 
 
 def test_too_many_redirects_stop_at_the_cap(fixture_server: FixtureServer, raw: Path, session) -> None:

@@ -13,17 +13,9 @@ import duckdb
 import pytest
 
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.ingest.readers import (
-    FileRef,
-    LandedFile,
-    commit_landed,
-    cordis_csv,
-    cordisref,
-    create_landing_tables,
-    dashboard,
-    legacy_csv,
-    name_key,
-)
+from bilatrus_etl.ingest.readers import cordis_csv, cordisref, dashboard, legacy_csv
+from bilatrus_etl.ingest.readers.columns import FileRef, name_key
+from bilatrus_etl.ingest.readers.land import LandedFile, commit_landed, create_landing_tables
 
 H2020_ORG_SAMPLE = "cordis/official-layout/h2020-organization-sample.csv"
 PROJECT_HEADER = (

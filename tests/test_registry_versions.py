@@ -11,7 +11,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from bilatrus_etl.ingest import sources
+from bilatrus_etl.ingest import catalog
 from bilatrus_etl.settings import Settings
 from pipeline_fixtures import materialized_keys, resources_for
 from pipelines.definitions import defs
@@ -24,7 +24,7 @@ V2 = "registries/ror-ru-sample-schema-v2.json"
 
 
 def _write_dump(folder, records: list[dict]) -> None:
-    name = sources.official_file_name(sources.get_dataset("ror_dump").url)
+    name = catalog.official_file_name(catalog.load_catalog()["ror_dump"].url)
     member = name.replace(".zip", "_schema_v2.json")
     with zipfile.ZipFile(folder / name, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(member, json.dumps(records, indent=1))

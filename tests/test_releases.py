@@ -12,13 +12,16 @@ import pytest
 from fixture_server import FixtureServer, closed_port
 
 from bilatrus_etl.ingest import fetch
+from bilatrus_etl.ingest import fetch_errors
+from bilatrus_etl.ingest import http
+from bilatrus_etl.ingest import provenance
 from bilatrus_etl.ingest import releases
-from bilatrus_etl.ingest import sources
+from bilatrus_etl.ingest import catalog
 from bilatrus_etl.warehouse.meta import record_provenance
-from bilatrus_etl.ingest.fetch import FetchError
+from bilatrus_etl.ingest.fetch_errors import FetchError
 from bilatrus_etl.settings import Settings
 
-ROR = sources.get_dataset("ror_dump")
+ROR = catalog.load_catalog()["ror_dump"]
 CONCEPT = "6347574"
 NEW = "v2.1-2026-01-15-ror-data.zip"
 BODY = b"PK\x03\x04" + bytes(range(256)) * 8  # 2,052 bytes; the content is not read here
@@ -26,9 +29,9 @@ BODY = b"PK\x03\x04" + bytes(range(256)) * 8  # 2,052 bytes; the content is not 
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch):
-    fetch.forget_unreachable_hosts()
+    fetch_errors.forget_unreachable_hosts()
     yield
-    fetch.forget_unreachable_hosts()
+    fetch_errors.forget_unreachable_hosts()
 
 
 @pytest.fixture
@@ -39,7 +42,7 @@ def zenodo(fixture_server: FixtureServer, monkeypatch) -> FixtureServer:
 
 @pytest.fixture
 def session():
-    with fetch.make_session(retries=1, connect_retries=0, backoff_factor=0, connect_timeout=1, read_timeout=2) as s:
+    with http.make_session(retries=1, connect_retries=0, backoff_factor=0, connect_timeout=1, read_timeout=2) as s:
         yield s
 
 
@@ -66,7 +69,7 @@ def test_newest_release_is_resolved_downloaded_checked_and_recorded(zenodo: Fixt
     raw = tmp_path / "raw"
     result = fetch.download(dataset, dataset.url, raw, session=session)
     assert (result.sha256, result.bytes, result.path.suffix) == (hashlib.sha256(BODY).hexdigest(), len(BODY), ".zip")
-    [row] = fetch.read_provenance(raw)
+    [row] = provenance.read_provenance(raw)
     assert row["release"] == {
         "record_id": "18000001", "version": "v2.1", "doi": "10.5281/zenodo.18000001", "file": NEW,
         "checksum": release.checksum, "source": "zenodo-api", "concept_doi": "10.5281/zenodo.6347574",
@@ -88,7 +91,7 @@ def test_md5_mismatch_discards_the_file(zenodo: FixtureServer, tmp_path: Path, s
         fetch.download(dataset, dataset.url, tmp_path / "raw", session=session)
     message = str(caught.value)
     assert f"has md5 {hashlib.md5(BODY).hexdigest()}, not the md5 {'0' * 32}" in message
-    assert fetch.read_provenance(tmp_path / "raw") == []
+    assert provenance.read_provenance(tmp_path / "raw") == []
     assert [p.name for p in (tmp_path / "raw" / "ror_dump").iterdir()] == []  # no file, no .part
 
 
@@ -130,14 +133,14 @@ def test_a_mirror_is_used_as_it_is(zenodo: FixtureServer, tmp_path: Path) -> Non
     assert releases.current(ROR, zenodo.url) is ROR
     assert zenodo.requests == []
     (tmp_path / "v2.3-2026-05-01-ror-data.zip").write_bytes(b"x")
-    assert sources.resolve_url(ROR, str(tmp_path)).endswith("/v2.3-2026-05-01-ror-data.zip")
+    assert catalog.resolve_url(ROR, str(tmp_path)).endswith("/v2.3-2026-05-01-ror-data.zip")
 
 
 def test_catalog_refuses_a_bad_concept(tmp_path: Path) -> None:
-    entry = json.loads(sources.resources.files("bilatrus_etl").joinpath(sources.CATALOG_RESOURCE).read_text())
-    entry["datasets"][-1]["zenodo_concept"] = "../6347574"
+    entry = json.loads(catalog.resources.files("bilatrus_etl").joinpath(catalog.CATALOG_RESOURCE).read_text())
+    entry = json.loads(catalog.CATALOG_FILE.read_text(encoding="utf-8"))
     path = tmp_path / "catalog.json"
     path.write_text(json.dumps(entry))
-    with pytest.raises(sources.BilatrusError, match="is not a Zenodo record id"):
-        sources.load_catalog(path)
+    with pytest.raises(catalog.BilatrusError, match="is not a Zenodo record id"):
+        catalog.load_catalog(path)
 

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from bilatrus_etl.warehouse import queries
-from bilatrus_etl.ingest import sources
+from bilatrus_etl.ingest import catalog
 from bilatrus_etl.warehouse.publish import publish
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -128,7 +128,7 @@ def test_doctor_reports_what_the_published_warehouse_was_built_from(two_publishe
 
 
 def test_the_recorded_mirror_never_carries_credentials() -> None:
-    assert sources.mirror_label("https://reader:s3cret@mirror.example.org:8443/cordis/?token=abc#x") == (
+    assert catalog.mirror_label("https://reader:s3cret@mirror.example.org:8443/cordis/?token=abc#x") == (
         "https://mirror.example.org:8443/cordis/")
-    assert sources.mirror_label(None) == "" and sources.mirror_label("") == ""
-    assert sources.mirror_label("/srv/./mirror") == "/srv/mirror"
+    assert catalog.mirror_label(None) == "" and catalog.mirror_label("") == ""
+    assert catalog.mirror_label("/srv/./mirror") == "/srv/mirror"

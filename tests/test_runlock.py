@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from bilatrus_etl.warehouse import runlock
-from bilatrus_etl.ingest import sources
+from bilatrus_etl.ingest import catalog
 from bilatrus_etl.warehouse.recovery import leftovers, remove_leftovers
 from bilatrus_etl.settings import Settings
 
@@ -58,5 +58,5 @@ def test_leftovers_of_a_killed_run(tmp_path):
 
 
 def test_public_url_drops_credentials_and_tokens():
-    assert sources.mirror_label("https://user:pw@mirror.example:8443/cordis/?token=s3cret") == "https://mirror.example:8443/cordis/"
-    assert sources.mirror_label("/data/mirror") == "/data/mirror"
+    assert catalog.mirror_label("https://user:pw@mirror.example:8443/cordis/?token=s3cret") == "https://mirror.example:8443/cordis/"
+    assert catalog.mirror_label("/data/mirror") == "/data/mirror"

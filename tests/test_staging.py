@@ -367,7 +367,7 @@ def test_reference_tables_keep_english_and_map_countries(con, shared_data) -> No
         ("XK", "XK", "Kosovo", "exception", True),
     ]
     assert rows(con, "SELECT count(*) FROM stg_country WHERE in_cordisref") == [(251,)]
-    assert clean.country_code_map(con)["EL"] == "GR"
+    assert dict(rows(con, "SELECT cordis_code, iso_code FROM ref_country_code"))["EL"] == "GR"
     # one row per code: 6,090 FP7 codes less one written twice ("Fission-2008-7.0.1" with a trailing space)
     assert dict(rows(con, "SELECT framework_programme, count(*) FROM stg_programme_ref GROUP BY ALL")) == {
         "FP7": 6089, "H2020": 1223}
@@ -450,7 +450,7 @@ def test_role_and_activity_maps(con) -> None:
 
 def test_country_map_without_cordisref_uses_exceptions_and_iso(con) -> None:
     staging.ensure_landing_tables(con)
-    codes = clean.country_code_map(con)
+    codes = dict(rows(con, "SELECT cordis_code, iso_code FROM ref_country_code"))
     assert (codes["EL"], codes["UK"], codes["XK"], codes["GB"], codes["RU"], codes["NA"]) == (
         "GR", "GB", "XK", "GB", "RU", "NA")
     assert "ZZ" not in codes

@@ -17,16 +17,19 @@ import pytest
 from fixture_server import FixtureServer, closed_port
 
 from bilatrus_etl.analyst.query import query, sandboxed_connection
-from bilatrus_etl.ingest import fetch
+from bilatrus_etl.ingest import fetch_errors
+from bilatrus_etl.ingest import http
+from bilatrus_etl.ingest import provenance
 from bilatrus_etl.ingest import releases
-from bilatrus_etl.ingest import sources
+from bilatrus_etl.ingest import catalog
 from bilatrus_etl.warehouse.meta import record_provenance
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.ingest.fetch import FetchError, download
+from bilatrus_etl.ingest.fetch_errors import FetchError
+from bilatrus_etl.ingest.fetch import download
 from bilatrus_etl.settings import Settings
 
-H2020 = sources.get_dataset("cordis_h2020")
-ROR = sources.get_dataset("ror_dump")
+H2020 = catalog.load_catalog()["cordis_h2020"]
+ROR = catalog.load_catalog()["ror_dump"]
 NAME = "cordis-h2020projects-csv.zip"
 BODY = bytes(range(256)) * 40  # 10,240 bytes
 SHA = hashlib.sha256(BODY).hexdigest()
@@ -34,15 +37,15 @@ SHA = hashlib.sha256(BODY).hexdigest()
 
 @pytest.fixture(autouse=True)
 def _forget_hosts():
-    fetch.forget_unreachable_hosts()
+    fetch_errors.forget_unreachable_hosts()
     yield
-    fetch.forget_unreachable_hosts()
+    fetch_errors.forget_unreachable_hosts()
 
 
 @pytest.fixture
 def session():
     """Two retries, no backoff, short timeouts: a stall is noticed after 0.3 s."""
-    with fetch.make_session(retries=2, connect_retries=0, backoff_factor=0, connect_timeout=1, read_timeout=0.3) as s:
+    with http.make_session(retries=2, connect_retries=0, backoff_factor=0, connect_timeout=1, read_timeout=0.3) as s:
         yield s
 
 
@@ -173,9 +176,9 @@ def test_redirect_loop_fails_fast(fixture_server: FixtureServer, tmp_path: Path,
     message = str(caught.value)
     count = len(fixture_server.requests)
     a, b = fixture_server.url_for("a/" + NAME), fixture_server.url_for("b/" + NAME)
-    ok = (count <= fetch.MAX_REDIRECTS + 1 and "a redirect loop" in message and f"{a} -> {b} -> {a}" in message
+    ok = (count <= http.MAX_REDIRECTS + 1 and "a redirect loop" in message and f"{a} -> {b} -> {a}" in message
           and not caught.value.transient)  # not transient: the step's retry policy does not run it again
-    fault("download: redirect loop", expected=f"<= {fetch.MAX_REDIRECTS + 1} requests, a message naming the loop",
+    fault("download: redirect loop", expected=f"<= {http.MAX_REDIRECTS + 1} requests, a message naming the loop",
           outcome=f"{count} requests in {seconds:.2f} s, final (no step retry)", ok=ok)
     assert ok, message
 
@@ -198,7 +201,7 @@ def test_credentials_never_leave_the_url(fixture_server: FixtureServer, tmp_path
     secrets = ("s3cret-pass", "tok-12345", "sig-abcdef")
     fixture_server.put(f"mirror/{NAME}", BODY)
     mirror = fixture_server.url.replace("http://", "http://alice:s3cret-pass@") + "mirror"
-    url = sources.resolve_url(H2020, mirror) + "?access_token=tok-12345&X-Amz-Signature=sig-abcdef&x=1"
+    url = catalog.resolve_url(H2020, mirror) + "?access_token=tok-12345&X-Amz-Signature=sig-abcdef&x=1"
     raw = tmp_path / "raw"
     with caplog.at_level(logging.DEBUG):
         result = download(H2020, url, raw, session=session)
@@ -275,7 +278,7 @@ def test_cut_every_time_fails_clearly(fixture_server: FixtureServer, tmp_path: P
         download(H2020, fixture_server.url_for(NAME), raw, session=session)
     message = str(caught.value)
     ok = (f"broke off after 3000 of {len(BODY)} bytes" in message and "3 time(s) in a row" in message
-          and _leftovers(raw) == [] and fetch.read_provenance(raw) == [] and caught.value.transient)
+          and _leftovers(raw) == [] and provenance.read_provenance(raw) == [] and caught.value.transient)
     fault("download: body cut on every attempt", expected="clear error with the bytes that arrived, nothing kept",
           outcome=message[:110], ok=ok)
     assert ok, message
@@ -306,7 +309,7 @@ def test_release_api_down_falls_back_to_the_pinned_file(fixture_server: FixtureS
     with caplog.at_level(logging.WARNING, logger="bilatrus_etl.ingest.releases"):
         dataset = releases.current(local, None, session=session)
     result = download(dataset, dataset.url, tmp_path / "raw", session=session)
-    [row] = fetch.read_provenance(tmp_path / "raw")
+    [row] = provenance.read_provenance(tmp_path / "raw")
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     ok = (result.sha256 == SHA and row["release"]["source"] == "pinned" and row["release"]["version"] == "v2.0"
           and "could not be reached" in row["release"]["warning"] and len(warned) == 1)

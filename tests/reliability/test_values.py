@@ -535,7 +535,7 @@ def test_broken_quotes_are_quarantined_line_by_line(fault, con, tmp_path) -> Non
     organizations = tmp_path / "organization.csv"
     organizations.write_text(";".join(ORG_HEADER) + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
     report = staging.stage_programme(con, "H2020", {"projects": projects, "organizations": organizations})
-    (orgs,) = report.for_table("stg_participation")
+    (orgs,) = [f for f in report.files if f.target_table == "stg_participation"]
     quarantined = [r[0] for r in con.execute("SELECT source_line FROM quarantine ORDER BY 1").fetchall()]
     staged = [r[0] for r in con.execute("SELECT source_line FROM stg_participation ORDER BY 1").fetchall()]
     ok = (orgs.raw_rows, orgs.staged_rows, orgs.quarantined_rows) == (6, 4, 2) and quarantined == [3, 5] \

@@ -1,14 +1,15 @@
 """Safe zip extraction: wanted members only, no path tricks, no zip bombs, atomic writes.
 
-Some CORDIS zips are malformed for strict tools (bad central directory, wrong sizes). When `zipfile`
-rejects an archive that starts like a zip, the members are recovered by walking the local file headers
-and inflating each one with zlib, checking CRC-32 as we go.
+Owns `extract`: which members are wanted (names, globs, the catalog's member patterns), the checks before and
+while writing (unsafe paths, declared and actual sizes, compression ratios), temp files renamed into place only
+when every wanted member is there, and the messages naming the dataset, the archive and what to do. Members
+are read with `zipfile`; when it rejects an archive that starts like a zip, `zip_recovery` reads them from
+the local file headers instead.
 """
 
 from __future__ import annotations
 
 import logging
-import mmap
 import os
 import re
 import struct
@@ -16,23 +17,20 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.ingest.sources import Dataset, load_catalog
+from bilatrus_etl.ingest.catalog import Dataset, load_catalog
+from bilatrus_etl.ingest.zip_recovery import CHUNK_SIZE, LOCAL_HEADER_SIGNATURE, ScanSource
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_TOTAL_BYTES = 4 * 1024**3
 DEFAULT_MAX_RATIO = 100.0
 RATIO_FLOOR = 1 << 20  # members smaller than this are never called bombs, whatever their ratio
-CHUNK_SIZE = 1 << 20
-_LOCAL = b"PK\x03\x04"
-_DESCRIPTOR = b"PK\x07\x08"
-_LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 MemberSpecs = Mapping[str, Sequence[str]]
@@ -52,11 +50,19 @@ class _Malformed(Exception):
 
 @dataclass
 class _Limits:
+    """One extraction's caps and running total (a `zip_recovery.Guard`)."""
+
     label: str
     zip_path: Path
     max_total_bytes: int
     max_ratio: float
     written: int = 0
+
+    def check_ratio(self, name: str, size: int, compressed: int) -> None:
+        _check_ratio(name, size, compressed, self)
+
+    def error(self, message: str) -> ArchiveError:
+        return ArchiveError(message)
 
 
 def extract(zip_path: str | os.PathLike, dest_dir: str | os.PathLike, *, dataset: str | Dataset | None = None,
@@ -87,14 +93,14 @@ def extract(zip_path: str | os.PathLike, dest_dir: str | os.PathLike, *, dataset
     except _Malformed as exc:
         log.warning("%s: zipfile cannot read %s (%s); recovering members from local headers", label, zip_path, exc)
         limits.written = 0
-        return _extract(_ScanSource(zip_path, limits), dest, specs, limits)
+        return _extract(ScanSource(zip_path, limits), dest, specs, limits)
     except MissingMemberError as missing:
         if not _starts_like_zip(zip_path):
             raise
         log.warning("%s: %s's central directory lacks members; looking for them in local headers", label, zip_path)
         limits.written = 0
         try:
-            return _extract(_ScanSource(zip_path, limits), dest, specs, limits)
+            return _extract(ScanSource(zip_path, limits), dest, specs, limits)
         except ArchiveError:
             raise missing from None
 
@@ -116,14 +122,14 @@ def _open(zip_path: Path, label: str) -> _Source:
     except (zipfile.BadZipFile, zlib.error, EOFError, struct.error, ValueError) as exc:
         with zip_path.open("rb") as handle:
             head = handle.read(64)
-        if head.startswith(_LOCAL):
+        if head.startswith(LOCAL_HEADER_SIGNATURE):
             raise _Malformed(str(exc)) from exc
         raise ArchiveError(_not_a_zip(label, zip_path, head)) from exc
 
 
 def _starts_like_zip(zip_path: Path) -> bool:
     with zip_path.open("rb") as handle:
-        return handle.read(4) == _LOCAL
+        return handle.read(4) == LOCAL_HEADER_SIGNATURE
 
 
 def _not_a_zip(label: str, zip_path: Path, head: bytes) -> str:
@@ -338,163 +344,3 @@ class _ZipfileSource:
 
     def close(self) -> None:
         self.archive.close()
-
-
-# ---------------------------------------------------------------- reader 2: local headers + zlib
-
-
-@dataclass
-class _ScannedEntry:
-    """One member found by its local header; `chunks()` inflates it and sets `end`."""
-
-    view: mmap.mmap
-    limits: _Limits
-    name: str
-    flags: int
-    method: int
-    crc: int
-    stored_size: int | None
-    data_start: int
-    is_dir: bool = False
-    size: int | None = None
-    compressed_size: int | None = None
-    end: int | None = field(default=None)
-
-    def chunks(self) -> Iterator[bytes]:
-        if self.flags & 0x1:
-            raise self._error("is encrypted")
-        if self.method == zipfile.ZIP_DEFLATED:
-            blocks = self._inflate()
-        elif self.method == zipfile.ZIP_STORED:
-            blocks = self._stored()
-        else:
-            raise self._error(f"uses compression method {self.method}, which the recovery reader cannot read")
-        crc = 0
-        for block in blocks:
-            crc = zlib.crc32(block, crc)
-            yield block
-        expected = self._expected_crc()
-        if crc != expected:
-            raise self._error(f"fails its CRC-32 check ({crc:08x} != {expected:08x}): the archive is damaged")
-
-    def skip(self) -> None:
-        """Move past the data without keeping it."""
-        if self.end is not None:
-            return
-        if self.method == zipfile.ZIP_STORED and self.stored_size is not None:
-            self.end = self.data_start + self.stored_size
-            return
-        for _ in self.chunks():
-            pass
-
-    def _inflate(self) -> Iterator[bytes]:
-        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-        position = self.data_start
-        produced = 0
-        pending = b""
-        while not inflater.eof:
-            if not pending:
-                if position >= len(self.view):
-                    raise self._error("is cut short: the archive ends inside it")
-                pending = self.view[position:position + CHUNK_SIZE]
-                position += len(pending)
-            try:
-                block = inflater.decompress(pending, CHUNK_SIZE)
-            except zlib.error as exc:
-                raise self._error(f"cannot be inflated ({exc}): the archive is damaged") from exc
-            pending = inflater.unconsumed_tail
-            if block:
-                produced += len(block)
-                consumed = position - self.data_start - len(pending)
-                _check_ratio(self.name, produced, consumed, self.limits)
-                yield block
-        # At the end of the stream all output is out, and the input left over is in unused_data (flush()
-        # would feed unconsumed_tail, which repeats it, a second time).
-        self.end = position - len(inflater.unused_data)
-
-    def _stored(self) -> Iterator[bytes]:
-        if self.stored_size is None:
-            raise self._error("is stored with its size only after the data; the recovery reader cannot delimit it")
-        end = self.data_start + self.stored_size
-        if end > len(self.view):
-            raise self._error("is cut short: the archive ends inside it")
-        for start in range(self.data_start, end, CHUNK_SIZE):
-            yield self.view[start:min(start + CHUNK_SIZE, end)]
-        self.end = end
-
-    def _expected_crc(self) -> int:
-        if not self.flags & 0x8:
-            return self.crc
-        assert self.end is not None
-        at = self.end + (4 if self.view[self.end:self.end + 4] == _DESCRIPTOR else 0)
-        return struct.unpack_from("<I", self.view, at)[0]
-
-    def next_header(self) -> int:
-        """Offset of the next local header, or -1 when the local entries are over."""
-        assert self.end is not None
-        window = self.view[self.end:self.end + 32]
-        found = window.find(_LOCAL)
-        return self.end + found if found >= 0 else -1
-
-    def _error(self, problem: str) -> ArchiveError:
-        return ArchiveError(
-            f"Dataset {self.limits.label!r}: member {self.name} of {self.limits.zip_path} {problem}. zipfile could "
-            f"not read the archive either. Delete {self.limits.zip_path} and download it again; if the new copy "
-            "fails the same way, extract it with another tool into a mirror folder.")
-
-
-class _ScanSource:
-    """Walks local file headers from the start of the file; ignores the central directory."""
-
-    def __init__(self, path: Path, limits: _Limits) -> None:
-        self.path = path
-        self.limits = limits
-
-    def names(self) -> None:
-        return None
-
-    def close(self) -> None:
-        """Nothing held open between calls."""
-
-    def entries(self) -> Iterator[_Entry]:
-        with self.path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            position = 0
-            while 0 <= position and view[position:position + 4] == _LOCAL:
-                entry = self._entry(view, position)
-                yield entry
-                entry.skip()
-                position = entry.next_header()
-
-    def _entry(self, view: mmap.mmap, position: int) -> _ScannedEntry:
-        if position + _LOCAL_HEADER.size > len(view):
-            raise ArchiveError(f"Dataset {self.limits.label!r}: {self.path} ends inside a zip header; "
-                               "delete it and download it again.")
-        (_sig, _version, flags, method, _time, _date, crc, csize, usize, name_len,
-         extra_len) = _LOCAL_HEADER.unpack_from(view, position)
-        name_start = position + _LOCAL_HEADER.size
-        raw_name = view[name_start:name_start + name_len]
-        name = raw_name.decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
-        extra = view[name_start + name_len:name_start + name_len + extra_len]
-        usize, csize = _zip64_sizes(extra, usize, csize)
-        known = not flags & 0x8
-        return _ScannedEntry(
-            view=view, limits=self.limits, name=name, flags=flags, method=method, crc=crc,
-            stored_size=csize if known else None, data_start=name_start + name_len + extra_len,
-            is_dir=name.endswith("/"), size=None, compressed_size=None,
-        )
-
-
-def _zip64_sizes(extra: bytes, usize: int, csize: int) -> tuple[int, int]:
-    """Read 64-bit sizes from a ZIP64 extra field where the 32-bit ones are saturated."""
-    at = 0
-    while at + 4 <= len(extra):
-        header_id, length = struct.unpack_from("<HH", extra, at)
-        body = extra[at + 4:at + 4 + length]
-        if header_id == 0x0001:
-            values = [struct.unpack_from("<Q", body, i)[0] for i in range(0, len(body) - 7, 8)]
-            if usize == 0xFFFFFFFF and values:
-                usize = values.pop(0)
-            if csize == 0xFFFFFFFF and values:
-                csize = values.pop(0)
-        at += 4 + length
-    return usize, csize

@@ -315,11 +315,6 @@ def load_country_aliases(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE _alias_builtin")
 
 
-def country_code_map(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
-    """ref_country_code as a dict (for callers and tests)."""
-    return dict(con.execute("SELECT cordis_code, iso_code FROM ref_country_code").fetchall())
-
-
 def _create_table(
     con: duckdb.DuckDBPyConnection,
     name: str,

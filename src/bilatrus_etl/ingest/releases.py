@@ -23,9 +23,9 @@ from urllib.parse import unquote, urlsplit
 
 import requests
 
-from bilatrus_etl.ingest import fetch
+from bilatrus_etl.ingest import http
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.ingest.sources import Dataset, Release, official_file_name, redact, version_key
+from bilatrus_etl.ingest.catalog import Dataset, Release, official_file_name, redact, version_key
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +73,14 @@ def latest_release(dataset: Dataset, *, session: requests.Session | None = None)
     record = _get_json(dataset, api, session)
     entry = _pick_file(dataset, api, record)
     url = str(((entry.get("links") or {}).get("self")) or "")
-    if urlsplit(url).scheme.lower() not in fetch.REDIRECT_SCHEMES:
+    if urlsplit(url).scheme.lower() not in http.REDIRECT_SCHEMES:
         raise ReleaseLookupError(_why(dataset, api, f"its file link {redact(url)!r} is not an http(s) address"))
     checksum = entry.get("checksum")
     if not isinstance(checksum, str) or not _MD5.fullmatch(checksum):
         raise ReleaseLookupError(_why(dataset, api, f"the file {entry.get('key')!r} has no md5 checksum "
                                                     f"(checksum {checksum!r})"))
-    metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
+    found = record.get("metadata")
+    metadata: dict[str, Any] = found if isinstance(found, dict) else {}
     record_id = str(record.get("id") or record.get("recid") or "")
     release = Release(
         record_id=record_id,
@@ -111,7 +112,7 @@ def pinned_release(dataset: Dataset, *, warning: str) -> Release:
 
 def _get_json(dataset: Dataset, api: str, session: requests.Session | None) -> dict[str, Any]:
     own = session is None
-    session = session or fetch.make_session(retries=1, connect_retries=0, backoff_factor=0.5,
+    session = session or http.make_session(retries=1, connect_retries=0, backoff_factor=0.5,
                                             connect_timeout=API_TIMEOUT[0], read_timeout=API_TIMEOUT[1])
     try:
         response = session.get(api, headers={"Accept": "application/json"})
@@ -124,7 +125,7 @@ def _get_json(dataset: Dataset, api: str, session: requests.Session | None) -> d
             except ValueError as err:
                 raise ReleaseLookupError(_why(dataset, api, f"its answer is not JSON ({err})")) from err
     except requests.RequestException as exc:
-        raise ReleaseLookupError(_why(dataset, api, f"it could not be reached ({fetch.describe_error(exc)})")) from exc
+        raise ReleaseLookupError(_why(dataset, api, f"it could not be reached ({http.describe_error(exc)})")) from exc
     finally:
         if own:
             session.close()

@@ -25,17 +25,14 @@ import duckdb
 from bilatrus_etl.ingest import clean
 from bilatrus_etl.warehouse.models import load_models, run_models
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.ingest.readers import (
-    FileRef,
+from bilatrus_etl.ingest.readers import cordis_csv, cordisref, dashboard, legacy_csv
+from bilatrus_etl.ingest.readers.columns import FileRef
+from bilatrus_etl.ingest.readers.header import sniff_header
+from bilatrus_etl.ingest.readers.land import (
     LandedFile,
     commit_landed,
-    cordis_csv,
-    cordisref,
     create_landing_tables,
-    dashboard,
     drop_tables,
-    legacy_csv,
-    sniff_header,
     sql_literal,
 )
 from bilatrus_etl.settings import PROGRAMMES
@@ -104,9 +101,6 @@ class StageReport:
     @property
     def reconciled(self) -> bool:
         return all(f.reconciled for f in self.files)
-
-    def for_table(self, target_table: str) -> list[FileCount]:
-        return [f for f in self.files if f.target_table == target_table]
 
     def __str__(self) -> str:
         lines = [str(f) for f in self.files]

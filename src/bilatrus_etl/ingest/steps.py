@@ -17,7 +17,12 @@ import duckdb
 
 from bilatrus_etl import progress
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.ingest import archive, fetch, releases, sources
+from bilatrus_etl.ingest import archive
+from bilatrus_etl.ingest import fetch
+from bilatrus_etl.ingest import http
+from bilatrus_etl.ingest import provenance
+from bilatrus_etl.ingest import releases
+from bilatrus_etl.ingest import catalog
 from bilatrus_etl.settings import Settings
 
 if TYPE_CHECKING:  # imported where used: staging pulls in the readers and pandas
@@ -42,14 +47,14 @@ class FetchedSource:
 
 def fetch_dataset(settings: Settings, key: str) -> FetchedSource:
     """Download one catalog dataset (official URL, newest upstream release, or mirror) and extract its members."""
-    dataset = releases.current(sources.load_catalog()[key], settings.mirror)
-    url = sources.resolve_url(dataset, settings.mirror)
+    dataset = releases.current(catalog.load_catalog()[key], settings.mirror)
+    url = catalog.resolve_url(dataset, settings.mirror)
     result = fetch.download(dataset, url, settings.raw_dir, progress=progress.download_callback(key))
     members = _members(dataset, Path(result.path), settings.raw_dir / key / f"{result.sha256}.d")
     return FetchedSource(key, result.sha256, Path(result.path), result.changed, result.bytes, members)
 
 
-def _members(dataset: sources.Dataset, path: Path, dest: Path) -> dict[str, Path]:
+def _members(dataset: catalog.Dataset, path: Path, dest: Path) -> dict[str, Path]:
     """The archive's expected members, extracted once into a folder named by the archive's sha256."""
     if dataset.format != "zip" or not dataset.members:
         return {}
@@ -64,24 +69,24 @@ def _members(dataset: sources.Dataset, path: Path, dest: Path) -> dict[str, Path
 
 
 def fetch_programme(settings: Settings, programme: str) -> list[FetchedSource]:
-    return [fetch_dataset(settings, d.key) for d in sources.datasets_for_programme(programme)]
+    return [fetch_dataset(settings, d.key) for d in catalog.datasets_for_programme(programme)]
 
 
 def fetch_kind(settings: Settings, kind: str) -> list[FetchedSource]:
-    keys = [d.key for d in sources.load_catalog().values() if d.kind == kind]
+    keys = [d.key for d in catalog.load_catalog().values() if d.kind == kind]
     return [fetch_dataset(settings, key) for key in keys]
 
 
 def latest_fetched(settings: Settings, key: str) -> FetchedSource:
     """The dataset's latest download (from the provenance log), with its members extracted."""
-    record = fetch.latest_download(settings.raw_dir, key)
-    path = fetch.stored_path(settings.raw_dir, record) if record else None
+    record = provenance.latest_download(settings.raw_dir, key)
+    path = provenance.stored_path(settings.raw_dir, record) if record else None
     if record is None or path is None or not path.exists():
         raise BilatrusError(
             f"{key}: no downloaded file under {settings.raw_dir / key}. Run the download first "
             f"(`bilatrus run`, or materialise its raw asset in the Dagster UI)."
         )
-    dataset = sources.load_catalog()[key]
+    dataset = catalog.load_catalog()[key]
     members = _members(dataset, path, settings.raw_dir / key / f"{record['sha256']}.d")
     return FetchedSource(key, record["sha256"], path, False, int(record.get("bytes") or 0), members)
 
@@ -93,14 +98,14 @@ def mirror_is_synthetic(settings: Settings) -> bool:
     mirror = settings.mirror.removeprefix("file://")
     if "://" not in mirror:
         return (Path(mirror) / SYNTHETIC_MARKER).exists()
-    return fetch.check_reachable(f"{mirror.rstrip('/')}/{SYNTHETIC_MARKER}")[0]
+    return http.check_reachable(f"{mirror.rstrip('/')}/{SYNTHETIC_MARKER}")[0]
 
 
 def current_sources(settings: Settings, downloads: bool = True) -> dict[str, str]:
     """dataset -> sha256 of its latest download (provenance log), and of each analyst-supplied Dashboard export."""
     datasets = {}
     if downloads:
-        datasets = {row["dataset"]: row["sha256"] for row in fetch.read_provenance(settings.raw_dir) if row.get("sha256")}
+        datasets = {row["dataset"]: row["sha256"] for row in provenance.read_provenance(settings.raw_dir) if row.get("sha256")}
     for path in settings.dashboard_exports:
         datasets[f"dashboard:{path.name}"] = _file_sha256(path)
     return datasets
@@ -120,9 +125,9 @@ def programme_inputs(settings: Settings, programme: str) -> tuple[dict[str, Path
     """The programme's files by role ('projects', 'organizations') and the name each is known by."""
     files: dict[str, Path] = {}
     names: dict[str, str] = {}
-    for dataset in sources.datasets_for_programme(programme):
+    for dataset in catalog.datasets_for_programme(programme):
         fetched = latest_fetched(settings, dataset.key)
-        official = sources.official_file_name(dataset.url)
+        official = catalog.official_file_name(dataset.url)
         if fetched.members:
             for member, path in fetched.members.items():
                 role = ROLE_OF_MEMBER.get(Path(member).name.lower())
@@ -136,7 +141,7 @@ def programme_inputs(settings: Settings, programme: str) -> tuple[dict[str, Path
 
 def _dataset_of_role(programme: str) -> dict[str, str]:
     roles: dict[str, str] = {}
-    for dataset in sources.datasets_for_programme(programme):
+    for dataset in catalog.datasets_for_programme(programme):
         if dataset.members:
             roles.update({ROLE_OF_MEMBER[m]: dataset.key for m in dataset.members if m in ROLE_OF_MEMBER})
         elif dataset.layout in ROLE_OF_LAYOUT:
@@ -146,7 +151,7 @@ def _dataset_of_role(programme: str) -> dict[str, str]:
 
 def reference_inputs(settings: Settings) -> dict[str, Path]:
     """cordisref files by dataset key."""
-    return {d.key: latest_fetched(settings, d.key).path for d in sources.load_catalog().values() if d.kind == "reference"}
+    return {d.key: latest_fetched(settings, d.key).path for d in catalog.load_catalog().values() if d.kind == "reference"}
 
 
 def stage_programmes(con: duckdb.DuckDBPyConnection, settings: Settings, programmes: list[str]) -> dict:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bilatrus_etl.ingest import fetch
-from bilatrus_etl.ingest import sources
+from bilatrus_etl.ingest import http
+from bilatrus_etl.ingest import provenance
+from bilatrus_etl.ingest import catalog
 from bilatrus_etl.warehouse.meta import published_manifest
 from bilatrus_etl.warehouse.versions import code_fingerprint
 from bilatrus_etl.errors import BilatrusError
@@ -16,7 +17,7 @@ Row = tuple[str, bool | None, str]
 
 
 def _configuration(settings: Settings) -> list[Row]:
-    mirror = sources.redact(settings.mirror) if settings.mirror else "none: official URLs"
+    mirror = catalog.redact(settings.mirror) if settings.mirror else "none: official URLs"
     return [
         ("data directory (BILATRUS_DATA_DIR)", settings.data_dir.exists(), str(settings.data_dir)),
         ("mirror (BILATRUS_MIRROR)", None, mirror),
@@ -29,26 +30,26 @@ def _configuration(settings: Settings) -> list[Row]:
 
 def _sources(settings: Settings, check_network: bool) -> list[Row]:
     rows: list[Row] = []
-    for dataset in sources.load_catalog().values():
+    for dataset in catalog.load_catalog().values():
         try:
-            url = sources.resolve_url(dataset, settings.mirror)
+            url = catalog.resolve_url(dataset, settings.mirror)
         except Exception as err:  # a mirror folder without the file: say so, keep going
-            rows.append((dataset.key, False, sources.redact(str(err))))
+            rows.append((dataset.key, False, catalog.redact(str(err))))
             continue
-        shown = sources.redact(url)
+        shown = catalog.redact(url)
         if not check_network:
             rows.append((dataset.key, None, shown))
             continue
-        ok, detail = fetch.check_reachable(url, timeout=5.0)
+        ok, detail = http.check_reachable(url, timeout=5.0)
         rows.append((dataset.key, ok, f"{shown}: {detail}"))
     return rows
 
 
 def _last_run(settings: Settings) -> list[Row]:
     rows: list[Row] = []
-    provenance = fetch.read_provenance(settings.raw_dir)
-    if provenance:
-        last = provenance[-1]
+    downloads = provenance.read_provenance(settings.raw_dir)
+    if downloads:
+        last = downloads[-1]
         rows.append(("last download", True, f"{last['dataset']} at {last['fetched_at']} (HTTP {last['http_status']})"))
     else:
         rows.append(("last download", None, "none yet"))

@@ -14,7 +14,7 @@ import duckdb
 
 from bilatrus_etl import __version__
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.ingest import fetch, sources
+from bilatrus_etl.ingest import catalog, provenance
 from bilatrus_etl.settings import Settings
 from bilatrus_etl.warehouse import queries, tables
 from bilatrus_etl.warehouse.models import set_variables
@@ -31,11 +31,11 @@ def record_provenance(con: duckdb.DuckDBPyConnection, settings: Settings, run_id
     `run_id` (the Dagster run). Rebuilds replace it: it never grows; the full log stays in provenance.jsonl."""
     import pandas as pd
 
-    rows = fetch.read_provenance(settings.raw_dir)
+    rows = provenance.read_provenance(settings.raw_dir)
     columns = [*PROVENANCE_COLUMNS, "log_order"]
     frame = pd.DataFrame([{**{c: r.get(c) for c in PROVENANCE_COLUMNS}, "log_order": i} for i, r in enumerate(rows)],
                          columns=columns)
-    frame["url"] = [sources.redact(r["url"]) if r.get("url") else None for r in rows]  # rows logged before redaction
+    frame["url"] = [catalog.redact(r["url"]) if r.get("url") else None for r in rows]  # rows logged before redaction
     frame["release"] = [json.dumps(r["release"], sort_keys=True) if r.get("release") else None for r in rows]
     set_variables(con, {"run_id": run_id})
     con.register("provenance_frame", frame.astype(object))
@@ -53,7 +53,7 @@ def record_build_info(con: duckdb.DuckDBPyConnection, settings: Settings, datase
     queries.run(con, "write_meta_build", {
         "built_at": datetime.now(UTC), "code": code_fingerprint(), "version": __version__,
         "focus": settings.focus_country, "synthetic": synthetic, "sources": json.dumps(datasets, sort_keys=True),
-        "mirror": sources.mirror_label(settings.mirror),
+        "mirror": catalog.mirror_label(settings.mirror),
     })
 
 

@@ -17,14 +17,8 @@ from pathlib import Path
 
 import duckdb
 
-from bilatrus_etl.ingest.readers import (
-    FileRef,
-    LandedFile,
-    Layout,
-    col,
-    land_csv,
-    name_key,
-)
+from bilatrus_etl.ingest.readers.columns import FileRef, Layout, col, name_key
+from bilatrus_etl.ingest.readers.land import LandedFile, land_csv
 
 SOURCE_FORMAT = "cordis_csv"
 

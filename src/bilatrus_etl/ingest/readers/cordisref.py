@@ -18,7 +18,8 @@ from pathlib import Path
 import duckdb
 
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.ingest.readers import FileRef, LandedFile, Layout, col, land_csv
+from bilatrus_etl.ingest.readers.columns import FileRef, Layout, col
+from bilatrus_etl.ingest.readers.land import LandedFile, land_csv
 
 SOURCE_FORMAT = "cordisref_csv"
 

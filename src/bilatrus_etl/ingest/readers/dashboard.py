@@ -26,19 +26,15 @@ from pathlib import Path
 import duckdb
 
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.ingest.readers import (
-    FileRef,
+from bilatrus_etl.ingest.readers.columns import FileRef, Layout, col, map_columns, name_key
+from bilatrus_etl.ingest.readers.header import sniff_header
+from bilatrus_etl.ingest.readers.land import (
     LandedFile,
-    Layout,
     RawFile,
-    col,
     drop_tables,
     land_select,
-    map_columns,
-    name_key,
     raw_from_rows,
     read_csv_raw,
-    sniff_header,
     sql_literal,
 )
 

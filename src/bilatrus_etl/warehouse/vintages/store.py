@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.ingest import fetch
+from bilatrus_etl.ingest import provenance
 from bilatrus_etl.warehouse.models import sql_literal
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ def sources_fingerprint(datasets: dict[str, str], focus_country: str) -> str:
 def _source_rows(raw_dir: Path, datasets: dict[str, str]) -> list[dict[str, Any]]:
     """Each source's latest provenance row with that sha256: dataset, URL, sha256, bytes, when fetched."""
     latest: dict[str, dict[str, Any]] = {}
-    for row in fetch.read_provenance(raw_dir):
+    for row in provenance.read_provenance(raw_dir):
         if datasets.get(row.get("dataset")) == row.get("sha256"):
             latest[row["dataset"]] = row
     out = []

@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from bilatrus_etl.ingest import fetch
-from bilatrus_etl.ingest import sources
+from bilatrus_etl.ingest import http
+from bilatrus_etl.ingest import provenance
+from bilatrus_etl.ingest import catalog
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.ingest.sources import Dataset, datasets_for_programme, load_catalog, resolve_url
+from bilatrus_etl.ingest.catalog import Dataset, datasets_for_programme, load_catalog, resolve_url
 
 CORDISREF = {
     "cordisref_countries": "cordisref-countries.csv",
@@ -29,8 +31,8 @@ def test_catalog_is_packaged_data() -> None:
 
 
 def test_catalog_official_urls_formats_and_members() -> None:
-    catalog = load_catalog()
-    urls = {key: d.url for key, d in catalog.items()}
+    datasets = load_catalog()
+    urls = {key: d.url for key, d in datasets.items()}
     assert urls["cordis_fp6_projects"] == "https://cordis.europa.eu/data/FP6/cordis-fp6projects.csv"
     assert urls["cordis_fp6_organizations"] == "https://cordis.europa.eu/data/FP6/cordis-fp6organizations.csv"
     assert urls["cordis_fp7"] == "https://cordis.europa.eu/data/cordis-fp7projects-csv.zip"
@@ -38,26 +40,26 @@ def test_catalog_official_urls_formats_and_members() -> None:
     assert urls["cordis_he"] == "https://cordis.europa.eu/data/cordis-HORIZONprojects-csv.zip"
     for key, name in CORDISREF.items():
         assert urls[key] == f"https://cordis.europa.eu/data/reference/{name}"
-        assert catalog[key].kind == "reference" and catalog[key].format == "csv"
+        assert datasets[key].kind == "reference" and datasets[key].format == "csv"
     assert urls["ror_dump"].startswith("https://zenodo.org/records/")
     for key in ("cordis_fp7", "cordis_h2020", "cordis_he"):
-        assert catalog[key].format == "zip"
-        assert catalog[key].members == ("project.csv", "organization.csv")
-        assert catalog[key].licence == "CC BY 4.0"
-    ror = catalog["ror_dump"]
+        assert datasets[key].format == "zip"
+        assert datasets[key].members == ("project.csv", "organization.csv")
+        assert datasets[key].licence == "CC BY 4.0"
+    ror = datasets["ror_dump"]
     assert (ror.format, ror.kind, ror.programme, ror.licence) == ("zip", "registry", None, "CC0 1.0")
     assert ror.landing_page == "https://doi.org/10.5281/zenodo.6347574"
     assert ror.file_name == "v2.0-2025-12-16-ror-data.zip"
     assert ror.member_specs() == {"ror-data.json": ("*ror-data_schema_v2.json", "*ror-data.json")}
     assert ror.mirror_glob == "*ror-data*.zip"
-    assert all(d.description and d.licence_url for d in catalog.values())
+    assert all(d.description and d.licence_url for d in datasets.values())
 
 
 def test_catalog_file_names_match_the_real_reference_tables(shared_file) -> None:
     folder = shared_file("cordis/reference/cordisref-countries.csv").parent
-    catalog = load_catalog()
+    datasets = load_catalog()
     for key, name in CORDISREF.items():
-        assert catalog[key].file_name == name
+        assert datasets[key].file_name == name
         assert (folder / name).is_file()
 
 
@@ -67,15 +69,15 @@ def test_datasets_for_programme() -> None:
     assert [d.key for d in datasets_for_programme("H2020")] == ["cordis_h2020"]
     assert [d.key for d in datasets_for_programme("HE")] == ["cordis_he"]
     assert [d.key for d in datasets_for_programme("FP7", kind="reference")] == ["cordisref_fp7_programmes"]
-    assert [d.key for d in sources.datasets_of_kind("registry")] == ["ror_dump"]
+    assert [d.key for d in catalog.datasets_of_kind("registry")] == ["ror_dump"]
     with pytest.raises(BilatrusError, match="FP5.*FP6, FP7, H2020, HE"):
         datasets_for_programme("FP5")
 
 
 def test_official_file_name_drops_query_and_decodes() -> None:
     url = "https://z.org/records/1/files/v2.0-ror-data.zip?download=1"
-    assert sources.official_file_name(url) == "v2.0-ror-data.zip"
-    assert sources.official_file_name("https://h/a/b%20c.csv") == "b c.csv"
+    assert catalog.official_file_name(url) == "v2.0-ror-data.zip"
+    assert catalog.official_file_name("https://h/a/b%20c.csv") == "b c.csv"
 
 
 def test_resolve_url_official_and_base_url_mirror() -> None:
@@ -117,15 +119,15 @@ def test_resolve_url_empty_folder_points_at_official_name(tmp_path: Path) -> Non
 
 def test_folder_mirror_of_real_reference_tables_downloads_each(shared_file, tmp_path: Path) -> None:
     folder = str(shared_file("cordis/reference/cordisref-countries.csv").parent)
-    session = fetch.make_session(backoff_factor=0)
-    for dataset in sources.datasets_of_kind("reference"):
+    session = http.make_session(backoff_factor=0)
+    for dataset in catalog.datasets_of_kind("reference"):
         source = Path(folder) / dataset.file_name
         result = fetch.download(dataset, resolve_url(dataset, folder), tmp_path / "raw", session=session)
         assert result.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
         assert result.bytes == source.stat().st_size
         assert result.path == tmp_path / "raw" / dataset.key / f"{result.sha256}.csv"
-    rows = fetch.read_provenance(tmp_path / "raw")
-    assert [row["dataset"] for row in rows] == [d.key for d in sources.datasets_of_kind("reference")]
+    rows = provenance.read_provenance(tmp_path / "raw")
+    assert [row["dataset"] for row in rows] == [d.key for d in catalog.datasets_of_kind("reference")]
 
 
 def _write_catalog(path: Path, **overrides: object) -> Path:
@@ -137,8 +139,8 @@ def _write_catalog(path: Path, **overrides: object) -> Path:
 
 
 def test_load_catalog_from_a_file(tmp_path: Path) -> None:
-    catalog = load_catalog(_write_catalog(tmp_path / "ok.json"))
-    assert catalog == {"x": Dataset(key="x", kind="programme", programme="FP7", url="https://h/x.zip", format="zip",
+    datasets = load_catalog(_write_catalog(tmp_path / "ok.json"))
+    assert datasets == {"x": Dataset(key="x", kind="programme", programme="FP7", url="https://h/x.zip", format="zip",
                                     layout="cordis-current", licence="CC BY 4.0", description="d",
                                     members=("project.csv",))}
 
@@ -174,4 +176,4 @@ def test_catalog_entry_missing_a_field(tmp_path: Path) -> None:
     ("a mirror at /data/mirror", "a mirror at /data/mirror"),
 ])
 def test_redact_takes_secrets_out_of_urls(url: str, shown: str) -> None:
-    assert sources.redact(url) == shown
+    assert catalog.redact(url) == shown

@@ -1,9 +1,9 @@
 """The catalog of datasets (official URLs, formats, licences) and how a mirror overrides their URLs.
 
-The catalog is the data file `catalog/sources.json` inside the package. A mirror (BILATRUS_MIRROR) is
-either a local folder holding each file under its official name (the last segment of the official URL,
-without the query string; datasets with a `mirror_glob` may instead hold any file matching it, the newest
-version winning), or the base URL of a web server serving the same names.
+The catalog is the data file `catalog/sources.json` inside the package (resources.CATALOG_DIR). A mirror
+(BILATRUS_MIRROR) is either a local folder holding each file under its official name (the last segment of the
+official URL, without the query string; datasets with a `mirror_glob` may instead hold any file matching it,
+the newest version winning), or the base URL of a web server serving the same names.
 """
 
 from __future__ import annotations
@@ -13,16 +13,16 @@ import re
 from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatchcase
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 from urllib.request import url2pathname
 
 from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.resources import CATALOG_DIR, relative
 from bilatrus_etl.settings import PROGRAMMES
 
-CATALOG_RESOURCE = "catalog/sources.json"
+CATALOG_FILE = CATALOG_DIR / "sources.json"
 FORMATS = frozenset({"csv", "zip"})
 KINDS = frozenset({"programme", "reference", "registry"})
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -172,12 +172,9 @@ def _validate(dataset: Dataset, source: str) -> None:
 
 @lru_cache(maxsize=8)
 def _load(path: str | None) -> tuple[Dataset, ...]:
-    if path is None:
-        source = f"bilatrus_etl/{CATALOG_RESOURCE}"
-        text = resources.files("bilatrus_etl").joinpath(CATALOG_RESOURCE).read_text(encoding="utf-8")
-    else:
-        source = path
-        text = Path(path).read_text(encoding="utf-8")
+    file = CATALOG_FILE if path is None else Path(path)
+    source = f"bilatrus_etl/{relative(file)}" if path is None else path
+    text = file.read_text(encoding="utf-8")
     try:
         entries = json.loads(text)["datasets"]
     except (ValueError, KeyError, TypeError) as exc:
@@ -193,14 +190,6 @@ def _load(path: str | None) -> tuple[Dataset, ...]:
 def load_catalog(path: str | Path | None = None) -> dict[str, Dataset]:
     """All datasets by key, in catalog order (the packaged catalog unless `path` is given)."""
     return {d.key: d for d in _load(None if path is None else str(path))}
-
-
-def get_dataset(key: str) -> Dataset:
-    """One dataset by key; a BilatrusError listing the known keys otherwise."""
-    catalog = load_catalog()
-    if key not in catalog:
-        raise BilatrusError(f"unknown dataset {key!r}; the catalog has: {', '.join(catalog)}")
-    return catalog[key]
 
 
 def datasets_for_programme(programme: str, kind: str = "programme") -> list[Dataset]:
