@@ -1,6 +1,6 @@
 -- One row per spelling of a Russian city (as written in the participations or in src/bilatrus_etl/reference/ru_regions.csv): its normalised key and, where the curated reference knows it, the canonical city, federal subject and federal district.
 -- Spellings: every distinct trimmed city of stg_participation written for an organisation of Russia (RU) or of
--- the focus country (getvariable('focus_country'), default 'RU'; the marts group that country's cities by the
+-- the focus country (focus_country(): session variable focus_country, default 'RU'; the marts group that country's cities by the
 -- same key), and every city and '|'-separated variant of ru_regions.csv. An organisation listed twice in a
 -- project takes its city from its first row that has one (fact_participation), so the cities of every row of an
 -- organisation with such a country in any row of the project are included.
@@ -16,10 +16,7 @@
 -- federal_subject: federal subject (oblast, krai, republic, federal city...) of that city
 -- federal_district: federal district of that city (as of the 2018 boundaries)
 -- is_mapped: the spelling's key is in ru_regions.csv
-WITH params AS (
-    SELECT upper(coalesce(getvariable('focus_country'), 'RU')) AS focus_country
-),
-reference AS (
+WITH reference AS (
     SELECT city, variants, federal_subject, federal_district
     FROM read_csv(
         coalesce(getvariable('reference_dir'), 'src/bilatrus_etl/reference') || '/ru_regions.csv',
@@ -40,11 +37,10 @@ written AS (
     FROM (
         SELECT
             s.city,
-            bool_or(coalesce(upper(trim(s.country)) IN ('RU', x.focus_country), false)) OVER (
+            bool_or(coalesce(upper(trim(s.country)) IN ('RU', focus_country()), false)) OVER (
                 PARTITION BY s.framework_programme, s.project_id, nullif(trim(s.org_key), '')
             ) AS is_wanted
         FROM stg_participation AS s
-        CROSS JOIN params AS x
     )
     WHERE is_wanted AND trim(city) <> ''
 ),

@@ -1,6 +1,6 @@
 -- Institution-to-institution edges of the focus country's collaboration network: pairs of institutions that took part in the same project with the focus country, weighted by joint projects.
 -- One row: one unordered pair of institutions (source_key < target_key) that shared at least one project that
--- includes an organisation of the focus country (getvariable('focus_country'), default 'RU'); every pair in
+-- includes an organisation of the focus country (focus_country(): session variable focus_country, default 'RU'); every pair in
 -- such a project counts, not only pairs with a focus-country member. Nodes are institution keys
 -- (institution_link, else organisation keys), so one institution's several organisation keys form one node.
 -- Counting: joint_projects counts projects (full); weight_fractional gives each project a weight of 1 split over
@@ -19,13 +19,10 @@
 -- programmes: framework programmes of the joint projects, comma-separated
 -- first_year: earliest start year of a joint project
 -- last_year: latest start year of a joint project
-WITH params AS (
-    SELECT upper(coalesce(getvariable('focus_country'), 'RU')) AS focus_country
-),
-focus_projects AS (
+WITH focus_projects AS (
     SELECT DISTINCT f.framework_programme, f.project_id
     FROM fact_participation AS f
-    JOIN params AS x ON f.country_code = x.focus_country
+    WHERE f.country_code = focus_country()
 ),
 members AS (
     SELECT f.framework_programme, f.project_id, f.institution_key, f.country_code, f.project_participants, f.start_year
@@ -50,12 +47,12 @@ pairs AS (
     GROUP BY a.institution_key, b.institution_key
 )
 SELECT
-    x.focus_country,
+    focus_country() AS focus_country,
     p.source_key,
     p.target_key,
     s.country_code AS source_country,
     t.country_code AS target_country,
-    coalesce(s.country_code = x.focus_country, false) OR coalesce(t.country_code = x.focus_country, false) AS focus_edge,
+    coalesce(s.country_code = focus_country(), false) OR coalesce(t.country_code = focus_country(), false) AS focus_edge,
     p.joint_projects,
     p.links,
     p.weight_fractional,
@@ -63,7 +60,6 @@ SELECT
     p.first_year,
     p.last_year
 FROM pairs AS p
-CROSS JOIN params AS x
 LEFT JOIN dim_institution AS s ON s.institution_key = p.source_key
 LEFT JOIN dim_institution AS t ON t.institution_key = p.target_key
 ORDER BY p.source_key, p.target_key

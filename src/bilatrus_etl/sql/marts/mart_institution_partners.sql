@@ -6,7 +6,7 @@
 -- institutions. Ranking: RANK() by joint projects then links_fractional within each institution (ties share a
 -- rank); only partner_rank <= 50 is kept, so an institution can have more than 50 rows when ranks tie.
 -- Institutions group organisation keys by institution_key (institution_link, else the organisation key).
--- Focus country: getvariable('focus_country'), default 'RU'.
+-- Focus country: focus_country(): session variable focus_country, default 'RU'.
 -- focus_country: ISO code of the focus country
 -- institution_key: the focus country's institution
 -- institution_name: its name
@@ -21,13 +21,10 @@
 -- programmes: framework programmes of the joint projects, comma-separated
 -- first_year: earliest start year of a joint project
 -- last_year: latest start year of a joint project
-WITH params AS (
-    SELECT upper(coalesce(getvariable('focus_country'), 'RU')) AS focus_country
-),
-focus AS (
+WITH focus AS (
     SELECT f.framework_programme, f.project_id, f.org_key, f.institution_key, f.project_participants, f.start_year
     FROM fact_participation AS f
-    JOIN params AS x ON f.country_code = x.focus_country
+    WHERE f.country_code = focus_country()
 ),
 pairs AS (
     SELECT
@@ -55,14 +52,14 @@ ranked AS (
     FROM pairs
 )
 SELECT
-    x.focus_country,
+    focus_country() AS focus_country,
     r.institution_key,
     i.institution_name,
     r.partner_rank,
     r.partner_institution_key,
     pi.institution_name AS partner_name,
     pi.country_code AS partner_country,
-    coalesce(pi.country_code = x.focus_country, false) AS partner_is_focus_country,
+    coalesce(pi.country_code = focus_country(), false) AS partner_is_focus_country,
     r.joint_projects,
     r.links,
     r.links_fractional,
@@ -70,7 +67,6 @@ SELECT
     r.first_year,
     r.last_year
 FROM ranked AS r
-CROSS JOIN params AS x
 LEFT JOIN dim_institution AS i ON i.institution_key = r.institution_key
 LEFT JOIN dim_institution AS pi ON pi.institution_key = r.partner_institution_key
 WHERE r.partner_rank <= 50

@@ -1,6 +1,6 @@
 -- The knowledge base of the focus country's institutions: one profile per institution with its names, ROR identity, type, city and region, programmes, projects, roles, EC contribution, themes, top partner organisations and countries, and first and last year.
 -- One row: one institution (institution_key: institution_link.institution_key, else the organisation key) with
--- at least one participation by an organisation of the focus country (getvariable('focus_country'), default
+-- at least one participation by an organisation of the focus country (focus_country(), default
 -- 'RU'). An institution that CORDIS lists under several PICs or names (renamings, transliterations, legal-form
 -- prefixes) is one row when the matching step linked its organisation keys to one institution key.
 -- Counting: full counts. participations are rows of fact_participation (one per organisation key and project),
@@ -50,10 +50,7 @@
 -- top_partner_countries: its ten strongest partner countries other than the focus country (country_code, joint_projects)
 -- first_year: earliest project start year
 -- last_year: latest project start year
-WITH params AS (
-    SELECT upper(coalesce(getvariable('focus_country'), 'RU')) AS focus_country
-),
-facts AS (
+WITH facts AS (
     SELECT
         f.framework_programme,
         f.project_id,
@@ -72,10 +69,10 @@ facts AS (
         coalesce(p.is_single_beneficiary, false) AS is_single_beneficiary,
         coalesce(p.theme_code, 'unclassified') AS theme_code,
         coalesce(p.theme_name, 'Unclassified') AS theme_name,
-        x.focus_country
+        focus_country() AS focus_country
     FROM fact_participation AS f
-    JOIN params AS x ON f.country_code = x.focus_country
     LEFT JOIN dim_project AS p USING (framework_programme, project_id)
+    WHERE f.country_code = focus_country()
 ),
 totals AS (
     SELECT
@@ -252,8 +249,7 @@ partner_countries AS (
     FROM (
         SELECT institution_key, partner_country, count(DISTINCT (framework_programme, project_id)) AS joint_projects
         FROM co_participants
-        CROSS JOIN params AS x
-        WHERE partner_country IS NOT NULL AND partner_country <> x.focus_country
+        WHERE partner_country IS NOT NULL AND partner_country <> focus_country()
         GROUP BY institution_key, partner_country
         QUALIFY row_number() OVER (
             PARTITION BY institution_key
