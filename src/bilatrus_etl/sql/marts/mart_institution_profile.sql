@@ -57,8 +57,8 @@ WITH facts AS (
         f.project_id,
         f.org_key,
         coalesce(f.institution_key, f.org_key) AS institution_key,
-        nullif(trim(f.name), '') AS name,
-        nullif(trim(f.city), '') AS city,
+        f.name,
+        f.city,
         f.activity_type,
         f.role,
         f.is_coordinator,
@@ -149,8 +149,7 @@ identity AS (
     SELECT
         o.institution_key,
         list(DISTINCT o.link_method ORDER BY o.link_method) FILTER (WHERE o.link_method IS NOT NULL) AS match_methods,
-        list(DISTINCT trim(o.short_name) ORDER BY trim(o.short_name))
-            FILTER (WHERE o.short_name IS NOT NULL AND trim(o.short_name) <> '') AS short_names
+        list(DISTINCT o.short_name ORDER BY o.short_name) FILTER (WHERE o.short_name IS NOT NULL) AS short_names
     FROM dim_organization AS o
     WHERE o.org_key IN (SELECT org_key FROM facts)
     GROUP BY o.institution_key

@@ -42,7 +42,7 @@ mapped AS (
         CASE WHEN focus_country() = 'RU' THEN c.federal_district END AS federal_district,
         coalesce(focus_country() = 'RU' AND c.is_mapped, false) AS is_mapped
     FROM fact_participation AS f
-    LEFT JOIN dim_ru_city AS c ON c.city_as_written = trim(f.city)
+    LEFT JOIN dim_ru_city AS c ON c.city_as_written = f.city
     WHERE f.country_code = focus_country()
 ),
 cities AS (
