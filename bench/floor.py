@@ -2,7 +2,7 @@
 
 The script is generated from the project's own code so that it computes exactly what the pipeline does:
 
-1. prologue: session variables (focus_country, reference_dir), the landing tables (readers.LANDING_SHAPES)
+1. prologue: session variables (focus_country, reference_dir) and macros (focus_country()), the landing tables (readers.LANDING_SHAPES)
    filled straight from `read_csv` with the readers' own dialect (`;`/`,` from the header, `"` quote and
    escape, strict mode, all VARCHAR, `store_rejects`) and their column mapping by name (`map_columns` over
    the same Layouts), record_hash and a file-order line number. Malformed lines are left in DuckDB's
@@ -33,6 +33,7 @@ import duckdb
 from bench.inputs import InputFile, Inputs, read_inputs, reader_layout
 from bilatrus_etl.ingest import clean
 from bilatrus_etl import warehouse
+from bilatrus_etl.warehouse import queries
 from bilatrus_etl.ingest.readers import (
     LANDING_SHAPES,
     REJECT_COLUMNS,
@@ -174,6 +175,7 @@ def floor_script(inputs: Inputs, models: dict[str, warehouse.Model] | None = Non
         "SET enable_progress_bar = false;",
         f"SET VARIABLE focus_country = {sql_literal(inputs.focus_country)};",
         f"SET VARIABLE reference_dir = {sql_literal(inputs.reference_dir)};",
+        *(f"{statement};" for statement in queries.SESSION_MACROS),
         *landing_ddl(),
         *(land_statement(f) for f in inputs.files),
         *clean_statements(),
@@ -231,7 +233,7 @@ def explain_models(database: Path, names: Sequence[str]) -> list[str]:
     models = warehouse.load_models()
     con = duckdb.connect(str(database), read_only=True)
     try:
-        con.execute("SET VARIABLE focus_country = 'RU'")
+        warehouse.set_variables(con, {"focus_country": "RU"})
         plans = []
         for name in names:
             body = models[name].sql.strip().rstrip(";")
