@@ -2,7 +2,7 @@
 
 The script is generated from the project's own code so that it computes exactly what the pipeline does:
 
-1. prologue: session variables (focus_country, reference_dir), the landing tables (readers.LANDING_SHAPES)
+1. prologue: session variables (focus_country, reference_dir) and macros (focus_country()), the landing tables (readers.LANDING_SHAPES)
    filled straight from `read_csv` with the readers' own dialect (`;`/`,` from the header, `"` quote and
    escape, strict mode, all VARCHAR, `store_rejects`) and their column mapping by name (`map_columns` over
    the same Layouts), record_hash and a file-order line number. Malformed lines are left in DuckDB's
@@ -36,7 +36,8 @@ from bilatrus_etl.warehouse.models import Model, build_order, load_models, model
 from bilatrus_etl.warehouse.tables import INSTITUTION_LINK, create_empty_sql
 from bilatrus_etl.ingest.readers.columns import LANDING_SHAPES, REJECT_COLUMNS, FileRef, map_columns
 from bilatrus_etl.ingest.readers.land import create_landing_tables, mapped_columns, record_hash_sql
-from bilatrus_etl.warehouse.models import sql_literal
+from bilatrus_etl.warehouse.models import set_variables, sql_literal
+from bilatrus_etl.warehouse import queries
 
 PYTHON_TABLES_SKIPPED = {
     "institution_link": "created empty (the pipeline fills it by ROR matching in Python)",
@@ -168,6 +169,7 @@ def floor_script(inputs: Inputs, models: dict[str, Model] | None = None) -> str:
         "SET enable_progress_bar = false;",
         f"SET VARIABLE focus_country = {sql_literal(inputs.focus_country)};",
         f"SET VARIABLE reference_dir = {sql_literal(inputs.reference_dir)};",
+        *(f"{statement};" for statement in queries.SESSION_MACROS),
         *landing_ddl(),
         *(land_statement(f) for f in inputs.files),
         *clean_statements(),
@@ -225,7 +227,7 @@ def explain_models(database: Path, names: Sequence[str]) -> list[str]:
     models = load_models()
     con = duckdb.connect(str(database), read_only=True)
     try:
-        con.execute("SET VARIABLE focus_country = 'RU'")
+        set_variables(con, {"focus_country": "RU"})
         plans = []
         for name in names:
             body = models[name].sql.strip().rstrip(";")

@@ -375,3 +375,16 @@ def test_funding_scheme_reference_is_well_formed() -> None:
         assert row["source"], row
     patterns = [r["pattern"].upper() for r in table]
     assert len(patterns) == len(set(patterns))
+
+
+def test_cordis_country_codes_reference_is_the_one_list_of_exceptions() -> None:
+    from bilatrus_etl.ingest import clean
+
+    table = _read("cordis_country_codes.csv")
+    assert {r["cordis_code"]: r["iso_code"] for r in table} == {"EL": "GR", "UK": "GB", "XK": "XK"}
+    for row in table:
+        assert len(row["iso_code"]) == 2 and row["iso_code"].isupper() and row["name"] and row["source"], row
+    # staging's built-in mapping (used where cordisref gives no ISO code) reads this file
+    assert clean.COUNTRY_EXCEPTIONS == {r["cordis_code"]: (r["iso_code"], r["name"]) for r in table}
+    builtin = {code: iso for code, iso, _, _ in clean.builtin_country_codes()}
+    assert (builtin["EL"], builtin["UK"], builtin["XK"], builtin["RU"]) == ("GR", "GB", "XK", "RU")

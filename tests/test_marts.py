@@ -355,6 +355,61 @@ def _measures(edges: list[tuple[str, str, int, float]], **options: int):
                                         np.asarray(joint, dtype=np.int64), np.asarray(fractional), **options)
 
 
+def test_collaboration_pairs_are_shared_by_edges_and_partners() -> None:
+    con = new_warehouse()
+    load(
+        con,
+        [P("H2020", "1", "2018-01-01"), P("H2020", "2", "2019-01-01"), P("H2020", "3", "2019-01-01")],
+        [
+            # project 1: A1 and A2 (one institution 'a', RU), B (DE), C (FR): n=4, each organisation pair 1/6
+            O("H2020", "1", "A1", "RU"), O("H2020", "1", "A2", "RU"), O("H2020", "1", "B", "DE"), O("H2020", "1", "C", "FR"),
+            # project 2: A1 with B: n=2, the one pair weighs 1
+            O("H2020", "2", "A1", "RU"), O("H2020", "2", "B", "DE"),
+            # project 3: no organisation of the focus country: no pairs
+            O("H2020", "3", "B", "DE"), O("H2020", "3", "C", "FR"),
+        ],
+        links=[("A1", None, "a", "A", "override", 1.0), ("A2", None, "a", "A", "override", 1.0)],
+    )
+    build(con)
+    pairs = {(r["project_id"], r["institution_key"], r["partner_institution_key"]): r
+             for r in rows(con, "SELECT * FROM int_collaboration_pairs")}
+    # project 1: ordered pairs of a, B, C (6); project 2: a-B both ways (2); project 3: none
+    assert len(pairs) == 8 and not any(key[0] == "3" for key in pairs)
+    a_b = pairs[("1", "a", "B")]
+    assert (a_b["links"], a_b["focus_links"], a_b["focus_country"]) == (2, 2, "RU")  # A1-B and A2-B
+    assert float(a_b["links_fractional"]) == pytest.approx(2 / 6) and float(a_b["focus_links_fractional"]) == pytest.approx(2 / 6)
+    b_a = pairs[("1", "B", "a")]
+    assert (b_a["links"], b_a["focus_links"], float(b_a["focus_links_fractional"])) == (2, 0, 0.0)  # B is not RU
+    # the edges mart: unordered pairs, every pair of a project with the focus country
+    edges = {(r["source_key"], r["target_key"]): r for r in rows(con, "SELECT * FROM mart_collaboration_edges")}
+    assert set(edges) == {("B", "a"), ("C", "a"), ("B", "C")}
+    assert (edges[("B", "a")]["joint_projects"], edges[("B", "a")]["links"]) == (2, 3)
+    assert edges[("B", "a")]["weight_fractional"] == pytest.approx(2 / 6 + 1)
+    assert edges[("B", "C")]["weight_fractional"] == pytest.approx(1 / 6) and edges[("B", "C")]["focus_edge"] is False
+    # the partners mart: only pairs whose first organisation is of the focus country, the same numbers
+    partners = {r["partner_institution_key"]: r for r in rows(con, "SELECT * FROM mart_institution_partners")}
+    assert set(partners) == {"B", "C"} and {r["institution_key"] for r in partners.values()} == {"a"}
+    assert (partners["B"]["joint_projects"], partners["B"]["links"], partners["B"]["partner_rank"]) == (2, 3, 1)
+    assert partners["B"]["links_fractional"] == pytest.approx(2 / 6 + 1) and partners["B"]["programmes"] == "H2020"
+    assert partners["C"]["links_fractional"] == pytest.approx(2 / 6)
+
+
+def test_focus_country_macro_on_a_read_only_connection(tmp_path) -> None:
+    from bilatrus_etl.warehouse import models
+    from bilatrus_etl.warehouse import queries
+
+    path = tmp_path / "w.duckdb"
+    duckdb.connect(str(path)).close()
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        queries.install_session_macros(con)
+        assert con.execute("SELECT focus_country()").fetchall() == [("RU",)]  # the default
+        models.set_variables(con, {"focus_country": "ua"})
+        assert con.execute("SELECT focus_country()").fetchall() == [("UA",)]
+    finally:
+        con.close()
+
+
 def test_network_samples_betweenness_on_large_graphs() -> None:
     edges = [(f"n{i:03d}", f"n{i + 1:03d}", 1, 1.0) for i in range(199)]  # a path of 200 nodes
     table, stats = _measures(edges, max_work=1000, seed=1)

@@ -28,8 +28,8 @@ SQL macros (stored in the database, used by sql/staging/*.sql):
 
 Tables (replaced on each call):
 - `ref_country_code` (cordis_code, iso_code, mapping_source, iso_name): CORDIS country code -> ISO 3166-1
-  alpha-2. From cordisref where it gives an ISO code (EL -> GR, UK -> GB), else the documented exceptions
-  (EL -> GR, UK -> GB, XK -> XK: Kosovo has no ISO code; the EU and CORDIS use the user-assigned XK),
+  alpha-2. From cordisref where it gives an ISO code (EL -> GR, UK -> GB), else the documented exceptions of
+  reference/cordis_country_codes.csv (EL -> GR, UK -> GB, XK -> XK: Kosovo has no ISO code),
   else the code itself where pycountry knows it as a current (or, for old FP6 data, historic) alpha-2 code
   (cordisref leaves BQ and MK without an ISO code; both are ISO codes).
 - `ref_country_alias` (alias_key, iso_code, alias_source): ISO alpha-3 codes, ISO names (pycountry, current and
@@ -42,18 +42,24 @@ Tables (replaced on each call):
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable, Sequence
 
 import duckdb
 import pycountry
 
+from bilatrus_etl.resources import REFERENCE_DIR
 from bilatrus_etl.warehouse.models import describe_table
 
-COUNTRY_EXCEPTIONS: dict[str, tuple[str, str]] = {
-    "EL": ("GR", "Greece"),
-    "UK": ("GB", "United Kingdom"),
-    "XK": ("XK", "Kosovo"),
-}
+
+def cordis_country_exceptions() -> dict[str, tuple[str, str]]:
+    """CORDIS code -> (ISO alpha-2, English name) for the codes that are not ISO codes (EL, UK) and XK, read from
+    the curated reference/cordis_country_codes.csv (the one place they are written)."""
+    with (REFERENCE_DIR / "cordis_country_codes.csv").open(encoding="utf-8", newline="") as handle:
+        return {row["cordis_code"]: (row["iso_code"], row["name"]) for row in csv.DictReader(handle)}
+
+
+COUNTRY_EXCEPTIONS: dict[str, tuple[str, str]] = cordis_country_exceptions()
 
 # English short names that neither cordisref nor ISO 3166 spell this way (ISO: "Russian Federation", ...).
 COUNTRY_NAME_ALIASES: dict[str, str] = {

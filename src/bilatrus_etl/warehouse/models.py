@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.warehouse.queries import install_session_macros
 from bilatrus_etl.resources import REFERENCE_DIR, SQL_DIR
 
 LAYERS: tuple[str, ...] = ("staging", "core", "marts")
@@ -201,15 +202,19 @@ def build_order(models: dict[str, Model], names: list[str] | None = None) -> lis
 
 
 def set_variables(con: duckdb.DuckDBPyConnection, variables: dict[str, object]) -> None:
-    """Session variables the models read with getvariable() (focus_country, as_of, ...)."""
+    """Session variables the models read (focus_country through the macro focus_country(), as_of, ...)."""
     for key, value in variables.items():
         con.execute(f"SET VARIABLE {key} = ?", [value])
+    install_session_macros(con)
 
 
 def ensure_default_variables(con: duckdb.DuckDBPyConnection) -> None:
-    """Set `reference_dir` to this checkout's src/bilatrus_etl/reference when the caller has not set it."""
+    """Set `reference_dir` to this checkout's src/bilatrus_etl/reference when the caller has not set it, and
+    create the session macros (focus_country())."""
     if con.execute("SELECT getvariable('reference_dir')").fetchall()[0][0] is None:
         set_variables(con, {"reference_dir": str(REFERENCE_DIR)})
+    else:
+        install_session_macros(con)
 
 
 def sql_literal(value: str | None) -> str:

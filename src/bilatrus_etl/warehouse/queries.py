@@ -1,4 +1,10 @@
-"""Named SQL statements that are not warehouse models (sql/queries/<name>.sql), run with parameters."""
+"""Named SQL statements that are not warehouse models (sql/queries/<name>.sql), run with parameters, and the
+session macros that models and queries share.
+
+Session macros are TEMP macros (per connection, so they also work on a read-only published file):
+- `focus_country()`: the ISO code of the focus country, upper case, from the session variable `focus_country`
+  (default 'RU'). Models and named queries call it instead of repeating getvariable() with its default.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,18 @@ import duckdb
 from bilatrus_etl.errors import BilatrusError
 
 from bilatrus_etl.resources import QUERIES_DIR
+
+DEFAULT_FOCUS_COUNTRY = "RU"
+SESSION_MACROS: tuple[str, ...] = (
+    "CREATE OR REPLACE TEMP MACRO focus_country() AS "
+    f"upper(coalesce(CAST(getvariable('focus_country') AS VARCHAR), '{DEFAULT_FOCUS_COUNTRY}'))",
+)
+
+
+def install_session_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the session macros (focus_country()) on this connection; cheap, safe to repeat."""
+    for statement in SESSION_MACROS:
+        con.execute(statement)
 
 
 @cache
@@ -22,6 +40,7 @@ def query_text(name: str) -> str:
 def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object] | None = None) -> duckdb.DuckDBPyConnection:
     """Execute sql/queries/<name>.sql with named parameters ($name in the SQL); return the cursor."""
     try:
+        install_session_macros(con)
         return con.execute(query_text(name), params or {})
     except duckdb.Error as err:
         raise BilatrusError(f"SQL query {name} ({QUERIES_DIR / (name + '.sql')}) failed: {err}") from err

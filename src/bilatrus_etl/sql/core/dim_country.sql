@@ -25,20 +25,17 @@ WITH membership AS (
 ),
 names AS (
     SELECT
-        upper(trim(iso_code)) AS country_code,
-        arg_min(name, (
-            NOT coalesce(in_cordisref, false),
-            coalesce(upper(trim(cordis_code)) <> upper(trim(iso_code)), true),
-            cordis_code
-        )) AS country_name
+        iso_code AS country_code,
+        arg_min(name, (NOT coalesce(in_cordisref, false), coalesce(cordis_code <> iso_code, true), cordis_code))
+            AS country_name
     FROM stg_country
-    WHERE iso_code IS NOT NULL AND trim(iso_code) <> ''
+    WHERE iso_code IS NOT NULL
     GROUP BY 1
 ),
 codes AS (
     SELECT country_code FROM names
     UNION
-    SELECT DISTINCT upper(trim(country)) FROM stg_participation WHERE country IS NOT NULL AND trim(country) <> ''
+    SELECT DISTINCT country FROM stg_participation WHERE country IS NOT NULL
     UNION
     SELECT country_code FROM dim_country_status
     UNION

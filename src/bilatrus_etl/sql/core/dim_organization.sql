@@ -21,17 +21,14 @@
 -- last_year: latest project start year
 WITH rows AS (
     SELECT
-        coalesce(
-            nullif(trim(s.org_key), ''),
-            'row:' || coalesce(s.source_file, '') || ':' || coalesce(CAST(s.source_line AS VARCHAR), '')
-        ) AS org_key,
+        s.org_key,
         s.framework_programme,
         s.project_id,
         s.pic,
         s.name,
         s.short_name,
         s.activity_type,
-        upper(trim(s.country)) AS country_code,
+        s.country AS country_code,
         s.city,
         (coalesce(p.start_date, DATE '0001-01-01'), coalesce(s.source_file, ''), coalesce(s.source_line, 0)) AS recency,
         year(p.start_date) AS start_year
@@ -41,12 +38,12 @@ WITH rows AS (
 orgs AS (
     SELECT
         org_key,
-        arg_max(pic, recency) FILTER (WHERE pic IS NOT NULL AND pic <> '') AS pic,
-        arg_max(name, recency) FILTER (WHERE name IS NOT NULL AND name <> '') AS name,
-        arg_max(short_name, recency) FILTER (WHERE short_name IS NOT NULL AND short_name <> '') AS short_name,
+        arg_max(pic, recency) FILTER (WHERE pic IS NOT NULL) AS pic,
+        arg_max(name, recency) FILTER (WHERE name IS NOT NULL) AS name,
+        arg_max(short_name, recency) FILTER (WHERE short_name IS NOT NULL) AS short_name,
         arg_max(activity_type, recency) FILTER (WHERE activity_type IS NOT NULL) AS activity_type,
-        arg_max(country_code, recency) FILTER (WHERE country_code IS NOT NULL AND country_code <> '') AS country_code,
-        arg_max(city, recency) FILTER (WHERE city IS NOT NULL AND city <> '') AS city,
+        arg_max(country_code, recency) FILTER (WHERE country_code IS NOT NULL) AS country_code,
+        arg_max(city, recency) FILTER (WHERE city IS NOT NULL) AS city,
         count(DISTINCT (framework_programme, project_id)) AS participations,
         string_agg(DISTINCT framework_programme, ', ' ORDER BY framework_programme) AS programmes,
         min(start_year) AS first_year,

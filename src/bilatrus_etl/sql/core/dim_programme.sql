@@ -33,7 +33,7 @@ matched AS (
     SELECT c.framework_programme, c.programme_code, c.first_code, t.code_prefix, t.theme_code, t.theme_name, t.pillar
     FROM codes AS c
     LEFT JOIN themes AS t
-        ON t.framework_programme = upper(c.framework_programme)
+        ON t.framework_programme = c.framework_programme
         AND starts_with(c.first_code, t.code_prefix)
     QUALIFY row_number() OVER (
         PARTITION BY c.framework_programme, c.programme_code
@@ -41,7 +41,7 @@ matched AS (
     ) = 1
 ),
 titles AS (
-    SELECT framework_programme, upper(trim(programme_code)) AS code, min(title) AS title
+    SELECT framework_programme, upper(programme_code) AS code, min(title) AS title
     FROM stg_programme_ref
     WHERE programme_code IS NOT NULL
     GROUP BY 1, 2

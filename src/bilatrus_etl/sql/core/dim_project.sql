@@ -39,11 +39,8 @@ participation AS (
     SELECT
         framework_programme,
         project_id,
-        count(DISTINCT coalesce(
-            nullif(trim(org_key), ''),
-            'row:' || coalesce(source_file, '') || ':' || coalesce(CAST(source_line AS VARCHAR), '')
-        )) AS participants,
-        count(DISTINCT upper(trim(country))) AS countries,
+        count(DISTINCT org_key) AS participants,
+        count(DISTINCT country) AS countries,
         sum(ec_contribution) AS ec_contribution_participants
     FROM stg_participation
     GROUP BY ALL
@@ -59,7 +56,7 @@ schemes AS (
     )
 ),
 scheme_codes AS (
-    SELECT DISTINCT upper(trim(funding_scheme)) AS scheme FROM stg_project WHERE funding_scheme IS NOT NULL
+    SELECT DISTINCT upper(funding_scheme) AS scheme FROM stg_project WHERE funding_scheme IS NOT NULL
 ),
 scheme_class AS (
     SELECT c.scheme, s.scheme_class
@@ -110,4 +107,4 @@ LEFT JOIN participation AS pa USING (framework_programme, project_id)
 LEFT JOIN dim_programme AS g
     ON g.framework_programme = p.framework_programme
     AND g.programme_code IS NOT DISTINCT FROM p.programme_code
-LEFT JOIN scheme_class AS sc ON sc.scheme = upper(trim(p.funding_scheme))
+LEFT JOIN scheme_class AS sc ON sc.scheme = upper(p.funding_scheme)

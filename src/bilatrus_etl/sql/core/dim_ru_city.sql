@@ -1,6 +1,6 @@
 -- One row per spelling of a Russian city (as written in the participations or in src/bilatrus_etl/reference/ru_regions.csv): its normalised key and, where the curated reference knows it, the canonical city, federal subject and federal district.
--- Spellings: every distinct trimmed city of stg_participation written for an organisation of Russia (RU) or of
--- the focus country (getvariable('focus_country'), default 'RU'; the marts group that country's cities by the
+-- Spellings: every distinct city of stg_participation (trimmed in staging) written for an organisation of Russia (RU) or of
+-- the focus country (focus_country(): session variable focus_country, default 'RU'; the marts group that country's cities by the
 -- same key), and every city and '|'-separated variant of ru_regions.csv. An organisation listed twice in a
 -- project takes its city from its first row that has one (fact_participation), so the cities of every row of an
 -- organisation with such a country in any row of the project are included.
@@ -9,17 +9,14 @@
 -- 'ГОРОД' word and a trailing 'RUSSIA' / 'RUSSIAN FEDERATION' / 'РОССИЯ' removed, spaces removed. A spelling is
 -- mapped when its key is the key of a reference spelling (where two cities share a key, the first by name).
 -- The reference covers Russia only: the marts apply city, federal_subject and federal_district only to RU.
--- city_as_written: the spelling, trimmed (key: the marts join on the participant's trimmed city)
+-- city_as_written: the spelling, trimmed (key: the marts join on the participant's city as staged)
 -- city_key: normalised key of the spelling (upper case, letters only, 'G.' / 'GOROD' and 'RUSSIA' removed); '' where it has no letter
 -- city_normalised: the spelling upper-cased, accents removed, each run of characters other than letters one space, trimmed (the name mart_regions gives an unmapped city)
 -- city: canonical city from ru_regions.csv whose spelling has the same key (NULL where none)
 -- federal_subject: federal subject (oblast, krai, republic, federal city...) of that city
 -- federal_district: federal district of that city (as of the 2018 boundaries)
 -- is_mapped: the spelling's key is in ru_regions.csv
-WITH params AS (
-    SELECT upper(coalesce(getvariable('focus_country'), 'RU')) AS focus_country
-),
-reference AS (
+WITH reference AS (
     SELECT city, variants, federal_subject, federal_district
     FROM read_csv(
         coalesce(getvariable('reference_dir'), 'src/bilatrus_etl/reference') || '/ru_regions.csv',
@@ -36,17 +33,16 @@ reference_spellings AS (
     WHERE trim(spelling) <> ''
 ),
 written AS (
-    SELECT trim(city) AS city_as_written
+    SELECT city AS city_as_written
     FROM (
         SELECT
             s.city,
-            bool_or(coalesce(upper(trim(s.country)) IN ('RU', x.focus_country), false)) OVER (
-                PARTITION BY s.framework_programme, s.project_id, nullif(trim(s.org_key), '')
+            bool_or(coalesce(s.country IN ('RU', focus_country()), false)) OVER (
+                PARTITION BY s.framework_programme, s.project_id, s.org_key
             ) AS is_wanted
         FROM stg_participation AS s
-        CROSS JOIN params AS x
     )
-    WHERE is_wanted AND trim(city) <> ''
+    WHERE is_wanted AND city IS NOT NULL
 ),
 spellings AS (
     SELECT city_as_written FROM reference_spellings

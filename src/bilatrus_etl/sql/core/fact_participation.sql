@@ -32,17 +32,14 @@ WITH rows AS (
     SELECT
         framework_programme,
         project_id,
-        coalesce(
-            nullif(trim(org_key), ''),
-            'row:' || coalesce(source_file, '') || ':' || coalesce(CAST(source_line AS VARCHAR), '')
-        ) AS org_key,
+        org_key,
         name,
-        nullif(upper(trim(country)), '') AS country_code,
+        country AS country_code,
         city,
         activity_type,
-        lower(trim(role)) AS role,
+        role,
         ec_contribution,
-        CASE lower(trim(role))
+        CASE role
             WHEN 'coordinator' THEN 1
             WHEN 'beneficiary' THEN 2
             WHEN 'participant' THEN 3

@@ -1,6 +1,6 @@
 -- Projects with the focus country that were running on a given date, with their partners and EC contribution.
--- One row: one project with at least one organisation of the focus country (getvariable('focus_country'),
--- default 'RU') whose start_date <= the date <= end_date. The date is getvariable('as_of'), by default the
+-- One row: one project with at least one organisation of the focus country (focus_country(): session variable
+-- focus_country, default 'RU') whose start_date <= the date <= end_date. The date is getvariable('as_of'), by default the
 -- current date. `bilatrus active --on DATE` (analyst.active_projects) runs this same SQL with as_of set, e.g.
 -- on 2022-03-01 to see what was active when cooperation with Russian public bodies was being suspended.
 -- Counting: full counts of organisations; EC contributions are sums over the project's participants.
@@ -31,12 +31,10 @@
 -- focus_ec_contribution: EC contribution to the focus country's organisations in EUR
 -- focus_funding: funded, unfunded or not reported: funded when any focus organisation received an EC contribution above 0
 WITH params AS (
-    SELECT
-        upper(coalesce(getvariable('focus_country'), 'RU')) AS focus_country,
-        coalesce(CAST(getvariable('as_of') AS DATE), current_date) AS as_of_date
+    SELECT coalesce(CAST(getvariable('as_of') AS DATE), current_date) AS as_of_date
 ),
 running AS (
-    SELECT p.*, x.focus_country, x.as_of_date
+    SELECT p.*, focus_country() AS focus_country, x.as_of_date
     FROM dim_project AS p
     CROSS JOIN params AS x
     WHERE p.start_date <= x.as_of_date AND p.end_date >= x.as_of_date

@@ -1,10 +1,11 @@
 -- Institution-to-institution edges of the focus country's collaboration network: pairs of institutions that took part in the same project with the focus country, weighted by joint projects.
 -- One row: one unordered pair of institutions (source_key < target_key) that shared at least one project that
--- includes an organisation of the focus country (getvariable('focus_country'), default 'RU'); every pair in
+-- includes an organisation of the focus country (focus_country(): session variable focus_country, default 'RU'); every pair in
 -- such a project counts, not only pairs with a focus-country member. Nodes are institution keys
 -- (institution_link, else organisation keys), so one institution's several organisation keys form one node.
 -- Counting: joint_projects counts projects (full); weight_fractional gives each project a weight of 1 split over
--- its n(n-1)/2 organisation pairs. The node measures (degree, weighted degree, betweenness) cannot be computed
+-- its n(n-1)/2 organisation pairs. The pairs per project come from int_collaboration_pairs (shared with
+-- mart_institution_partners and mart_institution_profile); names and countries from dim_institution. The node measures (degree, weighted degree, betweenness) cannot be computed
 -- in SQL: network.py reads this table after it is built and writes mart_collaboration_network (Python).
 -- Caveats: large consortia add many edges (a project of 50 organisations adds up to 1,225 pairs).
 -- focus_country: ISO code of the focus country
@@ -19,43 +20,28 @@
 -- programmes: framework programmes of the joint projects, comma-separated
 -- first_year: earliest start year of a joint project
 -- last_year: latest start year of a joint project
-WITH params AS (
-    SELECT upper(coalesce(getvariable('focus_country'), 'RU')) AS focus_country
-),
-focus_projects AS (
-    SELECT DISTINCT f.framework_programme, f.project_id
-    FROM fact_participation AS f
-    JOIN params AS x ON f.country_code = x.focus_country
-),
-members AS (
-    SELECT f.framework_programme, f.project_id, f.institution_key, f.country_code, f.project_participants, f.start_year
-    FROM fact_participation AS f
-    JOIN focus_projects USING (framework_programme, project_id)
-),
-pairs AS (
+WITH pairs AS (
     SELECT
-        a.institution_key AS source_key,
-        b.institution_key AS target_key,
-        count(DISTINCT (a.framework_programme, a.project_id)) AS joint_projects,
-        count(*) AS links,
-        CAST(sum(CAST(1.0::DOUBLE / (a.project_participants * (a.project_participants - 1) / 2.0) AS DECIMAL(38, 18))) AS DOUBLE) AS weight_fractional,
-        string_agg(DISTINCT a.framework_programme, ', ' ORDER BY a.framework_programme) AS programmes,
-        min(a.start_year) AS first_year,
-        max(a.start_year) AS last_year
-    FROM members AS a
-    JOIN members AS b
-        ON b.framework_programme = a.framework_programme
-        AND b.project_id = a.project_id
-        AND a.institution_key < b.institution_key
-    GROUP BY a.institution_key, b.institution_key
+        focus_country,
+        institution_key AS source_key,
+        partner_institution_key AS target_key,
+        count(*) AS joint_projects,
+        CAST(sum(links) AS BIGINT) AS links,
+        CAST(sum(links_fractional) AS DOUBLE) AS weight_fractional,
+        string_agg(DISTINCT framework_programme, ', ' ORDER BY framework_programme) AS programmes,
+        min(start_year) AS first_year,
+        max(start_year) AS last_year
+    FROM int_collaboration_pairs
+    WHERE institution_key < partner_institution_key
+    GROUP BY focus_country, institution_key, partner_institution_key
 )
 SELECT
-    x.focus_country,
+    p.focus_country,
     p.source_key,
     p.target_key,
     s.country_code AS source_country,
     t.country_code AS target_country,
-    coalesce(s.country_code = x.focus_country, false) OR coalesce(t.country_code = x.focus_country, false) AS focus_edge,
+    coalesce(s.country_code = p.focus_country, false) OR coalesce(t.country_code = p.focus_country, false) AS focus_edge,
     p.joint_projects,
     p.links,
     p.weight_fractional,
@@ -63,7 +49,6 @@ SELECT
     p.first_year,
     p.last_year
 FROM pairs AS p
-CROSS JOIN params AS x
 LEFT JOIN dim_institution AS s ON s.institution_key = p.source_key
 LEFT JOIN dim_institution AS t ON t.institution_key = p.target_key
 ORDER BY p.source_key, p.target_key

@@ -1,6 +1,6 @@
 -- The focus country's participation per framework programme and project start year: projects, participations (full and fractional), funded and unfunded ones, organisations, coordinations, EC contribution, shares, and the split by organisation type.
 -- One row: one framework programme and start year (every programme-year with any project; zeros where the
--- focus country had none). Focus country: getvariable('focus_country'), default 'RU'.
+-- focus country had none). Focus country: focus_country(): session variable focus_country, default 'RU'.
 -- Counting: full counts (each participation counts 1) beside fractional counts (each participation counts 1/n,
 -- n = organisations in the project, so a project counts 1 in all). Shares divide by all participations
 -- (full) or all projects (fractional, since a project's weights sum to 1) of the same programme-year.
@@ -41,10 +41,7 @@
 -- participations_fractional_pub: fractional participations of PUB
 -- participations_fractional_oth: fractional participations of OTH
 -- participations_fractional_type_unknown: fractional participations without an organisation type
-WITH params AS (
-    SELECT upper(coalesce(getvariable('focus_country'), 'RU')) AS focus_country
-),
-facts AS (
+WITH facts AS (
     SELECT f.*, p.is_single_beneficiary
     FROM fact_participation AS f
     LEFT JOIN dim_project AS p USING (framework_programme, project_id)
@@ -90,11 +87,11 @@ focus AS (
             WHERE f.activity_type IS NULL OR f.activity_type NOT IN ('HES', 'REC', 'PRC', 'PUB', 'OTH')
         ) AS DOUBLE), 0) AS participations_fractional_type_unknown
     FROM facts AS f
-    JOIN params AS x ON f.country_code = x.focus_country
+    WHERE f.country_code = focus_country()
     GROUP BY ALL
 )
 SELECT
-    x.focus_country,
+    focus_country() AS focus_country,
     t.framework_programme,
     t.start_year,
     coalesce(c.projects, 0) AS projects,
@@ -126,7 +123,6 @@ SELECT
     coalesce(c.participations_fractional_oth, 0) AS participations_fractional_oth,
     coalesce(c.participations_fractional_type_unknown, 0) AS participations_fractional_type_unknown
 FROM totals AS t
-CROSS JOIN params AS x
 LEFT JOIN focus AS c
     ON c.framework_programme = t.framework_programme
     AND c.start_year IS NOT DISTINCT FROM t.start_year

@@ -5,8 +5,10 @@
 -- project a weight of 1 split over its n(n-1)/2 organisation pairs and sums the pairs between the two
 -- institutions. Ranking: RANK() by joint projects then links_fractional within each institution (ties share a
 -- rank); only partner_rank <= 50 is kept, so an institution can have more than 50 rows when ranks tie.
--- Institutions group organisation keys by institution_key (institution_link, else the organisation key).
--- Focus country: getvariable('focus_country'), default 'RU'.
+-- Institutions group organisation keys by institution_key (institution_link, else the organisation key). The
+-- organisation pairs per project come from int_collaboration_pairs (focus_links: the first organisation is of the
+-- focus country); names and countries from dim_institution.
+-- Focus country: focus_country(): session variable focus_country, default 'RU'.
 -- focus_country: ISO code of the focus country
 -- institution_key: the focus country's institution
 -- institution_name: its name
@@ -21,30 +23,20 @@
 -- programmes: framework programmes of the joint projects, comma-separated
 -- first_year: earliest start year of a joint project
 -- last_year: latest start year of a joint project
-WITH params AS (
-    SELECT upper(coalesce(getvariable('focus_country'), 'RU')) AS focus_country
-),
-focus AS (
-    SELECT f.framework_programme, f.project_id, f.org_key, f.institution_key, f.project_participants, f.start_year
-    FROM fact_participation AS f
-    JOIN params AS x ON f.country_code = x.focus_country
-),
-pairs AS (
+WITH pairs AS (
     SELECT
-        a.institution_key,
-        b.institution_key AS partner_institution_key,
-        count(DISTINCT (a.framework_programme, a.project_id)) AS joint_projects,
-        count(*) AS links,
-        CAST(sum(CAST(1.0::DOUBLE / (a.project_participants * (a.project_participants - 1) / 2.0) AS DECIMAL(38, 18))) AS DOUBLE) AS links_fractional,
-        string_agg(DISTINCT a.framework_programme, ', ' ORDER BY a.framework_programme) AS programmes,
-        min(a.start_year) AS first_year,
-        max(a.start_year) AS last_year
-    FROM focus AS a
-    JOIN fact_participation AS b
-        ON b.framework_programme = a.framework_programme
-        AND b.project_id = a.project_id
-        AND b.institution_key <> a.institution_key
-    GROUP BY a.institution_key, b.institution_key
+        focus_country,
+        institution_key,
+        partner_institution_key,
+        count(*) AS joint_projects,
+        CAST(sum(focus_links) AS BIGINT) AS links,
+        CAST(sum(focus_links_fractional) AS DOUBLE) AS links_fractional,
+        string_agg(DISTINCT framework_programme, ', ' ORDER BY framework_programme) AS programmes,
+        min(start_year) AS first_year,
+        max(start_year) AS last_year
+    FROM int_collaboration_pairs
+    WHERE focus_links > 0
+    GROUP BY focus_country, institution_key, partner_institution_key
 ),
 ranked AS (
     SELECT
@@ -55,14 +47,14 @@ ranked AS (
     FROM pairs
 )
 SELECT
-    x.focus_country,
+    r.focus_country,
     r.institution_key,
     i.institution_name,
     r.partner_rank,
     r.partner_institution_key,
     pi.institution_name AS partner_name,
     pi.country_code AS partner_country,
-    coalesce(pi.country_code = x.focus_country, false) AS partner_is_focus_country,
+    coalesce(pi.country_code = r.focus_country, false) AS partner_is_focus_country,
     r.joint_projects,
     r.links,
     r.links_fractional,
@@ -70,7 +62,6 @@ SELECT
     r.first_year,
     r.last_year
 FROM ranked AS r
-CROSS JOIN params AS x
 LEFT JOIN dim_institution AS i ON i.institution_key = r.institution_key
 LEFT JOIN dim_institution AS pi ON pi.institution_key = r.partner_institution_key
 WHERE r.partner_rank <= 50

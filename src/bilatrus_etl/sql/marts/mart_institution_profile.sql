@@ -1,6 +1,6 @@
 -- The knowledge base of the focus country's institutions: one profile per institution with its names, ROR identity, type, city and region, programmes, projects, roles, EC contribution, themes, top partner organisations and countries, and first and last year.
 -- One row: one institution (institution_key: institution_link.institution_key, else the organisation key) with
--- at least one participation by an organisation of the focus country (getvariable('focus_country'), default
+-- at least one participation by an organisation of the focus country (focus_country(), default
 -- 'RU'). An institution that CORDIS lists under several PICs or names (renamings, transliterations, legal-form
 -- prefixes) is one row when the matching step linked its organisation keys to one institution key.
 -- Counting: full counts. participations are rows of fact_participation (one per organisation key and project),
@@ -8,7 +8,8 @@
 -- mart_institutions); participations_fractional (1/n) is given beside them. projects are distinct (programme,
 -- project) pairs. roles, activity_types, name_variants and top_themes count participations. Partners count
 -- distinct joint projects: top_partners are the 10 other institutions (any country, the focus country included)
--- with most joint projects, ties broken by links_fractional (as in mart_institution_partners) then key;
+-- with most joint projects, ties broken by links_fractional (from int_collaboration_pairs, as in
+-- mart_institution_partners) then key;
 -- top_partner_countries are the 10 countries other than the focus country with most joint projects. Lists are
 -- ordered most frequent first. Coordinations of single-beneficiary grants (ERC, individual fellowships) are
 -- counted apart from coordinations of collaborative projects.
@@ -22,8 +23,8 @@
 -- are project start years.
 -- focus_country: ISO code of the focus country
 -- institution_key: institution key (institution_link.institution_key, else the organisation key)
--- display_name: the ROR display name where the institution is matched, else its most frequent participant name
--- ror_id: ROR identifier where matched (NULL otherwise)
+-- display_name: the institution's ROR name where it is matched (dim_institution.institution_name), else its most frequent participant name
+-- ror_id: ROR identifier where matched (dim_institution.ror_id; NULL otherwise)
 -- match_methods: how its organisation keys were linked to the institution (institution_link.method: pic, exact, fuzzy, override, none...)
 -- name_variants: every participant name CORDIS gives it, most frequent first
 -- short_names: CORDIS short names (acronyms) of its organisations
@@ -50,17 +51,14 @@
 -- top_partner_countries: its ten strongest partner countries other than the focus country (country_code, joint_projects)
 -- first_year: earliest project start year
 -- last_year: latest project start year
-WITH params AS (
-    SELECT upper(coalesce(getvariable('focus_country'), 'RU')) AS focus_country
-),
-facts AS (
+WITH facts AS (
     SELECT
         f.framework_programme,
         f.project_id,
         f.org_key,
         coalesce(f.institution_key, f.org_key) AS institution_key,
-        nullif(trim(f.name), '') AS name,
-        nullif(trim(f.city), '') AS city,
+        f.name,
+        f.city,
         f.activity_type,
         f.role,
         f.is_coordinator,
@@ -72,10 +70,10 @@ facts AS (
         coalesce(p.is_single_beneficiary, false) AS is_single_beneficiary,
         coalesce(p.theme_code, 'unclassified') AS theme_code,
         coalesce(p.theme_name, 'Unclassified') AS theme_name,
-        x.focus_country
+        focus_country() AS focus_country
     FROM fact_participation AS f
-    JOIN params AS x ON f.country_code = x.focus_country
     LEFT JOIN dim_project AS p USING (framework_programme, project_id)
+    WHERE f.country_code = focus_country()
 ),
 totals AS (
     SELECT
@@ -146,15 +144,12 @@ theme_lists AS (
     )
     GROUP BY institution_key
 ),
--- ROR identity and CORDIS short names from the institution's organisations (dim_organization carries the link)
+-- match methods and CORDIS short names of the institution's organisations (dim_organization carries the link)
 identity AS (
     SELECT
         o.institution_key,
-        min(o.ror_id) AS ror_id,
-        arg_min(o.institution_name, o.org_key) FILTER (WHERE o.ror_id IS NOT NULL) AS ror_name,
         list(DISTINCT o.link_method ORDER BY o.link_method) FILTER (WHERE o.link_method IS NOT NULL) AS match_methods,
-        list(DISTINCT trim(o.short_name) ORDER BY trim(o.short_name))
-            FILTER (WHERE o.short_name IS NOT NULL AND trim(o.short_name) <> '') AS short_names
+        list(DISTINCT o.short_name ORDER BY o.short_name) FILTER (WHERE o.short_name IS NOT NULL) AS short_names
     FROM dim_organization AS o
     WHERE o.org_key IN (SELECT org_key FROM facts)
     GROUP BY o.institution_key
@@ -201,31 +196,19 @@ cities AS (
         ORDER BY sum(n) DESC, max(latest) DESC, coalesce(any_value(mapped_city), arg_max(written, (n, latest)))
     ) = 1
 ),
--- partners: every other organisation in the institution's projects
-co_participants AS (
-    SELECT
-        a.institution_key,
-        coalesce(b.institution_key, b.org_key) AS partner_key,
-        b.country_code AS partner_country,
-        a.framework_programme,
-        a.project_id,
-        1.0::DOUBLE / (a.project_participants * (a.project_participants - 1) / 2.0) AS link_weight
-    FROM facts AS a
-    JOIN fact_participation AS b
-        ON b.framework_programme = a.framework_programme
-        AND b.project_id = a.project_id
-        AND coalesce(b.institution_key, b.org_key) <> a.institution_key
-),
+-- partner institutions: the pairs of int_collaboration_pairs whose first organisation is of the focus country
 partners AS (
     SELECT
         institution_key,
-        partner_key,
-        count(DISTINCT (framework_programme, project_id)) AS joint_projects,
-        CAST(sum(CAST(link_weight AS DECIMAL(38, 18))) AS DOUBLE) AS links_fractional
-    FROM co_participants
-    GROUP BY institution_key, partner_key
+        partner_institution_key AS partner_key,
+        count(*) AS joint_projects,
+        CAST(sum(focus_links_fractional) AS DOUBLE) AS links_fractional
+    FROM int_collaboration_pairs
+    WHERE focus_links > 0
+    GROUP BY institution_key, partner_institution_key
     QUALIFY row_number() OVER (
-        PARTITION BY institution_key ORDER BY joint_projects DESC, links_fractional DESC, partner_key
+        PARTITION BY institution_key
+        ORDER BY count(*) DESC, CAST(sum(focus_links_fractional) AS DOUBLE) DESC, partner_institution_key
     ) <= 10
 ),
 partner_lists AS (
@@ -244,6 +227,15 @@ partner_lists AS (
     LEFT JOIN dim_institution AS n ON n.institution_key = p.partner_key
     GROUP BY p.institution_key
 ),
+-- partner countries: the countries of every other institution's organisations in the institution's projects
+co_participants AS (
+    SELECT a.institution_key, b.country_code AS partner_country, a.framework_programme, a.project_id
+    FROM facts AS a
+    JOIN fact_participation AS b
+        ON b.framework_programme = a.framework_programme
+        AND b.project_id = a.project_id
+        AND b.institution_key <> a.institution_key
+),
 partner_countries AS (
     SELECT
         c.institution_key,
@@ -252,8 +244,7 @@ partner_countries AS (
     FROM (
         SELECT institution_key, partner_country, count(DISTINCT (framework_programme, project_id)) AS joint_projects
         FROM co_participants
-        CROSS JOIN params AS x
-        WHERE partner_country IS NOT NULL AND partner_country <> x.focus_country
+        WHERE partner_country IS NOT NULL AND partner_country <> focus_country()
         GROUP BY institution_key, partner_country
         QUALIFY row_number() OVER (
             PARTITION BY institution_key
@@ -265,8 +256,9 @@ partner_countries AS (
 SELECT
     t.focus_country,
     t.institution_key,
-    coalesce(o.ror_name, n.name_variants[1], t.institution_key) AS display_name,
-    o.ror_id,
+    coalesce(CASE WHEN d.ror_id IS NOT NULL THEN d.institution_name END, n.name_variants[1], t.institution_key)
+        AS display_name,
+    d.ror_id,
     coalesce(o.match_methods, []) AS match_methods,
     coalesce(n.name_variants, []) AS name_variants,
     coalesce(o.short_names, []) AS short_names,
@@ -294,6 +286,7 @@ SELECT
     t.first_year,
     t.last_year
 FROM totals AS t
+LEFT JOIN dim_institution AS d USING (institution_key)
 LEFT JOIN identity AS o USING (institution_key)
 LEFT JOIN names AS n USING (institution_key)
 LEFT JOIN types AS ty USING (institution_key)

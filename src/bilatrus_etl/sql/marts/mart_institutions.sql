@@ -1,6 +1,6 @@
 -- The focus country's institutions ranked by participations over all programmes, with projects, coordinations, EC contribution, programmes, themes, and first and last year.
 -- One row: one institution (institution_key: the matched institution, else the organisation key) with at least
--- one participation by an organisation of the focus country (getvariable('focus_country'), default 'RU').
+-- one participation by an organisation of the focus country (focus_country(): session variable focus_country, default 'RU').
 -- Counting: full (each participation counts 1) with participations_fractional (1/n) beside it; projects are
 -- distinct (framework programme, project) pairs, so two organisation keys of one institution in the same
 -- project make two participations but one project. Coordinations of single-beneficiary grants (ERC, individual
@@ -28,14 +28,11 @@
 -- top_themes: its three most frequent themes (by participations), ' | '-separated
 -- first_year: earliest project start year
 -- last_year: latest project start year
-WITH params AS (
-    SELECT upper(coalesce(getvariable('focus_country'), 'RU')) AS focus_country
-),
-facts AS (
+WITH facts AS (
     SELECT f.*, p.is_single_beneficiary, p.theme_code, p.theme_name
     FROM fact_participation AS f
-    JOIN params AS x ON f.country_code = x.focus_country
     LEFT JOIN dim_project AS p USING (framework_programme, project_id)
+    WHERE f.country_code = focus_country()
 ),
 theme_rank AS (
     SELECT
@@ -73,7 +70,7 @@ institutions AS (
     GROUP BY institution_key
 )
 SELECT
-    x.focus_country,
+    focus_country() AS focus_country,
     rank() OVER (ORDER BY i.participations DESC) AS rank_participations,
     i.institution_key,
     m.institution_name,
@@ -95,7 +92,6 @@ SELECT
     i.first_year,
     i.last_year
 FROM institutions AS i
-CROSS JOIN params AS x
 LEFT JOIN dim_institution AS m USING (institution_key)
 LEFT JOIN theme_rank AS t USING (institution_key)
 ORDER BY rank_participations, i.institution_key

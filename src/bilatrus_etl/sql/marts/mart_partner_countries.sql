@@ -6,7 +6,7 @@
 -- links_fractional gives each project a total weight of 1 split equally over all its n(n-1)/2 organisation
 -- pairs (any countries), and sums the share of the focus-partner pairs. Salton's strength uses project
 -- counts (C_ij = joint projects, C_i = projects of the focus country, C_j = projects of the partner country,
--- all within the programme). Focus country: getvariable('focus_country'), default 'RU'.
+-- all within the programme). Focus country: focus_country(): session variable focus_country, default 'RU'.
 -- Caveats: projects with a single organisation have no pairs and give no links. Ranking by joint projects
 -- uses RANK() (ties share a rank).
 -- focus_country: ISO code of the focus country
@@ -22,10 +22,7 @@
 -- partner_projects: C_j, projects of the partner country in the programme
 -- salton: joint_projects / sqrt(focus_projects * partner_projects)
 -- share_of_focus_projects: joint_projects / focus_projects
-WITH params AS (
-    SELECT upper(coalesce(getvariable('focus_country'), 'RU')) AS focus_country
-),
-per_project_country AS (
+WITH per_project_country AS (
     SELECT
         framework_programme,
         project_id,
@@ -44,7 +41,7 @@ country_projects AS (
 focus AS (
     SELECT c.*
     FROM per_project_country AS c
-    JOIN params AS x ON c.country_code = x.focus_country
+    WHERE c.country_code = focus_country()
 ),
 pairs AS (
     SELECT
@@ -61,7 +58,7 @@ pairs AS (
     GROUP BY f.framework_programme, o.country_code
 )
 SELECT
-    x.focus_country,
+    focus_country() AS focus_country,
     p.framework_programme,
     p.partner_country,
     d.country_name AS partner_country_name,
@@ -80,9 +77,8 @@ SELECT
     p.joint_projects / sqrt(ci.projects * cj.projects) AS salton,
     p.joint_projects / ci.projects AS share_of_focus_projects
 FROM pairs AS p
-CROSS JOIN params AS x
 JOIN country_projects AS ci
-    ON ci.framework_programme = p.framework_programme AND ci.country_code = x.focus_country
+    ON ci.framework_programme = p.framework_programme AND ci.country_code = focus_country()
 JOIN country_projects AS cj
     ON cj.framework_programme = p.framework_programme AND cj.country_code = p.partner_country
 LEFT JOIN dim_country AS d ON d.country_code = p.partner_country

@@ -1,5 +1,5 @@
 -- The focus country's participations per framework programme by city, with the federal subject and federal district of Russian cities, their shares, and the share of Moscow and Saint Petersburg.
--- One row: one framework programme and one city of the focus country (getvariable('focus_country'), default 'RU').
+-- One row: one framework programme and one city of the focus country (focus_country(): session variable focus_country, default 'RU').
 -- Cities are matched to the curated src/bilatrus_etl/reference/ru_regions.csv (city, '|'-separated variants and
 -- transliterations, federal subject, federal district) through dim_ru_city, which normalises each spelling: upper
 -- case, accents removed, digits and punctuation dropped, a leading 'G.' / 'GOROD' and a trailing 'RUSSIA' removed,
@@ -26,10 +26,7 @@
 -- subject_share_participations: the city's federal subject's share of them
 -- district_share_participations: the city's federal district's share of them
 -- moscow_spb_share: share of Moscow and Saint Petersburg (federal subjects) in the programme's participations of the focus country
-WITH params AS (
-    SELECT upper(coalesce(getvariable('focus_country'), 'RU')) AS focus_country
-),
--- the participant's city, spelled as written, looked up in dim_ru_city (its key, canonical city and region)
+WITH -- the participant's city, spelled as written, looked up in dim_ru_city (its key, canonical city and region)
 mapped AS (
     SELECT
         f.framework_programme,
@@ -38,15 +35,15 @@ mapped AS (
         f.weight,
         f.ec_contribution,
         CASE
-            WHEN x.focus_country = 'RU' AND c.is_mapped THEN c.city
+            WHEN focus_country() = 'RU' AND c.is_mapped THEN c.city
             ELSE nullif(c.city_normalised, '')
         END AS city,
-        CASE WHEN x.focus_country = 'RU' THEN c.federal_subject END AS federal_subject,
-        CASE WHEN x.focus_country = 'RU' THEN c.federal_district END AS federal_district,
-        coalesce(x.focus_country = 'RU' AND c.is_mapped, false) AS is_mapped
+        CASE WHEN focus_country() = 'RU' THEN c.federal_subject END AS federal_subject,
+        CASE WHEN focus_country() = 'RU' THEN c.federal_district END AS federal_district,
+        coalesce(focus_country() = 'RU' AND c.is_mapped, false) AS is_mapped
     FROM fact_participation AS f
-    JOIN params AS x ON f.country_code = x.focus_country
-    LEFT JOIN dim_ru_city AS c ON c.city_as_written = trim(f.city)
+    LEFT JOIN dim_ru_city AS c ON c.city_as_written = f.city
+    WHERE f.country_code = focus_country()
 ),
 cities AS (
     SELECT
@@ -81,7 +78,7 @@ shares AS (
     FROM cities
 )
 SELECT
-    x.focus_country,
+    focus_country() AS focus_country,
     s.framework_programme,
     s.city,
     s.federal_subject,
@@ -97,5 +94,4 @@ SELECT
     s.district_share_participations,
     s.moscow_spb_share
 FROM shares AS s
-CROSS JOIN params AS x
 ORDER BY s.framework_programme, s.participations DESC, s.city

@@ -5,7 +5,7 @@
 -- project) side by side. Activity index = (focus participations in theme / all participations in theme) /
 -- (focus participations in programme / all participations in programme): above 1 the country is relatively
 -- specialised in the theme, below 1 under-represented. NULL where the focus country has no participation in
--- the programme. Focus country: getvariable('focus_country'), default 'RU'.
+-- the programme. Focus country: focus_country(): session variable focus_country, default 'RU'.
 -- Caveats: FP6 has no per-participant EC contribution (ec_contribution NULL). Codes without a curated theme
 -- are grouped under theme_code 'unclassified'.
 -- focus_country: ISO code of the focus country
@@ -25,21 +25,17 @@
 -- share_overall_fractional: the focus country's fractional share of the programme
 -- activity_index: share_participations / share_overall
 -- activity_index_fractional: share_participations_fractional / share_overall_fractional
-WITH params AS (
-    SELECT upper(coalesce(getvariable('focus_country'), 'RU')) AS focus_country
-),
-facts AS (
+WITH facts AS (
     SELECT
         f.framework_programme,
         f.project_id,
         f.weight,
         f.ec_contribution,
-        f.country_code = x.focus_country AS is_focus,
+        f.country_code = focus_country() AS is_focus,
         coalesce(p.theme_code, 'unclassified') AS theme_code,
         coalesce(p.theme_name, 'Unclassified') AS theme_name,
         p.pillar
     FROM fact_participation AS f
-    CROSS JOIN params AS x
     LEFT JOIN dim_project AS p USING (framework_programme, project_id)
 ),
 themes AS (
@@ -66,7 +62,7 @@ programmes AS (
     GROUP BY framework_programme
 )
 SELECT
-    x.focus_country,
+    focus_country() AS focus_country,
     t.framework_programme,
     t.theme_code,
     t.theme_name,
@@ -86,5 +82,4 @@ SELECT
         AS activity_index_fractional
 FROM themes AS t
 JOIN programmes AS g USING (framework_programme)
-CROSS JOIN params AS x
 ORDER BY t.framework_programme, t.participations DESC, t.theme_code

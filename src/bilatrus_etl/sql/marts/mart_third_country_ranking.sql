@@ -8,7 +8,7 @@
 -- all participants. A country that was third for part of a programme only (e.g. GB in HE until 2023-12-31) is
 -- counted for the projects that started while it was third.
 -- Caveats: FP6 has no per-participant EC contribution, so its EC columns are NULL. is_focus_country marks the
--- focus country (getvariable('focus_country'), default 'RU') to answer whether it came first.
+-- focus country (focus_country(): session variable focus_country, default 'RU') to answer whether it came first.
 -- framework_programme: FP6, FP7, H2020 or HE
 -- rank_participations: RANK() of the country among third countries by participations (ties share a rank)
 -- country_code: ISO 3166-1 alpha-2 code of the third country
@@ -27,10 +27,7 @@
 -- all_participations: participations of the programme (every country)
 -- all_projects: projects of the programme
 -- all_ec_contribution: EC contribution to all participants of the programme in EUR (NULL for FP6)
-WITH params AS (
-    SELECT upper(coalesce(getvariable('focus_country'), 'RU')) AS focus_country
-),
-totals AS (
+WITH totals AS (
     SELECT
         framework_programme,
         count(*) AS all_participations,
@@ -59,7 +56,7 @@ SELECT
     rank() OVER (PARTITION BY t.framework_programme ORDER BY t.participations DESC) AS rank_participations,
     t.country_code,
     c.country_name,
-    t.country_code = x.focus_country AS is_focus_country,
+    t.country_code = focus_country() AS is_focus_country,
     t.participations,
     t.participations_fractional,
     t.projects,
@@ -75,6 +72,5 @@ SELECT
     a.all_ec_contribution
 FROM third AS t
 JOIN totals AS a USING (framework_programme)
-CROSS JOIN params AS x
 LEFT JOIN dim_country AS c USING (country_code)
 ORDER BY t.framework_programme, rank_participations, t.country_code

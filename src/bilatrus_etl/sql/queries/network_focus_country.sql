@@ -1,3 +1,3 @@
 -- The focus country the edges were built for (the session's when there are no edges).
 SELECT coalesce((SELECT any_value(focus_country) FROM mart_collaboration_edges),
-                upper(coalesce(getvariable('focus_country'), 'RU')))
+                focus_country())

@@ -1,7 +1,4 @@
 -- Every project of every institution of the focus country: acronym, title, programme, role, EC contribution.
-WITH params AS (
-    SELECT upper(coalesce(getvariable('focus_country'), 'RU')) AS focus_country
-)
 SELECT
     coalesce(f.institution_key, f.org_key) AS institution_key,
     f.framework_programme,
@@ -14,7 +11,7 @@ SELECT
     sum(f.ec_contribution) AS ec_contribution,
     any_value(f.funding_status) AS funding_status
 FROM fact_participation AS f
-JOIN params AS x ON f.country_code = x.focus_country
 LEFT JOIN dim_project AS p USING (framework_programme, project_id)
+WHERE f.country_code = focus_country()
 GROUP BY ALL
 ORDER BY institution_key, p.start_year DESC NULLS LAST, f.framework_programme, f.project_id

@@ -1,10 +1,7 @@
 -- Headline figures of the focus country per framework programme (full and fractional counts): sums of
 -- mart_country_participation over start years (a project has one start year, so its sums are exact), and the
 -- distinct organisations and institutions of the programme from fact_participation (not summable over years).
-WITH params AS (
-    SELECT upper(coalesce(getvariable('focus_country'), 'RU')) AS focus_country
-),
-per_year AS (
+WITH per_year AS (
     SELECT
         framework_programme,
         sum(projects) AS projects,
@@ -28,7 +25,7 @@ distinct_counts AS (
         count(DISTINCT f.institution_key) AS institutions,
         sum(f.ec_contribution * f.weight) AS ec_contribution_fractional
     FROM fact_participation AS f
-    JOIN params AS x ON f.country_code = x.focus_country
+    WHERE f.country_code = focus_country()
     GROUP BY f.framework_programme
 )
 SELECT

@@ -1,0 +1,60 @@
+-- Intermediate: one row per project with the focus country and ordered pair of different institutions taking part in it, with the organisation pairs between them; the collaboration marts (edges, institution partners, institution profile) count from it.
+-- Projects: those with at least one organisation of the focus country (focus_country(): session variable
+-- focus_country, default 'RU'). In such a project each organisation (a row of fact_participation) is paired with
+-- every organisation of another institution, so a pair of institutions appears in both orders. links counts
+-- those organisation pairs; focus_links only the pairs whose first organisation is of the focus country (the
+-- partners of the focus country's institutions). Fractional weights: a project's n(n-1)/2 organisation pairs
+-- share a weight of 1 (n = its organisations); the sums are exact decimals, so the marts' sums over projects
+-- do not depend on the order of addition.
+-- framework_programme: FP6, FP7, H2020 or HE
+-- project_id: CORDIS project id (a project with at least one organisation of the focus country)
+-- start_year: the project's start year
+-- focus_country: ISO code of the focus country
+-- institution_key: the first institution (fact_participation.institution_key)
+-- partner_institution_key: the second institution (a different one)
+-- links: organisation pairs (first institution's organisation, second institution's organisation) in the project
+-- links_fractional: sum of 1/(n(n-1)/2) over those organisation pairs (DECIMAL(38,18))
+-- focus_links: the pairs among links whose first organisation is of the focus country
+-- focus_links_fractional: sum of 1/(n(n-1)/2) over those pairs (0 where none)
+WITH focus_projects AS (
+    SELECT DISTINCT framework_programme, project_id
+    FROM fact_participation
+    WHERE country_code = focus_country()
+),
+members AS (
+    SELECT
+        f.framework_programme,
+        f.project_id,
+        f.institution_key,
+        f.country_code = focus_country() AS is_focus,
+        f.project_participants,
+        f.start_year
+    FROM fact_participation AS f
+    JOIN focus_projects USING (framework_programme, project_id)
+),
+organisation_pairs AS (
+    SELECT
+        a.*,
+        b.institution_key AS partner_institution_key,
+        CAST(1.0::DOUBLE / (a.project_participants * (a.project_participants - 1) / 2.0) AS DECIMAL(38, 18))
+            AS pair_weight
+    FROM members AS a
+    JOIN members AS b
+        ON b.framework_programme = a.framework_programme
+        AND b.project_id = a.project_id
+        AND b.institution_key <> a.institution_key
+)
+SELECT
+    framework_programme,
+    project_id,
+    start_year,
+    focus_country() AS focus_country,
+    institution_key,
+    partner_institution_key,
+    count(*) AS links,
+    sum(pair_weight) AS links_fractional,
+    count(*) FILTER (WHERE is_focus) AS focus_links,
+    coalesce(sum(pair_weight) FILTER (WHERE is_focus), 0) AS focus_links_fractional
+FROM organisation_pairs
+GROUP BY framework_programme, project_id, start_year, institution_key, partner_institution_key
+ORDER BY framework_programme, project_id, institution_key, partner_institution_key
