@@ -11,10 +11,14 @@ import os
 import sys
 import time
 import warnings
+from typing import TYPE_CHECKING
 from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from bilatrus_etl import progress
@@ -32,7 +36,7 @@ class RichProgress:
             TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
             console=console, transient=False,
         )
-        self.tasks: dict[str, int] = {}
+        self.tasks: dict[str, TaskID] = {}
         self.started: dict[str, float] = {}
 
     def download(self, dataset: str) -> Callable[[int, int | None], None]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from typing import Any
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -145,7 +146,7 @@ def _root_message(error: dg.SerializableErrorInfo | None) -> str:
     return message
 
 
-def _collect(result: dg.ExecuteInProcessResult, outcome: RunOutcome) -> None:
+def _collect(result: dg.JobExecutionResult, outcome: RunOutcome) -> None:
     outcome.run_ids.append(result.run_id)
     for event in result.all_events:
         if event.is_step_failure:
@@ -154,11 +155,12 @@ def _collect(result: dg.ExecuteInProcessResult, outcome: RunOutcome) -> None:
             outcome.failures.append(event.message or "the run failed")
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
-            if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            if (isinstance(evaluation, dg.AssetCheckEvaluation) and not evaluation.passed
+                    and evaluation.severity == dg.AssetCheckSeverity.ERROR):
                 outcome.failed_checks.append(
                     f"{evaluation.asset_key.to_user_string()} / {evaluation.check_name}: {evaluation.description or ''}"
                 )
-        elif event.is_step_materialization:
+        elif event.is_step_materialization and event.asset_key is not None:
             outcome.materialized.append(event.asset_key.to_user_string())
 
 
@@ -198,8 +200,8 @@ def recover_dead_runs(instance: dg.DagsterInstance, settings: Settings) -> list[
     # slots claimed by runs that ended without giving them back (e.g. failed by run monitoring)
     if instance.event_log_storage.supports_global_concurrency_limits:
         for run_id in instance.event_log_storage.get_concurrency_run_ids():
-            run = instance.get_run_by_id(run_id)
-            if run is None or run.status not in ACTIVE:
+            holder = instance.get_run_by_id(run_id)
+            if holder is None or holder.status not in ACTIVE:
                 slots = _free_slots(instance, run_id)
                 if slots:
                     messages.append(f"run {run_id[:8]} had ended holding {slots} pool slot(s): freed")
@@ -215,7 +217,7 @@ def _free_slots(instance: dg.DagsterInstance, run_id: str) -> int:
 # --- launching runs of the refresh job from the code location --------------------------------------------------
 
 @contextmanager
-def code_location(instance: dg.DagsterInstance) -> Iterator[tuple[object, object]]:
+def code_location(instance: dg.DagsterInstance) -> Iterator[tuple[Any, Any]]:
     """The code location `pipelines.definitions`, loaded in this process, and its repository."""
     from dagster._core.remote_origin import InProcessCodeLocationOrigin
     from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
@@ -231,13 +233,15 @@ def code_location(instance: dg.DagsterInstance) -> Iterator[tuple[object, object
 
 
 def _launch(location, repository, instance: dg.DagsterInstance, keys: set[dg.AssetKey], tags: dict[str, str],
-            run_config: dict, lock: runlock.RunLock) -> dg.ExecuteInProcessResult:
+            run_config: dict, lock: runlock.RunLock) -> dg.JobExecutionResult:
     """Create a run of the refresh job for these assets (and their checks) with the location's origin; run it here."""
     from dagster._core.execution.api import execute_run
     from dagster._utils.hosted_user_process import recon_job_from_origin
 
     run = create_run(location, repository, instance, keys, tags, run_config)
     lock.update(run_id=run.run_id)  # a refused run names the run in the way
+    if run.job_code_origin is None:
+        raise BilatrusError(f"Run {run.run_id} of the refresh job has no code origin: it cannot be executed here.")
     return execute_run(recon_job_from_origin(run.job_code_origin), run, instance)
 
 

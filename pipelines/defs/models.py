@@ -34,7 +34,6 @@ def _model_asset(model: Model, key: dg.AssetKey) -> dg.AssetsDefinition:
             rows = run_sql_model(con, bilatrus.settings(), model.name)
         return dg.MaterializeResult(metadata={"row_count": rows, "dagster/row_count": rows})
 
-    _run.__name__ = f"{model.layer}_{model.name}"
     return _run
 
 

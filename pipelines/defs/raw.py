@@ -69,7 +69,6 @@ def _catalog_kind_download(name: str, kind: str, description: str) -> dg.AssetsD
     def _download(bilatrus: BilatrusConfig) -> dg.MaterializeResult:
         return _result(_fetched(lambda: fetch_kind(bilatrus.settings(), kind)))
 
-    _download.__name__ = f"raw_{name}"
     return _download
 
 

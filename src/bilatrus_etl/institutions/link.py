@@ -167,7 +167,7 @@ def build_institutions(con: duckdb.DuckDBPyConnection, registry_file: Path, focu
     frame = registry.read_focus_registry(registry_file, code)
     con.register("ror_frame", frame)
     try:
-        queries.run(con, "write_dim_ror_institution", {"focus_country": code})
+        queries.run(con, "write_dim_ror_institution", focus_country=code)
     finally:
         con.unregister("ror_frame")
     tables.describe(con, tables.DIM_ROR_INSTITUTION)
@@ -192,7 +192,7 @@ def links_by_org_key(resolved: pd.DataFrame) -> pd.DataFrame:
 
 def link_institutions(con: duckdb.DuckDBPyConnection, country: str = "RU") -> pd.DataFrame:
     """Write `institution_link` for the focus country's participants from `dim_ror_institution`; return the links."""
-    participants = queries.run(con, "participants_to_resolve", {"country": country.upper()}).df()
+    participants = queries.run(con, "participants_to_resolve", focus_country=country).df()
     ror = queries.run(con, "institutions_for_matching").df()
     matcher = Matcher.from_registry(ror)
     links = links_by_org_key(resolve_frame(participants, matcher))

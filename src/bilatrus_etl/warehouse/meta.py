@@ -52,9 +52,9 @@ def record_build_info(con: duckdb.DuckDBPyConnection, settings: Settings, datase
     set_variables(con, {"run_id": run_id})
     queries.run(con, "write_meta_build", {
         "built_at": datetime.now(UTC), "code": code_fingerprint(), "version": __version__,
-        "focus": settings.focus_country, "synthetic": synthetic, "sources": json.dumps(datasets, sort_keys=True),
+        "synthetic": synthetic, "sources": json.dumps(datasets, sort_keys=True),
         "mirror": catalog.mirror_label(settings.mirror),
-    })
+    }, focus_country=settings.focus_country)
 
 
 def describe_meta_tables(con: duckdb.DuckDBPyConnection) -> None:

@@ -133,7 +133,7 @@ def build_network(con: duckdb.DuckDBPyConnection, *, max_work: int = DEFAULT_MAX
     """Compute `mart_collaboration_network` from `mart_collaboration_edges`; return its row count.
 
     Run it after the SQL models mart_collaboration_edges and dim_institution. The focus country is taken
-    from the edges table (the same getvariable('focus_country') the SQL used).
+    from the edges table (the same focus_country() the SQL used).
     """
     with progress.step("network measures"):
         rows = _build_network(con, max_work=max_work, seed=seed)
@@ -151,7 +151,7 @@ def _build_network(con: duckdb.DuckDBPyConnection, *, max_work: int, seed: int) 
     )
     con.register("network_measures", measures)
     try:
-        queries.run(con, "write_collaboration_network", {"focus": focus, "method": stats.betweenness_method})
+        queries.run(con, "write_collaboration_network", {"method": stats.betweenness_method}, focus_country=focus)
     finally:
         con.unregister("network_measures")
     describe(con, COLLABORATION_NETWORK)

@@ -29,6 +29,12 @@ def install_session_macros(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(statement)
 
 
+def set_focus_country(con: duckdb.DuckDBPyConnection, code: str) -> None:
+    """Set the session variable the macro focus_country() reads (upper case), and create the macros."""
+    con.execute("SET VARIABLE focus_country = ?", [code.upper()])
+    install_session_macros(con)
+
+
 @cache
 def query_text(name: str) -> str:
     path = QUERIES_DIR / f"{name}.sql"
@@ -37,9 +43,15 @@ def query_text(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object] | None = None) -> duckdb.DuckDBPyConnection:
-    """Execute sql/queries/<name>.sql with named parameters ($name in the SQL); return the cursor."""
+def run(
+    con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object] | None = None, *, focus_country: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Execute sql/queries/<name>.sql with named parameters ($name in the SQL); return the cursor. The focus country
+    is not a parameter: the SQL reads it with the macro focus_country(), like the models; `focus_country` sets the
+    session variable behind it first."""
     try:
+        if focus_country is not None:
+            set_focus_country(con, focus_country)
         install_session_macros(con)
         return con.execute(query_text(name), params or {})
     except duckdb.Error as err:

@@ -1,5 +1,5 @@
 -- Distinct participants of one country to match against the registry: one row per organisation key and
--- spelling (name, short name, city), with how often each spelling occurs. Parameter: $country.
+-- spelling (name, short name, city), with how often each spelling occurs. Parameter: focus_country().
 SELECT
     org_key,
     pic,
@@ -9,6 +9,6 @@ SELECT
     country,
     count(*) AS participations
 FROM stg_participation
-WHERE country = $country
+WHERE country = focus_country()
 GROUP BY ALL
 ORDER BY org_key, participations DESC, name

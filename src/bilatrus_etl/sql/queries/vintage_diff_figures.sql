@@ -1,4 +1,4 @@
--- Mart figures of the focus country that moved between two vintages ($from_vintage, $to_vintage, $focus), in the
+-- Mart figures of the focus country that moved between two vintages ($from_vintage, $to_vintage, focus_country()), in the
 -- diff's shared shape (change 'figure moved'; subject = mart:key; field = the figure): programme totals
 -- (mart_country_participation summed over start years), the focus country's row of the third-country ranking, and
 -- the partner countries ranked in the top 10 by joint projects in either vintage. Figures equal to within 1e-9
@@ -15,7 +15,7 @@ WITH totals AS (
             sum(coordinations)::DOUBLE AS coordinations,
             sum(ec_contribution)::DOUBLE AS ec_contribution
         FROM history_mart_country_participation
-        WHERE vintage IN ($from_vintage, $to_vintage) AND focus_country = $focus
+        WHERE vintage IN ($from_vintage, $to_vintage) AND focus_country = focus_country()
         GROUP BY ALL
     ) UNPIVOT INCLUDE NULLS (value FOR field IN (COLUMNS(* EXCLUDE (vintage, framework_programme, subject))))
 ),
@@ -32,13 +32,13 @@ ranking AS (
             share_projects::DOUBLE AS share_projects,
             share_ec_contribution::DOUBLE AS share_ec_contribution
         FROM history_mart_third_country_ranking
-        WHERE vintage IN ($from_vintage, $to_vintage) AND country_code = $focus
+        WHERE vintage IN ($from_vintage, $to_vintage) AND country_code = focus_country()
     ) UNPIVOT INCLUDE NULLS (value FOR field IN (COLUMNS(* EXCLUDE (vintage, framework_programme, subject))))
 ),
 top_partners AS (
     SELECT DISTINCT framework_programme, partner_country
     FROM history_mart_partner_countries
-    WHERE vintage IN ($from_vintage, $to_vintage) AND focus_country = $focus AND rank_joint_projects <= 10
+    WHERE vintage IN ($from_vintage, $to_vintage) AND focus_country = focus_country() AND rank_joint_projects <= 10
 ),
 partners AS (
     FROM (
@@ -50,7 +50,7 @@ partners AS (
             salton::DOUBLE AS salton
         FROM history_mart_partner_countries
         SEMI JOIN top_partners USING (framework_programme, partner_country)
-        WHERE vintage IN ($from_vintage, $to_vintage) AND focus_country = $focus
+        WHERE vintage IN ($from_vintage, $to_vintage) AND focus_country = focus_country()
     ) UNPIVOT INCLUDE NULLS (value FOR field IN (COLUMNS(* EXCLUDE (vintage, framework_programme, subject))))
 ),
 figures AS (

@@ -1,13 +1,13 @@
--- Row-level changes for the focus country between two vintages ($from_vintage, $to_vintage, $focus), in the shape
+-- Row-level changes for the focus country between two vintages ($from_vintage, $to_vintage, focus_country()), in the shape
 -- every diff section shares (change, framework_programme, project_id, subject, name, field, from_value, to_value):
 -- projects added and removed (projects with at least one participation of the focus country), participations added,
 -- ended and changed (role, EC contribution, name; key framework_programme, project_id, org_key), organisations of the
 -- focus country renamed (dim_organization.name or its institution's name).
 WITH f AS (
-    SELECT * FROM history_fact_participation WHERE vintage = $from_vintage AND country_code = $focus
+    SELECT * FROM history_fact_participation WHERE vintage = $from_vintage AND country_code = focus_country()
 ),
 t AS (
-    SELECT * FROM history_fact_participation WHERE vintage = $to_vintage AND country_code = $focus
+    SELECT * FROM history_fact_participation WHERE vintage = $to_vintage AND country_code = focus_country()
 ),
 acronyms AS (
     SELECT framework_programme, project_id, arg_max(acronym, vintage = $to_vintage) AS acronym
@@ -62,8 +62,8 @@ organisations AS (
         coalesce(o_to.org_key, o_from.org_key) AS org_key,
         o_from.name AS name_from, o_to.name AS name_to,
         o_from.institution_name AS institution_from, o_to.institution_name AS institution_to
-    FROM (SELECT * FROM history_dim_organization WHERE vintage = $from_vintage AND country_code = $focus) AS o_from
-    JOIN (SELECT * FROM history_dim_organization WHERE vintage = $to_vintage AND country_code = $focus) AS o_to
+    FROM (SELECT * FROM history_dim_organization WHERE vintage = $from_vintage AND country_code = focus_country()) AS o_from
+    JOIN (SELECT * FROM history_dim_organization WHERE vintage = $to_vintage AND country_code = focus_country()) AS o_to
         USING (org_key)
 ),
 renamed AS (

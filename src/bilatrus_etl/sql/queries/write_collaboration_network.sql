@@ -1,12 +1,12 @@
 -- Replace mart_collaboration_network: the node measures (registered as network_measures) with each
--- institution's name and country. Parameters: $focus, $method.
+-- institution's name and country. Parameters: focus_country(), $method.
 CREATE OR REPLACE TABLE mart_collaboration_network AS
     SELECT
-        $focus::VARCHAR AS focus_country,
+        focus_country() AS focus_country,
         m.institution_key,
         i.institution_name,
         i.country_code,
-        coalesce(i.country_code = $focus, false) AS is_focus_country,
+        coalesce(i.country_code = focus_country(), false) AS is_focus_country,
         m.degree,
         m.weighted_degree,
         m.weighted_degree_fractional,

@@ -1,5 +1,5 @@
 -- Replace meta_build: one row describing this build, stamped with the variable run_id (the Dagster run; NULL when unset).
--- Parameters: $built_at, $code, $version, $focus, $synthetic, $sources (JSON text), $mirror (the mirror without
+-- Parameters: $built_at, $code, $version, focus_country(), $synthetic, $sources (JSON text), $mirror (the mirror without
 -- credentials; '' for the official URLs).
 CREATE OR REPLACE TABLE meta_build AS
 SELECT
@@ -7,7 +7,7 @@ SELECT
     $built_at::TIMESTAMPTZ AS built_at,
     $code::VARCHAR AS code_fingerprint,
     $version::VARCHAR AS package_version,
-    $focus::VARCHAR AS focus_country,
+    focus_country() AS focus_country,
     $synthetic::BOOLEAN AS synthetic,
     $sources::JSON AS sources,
     nullif($mirror::VARCHAR, '') AS mirror

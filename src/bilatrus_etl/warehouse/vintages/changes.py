@@ -148,7 +148,8 @@ def diff_connection(con: duckdb.DuckDBPyConnection, from_vintage: str | int | No
     to_v = resolve_vintage(con, to_vintage, 0)
     from_v = resolve_vintage(con, from_vintage, 1) if from_vintage is not None else _previous(con, to_v)
     focus = (focus_country or to_v["focus_country"] or "RU").upper()
-    params = {"from_vintage": from_v["vintage"], "to_vintage": to_v["vintage"], "focus": focus}
+    params = {"from_vintage": from_v["vintage"], "to_vintage": to_v["vintage"]}
+    queries.set_focus_country(con, focus)  # the diff queries read it with focus_country(), like the models
     present = {name for (name,) in con.execute(
         "SELECT view_name FROM duckdb_views() WHERE schema_name = 'main' AND starts_with(view_name, ?)", [VIEW_PREFIX]
     ).fetchall()}
