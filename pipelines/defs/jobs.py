@@ -49,6 +49,8 @@ def build_stale_assets(context: dg.RunStatusSensorContext):
     if run.tags.get("launched_by") == "cli" or not run.asset_selection or not run.asset_selection <= DOWNLOAD_KEYS:
         return dg.SkipReason("not a run of the downloads alone")
     settings = Settings.from_env(mirror=os.environ.get("BILATRUS_MIRROR") or None)
+    if context.repository_def is None:
+        return dg.SkipReason("no repository to read the asset graph from")
     graph = context.repository_def.asset_graph
     rebuild = stale_assets(context.instance, graph, list(PROGRAMMES), settings)
     if not rebuild:

@@ -42,7 +42,9 @@ class BilatrusConfig(dg.ConfigurableResource):
         held = runlock.held_here(data_dir)
         lock = None if held else runlock.acquire(data_dir, run_id=run_id)
         if context.instance is not None and run_id:
-            info = (held or lock).info
+            holder = held or lock
+            assert holder is not None  # held here, or just acquired
+            info = holder.info
             context.instance.add_run_tags(run_id, {DATA_DIR_TAG: str(data_dir), PID_TAG: info["pid"],
                                                    HOST_TAG: info["host"]})
         try:

@@ -1,6 +1,8 @@
 """Group `history`: what the last refresh changed, as the metadata of an asset downstream of the publish."""
 
 
+from typing import Any
+
 import dagster as dg
 
 from pipelines.defs.resources import BilatrusConfig
@@ -21,7 +23,7 @@ def vintage_changes(bilatrus: BilatrusConfig) -> dg.MaterializeResult:
     from bilatrus_etl.warehouse.vintages import changes
 
     summary = changes.vintage_changes(bilatrus.settings())
-    metadata: dict[str, object] = {
+    metadata: dict[str, Any] = {
         "vintages": summary["vintages"],
         "from_vintage": summary["from"] or "none",
         "to_vintage": summary["to"] or "none",

@@ -67,7 +67,7 @@ def with_changes(programmes: list[dict[str, Any]], fields: tuple[str, ...]) -> l
     for row in programmes:
         row = dict(row)
         for field in fields:
-            before = previous.get(field) if previous else None
+            before: Any = previous.get(field) if previous else None
             now = row.get(field)
             row[f"change_{field}"] = (now - before) / before if before and now is not None else None
         out.append(row)

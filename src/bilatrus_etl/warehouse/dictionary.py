@@ -90,6 +90,7 @@ def document(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> list[Ta
     docs: list[TableDoc] = []
     for name, comment in tables:
         model = models.get(name)
+        description: str | None
         rows = con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0]
         if model is not None:
             description, notes, column_docs, built_by = model.description, model.notes, model.column_docs, _relative(model.path)

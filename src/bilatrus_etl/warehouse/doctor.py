@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import sys
 from pathlib import Path
 
 from bilatrus_etl.ingest import http
@@ -112,5 +112,5 @@ def diagnose(settings: Settings, *, check_network: bool = True) -> dict[str, lis
         "last run": _last_run(settings) + _last_publish(settings),
         "documentation": _docs(settings),
     }
-    report["configuration"].append(("Python", None, os.sys.version.split()[0]))
+    report["configuration"].append(("Python", None, sys.version.split()[0]))
     return report

@@ -43,7 +43,7 @@ def record_provenance(con: duckdb.DuckDBPyConnection, settings: Settings, run_id
         queries.run(con, "write_download_provenance")
     finally:
         con.unregister("provenance_frame")
-    return con.execute("SELECT count(*) FROM meta_download_provenance").fetchone()[0]
+    return con.execute("SELECT count(*) FROM meta_download_provenance").fetchall()[0][0]
 
 
 def record_build_info(con: duckdb.DuckDBPyConnection, settings: Settings, datasets: dict[str, str], synthetic: bool,
@@ -73,7 +73,7 @@ def keep_run_rows(con: duckdb.DuckDBPyConnection, run_id: str | None) -> dict[st
     ).fetchall()}
     deleted = {}
     for table in sorted(present & set(RUN_STAMPED_TABLES)):
-        deleted[table] = con.execute(f'DELETE FROM "{table}" WHERE run_id IS DISTINCT FROM ?', [run_id]).fetchone()[0]
+        deleted[table] = con.execute(f'DELETE FROM "{table}" WHERE run_id IS DISTINCT FROM ?', [run_id]).fetchall()[0][0]
     return deleted
 
 

@@ -42,7 +42,7 @@ PUBLISHED_STORAGE_VERSION = "v1.0.0"
 # Config that creates a database file in the published storage version: `create_build_file` makes the pipeline's
 # build file with it (later connections open it with the default config and keep its version), so publishing is
 # a plain file copy.
-BUILD_CONFIG = {"storage_compatibility_version": PUBLISHED_STORAGE_VERSION}
+BUILD_CONFIG: dict[str, str | bool | int | float | list[str]] = {"storage_compatibility_version": PUBLISHED_STORAGE_VERSION}
 _HEADER_VERSION_OFFSET = 12  # DuckDB's main header: checksum (8), magic "DUCK" (4), storage version number (8)
 
 
@@ -208,7 +208,7 @@ def _copy_for_readers(build: Path, target: Path, con: duckdb.DuckDBPyConnection 
     try:
         if con is None:
             session.execute("SET enable_progress_bar = false")
-        source = session.execute("SELECT current_database()").fetchone()[0]
+        source = session.execute("SELECT current_database()").fetchall()[0][0]
         session.execute(f"ATTACH {sql_literal(str(target))} AS published_copy (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')")
         try:
             session.execute(f'COPY FROM DATABASE "{source}" TO published_copy')
@@ -229,7 +229,7 @@ def storage_version(path: Path | str) -> str:
     con = duckdb.connect()
     try:
         con.execute(f"ATTACH {sql_literal(str(path))} AS inspected (READ_ONLY)")
-        return con.execute("SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = 'inspected'").fetchone()[0]
+        return con.execute("SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = 'inspected'").fetchall()[0][0]
     finally:
         con.close()
 

@@ -97,7 +97,7 @@ class VintageDiff:
         if fmt == "json":
             return json.dumps(self.to_json(), ensure_ascii=False, indent=1)
         if fmt == "csv":
-            return format_result(self.changes, "csv")
+            return str(format_result(self.changes, "csv"))
         if fmt != "table":
             raise BilatrusError(f"Unknown diff format {fmt!r}: choose table, csv or json.")
         lines = [f"Changes for {self.focus_country} from vintage {self.from_vintage['vintage']} "
@@ -112,7 +112,7 @@ class VintageDiff:
             if section.num_rows:
                 columns = [c for c in section.column_names if c != "change" and any(v is not None for v in section.column(c).to_pylist())]
                 lines += ["", f"{kind} ({section.num_rows:,} row{'s' if section.num_rows != 1 else ''})",
-                          format_result(section.select(columns), "table")]
+                          str(format_result(section.select(columns), "table"))]
         if not self.changes.num_rows:
             lines += ["", "Nothing changed for the focus country."]
         return "\n".join(lines)

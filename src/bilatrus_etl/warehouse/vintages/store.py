@@ -125,7 +125,7 @@ def _source_rows(raw_dir: Path, datasets: dict[str, str]) -> list[dict[str, Any]
     """Each source's latest provenance row with that sha256: dataset, URL, sha256, bytes, when fetched."""
     latest: dict[str, dict[str, Any]] = {}
     for row in provenance.read_provenance(raw_dir):
-        if datasets.get(row.get("dataset")) == row.get("sha256"):
+        if datasets.get(str(row.get("dataset"))) == row.get("sha256"):
             latest[row["dataset"]] = row
     out = []
     for dataset, sha in sorted(datasets.items()):
