@@ -6,11 +6,11 @@ STAMP := $(VENV)/.installed
 export BILATRUS_DATA_DIR ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(BILATRUS_DATA_DIR)/dagster
 
-.PHONY: run test reliability ui demo bench doctor dictionary clean help
+.PHONY: run test check reliability ui demo bench doctor dictionary clean help
 
 help:
 	@echo "make run    download every source (or BILATRUS_MIRROR), build and publish the warehouse"
-	@echo "make test   run the test suite"
+	@echo "make test   lint, format and type checks (make check), then the test suite"
 	@echo "make ui     start the Dagster UI on http://127.0.0.1:3000"
 	@echo "make demo   run the whole pipeline on a small synthetic mirror (no network needed)"
 	@echo "make bench  full-scale benchmark against DuckDB-only and pandas baselines"
@@ -34,8 +34,13 @@ doctor: $(STAMP)
 dictionary: $(STAMP)
 	$(BIN)/bilatrus dictionary
 
-test: $(STAMP)
+test: check
 	$(BIN)/python -m pytest -n 2 -q
+
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 ui: $(STAMP)
 	@mkdir -p "$(DAGSTER_HOME)"
