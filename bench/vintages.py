@@ -24,10 +24,11 @@ import duckdb
 
 from bilatrus_etl.ingest import sources
 from bilatrus_etl.warehouse import steps
-import bilatrus_etl_synthetic as synthetic
 from bilatrus_etl.warehouse import vintages
 from bilatrus_etl import warehouse
 from bilatrus_etl.settings import PROGRAMMES, Settings
+from bilatrus_etl_synthetic.layout import MANIFEST_FILE
+from bilatrus_etl_synthetic.mirror import write_mirror
 
 MUTATIONS = (
     # a month of CORDIS revisions, on a deterministic 'random' few % of the rows ($month varies the choice)
@@ -86,9 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     work = args.work.resolve()
     mirror = work / "mirror"
-    if not (mirror / synthetic.MANIFEST_FILE).exists():
+    if not (mirror / MANIFEST_FILE).exists():
         started = time.perf_counter()
-        synthetic.write_mirror(mirror, scale=args.scale, seed=42)
+        write_mirror(mirror, scale=args.scale, seed=42)
         print(f"mirror at scale {args.scale} written in {time.perf_counter() - started:.0f} s", flush=True)
     data = work / "data"
     for folder in ("history",) if args.reuse else ("history", "warehouse"):
