@@ -20,7 +20,6 @@ import dagster as dg
 import duckdb
 import pytest
 
-import bilatrus_etl_synthetic as synthetic
 from bilatrus_etl import warehouse
 from bilatrus_etl.progress import FAULT_POINT_ENV
 from fixture_server import FixtureServer
@@ -105,9 +104,9 @@ def _instance_state(data_dir: Path) -> tuple[list[str], set[str], dict[str, str]
 
 
 @pytest.fixture(scope="module")
-def served_mirror(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("mirror")
-    manifest = synthetic.write_mirror(folder, scale=0.002, seed=5)
+def served_mirror(tmp_path_factory, synthetic_mirror):
+    folder = synthetic_mirror.copy(tmp_path_factory.mktemp("served") / "mirror")
+    manifest = synthetic_mirror.manifest
     serve_ror_under_official_name(folder)
     expected = {p: (int(manifest["expected"][p]["participations"]), int(manifest["expected"][p]["ru_participations"]))
                 for p in ("FP6", "FP7", "H2020", "HE")}
