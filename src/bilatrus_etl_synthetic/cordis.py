@@ -33,6 +33,7 @@ from bilatrus_etl_synthetic.layout import (
     quote_row,
     zip_info,
 )
+from bilatrus_etl_synthetic.orgs import Org
 from bilatrus_etl_synthetic.projects import ID_RANGES, Part, Project
 from bilatrus_etl_synthetic.sink import CsvSink
 from bilatrus_etl_synthetic.tables import FP7_PROGRAMMES, H2020_PROGRAMMES, HE_TITLES
@@ -64,11 +65,9 @@ def project_row(programme: str, p: Project) -> list[str]:
     ]
 
 
-def organization_row(programme: str, p: Project, part: Part) -> list[str]:
-    org = part.org
+def organisation_fields(programme: str, org: Org) -> list[str]:
+    """The organisation's own fields of an organization.csv row (organisationID .. organizationURL)."""
     return [
-        p.pid,
-        p.acronym,
         org.pic,
         org.vat,
         org.name_in(programme),
@@ -82,7 +81,16 @@ def organization_row(programme: str, p: Project, part: Part) -> list[str]:
         "",
         org.geo,
         org.url,
-        f"https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/contact-form/project/{org.pic}/{p.pid}",
+    ]
+
+
+def organization_row(programme: str, p: Project, part: Part) -> list[str]:
+    org = part.org
+    return [
+        p.pid,
+        p.acronym,
+        *organisation_fields(programme, org),
+        f"{CONTACT_FORM}{org.pic}/{p.pid}",
         p.update,
         org.rcn,
         str(part.order),
@@ -104,23 +112,7 @@ def organization_texts(programme: str, projects: Sequence[Project]) -> Iterable[
             org = part.org
             fragment = cache.get(org.pic)
             if fragment is None:
-                fragment = quote_row(
-                    [
-                        org.pic,
-                        org.vat,
-                        org.name_in(programme),
-                        org.short,
-                        org.sme,
-                        org.activity,
-                        org.street,
-                        org.postcode,
-                        org.city_in(programme),
-                        org.country,
-                        "",
-                        org.geo,
-                        org.url,
-                    ]
-                )[:-1]
+                fragment = quote_row(organisation_fields(programme, org))[:-1]
                 cache[org.pic] = fragment
             ec = money_dot(part.ec or 0.0)
             yield (
