@@ -22,6 +22,7 @@ import pytest
 
 from bilatrus_etl import warehouse
 from bilatrus_etl.progress import FAULT_POINT_ENV
+from bilatrus_etl_synthetic.mirror import write_mirror
 from fixture_server import FixtureServer
 from pipeline_fixtures import serve_ror_under_official_name
 
@@ -104,9 +105,10 @@ def _instance_state(data_dir: Path) -> tuple[list[str], set[str], dict[str, str]
 
 
 @pytest.fixture(scope="module")
-def served_mirror(tmp_path_factory, synthetic_mirror):
-    folder = synthetic_mirror.copy(tmp_path_factory.mktemp("served") / "mirror")
-    manifest = synthetic_mirror.manifest
+def served_mirror(tmp_path_factory):
+    """A mirror of its own, the smallest (scale 0.002): the kill test runs the whole pipeline seven times in a row."""
+    folder = tmp_path_factory.mktemp("mirror")
+    manifest = write_mirror(folder, scale=0.002, seed=5)
     serve_ror_under_official_name(folder)
     expected = {p: (int(manifest["expected"][p]["participations"]), int(manifest["expected"][p]["ru_participations"]))
                 for p in ("FP6", "FP7", "H2020", "HE")}
