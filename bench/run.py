@@ -16,7 +16,7 @@ At each size (1 = full scale of the real CORDIS files, 4 = four times) it measur
 It prints a table per size (a/e, a/d, c/e and peak memory), the issue's targets with PASS/MISS and the excess,
 and writes bench/results.json. Mirrors are generated
 once under --work and reused (same generator version, scale and seed give the same bytes); at every size the ROR
-dump has the real dump's size (synthetic_ror.FULL_ROR_RECORDS records of every country, 200+ MB of JSON).
+dump has the real dump's size (bilatrus_etl_synthetic.ror.FULL_ROR_RECORDS records of every country, 200+ MB of JSON).
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ from bench.floor import write_script
 from bench.inputs import extract_inputs
 from bench.measure import Measurement, load_average, run_measured
 from bench.server import MirrorServer
-import bilatrus_etl_synthetic as synthetic
 from bilatrus_etl.warehouse.versions import code_fingerprint
+from bilatrus_etl_synthetic.layout import GENERATOR_VERSION, MANIFEST_FILE
+from bilatrus_etl_synthetic.mirror import write_mirror
 from bilatrus_etl_synthetic.ror import FULL_ROR_RECORDS
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -163,22 +164,22 @@ class SizeResult:
 def ensure_mirror(work: Path, scale: float, seed: int) -> tuple[Path, float | None]:
     """The generated mirror of this size (reused when its manifest says it is the same); generation time."""
     folder = work / "mirrors" / f"scale-{scale:g}-seed-{seed}"
-    manifest = folder / synthetic.MANIFEST_FILE
+    manifest = folder / MANIFEST_FILE
     if manifest.exists():
         data = json.loads(manifest.read_text(encoding="utf-8"))
         if (data.get("scale"), data.get("seed"), data.get("generator_version"), data.get("ror_records")) == (
-                scale, seed, synthetic.GENERATOR_VERSION, FULL_ROR_RECORDS):
+                scale, seed, GENERATOR_VERSION, FULL_ROR_RECORDS):
             return folder, None
     shutil.rmtree(folder, ignore_errors=True)
     started = time.perf_counter()
     print(f"  generating the scale {scale:g} mirror in {folder} ...", flush=True)
-    synthetic.write_mirror(folder, scale=scale, seed=seed, ror_records=FULL_ROR_RECORDS)
+    write_mirror(folder, scale=scale, seed=seed, ror_records=FULL_ROR_RECORDS)
     return folder, round(time.perf_counter() - started, 1)
 
 
 def manifest_participations(mirror: Path) -> int | None:
     try:
-        expected = json.loads((mirror / synthetic.MANIFEST_FILE).read_text(encoding="utf-8"))["expected"]
+        expected = json.loads((mirror / MANIFEST_FILE).read_text(encoding="utf-8"))["expected"]
         return sum(int(p["participations"]) for p in expected.values())
     except (OSError, KeyError, ValueError):
         return None

@@ -27,13 +27,14 @@ from bilatrus_etl.ingest.steps import fetch_dataset, stage_dashboards, stage_pro
 from bilatrus_etl.institutions.build import build_institutions, link_institutions
 from bilatrus_etl.warehouse.network import build_network
 from bilatrus_etl.warehouse.run import model_variables
-import bilatrus_etl_synthetic as synthetic
 from bilatrus_etl.warehouse.vintages import record as vintage_record
 from bilatrus_etl.warehouse.vintages.history import load
 from bilatrus_etl.warehouse.vintages.record import record
 from bilatrus_etl.warehouse.vintages.store import history_dir, tracked_tables
 from bilatrus_etl.warehouse.models import load_models, run_models, set_variables
 from bilatrus_etl.settings import PROGRAMMES, Settings
+from bilatrus_etl_synthetic.layout import MANIFEST_FILE
+from bilatrus_etl_synthetic.mirror import write_mirror
 
 MUTATIONS = (
     # a month of CORDIS revisions, on a deterministic 'random' few % of the rows ($month varies the choice)
@@ -92,9 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     work = args.work.resolve()
     mirror = work / "mirror"
-    if not (mirror / synthetic.MANIFEST_FILE).exists():
+    if not (mirror / MANIFEST_FILE).exists():
         started = time.perf_counter()
-        synthetic.write_mirror(mirror, scale=args.scale, seed=42)
+        write_mirror(mirror, scale=args.scale, seed=42)
         print(f"mirror at scale {args.scale} written in {time.perf_counter() - started:.0f} s", flush=True)
     data = work / "data"
     for folder in ("history",) if args.reuse else ("history", "warehouse"):

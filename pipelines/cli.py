@@ -100,19 +100,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    import bilatrus_etl_synthetic as synthetic
+    from bilatrus_etl_synthetic.mirror import write_mirror
+    from bilatrus_etl_synthetic.revise import revise_mirror
 
     settings = Settings.from_env()
     mirror = Path(args.mirror or settings.data_dir / "demo-mirror")
     if getattr(args, "revise", False):
         try:
-            revision = synthetic.revise_mirror(mirror)
+            revision = revise_mirror(mirror)
         except ValueError as err:
             return _fail(f"cannot revise the demo mirror: {err}")
         console.print(f"[yellow]SYNTHETIC[/] demo mirror {mirror} revised (round {revision['round']}): "
                       f"{revision['summary']}. Run `bilatrus diff` afterwards to see the changes.")
     else:
-        synthetic.write_mirror(mirror, scale=args.scale, seed=args.seed)
+        write_mirror(mirror, scale=args.scale, seed=args.seed)
         console.print(f"[yellow]SYNTHETIC[/] demo mirror written to {mirror}: every output built from it is marked synthetic.")
     args.mirror, args.programmes, args.focus_country, args.dashboard = str(mirror), None, None, None
     return cmd_run(args)

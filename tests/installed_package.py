@@ -1,6 +1,6 @@
 """The project as a user installs it: a wheel built from a copy of the sources, in a fresh virtual environment.
 
-Built once per test session, also under pytest-xdist (a file lock in the folder the workers share), offline:
+Built once per test run, also under pytest-xdist (once.built_once), offline:
 the wheel is built with this environment's setuptools (no build isolation), installed without dependencies
 into a new venv whose only link to this one is a .pth line naming this environment's site-packages (so the
 dependencies are reused, and this checkout's editable install is not: its .pth hook is never run). The
@@ -9,7 +9,6 @@ copy of the sources is deleted once the wheel is built. Then `bilatrus demo` run
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -19,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
-from filelock import FileLock
+from once import built_once
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMO_SCALE = "0.003"
@@ -104,23 +103,6 @@ def _make(root: Path) -> InstalledPackage:
 
 
 def installed_package(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> InstalledPackage:
-    """The one installed package of this test session (built by whichever worker gets here first)."""
-    if worker_id == "master":
-        root = tmp_path_factory.getbasetemp() / "installed-package"
-    else:
-        root = tmp_path_factory.getbasetemp().parent / "installed-package"
-    root.mkdir(parents=True, exist_ok=True)
-    record = root / "installed.json"
-    with FileLock(str(root.parent / "installed-package.lock")):
-        if record.exists():
-            return InstalledPackage(**json.loads(record.read_text(encoding="utf-8")))
-        failed = root / "failed.txt"
-        if failed.exists():
-            pytest.fail(f"building and installing the wheel failed in another worker:\n{failed.read_text()}")
-        try:
-            package = _make(root)
-        except BaseException as err:
-            failed.write_text(str(err), encoding="utf-8")
-            raise
-        record.write_text(json.dumps(asdict(package)), encoding="utf-8")
-        return package
+    """The one installed package of this test run (built by whichever worker gets here first)."""
+    _root, record = built_once(tmp_path_factory, worker_id, "installed-package", lambda root: asdict(_make(root)))
+    return InstalledPackage(**record)

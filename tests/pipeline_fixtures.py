@@ -1,5 +1,5 @@
-"""Helpers for the Dagster tests: a fixture mirror (tiny synthetic files in the official layouts plus the
-real samples of ../shared/data), its server, and the resources that point the asset graph at it."""
+"""Helpers for the Dagster tests: a fixture mirror (a copy of the run's synthetic mirror with the real samples of
+../shared/data put in), its server, and the resources that point the asset graph at it."""
 
 from __future__ import annotations
 
@@ -15,11 +15,10 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from bilatrus_etl.ingest import catalog
-import bilatrus_etl_synthetic as synthetic
 from bilatrus_etl.settings import Settings
+from bilatrus_etl_synthetic.layout import PROJECT_COLUMNS
 from pipelines.defs.resources import BilatrusConfig
 
-SCALE = 0.002
 REAL_REFERENCE = {
     "cordisref-countries.csv": "cordis/reference/cordisref-countries.csv",
     "cordisref-FP7programmes.csv": "cordis/reference/cordisref-FP7programmes.csv",
@@ -44,20 +43,21 @@ def _project_csv_for(organizations: Path) -> tuple[bytes, int]:
         projects = sorted({row["projectID"]: row["projectAcronym"] for row in csv.DictReader(handle)}.items())
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\n")
-    writer.writerow(synthetic.PROJECT_COLUMNS)
+    writer.writerow(PROJECT_COLUMNS)
     for number, (project_id, acronym) in enumerate(projects):
-        row = dict.fromkeys(synthetic.PROJECT_COLUMNS, "")
+        row = dict.fromkeys(PROJECT_COLUMNS, "")
         row.update(id=project_id, acronym=acronym, status="SIGNED", title=f"Project {acronym}",
                    startDate="2019-01-01", endDate="2022-12-31", totalCost="1000000", ecMaxContribution="900000",
                    legalBasis="H2020-EU.1.1.", frameworkProgramme="H2020", fundingScheme="RIA",
                    rcn=str(800000 + number))
-        writer.writerow([row[c] for c in synthetic.PROJECT_COLUMNS])
+        writer.writerow([row[c] for c in PROJECT_COLUMNS])
     return out.getvalue().encode("utf-8"), len(projects)
 
 
-def build_fixture_mirror(folder: Path, shared_file) -> FixtureMirror:
-    """Tiny synthetic mirror; cordisref replaced by the real tables; H2020 = the real organisation sample."""
-    manifest = synthetic.write_mirror(folder, scale=SCALE, seed=7)
+def build_fixture_mirror(folder: Path, shared_file, synthetic_mirror) -> FixtureMirror:
+    """The run's synthetic mirror copied; cordisref replaced by the real tables; H2020 = the real organisation sample."""
+    synthetic_mirror.copy(folder)
+    manifest = synthetic_mirror.manifest
     for name, relative in REAL_REFERENCE.items():
         shutil.copyfile(shared_file(relative), folder / name)
     sample = shared_file(H2020_SAMPLE)

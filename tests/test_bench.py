@@ -21,8 +21,9 @@ from bench.pandas_baseline import compute_marts, write_marts
 from bench.run import Target, step_group
 from bench.server import MirrorServer
 from bilatrus_etl.ingest import catalog
-import bilatrus_etl_synthetic as synthetic
 from bilatrus_etl.warehouse.models import load_models
+from bilatrus_etl_synthetic.layout import MANIFEST_FILE
+from bilatrus_etl_synthetic.mirror import write_mirror
 
 SCALE = 0.002
 
@@ -31,7 +32,7 @@ SCALE = 0.002
 def clean_mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny mirror without malformed lines (the pandas reader keeps stray-quote lines DuckDB rejects)."""
     folder = tmp_path_factory.mktemp("mirror")
-    synthetic.write_mirror(folder, scale=SCALE, seed=3, malformed_lines=0)
+    write_mirror(folder, scale=SCALE, seed=3, malformed_lines=0)
     return folder
 
 
@@ -66,7 +67,7 @@ def test_floor_script_builds_every_mart_from_the_project_sql(builds: dict[str, P
 
 
 def test_floor_keeps_every_valid_record(clean_mirror: Path, builds: dict[str, Path]) -> None:
-    expected = json.loads((clean_mirror / synthetic.MANIFEST_FILE).read_text(encoding="utf-8"))["expected"]
+    expected = json.loads((clean_mirror / MANIFEST_FILE).read_text(encoding="utf-8"))["expected"]
     con = duckdb.connect(str(builds["floor"]), read_only=True)
     try:
         rows = con.execute("SELECT framework_programme, count(*) FROM stg_participation GROUP BY ALL").fetchall()

@@ -5,38 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
-
-import bilatrus_etl_synthetic as synthetic
+from cli_process import bilatrus
 from fixture_server import closed_port
 
 pytestmark = pytest.mark.slow
-BILATRUS = [sys.executable, "-m", "pipelines.cli"]
-
-
-def bilatrus(*args: str, data_dir: Path, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "BILATRUS_DATA_DIR": str(data_dir), "DAGSTER_HOME": str(data_dir / "dagster"),
-                   "COLUMNS": "200", **env}
-    environment.pop("BILATRUS_MIRROR", None)
-    return subprocess.run([*BILATRUS, *args], capture_output=True, text=True, timeout=timeout, env=environment,
-                          cwd=Path(__file__).resolve().parents[1])
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory) -> tuple[Path, dict]:
-    """A warehouse published by `bilatrus run --mirror FOLDER` from a small synthetic mirror."""
-    root = tmp_path_factory.mktemp("cli")
-    manifest = synthetic.write_mirror(root / "mirror", scale=0.003, seed=11)
-    done = bilatrus("run", "--mirror", str(root / "mirror"), data_dir=root / "data")
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "SYNTHETIC" in done.stderr
-    return root / "data", manifest
+def published(demo_warehouse) -> tuple[Path, dict]:
+    """The run's demo warehouse: published by `bilatrus run --mirror FOLDER` from the run's synthetic mirror."""
+    assert "SYNTHETIC" in demo_warehouse.run_stderr
+    return demo_warehouse.data_dir, demo_warehouse.mirror.manifest
 
 
 def test_run_summary_and_query_formats(published):
@@ -79,11 +62,10 @@ def _built_at(data_dir: Path) -> str:
     return json.loads(out.stdout)[0]["built_at"]
 
 
-def test_unchanged_upstream_second_run_is_current(published):
-    data_dir, _ = published
+def test_unchanged_upstream_second_run_is_current(demo_warehouse, tmp_path):
+    data_dir = demo_warehouse.copy(tmp_path / "data")
     before = _built_at(data_dir)
-    mirror = data_dir.parent / "mirror"
-    out = bilatrus("run", "--mirror", str(mirror), data_dir=data_dir)
+    out = bilatrus("run", "--mirror", str(demo_warehouse.mirror.folder), data_dir=data_dir)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "unchanged" in out.stderr
     assert "warning" not in out.stderr.lower() and "▸" not in out.stderr  # no step ran, nothing warned
@@ -98,9 +80,8 @@ def test_unreachable_mirror_fails_fast_with_advice(tmp_path):
     assert not list((tmp_path / "raw").glob("*/*.tmp*")) if (tmp_path / "raw").exists() else True
 
 
-def test_renamed_column_names_the_column_and_keeps_nothing_published(tmp_path):
-    mirror = tmp_path / "mirror"
-    synthetic.write_mirror(mirror, scale=0.002, seed=3)
+def test_renamed_column_names_the_column_and_keeps_nothing_published(synthetic_mirror, tmp_path):
+    mirror = synthetic_mirror.copy(tmp_path / "mirror")
     archive_path = mirror / "cordis-fp7projects-csv.zip"
     with zipfile.ZipFile(archive_path) as archive:
         contents = {name: archive.read(name) for name in archive.namelist()}

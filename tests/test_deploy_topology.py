@@ -29,18 +29,13 @@ import duckdb
 import pytest
 
 from fixture_server import closed_port
-from installed_package import InstalledPackage, clean_env, installed_package
+from installed_package import InstalledPackage, clean_env
 
 pytestmark = pytest.mark.slow
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 BIN = Path(sys.executable).parent
 RUN_TIMEOUT = 900  # seconds: bounded wait for the run (it takes one to three minutes)
-
-
-@pytest.fixture(scope="session")
-def package(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> InstalledPackage:
-    return installed_package(tmp_path_factory, worker_id)
 
 
 def postgres_bin() -> Path:

@@ -1,6 +1,6 @@
 """The Dagster asset graph end to end against a fixture HTTP server on 127.0.0.1.
 
-The mirror holds tiny synthetic files in the official layouts plus the real samples of ../shared/data
+The mirror holds the run's synthetic files in the official layouts plus the real samples of ../shared/data
 (cordisref tables; the real H2020 organisation sample inside the H2020 zip). Every download goes through
 the real requests path.
 """
@@ -25,8 +25,8 @@ RAW_AND_STAGING = dg.AssetSelection.groups("raw", "staging")
 
 
 @pytest.fixture(scope="module")
-def mirror_server(tmp_path_factory, shared_file):
-    mirror = build_fixture_mirror(tmp_path_factory.mktemp("mirror"), shared_file)
+def mirror_server(tmp_path_factory, shared_file, synthetic_mirror):
+    mirror = build_fixture_mirror(tmp_path_factory.mktemp("fixture") / "mirror", shared_file, synthetic_mirror)
     with FixtureServer(mirror.folder) as server:
         yield mirror, server
 
@@ -210,8 +210,8 @@ def _negative_first_contribution(text: str) -> str:
     return out.getvalue()
 
 
-def test_blocking_check_failure_keeps_the_published_warehouse(tmp_path, shared_file):
-    mirror = build_fixture_mirror(tmp_path / "mirror", shared_file)
+def test_blocking_check_failure_keeps_the_published_warehouse(tmp_path, shared_file, synthetic_mirror):
+    mirror = build_fixture_mirror(tmp_path / "mirror", shared_file, synthetic_mirror)
     data_dir = tmp_path / "data"
     settings = Settings.from_env(data_dir=data_dir)
     with FixtureServer(mirror.folder) as server, dg.DagsterInstance.ephemeral() as instance:

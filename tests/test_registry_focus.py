@@ -125,16 +125,17 @@ def test_filler_records_are_deterministic_foreign_and_linked() -> None:
 
 
 def test_write_mirror_pads_the_ror_dump_to_the_asked_size(tmp_path) -> None:
-    import bilatrus_etl_synthetic as synthetic
+    from bilatrus_etl_synthetic.layout import ROR_CSV_MEMBER, ROR_JSON_MEMBER, ROR_ZIP
+    from bilatrus_etl_synthetic.mirror import write_mirror
 
-    manifest = synthetic.write_mirror(tmp_path, scale=0.001, programmes=("HE",), ror_records=500)
+    manifest = write_mirror(tmp_path, scale=0.001, programmes=("HE",), ror_records=500)
     assert manifest["ror_records"] == 500 and manifest["ror"]["records"] == 500
-    path = tmp_path / synthetic.ROR_ZIP
+    path = tmp_path / ROR_ZIP
     with zipfile.ZipFile(path) as archive:
-        records = json.loads(archive.read(synthetic.ROR_JSON_MEMBER))
-        csv_lines = archive.read(synthetic.ROR_CSV_MEMBER).decode("utf-8").splitlines()
-    assert len(records) == 500 == len(csv_lines) - 1 == manifest["files"][synthetic.ROR_ZIP]["members"][
-        synthetic.ROR_JSON_MEMBER]["records"]
+        records = json.loads(archive.read(ROR_JSON_MEMBER))
+        csv_lines = archive.read(ROR_CSV_MEMBER).decode("utf-8").splitlines()
+    assert len(records) == 500 == len(csv_lines) - 1 == manifest["files"][ROR_ZIP]["members"][
+        ROR_JSON_MEMBER]["records"]
     assert manifest["ror"]["filler_records"] == 500 - (manifest["ror"]["records"] - manifest["ror"]["filler_records"])
     # the padding is of other countries and not linked to the focus country: the focus table is unchanged
     focus = read_focus_registry(path, "RU")

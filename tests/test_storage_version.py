@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from bilatrus_etl.warehouse.publish import publish, storage_version
-from installed_package import InstalledPackage, installed_package
+from installed_package import InstalledPackage
 
 DUCKDB_1X = "1.5.6"  # the DuckDB 1.x on the machine's package index; analysts' tools embed such versions
 
@@ -74,11 +74,6 @@ def test_publish_writes_the_old_format_and_keeps_everything(tmp_path: Path, thro
             pytest.approx(1.25 * 4999 * 5000 / 2), 4999)
     finally:
         check.close()
-
-
-@pytest.fixture(scope="session")
-def package(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> InstalledPackage:
-    return installed_package(tmp_path_factory, worker_id)
 
 
 def duckdb_1x_python(root: Path) -> Path:

@@ -14,14 +14,15 @@ from typing import Any
 import duckdb
 import pytest
 
-import bilatrus_etl_synthetic as synthetic
-from bilatrus_etl_synthetic import (
+from bilatrus_etl_synthetic.layout import (
+    FULL_SCALE,
     LEGACY_ORGANIZATION_COLUMNS,
     LEGACY_PROJECT_COLUMNS,
+    MALFORMED_KINDS,
     ORGANIZATION_COLUMNS,
     PROJECT_COLUMNS,
-    write_mirror,
 )
+from bilatrus_etl_synthetic.mirror import main, write_mirror
 
 SCALE = 0.005
 SEED = 7
@@ -195,7 +196,7 @@ def test_counts_and_malformed_lines_match_the_manifest(mirror, tmp_path: Path) -
         assert all(len(row) == len(entry["columns"]) for row in rows), label
         checked += len(entry["malformed_lines"])
     assert checked == sum(len(v) for v in manifest["malformed"].values()) > 0
-    assert {kind for lines in manifest["malformed"].values() for _line, kind in lines} == set(synthetic.MALFORMED_KINDS)
+    assert {kind for lines in manifest["malformed"].values() for _line, kind in lines} == set(MALFORMED_KINDS)
 
 
 def test_programme_totals_and_russia(mirror, tmp_path: Path) -> None:
@@ -203,7 +204,7 @@ def test_programme_totals_and_russia(mirror, tmp_path: Path) -> None:
     con = duckdb.connect()
     for programme, zip_name in [("FP6", None), *ZIPS.items()]:
         expected = manifest["expected"][programme]
-        full_projects, full_parts = synthetic.FULL_SCALE[programme]
+        full_projects, full_parts = FULL_SCALE[programme]
         assert expected["projects"] == round(full_projects * SCALE)
         assert expected["participations"] == round(full_parts * SCALE)
         if zip_name is None:
@@ -267,6 +268,51 @@ def test_ror_dump_is_v2_json_with_russian_records(mirror) -> None:
 
 
 def test_cli_writes_a_mirror(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert synthetic.main([str(tmp_path / "cli"), "--scale", "0.002", "--seed", "3", "--programmes", "FP7"]) == 0
+    assert main([str(tmp_path / "cli"), "--scale", "0.002", "--seed", "3", "--programmes", "FP7"]) == 0
     assert (tmp_path / "cli" / "cordis-fp7projects-csv.zip").exists()
     assert "synthetic" in capsys.readouterr().out
+
+
+# Written by the generator before its data tables moved out of code into data/*.json: any change of what it
+# writes changes this digest (then bump GENERATOR_VERSION and write the new digest here, on purpose).
+TINY_MIRROR_CONTENT = "b23fdc9b1227ffa49573fe723afe7215d00e7b229e92702559e5844d48ac6b55"
+
+
+def _content_digest(folder: Path) -> str:
+    """sha256 of every file's content (zip members uncompressed, so the zlib build does not matter)."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.iterdir()):
+        if path.name == "manifest.json":
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+            for entry in manifest["files"].values():
+                if entry["kind"] == "zip":
+                    del entry["sha256"], entry["bytes"]
+            digest.update(json.dumps(manifest, sort_keys=True).encode())
+        elif path.suffix == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                for name in sorted(archive.namelist()):
+                    digest.update(f"{path.name}/{name}\n".encode())
+                    digest.update(archive.read(name))
+        else:
+            digest.update(f"{path.name}\n".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def test_the_generator_writes_what_it_always_wrote(tmp_path: Path) -> None:
+    write_mirror(tmp_path / "tiny", scale=0.002, seed=7)
+    assert _content_digest(tmp_path / "tiny") == TINY_MIRROR_CONTENT
+
+
+def test_data_tables_are_package_files() -> None:
+    from importlib import resources
+
+    from bilatrus_etl_synthetic import tables
+
+    shipped = {p.name for p in resources.files("bilatrus_etl_synthetic").joinpath("data").iterdir()}
+    assert shipped == {"countries.json", "organisations.json", "programmes.json", "russia.json", "text.json"}
+    assert len(tables.COUNTRIES) == 54 and tables.COUNTRIES["EL"].iso == "GR"
+    assert [s.code for s in tables.SCHEMES["H2020"]][:3] == ["RIA", "IA", "CSA"]
+    curated_in_ror = [s for s in tables.RU_CURATED if s.ror]
+    assert len(tables.RU_CURATED) == 50 and len(curated_in_ror) == 45
+    assert {s.parent for s in tables.RU_CURATED if s.parent} <= {s.key for s in tables.RU_ROR_ONLY}

@@ -251,13 +251,14 @@ def _org_lines(mirror) -> list[str]:
         return archive.read("organization.csv").decode("utf-8").splitlines(keepends=True)
 
 
-def test_revised_demo_mirror_changes_only_the_rows_it_names(tmp_path):
-    import bilatrus_etl_synthetic as synthetic
+def test_revised_demo_mirror_changes_only_the_rows_it_names(synthetic_mirror, tmp_path):
+    from bilatrus_etl_synthetic.layout import MANIFEST_FILE
+    from bilatrus_etl_synthetic.revise import revise_mirror
 
-    mirror = tmp_path / "mirror"
-    manifest = synthetic.write_mirror(mirror, scale=0.004, seed=42)
+    mirror = synthetic_mirror.copy(tmp_path / "mirror")
+    manifest = synthetic_mirror.manifest
     before = _org_lines(mirror)
-    revision = synthetic.revise_mirror(mirror)
+    revision = revise_mirror(mirror)
     after = _org_lines(mirror)
     gone = [line for line in before if line not in after]
     new = [line for line in after if line not in before]
@@ -274,10 +275,10 @@ def test_revised_demo_mirror_changes_only_the_rows_it_names(tmp_path):
     bad = manifest["malformed"]["cordis-fp7projects-csv.zip/organization.csv"]
     assert all(before[line - 1] in after for line, _ in bad)
     assert renamed["to"].endswith("(RENAMED 1)") and sum(renamed["lines"].values()) >= 1
-    again = synthetic.revise_mirror(mirror)
+    again = revise_mirror(mirror)
     assert again["round"] == 2 and again["renamed"]["to"].endswith("(RENAMED 2)")
-    recorded = json.loads((mirror / synthetic.MANIFEST_FILE).read_text(encoding="utf-8"))
+    recorded = json.loads((mirror / MANIFEST_FILE).read_text(encoding="utf-8"))
     assert [r["round"] for r in recorded["revisions"]] == [1, 2]
     assert recorded["files"]["cordis-fp7projects-csv.zip"]["sha256"] != manifest["files"]["cordis-fp7projects-csv.zip"]["sha256"]
     with pytest.raises(ValueError, match="no synthetic mirror"):
-        synthetic.revise_mirror(tmp_path / "empty")
+        revise_mirror(tmp_path / "empty")

@@ -1,6 +1,6 @@
 """Three monthly mirrors through the whole Dagster graph: two vintages, and a diff that names every change.
 
-The first mirror is generated; the second is the first revised (`synthetic.revise_mirror`: a Russian
+The first mirror is a copy of the run's synthetic mirror; the second is the first revised (`revise_mirror`: a Russian
 participation removed, one added, one revised, a Russian organisation renamed); the third is identical to the
 second. The expected changes are computed here from the organisation files themselves (csv module), not from the
 pipeline's SQL.
@@ -18,19 +18,18 @@ import dagster as dg
 import duckdb
 import pytest
 
-import bilatrus_etl_synthetic as synthetic
 from bilatrus_etl.warehouse.vintages.changes import diff
 from bilatrus_etl.warehouse.vintages.history import load
 from bilatrus_etl.warehouse.vintages.record import prune
 from bilatrus_etl.warehouse.vintages.store import chain, history_dir
 from bilatrus_etl.settings import Settings
+from bilatrus_etl_synthetic.revise import revise_mirror
 from pipeline_fixtures import materialized_keys, resources_for
 from pipelines.definitions import defs
 from pipelines.defs.partitions import all_programmes_tags
 
 pytestmark = pytest.mark.slow
 
-SCALE = 0.004  # enough Russian FP7 participations to revise (7 at seed 42)
 ORG_FILES = {"FP6": ("cordis-fp6organizations.csv", None, "projectReference", "id"),
              "FP7": ("cordis-fp7projects-csv.zip", "organization.csv", "projectID", "organisationID"),
              "H2020": ("cordis-h2020projects-csv.zip", "organization.csv", "projectID", "organisationID"),
@@ -72,9 +71,8 @@ def _published_rows(settings: Settings, sql: str) -> list[tuple]:
         con.close()
 
 
-def test_three_monthly_mirrors_two_vintages_and_an_exact_diff(tmp_path):
-    mirror, data = tmp_path / "mirror", tmp_path / "data"
-    synthetic.write_mirror(mirror, scale=SCALE, seed=42)
+def test_three_monthly_mirrors_two_vintages_and_an_exact_diff(synthetic_mirror, tmp_path):
+    mirror, data = synthetic_mirror.copy(tmp_path / "mirror"), tmp_path / "data"
     before = _russian_rows(mirror)
     settings = Settings.from_env(mirror=str(mirror), data_dir=data)
     with dg.DagsterInstance.ephemeral() as instance:
@@ -83,7 +81,7 @@ def test_three_monthly_mirrors_two_vintages_and_an_exact_diff(tmp_path):
         then_ranking = _published_rows(settings, "SELECT * FROM mart_third_country_ranking")
         first_label = _published_rows(settings, "SELECT vintage FROM meta_vintage")[0][0]
 
-        revision = synthetic.revise_mirror(mirror)
+        revision = revise_mirror(mirror)
         after = _russian_rows(mirror)
         second = _materialize(data, mirror, instance)
         assert "history/vintage_changes" in materialized_keys(second)

@@ -8,14 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from installed_package import InstalledPackage, installed_package, run
+from installed_package import InstalledPackage, run
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def package(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> InstalledPackage:
-    return installed_package(tmp_path_factory, worker_id)
 
 
 def test_the_wheel_ships_the_package_data(package: InstalledPackage) -> None:
@@ -23,7 +18,8 @@ def test_the_wheel_ships_the_package_data(package: InstalledPackage) -> None:
 
     names = zipfile.ZipFile(package.wheel).namelist()
     for required in ("bilatrus_etl/sql/queries/network_edges.sql", "bilatrus_etl/catalog/sources.json",
-                     "bilatrus_etl/expectations/mart_regions.json", "pipelines/definitions.py"):
+                     "bilatrus_etl/expectations/mart_regions.json", "pipelines/definitions.py",
+                     "bilatrus_etl_synthetic/data/countries.json", "bilatrus_etl_synthetic/data/russia.json"):
         assert required in names
     assert any(n.startswith("bilatrus_etl/reference/") and n.endswith(".csv") for n in names)
     assert any(n.startswith("bilatrus_etl/sql/marts/") for n in names)

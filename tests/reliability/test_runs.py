@@ -20,9 +20,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-import bilatrus_etl_synthetic as synthetic
 from bilatrus_etl.warehouse.publish import publish
 from bilatrus_etl.progress import FAULT_POINT_ENV
+from bilatrus_etl_synthetic.mirror import write_mirror
 from fixture_server import FixtureServer
 from pipeline_fixtures import serve_ror_under_official_name
 
@@ -106,8 +106,9 @@ def _instance_state(data_dir: Path) -> tuple[list[str], set[str], dict[str, str]
 
 @pytest.fixture(scope="module")
 def served_mirror(tmp_path_factory):
+    """A mirror of its own, the smallest (scale 0.002): the kill test runs the whole pipeline seven times in a row."""
     folder = tmp_path_factory.mktemp("mirror")
-    manifest = synthetic.write_mirror(folder, scale=0.002, seed=5)
+    manifest = write_mirror(folder, scale=0.002, seed=5)
     serve_ror_under_official_name(folder)
     expected = {p: (int(manifest["expected"][p]["participations"]), int(manifest["expected"][p]["ru_participations"]))
                 for p in ("FP6", "FP7", "H2020", "HE")}

@@ -471,11 +471,8 @@ def build_and_export(folder: Path, mirror: Path, *, reverse: bool = False) -> di
 
 
 @pytest.mark.slow
-def test_two_builds_of_the_same_input_export_identical_bytes(fault, tmp_path) -> None:
-    import bilatrus_etl_synthetic as synthetic
-
-    mirror = tmp_path / "mirror"
-    synthetic.write_mirror(mirror, scale=0.01, seed=3, programmes=("FP7", "H2020"))
+def test_two_builds_of_the_same_input_export_identical_bytes(fault, synthetic_mirror, tmp_path) -> None:
+    mirror = synthetic_mirror.folder  # read only: its FP7 and H2020 files
     first = build_and_export(tmp_path / "one", mirror)
     second = build_and_export(tmp_path / "two", mirror, reverse=True)
     differing = sorted(name for name in first if first[name] != second.get(name))
