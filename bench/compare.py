@@ -33,8 +33,20 @@ PANDAS_MARTS: tuple[str, ...] = (
     "mart_institutions",
     "mart_regions",
 )
-NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-                 "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL")
+NUMERIC_TYPES = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "FLOAT",
+    "DOUBLE",
+    "DECIMAL",
+)
 REL_TOLERANCE = 1e-9
 ABS_TOLERANCE = 1e-6
 
@@ -61,10 +73,14 @@ class MartDiff:
             return f"{self.mart}: {self.missing}"
         if self.same:
             return f"{self.mart}: same ({self.left_rows} rows)"
-        cells = ", ".join(f"{c} x{n}" + (f" (max rel {self.max_relative[c]:.0e})" if c in self.max_relative else "")
-                          for c, n in sorted(self.cell_mismatches.items()))
-        return (f"{self.mart}: {self.left_rows} vs {self.right_rows} rows, {self.only_left} only left, "
-                f"{self.only_right} only right" + (f", differing: {cells}" if cells else ""))
+        cells = ", ".join(
+            f"{c} x{n}" + (f" (max rel {self.max_relative[c]:.0e})" if c in self.max_relative else "")
+            for c, n in sorted(self.cell_mismatches.items())
+        )
+        return (
+            f"{self.mart}: {self.left_rows} vs {self.right_rows} rows, {self.only_left} only left, "
+            f"{self.only_right} only right" + (f", differing: {cells}" if cells else "")
+        )
 
 
 def _source(con: duckdb.DuckDBPyConnection, location: Path, alias: str, mart: str) -> str | None:
@@ -94,14 +110,21 @@ def _mismatch_condition(column: str, numeric: bool) -> str:
     """SQL true where the column differs between l and r (numbers within the tolerance are equal)."""
     if numeric:
         left, right = f"CAST(l.{column} AS DOUBLE)", f"CAST(r.{column} AS DOUBLE)"
-        return (f"({left} IS NULL) <> ({right} IS NULL) OR abs({left} - {right}) > "
-                f"greatest({ABS_TOLERANCE}, {REL_TOLERANCE} * greatest(abs({left}), abs({right})))")
+        return (
+            f"({left} IS NULL) <> ({right} IS NULL) OR abs({left} - {right}) > "
+            f"greatest({ABS_TOLERANCE}, {REL_TOLERANCE} * greatest(abs({left}), abs({right})))"
+        )
     return f"CAST(l.{column} AS VARCHAR) IS DISTINCT FROM CAST(r.{column} AS VARCHAR)"
 
 
 def compare_mart(
-    con: duckdb.DuckDBPyConnection, mart: str, left: Path, right: Path, *,
-    numeric_only: bool = False, ignore: tuple[str, ...] = (),
+    con: duckdb.DuckDBPyConnection,
+    mart: str,
+    left: Path,
+    right: Path,
+    *,
+    numeric_only: bool = False,
+    ignore: tuple[str, ...] = (),
 ) -> MartDiff:
     """Compare one mart of two builds on its key; `numeric_only` skips the text columns (names, lists)."""
     diff = MartDiff(mart)
@@ -117,8 +140,10 @@ def compare_mart(
     diff.left_rows = con.execute(f"SELECT count(*) FROM {left_source}").fetchall()[0][0]
     diff.right_rows = con.execute(f"SELECT count(*) FROM {right_source}").fetchall()[0][0]
     checks = ["count(*) FILTER (WHERE r._present IS NULL)", "count(*) FILTER (WHERE l._present IS NULL)"]
-    checks += [f"count(*) FILTER (WHERE l._present AND r._present AND ({_mismatch_condition(c, _is_numeric(t))}))"
-               for c, t in ((c, left_cols[c]) for c in compared)]
+    checks += [
+        f"count(*) FILTER (WHERE l._present AND r._present AND ({_mismatch_condition(c, _is_numeric(t))}))"
+        for c, t in ((c, left_cols[c]) for c in compared)
+    ]
     row = con.execute(
         f"SELECT {', '.join(checks)} FROM (SELECT *, true AS _present FROM {left_source}) AS l "
         f"FULL OUTER JOIN (SELECT *, true AS _present FROM {right_source}) AS r ON {on}"
@@ -129,7 +154,9 @@ def compare_mart(
     if numeric:
         spans = ", ".join(
             f"max(abs(CAST(l.{c} AS DOUBLE) - CAST(r.{c} AS DOUBLE)) / "
-            f"nullif(greatest(abs(CAST(l.{c} AS DOUBLE)), abs(CAST(r.{c} AS DOUBLE))), 0))" for c in numeric)
+            f"nullif(greatest(abs(CAST(l.{c} AS DOUBLE)), abs(CAST(r.{c} AS DOUBLE))), 0))"
+            for c in numeric
+        )
         values = con.execute(f"SELECT {spans} FROM {left_source} AS l JOIN {right_source} AS r ON {on}").fetchall()[0]
         diff.max_relative = {c: float(v) for c, v in zip(numeric, values, strict=True) if v is not None}
     return diff
@@ -139,22 +166,26 @@ def mart_tables(database: Path) -> list[str]:
     """The mart_* tables of a DuckDB file, by name."""
     con = duckdb.connect(str(database), read_only=True)
     try:
-        rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'mart\\_%' ESCAPE '\\' "
-                           "ORDER BY table_name").fetchall()
+        rows = con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'mart\\_%' ESCAPE '\\' ORDER BY table_name"
+        ).fetchall()
         return [row[0] for row in rows]
     finally:
         con.close()
 
 
 def compare_builds(
-    left: Path, right: Path, marts: tuple[str, ...] | list[str] = tuple(MART_KEYS), *,
-    numeric_only: bool = False, ignore: tuple[str, ...] = (),
+    left: Path,
+    right: Path,
+    marts: tuple[str, ...] | list[str] = tuple(MART_KEYS),
+    *,
+    numeric_only: bool = False,
+    ignore: tuple[str, ...] = (),
 ) -> list[MartDiff]:
     """Compare every named mart of two builds (DuckDB files or Parquet folders)."""
     con = duckdb.connect()
     try:
-        return [compare_mart(con, m, Path(left), Path(right), numeric_only=numeric_only, ignore=ignore)
-                for m in marts]
+        return [compare_mart(con, m, Path(left), Path(right), numeric_only=numeric_only, ignore=ignore) for m in marts]
     finally:
         con.close()
 
@@ -193,9 +224,13 @@ def figures_of_marts(database: Path) -> dict[str, list[list[object]]]:
     """bench/lean.py's figures computed from a build's marts (the pipeline's, the floor's)."""
     con = duckdb.connect(str(database), read_only=True)
     try:
-        return {name: [[v if v is None or isinstance(v, (bool, int, float, str)) else float(v) for v in row]
-                       for row in con.execute(sql).fetchall()]
-                for name, sql in FIGURES_OF_MARTS.items()}
+        return {
+            name: [
+                [v if v is None or isinstance(v, (bool, int, float, str)) else float(v) for v in row]
+                for row in con.execute(sql).fetchall()
+            ]
+            for name, sql in FIGURES_OF_MARTS.items()
+        }
     finally:
         con.close()
 

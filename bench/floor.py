@@ -32,12 +32,11 @@ import duckdb
 
 from bench.inputs import InputFile, Inputs, read_inputs, reader_layout
 from bilatrus_etl.ingest import clean
-from bilatrus_etl.warehouse.models import Model, build_order, load_models, model_deps
-from bilatrus_etl.warehouse.tables import INSTITUTION_LINK, create_empty_sql
 from bilatrus_etl.ingest.readers.columns import LANDING_SHAPES, REJECT_COLUMNS, FileRef, map_columns
 from bilatrus_etl.ingest.readers.land import create_landing_tables, mapped_columns, record_hash_sql
-from bilatrus_etl.warehouse.models import set_variables, sql_literal
 from bilatrus_etl.warehouse import queries
+from bilatrus_etl.warehouse.models import Model, build_order, load_models, model_deps, set_variables, sql_literal
+from bilatrus_etl.warehouse.tables import INSTITUTION_LINK, create_empty_sql
 
 PYTHON_TABLES_SKIPPED = {
     "institution_link": "created empty (the pipeline fills it by ROR matching in Python)",
@@ -244,8 +243,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("database", type=Path, nargs="?", help="DuckDB file to build (run mode)")
     parser.add_argument("--inputs", type=Path, help="inputs.json from bench.inputs: write the script")
     parser.add_argument("--profile", action="store_true", help="run statement by statement, print the slowest")
-    parser.add_argument("--explain", metavar="MODEL", action="append",
-                        help="EXPLAIN ANALYZE this model's SELECT on the built DATABASE (repeatable)")
+    parser.add_argument(
+        "--explain",
+        metavar="MODEL",
+        action="append",
+        help="EXPLAIN ANALYZE this model's SELECT on the built DATABASE (repeatable)",
+    )
     args = parser.parse_args(argv)
     if args.explain:
         if args.database is None:

@@ -13,14 +13,13 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bilatrus_etl.ingest.steps import ROLE_OF_LAYOUT, ROLE_OF_MEMBER
-from bilatrus_etl.resources import REFERENCE_DIR
-from bilatrus_etl.ingest import archive
-from bilatrus_etl.ingest import catalog
+from bilatrus_etl.ingest import archive, catalog
 from bilatrus_etl.ingest.readers import cordis_csv, legacy_csv
+from bilatrus_etl.ingest.readers import cordisref as cordisref_reader
 from bilatrus_etl.ingest.readers.columns import FileRef
 from bilatrus_etl.ingest.readers.header import sniff_header
-from bilatrus_etl.ingest.readers import cordisref as cordisref_reader
+from bilatrus_etl.ingest.steps import ROLE_OF_LAYOUT, ROLE_OF_MEMBER
+from bilatrus_etl.resources import REFERENCE_DIR
 
 INPUTS_FILE = "inputs.json"
 
@@ -99,8 +98,9 @@ def _programme_file(dataset: catalog.Dataset, path: Path, source: str, role: str
     ref = FileRef(dataset.key, source, dataset.programme)
     header = sniff_header(path, ref)
     source_format = _layout(header.names, role)
-    return InputFile(str(path), source, dataset.key, dataset.programme, role, source_format, header.delimiter,
-                     tuple(header.names))
+    return InputFile(
+        str(path), source, dataset.key, dataset.programme, role, source_format, header.delimiter, tuple(header.names)
+    )
 
 
 def _layout(names: list[str], role: str) -> str:
@@ -116,8 +116,16 @@ def _reference_file(dataset: catalog.Dataset, path: Path) -> InputFile:
     kind = cordisref_reader.kind_of(dataset.key, path.name)
     ref = FileRef(dataset.key, path.name, kind.programme)
     header = sniff_header(path, ref)
-    return InputFile(str(path), path.name, dataset.key, kind.programme, kind.name, cordisref_reader.SOURCE_FORMAT,
-                     header.delimiter, tuple(header.names))
+    return InputFile(
+        str(path),
+        path.name,
+        dataset.key,
+        kind.programme,
+        kind.name,
+        cordisref_reader.SOURCE_FORMAT,
+        header.delimiter,
+        tuple(header.names),
+    )
 
 
 def reader_layout(file: InputFile) -> tuple[str, object]:

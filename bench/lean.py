@@ -34,15 +34,31 @@ from pathlib import Path
 import duckdb
 
 PROJECT_COLUMNS = {
-    "legacy_csv": {"reference": "project_id", "title": "title", "programme": "programme_code",
-                   "startDate": "start_date"},
+    "legacy_csv": {
+        "reference": "project_id",
+        "title": "title",
+        "programme": "programme_code",
+        "startDate": "start_date",
+    },
     "cordis_csv": {"id": "project_id", "title": "title", "legalBasis": "programme_code", "startDate": "start_date"},
 }
 ORGANIZATION_COLUMNS = {
-    "legacy_csv": {"projectReference": "project_id", "id": "pic", "name": "name", "role": "role",
-                   "country": "country", "ecContribution": "ec_contribution"},
-    "cordis_csv": {"projectID": "project_id", "organisationID": "pic", "name": "name", "role": "role",
-                   "country": "country", "ecContribution": "ec_contribution"},
+    "legacy_csv": {
+        "projectReference": "project_id",
+        "id": "pic",
+        "name": "name",
+        "role": "role",
+        "country": "country",
+        "ecContribution": "ec_contribution",
+    },
+    "cordis_csv": {
+        "projectID": "project_id",
+        "organisationID": "pic",
+        "name": "name",
+        "role": "role",
+        "country": "country",
+        "ecContribution": "ec_contribution",
+    },
 }
 COUNTRY_EXCEPTIONS = {"EL": "GR", "UK": "GB"}
 
@@ -156,8 +172,10 @@ def _quote(text: str) -> str:
 
 
 def _read(file: dict) -> str:
-    options = (f"delim={_quote(file['delimiter'])}, quote='\"', escape='\"', header=true, all_varchar=true, "
-               "strict_mode=true, store_rejects=true")
+    options = (
+        f"delim={_quote(file['delimiter'])}, quote='\"', escape='\"', header=true, all_varchar=true, "
+        "strict_mode=true, store_rejects=true"
+    )
     return f"read_csv({_quote(file['path'])}, {options})"
 
 
@@ -170,20 +188,27 @@ def _union(files: list[dict], columns: dict[str, dict[str, str]], table: str) ->
         selects.append(
             f"SELECT {_quote(file['programme'])} AS fp, {_quote(file['source_file'])} AS file, "
             f"row_number() OVER () AS line, {picked}, "
-            f"hash(*COLUMNS(*)) AS record FROM {_read(file)}")
+            f"hash(*COLUMNS(*)) AS record FROM {_read(file)}"
+        )
     return f"CREATE TABLE {table} AS\n" + "\nUNION ALL BY NAME\n".join(selects) + ";"
 
 
 def _country_codes(files: list[dict]) -> str:
     exceptions = " UNION ALL ".join(f"SELECT {_quote(k)}, {_quote(v)}, 2" for k, v in COUNTRY_EXCEPTIONS.items())
-    cordisref = [f"SELECT upper(trim(column0)), upper(trim(column1)), 1 FROM read_csv({_quote(f['path'])}, "
-                 f"delim={_quote(f['delimiter'])}, header=true, all_varchar=true, columns={{'column0': 'VARCHAR', "
-                 f"'column1': 'VARCHAR', 'column2': 'VARCHAR', 'column3': 'VARCHAR'}}, auto_detect=false, "
-                 f"null_padding=true, ignore_errors=true)" for f in files if f["role"] == "countries"]
+    cordisref = [
+        f"SELECT upper(trim(column0)), upper(trim(column1)), 1 FROM read_csv({_quote(f['path'])}, "
+        f"delim={_quote(f['delimiter'])}, header=true, all_varchar=true, columns={{'column0': 'VARCHAR', "
+        f"'column1': 'VARCHAR', 'column2': 'VARCHAR', 'column3': 'VARCHAR'}}, auto_detect=false, "
+        f"null_padding=true, ignore_errors=true)"
+        for f in files
+        if f["role"] == "countries"
+    ]
     sources = " UNION ALL ".join([*cordisref, exceptions])
-    return (f"CREATE TABLE country_code AS SELECT code, arg_min(iso, (priority, iso)) AS iso FROM ({sources}) "
-            "AS t(code, iso, priority) WHERE regexp_full_match(code, '[A-Z]{2}') AND regexp_full_match(iso, '[A-Z]{2}') "
-            "GROUP BY code;")
+    return (
+        f"CREATE TABLE country_code AS SELECT code, arg_min(iso, (priority, iso)) AS iso FROM ({sources}) "
+        "AS t(code, iso, priority) WHERE regexp_full_match(code, '[A-Z]{2}') AND regexp_full_match(iso, '[A-Z]{2}') "
+        "GROUP BY code;"
+    )
 
 
 def compute(inputs: dict, focus_country: str | None = None) -> dict[str, list[list[object]]]:
@@ -195,8 +220,9 @@ def compute(inputs: dict, focus_country: str | None = None) -> dict[str, list[li
         con.execute("SET enable_progress_bar = false")
         con.execute(MACROS)
         con.execute(_union([f for f in files if f["role"] == "projects"], PROJECT_COLUMNS, "raw_project"))
-        con.execute(_union([f for f in files if f["role"] == "organizations"], ORGANIZATION_COLUMNS,
-                           "raw_participation"))
+        con.execute(
+            _union([f for f in files if f["role"] == "organizations"], ORGANIZATION_COLUMNS, "raw_participation")
+        )
         con.execute(_country_codes(files))
         reference = inputs["reference_dir"]
         for statement in CORE.split(";\n\n"):

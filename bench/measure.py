@@ -120,16 +120,27 @@ def load_average() -> float:
 
 
 def run_measured(
-    label: str, command: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None,
-    log: Path | None = None, timeout: float | None = None,
+    label: str,
+    command: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    log: Path | None = None,
+    timeout: float | None = None,
 ) -> Measurement:
     """Run `command`, its output to `log` (or discarded); return wall time, peak tree RSS and exit code."""
     load_before = load_average()
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
     try:
         start = time.perf_counter()
-        process = subprocess.Popen(list(command), env=dict(env) if env else None, cwd=cwd, stdout=out,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            list(command),
+            env=dict(env) if env else None,
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         sampler = _Sampler(process.pid)
         sampler.start()
         try:
@@ -143,5 +154,12 @@ def run_measured(
     finally:
         if log:
             out.close()  # type: ignore[union-attr]
-    return Measurement(label, round(wall, 3), round(sampler.peak / 2**20, 1), returncode, load_before,
-                       load_average(), str(log) if log else None)
+    return Measurement(
+        label,
+        round(wall, 3),
+        round(sampler.peak / 2**20, 1),
+        returncode,
+        load_before,
+        load_average(),
+        str(log) if log else None,
+    )

@@ -96,8 +96,11 @@ class Target:
             return f"  n/a   {self.name}: not measured"
         value = f"{self.value:.2f}{self.unit}"
         limit = f"{self.limit:g}{self.unit}"
-        miss = "" if self.verdict == "PASS" else f"  (over by {self.value - self.limit:.2f}{self.unit}, " \
-            f"{self.value / self.limit:.2f}x the target)"
+        miss = (
+            ""
+            if self.verdict == "PASS"
+            else f"  (over by {self.value - self.limit:.2f}{self.unit}, {self.value / self.limit:.2f}x the target)"
+        )
         return f"  {self.verdict}  {self.name}: {value} <= {limit}{miss}"
 
 
@@ -142,19 +145,36 @@ class SizeResult:
 
     def as_dict(self) -> dict:
         return {
-            "scale": self.scale, "mirror": self.mirror, "generate_s": self.generate_s,
+            "scale": self.scale,
+            "mirror": self.mirror,
+            "generate_s": self.generate_s,
             "participations": self.participations,
             "measurements": {k: m.as_dict() for k, m in self.measurements.items()},
-            "ratios": {"a/c": self.ratio("a", "c"), "a/d": self.ratio("a", "d"), "a/e": self.ratio("a", "e"),
-                       "c/e": self.ratio("c", "e"), "peak a/c": self.ratio("a", "c", peak=True),
-                       "peak a/d": self.ratio("a", "d", peak=True), "peak a/e": self.ratio("a", "e", peak=True),
-                       "validation share of a": self.validation_share()},
-            "validation_s": self.validation_s, "validation_check_steps_s": self.validation_checks_s,
-            "pipeline_error": self.pipeline_error, "noop_attempts": self.noop_attempts,
-            "noop_confirmed": self.noop_confirmed, "code_changed_during_a": self.code_changed_during_a,
-            "dagster_run_s": self.run_s, "steps_total_s": self.steps_total_s, "step_groups_s": self.step_groups,
-            "slowest_steps": self.slowest_steps, "steps": self.steps, "extract_s": self.extract_s,
-            "pandas_phases_s": self.pandas_phases, "comparisons": self.comparisons, "startup_s": self.startup_s,
+            "ratios": {
+                "a/c": self.ratio("a", "c"),
+                "a/d": self.ratio("a", "d"),
+                "a/e": self.ratio("a", "e"),
+                "c/e": self.ratio("c", "e"),
+                "peak a/c": self.ratio("a", "c", peak=True),
+                "peak a/d": self.ratio("a", "d", peak=True),
+                "peak a/e": self.ratio("a", "e", peak=True),
+                "validation share of a": self.validation_share(),
+            },
+            "validation_s": self.validation_s,
+            "validation_check_steps_s": self.validation_checks_s,
+            "pipeline_error": self.pipeline_error,
+            "noop_attempts": self.noop_attempts,
+            "noop_confirmed": self.noop_confirmed,
+            "code_changed_during_a": self.code_changed_during_a,
+            "dagster_run_s": self.run_s,
+            "steps_total_s": self.steps_total_s,
+            "step_groups_s": self.step_groups,
+            "slowest_steps": self.slowest_steps,
+            "steps": self.steps,
+            "extract_s": self.extract_s,
+            "pandas_phases_s": self.pandas_phases,
+            "comparisons": self.comparisons,
+            "startup_s": self.startup_s,
         }
 
 
@@ -168,7 +188,11 @@ def ensure_mirror(work: Path, scale: float, seed: int) -> tuple[Path, float | No
     if manifest.exists():
         data = json.loads(manifest.read_text(encoding="utf-8"))
         if (data.get("scale"), data.get("seed"), data.get("generator_version"), data.get("ror_records")) == (
-                scale, seed, GENERATOR_VERSION, FULL_ROR_RECORDS):
+            scale,
+            seed,
+            GENERATOR_VERSION,
+            FULL_ROR_RECORDS,
+        ):
             return folder, None
     shutil.rmtree(folder, ignore_errors=True)
     started = time.perf_counter()
@@ -190,8 +214,9 @@ def manifest_participations(mirror: Path) -> int | None:
 
 def pipeline_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in CLEARED_ENV}
-    env.update(BILATRUS_DATA_DIR=str(data_dir), DAGSTER_HOME=str(data_dir / "dagster"), NO_COLOR="1",
-               PYTHONWARNINGS="ignore")
+    env.update(
+        BILATRUS_DATA_DIR=str(data_dir), DAGSTER_HOME=str(data_dir / "dagster"), NO_COLOR="1", PYTHONWARNINGS="ignore"
+    )
     return env
 
 
@@ -205,7 +230,7 @@ def failure_lines(log: Path) -> str:
     text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
     lines = text.splitlines()
     start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("✗")), None)
-    picked = lines[start:start + 25] if start is not None else lines[-25:]
+    picked = lines[start : start + 25] if start is not None else lines[-25:]
     return "\n".join(picked)
 
 
@@ -218,9 +243,12 @@ def validation_seconds(data_dir: Path, since: float) -> float | None:
         try:
             con = duckdb.connect(str(path), read_only=True)
             try:
-                return float(con.execute(
-                    "SELECT coalesce(sum(duration_s), 0) FROM meta_validation_runs WHERE started_at >= to_timestamp(?)",
-                    [since]).fetchall()[0][0])
+                return float(
+                    con.execute(
+                        "SELECT coalesce(sum(duration_s), 0) FROM meta_validation_runs WHERE started_at >= to_timestamp(?)",
+                        [since],
+                    ).fetchall()[0][0]
+                )
             finally:
                 con.close()
         except duckdb.Error:
@@ -231,8 +259,14 @@ def validation_seconds(data_dir: Path, since: float) -> float | None:
 def dagster_runs(dagster_home: Path) -> list[dict]:
     """Runs and step statistics of the instance (bench.steps, in a subprocess: Dagster stays out of here)."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    done = subprocess.run([str(PYTHON), "-m", "bench.steps", str(dagster_home)], capture_output=True, text=True,
-                          cwd=PROJECT_ROOT, env=env, timeout=600)
+    done = subprocess.run(
+        [str(PYTHON), "-m", "bench.steps", str(dagster_home)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        timeout=600,
+    )
     if done.returncode != 0:
         print(f"  (no Dagster step statistics: {done.stderr.strip().splitlines()[-1:]})")
         return []
@@ -272,8 +306,10 @@ def measure_noop(result: SizeResult, url: str, data_dir: Path, logs: Path) -> No
         result.noop_attempts, result.noop_confirmed = attempt, was_noop(log)
         if result.noop_confirmed or result.measurements["b"].returncode != 0:
             return
-        print("  (b) rebuilt instead of ending early: the project's SQL, suites or reference tables changed "
-              "since (a) (code fingerprint); measuring again")
+        print(
+            "  (b) rebuilt instead of ending early: the project's SQL, suites or reference tables changed "
+            "since (a) (code fingerprint); measuring again"
+        )
 
 
 def measure_pipeline(result: SizeResult, mirror: Path, folder: Path, only: set[str]) -> Path:
@@ -315,8 +351,9 @@ def measure_floor(result: SizeResult, folder: Path) -> Path:
     database = folder / "floor.duckdb"
     print(f"  (c) the project's SQL alone: DuckDB script (load {load_average():.2f}) ...", flush=True)
     command = [str(PYTHON), "-m", "bench.floor", str(folder / "floor.sql"), str(database)]
-    result.measurements["c"] = run_measured("c: the project's SQL alone", command, cwd=PROJECT_ROOT,
-                                            log=folder / "logs" / "c-floor.log", timeout=TIMEOUT_S)
+    result.measurements["c"] = run_measured(
+        "c: the project's SQL alone", command, cwd=PROJECT_ROOT, log=folder / "logs" / "c-floor.log", timeout=TIMEOUT_S
+    )
     return database
 
 
@@ -324,8 +361,9 @@ def measure_lean(result: SizeResult, inputs_json: Path, folder: Path) -> Path:
     out = folder / "lean-figures.json"
     print(f"  (e) lean DuckDB floor (load {load_average():.2f}) ...", flush=True)
     command = [str(PYTHON), "-m", "bench.lean", str(inputs_json), "--out", str(out)]
-    result.measurements["e"] = run_measured("e: lean DuckDB floor", command, cwd=PROJECT_ROOT,
-                                            log=folder / "logs" / "e-lean.log", timeout=TIMEOUT_S)
+    result.measurements["e"] = run_measured(
+        "e: lean DuckDB floor", command, cwd=PROJECT_ROOT, log=folder / "logs" / "e-lean.log", timeout=TIMEOUT_S
+    )
     return out
 
 
@@ -341,7 +379,10 @@ def measure_pandas(result: SizeResult, inputs_json: Path, folder: Path) -> Path:
 
 
 def record_comparisons(
-    result: SizeResult, pipeline_db: Path | None, floor_db: Path | None, pandas_out: Path | None,
+    result: SizeResult,
+    pipeline_db: Path | None,
+    floor_db: Path | None,
+    pandas_out: Path | None,
     lean_out: Path | None = None,
 ) -> None:
     if floor_db and floor_db.exists() and pipeline_db and pipeline_db.exists():
@@ -396,9 +437,13 @@ def print_size(result: SizeResult) -> None:
     rows = f", {result.participations:,} participations" if result.participations else ""
     print(f"== scale {result.scale:g}{rows} ({result.mirror})")
     print(f"   {'measurement':44} {'wall s':>9} {'peak MB':>9} {'exit':>5} {'load':>11}")
-    names = {"a": "a  pipeline full refresh (CLI, loopback HTTP)", "b": "b  no-op refresh",
-             "c": "c  the project's SQL alone (DuckDB)", "d": "d  pandas script (6 marts)",
-             "e": "e  lean DuckDB floor (core indicators)"}
+    names = {
+        "a": "a  pipeline full refresh (CLI, loopback HTTP)",
+        "b": "b  no-op refresh",
+        "c": "c  the project's SQL alone (DuckDB)",
+        "d": "d  pandas script (6 marts)",
+        "e": "e  lean DuckDB floor (core indicators)",
+    }
     for key, label in names.items():
         m = result.measurements.get(key)
         if m is None:
@@ -407,11 +452,15 @@ def print_size(result: SizeResult) -> None:
         load = f"{m.load_before:.1f}->{m.load_after:.1f}"
         print(f"   {label:44} {m.wall_s:9.1f} {m.peak_rss_mb:9.0f} {m.returncode:5d} {load:>11}")
     share = result.validation_share()
-    print(f"   a/e = {_fmt(result.ratio('a', 'e'), 2)}   a/d = {_fmt(result.ratio('a', 'd'), 2)}   "
-          f"c/e = {_fmt(result.ratio('c', 'e'), 2)}   a/c = {_fmt(result.ratio('a', 'c'), 2)}")
-    print(f"   peak memory MB: a {_fmt(result.peak('a'), 0)}, c {_fmt(result.peak('c'), 0)}, "
-          f"d {_fmt(result.peak('d'), 0)}, e {_fmt(result.peak('e'), 0)}   "
-          f"validation = {_fmt(result.validation_s)} s = {_fmt(None if share is None else share * 100)} % of a")
+    print(
+        f"   a/e = {_fmt(result.ratio('a', 'e'), 2)}   a/d = {_fmt(result.ratio('a', 'd'), 2)}   "
+        f"c/e = {_fmt(result.ratio('c', 'e'), 2)}   a/c = {_fmt(result.ratio('a', 'c'), 2)}"
+    )
+    print(
+        f"   peak memory MB: a {_fmt(result.peak('a'), 0)}, c {_fmt(result.peak('c'), 0)}, "
+        f"d {_fmt(result.peak('d'), 0)}, e {_fmt(result.peak('e'), 0)}   "
+        f"validation = {_fmt(result.validation_s)} s = {_fmt(None if share is None else share * 100)} % of a"
+    )
     if result.extract_s is not None:
         print(f"   (unzipping the archives for c and d, not in their times: {result.extract_s:.1f} s)")
     if result.step_groups:
@@ -419,8 +468,10 @@ def print_size(result: SizeResult) -> None:
         overhead = (result.wall("a") or 0) - (result.run_s or 0)
         between = (result.run_s or 0) - (result.steps_total_s or 0)
         print(f"   a by Dagster step group (s): {groups}")
-        print(f"   a = Dagster run {_fmt(result.run_s)} s (steps {_fmt(result.steps_total_s)} s + between steps "
-              f"{between:.1f} s) + CLI start-up and summary {overhead:.1f} s")
+        print(
+            f"   a = Dagster run {_fmt(result.run_s)} s (steps {_fmt(result.steps_total_s)} s + between steps "
+            f"{between:.1f} s) + CLI start-up and summary {overhead:.1f} s"
+        )
         print("   slowest steps: " + ", ".join(f"{k} {v:.1f}" for k, v in result.slowest_steps[:8]))
         print(f"   a reached its first step {_fmt(result.startup_s, 2)} s after the CLI was launched")
     if result.pandas_phases:
@@ -439,9 +490,13 @@ def print_size(result: SizeResult) -> None:
 
 
 def machine() -> dict[str, object]:
-    info: dict[str, object] = {"cpus": os.cpu_count(), "platform": platform.platform(),
-                               "python": platform.python_version(), "duckdb": duckdb.__version__,
-                               "load_at_start": load_average()}
+    info: dict[str, object] = {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "load_at_start": load_average(),
+    }
     try:
         meminfo = Path("/proc/meminfo").read_text(encoding="ascii").splitlines()
         info["mem_total_mb"] = int(meminfo[0].split()[1]) // 1024
@@ -452,10 +507,14 @@ def machine() -> dict[str, object]:
 
 def write_results(results: list[SizeResult], targets: list[Target], info: dict[str, object], started: str) -> None:
     payload = {
-        "started_at": started, "finished_at": datetime.now(UTC).isoformat(), "machine": info,
+        "started_at": started,
+        "finished_at": datetime.now(UTC).isoformat(),
+        "machine": info,
         "sizes": {f"{r.scale:g}": r.as_dict() for r in results},
-        "targets": [{"name": t.name, "value": t.value, "limit": t.limit, "unit": t.unit.strip(),
-                     "verdict": t.verdict} for t in targets],
+        "targets": [
+            {"name": t.name, "value": t.value, "limit": t.limit, "unit": t.unit.strip(), "verdict": t.verdict}
+            for t in targets
+        ],
     }
     RESULTS.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
 
@@ -514,8 +573,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = datetime.now(UTC).isoformat()
     info = machine()
     run_dir = args.work / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S")
-    print(f"bilatrus-etl benchmark: sizes {', '.join(f'{s:g}' for s in args.sizes)}; measurements "
-          f"{','.join(sorted(args.only))}; {info['cpus']} CPUs, load {info['load_at_start']:.2f}; work in {run_dir}")
+    print(
+        f"bilatrus-etl benchmark: sizes {', '.join(f'{s:g}' for s in args.sizes)}; measurements "
+        f"{','.join(sorted(args.only))}; {info['cpus']} CPUs, load {info['load_at_start']:.2f}; work in {run_dir}"
+    )
     results: list[SizeResult] = []
     targets: list[Target] = []
     for scale in args.sizes:

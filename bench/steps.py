@@ -30,19 +30,23 @@ def run_steps(home: Path) -> list[dict[str, object]]:
                     "start": step.start_time,
                     "end": step.end_time,
                     "duration_s": round(step.end_time - step.start_time, 3)
-                    if step.start_time and step.end_time else None,
+                    if step.start_time and step.end_time
+                    else None,
                 }
                 for step in instance.get_run_step_stats(run.run_id)
             ]
-            runs.append({
-                "run_id": run.run_id,
-                "status": run.status.value,
-                "start": stats.start_time,
-                "end": stats.end_time,
-                "duration_s": round(stats.end_time - stats.start_time, 3)
-                if stats.start_time and stats.end_time else None,
-                "steps": steps,
-            })
+            runs.append(
+                {
+                    "run_id": run.run_id,
+                    "status": run.status.value,
+                    "start": stats.start_time,
+                    "end": stats.end_time,
+                    "duration_s": round(stats.end_time - stats.start_time, 3)
+                    if stats.start_time and stats.end_time
+                    else None,
+                    "steps": steps,
+                }
+            )
     return runs
 
 

@@ -25,14 +25,14 @@ import duckdb
 from bilatrus_etl.ingest import catalog
 from bilatrus_etl.ingest.steps import fetch_dataset, stage_dashboards, stage_programmes, stage_reference
 from bilatrus_etl.institutions.build import build_institutions, link_institutions
+from bilatrus_etl.settings import PROGRAMMES, Settings
+from bilatrus_etl.warehouse.models import load_models, run_models, set_variables
 from bilatrus_etl.warehouse.network import build_network
 from bilatrus_etl.warehouse.run import model_variables
 from bilatrus_etl.warehouse.vintages import record as vintage_record
 from bilatrus_etl.warehouse.vintages.history import load
 from bilatrus_etl.warehouse.vintages.record import record
 from bilatrus_etl.warehouse.vintages.store import history_dir, tracked_tables
-from bilatrus_etl.warehouse.models import load_models, run_models, set_variables
-from bilatrus_etl.settings import PROGRAMMES, Settings
 from bilatrus_etl_synthetic.layout import MANIFEST_FILE
 from bilatrus_etl_synthetic.mirror import write_mirror
 
@@ -75,12 +75,14 @@ LOAD_SECONDS: list[float] = []
 
 def _timed_load(load):
     """vintages.history.load, timing each call (record calls it at every publish): the history's share of a publish."""
+
     def timed(con, history, *args, **kwargs):
         started = time.perf_counter()
         try:
             return load(con, history, *args, **kwargs)
         finally:
             LOAD_SECONDS.append(time.perf_counter() - started)
+
     return timed
 
 
@@ -89,7 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("work", type=Path)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--months", type=int, default=12)
-    parser.add_argument("--reuse", action="store_true", help="reuse WORK's staged build file (rebuild core and marts only)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="reuse WORK's staged build file (rebuild core and marts only)"
+    )
     args = parser.parse_args(argv)
     work = args.work.resolve()
     mirror = work / "mirror"
@@ -105,7 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     history = history_dir(settings)
     con = duckdb.connect(str(settings.build_path))
     started = time.perf_counter()
-    if args.reuse and con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'stg_participation'").fetchall()[0][0]:
+    if (
+        args.reuse
+        and con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'stg_participation'").fetchall()[0][0]
+    ):
         rebuild(settings, con)
     else:
         build(settings, con)
@@ -123,11 +130,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         outcome = record(con, settings, datasets={"month": str(month)}, synthetic=True, code_fingerprint="bench")
         seconds = time.perf_counter() - started
         entry = outcome.recorded.tables
-        results.append({"month": month, "bytes": _size(history) - before, "seconds": round(seconds, 1),
-                        "load_seconds": round(LOAD_SECONDS[-1], 1) if LOAD_SECONDS else None,
-                        "rows": sum(e["rows"] for e in entry.values()),
-                        "rows_added": sum(e["added"] for e in entry.values()),
-                        "rows_removed": sum(e["removed"] for e in entry.values())})
+        results.append(
+            {
+                "month": month,
+                "bytes": _size(history) - before,
+                "seconds": round(seconds, 1),
+                "load_seconds": round(LOAD_SECONDS[-1], 1) if LOAD_SECONDS else None,
+                "rows": sum(e["rows"] for e in entry.values()),
+                "rows_added": sum(e["added"] for e in entry.values()),
+                "rows_removed": sum(e["removed"] for e in entry.values()),
+            }
+        )
         print(json.dumps(results[-1]), flush=True)
     started = time.perf_counter()  # a publish from the same sources: no new vintage
     record(con, settings, datasets={"month": str(args.months)}, synthetic=True, code_fingerprint="bench")
@@ -140,9 +153,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     load(only, history)
     only.execute("CHECKPOINT")
     only.close()
-    summary = {"scale": args.scale, "tables": tracked, "vintages": results, "store_bytes": _size(history),
-               "first_vintage_bytes": results[0]["bytes"], "history_in_warehouse_bytes": copy.stat().st_size,
-               "build_file_bytes": settings.build_path.stat().st_size, "unchanged_publish_seconds": unchanged}
+    summary = {
+        "scale": args.scale,
+        "tables": tracked,
+        "vintages": results,
+        "store_bytes": _size(history),
+        "first_vintage_bytes": results[0]["bytes"],
+        "history_in_warehouse_bytes": copy.stat().st_size,
+        "build_file_bytes": settings.build_path.stat().st_size,
+        "unchanged_publish_seconds": unchanged,
+    }
     (work / "vintages.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     print(json.dumps({k: v for k, v in summary.items() if k not in ("vintages", "tables")}, indent=1))
     return 0

@@ -11,9 +11,9 @@ import os
 import sys
 import time
 import warnings
-from typing import TYPE_CHECKING
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -33,8 +33,12 @@ class RichProgress:
 
     def __init__(self) -> None:
         self.bars = Progress(
-            TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-            console=console, transient=False,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            console=console,
+            transient=False,
         )
         self.tasks: dict[str, TaskID] = {}
         self.started: dict[str, float] = {}
@@ -87,8 +91,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         console.print(f"[yellow]…[/] waiting for {runlock.describe(holder)} to finish (same data folder)")
 
     try:
-        outcome = runner.refresh(programmes=args.programmes, force=args.force, wait=getattr(args, "wait", False),
-                                 on_wait=waiting, notify=console.print)
+        outcome = runner.refresh(
+            programmes=args.programmes,
+            force=args.force,
+            wait=getattr(args, "wait", False),
+            on_wait=waiting,
+            notify=console.print,
+        )
     except BilatrusError as err:
         return _fail(str(err))
     finally:
@@ -110,11 +119,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
             revision = revise_mirror(mirror)
         except ValueError as err:
             return _fail(f"cannot revise the demo mirror: {err}")
-        console.print(f"[yellow]SYNTHETIC[/] demo mirror {mirror} revised (round {revision['round']}): "
-                      f"{revision['summary']}. Run `bilatrus diff` afterwards to see the changes.")
+        console.print(
+            f"[yellow]SYNTHETIC[/] demo mirror {mirror} revised (round {revision['round']}): "
+            f"{revision['summary']}. Run `bilatrus diff` afterwards to see the changes."
+        )
     else:
         write_mirror(mirror, scale=args.scale, seed=args.seed)
-        console.print(f"[yellow]SYNTHETIC[/] demo mirror written to {mirror}: every output built from it is marked synthetic.")
+        console.print(
+            f"[yellow]SYNTHETIC[/] demo mirror written to {mirror}: every output built from it is marked synthetic."
+        )
     args.mirror, args.programmes, args.focus_country, args.dashboard = str(mirror), None, None, None
     return cmd_run(args)
 
@@ -128,13 +141,20 @@ def cmd_vintages(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     if args.keep is not None:
         pruned = prune(history_dir(settings), args.keep)
-        console.print(f"pruned {len(pruned)} vintage(s) from {history_dir(settings)}"
-                      + (f" ({', '.join(map(str, pruned))}); the published warehouse drops them at the next publish"
-                         if pruned else ""))
+        console.print(
+            f"pruned {len(pruned)} vintage(s) from {history_dir(settings)}"
+            + (
+                f" ({', '.join(map(str, pruned))}); the published warehouse drops them at the next publish"
+                if pruned
+                else ""
+            )
+        )
     _emit(format_result(vintages_table(settings.warehouse_path), args.format), args.output)
     stored = store_summary(history_dir(settings))
-    console.print(f"history store {history_dir(settings)}: {len(stored)} vintage(s), "
-                  f"{sum(v['bytes'] for v in stored) / 1e6:.1f} MB on disk")
+    console.print(
+        f"history store {history_dir(settings)}: {len(stored)} vintage(s), "
+        f"{sum(v['bytes'] for v in stored) / 1e6:.1f} MB on disk"
+    )
     return 0
 
 
@@ -168,7 +188,8 @@ def cmd_query(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     if args.output and Path(args.output).resolve() in {
-            p.resolve() for p in (settings.warehouse_path, settings.previous_warehouse_path, settings.build_path)}:
+        p.resolve() for p in (settings.warehouse_path, settings.previous_warehouse_path, settings.build_path)
+    }:
         raise BilatrusError(f"--output {args.output} is a warehouse file; write query results to another file.")
     _warn_if_synthetic(settings.warehouse_path)
     out = query(settings.warehouse_path, args.sql, args.format)
@@ -216,7 +237,9 @@ def cmd_active(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     _warn_if_synthetic(settings.warehouse_path)
-    out = active_projects(settings.warehouse_path, args.on, (args.country or settings.focus_country).upper(), args.format)
+    out = active_projects(
+        settings.warehouse_path, args.on, (args.country or settings.focus_country).upper(), args.format
+    )
     _emit(out, args.output)
     return 0
 
@@ -238,8 +261,10 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     console.print(f"wrote {args.output}: {matched} of {len(resolved)} rows matched ({methods})")
     review = resolved[(resolved["ror_id"] == "") & (resolved["runner_up_score"].fillna(0) >= REVIEW_SCORE)]
     if len(review):
-        console.print(f"{len(review)} unmatched row(s) have a candidate scoring {REVIEW_SCORE:.0f} or more: "
-                      "not clear enough to match; review them in the runner_up_* columns")
+        console.print(
+            f"{len(review)} unmatched row(s) have a candidate scoring {REVIEW_SCORE:.0f} or more: "
+            "not clear enough to match; review them in the runner_up_* columns"
+        )
     return 0
 
 
@@ -249,8 +274,10 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     if not settings.previous_warehouse_path.exists():
-        return _fail(f"No previous warehouse at {settings.previous_warehouse_path}: nothing to roll back to "
-                     f"(one is kept from the second publish on).")
+        return _fail(
+            f"No previous warehouse at {settings.previous_warehouse_path}: nothing to roll back to "
+            f"(one is kept from the second publish on)."
+        )
     now, back = published.read_state(settings.warehouse_path), published.read_state(settings.previous_warehouse_path)
     console.print(f"published now:  {now.headline()}")
     console.print(f"after rollback: {back.headline()}")
@@ -260,14 +287,18 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     if not args.yes:
         if not sys.stdin.isatty():
             return _fail("Not a terminal: run `bilatrus rollback --yes` to confirm the rollback.")
-        answer = console.input(f"Put the warehouse built {back.built_at or 'earlier'} back on {settings.warehouse_path}? \\[y/N] ")
+        answer = console.input(
+            f"Put the warehouse built {back.built_at or 'earlier'} back on {settings.warehouse_path}? \\[y/N] "
+        )
         if answer.strip().lower() not in {"y", "yes"}:
             console.print("Nothing changed.")
             return 1
     rollback(settings.warehouse_path, settings.previous_warehouse_path)
-    console.print(f"[green]✓[/] rolled back: {settings.warehouse_path} is the warehouse built {back.built_at}; the one built "
-                  f"{now.built_at} is kept as {settings.previous_warehouse_path.name} (`bilatrus rollback` again undoes this). "
-                  f"The next `bilatrus run` republishes only when a source or the code changed; `--force` rebuilds now.")
+    console.print(
+        f"[green]✓[/] rolled back: {settings.warehouse_path} is the warehouse built {back.built_at}; the one built "
+        f"{now.built_at} is kept as {settings.previous_warehouse_path.name} (`bilatrus rollback` again undoes this). "
+        f"The next `bilatrus run` republishes only when a source or the code changed; `--force` rebuilds now."
+    )
     return 0
 
 
@@ -308,11 +339,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--mirror", help="local folder or base URL holding the official files (or BILATRUS_MIRROR)")
     run.add_argument("--programmes", help="comma-separated subset of fp6,fp7,h2020,he (default: all)")
     run.add_argument("--force", action="store_true", help="rebuild even when no source changed")
-    run.add_argument("--wait", action="store_true",
-                     help="when another run uses the same data folder, wait for it instead of refusing")
+    run.add_argument(
+        "--wait",
+        action="store_true",
+        help="when another run uses the same data folder, wait for it instead of refusing",
+    )
     run.add_argument("--focus-country", help="ISO code of the focus country of the marts (default RU)")
-    run.add_argument("--dashboard", action="append", help="a Horizon Dashboard export (csv/xlsx) or a folder of them "
-                     "to add beside the official files (repeatable; or BILATRUS_DASHBOARD)")
+    run.add_argument(
+        "--dashboard",
+        action="append",
+        help="a Horizon Dashboard export (csv/xlsx) or a folder of them "
+        "to add beside the official files (repeatable; or BILATRUS_DASHBOARD)",
+    )
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="write a small synthetic mirror and run the whole pipeline on it")
@@ -321,8 +359,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--force", action="store_true")
     demo.add_argument("--wait", action="store_true", help="wait for a run on the same data folder instead of refusing")
-    demo.add_argument("--revise", action="store_true", help="revise the existing demo mirror like a monthly CORDIS "
-                      "update (participations added, removed and revised, an organisation renamed), then run")
+    demo.add_argument(
+        "--revise",
+        action="store_true",
+        help="revise the existing demo mirror like a monthly CORDIS "
+        "update (participations added, removed and revised, an organisation renamed), then run",
+    )
     demo.set_defaults(func=cmd_demo)
 
     vintages = sub.add_parser("vintages", help="list the vintages kept in the published warehouse")
@@ -331,8 +373,12 @@ def build_parser() -> argparse.ArgumentParser:
     vintages.add_argument("--output")
     vintages.set_defaults(func=cmd_vintages)
 
-    diff = sub.add_parser("diff", help="what changed between two vintages for the focus country (default: the last two)")
-    diff.add_argument("--from", dest="from_vintage", help="earlier vintage (label or number; default: the one before --to)")
+    diff = sub.add_parser(
+        "diff", help="what changed between two vintages for the focus country (default: the last two)"
+    )
+    diff.add_argument(
+        "--from", dest="from_vintage", help="earlier vintage (label or number; default: the one before --to)"
+    )
     diff.add_argument("--to", dest="to_vintage", help="later vintage (label or number; default: the current one)")
     diff.add_argument("--country", help="ISO code (default: the focus country of the later vintage)")
     diff.add_argument("--format", choices=["table", "csv", "json"], default="table")
@@ -344,8 +390,11 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--offline", action="store_true", help="skip the reachability checks")
     doctor.set_defaults(func=cmd_doctor)
 
-    query = sub.add_parser("query", help="run one read-only SQL statement on the published warehouse (sandboxed: "
-                                         "no file or network access; --output writes the result)")
+    query = sub.add_parser(
+        "query",
+        help="run one read-only SQL statement on the published warehouse (sandboxed: "
+        "no file or network access; --output writes the result)",
+    )
     query.add_argument("sql")
     query.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
     query.add_argument("--output", help="write to this file instead of standard output")
@@ -376,8 +425,12 @@ def build_parser() -> argparse.ArgumentParser:
     resolve.add_argument("--output", required=True)
     resolve.set_defaults(func=cmd_resolve)
 
-    rollback = sub.add_parser("rollback", help="put the previous published warehouse back (a second rollback undoes it)")
-    rollback.add_argument("--yes", action="store_true", help="do not ask for confirmation (required without a terminal)")
+    rollback = sub.add_parser(
+        "rollback", help="put the previous published warehouse back (a second rollback undoes it)"
+    )
+    rollback.add_argument(
+        "--yes", action="store_true", help="do not ask for confirmation (required without a terminal)"
+    )
     rollback.set_defaults(func=cmd_rollback)
     report_cmd = sub.add_parser("report", help="the landscape report and institution pages (HTML, offline)")
     report_cmd.add_argument("--output", help="folder to write (default data/reports); replaced as a whole")

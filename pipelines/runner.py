@@ -14,12 +14,12 @@ from __future__ import annotations
 import os
 import socket
 import sys
-from typing import Any
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -72,8 +72,10 @@ def ensure_instance_home() -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or Settings.from_env().dagster_home).resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists() or (config.read_text(encoding="utf-8").startswith(INSTANCE_HEADER)
-                                and config.read_text(encoding="utf-8") != INSTANCE_YAML):
+    if not config.exists() or (
+        config.read_text(encoding="utf-8").startswith(INSTANCE_HEADER)
+        and config.read_text(encoding="utf-8") != INSTANCE_YAML
+    ):
         config.write_text(INSTANCE_YAML, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
     return home
@@ -100,8 +102,10 @@ class RunOutcome:
         """What this run cleaned up after runs that died (printed before it starts its own work)."""
         lines = [f"[yellow]![/] {message}" for message in self.recovered]
         if self.cleaned:
-            lines.append(f"[yellow]![/] removed {len(self.cleaned)} leftover file(s) of an interrupted run: "
-                         + ", ".join(self.cleaned))
+            lines.append(
+                f"[yellow]![/] removed {len(self.cleaned)} leftover file(s) of an interrupted run: "
+                + ", ".join(self.cleaned)
+            )
         return lines
 
     def summary_lines(self) -> list[str]:
@@ -155,8 +159,11 @@ def _collect(result: dg.JobExecutionResult, outcome: RunOutcome) -> None:
             outcome.failures.append(event.message or "the run failed")
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
-            if (isinstance(evaluation, dg.AssetCheckEvaluation) and not evaluation.passed
-                    and evaluation.severity == dg.AssetCheckSeverity.ERROR):
+            if (
+                isinstance(evaluation, dg.AssetCheckEvaluation)
+                and not evaluation.passed
+                and evaluation.severity == dg.AssetCheckSeverity.ERROR
+            ):
                 outcome.failed_checks.append(
                     f"{evaluation.asset_key.to_user_string()} / {evaluation.check_name}: {evaluation.description or ''}"
                 )
@@ -165,6 +172,7 @@ def _collect(result: dg.JobExecutionResult, outcome: RunOutcome) -> None:
 
 
 # --- crash recovery -------------------------------------------------------------------------------------------
+
 
 def _belongs_to(run: dg.DagsterRun, settings: Settings, instance: dg.DagsterInstance) -> bool:
     """Whether a run worked on this data folder (its tag), or, untagged, ran on this folder's own instance."""
@@ -192,11 +200,16 @@ def recover_dead_runs(instance: dg.DagsterInstance, settings: Settings) -> list[
             continue
         if pid and int(pid) != os.getpid() and runlock.process_alive(int(pid)):
             continue  # a live process that has not taken the lock yet: it will be refused by the lock itself
-        instance.report_run_failed(run, f"The process running this run{where} is gone (killed or crashed); "
-                                        "marked failed by the next `bilatrus run`.")
+        instance.report_run_failed(
+            run,
+            f"The process running this run{where} is gone (killed or crashed); "
+            "marked failed by the next `bilatrus run`.",
+        )
         slots = _free_slots(instance, run.run_id)
-        messages.append(f"run {run.run_id[:8]} of job {run.job_name}{where} had died: marked failed"
-                        + (f", {slots} pool slot(s) freed" if slots else ""))
+        messages.append(
+            f"run {run.run_id[:8]} of job {run.job_name}{where} had died: marked failed"
+            + (f", {slots} pool slot(s) freed" if slots else "")
+        )
     # slots claimed by runs that ended without giving them back (e.g. failed by run monitoring)
     if instance.event_log_storage.supports_global_concurrency_limits:
         for run_id in instance.event_log_storage.get_concurrency_run_ids():
@@ -216,6 +229,7 @@ def _free_slots(instance: dg.DagsterInstance, run_id: str) -> int:
 
 # --- launching runs of the refresh job from the code location --------------------------------------------------
 
+
 @contextmanager
 def code_location(instance: dg.DagsterInstance) -> Iterator[tuple[Any, Any]]:
     """The code location `pipelines.definitions`, loaded in this process, and its repository."""
@@ -223,8 +237,9 @@ def code_location(instance: dg.DagsterInstance) -> Iterator[tuple[Any, Any]]:
     from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
     origin = InProcessCodeLocationOrigin(
-        LoadableTargetOrigin(executable_path=sys.executable, module_name="pipelines.definitions",
-                             working_directory=os.getcwd()),
+        LoadableTargetOrigin(
+            executable_path=sys.executable, module_name="pipelines.definitions", working_directory=os.getcwd()
+        ),
         location_name=LOCATION_NAME,
     )
     with origin.create_location(instance) as location:
@@ -232,8 +247,15 @@ def code_location(instance: dg.DagsterInstance) -> Iterator[tuple[Any, Any]]:
         yield location, repository
 
 
-def _launch(location, repository, instance: dg.DagsterInstance, keys: set[dg.AssetKey], tags: dict[str, str],
-            run_config: dict, lock: runlock.RunLock) -> dg.JobExecutionResult:
+def _launch(
+    location,
+    repository,
+    instance: dg.DagsterInstance,
+    keys: set[dg.AssetKey],
+    tags: dict[str, str],
+    run_config: dict,
+    lock: runlock.RunLock,
+) -> dg.JobExecutionResult:
     """Create a run of the refresh job for these assets (and their checks) with the location's origin; run it here."""
     from dagster._core.execution.api import execute_run
     from dagster._utils.hosted_user_process import recon_job_from_origin
@@ -245,34 +267,59 @@ def _launch(location, repository, instance: dg.DagsterInstance, keys: set[dg.Ass
     return execute_run(recon_job_from_origin(run.job_code_origin), run, instance)
 
 
-def create_run(location, repository, instance: dg.DagsterInstance, keys: set[dg.AssetKey], tags: dict[str, str],
-               run_config: dict) -> dg.DagsterRun:
+def create_run(
+    location, repository, instance: dg.DagsterInstance, keys: set[dg.AssetKey], tags: dict[str, str], run_config: dict
+) -> dg.DagsterRun:
     """A run of the refresh job for these assets and their checks, with the code location's origin (not started)."""
     from dagster._core.definitions.selector import JobSubsetSelector
 
     graph = repository.asset_graph
     checks = {check for check in graph.asset_check_keys if check.asset_key in keys}
-    selector = JobSubsetSelector(location_name=location.name, repository_name=repository.name, job_name=JOB_NAME,
-                                 op_selection=None, asset_selection=keys, asset_check_selection=checks)
+    selector = JobSubsetSelector(
+        location_name=location.name,
+        repository_name=repository.name,
+        job_name=JOB_NAME,
+        op_selection=None,
+        asset_selection=keys,
+        asset_check_selection=checks,
+    )
     remote_job = location.get_job(selector)
-    plan = location.get_execution_plan(remote_job, run_config, step_keys_to_execute=None, known_state=None,
-                                       instance=instance).execution_plan_snapshot
+    plan = location.get_execution_plan(
+        remote_job, run_config, step_keys_to_execute=None, known_state=None, instance=instance
+    ).execution_plan_snapshot
     return instance.create_run(
-        job_name=JOB_NAME, run_id=None, run_config=run_config, resolved_op_selection=None,
-        step_keys_to_execute=plan.step_keys_to_execute, op_selection=None, status=None, root_run_id=None,
-        parent_run_id=None, tags={**remote_job.tags, **tags}, job_snapshot=remote_job.job_snapshot,
-        execution_plan_snapshot=plan, parent_job_snapshot=remote_job.parent_job_snapshot,
-        remote_job_origin=remote_job.get_remote_origin(), job_code_origin=remote_job.get_python_origin(),
-        asset_selection=frozenset(keys), asset_check_selection=frozenset(checks), asset_graph=graph,
+        job_name=JOB_NAME,
+        run_id=None,
+        run_config=run_config,
+        resolved_op_selection=None,
+        step_keys_to_execute=plan.step_keys_to_execute,
+        op_selection=None,
+        status=None,
+        root_run_id=None,
+        parent_run_id=None,
+        tags={**remote_job.tags, **tags},
+        job_snapshot=remote_job.job_snapshot,
+        execution_plan_snapshot=plan,
+        parent_job_snapshot=remote_job.parent_job_snapshot,
+        remote_job_origin=remote_job.get_remote_origin(),
+        job_code_origin=remote_job.get_python_origin(),
+        asset_selection=frozenset(keys),
+        asset_check_selection=frozenset(checks),
+        asset_graph=graph,
     )
 
 
 # --- the command ---------------------------------------------------------------------------------------------------
 
+
 def run_config_for(settings: Settings, force: bool) -> dict:
-    config = {"data_dir": str(settings.data_dir), "mirror": settings.mirror or "",
-              "focus_country": settings.focus_country, "force": force,
-              "dashboard": os.pathsep.join(str(p) for p in settings.dashboard_exports)}
+    config = {
+        "data_dir": str(settings.data_dir),
+        "mirror": settings.mirror or "",
+        "focus_country": settings.focus_country,
+        "force": force,
+        "dashboard": os.pathsep.join(str(p) for p in settings.dashboard_exports),
+    }
     return {
         "resources": {"bilatrus": {"config": config}, "duckdb": {"config": {"database": str(settings.build_path)}}},
         "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
@@ -333,8 +380,14 @@ def refresh(
         lock.release()
 
 
-def _refresh_locked(instance: dg.DagsterInstance, settings: Settings, wanted: list[str], force: bool,
-                    lock: runlock.RunLock, notify: Callable[[str], None] | None) -> RunOutcome:
+def _refresh_locked(
+    instance: dg.DagsterInstance,
+    settings: Settings,
+    wanted: list[str],
+    force: bool,
+    lock: runlock.RunLock,
+    notify: Callable[[str], None] | None,
+) -> RunOutcome:
     outcome = RunOutcome()
     outcome.recovered = recover_dead_runs(instance, settings)
     outcome.cleaned = remove_leftovers(settings, crashed=bool(outcome.recovered))
@@ -349,9 +402,14 @@ def _refresh_locked(instance: dg.DagsterInstance, settings: Settings, wanted: li
     if published and published["focus_country"] != settings.focus_country:
         force = True  # the marts describe another country: a setting, not a file, so Dagster cannot see it change
     run_config = run_config_for(settings, force)
-    base_tags = {"launched_by": "cli", "mirror": catalog.mirror_label(settings.mirror) or "official",
-                 "force": str(force).lower(), DATA_DIR_TAG: str(settings.data_dir),
-                 PID_TAG: lock.info["pid"], HOST_TAG: lock.info["host"]}
+    base_tags = {
+        "launched_by": "cli",
+        "mirror": catalog.mirror_label(settings.mirror) or "official",
+        "force": str(force).lower(),
+        DATA_DIR_TAG: str(settings.data_dir),
+        PID_TAG: lock.info["pid"],
+        HOST_TAG: lock.info["host"],
+    }
     changed = False
     with code_location(instance) as (location, repository):
         graph = repository.asset_graph
@@ -368,8 +426,11 @@ def _refresh_locked(instance: dg.DagsterInstance, settings: Settings, wanted: li
             if not rebuild:
                 continue
             changed = True
-            build_tags = tags if any(graph.get(k).is_partitioned for k in rebuild) else \
-                {k: v for k, v in tags.items() if not k.startswith("dagster/asset_partition_range")}
+            build_tags = (
+                tags
+                if any(graph.get(k).is_partitioned for k in rebuild)
+                else {k: v for k, v in tags.items() if not k.startswith("dagster/asset_partition_range")}
+            )
             build = _launch(location, repository, instance, rebuild, build_tags, run_config, lock)
             _collect(build, outcome)
             if not outcome.success:

@@ -29,7 +29,9 @@ def main() -> int:
         return 1
     image = Image.open(visit.screenshot).convert("RGB")
     image = image.resize((WIDTH, round(image.size[1] * WIDTH / image.size[0])), Image.LANCZOS)
-    image.quantize(colors=COLOURS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(target, optimize=True)
+    image.quantize(colors=COLOURS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        target, optimize=True
+    )
     size = target.stat().st_size
     print(f"{target}: {size:,} bytes")
     return 0 if size < LIMIT else 1

@@ -26,8 +26,15 @@ from urllib.parse import urlsplit
 
 import pytest
 
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 LOCAL_HOSTS = {"127.0.0.1"}
 INLINE_SCHEMES = {"data", "blob", "about"}
 NAVIGATION_TIMEOUT_MS = 30_000
@@ -103,8 +110,10 @@ class Visit:
         return not (self.blocked or self.failed or self.console_errors or self.page_errors)
 
     def problems(self) -> str:
-        return (f"{self.url}: blocked (left 127.0.0.1) {self.blocked}; failed {self.failed}; "
-                f"console errors {self.console_errors}; page errors {self.page_errors}")
+        return (
+            f"{self.url}: blocked (left 127.0.0.1) {self.blocked}; failed {self.failed}; "
+            f"console errors {self.console_errors}; page errors {self.page_errors}"
+        )
 
 
 def is_local(url: str) -> bool:
@@ -124,10 +133,15 @@ class Browser:
         page = self.context.new_page()
         page.set_default_timeout(NAVIGATION_TIMEOUT_MS)
         page.on("request", lambda request: record.requests.append(request.url))
-        page.on("requestfailed", lambda request: record.failed.append(f"{request.url} ({request.failure})")
-                if is_local(request.url) else None)
-        page.on("console", lambda message: record.console_errors.append(message.text)
-                if message.type == "error" else None)
+        page.on(
+            "requestfailed",
+            lambda request: (
+                record.failed.append(f"{request.url} ({request.failure})") if is_local(request.url) else None
+            ),
+        )
+        page.on(
+            "console", lambda message: record.console_errors.append(message.text) if message.type == "error" else None
+        )
         page.on("pageerror", lambda error: record.page_errors.append(str(error)))
         page.goto(url, wait_until="load")
         page.wait_for_load_state("networkidle")
@@ -159,8 +173,12 @@ def chromium(profile_parent: Path, *, width: int = 1280, height: int = 900) -> I
     profile = Path(tempfile.mkdtemp(prefix="chromium-profile-", dir=profile_parent))
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(profile), executable_path=executable, headless=True, args=list(FLAGS),
-            viewport={"width": width, "height": height}, service_workers="block",
+            str(profile),
+            executable_path=executable,
+            headless=True,
+            args=list(FLAGS),
+            viewport={"width": width, "height": height},
+            service_workers="block",
         )
         blocked: list[str] = []
         context.route("**/*", _route(blocked))

@@ -111,11 +111,13 @@ def _publish_demo(root: Path, mirror: SyntheticMirror) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def demo_warehouse(tmp_path_factory: pytest.TempPathFactory, worker_id: str,
-                   synthetic_mirror: SyntheticMirror) -> DemoWarehouse:
+def demo_warehouse(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str, synthetic_mirror: SyntheticMirror
+) -> DemoWarehouse:
     """The run's published demo warehouse: read it, or copy it to run `bilatrus run` again or change it."""
-    root, record = built_once(tmp_path_factory, worker_id, "demo-warehouse",
-                              lambda dest: _publish_demo(dest, synthetic_mirror))
+    root, record = built_once(
+        tmp_path_factory, worker_id, "demo-warehouse", lambda dest: _publish_demo(dest, synthetic_mirror)
+    )
     return DemoWarehouse(root / "data", synthetic_mirror, record["run_stderr"])
 
 

@@ -95,8 +95,9 @@ class FixtureServer:
         self._stopping = threading.Event()
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.fixture = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fixture-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fixture-http", daemon=True
+        )
 
     @property
     def port(self) -> int:
@@ -117,10 +118,21 @@ class FixtureServer:
         path.write_bytes(data.encode() if isinstance(data, str) else data)
         return path
 
-    def fault(self, path: str, status: int | None = None, *, times: int | None = 1,
-              retry_after: str | int | None = None, truncate_at: int | None = None, delay: float = 0.0,
-              headers: dict[str, str] | None = None, body: bytes | None = None, chunked: bool = False,
-              stall_at: int | None = None, stall_for: float = 0.0) -> None:
+    def fault(
+        self,
+        path: str,
+        status: int | None = None,
+        *,
+        times: int | None = 1,
+        retry_after: str | int | None = None,
+        truncate_at: int | None = None,
+        delay: float = 0.0,
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+        chunked: bool = False,
+        stall_at: int | None = None,
+        stall_for: float = 0.0,
+    ) -> None:
         """Script the next `times` requests to `path` (None: all of them).
 
         status: answer with this status (and `body`, `retry_after`, `headers`) instead of the file; truncate_at:
@@ -128,23 +140,40 @@ class FixtureServer:
         that byte offset, go quiet for `stall_for` seconds, then send the rest; delay: wait that long before
         answering; chunked: send the file with Transfer-Encoding: chunked, no Content-Length.
         """
-        fault = Fault(status=status, retry_after=None if retry_after is None else str(retry_after),
-                      truncate_at=truncate_at, delay=delay, headers=dict(headers or {}), body=body,
-                      chunked=chunked, stall_at=stall_at, stall_for=stall_for)
+        fault = Fault(
+            status=status,
+            retry_after=None if retry_after is None else str(retry_after),
+            truncate_at=truncate_at,
+            delay=delay,
+            headers=dict(headers or {}),
+            body=body,
+            chunked=chunked,
+            stall_at=stall_at,
+            stall_for=stall_for,
+        )
         self._script.add(_normal(path), fault, times)
 
     def redirect(self, path: str, location: str, *, status: int = 302, times: int | None = None) -> None:
         """Answer requests to `path` with a redirect to `location` (any URL, or a path on this server)."""
         self.fault(path, status, headers={"Location": location}, times=times, body=b"")
 
-    def answer(self, path: str, body: bytes | str, *, content_type: str = "application/json",
-               status: int = 200) -> None:
+    def answer(
+        self, path: str, body: bytes | str, *, content_type: str = "application/json", status: int = 200
+    ) -> None:
         """Answer every request to `path` with this body (an API endpoint rather than a file)."""
         data = body.encode() if isinstance(body, str) else body
         self.fault(path, status, body=data, headers={"Content-Type": content_type}, times=None)
 
-    def zenodo_release(self, concept: str, record_id: str, files: dict[str, bytes], *, version: str,
-                       published: str = "2026-01-15", checksums: dict[str, str] | None = None) -> dict:
+    def zenodo_release(
+        self,
+        concept: str,
+        record_id: str,
+        files: dict[str, bytes],
+        *,
+        version: str,
+        published: str = "2026-01-15",
+        checksums: dict[str, str] | None = None,
+    ) -> dict:
         """Imitate Zenodo's records API for one concept record whose newest version is `record_id`.
 
         GET api/records/<concept>/versions/latest redirects to api/records/<record_id>, which answers the record as
@@ -156,13 +185,25 @@ class FixtureServer:
         for key, data in files.items():
             self.put(f"api/records/{record_id}/files/{key}/content", data)
             checksum = (checksums or {}).get(key) or "md5:" + hashlib.md5(data).hexdigest()
-            entries.append({"id": hashlib.sha1(key.encode()).hexdigest(), "key": key, "size": len(data),
-                            "checksum": checksum,
-                            "links": {"self": self.url_for(f"api/records/{record_id}/files/{key}/content")}})
-        record = {"id": int(record_id), "recid": record_id, "conceptrecid": concept,
-                  "doi": f"10.5281/zenodo.{record_id}", "conceptdoi": f"10.5281/zenodo.{concept}",
-                  "metadata": {"title": "ROR Data", "version": version, "publication_date": published},
-                  "files": entries, "links": {"self": self.url_for(f"api/records/{record_id}")}}
+            entries.append(
+                {
+                    "id": hashlib.sha1(key.encode()).hexdigest(),
+                    "key": key,
+                    "size": len(data),
+                    "checksum": checksum,
+                    "links": {"self": self.url_for(f"api/records/{record_id}/files/{key}/content")},
+                }
+            )
+        record = {
+            "id": int(record_id),
+            "recid": record_id,
+            "conceptrecid": concept,
+            "doi": f"10.5281/zenodo.{record_id}",
+            "conceptdoi": f"10.5281/zenodo.{concept}",
+            "metadata": {"title": "ROR Data", "version": version, "publication_date": published},
+            "files": entries,
+            "links": {"self": self.url_for(f"api/records/{record_id}")},
+        }
         self.redirect(f"api/records/{concept}/versions/latest", f"/api/records/{record_id}")
         self.answer(f"api/records/{record_id}", json.dumps(record))
         return record
@@ -231,8 +272,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _log(self, path: str, status: int, sent: int) -> None:
         """Record before answering, so a client that has its answer always finds it in the log."""
-        self.server.fixture.requests.append(
-            LoggedRequest(self.command, path, dict(self.headers.items()), status, sent))
+        self.server.fixture.requests.append(LoggedRequest(self.command, path, dict(self.headers.items()), status, sent))
 
     def _send_status(self, path: str, fault: Fault, send_body: bool) -> None:
         body = fault.body if fault.body is not None else f"scripted {fault.status}\n".encode()
@@ -292,7 +332,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         if send_body and chunked:
             for start_at in range(0, len(body), 1024):
-                piece = body[start_at:start_at + 1024]
+                piece = body[start_at : start_at + 1024]
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
             self.wfile.write(b"0\r\n\r\n")
         elif send_body and fault is not None and fault.stall_at is not None:

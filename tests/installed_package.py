@@ -52,15 +52,21 @@ class InstalledPackage:
 
 def clean_env(**extra: str) -> dict[str, str]:
     """The environment of a user's shell: no PYTHONPATH into this checkout, no project settings."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"PYTHONPATH", "VIRTUAL_ENV", "DAGSTER_HOME"} and not k.startswith("BILATRUS_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"PYTHONPATH", "VIRTUAL_ENV", "DAGSTER_HOME"} and not k.startswith("BILATRUS_")
+    }
     env.update(COLUMNS="200", **extra)
     return env
 
 
-def run(command: list[str | Path], *, cwd: Path, timeout: float, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    done = subprocess.run([str(c) for c in command], cwd=cwd, env=env or clean_env(), capture_output=True,
-                          text=True, timeout=timeout)
+def run(
+    command: list[str | Path], *, cwd: Path, timeout: float, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        [str(c) for c in command], cwd=cwd, env=env or clean_env(), capture_output=True, text=True, timeout=timeout
+    )
     assert done.returncode == 0, f"{' '.join(map(str, command))} failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
     return done
 
@@ -75,8 +81,22 @@ def build_wheel(root: Path) -> Path:
     for folder in ("src", "pipelines"):
         shutil.copytree(PROJECT_ROOT / folder, sources / folder, ignore=ignore)
     dist = root / "dist"
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "--wheel-dir",
-         dist, sources], cwd=root, timeout=300)
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--wheel-dir",
+            dist,
+            sources,
+        ],
+        cwd=root,
+        timeout=300,
+    )
     shutil.rmtree(sources)
     (wheel,) = dist.glob("bilatrus_etl-*.whl")
     return wheel
@@ -85,10 +105,29 @@ def build_wheel(root: Path) -> Path:
 def install(wheel: Path, venv: Path) -> None:
     """A new venv (no pip of its own) with the wheel installed by this environment's pip, dependencies reused."""
     run([sys.executable, "-m", "venv", "--without-pip", venv], cwd=venv.parent, timeout=120)
-    run([sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install", "--no-deps", "--no-index",
-         "--quiet", wheel], cwd=venv.parent, timeout=300)
-    site = Path(run([venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                    cwd=venv.parent, timeout=60).stdout.strip())
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            venv / "bin" / "python",
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--quiet",
+            wheel,
+        ],
+        cwd=venv.parent,
+        timeout=300,
+    )
+    site = Path(
+        run(
+            [venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            cwd=venv.parent,
+            timeout=60,
+        ).stdout.strip()
+    )
     (site / "zz_reuse_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
 
 

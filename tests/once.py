@@ -23,8 +23,9 @@ def shared_root(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Pat
     return base if worker_id == "master" else base.parent
 
 
-def built_once(tmp_path_factory: pytest.TempPathFactory, worker_id: str, name: str,
-               build: Callable[[Path], dict[str, Any]]) -> tuple[Path, dict[str, Any]]:
+def built_once(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str, name: str, build: Callable[[Path], dict[str, Any]]
+) -> tuple[Path, dict[str, Any]]:
     """(folder, record): `build(folder)` run by one worker of the run; its record (JSON) read by the others."""
     folder = shared_root(tmp_path_factory, worker_id) / name
     record = folder.with_name(f"{name}.json")

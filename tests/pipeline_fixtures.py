@@ -46,10 +46,20 @@ def _project_csv_for(organizations: Path) -> tuple[bytes, int]:
     writer.writerow(PROJECT_COLUMNS)
     for number, (project_id, acronym) in enumerate(projects):
         row = dict.fromkeys(PROJECT_COLUMNS, "")
-        row.update(id=project_id, acronym=acronym, status="SIGNED", title=f"Project {acronym}",
-                   startDate="2019-01-01", endDate="2022-12-31", totalCost="1000000", ecMaxContribution="900000",
-                   legalBasis="H2020-EU.1.1.", frameworkProgramme="H2020", fundingScheme="RIA",
-                   rcn=str(800000 + number))
+        row.update(
+            id=project_id,
+            acronym=acronym,
+            status="SIGNED",
+            title=f"Project {acronym}",
+            startDate="2019-01-01",
+            endDate="2022-12-31",
+            totalCost="1000000",
+            ecMaxContribution="900000",
+            legalBasis="H2020-EU.1.1.",
+            frameworkProgramme="H2020",
+            fundingScheme="RIA",
+            rcn=str(800000 + number),
+        )
         writer.writerow([row[c] for c in PROJECT_COLUMNS])
     return out.getvalue().encode("utf-8"), len(projects)
 

@@ -14,10 +14,11 @@ import pandas as pd
 from test_core import O, P, build, load, new_warehouse
 from test_marts import LINKS, PARTICIPATIONS, PROJECTS
 
-from bilatrus_etl.warehouse import network
-from bilatrus_etl.warehouse import queries
+from bilatrus_etl.warehouse import network, queries
 
-EXTRA_PROJECTS = [P("HE", "S1", "2021-09-01", "2024-08-31", code="HORIZON.2.5", scheme="HORIZON-RIA", acronym="SUSPENDED")]
+EXTRA_PROJECTS = [
+    P("HE", "S1", "2021-09-01", "2024-08-31", code="HORIZON.2.5", scheme="HORIZON-RIA", acronym="SUSPENDED")
+]
 EXTRA_PARTICIPATIONS = [
     O("HE", "S1", "DE1", "DE", role="coordinator", ec=500),
     O("HE", "S1", "RU2", "RU", ec=0, city="SANKT-PETERBURG"),
@@ -32,17 +33,51 @@ def build_fixture_warehouse(path: Path, *, synthetic: bool = True) -> Path:
     load(con, PROJECTS + EXTRA_PROJECTS, PARTICIPATIONS + EXTRA_PARTICIPATIONS, LINKS)
     build(con)
     network.build_network(con)
-    queries.run(con, "write_meta_build", {
-        "built_at": "2026-11-01 12:00:00+00", "code": "test", "version": "0.1.0", "focus": "RU",
-        "synthetic": synthetic, "sources": '{"cordis_fp7": "' + SHA + '"}', "mirror": ""})
-    provenance_frame = pd.DataFrame([  # noqa: F841 (registered by name for the query)
-        {"dataset": "cordis_fp7", "url": "https://cordis.example/old.zip", "fetched_at": "2026-10-01 00:00:00+00",
-         "http_status": 200, "etag": None, "last_modified": None, "sha256": "cd" * 32, "bytes": 10, "path": "x",
-         "changed": True, "release": None, "log_order": 0},
-        {"dataset": "cordis_fp7", "url": "https://cordis.example/fp7.zip", "fetched_at": "2026-10-30 08:00:00+00",
-         "http_status": 200, "etag": None, "last_modified": None, "sha256": SHA, "bytes": 12, "path": "y",
-         "changed": True, "release": None, "log_order": 1},
-    ])
+    queries.run(
+        con,
+        "write_meta_build",
+        {
+            "built_at": "2026-11-01 12:00:00+00",
+            "code": "test",
+            "version": "0.1.0",
+            "focus": "RU",
+            "synthetic": synthetic,
+            "sources": '{"cordis_fp7": "' + SHA + '"}',
+            "mirror": "",
+        },
+    )
+    provenance_frame = pd.DataFrame(
+        [  # noqa: F841 (registered by name for the query)
+            {
+                "dataset": "cordis_fp7",
+                "url": "https://cordis.example/old.zip",
+                "fetched_at": "2026-10-01 00:00:00+00",
+                "http_status": 200,
+                "etag": None,
+                "last_modified": None,
+                "sha256": "cd" * 32,
+                "bytes": 10,
+                "path": "x",
+                "changed": True,
+                "release": None,
+                "log_order": 0,
+            },
+            {
+                "dataset": "cordis_fp7",
+                "url": "https://cordis.example/fp7.zip",
+                "fetched_at": "2026-10-30 08:00:00+00",
+                "http_status": 200,
+                "etag": None,
+                "last_modified": None,
+                "sha256": SHA,
+                "bytes": 12,
+                "path": "y",
+                "changed": True,
+                "release": None,
+                "log_order": 1,
+            },
+        ]
+    )
     con.register("provenance_frame", provenance_frame)
     queries.run(con, "write_download_provenance")
     con.execute("""

@@ -15,10 +15,9 @@ from test_marts import LINKS, PARTICIPATIONS, PROJECTS
 from bilatrus_etl.analyst.active import active_projects, active_projects_table
 from bilatrus_etl.analyst.export import export
 from bilatrus_etl.analyst.query import query
-from bilatrus_etl.warehouse import dictionary
-from bilatrus_etl.warehouse import network
-from bilatrus_etl.warehouse.publish import open_readonly, publish
 from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.warehouse import dictionary, network
+from bilatrus_etl.warehouse.publish import open_readonly, publish
 
 RANKING_SQL = (
     "SELECT rank_participations, country_code, participations FROM mart_third_country_ranking "
@@ -59,8 +58,10 @@ def test_query_formats(published: Path) -> None:
 
 
 def test_query_json_handles_decimals_dates_and_nulls(published: Path) -> None:
-    sql = ("SELECT ec_contribution, start_date, ec_max_contribution FROM fact_participation "
-           "JOIN dim_project USING (framework_programme, project_id) WHERE project_id = 'P4'")
+    sql = (
+        "SELECT ec_contribution, start_date, ec_max_contribution FROM fact_participation "
+        "JOIN dim_project USING (framework_programme, project_id) WHERE project_id = 'P4'"
+    )
     (record,) = json.loads(query(published, sql, "json"))
     assert record == {"ec_contribution": 1000.0, "start_date": "2009-05-01", "ec_max_contribution": None}
 
@@ -78,7 +79,9 @@ def test_query_is_read_only_and_errors_are_clear(published: Path, tmp_path: Path
 
 def test_export_writes_every_mart_as_parquet_and_csv(published: Path, tmp_path: Path) -> None:
     con = open_readonly(published)
-    marts = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'mart%'").fetchall()]
+    marts = [
+        r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'mart%'").fetchall()
+    ]
     counts = {m: con.execute(f"SELECT count(*) FROM {m}").fetchall()[0][0] for m in marts}
     con.close()
     assert "mart_collaboration_network" in marts and len(marts) == 11

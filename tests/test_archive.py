@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bilatrus_etl.ingest import archive
-from bilatrus_etl.ingest import catalog
-from bilatrus_etl.ingest.archive import ArchiveError, MissingMemberError, extract
 from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.ingest import archive, catalog
+from bilatrus_etl.ingest.archive import ArchiveError, MissingMemberError, extract
 
 PROJECT = b'"id";"acronym";"title"\n"101";"ABC";"A project"\n' * 50
 ORGANIZATION = b'"projectID";"name";"country"\n"101";"Lomonosov Moscow State University";"RU"\n' * 50
@@ -54,7 +53,7 @@ def _write(path: Path, data: bytes) -> Path:
 def _break_end_record(data: bytes) -> bytes:
     """Destroy the end-of-central-directory record: zipfile can no longer open the archive."""
     at = data.rfind(b"PK\x05\x06")
-    return data[:at] + b"XX\x05\x06" + data[at + 4:]
+    return data[:at] + b"XX\x05\x06" + data[at + 4 :]
 
 
 def _listing(folder: Path) -> list[str]:
@@ -97,14 +96,23 @@ def test_all_members_when_none_wanted(tmp_path: Path) -> None:
 
 def test_ror_patterns_prefer_schema_v2(tmp_path: Path) -> None:
     ror = catalog.load_catalog()["ror_dump"]
-    old = _write(tmp_path / "old.zip", _zip_bytes({
-        "v1.50-2024-08-21-ror-data.json": b"[v1]", "v1.50-2024-08-21-ror-data_schema_v2.json": b"[v2]",
-        "v1.50-2024-08-21-ror-data.csv": b"csv"}))
+    old = _write(
+        tmp_path / "old.zip",
+        _zip_bytes(
+            {
+                "v1.50-2024-08-21-ror-data.json": b"[v1]",
+                "v1.50-2024-08-21-ror-data_schema_v2.json": b"[v2]",
+                "v1.50-2024-08-21-ror-data.csv": b"csv",
+            }
+        ),
+    )
     out = extract(old, tmp_path / "old", dataset=ror)
     assert out == {"ror-data.json": tmp_path / "old/v1.50-2024-08-21-ror-data_schema_v2.json"}
     assert out["ror-data.json"].read_bytes() == b"[v2]"
-    new = _write(tmp_path / "new.zip", _zip_bytes({
-        "v2.0-2025-12-16-ror-data.json": b"[v2 only]", "v2.0-2025-12-16-ror-data.csv": b"csv"}))
+    new = _write(
+        tmp_path / "new.zip",
+        _zip_bytes({"v2.0-2025-12-16-ror-data.json": b"[v2 only]", "v2.0-2025-12-16-ror-data.csv": b"csv"}),
+    )
     out = extract(new, tmp_path / "new", dataset=ror)
     assert out["ror-data.json"].read_bytes() == b"[v2 only]"
     assert _listing(tmp_path / "new") == ["v2.0-2025-12-16-ror-data.json"]
@@ -153,8 +161,9 @@ def test_not_a_zip_empty_and_missing(tmp_path: Path) -> None:
         extract(tmp_path / "missing.zip", tmp_path / "out", dataset="x")
 
 
-@pytest.mark.parametrize("bad_name", ["../evil.csv", "/etc/evil.csv", "C:/evil.csv", "data/../../evil.csv",
-                                      "..\\evil.csv"])
+@pytest.mark.parametrize(
+    "bad_name", ["../evil.csv", "/etc/evil.csv", "C:/evil.csv", "data/../../evil.csv", "..\\evil.csv"]
+)
 def test_unsafe_member_path_is_refused(tmp_path: Path, bad_name: str) -> None:
     zip_path = _write(tmp_path / "a.zip", _zip_bytes({"project.csv": PROJECT, bad_name: b"pwned"}))
     dest = tmp_path / "deep" / "out"
@@ -242,7 +251,7 @@ def test_fallback_finds_members_missing_from_central_directory(tmp_path: Path) -
     both = _zip_bytes({"project.csv": PROJECT, "organization.csv": ORGANIZATION})
     only = _zip_bytes({"project.csv": PROJECT})
     local_entries = both[: both.find(b"PK\x01\x02")]
-    directory = bytearray(only[only.find(b"PK\x01\x02"):])  # lists project.csv alone
+    directory = bytearray(only[only.find(b"PK\x01\x02") :])  # lists project.csv alone
     end = directory.rfind(b"PK\x05\x06")
     struct.pack_into("<I", directory, end + 16, len(local_entries))  # where the directory now starts
     zip_path = _write(tmp_path / "a.zip", local_entries + bytes(directory))
@@ -261,16 +270,20 @@ def test_fallback_detects_damaged_data(tmp_path: Path) -> None:
     for offset in range(name_end + 5, name_end + 25):
         data[offset] ^= 0xFF
     with pytest.raises(ArchiveError, match="project.csv .*(damaged|cut short)"):
-        extract(_write(tmp_path / "a.zip", bytes(data)), tmp_path / "out", dataset="cordis_fp7",
-                members=["project.csv"])
+        extract(
+            _write(tmp_path / "a.zip", bytes(data)), tmp_path / "out", dataset="cordis_fp7", members=["project.csv"]
+        )
     assert _listing(tmp_path / "out") == []
 
 
 def test_fallback_on_real_h2020_organization_sample(shared_file, tmp_path: Path) -> None:
     sample = shared_file("cordis/official-layout/h2020-organization-sample.csv").read_bytes()
     data = _break_end_record(_zip_bytes({"project.csv": PROJECT, "organization.csv": sample}, stream=True))
-    out = extract(_write(tmp_path / "cordis-h2020projects-csv.zip", data), tmp_path / "out",
-                  dataset=catalog.load_catalog()["cordis_h2020"])
+    out = extract(
+        _write(tmp_path / "cordis-h2020projects-csv.zip", data),
+        tmp_path / "out",
+        dataset=catalog.load_catalog()["cordis_h2020"],
+    )
     assert out["organization.csv"].read_bytes() == sample
     assert out["project.csv"].read_bytes() == PROJECT
 

@@ -88,11 +88,13 @@ def test_lean_script_gives_the_marts_figures(builds: dict[str, Path]) -> None:
     figures = lean.compute(json.loads((builds["inputs"] / "inputs.json").read_text(encoding="utf-8")))
     from_marts = compare.figures_of_marts(builds["floor"])
     assert compare.compare_figures(figures, from_marts) == [
-        f"{name}: same ({len(from_marts[name])} rows)" for name in compare.FIGURES_OF_MARTS]
+        f"{name}: same ({len(from_marts[name])} rows)" for name in compare.FIGURES_OF_MARTS
+    ]
     assert all(from_marts[name] for name in compare.FIGURES_OF_MARTS)
     with duckdb.connect(str(builds["floor"]), read_only=True) as con:
-        ru = con.execute("SELECT count(*), sum(ec_contribution) FROM fact_participation "
-                         "WHERE country_code = 'RU'").fetchall()[0]
+        ru = con.execute(
+            "SELECT count(*), sum(ec_contribution) FROM fact_participation WHERE country_code = 'RU'"
+        ).fetchall()[0]
     by_year = figures["country_participation"]
     assert sum(row[2] for row in by_year) == ru[0]
     assert abs(sum(row[6] or 0 for row in by_year) - float(ru[1])) < 0.01
@@ -115,8 +117,10 @@ def test_compare_reports_a_changed_number(builds: dict[str, Path], tmp_path: Pat
     copy.write_bytes(builds["floor"].read_bytes())
     con = duckdb.connect(str(copy))
     try:
-        con.execute("UPDATE mart_theme_profile SET all_participations = all_participations + 1 "
-                    "WHERE rowid = (SELECT min(rowid) FROM mart_theme_profile)")
+        con.execute(
+            "UPDATE mart_theme_profile SET all_participations = all_participations + 1 "
+            "WHERE rowid = (SELECT min(rowid) FROM mart_theme_profile)"
+        )
     finally:
         con.close()
     diff = compare.compare_builds(builds["floor"], copy, ["mart_theme_profile"])[0]

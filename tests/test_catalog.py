@@ -9,11 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bilatrus_etl.ingest import fetch
-from bilatrus_etl.ingest import http
-from bilatrus_etl.ingest import provenance
-from bilatrus_etl.ingest import catalog
 from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.ingest import catalog, fetch, http, provenance
 from bilatrus_etl.ingest.catalog import Dataset, datasets_for_programme, load_catalog, resolve_url
 
 CORDISREF = {
@@ -84,8 +81,13 @@ def test_resolve_url_official_and_base_url_mirror() -> None:
     h2020 = load_catalog()["cordis_h2020"]
     assert resolve_url(h2020, None) == h2020.url
     assert resolve_url(h2020, "") == h2020.url
-    assert resolve_url(h2020, "http://mirror.local:8080/cordis") == "http://mirror.local:8080/cordis/cordis-h2020projects-csv.zip"
-    assert resolve_url(h2020, "https://mirror.local/cordis/") == "https://mirror.local/cordis/cordis-h2020projects-csv.zip"
+    assert (
+        resolve_url(h2020, "http://mirror.local:8080/cordis")
+        == "http://mirror.local:8080/cordis/cordis-h2020projects-csv.zip"
+    )
+    assert (
+        resolve_url(h2020, "https://mirror.local/cordis/") == "https://mirror.local/cordis/cordis-h2020projects-csv.zip"
+    )
     ror = load_catalog()["ror_dump"]
     assert resolve_url(ror, "http://m/") == "http://m/v2.0-2025-12-16-ror-data.zip"
 
@@ -131,8 +133,17 @@ def test_folder_mirror_of_real_reference_tables_downloads_each(shared_file, tmp_
 
 
 def _write_catalog(path: Path, **overrides: object) -> Path:
-    entry = {"key": "x", "kind": "programme", "programme": "FP7", "url": "https://h/x.zip", "format": "zip",
-             "layout": "cordis-current", "licence": "CC BY 4.0", "description": "d", "members": ["project.csv"]}
+    entry = {
+        "key": "x",
+        "kind": "programme",
+        "programme": "FP7",
+        "url": "https://h/x.zip",
+        "format": "zip",
+        "layout": "cordis-current",
+        "licence": "CC BY 4.0",
+        "description": "d",
+        "members": ["project.csv"],
+    }
     entry.update(overrides)
     path.write_text(json.dumps({"datasets": [entry]}), encoding="utf-8")
     return path
@@ -140,17 +151,30 @@ def _write_catalog(path: Path, **overrides: object) -> Path:
 
 def test_load_catalog_from_a_file(tmp_path: Path) -> None:
     datasets = load_catalog(_write_catalog(tmp_path / "ok.json"))
-    assert datasets == {"x": Dataset(key="x", kind="programme", programme="FP7", url="https://h/x.zip", format="zip",
-                                    layout="cordis-current", licence="CC BY 4.0", description="d",
-                                    members=("project.csv",))}
+    assert datasets == {
+        "x": Dataset(
+            key="x",
+            kind="programme",
+            programme="FP7",
+            url="https://h/x.zip",
+            format="zip",
+            layout="cordis-current",
+            licence="CC BY 4.0",
+            description="d",
+            members=("project.csv",),
+        )
+    }
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"programme": "FP5"}, "programme 'FP5'"),
-    ({"format": "xml"}, "format 'xml'"),
-    ({"url": "http://insecure/x.zip"}, "not an https URL"),
-    ({"members": []}, "must list its expected members"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"programme": "FP5"}, "programme 'FP5'"),
+        ({"format": "xml"}, "format 'xml'"),
+        ({"url": "http://insecure/x.zip"}, "not an https URL"),
+        ({"members": []}, "must list its expected members"),
+    ],
+)
 def test_invalid_catalog_is_a_clear_error(tmp_path: Path, overrides: dict, message: str) -> None:
     with pytest.raises(BilatrusError, match=f"dataset 'x': .*{message}"):
         load_catalog(_write_catalog(tmp_path / "bad.json", **overrides))
@@ -165,15 +189,22 @@ def test_catalog_entry_missing_a_field(tmp_path: Path) -> None:
         load_catalog(path)
 
 
-@pytest.mark.parametrize("url, shown", [
-    ("https://user:pw@host/f.zip?token=abc&download=1", "https://***@host/f.zip?token=***&download=1"),
-    ("http://TOKEN@127.0.0.1:8080/m/", "http://***@127.0.0.1:8080/m/"),
-    ("https://h/x.zip?X-Amz-Signature=ab12&X-Amz-Credential=AK%2F1&a=1",
-     "https://h/x.zip?X-Amz-Signature=***&X-Amz-Credential=***&a=1"),
-    ("GET /f.zip?access_token=zz&api_key=k HTTP/1.1", "GET /f.zip?access_token=***&api_key=*** HTTP/1.1"),
-    ("https://zenodo.org/records/17953395/files/v2.0-2025-12-16-ror-data.zip?download=1",
-     "https://zenodo.org/records/17953395/files/v2.0-2025-12-16-ror-data.zip?download=1"),
-    ("a mirror at /data/mirror", "a mirror at /data/mirror"),
-])
+@pytest.mark.parametrize(
+    "url, shown",
+    [
+        ("https://user:pw@host/f.zip?token=abc&download=1", "https://***@host/f.zip?token=***&download=1"),
+        ("http://TOKEN@127.0.0.1:8080/m/", "http://***@127.0.0.1:8080/m/"),
+        (
+            "https://h/x.zip?X-Amz-Signature=ab12&X-Amz-Credential=AK%2F1&a=1",
+            "https://h/x.zip?X-Amz-Signature=***&X-Amz-Credential=***&a=1",
+        ),
+        ("GET /f.zip?access_token=zz&api_key=k HTTP/1.1", "GET /f.zip?access_token=***&api_key=*** HTTP/1.1"),
+        (
+            "https://zenodo.org/records/17953395/files/v2.0-2025-12-16-ror-data.zip?download=1",
+            "https://zenodo.org/records/17953395/files/v2.0-2025-12-16-ror-data.zip?download=1",
+        ),
+        ("a mirror at /data/mirror", "a mirror at /data/mirror"),
+    ],
+)
 def test_redact_takes_secrets_out_of_urls(url: str, shown: str) -> None:
     assert catalog.redact(url) == shown

@@ -24,13 +24,19 @@ def published(demo_warehouse) -> tuple[Path, dict]:
 
 def test_run_summary_and_query_formats(published):
     data_dir, manifest = published
-    out = bilatrus("query", "select framework_programme, count(*) as n from stg_participation group by all order by 1",
-                   "--format", "json", data_dir=data_dir)
+    out = bilatrus(
+        "query",
+        "select framework_programme, count(*) as n from stg_participation group by all order by 1",
+        "--format",
+        "json",
+        data_dir=data_dir,
+    )
     assert out.returncode == 0, out.stderr
     counts = {row["framework_programme"]: row["n"] for row in json.loads(out.stdout)}
     assert counts == {p: manifest["expected"][p]["participations"] for p in ("FP6", "FP7", "H2020", "HE")}
-    ranking = bilatrus("query", "select * from mart_third_country_ranking where framework_programme = 'FP7' limit 5",
-                       data_dir=data_dir)
+    ranking = bilatrus(
+        "query", "select * from mart_third_country_ranking where framework_programme = 'FP7' limit 5", data_dir=data_dir
+    )
     assert ranking.returncode == 0 and "rank" in ranking.stdout.splitlines()[0].lower()
     assert "SYNTHETIC" in ranking.stderr  # built from the demo generator: every output says so
     as_csv = bilatrus("query", "select 1 as a, 'x' as b", "--format", "csv", data_dir=data_dir)
@@ -58,7 +64,9 @@ def test_export_active_and_doctor(published, tmp_path):
 
 
 def _built_at(data_dir: Path) -> str:
-    out = bilatrus("query", "select built_at::varchar as built_at from meta_build", "--format", "json", data_dir=data_dir)
+    out = bilatrus(
+        "query", "select built_at::varchar as built_at from meta_build", "--format", "json", data_dir=data_dir
+    )
     return json.loads(out.stdout)[0]["built_at"]
 
 
@@ -86,7 +94,7 @@ def test_renamed_column_names_the_column_and_keeps_nothing_published(synthetic_m
     with zipfile.ZipFile(archive_path) as archive:
         contents = {name: archive.read(name) for name in archive.namelist()}
     header, rest = contents["organization.csv"].split(b"\n", 1)
-    contents["organization.csv"] = header.replace(b';country;', b';nation;') + b"\n" + rest
+    contents["organization.csv"] = header.replace(b";country;", b";nation;") + b"\n" + rest
     with zipfile.ZipFile(archive_path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in contents.items():
             archive.writestr(name, data)

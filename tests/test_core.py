@@ -39,18 +39,66 @@ CREATE TABLE stg_programme_ref (
 """
 
 
-def P(fp: str, pid: str, start: str | None, end: str | None = None, *, scheme: str = "CP", code: str | None = None,
-      ec_max: float | None = None, acronym: str | None = None) -> tuple:
+def P(
+    fp: str,
+    pid: str,
+    start: str | None,
+    end: str | None = None,
+    *,
+    scheme: str = "CP",
+    code: str | None = None,
+    ec_max: float | None = None,
+    acronym: str | None = None,
+) -> tuple:
     """One stg_project row."""
-    return (fp, pid, acronym or f"{fp}-{pid}", f"Project {pid}", code, None, scheme, start, end, None, ec_max,
-            "test", "project.csv", None)
+    return (
+        fp,
+        pid,
+        acronym or f"{fp}-{pid}",
+        f"Project {pid}",
+        code,
+        None,
+        scheme,
+        start,
+        end,
+        None,
+        ec_max,
+        "test",
+        "project.csv",
+        None,
+    )
 
 
-def O(fp: str, pid: str, org: str, country: str | None, *, role: str = "participant", ec: float | None = None,
-      type: str | None = "REC", city: str | None = None, name: str | None = None) -> tuple:
+def O(
+    fp: str,
+    pid: str,
+    org: str,
+    country: str | None,
+    *,
+    role: str = "participant",
+    ec: float | None = None,
+    type: str | None = "REC",
+    city: str | None = None,
+    name: str | None = None,
+) -> tuple:
     """One stg_participation row."""
-    return (fp, pid, org, org, name or org.upper(), None, type, country, country, city, role, ec, "test",
-            "organization.csv", None)
+    return (
+        fp,
+        pid,
+        org,
+        org,
+        name or org.upper(),
+        None,
+        type,
+        country,
+        country,
+        city,
+        role,
+        ec,
+        "test",
+        "organization.csv",
+        None,
+    )
 
 
 def new_warehouse(path: Path | str = ":memory:") -> duckdb.DuckDBPyConnection:
@@ -58,26 +106,41 @@ def new_warehouse(path: Path | str = ":memory:") -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path))
     con.execute(STG_DDL)
     create_empty(con, INSTITUTION_LINK)
-    con.execute("INSERT INTO stg_country VALUES ('RU','RU','Russia','cordisref',true), ('DE','DE','Germany','cordisref',true),"
-                " ('UK','GB','United Kingdom','exception',true), ('GB','GB','United Kingdom of Great Britain','pycountry',false),"
-                " ('CN','CN','China','cordisref',true), ('UA','UA','Ukraine','cordisref',true)")
+    con.execute(
+        "INSERT INTO stg_country VALUES ('RU','RU','Russia','cordisref',true), ('DE','DE','Germany','cordisref',true),"
+        " ('UK','GB','United Kingdom','exception',true), ('GB','GB','United Kingdom of Great Britain','pycountry',false),"
+        " ('CN','CN','China','cordisref',true), ('UA','UA','Ukraine','cordisref',true)"
+    )
     return con
 
 
-def load(con: duckdb.DuckDBPyConnection, projects: list[tuple], participations: list[tuple],
-         links: list[tuple] = ()) -> None:
+def load(
+    con: duckdb.DuckDBPyConnection, projects: list[tuple], participations: list[tuple], links: list[tuple] = ()
+) -> None:
     """Insert rows, numbering source lines in the order given."""
-    con.executemany("INSERT INTO stg_project VALUES (" + ",".join("?" * 14) + ")",
-                    [row[:-1] + (i + 2,) for i, row in enumerate(projects)])
-    con.executemany("INSERT INTO stg_participation VALUES (" + ",".join("?" * 15) + ")",
-                    [row[:-1] + (i + 2,) for i, row in enumerate(participations)])
+    con.executemany(
+        "INSERT INTO stg_project VALUES (" + ",".join("?" * 14) + ")",
+        [row[:-1] + (i + 2,) for i, row in enumerate(projects)],
+    )
+    con.executemany(
+        "INSERT INTO stg_participation VALUES (" + ",".join("?" * 15) + ")",
+        [row[:-1] + (i + 2,) for i, row in enumerate(participations)],
+    )
     if links:
-        con.executemany("INSERT INTO institution_link (org_key, ror_id, institution_key, institution_name, method, score) "
-                        "VALUES (?, ?, ?, ?, ?, ?)", list(links))
+        con.executemany(
+            "INSERT INTO institution_link (org_key, ror_id, institution_key, institution_name, method, score) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            list(links),
+        )
 
 
-def build(con: duckdb.DuckDBPyConnection, *, focus: str | None = None, as_of: str | None = None,
-          models: list[str] | None = None) -> dict[str, int]:
+def build(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    focus: str | None = None,
+    as_of: str | None = None,
+    models: list[str] | None = None,
+) -> dict[str, int]:
     """Run the core and mart models (or `models`) with the reference folder of this checkout."""
     variables: dict[str, object] = {"reference_dir": str(REFERENCE_DIR)}
     if focus:
@@ -137,9 +200,11 @@ def merged() -> duckdb.DuckDBPyConnection:
     con = new_warehouse()
     load(
         con,
-        [P("H2020", "1", "2018-01-01", "2020-12-31", code="H2020-EU.3.1.", scheme="RIA"),
-         P("FP7", "2", "2010-01-01", "2012-12-31", code="FP7-ICT"),
-         P("FP6", "3", "2005-01-01", "2007-12-31", code="FP6-IST")],
+        [
+            P("H2020", "1", "2018-01-01", "2020-12-31", code="H2020-EU.3.1.", scheme="RIA"),
+            P("FP7", "2", "2010-01-01", "2012-12-31", code="FP7-ICT"),
+            P("FP6", "3", "2005-01-01", "2007-12-31", code="FP6-IST"),
+        ],
         [
             # H2020 project 1: DE1 twice (beneficiary and third party), RU1 with 0, RU2 with NULL, FR1 coordinator
             O("H2020", "1", "de1", "DE", role="beneficiary", ec=300),
@@ -174,8 +239,10 @@ def test_fact_one_row_per_organisation_per_project(merged: duckdb.DuckDBPyConnec
 
 
 def test_fact_funding_status(merged: duckdb.DuckDBPyConnection) -> None:
-    status = {(r["project_id"], r["org_key"]): r["funding_status"]
-              for r in rows(merged, "SELECT project_id, org_key, funding_status FROM fact_participation")}
+    status = {
+        (r["project_id"], r["org_key"]): r["funding_status"]
+        for r in rows(merged, "SELECT project_id, org_key, funding_status FROM fact_participation")
+    }
     assert status[("1", "de1")] == "funded"
     assert status[("1", "ru1")] == "unfunded"  # EC contribution 0
     assert status[("1", "ru2")] == "unfunded"  # NULL in a project that reports contributions
@@ -187,15 +254,33 @@ def test_fact_country_status_follows_the_project_start_date() -> None:
     con = new_warehouse()
     load(
         con,
-        [P("FP6", "a", "2004-02-01"), P("FP6", "b", "2005-01-01"), P("HE", "c", "2023-06-01"),
-         P("HE", "d", "2024-03-01"), P("HE", "e", None), P("FP7", "f", "2013-03-01"), P("FP7", "g", "2013-09-01")],
-        [O("FP6", "a", "pl", "PL"), O("FP6", "b", "pl", "PL"), O("FP6", "a", "br", "BR"), O("FP6", "a", "none", None),
-         O("HE", "c", "gb", "GB"), O("HE", "d", "gb", "GB"), O("HE", "e", "gb", "GB"), O("HE", "c", "ru", "RU"),
-         O("FP7", "f", "hr", "HR"), O("FP7", "g", "hr", "HR")],
+        [
+            P("FP6", "a", "2004-02-01"),
+            P("FP6", "b", "2005-01-01"),
+            P("HE", "c", "2023-06-01"),
+            P("HE", "d", "2024-03-01"),
+            P("HE", "e", None),
+            P("FP7", "f", "2013-03-01"),
+            P("FP7", "g", "2013-09-01"),
+        ],
+        [
+            O("FP6", "a", "pl", "PL"),
+            O("FP6", "b", "pl", "PL"),
+            O("FP6", "a", "br", "BR"),
+            O("FP6", "a", "none", None),
+            O("HE", "c", "gb", "GB"),
+            O("HE", "d", "gb", "GB"),
+            O("HE", "e", "gb", "GB"),
+            O("HE", "c", "ru", "RU"),
+            O("FP7", "f", "hr", "HR"),
+            O("FP7", "g", "hr", "HR"),
+        ],
     )
     build(con, models=CORE_MODELS)
-    got = {(r["project_id"], r["org_key"]): r["country_status"]
-           for r in rows(con, "SELECT project_id, org_key, country_status FROM fact_participation")}
+    got = {
+        (r["project_id"], r["org_key"]): r["country_status"]
+        for r in rows(con, "SELECT project_id, org_key, country_status FROM fact_participation")
+    }
     assert got[("a", "pl")] == "associated"  # FP6 project started before PL's accession on 2004-05-01
     assert got[("b", "pl")] == "member"
     assert got[("a", "br")] == "third"  # no curated row: third by default
@@ -212,8 +297,10 @@ def test_fact_country_status_follows_the_project_start_date() -> None:
 
 def test_dim_project_scheme_class_theme_and_orphans() -> None:
     con = new_warehouse()
-    con.execute("INSERT INTO stg_programme_ref (programme_code, title, framework_programme) VALUES "
-                "('FP7-ICT', 'Information and communication technologies', 'FP7')")
+    con.execute(
+        "INSERT INTO stg_programme_ref (programme_code, title, framework_programme) VALUES "
+        "('FP7-ICT', 'Information and communication technologies', 'FP7')"
+    )
     schemes = {
         "1": ("FP7", "ERC-SG", "FP7-IDEAS-ERC", "single_beneficiary", "FP7-ERC"),
         "2": ("H2020", "ERC-SyG", "H2020-EU.1.1.", "collaborative", "H2020-ERC"),  # synergy: several hosts
@@ -231,8 +318,11 @@ def test_dim_project_scheme_class_theme_and_orphans() -> None:
         "14": ("FP6", "EIF", "FP6-MOBILITY", "single_beneficiary", "FP6-MOBILITY"),
         "15": ("FP7", None, "NOT-A-CODE", "collaborative", "unclassified"),
     }
-    load(con, [P(fp, pid, "2010-01-01", scheme=s, code=c) for pid, (fp, s, c, _, _) in schemes.items()],
-         [O("FP7", "1", "a", "RU", role="coordinator"), O("FP7", "999", "a", "RU")])  # 999: no project row
+    load(
+        con,
+        [P(fp, pid, "2010-01-01", scheme=s, code=c) for pid, (fp, s, c, _, _) in schemes.items()],
+        [O("FP7", "1", "a", "RU", role="coordinator"), O("FP7", "999", "a", "RU")],
+    )  # 999: no project row
     build(con, models=CORE_MODELS)
     got = {r["project_id"]: r for r in rows(con, "SELECT * FROM dim_project")}
     for pid, (_, _, _, scheme_class, theme) in schemes.items():
@@ -250,12 +340,16 @@ def test_dim_organization_best_name_and_institution_link() -> None:
     load(
         con,
         [P("FP6", "1", "2004-01-01"), P("H2020", "2", "2019-01-01"), P("FP7", "3", "2010-01-01")],
-        [O("FP6", "1", "999", "RU", name="MOSCOW STATE UNIVERSITY", city="MOSCOW", type=None),
-         O("H2020", "2", "999", "RU", name="LOMONOSOV MOSCOW STATE UNIVERSITY", city="Moscow", type="HES"),
-         O("FP7", "3", "888", "RU", name="SPBU", city="ST PETERSBURG", type="HES"),
-         O("FP7", "3", "777", "RU", name="MSU PHYSICS", type="HES")],
-        links=[("999", "https://ror.org/010pmpe69", "ror:010pmpe69", "Lomonosov Moscow State University", "pic", 1.0),
-               ("777", "https://ror.org/010pmpe69", "ror:010pmpe69", "Lomonosov Moscow State University", "fuzzy", 0.93)],
+        [
+            O("FP6", "1", "999", "RU", name="MOSCOW STATE UNIVERSITY", city="MOSCOW", type=None),
+            O("H2020", "2", "999", "RU", name="LOMONOSOV MOSCOW STATE UNIVERSITY", city="Moscow", type="HES"),
+            O("FP7", "3", "888", "RU", name="SPBU", city="ST PETERSBURG", type="HES"),
+            O("FP7", "3", "777", "RU", name="MSU PHYSICS", type="HES"),
+        ],
+        links=[
+            ("999", "https://ror.org/010pmpe69", "ror:010pmpe69", "Lomonosov Moscow State University", "pic", 1.0),
+            ("777", "https://ror.org/010pmpe69", "ror:010pmpe69", "Lomonosov Moscow State University", "fuzzy", 0.93),
+        ],
     )
     build(con, models=CORE_MODELS)
     orgs = {r["org_key"]: r for r in rows(con, "SELECT * FROM dim_organization")}
@@ -266,7 +360,9 @@ def test_dim_organization_best_name_and_institution_link() -> None:
     assert orgs["999"]["institution_key"] == orgs["777"]["institution_key"] == "ror:010pmpe69"
     assert orgs["888"]["institution_key"] == "888"  # no link: falls back to the organisation key
     assert orgs["888"]["institution_name"] == "SPBU"
-    fact_keys = {r["org_key"]: r["institution_key"] for r in rows(con, "SELECT org_key, institution_key FROM fact_participation")}
+    fact_keys = {
+        r["org_key"]: r["institution_key"] for r in rows(con, "SELECT org_key, institution_key FROM fact_participation")
+    }
     assert fact_keys == {"999": "ror:010pmpe69", "777": "ror:010pmpe69", "888": "888"}
 
 
@@ -275,24 +371,36 @@ def test_dim_institution_names_each_institution_once_by_its_main_organisation() 
     load(
         con,
         [P("FP7", "1", "2010-01-01"), P("FP7", "2", "2011-01-01"), P("H2020", "3", "2016-01-01")],
-        [O("FP7", "1", "999", "RU", name="MSU", city="MOSCOW", type="HES"),
-         O("FP7", "2", "999", "RU", name="MSU", city="MOSCOW", type="HES"),
-         O("FP7", "1", "777", "RU", name="MSU PHYSICS", city="MOSKVA", type="REC"),
-         O("H2020", "3", "555", "DE", name="TU A", city="AACHEN", type="HES"),
-         O("H2020", "3", "444", "DE", name="TU B", city="BERLIN", type="HES")],
-        links=[("999", "https://ror.org/010pmpe69", "ror:010pmpe69", "Lomonosov Moscow State University", "pic", 1.0),
-               ("777", "https://ror.org/010pmpe69", "ror:010pmpe69", "Lomonosov Moscow State University", "fuzzy", 0.9),
-               ("555", None, "tu", "TU A", "override", 1.0), ("444", None, "tu", "TU B", "override", 1.0)],
+        [
+            O("FP7", "1", "999", "RU", name="MSU", city="MOSCOW", type="HES"),
+            O("FP7", "2", "999", "RU", name="MSU", city="MOSCOW", type="HES"),
+            O("FP7", "1", "777", "RU", name="MSU PHYSICS", city="MOSKVA", type="REC"),
+            O("H2020", "3", "555", "DE", name="TU A", city="AACHEN", type="HES"),
+            O("H2020", "3", "444", "DE", name="TU B", city="BERLIN", type="HES"),
+        ],
+        links=[
+            ("999", "https://ror.org/010pmpe69", "ror:010pmpe69", "Lomonosov Moscow State University", "pic", 1.0),
+            ("777", "https://ror.org/010pmpe69", "ror:010pmpe69", "Lomonosov Moscow State University", "fuzzy", 0.9),
+            ("555", None, "tu", "TU A", "override", 1.0),
+            ("444", None, "tu", "TU B", "override", 1.0),
+        ],
     )
     build(con, models=CORE_MODELS)
     got = {r["institution_key"]: r for r in rows(con, "SELECT * FROM dim_institution")}
     assert set(got) == {"ror:010pmpe69", "tu"}
     msu = got["ror:010pmpe69"]
     assert (msu["main_org_key"], msu["city"], msu["activity_type"]) == ("999", "MOSCOW", "HES")  # 2 projects vs 1
-    assert msu["institution_name"] == "Lomonosov Moscow State University" and msu["ror_id"] == "https://ror.org/010pmpe69"
+    assert (
+        msu["institution_name"] == "Lomonosov Moscow State University" and msu["ror_id"] == "https://ror.org/010pmpe69"
+    )
     assert (msu["organisation_keys"], msu["participations"]) == (2, 3)
     tu = got["tu"]  # one project each: the tie goes to the smallest key
-    assert (tu["main_org_key"], tu["institution_name"], tu["city"], tu["country_code"]) == ("444", "TU B", "BERLIN", "DE")
+    assert (tu["main_org_key"], tu["institution_name"], tu["city"], tu["country_code"]) == (
+        "444",
+        "TU B",
+        "BERLIN",
+        "DE",
+    )
 
 
 def test_dim_country_names_membership_and_status() -> None:
@@ -343,17 +451,49 @@ def test_country_status_reference_is_consistent() -> None:
 
 def test_ru_regions_reference_covers_the_cities_and_is_unambiguous() -> None:
     table = _read("ru_regions.csv")
-    districts = {"Central Federal District", "Northwestern Federal District", "Southern Federal District",
-                 "North Caucasian Federal District", "Volga Federal District", "Ural Federal District",
-                 "Siberian Federal District", "Far Eastern Federal District"}
+    districts = {
+        "Central Federal District",
+        "Northwestern Federal District",
+        "Southern Federal District",
+        "North Caucasian Federal District",
+        "Volga Federal District",
+        "Ural Federal District",
+        "Siberian Federal District",
+        "Far Eastern Federal District",
+    }
     cities = {r["city"] for r in table}
     for row in table:
         assert row["federal_district"] in districts, row
         assert row["federal_subject"] and row["source"], row
-    for city in ("Moscow", "Saint Petersburg", "Novosibirsk", "Tomsk", "Yekaterinburg", "Kazan", "Nizhny Novgorod",
-                 "Dubna", "Pushchino", "Chernogolovka", "Troitsk", "Obninsk", "Sarov", "Rostov-on-Don", "Apatity",
-                 "Yakutsk", "Petropavlovsk-Kamchatsky", "Yuzhno-Sakhalinsk", "Zelenograd", "Protvino", "Gatchina",
-                 "Peterhof", "Koltsovo", "Ulan-Ude", "Chita", "Veliky Novgorod", "Yoshkar-Ola"):
+    for city in (
+        "Moscow",
+        "Saint Petersburg",
+        "Novosibirsk",
+        "Tomsk",
+        "Yekaterinburg",
+        "Kazan",
+        "Nizhny Novgorod",
+        "Dubna",
+        "Pushchino",
+        "Chernogolovka",
+        "Troitsk",
+        "Obninsk",
+        "Sarov",
+        "Rostov-on-Don",
+        "Apatity",
+        "Yakutsk",
+        "Petropavlovsk-Kamchatsky",
+        "Yuzhno-Sakhalinsk",
+        "Zelenograd",
+        "Protvino",
+        "Gatchina",
+        "Peterhof",
+        "Koltsovo",
+        "Ulan-Ude",
+        "Chita",
+        "Veliky Novgorod",
+        "Yoshkar-Ola",
+    ):
         assert city in cities, city
     # the same spelling must not name two cities (mart_regions would pick one silently)
     owner: dict[str, str] = {}

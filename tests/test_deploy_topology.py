@@ -27,7 +27,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from fixture_server import closed_port
 from installed_package import InstalledPackage, clean_env
 
@@ -67,15 +66,18 @@ class Processes:
 
     def start(self, name: str, command: list[str | Path], **kwargs) -> subprocess.Popen:
         log = open(self.logs / f"{name}.log", "w", encoding="utf-8")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen([str(c) for c in command], stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True, **kwargs)
+        process = subprocess.Popen(
+            [str(c) for c in command], stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **kwargs
+        )
         log.close()
         self.started.append((name, process))
         return process
 
     def tail(self, name: str, chars: int = 3000) -> str:
         path = self.logs / f"{name}.log"
-        return f"--- {name} ---\n" + (path.read_text(encoding="utf-8", errors="replace")[-chars:] if path.exists() else "")
+        return f"--- {name} ---\n" + (
+            path.read_text(encoding="utf-8", errors="replace")[-chars:] if path.exists() else ""
+        )
 
     def stop_all(self, postmaster_pid: Path | None = None) -> None:
         for pid in self.others:
@@ -106,12 +108,43 @@ def start_postgres(folder: Path, processes: Processes) -> dict[str, str]:
         user = pwd.getpwnam("postgres")
         os.chown(folder, user.pw_uid, user.pw_gid)
     data = folder / "data"
-    subprocess.run(as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-U", "dagster", "--auth=trust",
-                                "-E", "UTF8", "--no-instructions"]), check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        as_postgres(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "dagster",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-instructions",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     port = closed_port()
-    server = processes.start("postgres", as_postgres([
-        str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(folder),
-        "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]))
+    server = processes.start(
+        "postgres",
+        as_postgres(
+            [
+                str(bin_dir / "postgres"),
+                "-D",
+                str(data),
+                "-p",
+                str(port),
+                "-k",
+                str(folder),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+            ]
+        ),
+    )
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -123,14 +156,21 @@ def start_postgres(folder: Path, processes: Processes) -> dict[str, str]:
     connection.autocommit = True
     connection.cursor().execute("CREATE DATABASE dagster")
     connection.close()
-    return {"DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_PORT": str(port), "DAGSTER_PG_USER": "dagster",
-            "DAGSTER_PG_PASSWORD": "unused-with-trust-auth", "DAGSTER_PG_DB": "dagster"}
+    return {
+        "DAGSTER_PG_HOST": "127.0.0.1",
+        "DAGSTER_PG_PORT": str(port),
+        "DAGSTER_PG_USER": "dagster",
+        "DAGSTER_PG_PASSWORD": "unused-with-trust-auth",
+        "DAGSTER_PG_DB": "dagster",
+    }
 
 
 def graphql(port: int, query: str, variables: dict | None = None) -> dict:
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query, "variables": variables or {}}).encode(),
-        headers={"Content-Type": "application/json"})
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=60) as response:
         payload = json.loads(response.read())
     assert "errors" not in payload, payload
@@ -158,7 +198,11 @@ def run_messages(port: int, run_id: str) -> list[str]:
 
 def run_pids(port: int, run_id: str) -> list[int]:
     """The pid of the run's own process, from its "Started process for run (pid: N)" event (none before it starts)."""
-    return [int(pid) for text in run_messages(port, run_id) for pid in re.findall(r"Started process for run \(pid: (\d+)\)", text)]
+    return [
+        int(pid)
+        for text in run_messages(port, run_id)
+        for pid in re.findall(r"Started process for run \(pid: (\d+)\)", text)
+    ]
 
 
 def wait_for(condition, *, timeout: float, what: str, diagnostics) -> None:
@@ -168,7 +212,9 @@ def wait_for(condition, *, timeout: float, what: str, diagnostics) -> None:
         time.sleep(1)
 
 
-def test_refresh_runs_through_webserver_daemon_and_code_server_on_postgres(package: InstalledPackage, tmp_path: Path) -> None:
+def test_refresh_runs_through_webserver_daemon_and_code_server_on_postgres(
+    package: InstalledPackage, tmp_path: Path
+) -> None:
     processes = Processes(tmp_path)
     home, data_dir, empty = tmp_path / "dagster_home", tmp_path / "data", tmp_path / "empty"
     for folder in (home, empty):
@@ -180,17 +226,40 @@ def test_refresh_runs_through_webserver_daemon_and_code_server_on_postgres(packa
     pg_folder = Path(tempfile.mkdtemp(prefix="bilatrus-pg-"))  # outside pytest's folders, which only root may enter
     try:
         pg_env = start_postgres(pg_folder, processes)
-        env = clean_env(DAGSTER_HOME=str(home), BILATRUS_CODE_SERVER_HOST="127.0.0.1",
-                        BILATRUS_CODE_SERVER_PORT=str(grpc_port), **pg_env)
+        env = clean_env(
+            DAGSTER_HOME=str(home),
+            BILATRUS_CODE_SERVER_HOST="127.0.0.1",
+            BILATRUS_CODE_SERVER_PORT=str(grpc_port),
+            **pg_env,
+        )
         code_env = {**env, "BILATRUS_DATA_DIR": str(data_dir), "BILATRUS_MIRROR": str(package.mirror)}
         code_server = processes.start(
-            "code-server", [package.python, "-m", "dagster", "api", "grpc", "-m", "pipelines.definitions",
-                            "-h", "127.0.0.1", "-p", str(grpc_port)], cwd=empty, env=code_env)
+            "code-server",
+            [
+                package.python,
+                "-m",
+                "dagster",
+                "api",
+                "grpc",
+                "-m",
+                "pipelines.definitions",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(grpc_port),
+            ],
+            cwd=empty,
+            env=code_env,
+        )
         webserver = processes.start(
-            "webserver", [BIN / "dagster-webserver", "-w", tmp_path / "workspace.yaml", "-h", "127.0.0.1",
-                          "-p", str(web_port)], cwd=empty, env=env)
-        daemon = processes.start("daemon", [BIN / "dagster-daemon", "run", "-w", tmp_path / "workspace.yaml"],
-                                 cwd=empty, env=env)
+            "webserver",
+            [BIN / "dagster-webserver", "-w", tmp_path / "workspace.yaml", "-h", "127.0.0.1", "-p", str(web_port)],
+            cwd=empty,
+            env=env,
+        )
+        daemon = processes.start(
+            "daemon", [BIN / "dagster-daemon", "run", "-w", tmp_path / "workspace.yaml"], cwd=empty, env=env
+        )
 
         def location_loaded() -> bool:
             for process in (code_server, webserver, daemon):
@@ -206,12 +275,19 @@ def test_refresh_runs_through_webserver_daemon_and_code_server_on_postgres(packa
 
         wait_for(location_loaded, timeout=300, what="the webserver to load the code location", diagnostics=diagnostics)
         params = {
-            "selector": {"repositoryLocationName": "bilatrus", "repositoryName": "__repository__", "jobName": "refresh"},
+            "selector": {
+                "repositoryLocationName": "bilatrus",
+                "repositoryName": "__repository__",
+                "jobName": "refresh",
+            },
             "runConfigData": {},
-            "executionMetadata": {"tags": [
-                {"key": "dagster/asset_partition_range_start", "value": "FP6"},
-                {"key": "dagster/asset_partition_range_end", "value": "HE"},
-                {"key": "launched_by", "value": "deploy-test"}]},
+            "executionMetadata": {
+                "tags": [
+                    {"key": "dagster/asset_partition_range_start", "value": "FP6"},
+                    {"key": "dagster/asset_partition_range_end", "value": "HE"},
+                    {"key": "launched_by", "value": "deploy-test"},
+                ]
+            },
         }
         launched = graphql(web_port, LAUNCH, {"params": params})["launchRun"]
         assert launched["__typename"] == "LaunchRunSuccess", launched
@@ -238,7 +314,9 @@ def test_refresh_runs_through_webserver_daemon_and_code_server_on_postgres(packa
         # the instance is PostgreSQL: the run is a row of its runs table
         import psycopg2
 
-        connection = psycopg2.connect(host="127.0.0.1", port=int(pg_env["DAGSTER_PG_PORT"]), user="dagster", dbname="dagster")
+        connection = psycopg2.connect(
+            host="127.0.0.1", port=int(pg_env["DAGSTER_PG_PORT"]), user="dagster", dbname="dagster"
+        )
         try:
             cursor = connection.cursor()
             cursor.execute("SELECT status, pipeline_name FROM runs WHERE run_id = %s", (run_id,))
@@ -254,7 +332,9 @@ def test_refresh_runs_through_webserver_daemon_and_code_server_on_postgres(packa
     expected = json.loads((package.mirror / "manifest.json").read_text(encoding="utf-8"))["expected"]
     con = duckdb.connect(str(data_dir / "warehouse" / "bilatrus.duckdb"), read_only=True)
     try:
-        counts = dict(con.execute("SELECT framework_programme, count(*) FROM stg_participation GROUP BY ALL").fetchall())
+        counts = dict(
+            con.execute("SELECT framework_programme, count(*) FROM stg_participation GROUP BY ALL").fetchall()
+        )
         assert con.execute("SELECT synthetic FROM meta_build").fetchone()[0] is True
     finally:
         con.close()

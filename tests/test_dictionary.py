@@ -9,12 +9,11 @@ import pytest
 from test_core import CORE_MODELS, MART_MODELS, MODELS, build, load, new_warehouse
 from test_marts import LINKS, PARTICIPATIONS, PROJECTS
 
-from bilatrus_etl.warehouse import dictionary
-from bilatrus_etl.warehouse import network
-from bilatrus_etl.warehouse.models import describe_table
-from bilatrus_etl.warehouse.tables import COLLABORATION_NETWORK
-from bilatrus_etl.warehouse.publish import publish
 from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.warehouse import dictionary, network
+from bilatrus_etl.warehouse.models import describe_table
+from bilatrus_etl.warehouse.publish import publish
+from bilatrus_etl.warehouse.tables import COLLABORATION_NETWORK
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +45,19 @@ def test_every_table_and_column_is_described(built: tuple[duckdb.DuckDBPyConnect
 def test_model_column_docs_match_the_built_columns(built: tuple[duckdb.DuckDBPyConnection, Path]) -> None:
     con, _ = built
     for name in CORE_MODELS + MART_MODELS:
-        columns = [r[0] for r in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [name]).fetchall()]
+        columns = [
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [name]
+            ).fetchall()
+        ]
         assert set(MODELS[name].column_docs) == set(columns), name  # no missing and no stale `-- column:` lines
-    assert set(COLLABORATION_NETWORK.column_docs) == {r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [network.TABLE]).fetchall()}
+    assert set(COLLABORATION_NETWORK.column_docs) == {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [network.TABLE]
+        ).fetchall()
+    }
 
 
 def test_meta_table_and_markdown_list_every_table(built: tuple[duckdb.DuckDBPyConnection, Path]) -> None:
@@ -58,8 +65,12 @@ def test_meta_table_and_markdown_list_every_table(built: tuple[duckdb.DuckDBPyCo
     tables = _tables(con)
     in_meta = {r[0] for r in con.execute("SELECT DISTINCT table_name FROM meta_data_dictionary").fetchall()}
     assert in_meta == tables
-    assert con.execute("SELECT count(*) FROM meta_data_dictionary WHERE table_description IS NULL").fetchall()[0][0] == 0
-    notes = con.execute("SELECT DISTINCT table_notes FROM meta_data_dictionary WHERE table_name = 'mart_partner_countries'").fetchall()
+    assert (
+        con.execute("SELECT count(*) FROM meta_data_dictionary WHERE table_description IS NULL").fetchall()[0][0] == 0
+    )
+    notes = con.execute(
+        "SELECT DISTINCT table_notes FROM meta_data_dictionary WHERE table_name = 'mart_partner_countries'"
+    ).fetchall()
     assert "Salton" in notes[0][0]
     text = markdown.read_text(encoding="utf-8")
     for table in tables:
@@ -67,7 +78,9 @@ def test_meta_table_and_markdown_list_every_table(built: tuple[duckdb.DuckDBPyCo
     assert "**undocumented**" not in text
     assert "mart_collaboration_network" in text and "networkx" in text
     # comments are stored in the warehouse too (DBeaver, duckdb_tables())
-    comment = con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'fact_participation'").fetchall()[0][0]
+    comment = con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'fact_participation'").fetchall()[0][
+        0
+    ]
     assert comment == MODELS["fact_participation"].description
 
 
@@ -85,7 +98,9 @@ def test_an_undescribed_table_fails_strict_mode() -> None:
 
 def test_markdown_from_a_published_file(built: tuple[duckdb.DuckDBPyConnection, Path], tmp_path: Path) -> None:
     con, _ = built
-    path = Path(con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0])
+    path = Path(
+        con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]
+    )
     published = tmp_path / "bilatrus.duckdb"
     publish(path, published, tmp_path / "bilatrus.previous.duckdb")
     out = dictionary.write_markdown(published, tmp_path / "docs" / "data-dictionary.md")

@@ -10,11 +10,8 @@ from pathlib import Path
 import pytest
 from fixture_server import FixtureServer, closed_port
 
-from bilatrus_etl.ingest import fetch_errors
-from bilatrus_etl.ingest import http
-from bilatrus_etl.ingest import provenance
-from bilatrus_etl.ingest import catalog
 from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.ingest import catalog, fetch_errors, http, provenance
 from bilatrus_etl.ingest.fetch import download
 from bilatrus_etl.ingest.fetch_errors import FetchError
 
@@ -51,10 +48,20 @@ def _files(raw: Path, dataset: str = "cordis_h2020") -> list[str]:
 def test_download_stores_by_hash_and_records_provenance(fixture_server: FixtureServer, raw: Path, session) -> None:
     fixture_server.put(NAME, BODY)
     seen: list[tuple[int, int | None]] = []
-    result = download(H2020, fixture_server.url_for(NAME), raw, session=session,
-                      progress=lambda done, total: seen.append((done, total)))
+    result = download(
+        H2020,
+        fixture_server.url_for(NAME),
+        raw,
+        session=session,
+        progress=lambda done, total: seen.append((done, total)),
+    )
     assert (result.dataset, result.status, result.bytes, result.sha256, result.changed) == (
-        "cordis_h2020", 200, len(BODY), SHA, True)
+        "cordis_h2020",
+        200,
+        len(BODY),
+        SHA,
+        True,
+    )
     assert result.path == raw.resolve() / "cordis_h2020" / f"{SHA}.zip"
     assert result.path.read_bytes() == BODY
     assert result.etag and result.etag.startswith('"')
@@ -63,9 +70,16 @@ def test_download_stores_by_hash_and_records_provenance(fixture_server: FixtureS
     assert _files(raw) == [f"{SHA}.zip"]  # no temp file left beside it
     [row] = provenance.read_provenance(raw)
     assert row == {
-        "dataset": "cordis_h2020", "url": fixture_server.url_for(NAME), "fetched_at": row["fetched_at"],
-        "http_status": 200, "etag": result.etag, "last_modified": result.last_modified, "sha256": SHA,
-        "bytes": len(BODY), "path": f"cordis_h2020/{SHA}.zip", "changed": True,
+        "dataset": "cordis_h2020",
+        "url": fixture_server.url_for(NAME),
+        "fetched_at": row["fetched_at"],
+        "http_status": 200,
+        "etag": result.etag,
+        "last_modified": result.last_modified,
+        "sha256": SHA,
+        "bytes": len(BODY),
+        "path": f"cordis_h2020/{SHA}.zip",
+        "changed": True,
     }
     assert datetime.fromisoformat(row["fetched_at"]).utcoffset() == UTC.utcoffset(None)
     assert provenance.latest_download(raw, "cordis_h2020") == row
@@ -77,7 +91,12 @@ def test_not_modified_reuses_stored_file(fixture_server: FixtureServer, raw: Pat
     first = download(H2020, fixture_server.url_for(NAME), raw, session=session)
     second = download(H2020, fixture_server.url_for(NAME), raw, session=session)
     assert (second.status, second.changed, second.sha256, second.bytes, second.path) == (
-        304, False, SHA, len(BODY), first.path)
+        304,
+        False,
+        SHA,
+        len(BODY),
+        first.path,
+    )
     get_1, get_2 = fixture_server.requests
     assert "If-None-Match" not in get_1.headers
     assert get_2.headers["If-None-Match"] == first.etag
@@ -316,8 +335,7 @@ def test_cut_without_validators_restarts_without_range(fixture_server: FixtureSe
     assert "Range" not in fixture_server.requests[1].headers
 
 
-def test_partial_answer_that_does_not_continue_is_discarded(fixture_server: FixtureServer, raw: Path,
-                                                            session) -> None:
+def test_partial_answer_that_does_not_continue_is_discarded(fixture_server: FixtureServer, raw: Path, session) -> None:
     fixture_server.put(NAME, BODY)
     fixture_server.fault(NAME, truncate_at=1000, times=1)
     fixture_server.fault(NAME, 206, headers={"Content-Range": f"bytes 0-9/{len(BODY)}"}, body=b"x" * 10, times=1)

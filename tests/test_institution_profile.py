@@ -31,9 +31,9 @@ from test_core import O as _O
 
 from bilatrus_etl.analyst.lookup import institution_profile
 from bilatrus_etl.analyst.query import query
+from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.warehouse import queries
 from bilatrus_etl.warehouse.publish import publish as publish_file
-from bilatrus_etl.errors import BilatrusError
 
 MART = "mart_institution_profile"
 MSU1 = "M.V. LOMONOSOV MOSCOW STATE UNIVERSITY"
@@ -58,7 +58,8 @@ PROJECTS = [
 ]
 PARTICIPATIONS = [
     O("FP7", "A1", "999990001", "RU", role="coordinator", ec=100, type="HES", city="Moscow", name=MSU1),
-    O("FP7", "A1", "de-a", "DE", ec=200), O("FP7", "A1", "fr-a", "FR", ec=300),
+    O("FP7", "A1", "de-a", "DE", ec=200),
+    O("FP7", "A1", "fr-a", "FR", ec=300),
     O("FP7", "A2", "de-a", "DE", role="coordinator", ec=500),
     O("FP7", "A2", "999990001", "RU", ec=50, type="HES", city="MOSCOW", name=MSU1),
     O("FP7", "A2", "999990003", "RU", ec=70, city="Nizhny Novgorod", name=IAP),
@@ -66,7 +67,8 @@ PARTICIPATIONS = [
     O("FP7", "A3", "999990003", "RU", ec=40, city="N. Novgorod", name="IAP RAS"),
     O("H2020", "B1", "de-a", "DE", role="coordinator", ec=1000),
     O("H2020", "B1", "999990002", "RU", ec=0, type="HES", city="Moskva", name=MSU2),
-    O("H2020", "B1", "fr-a", "FR", ec=400), O("H2020", "B1", "it-a", "IT", ec=100),
+    O("H2020", "B1", "fr-a", "FR", ec=400),
+    O("H2020", "B1", "it-a", "IT", ec=100),
     O("H2020", "B2", "999990002", "RU", role="coordinator", ec=150, type="HES", city="г. Москва", name=MSU2),
     O("H2020", "B3", "it-a", "IT", role="coordinator", ec=800),
     O("H2020", "B3", "999990001", "RU", ec=20, type="HES", city="Moscow", name=MSU1),
@@ -83,15 +85,38 @@ ROR_DDL = """CREATE TABLE dim_ru_institution (
     ror_id VARCHAR, display_name VARCHAR, name_en VARCHAR, name_ru VARCHAR, aliases VARCHAR[], acronyms VARCHAR[],
     labels VARCHAR[], types VARCHAR[], city VARCHAR, status VARCHAR, established BIGINT)"""
 ROR_ROWS = [
-    ("010pmpe69", "Lomonosov Moscow State University", "Lomonosov Moscow State University",
-     "Московский государственный университет имени М.В.Ломоносова", ["Moscow State University"], ["MSU"],
-     ["Московский государственный университет имени М.В.Ломоносова"], ["education", "funder"], "Moscow", "active", 1755),
-    ("05256ym39", "Kazan Federal University", "Kazan Federal University", "Казанский федеральный университет", [],
-     ["KFU"], [], ["education"], "Kazan", "active", 1804),  # in the registry, never in CORDIS here
+    (
+        "010pmpe69",
+        "Lomonosov Moscow State University",
+        "Lomonosov Moscow State University",
+        "Московский государственный университет имени М.В.Ломоносова",
+        ["Moscow State University"],
+        ["MSU"],
+        ["Московский государственный университет имени М.В.Ломоносова"],
+        ["education", "funder"],
+        "Moscow",
+        "active",
+        1755,
+    ),
+    (
+        "05256ym39",
+        "Kazan Federal University",
+        "Kazan Federal University",
+        "Казанский федеральный университет",
+        [],
+        ["KFU"],
+        [],
+        ["education"],
+        "Kazan",
+        "active",
+        1804,
+    ),  # in the registry, never in CORDIS here
 ]
 
 
-def built(links: list[tuple] = LINKS, focus: str | None = None, path: Path | str = ":memory:") -> duckdb.DuckDBPyConnection:
+def built(
+    links: list[tuple] = LINKS, focus: str | None = None, path: Path | str = ":memory:"
+) -> duckdb.DuckDBPyConnection:
     con = new_warehouse(path)
     load(con, PROJECTS, PARTICIPATIONS, links)
     build(con, focus=focus, models=MODELS)
@@ -117,7 +142,11 @@ def test_one_institution_under_two_names_and_pics_is_one_profile(profiles: dict[
     assert msu["name_variants"] == [MSU2, MSU1]
     assert msu["activity_types"] == ["HES"]
     # Moscow, MOSCOW, Moskva, г. Москва all map to Moscow
-    assert (msu["city"], msu["federal_subject"], msu["federal_district"]) == ("Moscow", "Moscow", "Central Federal District")
+    assert (msu["city"], msu["federal_subject"], msu["federal_district"]) == (
+        "Moscow",
+        "Moscow",
+        "Central Federal District",
+    )
 
 
 def test_profile_numbers(profiles: dict[str, dict]) -> None:
@@ -130,11 +159,18 @@ def test_profile_numbers(profiles: dict[str, dict]) -> None:
     assert msu["single_beneficiary_coordinations"] == 1  # B2, an individual fellowship
     assert msu["roles"] == [{"role": "participant", "participations": 4}, {"role": "coordinator", "participations": 2}]
     assert float(msu["ec_contribution"]) == 350.0  # 100 + 50 + 0 + 150 + 20 + 30
-    assert (msu["funded_participations"], msu["unfunded_participations"], msu["ec_not_reported_participations"]) == (5, 1, 0)
+    assert (msu["funded_participations"], msu["unfunded_participations"], msu["ec_not_reported_participations"]) == (
+        5,
+        1,
+        0,
+    )
     assert (msu["first_year"], msu["last_year"]) == (2010, 2019)
     assert msu["themes"] == 4  # FP7-ICT, FP7-HEALTH, H2020-SC1, H2020-MSCA
     assert msu["top_themes"][0] == {
-        "theme_code": "H2020-SC1", "theme_name": "Health demographic change and wellbeing", "participations": 3}
+        "theme_code": "H2020-SC1",
+        "theme_name": "Health demographic change and wellbeing",
+        "participations": 3,
+    }
 
 
 def test_top_partners_and_partner_countries(profiles: dict[str, dict]) -> None:
@@ -142,14 +178,24 @@ def test_top_partners_and_partner_countries(profiles: dict[str, dict]) -> None:
     # joint projects: DE-A 3 (A1 A2 B1); IAP 2 (A2, B3), FR-A 2 (A1 B1), IT-A 2 (B1 B3). Ties by links_fractional:
     # IAP 1/3 + 2/6 = 2/3; FR-A 1/3 + 1/6 = 1/2; IT-A 1/6 + 2/6 = 1/2 (then by key: fr-a before it-a)
     assert [(p["institution_key"], p["joint_projects"]) for p in msu["top_partners"]] == [
-        ("de-a", 3), (IAP_KEY, 2), ("fr-a", 2), ("it-a", 2)]
+        ("de-a", 3),
+        (IAP_KEY, 2),
+        ("fr-a", 2),
+        ("it-a", 2),
+    ]
     assert msu["top_partners"][0] == {
-        "institution_key": "de-a", "name": "TECHNISCHE UNIVERSITAET A", "country_code": "DE", "joint_projects": 3}
+        "institution_key": "de-a",
+        "name": "TECHNISCHE UNIVERSITAET A",
+        "country_code": "DE",
+        "joint_projects": 3,
+    }
     assert msu["top_partners"][1]["name"] == IAP and msu["top_partners"][1]["country_code"] == "RU"
     # countries other than RU, by joint projects
     assert msu["top_partner_countries"] == [
-        {"country_code": "DE", "joint_projects": 3}, {"country_code": "FR", "joint_projects": 2},
-        {"country_code": "IT", "joint_projects": 2}]
+        {"country_code": "DE", "joint_projects": 3},
+        {"country_code": "FR", "joint_projects": 2},
+        {"country_code": "IT", "joint_projects": 2},
+    ]
 
 
 def test_unmatched_institution_is_kept(profiles: dict[str, dict]) -> None:
@@ -161,7 +207,10 @@ def test_unmatched_institution_is_kept(profiles: dict[str, dict]) -> None:
     assert float(iap["ec_contribution"]) == 110.0  # 70 + 40, NULL in B3
     assert (iap["funded_participations"], iap["unfunded_participations"]) == (2, 1)
     assert (iap["city"], iap["federal_subject"], iap["federal_district"]) == (
-        "Nizhny Novgorod", "Nizhny Novgorod Oblast", "Volga Federal District")  # 'N. Novgorod' too
+        "Nizhny Novgorod",
+        "Nizhny Novgorod Oblast",
+        "Volga Federal District",
+    )  # 'N. Novgorod' too
     assert (iap["first_year"], iap["last_year"]) == (2011, 2018)
     assert iap["top_partners"][0]["institution_key"] == "de-a" and iap["top_partners"][0]["joint_projects"] == 2
 
@@ -178,22 +227,36 @@ def test_without_ror_data_each_organisation_key_is_its_own_institution() -> None
 
 def test_fp6_only_institution_has_no_ec_contribution() -> None:
     con = new_warehouse()
-    load(con, [P("FP6", "Q1", "2005-01-01", "2008-12-31", code="FP6-IST", scheme="IP")],
-         [O("FP6", "Q1", "de-a", "DE", role="coordinator"), O("FP6", "Q1", "ru-x", "RU", city="Tomsk", name="TOMSK X")])
+    load(
+        con,
+        [P("FP6", "Q1", "2005-01-01", "2008-12-31", code="FP6-IST", scheme="IP")],
+        [O("FP6", "Q1", "de-a", "DE", role="coordinator"), O("FP6", "Q1", "ru-x", "RU", city="Tomsk", name="TOMSK X")],
+    )
     build(con, models=MODELS)
     (row,) = rows(con, f"SELECT * FROM {MART}")
     assert row["ec_contribution"] is None and row["ec_not_reported_participations"] == 1
-    assert row["programmes"] == ["FP6"] and row["top_partner_countries"] == [{"country_code": "DE", "joint_projects": 1}]
+    assert row["programmes"] == ["FP6"] and row["top_partner_countries"] == [
+        {"country_code": "DE", "joint_projects": 1}
+    ]
 
 
 def test_another_focus_country_has_no_ror_fields_or_regions() -> None:
     got = {r["institution_key"]: r for r in rows(built(focus="DE"), f"SELECT * FROM {MART}")}
     assert set(got) == {"de-a"}
     de = got["de-a"]
-    assert (de["focus_country"], de["ror_id"], de["federal_subject"], de["federal_district"]) == ("DE", None, None, None)
+    assert (de["focus_country"], de["ror_id"], de["federal_subject"], de["federal_district"]) == (
+        "DE",
+        None,
+        None,
+        None,
+    )
     assert (de["projects"], de["participations"], de["coordinations"]) == (4, 4, 3)  # A1 A2 A3 B1; coordinates A2 A3 B1
     assert de["top_partners"][0] == {
-        "institution_key": MSU_KEY, "name": "Lomonosov Moscow State University", "country_code": "RU", "joint_projects": 3}
+        "institution_key": MSU_KEY,
+        "name": "Lomonosov Moscow State University",
+        "country_code": "RU",
+        "joint_projects": 3,
+    }
     assert de["top_partner_countries"][0] == {"country_code": "RU", "joint_projects": 4}
 
 
@@ -215,9 +278,19 @@ def publish(folder: Path, *, synthetic: bool | None, ror: bool = True, models: l
         con.execute(ROR_DDL)
         con.executemany("INSERT INTO dim_ru_institution VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ROR_ROWS)
     if synthetic is not None:
-        queries.run(con, "write_meta_build", {
-            "built_at": datetime.now(UTC), "code": "test", "version": "0", "focus": "RU", "synthetic": synthetic,
-            "sources": "{}", "mirror": ""})
+        queries.run(
+            con,
+            "write_meta_build",
+            {
+                "built_at": datetime.now(UTC),
+                "code": "test",
+                "version": "0",
+                "focus": "RU",
+                "synthetic": synthetic,
+                "sources": "{}",
+                "mirror": "",
+            },
+        )
     con.close()
     target = folder / "warehouse" / "bilatrus.duckdb"
     publish_file(folder / "build.duckdb", target)
@@ -233,7 +306,7 @@ def field(text: str, label: str) -> str:
     """The value printed after a profile label."""
     for line in text.splitlines():
         if line.strip().startswith(label):
-            return line.strip()[len(label):].strip()
+            return line.strip()[len(label) :].strip()
     raise AssertionError(f"no {label!r} line in:\n{text}")
 
 
@@ -304,7 +377,9 @@ def test_the_mart_exports_as_csv_and_json(published: Path) -> None:
     assert json.loads(query(published, sql, "json"))[0]["programmes"] == ["FP7", "H2020"]
 
 
-def test_cli_prints_the_profile(published: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+def test_cli_prints_the_profile(
+    published: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     from pipelines import cli
 
     monkeypatch.setenv("BILATRUS_WAREHOUSE", str(published))
@@ -315,10 +390,15 @@ def test_cli_prints_the_profile(published: Path, monkeypatch: pytest.MonkeyPatch
 
 def test_a_poor_match_is_not_given_as_the_answer(published: Path) -> None:
     # "nansen" is in no institution's name: the closest (the Institute of Applied Physics) is listed, not profiled
-    with pytest.raises(BilatrusError, match=r"No clear match for 'Nansen Institute of Applied Physics'.*lack 'nansen'"
-                       r".*Closest candidates: INSTITUTE OF APPLIED PHYSICS RAS \(score \d+\)"):
+    with pytest.raises(
+        BilatrusError,
+        match=r"No clear match for 'Nansen Institute of Applied Physics'.*lack 'nansen'"
+        r".*Closest candidates: INSTITUTE OF APPLIED PHYSICS RAS \(score \d+\)",
+    ):
         institution_profile(published, "Nansen Institute of Applied Physics")
-    with pytest.raises(BilatrusError, match="No clear match for 'nansen centre'|No institution .* matches 'nansen centre'"):
+    with pytest.raises(
+        BilatrusError, match="No clear match for 'nansen centre'|No institution .* matches 'nansen centre'"
+    ):
         institution_profile(published, "nansen centre")
 
 

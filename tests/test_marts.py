@@ -41,22 +41,33 @@ PROJECTS = [
 ]
 PARTICIPATIONS = [
     O("FP7", "P1", "RU1", "RU", role="coordinator", ec=100, type="HES", city="MOSCOW"),
-    O("FP7", "P1", "DE1", "DE", ec=200), O("FP7", "P1", "DE3", "DE", ec=100),
-    O("FP7", "P1", "FR1", "FR", ec=300, type="PRC"), O("FP7", "P1", "UA1", "UA", ec=50),
+    O("FP7", "P1", "DE1", "DE", ec=200),
+    O("FP7", "P1", "DE3", "DE", ec=100),
+    O("FP7", "P1", "FR1", "FR", ec=300, type="PRC"),
+    O("FP7", "P1", "UA1", "UA", ec=50),
     O("FP7", "P2", "DE1", "DE", role="coordinator", ec=400),
-    O("FP7", "P2", "RU2", "RU", ec=60, city="St. Petersburg"), O("FP7", "P2", "CN1", "CN", ec=40, type="HES"),
-    O("FP7", "P3", "DE2", "DE", role="coordinator", ec=500), O("FP7", "P3", "FR1", "FR", ec=100, type="PRC"),
-    O("FP7", "P3", "CN1", "CN", ec=30, type="HES"), O("FP7", "P3", "UA1", "UA", ec=20),
+    O("FP7", "P2", "RU2", "RU", ec=60, city="St. Petersburg"),
+    O("FP7", "P2", "CN1", "CN", ec=40, type="HES"),
+    O("FP7", "P3", "DE2", "DE", role="coordinator", ec=500),
+    O("FP7", "P3", "FR1", "FR", ec=100, type="PRC"),
+    O("FP7", "P3", "CN1", "CN", ec=30, type="HES"),
+    O("FP7", "P3", "UA1", "UA", ec=20),
     O("FP7", "P3", "US1", "US", ec=0, type="HES"),
     O("FP7", "P4", "RU1", "RU", role="coordinator", ec=1000, type="HES", city="Moskva"),
-    O("FP7", "P5", "DE1", "DE", role="coordinator", ec=100), O("FP7", "P5", "UA2", "UA", ec=20, type="HES"),
-    O("FP7", "P5", "CN2", "CN", ec=10), O("FP7", "P5", "RU3", "RU", ec=0, type="PUB", city="g. Novosibirsk"),
-    O("FP6", "Q1", "DE1", "DE", role="coordinator"), O("FP6", "Q1", "RU1", "RU", type="HES", city="MOSCOW 119991"),
+    O("FP7", "P5", "DE1", "DE", role="coordinator", ec=100),
+    O("FP7", "P5", "UA2", "UA", ec=20, type="HES"),
+    O("FP7", "P5", "CN2", "CN", ec=10),
+    O("FP7", "P5", "RU3", "RU", ec=0, type="PUB", city="g. Novosibirsk"),
+    O("FP6", "Q1", "DE1", "DE", role="coordinator"),
+    O("FP6", "Q1", "RU1", "RU", type="HES", city="MOSCOW 119991"),
     O("FP6", "Q1", "PL1", "PL"),
-    O("FP6", "Q2", "PL1", "PL", role="coordinator"), O("FP6", "Q2", "RU2", "RU", city="SANKT-PETERBURG"),
+    O("FP6", "Q2", "PL1", "PL", role="coordinator"),
+    O("FP6", "Q2", "RU2", "RU", city="SANKT-PETERBURG"),
     O("FP6", "Q2", "BY1", "BY"),
-    O("H2020", "R1", "DE1", "DE", role="coordinator", ec=1000), O("H2020", "R1", "RU1", "RU", ec=0, type="HES", city="Moscow"),
-    O("H2020", "R1", "RU2", "RU", ec=None, city="Nowhereville"), O("H2020", "R1", "FR1", "FR", ec=500, type="PRC"),
+    O("H2020", "R1", "DE1", "DE", role="coordinator", ec=1000),
+    O("H2020", "R1", "RU1", "RU", ec=0, type="HES", city="Moscow"),
+    O("H2020", "R1", "RU2", "RU", ec=None, city="Nowhereville"),
+    O("H2020", "R1", "FR1", "FR", ec=500, type="PRC"),
     O("H2020", "R2", "RU1", "RU", role="coordinator", ec=100, type="HES", city="г. Москва, Россия"),
 ]
 LINKS = [
@@ -117,7 +128,11 @@ def test_country_participation_fp6_and_h2020(wh: duckdb.DuckDBPyConnection) -> N
     assert fp6["participations"] == 1 and fp6["funding_not_reported_participations"] == 1  # FP6: no EC per participant
     assert fp6["ec_contribution"] is None
     h16 = one(wh, "SELECT * FROM mart_country_participation WHERE framework_programme = 'H2020' AND start_year = 2016")
-    assert (h16["participations"], h16["funded_participations"], h16["unfunded_participations"]) == (2, 0, 2)  # 0 and NULL
+    assert (h16["participations"], h16["funded_participations"], h16["unfunded_participations"]) == (
+        2,
+        0,
+        2,
+    )  # 0 and NULL
     assert float(h16["ec_contribution"]) == 0.0
     h17 = one(wh, "SELECT * FROM mart_country_participation WHERE framework_programme = 'H2020' AND start_year = 2017")
     assert (h17["coordinations"], h17["single_beneficiary_coordinations"], h17["funded_participations"]) == (0, 1, 1)
@@ -129,7 +144,10 @@ def test_country_participation_fp6_and_h2020(wh: duckdb.DuckDBPyConnection) -> N
 
 
 def test_third_country_ranking_with_ties(wh: duckdb.DuckDBPyConnection) -> None:
-    fp7 = {r["country_code"]: r for r in rows(wh, "SELECT * FROM mart_third_country_ranking WHERE framework_programme = 'FP7'")}
+    fp7 = {
+        r["country_code"]: r
+        for r in rows(wh, "SELECT * FROM mart_third_country_ranking WHERE framework_programme = 'FP7'")
+    }
     # third countries in FP7: RU 4 (P1 P2 P4 P5), CN 3 (P2 P3 P5), UA 3 (P1 P3 P5; UA associated only from H2020), US 1 (P3)
     assert set(fp7) == {"RU", "CN", "UA", "US"}
     assert {c: r["participations"] for c, r in fp7.items()} == {"RU": 4, "CN": 3, "UA": 3, "US": 1}
@@ -146,7 +164,10 @@ def test_third_country_ranking_with_ties(wh: duckdb.DuckDBPyConnection) -> None:
     assert fp7["US"]["share_ec_contribution"] == pytest.approx(0.0)
     assert ru["participations_fractional"] == pytest.approx(1 / 5 + 1 / 3 + 1 + 1 / 4)
     assert ru["coordinations"] == 2  # P1 and P4
-    fp6 = {r["country_code"]: r for r in rows(wh, "SELECT * FROM mart_third_country_ranking WHERE framework_programme = 'FP6'")}
+    fp6 = {
+        r["country_code"]: r
+        for r in rows(wh, "SELECT * FROM mart_third_country_ranking WHERE framework_programme = 'FP6'")
+    }
     # PL is associated (Q2, 2004-02) then a member (Q1, 2005): never third; BY is third by default
     assert {c: r["rank_participations"] for c, r in fp6.items()} == {"RU": 1, "BY": 2}
     assert fp6["RU"]["share_participations"] == pytest.approx(2 / 6)
@@ -157,7 +178,10 @@ def test_third_country_ranking_with_ties(wh: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_partner_countries_links_and_salton(wh: duckdb.DuckDBPyConnection) -> None:
-    got = {r["partner_country"]: r for r in rows(wh, "SELECT * FROM mart_partner_countries WHERE framework_programme = 'FP7'")}
+    got = {
+        r["partner_country"]: r
+        for r in rows(wh, "SELECT * FROM mart_partner_countries WHERE framework_programme = 'FP7'")
+    }
     # RU's FP7 projects with partners: P1 (n=5, 10 pairs: RU1 with DE1 DE3 FR1 UA1), P2 (n=3, 3 pairs), P5 (n=4, 6 pairs)
     assert set(got) == {"DE", "FR", "UA", "CN"}
     de, fr, ua, cn = got["DE"], got["FR"], got["UA"], got["CN"]
@@ -221,7 +245,10 @@ def test_institutions_group_by_institution_key(wh: duckdb.DuckDBPyConnection) ->
 
 
 def test_institution_partners_ranked(wh: duckdb.DuckDBPyConnection) -> None:
-    got = {r["partner_institution_key"]: r for r in rows(wh, "SELECT * FROM mart_institution_partners WHERE institution_key = 'ror:msu'")}
+    got = {
+        r["partner_institution_key"]: r
+        for r in rows(wh, "SELECT * FROM mart_institution_partners WHERE institution_key = 'ror:msu'")
+    }
     # MSU's projects with partners: P1 (DE1 DE3 FR1 UA1, n=5), P5 (DE1 UA2 CN2, n=4), Q1 (DE1 PL1, n=3), R1 (DE1 RU2 FR1, n=4)
     assert set(got) == {"DE1", "DE3", "FR1", "UA1", "UA2", "CN2", "PL1", "RU2"}
     assert got["DE1"]["joint_projects"] == 4 and got["DE1"]["partner_rank"] == 1
@@ -230,7 +257,13 @@ def test_institution_partners_ranked(wh: duckdb.DuckDBPyConnection) -> None:
     # one joint project each, ranked by links_fractional: PL1 1/3 (rank 3); UA2, CN2, RU2 1/6 (rank 4, tied);
     # DE3, UA1 1/10 (rank 7)
     assert {k: got[k]["partner_rank"] for k in ("PL1", "UA2", "CN2", "RU2", "DE3", "UA1")} == {
-        "PL1": 3, "UA2": 4, "CN2": 4, "RU2": 4, "DE3": 7, "UA1": 7}
+        "PL1": 3,
+        "UA2": 4,
+        "CN2": 4,
+        "RU2": 4,
+        "DE3": 7,
+        "UA1": 7,
+    }
     assert got["RU2"]["partner_is_focus_country"] is True and got["DE1"]["partner_is_focus_country"] is False
     assert got["DE1"]["programmes"] == "FP6, FP7, H2020"
 
@@ -244,7 +277,10 @@ def test_regions_cities_subjects_districts_and_moscow_spb_share(wh: duckdb.DuckD
     assert set(fp7) == {"Moscow", "Saint Petersburg", "Novosibirsk"}
     moscow = fp7["Moscow"]
     assert (moscow["participations"], moscow["federal_subject"], moscow["federal_district"]) == (
-        2, "Moscow", "Central Federal District")
+        2,
+        "Moscow",
+        "Central Federal District",
+    )
     assert moscow["participations_fractional"] == pytest.approx(1 / 5 + 1)
     assert moscow["share_participations"] == pytest.approx(2 / 4)
     assert fp7["Novosibirsk"]["district_share_participations"] == pytest.approx(1 / 4)  # Siberian
@@ -298,14 +334,19 @@ def test_marts_work_for_another_focus_country() -> None:
     # DE in FP7: 2008: DE1 DE3 (P1) + DE1 (P2) = 3, coordinates P2; 2009: DE2 (P3) + DE1 (P5) = 2, coordinates both
     assert [(r["start_year"], r["participations"], r["coordinations"]) for r in fp7] == [(2008, 3, 1), (2009, 2, 2)]
     assert all(r["focus_country"] == "DE" for r in fp7)
-    partners = {r["partner_country"] for r in rows(con, "SELECT * FROM mart_partner_countries WHERE framework_programme = 'FP7'")}
+    partners = {
+        r["partner_country"]
+        for r in rows(con, "SELECT * FROM mart_partner_countries WHERE framework_programme = 'FP7'")
+    }
     assert partners == {"RU", "FR", "UA", "CN", "US"}
     ranking = rows(con, "SELECT * FROM mart_third_country_ranking WHERE is_focus_country")
     assert ranking == []  # Germany is never a third country
     regions = rows(con, "SELECT * FROM mart_regions")
     assert regions and not any(r["is_mapped"] for r in regions)  # the Russian city table is not applied
     assert rows(con, "SELECT * FROM mart_active_projects WHERE project_id = 'P3'")  # P3 has DE2, no RU
-    assert rows(con, "SELECT * FROM mart_institutions WHERE institution_key = 'DE1'")[0]["participations"] == 5  # P1 P2 P5 Q1 R1
+    assert (
+        rows(con, "SELECT * FROM mart_institutions WHERE institution_key = 'DE1'")[0]["participations"] == 5
+    )  # P1 P2 P5 Q1 R1
 
 
 # --- the collaboration network --------------------------------------------------------------------------------
@@ -318,14 +359,20 @@ def test_collaboration_edges_and_network_measures() -> None:
         [P("H2020", str(i), "2018-01-01") for i in range(1, 6)],
         [
             # N1: A (RU), B, C -> triangle A-B, A-C, B-C (n=3: each pair 1/3)
-            O("H2020", "1", "A", "RU"), O("H2020", "1", "B", "DE"), O("H2020", "1", "C", "FR"),
+            O("H2020", "1", "A", "RU"),
+            O("H2020", "1", "B", "DE"),
+            O("H2020", "1", "C", "FR"),
             # N2 and N5: A with D twice -> A-D joint 2, fractional 1 + 1
-            O("H2020", "2", "A", "RU"), O("H2020", "2", "D", "IT"),
-            O("H2020", "5", "A", "RU"), O("H2020", "5", "D", "IT"),
+            O("H2020", "2", "A", "RU"),
+            O("H2020", "2", "D", "IT"),
+            O("H2020", "5", "A", "RU"),
+            O("H2020", "5", "D", "IT"),
             # N3: E (RU) with B
-            O("H2020", "3", "E", "RU"), O("H2020", "3", "B", "DE"),
+            O("H2020", "3", "E", "RU"),
+            O("H2020", "3", "B", "DE"),
             # N4: B with D but no Russian partner: not in the network
-            O("H2020", "4", "B", "DE"), O("H2020", "4", "D", "IT"),
+            O("H2020", "4", "B", "DE"),
+            O("H2020", "4", "D", "IT"),
         ],
     )
     build(con)
@@ -351,8 +398,13 @@ def test_collaboration_edges_and_network_measures() -> None:
 
 def _measures(edges: list[tuple[str, str, int, float]], **options: int):
     source, target, joint, fractional = (list(column) for column in zip(*edges))
-    return network.measures_from_arrays(np.asarray(source, dtype=object), np.asarray(target, dtype=object),
-                                        np.asarray(joint, dtype=np.int64), np.asarray(fractional), **options)
+    return network.measures_from_arrays(
+        np.asarray(source, dtype=object),
+        np.asarray(target, dtype=object),
+        np.asarray(joint, dtype=np.int64),
+        np.asarray(fractional),
+        **options,
+    )
 
 
 def test_collaboration_pairs_are_shared_by_edges_and_partners() -> None:
@@ -362,22 +414,31 @@ def test_collaboration_pairs_are_shared_by_edges_and_partners() -> None:
         [P("H2020", "1", "2018-01-01"), P("H2020", "2", "2019-01-01"), P("H2020", "3", "2019-01-01")],
         [
             # project 1: A1 and A2 (one institution 'a', RU), B (DE), C (FR): n=4, each organisation pair 1/6
-            O("H2020", "1", "A1", "RU"), O("H2020", "1", "A2", "RU"), O("H2020", "1", "B", "DE"), O("H2020", "1", "C", "FR"),
+            O("H2020", "1", "A1", "RU"),
+            O("H2020", "1", "A2", "RU"),
+            O("H2020", "1", "B", "DE"),
+            O("H2020", "1", "C", "FR"),
             # project 2: A1 with B: n=2, the one pair weighs 1
-            O("H2020", "2", "A1", "RU"), O("H2020", "2", "B", "DE"),
+            O("H2020", "2", "A1", "RU"),
+            O("H2020", "2", "B", "DE"),
             # project 3: no organisation of the focus country: no pairs
-            O("H2020", "3", "B", "DE"), O("H2020", "3", "C", "FR"),
+            O("H2020", "3", "B", "DE"),
+            O("H2020", "3", "C", "FR"),
         ],
         links=[("A1", None, "a", "A", "override", 1.0), ("A2", None, "a", "A", "override", 1.0)],
     )
     build(con)
-    pairs = {(r["project_id"], r["institution_key"], r["partner_institution_key"]): r
-             for r in rows(con, "SELECT * FROM int_collaboration_pairs")}
+    pairs = {
+        (r["project_id"], r["institution_key"], r["partner_institution_key"]): r
+        for r in rows(con, "SELECT * FROM int_collaboration_pairs")
+    }
     # project 1: ordered pairs of a, B, C (6); project 2: a-B both ways (2); project 3: none
     assert len(pairs) == 8 and not any(key[0] == "3" for key in pairs)
     a_b = pairs[("1", "a", "B")]
     assert (a_b["links"], a_b["focus_links"], a_b["focus_country"]) == (2, 2, "RU")  # A1-B and A2-B
-    assert float(a_b["links_fractional"]) == pytest.approx(2 / 6) and float(a_b["focus_links_fractional"]) == pytest.approx(2 / 6)
+    assert float(a_b["links_fractional"]) == pytest.approx(2 / 6) and float(
+        a_b["focus_links_fractional"]
+    ) == pytest.approx(2 / 6)
     b_a = pairs[("1", "B", "a")]
     assert (b_a["links"], b_a["focus_links"], float(b_a["focus_links_fractional"])) == (2, 0, 0.0)  # B is not RU
     # the edges mart: unordered pairs, every pair of a project with the focus country
@@ -395,8 +456,7 @@ def test_collaboration_pairs_are_shared_by_edges_and_partners() -> None:
 
 
 def test_focus_country_macro_on_a_read_only_connection(tmp_path) -> None:
-    from bilatrus_etl.warehouse import models
-    from bilatrus_etl.warehouse import queries
+    from bilatrus_etl.warehouse import models, queries
 
     path = tmp_path / "w.duckdb"
     duckdb.connect(str(path)).close()

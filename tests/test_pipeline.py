@@ -7,13 +7,13 @@ the real requests path.
 
 from __future__ import annotations
 
-import duckdb
 import dagster as dg
+import duckdb
 import pytest
-
-from bilatrus_etl.settings import PROGRAMMES, Settings
 from fixture_server import FixtureServer
 from pipeline_fixtures import build_fixture_mirror, manifest_participations, materialized_keys, resources_for
+
+from bilatrus_etl.settings import PROGRAMMES, Settings
 from pipelines import runner
 from pipelines.definitions import defs
 from pipelines.defs.jobs import build_stale_assets
@@ -49,16 +49,28 @@ def _assets():
 def test_definitions_load_with_lineage_checks_schedule_and_partitions():
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    assert {"raw/cordis_programme_files", "staging/stg_participation", "core/fact_participation",
-            "marts/mart_third_country_ranking", "warehouse/published_warehouse"} <= keys
+    assert {
+        "raw/cordis_programme_files",
+        "staging/stg_participation",
+        "core/fact_participation",
+        "marts/mart_third_country_ranking",
+        "warehouse/published_warehouse",
+    } <= keys
     # lineage read from the SQL: fact_participation reads stg_participation and the dimensions
     parents = {k.to_user_string() for k in graph.get(dg.AssetKey(["core", "fact_participation"])).parent_keys}
     assert {"staging/stg_participation", "core/dim_project", "core/dim_organization"} <= parents
     # partitions on downloads and staging only
     partitioned = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).partitions_def}
-    assert partitioned == {"raw/cordis_programme_files", "staging/stg_project", "staging/stg_participation",
-                           "staging/quarantine", "staging/load_audit"}
-    assert graph.get(dg.AssetKey(["raw", "cordis_programme_files"])).partitions_def.get_partition_keys() == list(PROGRAMMES)
+    assert partitioned == {
+        "raw/cordis_programme_files",
+        "staging/stg_project",
+        "staging/stg_participation",
+        "staging/quarantine",
+        "staging/load_audit",
+    }
+    assert graph.get(dg.AssetKey(["raw", "cordis_programme_files"])).partitions_def.get_partition_keys() == list(
+        PROGRAMMES
+    )
     # every suite is a check on the asset that writes its table; core checks block
     checks = {key.asset_key.to_user_string() + ":" + key.name for key in graph.asset_check_keys}
     assert "core/fact_participation:gx_fact_participation" in checks
@@ -77,25 +89,40 @@ def test_raw_and_staging_against_fixture_server(mirror_server, tmp_path):
     assert result.success, [e.message for e in result.all_events if e.is_failure]
     # every official file was fetched over HTTP from the fixture server
     fetched = {r.path.lstrip("/") for r in server.requests if r.status == 200}
-    assert {"cordis-fp6projects.csv", "cordis-fp7projects-csv.zip", "cordis-h2020projects-csv.zip",
-            "cordis-HORIZONprojects-csv.zip", "cordisref-countries.csv"} <= fetched
+    assert {
+        "cordis-fp6projects.csv",
+        "cordis-fp7projects-csv.zip",
+        "cordis-h2020projects-csv.zip",
+        "cordis-HORIZONprojects-csv.zip",
+        "cordisref-countries.csv",
+    } <= fetched
     con = duckdb.connect(str(Settings.from_env(data_dir=tmp_path).build_path), read_only=True)
-    by_programme = dict(con.execute(
-        "SELECT framework_programme, count(*) FROM stg_participation GROUP BY ALL").fetchall())
+    by_programme = dict(
+        con.execute("SELECT framework_programme, count(*) FROM stg_participation GROUP BY ALL").fetchall()
+    )
     for programme in ("FP6", "FP7", "HE"):
         assert by_programme[programme] == manifest_participations(mirror.manifest, programme)
     # H2020 is the real sample: 5,153 rows of which 2 Russian
     audit = con.execute(
         "SELECT sum(raw_rows), sum(staged_rows), sum(quarantined_rows) FROM load_audit "
-        "WHERE framework_programme = 'H2020' AND target_table = 'stg_participation'").fetchone()
+        "WHERE framework_programme = 'H2020' AND target_table = 'stg_participation'"
+    ).fetchone()
     assert audit[0] == 5153 and audit[1] + audit[2] == 5153
     assert by_programme["H2020"] == audit[1]
-    assert con.execute("SELECT count(*) FROM stg_participation WHERE framework_programme = 'H2020' "
-                       "AND country = 'RU'").fetchone()[0] == 2
+    assert (
+        con.execute(
+            "SELECT count(*) FROM stg_participation WHERE framework_programme = 'H2020' AND country = 'RU'"
+        ).fetchone()[0]
+        == 2
+    )
     # the synthetic files' malformed lines are quarantined with file and line
     malformed = sum(len(lines) for name, lines in mirror.manifest["malformed"].items() if "h2020" not in name)
-    assert con.execute("SELECT count(*) FROM quarantine WHERE reason ILIKE '%csv%' OR source_line IS NOT NULL"
-                       ).fetchone()[0] >= malformed
+    assert (
+        con.execute("SELECT count(*) FROM quarantine WHERE reason ILIKE '%csv%' OR source_line IS NOT NULL").fetchone()[
+            0
+        ]
+        >= malformed
+    )
     assert con.execute("SELECT count(*) FROM meta_download_provenance").fetchone()[0] >= 11
     con.close()
 
@@ -115,7 +142,9 @@ def test_full_refresh_publishes_then_unchanged_upstream_skips_downstream(mirror_
         assert "SYNTHETIC DATA" in (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
         con = duckdb.connect(str(settings.warehouse_path), read_only=True)
         assert con.execute("SELECT synthetic FROM meta_build").fetchone()[0] is True
-        ranked = con.execute("SELECT count(*) FROM mart_third_country_ranking WHERE framework_programme = 'FP7'").fetchone()[0]
+        ranked = con.execute(
+            "SELECT count(*) FROM mart_third_country_ranking WHERE framework_programme = 'FP7'"
+        ).fetchone()[0]
         assert ranked > 0
         con.close()
         checks_after_first = _latest_checks(instance)
@@ -142,8 +171,12 @@ def test_full_refresh_publishes_then_unchanged_upstream_skips_downstream(mirror_
         assert runner.stale_assets(instance, graph, list(PROGRAMMES), settings) == set()
         # no check was planned and skipped in the second run: each keeps the result of the run that built its asset
         assert _latest_checks(instance) == checks_after_first
-        skipped = [e for run_id in second.run_ids for e in instance.all_logs(run_id)
-                   if e.dagster_event and e.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION_PLANNED"]
+        skipped = [
+            e
+            for run_id in second.run_ids
+            for e in instance.all_logs(run_id)
+            if e.dagster_event and e.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION_PLANNED"
+        ]
         assert skipped == []
         # the published warehouse is confirmed current: its freshness policy passes, its data version is kept
         latest = instance.get_latest_materialization_event(runner.PUBLISHED_KEY)
@@ -156,9 +189,15 @@ def test_full_refresh_publishes_then_unchanged_upstream_skips_downstream(mirror_
         scheduled = downloads.with_tags({k: v for k, v in downloads.tags.items() if k != "launched_by"})
         success = [e for e in instance.all_logs(downloads.run_id) if e.dagster_event][-1].dagster_event
         confirmed = len(instance.fetch_materializations(runner.PUBLISHED_KEY, limit=10).records)
-        answer = build_stale_assets(dg.build_run_status_sensor_context(
-            sensor_name="build_stale_assets", dagster_instance=instance, dagster_run=scheduled, dagster_event=success,
-            repository_def=defs.get_repository_def()))
+        answer = build_stale_assets(
+            dg.build_run_status_sensor_context(
+                sensor_name="build_stale_assets",
+                dagster_instance=instance,
+                dagster_run=scheduled,
+                dagster_event=success,
+                repository_def=defs.get_repository_def(),
+            )
+        )
         assert isinstance(answer, dg.SkipReason) and "unchanged" in answer.skip_message
         assert len(instance.fetch_materializations(runner.PUBLISHED_KEY, limit=10).records) == confirmed + 1
 
@@ -181,8 +220,11 @@ def _freshness(instance: dg.DagsterInstance, graph, key: dg.AssetKey) -> str:
     from dagster._core.definitions.freshness_evaluator import TimeWindowFreshnessPolicyEvaluator
     from dagster._time import get_current_datetime
 
-    view = AssetGraphView(temporal_context=TemporalContext(effective_dt=get_current_datetime(), last_event_id=None),
-                          instance=instance, asset_graph=graph)
+    view = AssetGraphView(
+        temporal_context=TemporalContext(effective_dt=get_current_datetime(), last_event_id=None),
+        instance=instance,
+        asset_graph=graph,
+    )
     return asyncio.run(TimeWindowFreshnessPolicyEvaluator().evaluate_freshness(view, graph.get(key))).value
 
 
@@ -223,7 +265,9 @@ def test_blocking_check_failure_keeps_the_published_warehouse(tmp_path, shared_f
         ).fetchone()
         con.close()
 
-        _rewrite_member(mirror.folder / "cordis-HORIZONprojects-csv.zip", "organization.csv", _negative_first_contribution)
+        _rewrite_member(
+            mirror.folder / "cordis-HORIZONprojects-csv.zip", "organization.csv", _negative_first_contribution
+        )
         second = _materialize(dg.AssetSelection.all(), data_dir, server, instance)
 
     evaluations = [e.event_specific_data for e in second.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
@@ -251,10 +295,12 @@ def test_analyst_supplied_dashboard_export_joins_the_common_shape(mirror_server,
     con = duckdb.connect(str(Settings.from_env(data_dir=tmp_path).build_path), read_only=True)
     raw, staged, quarantined = con.execute(
         "SELECT raw_rows, staged_rows, quarantined_rows FROM load_audit "
-        "WHERE source_file = 'cordis-plus-2007.csv' AND target_table = 'stg_participation'").fetchone()
+        "WHERE source_file = 'cordis-plus-2007.csv' AND target_table = 'stg_participation'"
+    ).fetchone()
     assert raw == 787 and staged + quarantined == 787
-    ru = con.execute("SELECT count(*) FROM stg_participation WHERE source_file = 'cordis-plus-2007.csv' "
-                     "AND country = 'RU'").fetchone()[0]
+    ru = con.execute(
+        "SELECT count(*) FROM stg_participation WHERE source_file = 'cordis-plus-2007.csv' AND country = 'RU'"
+    ).fetchone()[0]
     assert ru == 3
     fp7 = con.execute("SELECT count(*) FROM stg_participation WHERE framework_programme = 'FP7'").fetchone()[0]
     assert fp7 == manifest_participations(mirror.manifest, "FP7") + staged

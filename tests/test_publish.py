@@ -17,9 +17,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.warehouse import publish as publish_module
 from bilatrus_etl.warehouse.publish import open_readonly, publish, rollback, write_published_file
-from bilatrus_etl.errors import BilatrusError
 
 ROWS_PER_VERSION = 40_000
 
@@ -103,8 +103,16 @@ def test_readers_in_other_processes_are_never_blocked_nor_see_half_tables(paths:
     for mode in ("persistent", "reconnect"):
         files = {k: paths["tmp"] / f"{mode}.{k}" for k in ("ready", "out")}
         process = subprocess.Popen(
-            [sys.executable, "-c", READER, mode, str(paths["published"]), str(paths["tmp"] / "stop"),
-             str(files["ready"]), str(files["out"])],
+            [
+                sys.executable,
+                "-c",
+                READER,
+                mode,
+                str(paths["published"]),
+                str(paths["tmp"] / "stop"),
+                str(files["ready"]),
+                str(files["out"]),
+            ],
         )
         readers[mode] = (process, files)
     deadline = time.time() + 30
@@ -131,7 +139,9 @@ def test_readers_in_other_processes_are_never_blocked_nor_see_half_tables(paths:
         assert result["seen"] == sorted(result["seen"]), mode  # never back to an older file
         assert set(result["seen"]) <= set(range(1, 7)), mode
     assert results["persistent"]["seen"][0] == 1  # its connection keeps the file it opened
-    assert results["reconnect"]["seen"][0] == 1 and results["reconnect"]["seen"][-1] == 6  # new connections see the new file
+    assert (
+        results["reconnect"]["seen"][0] == 1 and results["reconnect"]["seen"][-1] == 6
+    )  # new connections see the new file
     assert read_version(paths["published"]) == 6
     assert read_version(paths["previous"]) == 5  # the file it replaced, kept for rollback
     leftovers = sorted(p.name for p in paths["published"].parent.iterdir())

@@ -53,8 +53,14 @@ def row_of(header: list[str], **values: str) -> list[str]:
     return [values.get(name, "") for name in header]
 
 
-def write_csv(path: Path, header: list[str], lines: list[list[str] | str], delimiter: str = ";", bom: bool = False,
-              newline: str = "\n") -> Path:
+def write_csv(
+    path: Path,
+    header: list[str],
+    lines: list[list[str] | str],
+    delimiter: str = ";",
+    bom: bool = False,
+    newline: str = "\n",
+) -> Path:
     """Header and records fully quoted; a `str` entry is written verbatim (a malformed line)."""
     text = [quoted_line(header, delimiter) if delimiter == "," else delimiter.join(header)]
     text += [line if isinstance(line, str) else quoted_line(line, delimiter) for line in lines]
@@ -90,28 +96,54 @@ def test_h2020_organization_sample_lands_every_row_with_a_comma_delimiter(con, s
 
     assert rows(con, "SELECT count(*), count(DISTINCT project_id) FROM land_participation") == [(5153, 602)]
     assert rows(con, "SELECT min(source_line), max(source_line) FROM land_participation") == [(2, 5154)]
-    assert rows(con, "SELECT DISTINCT framework_programme, dataset, source_format, source_file "
-                     "FROM land_participation") == [
-        ("H2020", "cordis_h2020", "cordis_csv", "cordis-h2020projects-csv.zip!organization.csv")
-    ]
+    assert rows(
+        con, "SELECT DISTINCT framework_programme, dataset, source_format, source_file FROM land_participation"
+    ) == [("H2020", "cordis_h2020", "cordis_csv", "cordis-h2020projects-csv.zip!organization.csv")]
     russian = rows(
         con,
         "SELECT project_id, pic, name, short_name, role, activity_type, city, ec_contribution, net_ec_contribution, "
         "total_cost, source_line FROM land_participation WHERE country = 'RU' ORDER BY source_line",
     )
     assert russian == [
-        ("773702", "914462748", "CENTRE FOR FOREST ECOLOGY AND PRODUCTIVITY RUSSIAN ACADEMY OF SCIENCE", None,
-         "participant", "PUB", "Moscow", "0.0", "0.0", "40250", 1638),
-        ("869580", "896586036", "FEDERAL STATE BUDGETARY INSTITUTION OF SCIENCE FEDERAL RESEARCH CENTRE KOLA SCIENCE "
-         "CENTRE OF THE RUSSIAN ACADEMY OF SCIENCES", "KSC RAS", "participant", "REC", "APATITY", "0.0", "0.0",
-         "265625", 5087),
+        (
+            "773702",
+            "914462748",
+            "CENTRE FOR FOREST ECOLOGY AND PRODUCTIVITY RUSSIAN ACADEMY OF SCIENCE",
+            None,
+            "participant",
+            "PUB",
+            "Moscow",
+            "0.0",
+            "0.0",
+            "40250",
+            1638,
+        ),
+        (
+            "869580",
+            "896586036",
+            "FEDERAL STATE BUDGETARY INSTITUTION OF SCIENCE FEDERAL RESEARCH CENTRE KOLA SCIENCE "
+            "CENTRE OF THE RUSSIAN ACADEMY OF SCIENCES",
+            "KSC RAS",
+            "participant",
+            "REC",
+            "APATITY",
+            "0.0",
+            "0.0",
+            "265625",
+            5087,
+        ),
     ]
-    first = rows(con, "SELECT project_id, pic, name, country, role, ec_contribution FROM land_participation "
-                      "WHERE source_line = 2")
+    first = rows(
+        con,
+        "SELECT project_id, pic, name, country, role, ec_contribution FROM land_participation WHERE source_line = 2",
+    )
     assert first == [("651036", "938119011", "ALTERIX LTD", "UK", "coordinator", "50000.0")]
     # the landing table keeps codes as published: UK and EL, mapped only in staging
-    assert rows(con, "SELECT count(*) FILTER (WHERE country = 'UK'), count(*) FILTER (WHERE country = 'EL'), "
-                     "count(*) FILTER (WHERE ec_contribution IS NULL) FROM land_participation") == [(433, 241, 163)]
+    assert rows(
+        con,
+        "SELECT count(*) FILTER (WHERE country = 'UK'), count(*) FILTER (WHERE country = 'EL'), "
+        "count(*) FILTER (WHERE ec_contribution IS NULL) FROM land_participation",
+    ) == [(433, 241, 163)]
 
 
 # ------------------------------------------------------------------------- real samples: dashboard
@@ -129,17 +161,41 @@ def test_dashboard_2007_participants_and_derived_projects(con, shared_file) -> N
         "WHERE country = 'RU' ORDER BY source_line",
     )
     assert russian == [
-        ("212879", "999877165", "NATIONAL UNIVERSITY OF SCIENCE AND TECHNOLOGY MISIS", "Participant", "HES",
-         "27530.08", 82),
-        ("211382", "999427667", "INSTITUT TEORETICHESKOI I EKSPERIME NTALNOI FIZIKI ITEP", "Participant", "REC",
-         "116000", 138),
-        ("211604", "999427667", "INSTITUT TEORETICHESKOI I EKSPERIME NTALNOI FIZIKI ITEP", "Participant", "REC",
-         None, 697),  # `NA` in the export is missing
+        (
+            "212879",
+            "999877165",
+            "NATIONAL UNIVERSITY OF SCIENCE AND TECHNOLOGY MISIS",
+            "Participant",
+            "HES",
+            "27530.08",
+            82,
+        ),
+        (
+            "211382",
+            "999427667",
+            "INSTITUT TEORETICHESKOI I EKSPERIME NTALNOI FIZIKI ITEP",
+            "Participant",
+            "REC",
+            "116000",
+            138,
+        ),
+        (
+            "211604",
+            "999427667",
+            "INSTITUT TEORETICHESKOI I EKSPERIME NTALNOI FIZIKI ITEP",
+            "Participant",
+            "REC",
+            None,
+            697,
+        ),  # `NA` in the export is missing
     ]
     # Radboud's short name is RU: it must not count as Russia
     assert rows(con, "SELECT country FROM land_participation WHERE short_name = 'RU' GROUP BY ALL") == [("NL",)]
-    project = rows(con, "SELECT acronym, topic, funding_scheme, start_date, end_date, programme_code, title, "
-                        "source_line FROM land_project WHERE project_id = '200239'")
+    project = rows(
+        con,
+        "SELECT acronym, topic, funding_scheme, start_date, end_date, programme_code, title, "
+        "source_line FROM land_project WHERE project_id = '200239'",
+    )
     assert project == [("REASON", "PEOPLE-2007-5-1.NIGHT", "CSA-SA", "2007-06-01", "2007-11-30", "FP7-PEOPLE", None, 2)]
 
 
@@ -154,8 +210,20 @@ def test_dashboard_2022_takes_missing_programmes_from_the_legal_basis(con, share
         con,
         "SELECT project_id, pic, name, short_name, role, activity_type, ec_contribution, net_ec_contribution, "
         "source_line FROM land_participation WHERE country = 'RU'",
-    ) == [("101022502", "999872800", "FEDERAL STATE AUTONOMOUS EDUCATIONAL INSTITUTION FOR HIGHER EDUCATION "
-           "NATIONAL RESEARCH UNIVERSITY HIGHER SCHOOL OF ECONOMICS", "HSE", "Partner", "HES", None, "0", 1703)]
+    ) == [
+        (
+            "101022502",
+            "999872800",
+            "FEDERAL STATE AUTONOMOUS EDUCATIONAL INSTITUTION FOR HIGHER EDUCATION "
+            "NATIONAL RESEARCH UNIVERSITY HIGHER SCHOOL OF ECONOMICS",
+            "HSE",
+            "Partner",
+            "HES",
+            None,
+            "0",
+            1703,
+        )
+    ]
     # 252 rows carry country_code NA (missing; the export then names the country "Namibia")
     assert rows(con, "SELECT count(*) FROM land_participation WHERE country IS NULL") == [(252,)]
 
@@ -178,12 +246,26 @@ def fp7_projects_xlsx(shared_data: Path) -> tuple[duckdb.DuckDBPyConnection, lis
 def test_fp7_projects_xlsx_lands_every_project(fp7_projects_xlsx) -> None:
     con, info = fp7_projects_xlsx
     assert info == [("land_project", 25809, ["FP7"])]  # programme from the file name
-    assert rows(con, "SELECT count(*), count(DISTINCT project_id), min(source_line), max(source_line) "
-                     "FROM land_project") == [(25809, 25809, 2, 25810)]
-    first = rows(con, "SELECT project_id, acronym, title, thematic_priority, participations, ec_max_contribution, "
-                      "funding_scheme, topic FROM land_project WHERE source_line = 2")
-    assert first == [("611404", "CLERECO", "\nCross-Layer Early Reliability Evaluation for the Computing cOntinuum",
-                      "Information and Communication Technologies", "10", "2555000", "CP", "ICT-2013.3.4")]
+    assert rows(
+        con, "SELECT count(*), count(DISTINCT project_id), min(source_line), max(source_line) FROM land_project"
+    ) == [(25809, 25809, 2, 25810)]
+    first = rows(
+        con,
+        "SELECT project_id, acronym, title, thematic_priority, participations, ec_max_contribution, "
+        "funding_scheme, topic FROM land_project WHERE source_line = 2",
+    )
+    assert first == [
+        (
+            "611404",
+            "CLERECO",
+            "\nCross-Layer Early Reliability Evaluation for the Computing cOntinuum",
+            "Information and Communication Technologies",
+            "10",
+            "2555000",
+            "CP",
+            "ICT-2013.3.4",
+        )
+    ]
     assert rows(con, "SELECT ec_max_contribution FROM land_project WHERE project_id = '274737'") == [("239731.55",)]
 
 
@@ -201,8 +283,11 @@ def test_xlsx_without_calamine_reads_through_openpyxl(con, tmp_path, monkeypatch
 
     (landed,) = dashboard.land_file(con, path)
     land(con, landed)
-    assert rows(con, "SELECT project_id, acronym, ec_max_contribution, topic, framework_programme, source_line "
-                     "FROM land_project ORDER BY source_line") == [
+    assert rows(
+        con,
+        "SELECT project_id, acronym, ec_max_contribution, topic, framework_programme, source_line "
+        "FROM land_project ORDER BY source_line",
+    ) == [
         ("101000001", "ACR", "1234.5", None, "H2020", 2),
         ("101000002", "OTH", "100", "T-1", "H2020", 4),
     ]
@@ -245,9 +330,15 @@ def test_cordisref_files_land_every_row(con, shared_file, file_name, table, reco
 def test_cordisref_countries_keep_every_language_and_the_eu_codes(con, shared_file) -> None:
     path = shared_file("cordis/reference/cordisref-countries.csv")  # UTF-8 with BOM, fully quoted
     land(con, cordisref.land_file(con, path, cordisref.kind_of("cordisref_countries"), dataset="cordisref_countries"))
-    assert rows(con, "SELECT cordis_code, iso_code, name FROM land_ref_country WHERE language = 'en' "
-                     "AND cordis_code IN ('EL', 'UK', 'XK', 'RU') ORDER BY 1") == [
-        ("EL", "GR", "Greece"), ("RU", "RU", "Russia"), ("UK", "GB", "United Kingdom"), ("XK", "NULL", "Kosovo"),
+    assert rows(
+        con,
+        "SELECT cordis_code, iso_code, name FROM land_ref_country WHERE language = 'en' "
+        "AND cordis_code IN ('EL', 'UK', 'XK', 'RU') ORDER BY 1",
+    ) == [
+        ("EL", "GR", "Greece"),
+        ("RU", "RU", "Russia"),
+        ("UK", "GB", "United Kingdom"),
+        ("XK", "NULL", "Kosovo"),
     ]
     assert rows(con, "SELECT count(DISTINCT language) FROM land_ref_country") == [(6,)]
 
@@ -256,8 +347,11 @@ def test_cordisref_programme_titles_spanning_lines_keep_their_line_numbers(con, 
     path = shared_file("cordis/reference/cordisref-H2020programmes.csv")
     land(con, cordisref.land_file(con, path, cordisref.kind_of(path.name), dataset="cordisref_h2020_programmes"))
     # the record on line 525 ends on line 526, so DRS-10-2015 (physical line 543) is record 542
-    assert rows(con, "SELECT code, framework_programme, source_line FROM land_ref_programme "
-                     "WHERE code IN ('GALILEO-4-2014', 'DRS-10-2015') ORDER BY 3") == [
+    assert rows(
+        con,
+        "SELECT code, framework_programme, source_line FROM land_ref_programme "
+        "WHERE code IN ('GALILEO-4-2014', 'DRS-10-2015') ORDER BY 3",
+    ) == [
         ("GALILEO-4-2014", "H2020", 525),
         ("DRS-10-2015", "H2020", 542),
     ]
@@ -278,29 +372,88 @@ def test_kind_of_names_every_catalog_key() -> None:
 
 
 def legacy_files(tmp_path: Path) -> tuple[Path, Path]:
-    projects = write_csv(tmp_path / "cordis-fp6projects.csv", LEGACY_PROJECT_HEADER, [
-        row_of(LEGACY_PROJECT_HEADER, rcn="74321", reference="12345", acronym="RUSNANO", status="Completed",
-               programme="FP6-NMP", topics="NMP-2004-3.4.1", frameworkProgramme="FP6",
-               title="Nano materials with Russia", startDate="2005-01-01", endDate="31/12/2007",
-               objective="An objective; with a semicolon", totalCost="1.234.567,89", ecMaxContribution="987654,5",
-               call="FP6-2004-NMP-NI-4", fundingScheme="STREP", coordinator="UNIVERSITAET X",
-               coordinatorCountry="DE", participants="MOSCOW STATE UNIVERSITY;UNIVERSITE Y",
-               participantCountries="RU;FR"),
-        row_of(LEGACY_PROJECT_HEADER, rcn="74322", reference="12346", acronym="GREEK", title="Athens",
-               totalCost="n/a", ecMaxContribution="500000"),
-    ])
-    organizations = write_csv(tmp_path / "cordis-fp6organizations.csv", LEGACY_ORG_HEADER, [
-        row_of(LEGACY_ORG_HEADER, projectRcn="74321", projectReference="12345", projectAcronym="RUSNANO",
-               role="coordinator", id="999999001", name="UNIVERSITAET X", shortName="UX", activityType="HES",
-               ecContribution="1234567,89", country="DE", city="Berlin"),
-        '"74321";"12345";"RUSNANO";"participant";"999999002";"BROKEN "QUOTE" LTD";"BQ";"PRC";"false";"";"RU";"";'
-        '"Moscow";"";"";"";"";"";""',
-        row_of(LEGACY_ORG_HEADER, projectRcn="74321", projectReference="12345", projectAcronym="RUSNANO",
-               role="participant", id="", name="UNIVERSITE Y", activityType="REC", ecContribution="12 345,50",
-               country="FR", city="Paris"),
-        row_of(LEGACY_ORG_HEADER, projectRcn="74322", projectReference="12346", role="participant", id="999999003",
-               name="MOSCOW STATE UNIVERSITY", country="RU", city="Moscow"),
-    ])
+    projects = write_csv(
+        tmp_path / "cordis-fp6projects.csv",
+        LEGACY_PROJECT_HEADER,
+        [
+            row_of(
+                LEGACY_PROJECT_HEADER,
+                rcn="74321",
+                reference="12345",
+                acronym="RUSNANO",
+                status="Completed",
+                programme="FP6-NMP",
+                topics="NMP-2004-3.4.1",
+                frameworkProgramme="FP6",
+                title="Nano materials with Russia",
+                startDate="2005-01-01",
+                endDate="31/12/2007",
+                objective="An objective; with a semicolon",
+                totalCost="1.234.567,89",
+                ecMaxContribution="987654,5",
+                call="FP6-2004-NMP-NI-4",
+                fundingScheme="STREP",
+                coordinator="UNIVERSITAET X",
+                coordinatorCountry="DE",
+                participants="MOSCOW STATE UNIVERSITY;UNIVERSITE Y",
+                participantCountries="RU;FR",
+            ),
+            row_of(
+                LEGACY_PROJECT_HEADER,
+                rcn="74322",
+                reference="12346",
+                acronym="GREEK",
+                title="Athens",
+                totalCost="n/a",
+                ecMaxContribution="500000",
+            ),
+        ],
+    )
+    organizations = write_csv(
+        tmp_path / "cordis-fp6organizations.csv",
+        LEGACY_ORG_HEADER,
+        [
+            row_of(
+                LEGACY_ORG_HEADER,
+                projectRcn="74321",
+                projectReference="12345",
+                projectAcronym="RUSNANO",
+                role="coordinator",
+                id="999999001",
+                name="UNIVERSITAET X",
+                shortName="UX",
+                activityType="HES",
+                ecContribution="1234567,89",
+                country="DE",
+                city="Berlin",
+            ),
+            '"74321";"12345";"RUSNANO";"participant";"999999002";"BROKEN "QUOTE" LTD";"BQ";"PRC";"false";"";"RU";"";'
+            '"Moscow";"";"";"";"";"";""',
+            row_of(
+                LEGACY_ORG_HEADER,
+                projectRcn="74321",
+                projectReference="12345",
+                projectAcronym="RUSNANO",
+                role="participant",
+                id="",
+                name="UNIVERSITE Y",
+                activityType="REC",
+                ecContribution="12 345,50",
+                country="FR",
+                city="Paris",
+            ),
+            row_of(
+                LEGACY_ORG_HEADER,
+                projectRcn="74322",
+                projectReference="12346",
+                role="participant",
+                id="999999003",
+                name="MOSCOW STATE UNIVERSITY",
+                country="RU",
+                city="Moscow",
+            ),
+        ],
+    )
     return projects, organizations
 
 
@@ -309,28 +462,52 @@ def test_legacy_fp6_files_land_by_name_and_keep_the_malformed_line(con, tmp_path
     assert legacy_csv.recognises(LEGACY_PROJECT_HEADER, "projects")
     assert legacy_csv.recognises(LEGACY_ORG_HEADER, "organizations")
     assert not cordis_csv.recognises(LEGACY_ORG_HEADER, "organizations")
-    projects = legacy_csv.land_file(con, projects_path, "projects", FileRef("cordis_fp6_projects",
-                                                                           "cordis-fp6projects.csv", "FP6"))
-    organizations = legacy_csv.land_file(con, organizations_path, "organizations",
-                                         FileRef("cordis_fp6_organizations", "cordis-fp6organizations.csv", "FP6"))
+    projects = legacy_csv.land_file(
+        con, projects_path, "projects", FileRef("cordis_fp6_projects", "cordis-fp6projects.csv", "FP6")
+    )
+    organizations = legacy_csv.land_file(
+        con,
+        organizations_path,
+        "organizations",
+        FileRef("cordis_fp6_organizations", "cordis-fp6organizations.csv", "FP6"),
+    )
     assert (projects.rows, projects.rejected, organizations.rows, organizations.rejected) == (2, 0, 3, 1)
     land(con, projects, organizations)
 
-    assert rows(con, "SELECT project_id, rcn, acronym, programme_code, start_date, end_date, total_cost, "
-                     "ec_max_contribution, source_format, source_line FROM land_project ORDER BY source_line") == [
-        ("12345", "74321", "RUSNANO", "FP6-NMP", "2005-01-01", "31/12/2007", "1.234.567,89", "987654,5",
-         "legacy_csv", 2),
+    assert rows(
+        con,
+        "SELECT project_id, rcn, acronym, programme_code, start_date, end_date, total_cost, "
+        "ec_max_contribution, source_format, source_line FROM land_project ORDER BY source_line",
+    ) == [
+        (
+            "12345",
+            "74321",
+            "RUSNANO",
+            "FP6-NMP",
+            "2005-01-01",
+            "31/12/2007",
+            "1.234.567,89",
+            "987654,5",
+            "legacy_csv",
+            2,
+        ),
         ("12346", "74322", "GREEK", None, None, None, "n/a", "500000", "legacy_csv", 3),
     ]
     # `id` is the PIC in the legacy organisation file; lines after the malformed one keep their numbers
-    assert rows(con, "SELECT project_id, pic, name, ec_contribution, country, source_line FROM land_participation "
-                     "ORDER BY source_line") == [
+    assert rows(
+        con,
+        "SELECT project_id, pic, name, ec_contribution, country, source_line FROM land_participation "
+        "ORDER BY source_line",
+    ) == [
         ("12345", "999999001", "UNIVERSITAET X", "1234567,89", "DE", 2),
         ("12345", None, "UNIVERSITE Y", "12 345,50", "FR", 4),
         ("12346", "999999003", "MOSCOW STATE UNIVERSITY", None, "RU", 5),
     ]
-    (reject,) = rows(con, "SELECT dataset, framework_programme, source_file, target_table, source_line, reason, "
-                          "raw_record FROM land_rejects")
+    (reject,) = rows(
+        con,
+        "SELECT dataset, framework_programme, source_file, target_table, source_line, reason, "
+        "raw_record FROM land_rejects",
+    )
     assert reject[:5] == ("cordis_fp6_organizations", "FP6", "cordis-fp6organizations.csv", "stg_participation", 3)
     assert "UNQUOTED VALUE" in reject[5]
     assert reject[6].startswith('"74321";"12345";"RUSNANO";"participant";"999999002";"BROKEN "QUOTE" LTD"')
@@ -341,25 +518,61 @@ def test_legacy_fp6_files_land_by_name_and_keep_the_malformed_line(con, tmp_path
 
 def current_org_rows() -> list[list[str]]:
     return [
-        row_of(ORG_HEADER, projectID="200001", projectAcronym="ARCTIC", organisationID="999000001",
-               name="UNIVERSITY OF OSLO", activityType="HES", country="NO", city="Oslo", role="coordinator",
-               ecContribution="1000000.5", order="1"),
-        row_of(ORG_HEADER, projectID="200001", projectAcronym="ARCTIC", organisationID="999000002",
-               name="LOMONOSOV MOSCOW STATE UNIVERSITY", shortName="MSU", activityType="HES", country="RU",
-               city="Moscow", role="participant", ecContribution="250000", order="2"),
-        row_of(ORG_HEADER, projectID="200001", projectAcronym="ARCTIC", organisationID="999000003",
-               name="NATIONAL AND KAPODISTRIAN UNIVERSITY OF ATHENS", activityType="HES", country="EL",
-               city="Athens", role="thirdParty", ecContribution="", order="3"),
+        row_of(
+            ORG_HEADER,
+            projectID="200001",
+            projectAcronym="ARCTIC",
+            organisationID="999000001",
+            name="UNIVERSITY OF OSLO",
+            activityType="HES",
+            country="NO",
+            city="Oslo",
+            role="coordinator",
+            ecContribution="1000000.5",
+            order="1",
+        ),
+        row_of(
+            ORG_HEADER,
+            projectID="200001",
+            projectAcronym="ARCTIC",
+            organisationID="999000002",
+            name="LOMONOSOV MOSCOW STATE UNIVERSITY",
+            shortName="MSU",
+            activityType="HES",
+            country="RU",
+            city="Moscow",
+            role="participant",
+            ecContribution="250000",
+            order="2",
+        ),
+        row_of(
+            ORG_HEADER,
+            projectID="200001",
+            projectAcronym="ARCTIC",
+            organisationID="999000003",
+            name="NATIONAL AND KAPODISTRIAN UNIVERSITY OF ATHENS",
+            activityType="HES",
+            country="EL",
+            city="Athens",
+            role="thirdParty",
+            ecContribution="",
+            order="3",
+        ),
     ]
 
 
 def test_current_semicolon_zip_member_lands_with_its_archive_name(con, tmp_path) -> None:
-    member = write_csv(tmp_path / "organization.csv", ORG_HEADER, [
-        *current_org_rows()[:2],
-        '"200001";"ARCTIC";"999000009";"";"EXTRA; LTD";"";"";"PRC";"";"";"";"DE";"";"";"";"";"";"";"4";'
-        '"participant";"1";"1";"1";"false";"";"surplus"',  # 26 fields: too many
-        current_org_rows()[2],
-    ], newline="\r\n")
+    member = write_csv(
+        tmp_path / "organization.csv",
+        ORG_HEADER,
+        [
+            *current_org_rows()[:2],
+            '"200001";"ARCTIC";"999000009";"";"EXTRA; LTD";"";"";"PRC";"";"";"";"DE";"";"";"";"";"";"";"4";'
+            '"participant";"1";"1";"1";"false";"";"surplus"',  # 26 fields: too many
+            current_org_rows()[2],
+        ],
+        newline="\r\n",
+    )
     archive = tmp_path / "cordis-fp7projects-csv.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.write(member, "organization.csv")
@@ -371,12 +584,14 @@ def test_current_semicolon_zip_member_lands_with_its_archive_name(con, tmp_path)
     landed = cordis_csv.land_file(con, path, "organizations", ref)
     assert (landed.rows, landed.rejected) == (3, 1)
     land(con, landed)
-    assert rows(con, "SELECT pic, name, country, role, ec_contribution, source_line, source_file "
-                     "FROM land_participation ORDER BY source_line") == [
+    assert rows(
+        con,
+        "SELECT pic, name, country, role, ec_contribution, source_line, source_file "
+        "FROM land_participation ORDER BY source_line",
+    ) == [
         ("999000001", "UNIVERSITY OF OSLO", "NO", "coordinator", "1000000.5", 2, ref.source_file),
         ("999000002", "LOMONOSOV MOSCOW STATE UNIVERSITY", "RU", "participant", "250000", 3, ref.source_file),
-        ("999000003", "NATIONAL AND KAPODISTRIAN UNIVERSITY OF ATHENS", "EL", "thirdParty", None, 5,
-         ref.source_file),
+        ("999000003", "NATIONAL AND KAPODISTRIAN UNIVERSITY OF ATHENS", "EL", "thirdParty", None, 5, ref.source_file),
     ]
     assert rows(con, "SELECT source_file, source_line, reason LIKE '%TOO MANY COLUMNS%' FROM land_rejects") == [
         (ref.source_file, 4, True)
@@ -407,17 +622,36 @@ def test_aliases_ignore_case_spaces_and_punctuation(con, tmp_path) -> None:
 
 
 def test_project_file_of_the_current_layout(con, tmp_path) -> None:
-    path = write_csv(tmp_path / "project.csv", PROJECT_HEADER, [
-        row_of(PROJECT_HEADER, id="101000001", acronym="RUSCOOP", title="A title", startDate="2021-01-01",
-               endDate="2024-12-31", totalCost="1,234,567.00", ecMaxContribution="1000000", legalBasis="HORIZON.1.2",
-               topics="HORIZON-MSCA-2021", fundingScheme="HORIZON-RIA", objective='Say "hi"\nover lines',
-               frameworkProgramme="HORIZON", rcn="123"),
-        row_of(PROJECT_HEADER, id="101000002", acronym="NEXT", title="After a multi-line objective"),
-    ])
+    path = write_csv(
+        tmp_path / "project.csv",
+        PROJECT_HEADER,
+        [
+            row_of(
+                PROJECT_HEADER,
+                id="101000001",
+                acronym="RUSCOOP",
+                title="A title",
+                startDate="2021-01-01",
+                endDate="2024-12-31",
+                totalCost="1,234,567.00",
+                ecMaxContribution="1000000",
+                legalBasis="HORIZON.1.2",
+                topics="HORIZON-MSCA-2021",
+                fundingScheme="HORIZON-RIA",
+                objective='Say "hi"\nover lines',
+                frameworkProgramme="HORIZON",
+                rcn="123",
+            ),
+            row_of(PROJECT_HEADER, id="101000002", acronym="NEXT", title="After a multi-line objective"),
+        ],
+    )
     landed = cordis_csv.land_file(con, path, "projects", FileRef("cordis_he", "project.csv", "HE"))
     land(con, landed)
-    assert rows(con, "SELECT project_id, acronym, programme_code, total_cost, call, source_line FROM land_project "
-                     "ORDER BY source_line") == [
+    assert rows(
+        con,
+        "SELECT project_id, acronym, programme_code, total_cost, call, source_line FROM land_project "
+        "ORDER BY source_line",
+    ) == [
         ("101000001", "RUSCOOP", "HORIZON.1.2", "1,234,567.00", None, 2),
         ("101000002", "NEXT", None, None, None, 3),  # record number: the objective spans two physical lines
     ]
@@ -479,8 +713,9 @@ def test_non_utf8_data_names_the_line_and_loads_nothing(con, tmp_path) -> None:
     assert "encoding='latin-1'" in str(caught.value)
     assert rows(con, "SELECT count(*) FROM land_participation") == [(0,)]
     # the publisher-documented fallback works when asked for
-    landed = cordis_csv.land_file(con, path, "organizations", FileRef("cordis_fp7", "organization.csv", "FP7"),
-                                  encoding="latin-1")
+    landed = cordis_csv.land_file(
+        con, path, "organizations", FileRef("cordis_fp7", "organization.csv", "FP7"), encoding="latin-1"
+    )
     land(con, landed)
     assert rows(con, "SELECT name FROM land_participation WHERE source_line = 2") == [("UNIVERSITÉ D'OSLO",)]
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bilatrus_etl_synthetic import ror as synthetic_ror
 from bilatrus_etl.institutions import registry
 from bilatrus_etl.institutions.registry import filter_country, read_focus_registry, read_registry
 from bilatrus_etl.institutions.ror_schema import RegistryError, short_ror_id
+from bilatrus_etl_synthetic import ror as synthetic_ror
 
 V2 = "registries/ror-ru-sample-schema-v2.json"
 V1 = "registries/ror-ru-sample-schema-v1.json"
@@ -43,12 +43,16 @@ def test_same_frame_with_tiny_chunks(shared_file, monkeypatch) -> None:
 def _v2(ror: str, name: str, country: str, relations: list[tuple[str, str]] = ()) -> dict:
     return {
         "id": f"https://ror.org/{ror}",
-        "names": [{"lang": "en", "types": ["ror_display", "label"], "value": name},
-                  {"lang": "ru", "types": ["label"], "value": name + " (ru)"}],
+        "names": [
+            {"lang": "en", "types": ["ror_display", "label"], "value": name},
+            {"lang": "ru", "types": ["label"], "value": name + " (ru)"},
+        ],
         "locations": [{"geonames_details": {"country_code": country, "name": "X", "lat": 1.5, "lng": 2.5}}],
         "relationships": [{"type": kind, "id": f"https://ror.org/{other}", "label": ""} for kind, other in relations],
         "external_ids": [{"type": "grid", "all": ["grid.1.a"], "preferred": "grid.1.a"}],
-        "status": "active", "types": ["facility"], "established": 1950,
+        "status": "active",
+        "types": ["facility"],
+        "established": 1950,
     }
 
 
@@ -57,8 +61,12 @@ def _multi_country_dump(tmp_path: Path, shared_file) -> tuple[Path, set[str]]:
     russian = json.loads(shared_file(V2).read_text(encoding="utf-8"))[:30]
     filler = list(synthetic_ror.filler_records(400, seed=7))
     linked = [
-        _v2("0aaaaaa11", "Russian institute", "RU",
-            [("parent", "0bbbbbb22"), ("child", "0cccccc33"), ("successor", "0fffff66"), ("related", "0ggggg77")]),
+        _v2(
+            "0aaaaaa11",
+            "Russian institute",
+            "RU",
+            [("parent", "0bbbbbb22"), ("child", "0cccccc33"), ("successor", "0fffff66"), ("related", "0ggggg77")],
+        ),
         _v2("0bbbbbb22", "German parent society", "DE", [("child", "0aaaaaa11")]),
         _v2("0cccccc33", "US lab of the Russian institute", "US", [("parent", "0aaaaaa11")]),
         _v2("0eeeeee55", "Finnish body naming the institute as its child", "FI", [("child", "0aaaaaa11")]),
@@ -84,8 +92,9 @@ def test_same_frame_on_a_generated_multi_country_dump(tmp_path, shared_file) -> 
     assert set(fast["ror_id"]) == expected and len(fast) == 36
     assert fast.loc[fast["ror_id"] == "0bbbbbb22", "child_ror_ids"].iloc[0] == ["0aaaaaa11"]
     # another focus country: the generated records' own links are followed the same way
-    country = Counter(r["locations"][0]["geonames_details"]["country_code"]
-                      for r in synthetic_ror.filler_records(400, seed=7)).most_common(1)[0][0]
+    country = Counter(
+        r["locations"][0]["geonames_details"]["country_code"] for r in synthetic_ror.filler_records(400, seed=7)
+    ).most_common(1)[0][0]
     pd.testing.assert_frame_equal(read_focus_registry(path, country), _old(path, country))
     assert len(read_focus_registry(path, country)) > 20
 
@@ -134,8 +143,9 @@ def test_write_mirror_pads_the_ror_dump_to_the_asked_size(tmp_path) -> None:
     with zipfile.ZipFile(path) as archive:
         records = json.loads(archive.read(ROR_JSON_MEMBER))
         csv_lines = archive.read(ROR_CSV_MEMBER).decode("utf-8").splitlines()
-    assert len(records) == 500 == len(csv_lines) - 1 == manifest["files"][ROR_ZIP]["members"][
-        ROR_JSON_MEMBER]["records"]
+    assert (
+        len(records) == 500 == len(csv_lines) - 1 == manifest["files"][ROR_ZIP]["members"][ROR_JSON_MEMBER]["records"]
+    )
     assert manifest["ror"]["filler_records"] == 500 - (manifest["ror"]["records"] - manifest["ror"]["filler_records"])
     # the padding is of other countries and not linked to the focus country: the focus table is unchanged
     focus = read_focus_registry(path, "RU")

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import dagster as dg
 import duckdb
 import pytest
+from pipeline_fixtures import materialized_keys, resources_for
 
 from bilatrus_etl.ingest import catalog
 from bilatrus_etl.settings import Settings
-from pipeline_fixtures import materialized_keys, resources_for
 from pipelines.definitions import defs
 
 pytestmark = pytest.mark.slow
@@ -35,8 +35,11 @@ def _status(instance: dg.DagsterInstance, key: dg.AssetKey):
     from dagster._core.definitions.data_version import CachingStaleStatusResolver
 
     graph = defs.resolve_asset_graph()
-    view = AssetGraphView(temporal_context=TemporalContext(effective_dt=datetime.now(UTC), last_event_id=None),
-                          instance=instance, asset_graph=graph)
+    view = AssetGraphView(
+        temporal_context=TemporalContext(effective_dt=datetime.now(UTC), last_event_id=None),
+        instance=instance,
+        asset_graph=graph,
+    )
     return CachingStaleStatusResolver(instance, graph, view).get_status(key)
 
 
@@ -59,8 +62,9 @@ def test_registry_table_is_rebuilt_only_when_the_dump_changes(tmp_path, shared_f
     assets = list(defs.assets)
 
     def materialize(*keys: dg.AssetKey) -> set[str]:
-        result = dg.materialize(assets, selection=dg.AssetSelection.assets(*keys), resources=resources,
-                                instance=instance)
+        result = dg.materialize(
+            assets, selection=dg.AssetSelection.assets(*keys), resources=resources, instance=instance
+        )
         assert result.success
         return materialized_keys(result)
 

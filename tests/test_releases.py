@@ -11,15 +11,10 @@ import duckdb
 import pytest
 from fixture_server import FixtureServer, closed_port
 
-from bilatrus_etl.ingest import fetch
-from bilatrus_etl.ingest import fetch_errors
-from bilatrus_etl.ingest import http
-from bilatrus_etl.ingest import provenance
-from bilatrus_etl.ingest import releases
-from bilatrus_etl.ingest import catalog
-from bilatrus_etl.warehouse.meta import record_provenance
+from bilatrus_etl.ingest import catalog, fetch, fetch_errors, http, provenance, releases
 from bilatrus_etl.ingest.fetch_errors import FetchError
 from bilatrus_etl.settings import Settings
+from bilatrus_etl.warehouse.meta import record_provenance
 
 ROR = catalog.load_catalog()["ror_dump"]
 CONCEPT = "6347574"
@@ -51,14 +46,19 @@ def test_catalog_names_the_concept_and_pins_a_release() -> None:
     assert ROR.file_name == "v2.0-2025-12-16-ror-data.zip" and ROR.release is None
 
 
-def test_newest_release_is_resolved_downloaded_checked_and_recorded(zenodo: FixtureServer, tmp_path: Path,
-                                                                   session) -> None:
+def test_newest_release_is_resolved_downloaded_checked_and_recorded(
+    zenodo: FixtureServer, tmp_path: Path, session
+) -> None:
     zenodo.zenodo_release(CONCEPT, "18000001", {NEW: BODY, "README.md": b"notes"}, version="v2.1")
     dataset = releases.current(ROR, None, session=session)
     release = dataset.release
     assert release is not None and release.source == "zenodo-api"
     assert (release.record_id, release.version, release.doi, release.file) == (
-        "18000001", "v2.1", "10.5281/zenodo.18000001", NEW)
+        "18000001",
+        "v2.1",
+        "10.5281/zenodo.18000001",
+        NEW,
+    )
     assert release.checksum == "md5:" + hashlib.md5(BODY).hexdigest() and release.md5 == hashlib.md5(BODY).hexdigest()
     assert release.concept_doi == "10.5281/zenodo.6347574" and release.published == "2026-01-15"
     assert dataset.url == zenodo.url_for(f"api/records/18000001/files/{NEW}/content")
@@ -71,16 +71,23 @@ def test_newest_release_is_resolved_downloaded_checked_and_recorded(zenodo: Fixt
     assert (result.sha256, result.bytes, result.path.suffix) == (hashlib.sha256(BODY).hexdigest(), len(BODY), ".zip")
     [row] = provenance.read_provenance(raw)
     assert row["release"] == {
-        "record_id": "18000001", "version": "v2.1", "doi": "10.5281/zenodo.18000001", "file": NEW,
-        "checksum": release.checksum, "source": "zenodo-api", "concept_doi": "10.5281/zenodo.6347574",
-        "published": "2026-01-15", "resolved_from": zenodo.url + f"api/records/{CONCEPT}/versions/latest",
+        "record_id": "18000001",
+        "version": "v2.1",
+        "doi": "10.5281/zenodo.18000001",
+        "file": NEW,
+        "checksum": release.checksum,
+        "source": "zenodo-api",
+        "concept_doi": "10.5281/zenodo.6347574",
+        "published": "2026-01-15",
+        "resolved_from": zenodo.url + f"api/records/{CONCEPT}/versions/latest",
     }
     # and the warehouse's provenance table carries it
     settings = Settings.from_env(mirror=None, data_dir=tmp_path)
     con = duckdb.connect()
     assert record_provenance(con, settings) == 1
-    stored = con.execute("SELECT release->>'record_id', release->>'version', release->>'checksum' "
-                         "FROM meta_download_provenance").fetchone()
+    stored = con.execute(
+        "SELECT release->>'record_id', release->>'version', release->>'checksum' FROM meta_download_provenance"
+    ).fetchone()
     assert stored == ("18000001", "v2.1", release.checksum)
 
 
@@ -96,8 +103,12 @@ def test_md5_mismatch_discards_the_file(zenodo: FixtureServer, tmp_path: Path, s
 
 
 def test_newest_of_several_matching_files(zenodo: FixtureServer, session) -> None:
-    zenodo.zenodo_release(CONCEPT, "18000003", {"v2.1-ror-data.zip": b"a", "v2.10-ror-data.zip": b"b",
-                                                "v2.9-ror-data.zip": b"c"}, version="v2.10")
+    zenodo.zenodo_release(
+        CONCEPT,
+        "18000003",
+        {"v2.1-ror-data.zip": b"a", "v2.10-ror-data.zip": b"b", "v2.9-ror-data.zip": b"c"},
+        version="v2.10",
+    )
     assert releases.current(ROR, None, session=session).file_name == "v2.10-ror-data.zip"
 
 
@@ -108,19 +119,41 @@ def test_api_unreachable_falls_back_to_the_pinned_file_with_a_warning(monkeypatc
     assert dataset.url == ROR.url and dataset.file_name == ROR.file_name
     release = dataset.release
     assert (release.source, release.record_id, release.version, release.doi, release.checksum) == (
-        "pinned", "17953395", "v2.0", "10.5281/zenodo.17953395", None)
+        "pinned",
+        "17953395",
+        "v2.0",
+        "10.5281/zenodo.17953395",
+        None,
+    )
     assert "could not be reached" in release.warning and "Using the pinned release" in release.warning
     assert [r.getMessage() for r in caplog.records] == [release.warning]
 
 
-@pytest.mark.parametrize("answer, cause", [
-    ("not json", "not JSON"),
-    (json.dumps({"id": 1, "files": [{"key": "other.zip", "checksum": "md5:" + "a" * 32,
-                                     "links": {"self": "http://x/y"}}]}), "holds no file matching *ror-data*.zip"),
-    (json.dumps({"id": 1, "files": [{"key": NEW, "checksum": "md5:" + "a" * 32,
-                                     "links": {"self": "file:///etc/passwd"}}]}), "is not an http(s) address"),
-    (json.dumps({"id": 1, "files": [{"key": NEW, "links": {"self": "http://x/y"}}]}), "has no md5 checksum"),
-])
+@pytest.mark.parametrize(
+    "answer, cause",
+    [
+        ("not json", "not JSON"),
+        (
+            json.dumps(
+                {
+                    "id": 1,
+                    "files": [{"key": "other.zip", "checksum": "md5:" + "a" * 32, "links": {"self": "http://x/y"}}],
+                }
+            ),
+            "holds no file matching *ror-data*.zip",
+        ),
+        (
+            json.dumps(
+                {
+                    "id": 1,
+                    "files": [{"key": NEW, "checksum": "md5:" + "a" * 32, "links": {"self": "file:///etc/passwd"}}],
+                }
+            ),
+            "is not an http(s) address",
+        ),
+        (json.dumps({"id": 1, "files": [{"key": NEW, "links": {"self": "http://x/y"}}]}), "has no md5 checksum"),
+    ],
+)
 def test_unusable_answers_fall_back(zenodo: FixtureServer, session, answer: str, cause: str) -> None:
     zenodo.answer(f"api/records/{CONCEPT}/versions/latest", answer)
     dataset = releases.current(ROR, None, session=session)
@@ -143,4 +176,3 @@ def test_catalog_refuses_a_bad_concept(tmp_path: Path) -> None:
     path.write_text(json.dumps(entry))
     with pytest.raises(catalog.BilatrusError, match="is not a Zenodo record id"):
         catalog.load_catalog(path)
-

@@ -63,11 +63,21 @@ def test_headline_figures_per_programme(built: report.ReportResult) -> None:
     programmes = {p["framework_programme"]: p for p in figures["programmes"]}
     assert list(programmes) == ["FP6", "FP7", "H2020", "HE"]
     # RU: FP6 Q1 RU1, Q2 RU2; FP7 P1 RU1, P2 RU2, P4 RU1, P5 RU3; H2020 R1 RU1, R1 RU2, R2 RU1; HE S1 RU2
-    expected = {"FP6": (2, 2, 2, 0, None), "FP7": (4, 4, 3, 1, 1160.0), "H2020": (3, 2, 2, 0, 100.0), "HE": (1, 1, 1, 0, 0.0)}
+    expected = {
+        "FP6": (2, 2, 2, 0, None),
+        "FP7": (4, 4, 3, 1, 1160.0),
+        "H2020": (3, 2, 2, 0, 100.0),
+        "HE": (1, 1, 1, 0, 0.0),
+    }
     for programme, (participations, projects, organisations, coordinations, ec) in expected.items():
         p = programmes[programme]
         assert (p["participations"], p["projects"], p["organisations"], p["coordinations"], p["ec_contribution"]) == (
-            participations, projects, organisations, coordinations, ec), programme
+            participations,
+            projects,
+            organisations,
+            coordinations,
+            ec,
+        ), programme
     assert programmes["FP7"]["participations_fractional"] == pytest.approx(1 / 5 + 1 / 3 + 1 + 1 / 4)
     assert programmes["FP7"]["single_beneficiary_coordinations"] == 1  # P4 (ERC) counted apart
     assert programmes["FP6"]["change_participations"] is None
@@ -77,7 +87,7 @@ def test_headline_figures_per_programme(built: report.ReportResult) -> None:
     assert programmes["H2020"]["change_ec_contribution"] == pytest.approx((100 - 1160) / 1160)
     # the table shows the same numbers, formatted
     shown = cells(html).values
-    for programme, (participations, projects, organisations, coordinations, _) in expected.items():
+    for programme, (participations, projects, organisations, _coordinations, _) in expected.items():
         assert shown[("headline-table", programme, "participations")] == str(participations)
         assert shown[("headline-table", programme, "projects")] == str(projects)
         assert shown[("headline-table", programme, "organisations")] == str(organisations)
@@ -104,7 +114,11 @@ def test_years_regions_partners_and_active_projects(built: report.ReportResult) 
     figures = data_block(built.index.read_text(encoding="utf-8"))
     years = {y["start_year"]: y for y in figures["years"]}
     # 2009: P4 RU1 (funded 1000), P5 RU3 (0, unfunded); 2004: Q2 RU2 (FP6, not reported); 2021: S1 RU2 (0)
-    assert (years[2009]["participations"], years[2009]["funded_participations"], years[2009]["unfunded_participations"]) == (2, 1, 1)
+    assert (
+        years[2009]["participations"],
+        years[2009]["funded_participations"],
+        years[2009]["unfunded_participations"],
+    ) == (2, 1, 1)
     assert years[2009]["ec_contribution"] == 1000.0
     assert years[2004]["funding_not_reported_participations"] == 1 and years[2004]["ec_contribution"] is None
     assert years[2021]["unfunded_participations"] == 1
@@ -159,7 +173,9 @@ def test_every_page_is_self_contained_with_banner_and_vintage(built: report.Repo
     assert 'data-search="lomonosov moscow state university' in index and 'id="search"' in index
 
 
-def test_no_banner_for_real_data_and_rebuild_replaces_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_banner_for_real_data_and_rebuild_replaces_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = build_fixture_warehouse(tmp_path / "real.duckdb", synthetic=False)
     out = tmp_path / "reports"
     (out / "institutions").mkdir(parents=True)
@@ -194,15 +210,23 @@ def test_incomplete_warehouse_is_refused_with_what_to_do(tmp_path: Path) -> None
         report.build_report(tmp_path / "missing.duckdb", tmp_path / "reports")
 
 
-@pytest.mark.parametrize(("share", "text"), [(None, "–"), (0, "0%"), (0.0004, "<0.1%"), (0.0123, "1.2%"),
-                                             (0.0996, "10.0%"), (0.1234, "12%"), (1.0, "100%")])
+@pytest.mark.parametrize(
+    ("share", "text"),
+    [(None, "–"), (0, "0%"), (0.0004, "<0.1%"), (0.0123, "1.2%"), (0.0996, "10.0%"), (0.1234, "12%"), (1.0, "100%")],
+)
 def test_percentages_rounded_sensibly(share: float | None, text: str) -> None:
     assert render.pct(share) == text
 
 
 def test_money_and_change_formats() -> None:
     assert [render.eur(v) for v in (None, 0, 950, 12_345, 2_500_000, 1_234_000_000)] == [
-        "not reported", "€0", "€950", "€12 k", "€2.5 m", "€1.23 bn"]
+        "not reported",
+        "€0",
+        "€950",
+        "€12 k",
+        "€2.5 m",
+        "€1.23 bn",
+    ]
     assert [render.change(v) for v in (None, 0.0, 0.5, -0.25)] == ["–", "±0%", "+50%", "−25%"]
     assert render.json_block({"x": "</script>"}) == '{"x": "<\\/script>"}'
 
@@ -270,12 +294,22 @@ def test_bilatrus_report_prints_the_index_path(built: report.ReportResult, tmp_p
 
     warehouse_file = built.index.parent.parent / "bilatrus.duckdb"
     env = {**os.environ, "BILATRUS_WAREHOUSE": str(warehouse_file), "BILATRUS_DATA_DIR": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "report", "--output", str(tmp_path / "out")],
-                          capture_output=True, text=True, timeout=300, env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "report", "--output", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == str(tmp_path / "out" / "index.html")
     assert "SYNTHETIC" in done.stderr and "2 institution pages" in done.stderr
     assert (tmp_path / "out" / "institutions" / report.page_name("RU2")).is_file()
-    missing = subprocess.run([sys.executable, "-m", "pipelines.cli", "report"], capture_output=True, text=True,
-                             timeout=300, env={**env, "BILATRUS_WAREHOUSE": str(tmp_path / "none.duckdb")})
+    missing = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "report"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**env, "BILATRUS_WAREHOUSE": str(tmp_path / "none.duckdb")},
+    )
     assert missing.returncode == 1 and "No warehouse" in missing.stderr

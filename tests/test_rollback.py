@@ -13,17 +13,25 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bilatrus_etl.warehouse import queries
 from bilatrus_etl.ingest import catalog
+from bilatrus_etl.warehouse import queries
 from bilatrus_etl.warehouse.publish import publish
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow  # each case runs the `bilatrus` command in a subprocess
 
-OCTOBER = {"built_at": datetime(2026, 10, 2, 3, 0, tzinfo=UTC), "mirror": "/srv/mirror-october",
-           "marts": {"mart_a": 10, "mart_b": 5}, "programmes": {"FP6": 3, "FP7": 4}}
-NOVEMBER = {"built_at": datetime(2026, 11, 2, 3, 0, tzinfo=UTC), "mirror": "",
-            "marts": {"mart_a": 12, "mart_b": 5, "mart_new": 7}, "programmes": {"FP6": 3, "FP7": 4, "HE": 2}}
+OCTOBER = {
+    "built_at": datetime(2026, 10, 2, 3, 0, tzinfo=UTC),
+    "mirror": "/srv/mirror-october",
+    "marts": {"mart_a": 10, "mart_b": 5},
+    "programmes": {"FP6": 3, "FP7": 4},
+}
+NOVEMBER = {
+    "built_at": datetime(2026, 11, 2, 3, 0, tzinfo=UTC),
+    "mirror": "",
+    "marts": {"mart_a": 12, "mart_b": 5, "mart_new": 7},
+    "programmes": {"FP6": 3, "FP7": 4, "HE": 2},
+}
 
 
 def publish_version(data_dir: Path, version: dict) -> None:
@@ -38,9 +46,19 @@ def publish_version(data_dir: Path, version: dict) -> None:
     con.execute("CREATE TABLE stg_participation (framework_programme VARCHAR)")
     for programme, rows in version["programmes"].items():
         con.execute("INSERT INTO stg_participation SELECT ? FROM range(?)", [programme, rows])
-    queries.run(con, "write_meta_build", {
-        "built_at": version["built_at"], "code": "test", "version": "0", "focus": "RU", "synthetic": False,
-        "sources": "{}", "mirror": version["mirror"]})
+    queries.run(
+        con,
+        "write_meta_build",
+        {
+            "built_at": version["built_at"],
+            "code": "test",
+            "version": "0",
+            "focus": "RU",
+            "synthetic": False,
+            "sources": "{}",
+            "mirror": version["mirror"],
+        },
+    )
     con.close()
     publish(build, folder / "bilatrus.duckdb", folder / "bilatrus.previous.duckdb")
 
@@ -54,11 +72,23 @@ def built_at(path: Path) -> datetime:
 
 
 def bilatrus(*args: str, data_dir: Path, stdin=subprocess.DEVNULL) -> subprocess.CompletedProcess:
-    env = {**os.environ, "BILATRUS_DATA_DIR": str(data_dir), "DAGSTER_HOME": str(data_dir / "dagster"), "COLUMNS": "250"}
+    env = {
+        **os.environ,
+        "BILATRUS_DATA_DIR": str(data_dir),
+        "DAGSTER_HOME": str(data_dir / "dagster"),
+        "COLUMNS": "250",
+    }
     for name in ("BILATRUS_MIRROR", "BILATRUS_WAREHOUSE", "BILATRUS_BUILD_DB"):
         env.pop(name, None)
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], stdin=stdin, capture_output=True, text=True,
-                          timeout=300, env=env, cwd=PROJECT_ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *args],
+        stdin=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=PROJECT_ROOT,
+    )
 
 
 def one_line(text: str) -> str:
@@ -129,6 +159,7 @@ def test_doctor_reports_what_the_published_warehouse_was_built_from(two_publishe
 
 def test_the_recorded_mirror_never_carries_credentials() -> None:
     assert catalog.mirror_label("https://reader:s3cret@mirror.example.org:8443/cordis/?token=abc#x") == (
-        "https://mirror.example.org:8443/cordis/")
+        "https://mirror.example.org:8443/cordis/"
+    )
     assert catalog.mirror_label(None) == "" and catalog.mirror_label("") == ""
     assert catalog.mirror_label("/srv/./mirror") == "/srv/mirror"

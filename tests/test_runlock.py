@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-from bilatrus_etl.warehouse import runlock
 from bilatrus_etl.ingest import catalog
-from bilatrus_etl.warehouse.recovery import leftovers, remove_leftovers
 from bilatrus_etl.settings import Settings
+from bilatrus_etl.warehouse import runlock
+from bilatrus_etl.warehouse.recovery import leftovers, remove_leftovers
 
 
 def test_a_second_run_is_refused_naming_the_first(tmp_path):
@@ -27,8 +27,10 @@ def test_a_second_run_is_refused_naming_the_first(tmp_path):
 
 
 def test_a_lock_from_a_killed_process_never_blocks(tmp_path):
-    code = ("import sys, time; from bilatrus_etl.warehouse import runlock; runlock.acquire(sys.argv[1]); "
-            "print('locked', flush=True); time.sleep(120)")
+    code = (
+        "import sys, time; from bilatrus_etl.warehouse import runlock; runlock.acquire(sys.argv[1]); "
+        "print('locked', flush=True); time.sleep(120)"
+    )
     holder = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"
     assert runlock.holder(tmp_path)["pid"] == str(holder.pid)
@@ -52,11 +54,20 @@ def test_leftovers_of_a_killed_run(tmp_path):
     assert set(leftovers(settings, crashed=False)) == {part, temp}  # a build without .wal is a finished one
     wal.write_bytes(b"x")
     removed = remove_leftovers(settings, crashed=False)
-    assert sorted(removed) == sorted(["raw/cordis_fp7/.download-x.part", "warehouse/.bilatrus.duckdb.123.tmp",
-                                      "warehouse/build.duckdb", "warehouse/build.duckdb.wal"])
+    assert sorted(removed) == sorted(
+        [
+            "raw/cordis_fp7/.download-x.part",
+            "warehouse/.bilatrus.duckdb.123.tmp",
+            "warehouse/build.duckdb",
+            "warehouse/build.duckdb.wal",
+        ]
+    )
     assert keep.exists() and not build.exists()
 
 
 def test_public_url_drops_credentials_and_tokens():
-    assert catalog.mirror_label("https://user:pw@mirror.example:8443/cordis/?token=s3cret") == "https://mirror.example:8443/cordis/"
+    assert (
+        catalog.mirror_label("https://user:pw@mirror.example:8443/cordis/?token=s3cret")
+        == "https://mirror.example:8443/cordis/"
+    )
     assert catalog.mirror_label("/data/mirror") == "/data/mirror"

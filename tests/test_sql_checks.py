@@ -12,9 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from bilatrus_etl.quality import sql_checks
 from bilatrus_etl.quality.report import ValidationOutcome
 from bilatrus_etl.quality.validate import validate_table
-from bilatrus_etl.quality import sql_checks
 
 TABLE = """
 CREATE TABLE checked AS SELECT * FROM (VALUES
@@ -43,10 +43,19 @@ RULES = [
     ("expect_column_values_to_be_unique", {"column": "code"}),
     ("expect_compound_columns_to_be_unique", {"column_list": ["framework_programme", "project_id"]}),
     ("expect_compound_columns_to_be_unique", {"column_list": ["project_id", "code"], "ignore_row_if": "never"}),
-    ("expect_column_pair_values_a_to_be_greater_than_b",
-     {"column_A": "end_date", "column_B": "start_date", "or_equal": True, "ignore_row_if": "either_value_is_missing"}),
-    ("expect_column_pair_values_a_to_be_greater_than_b",
-     {"column_A": "end_date", "column_B": "start_date", "ignore_row_if": "either_value_is_missing"}),
+    (
+        "expect_column_pair_values_a_to_be_greater_than_b",
+        {
+            "column_A": "end_date",
+            "column_B": "start_date",
+            "or_equal": True,
+            "ignore_row_if": "either_value_is_missing",
+        },
+    ),
+    (
+        "expect_column_pair_values_a_to_be_greater_than_b",
+        {"column_A": "end_date", "column_B": "start_date", "ignore_row_if": "either_value_is_missing"},
+    ),
 ]
 
 
@@ -57,8 +66,10 @@ def _suite(tmp_path: Path) -> Path:
 
 
 def _comparable(outcome: ValidationOutcome) -> list[dict]:
-    return sorted(({k: v for k, v in f.items() if k != "batch"} for f in outcome.failures),
-                  key=lambda f: json.dumps(f, sort_keys=True, default=str))
+    return sorted(
+        ({k: v for k, v in f.items() if k != "batch"} for f in outcome.failures),
+        key=lambda f: json.dumps(f, sort_keys=True, default=str),
+    )
 
 
 @pytest.mark.parametrize("programmes", [None, ["FP7"]])
@@ -86,10 +97,20 @@ def test_sql_rules_match_great_expectations(tmp_path: Path, programmes: list[str
 
 def test_rules_sql_cannot_express_stay_with_great_expectations() -> None:
     columns = {"d": "DATE", "s": "VARCHAR", "n": "INTEGER"}
-    assert sql_checks.translate("expect_column_values_to_be_between", {"column": "d", "min_value": "2000-01-01"},
-                                columns, "t", "") is None
-    assert sql_checks.translate("expect_column_values_to_be_in_set", {"column": "n", "value_set": ["1"]},
-                                columns, "t", "") is None
-    assert sql_checks.translate("expect_column_value_lengths_to_be_between", {"column": "s", "min_value": 1},
-                                columns, "t", "") is None
+    assert (
+        sql_checks.translate(
+            "expect_column_values_to_be_between", {"column": "d", "min_value": "2000-01-01"}, columns, "t", ""
+        )
+        is None
+    )
+    assert (
+        sql_checks.translate("expect_column_values_to_be_in_set", {"column": "n", "value_set": ["1"]}, columns, "t", "")
+        is None
+    )
+    assert (
+        sql_checks.translate(
+            "expect_column_value_lengths_to_be_between", {"column": "s", "min_value": 1}, columns, "t", ""
+        )
+        is None
+    )
     assert sql_checks.translate("expect_column_values_to_not_be_null", {"column": "missing"}, columns, "t", "") is None

@@ -23,10 +23,9 @@ from test_readers import (
     write_csv,
 )
 
-from bilatrus_etl.ingest import clean
-from bilatrus_etl.ingest import staging
-from bilatrus_etl.warehouse.models import load_models, run_models
 from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.ingest import clean, staging
+from bilatrus_etl.warehouse.models import load_models, run_models
 
 H2020_ORG_SAMPLE = "cordis/official-layout/h2020-organization-sample.csv"
 REFERENCE_FILES = {
@@ -57,18 +56,44 @@ def h2020_projects(tmp_path: Path, organizations: Path | None = None) -> Path:
     if organizations is not None:
         with organizations.open(encoding="utf-8-sig", newline="") as handle:
             ids = sorted({row["projectID"]: row["projectAcronym"] for row in csv.DictReader(handle)}.items())
-        others = [row_of(PROJECT_HEADER, id=pid, acronym=acronym or pid, title=f"Project {pid}")
-                  for pid, acronym in ids if pid not in {"773702", "869580"}]
-    return write_csv(tmp_path / "project.csv", PROJECT_HEADER, [
-        row_of(PROJECT_HEADER, id="773702", acronym="SINCERE", title="Securing the future of European forests",
-               startDate="2018-04-01", endDate="2022-03-31", totalCost="3999998.75", ecMaxContribution="3999998,75",
-               legalBasis="H2020-EU.3.2.", topics="SFS-15-2016-2017", fundingScheme="RIA",
-               frameworkProgramme="H2020"),
-        row_of(PROJECT_HEADER, id="869580", acronym="ArcticHubs", title="Global drivers, local consequences",
-               startDate="2020-06-01", endDate="2024-05-31", totalCost="5 999 978,75", ecMaxContribution="NA",
-               legalBasis="H2020-EU.3.5.", fundingScheme="RIA"),
-        *others,
-    ])
+        others = [
+            row_of(PROJECT_HEADER, id=pid, acronym=acronym or pid, title=f"Project {pid}")
+            for pid, acronym in ids
+            if pid not in {"773702", "869580"}
+        ]
+    return write_csv(
+        tmp_path / "project.csv",
+        PROJECT_HEADER,
+        [
+            row_of(
+                PROJECT_HEADER,
+                id="773702",
+                acronym="SINCERE",
+                title="Securing the future of European forests",
+                startDate="2018-04-01",
+                endDate="2022-03-31",
+                totalCost="3999998.75",
+                ecMaxContribution="3999998,75",
+                legalBasis="H2020-EU.3.2.",
+                topics="SFS-15-2016-2017",
+                fundingScheme="RIA",
+                frameworkProgramme="H2020",
+            ),
+            row_of(
+                PROJECT_HEADER,
+                id="869580",
+                acronym="ArcticHubs",
+                title="Global drivers, local consequences",
+                startDate="2020-06-01",
+                endDate="2024-05-31",
+                totalCost="5 999 978,75",
+                ecMaxContribution="NA",
+                legalBasis="H2020-EU.3.5.",
+                fundingScheme="RIA",
+            ),
+            *others,
+        ],
+    )
 
 
 # ----------------------------------------------------------------------------- official programmes
@@ -77,49 +102,105 @@ def h2020_projects(tmp_path: Path, organizations: Path | None = None) -> Path:
 def test_h2020_sample_is_staged_in_the_common_shape(con, shared_file, tmp_path) -> None:
     sample = shared_file(H2020_ORG_SAMPLE)
     files = {"projects": h2020_projects(tmp_path, sample), "organizations": sample}
-    names = {"projects": "cordis-h2020projects-csv.zip!project.csv",
-             "organizations": "cordis-h2020projects-csv.zip!organization.csv"}
-    report = staging.stage_programme(con, "H2020", files, names, datasets={"projects": "cordis_h2020",
-                                                                           "organizations": "cordis_h2020"})
+    names = {
+        "projects": "cordis-h2020projects-csv.zip!project.csv",
+        "organizations": "cordis-h2020projects-csv.zip!organization.csv",
+    }
+    report = staging.stage_programme(
+        con, "H2020", files, names, datasets={"projects": "cordis_h2020", "organizations": "cordis_h2020"}
+    )
 
     assert [(f.source_file, f.target_table, f.raw_rows, f.staged_rows, f.quarantined_rows) for f in report.files] == [
         ("cordis-h2020projects-csv.zip!organization.csv", "stg_participation", 5153, 5153, 0),
         ("cordis-h2020projects-csv.zip!project.csv", "stg_project", 602, 602, 0),
     ]
     assert report.reconciled
-    assert rows(con, "SELECT count(*), count(DISTINCT project_id), "
-                     "count(DISTINCT org_key) FILTER (WHERE country = 'RU') FROM stg_participation") == [(5153, 602, 2)]
-    russian = rows(con, "SELECT project_id, org_key, pic, name, short_name, activity_type, country, "
-                        "country_code_source, city, role, ec_contribution, source_line FROM stg_participation "
-                        "WHERE country = 'RU' ORDER BY source_line")
+    assert rows(
+        con,
+        "SELECT count(*), count(DISTINCT project_id), "
+        "count(DISTINCT org_key) FILTER (WHERE country = 'RU') FROM stg_participation",
+    ) == [(5153, 602, 2)]
+    russian = rows(
+        con,
+        "SELECT project_id, org_key, pic, name, short_name, activity_type, country, "
+        "country_code_source, city, role, ec_contribution, source_line FROM stg_participation "
+        "WHERE country = 'RU' ORDER BY source_line",
+    )
     assert russian == [
-        ("773702", "914462748", "914462748", "CENTRE FOR FOREST ECOLOGY AND PRODUCTIVITY RUSSIAN ACADEMY OF SCIENCE",
-         None, "PUB", "RU", "RU", "Moscow", "participant", Decimal("0.00"), 1638),
-        ("869580", "896586036", "896586036", "FEDERAL STATE BUDGETARY INSTITUTION OF SCIENCE FEDERAL RESEARCH CENTRE "
-         "KOLA SCIENCE CENTRE OF THE RUSSIAN ACADEMY OF SCIENCES", "KSC RAS", "REC", "RU", "RU", "APATITY",
-         "participant", Decimal("0.00"), 5087),
+        (
+            "773702",
+            "914462748",
+            "914462748",
+            "CENTRE FOR FOREST ECOLOGY AND PRODUCTIVITY RUSSIAN ACADEMY OF SCIENCE",
+            None,
+            "PUB",
+            "RU",
+            "RU",
+            "Moscow",
+            "participant",
+            Decimal("0.00"),
+            1638,
+        ),
+        (
+            "869580",
+            "896586036",
+            "896586036",
+            "FEDERAL STATE BUDGETARY INSTITUTION OF SCIENCE FEDERAL RESEARCH CENTRE "
+            "KOLA SCIENCE CENTRE OF THE RUSSIAN ACADEMY OF SCIENCES",
+            "KSC RAS",
+            "REC",
+            "RU",
+            "RU",
+            "APATITY",
+            "participant",
+            Decimal("0.00"),
+            5087,
+        ),
     ]
-    countries = dict(((src, iso), n) for src, iso, n in rows(
-        con, "SELECT country_code_source, country, count(*) FROM stg_participation "
-             "WHERE country_code_source IN ('UK', 'EL', 'XK', 'GB', 'GR') GROUP BY ALL"))
+    countries = dict(
+        ((src, iso), n)
+        for src, iso, n in rows(
+            con,
+            "SELECT country_code_source, country, count(*) FROM stg_participation "
+            "WHERE country_code_source IN ('UK', 'EL', 'XK', 'GB', 'GR') GROUP BY ALL",
+        )
+    )
     assert countries == {("UK", "GB"): 433, ("EL", "GR"): 241, ("XK", "XK"): 2}
     assert rows(con, "SELECT count(*) FROM stg_participation WHERE country IS NULL") == [(0,)]
     assert dict(rows(con, "SELECT role, count(*) FROM stg_participation GROUP BY ALL")) == {
-        "coordinator": 568, "participant": 4030, "third party": 392, "partner": 160, "international partner": 3,
+        "coordinator": 568,
+        "participant": 4030,
+        "third party": 392,
+        "partner": 160,
+        "international partner": 3,
     }
     assert dict(rows(con, "SELECT activity_type, count(*) FROM stg_participation GROUP BY ALL")) == {
-        "PRC": 1748, "HES": 1427, "REC": 1214, "OTH": 393, "PUB": 371,
+        "PRC": 1748,
+        "HES": 1427,
+        "REC": 1214,
+        "OTH": 393,
+        "PUB": 371,
     }
     # money: the ecContribution column summed by a separate script (Decimal over the raw CSV) = 1684782425.81
-    assert rows(con, "SELECT sum(ec_contribution), count(*) FILTER (WHERE ec_contribution IS NULL) "
-                     "FROM stg_participation") == [(Decimal("1684782425.81"), 163)]
+    assert rows(
+        con, "SELECT sum(ec_contribution), count(*) FILTER (WHERE ec_contribution IS NULL) FROM stg_participation"
+    ) == [(Decimal("1684782425.81"), 163)]
     assert rows(con, "SELECT ec_contribution FROM stg_participation WHERE source_line = 5154") == [
         (Decimal("669259.50"),)
     ]
-    assert rows(con, "SELECT project_id, start_date, end_date, total_cost, ec_max_contribution, programme_code "
-                     "FROM stg_project WHERE project_id IN ('773702', '869580') ORDER BY project_id") == [
-        ("773702", dt.date(2018, 4, 1), dt.date(2022, 3, 31), Decimal("3999998.75"), Decimal("3999998.75"),
-         "H2020-EU.3.2."),
+    assert rows(
+        con,
+        "SELECT project_id, start_date, end_date, total_cost, ec_max_contribution, programme_code "
+        "FROM stg_project WHERE project_id IN ('773702', '869580') ORDER BY project_id",
+    ) == [
+        (
+            "773702",
+            dt.date(2018, 4, 1),
+            dt.date(2022, 3, 31),
+            Decimal("3999998.75"),
+            Decimal("3999998.75"),
+            "H2020-EU.3.2.",
+        ),
         ("869580", dt.date(2020, 6, 1), dt.date(2024, 5, 31), Decimal("5999978.75"), None, "H2020-EU.3.5."),
     ]
 
@@ -127,27 +208,38 @@ def test_h2020_sample_is_staged_in_the_common_shape(con, shared_file, tmp_path) 
 def test_legacy_fp6_money_dates_quarantine_and_reconciliation(con, tmp_path) -> None:
     projects, organizations = legacy_files(tmp_path)
     report = staging.stage_programme(
-        con, "FP6", {"projects": projects, "organizations": organizations},
+        con,
+        "FP6",
+        {"projects": projects, "organizations": organizations},
         datasets={"projects": "cordis_fp6_projects", "organizations": "cordis_fp6_organizations"},
     )
-    assert rows(con, "SELECT project_id, acronym, start_date, end_date, total_cost, ec_max_contribution "
-                     "FROM stg_project ORDER BY project_id") == [
+    assert rows(
+        con,
+        "SELECT project_id, acronym, start_date, end_date, total_cost, ec_max_contribution "
+        "FROM stg_project ORDER BY project_id",
+    ) == [
         ("12345", "RUSNANO", dt.date(2005, 1, 1), dt.date(2007, 12, 31), Decimal("1234567.89"), Decimal("987654.50")),
         ("12346", "GREEK", None, None, None, Decimal("500000.00")),
     ]
     name_key = "name-" + hashlib.md5(b"UNIVERSITE Y|FR").hexdigest()[:16]
-    assert rows(con, "SELECT project_id, org_key, pic, name, country, role, ec_contribution, source_line "
-                     "FROM stg_participation ORDER BY source_line") == [
+    assert rows(
+        con,
+        "SELECT project_id, org_key, pic, name, country, role, ec_contribution, source_line "
+        "FROM stg_participation ORDER BY source_line",
+    ) == [
         ("12345", "999999001", "999999001", "UNIVERSITAET X", "DE", "coordinator", Decimal("1234567.89"), 2),
         ("12345", name_key, None, "UNIVERSITE Y", "FR", "participant", Decimal("12345.50"), 4),
         ("12346", "999999003", "999999003", "MOSCOW STATE UNIVERSITY", "RU", "participant", None, 5),
     ]
-    (quarantined,) = rows(con, "SELECT dataset, framework_programme, source_file, source_line, reason, target_table "
-                               "FROM quarantine")
+    (quarantined,) = rows(
+        con, "SELECT dataset, framework_programme, source_file, source_line, reason, target_table FROM quarantine"
+    )
     assert quarantined[:4] == ("cordis_fp6_organizations", "FP6", "cordis-fp6organizations.csv", 3)
     assert quarantined[4].startswith("malformed line: UNQUOTED VALUE") and quarantined[5] == "stg_participation"
-    assert rows(con, "SELECT source_file, raw_rows, staged_rows, quarantined_rows, reconciled FROM load_audit "
-                     "ORDER BY source_file") == [
+    assert rows(
+        con,
+        "SELECT source_file, raw_rows, staged_rows, quarantined_rows, reconciled FROM load_audit ORDER BY source_file",
+    ) == [
         ("cordis-fp6organizations.csv", 4, 3, 1, True),
         ("cordis-fp6projects.csv", 2, 2, 0, True),
     ]
@@ -156,30 +248,50 @@ def test_legacy_fp6_money_dates_quarantine_and_reconciliation(con, tmp_path) -> 
 
 def test_row_level_rules_send_rows_to_quarantine_with_file_and_line(con, tmp_path) -> None:
     good, russian, greek = current_org_rows()
-    organizations = write_csv(tmp_path / "organization.csv", ORG_HEADER, [
-        good,                                                                    # 2 staged
-        russian,                                                                 # 3 staged
-        russian,                                                                 # 4 exact duplicate of 3
-        row_of(ORG_HEADER, organisationID="999000005", name="NO PROJECT", country="DE", role="participant"),  # 5
-        row_of(ORG_HEADER, projectID="200001", country="DE", role="participant"),  # 6 no name, no PIC
-        row_of(ORG_HEADER, projectID="200001", organisationID="999000006", country="FR", role="partner"),  # 7 kept
-        '"200001";"ARCTIC";"999000007"',                                         # 8 malformed: 3 fields
-        greek,                                                                   # 9 staged
-    ])
-    projects = write_csv(tmp_path / "project.csv", PROJECT_HEADER, [
-        row_of(PROJECT_HEADER, id="200001", acronym="ARCTIC", title="Arctic"),
-        row_of(PROJECT_HEADER, id="200001", acronym="ARCTIC", title="Arctic, again"),  # 3: same id, other title
-        row_of(PROJECT_HEADER, id=" ", acronym="NOID", title="No id"),                  # 4: missing id
-    ])
-    report = staging.stage_programme(con, "FP7", {"project.csv": projects, "organization.csv": organizations},
-                                     {"project.csv": "cordis-fp7projects-csv.zip!project.csv",
-                                      "organization.csv": "cordis-fp7projects-csv.zip!organization.csv"})
+    organizations = write_csv(
+        tmp_path / "organization.csv",
+        ORG_HEADER,
+        [
+            good,  # 2 staged
+            russian,  # 3 staged
+            russian,  # 4 exact duplicate of 3
+            row_of(ORG_HEADER, organisationID="999000005", name="NO PROJECT", country="DE", role="participant"),  # 5
+            row_of(ORG_HEADER, projectID="200001", country="DE", role="participant"),  # 6 no name, no PIC
+            row_of(ORG_HEADER, projectID="200001", organisationID="999000006", country="FR", role="partner"),  # 7 kept
+            '"200001";"ARCTIC";"999000007"',  # 8 malformed: 3 fields
+            greek,  # 9 staged
+        ],
+    )
+    projects = write_csv(
+        tmp_path / "project.csv",
+        PROJECT_HEADER,
+        [
+            row_of(PROJECT_HEADER, id="200001", acronym="ARCTIC", title="Arctic"),
+            row_of(PROJECT_HEADER, id="200001", acronym="ARCTIC", title="Arctic, again"),  # 3: same id, other title
+            row_of(PROJECT_HEADER, id=" ", acronym="NOID", title="No id"),  # 4: missing id
+        ],
+    )
+    report = staging.stage_programme(
+        con,
+        "FP7",
+        {"project.csv": projects, "organization.csv": organizations},
+        {
+            "project.csv": "cordis-fp7projects-csv.zip!project.csv",
+            "organization.csv": "cordis-fp7projects-csv.zip!organization.csv",
+        },
+    )
 
     assert rows(con, "SELECT source_line, role, country FROM stg_participation ORDER BY source_line") == [
-        (2, "coordinator", "NO"), (3, "participant", "RU"), (7, "partner", "FR"), (9, "third party", "GR"),
+        (2, "coordinator", "NO"),
+        (3, "participant", "RU"),
+        (7, "partner", "FR"),
+        (9, "third party", "GR"),
     ]
-    quarantined = rows(con, "SELECT source_file, source_line, regexp_replace(reason, ':.*', '') FROM quarantine "
-                            "ORDER BY target_table, source_line")
+    quarantined = rows(
+        con,
+        "SELECT source_file, source_line, regexp_replace(reason, ':.*', '') FROM quarantine "
+        "ORDER BY target_table, source_line",
+    )
     assert quarantined == [
         ("cordis-fp7projects-csv.zip!organization.csv", 4, "exact duplicate of line 3"),
         ("cordis-fp7projects-csv.zip!organization.csv", 5, "missing project id"),
@@ -190,8 +302,9 @@ def test_row_level_rules_send_rows_to_quarantine_with_file_and_line(con, tmp_pat
     ]
     assert rows(con, "SELECT raw_record FROM quarantine WHERE source_line = 8") == [('"200001";"ARCTIC";"999000007"',)]
     assert '"name":"NO PROJECT"' in rows(con, "SELECT raw_record FROM quarantine WHERE source_line = 5")[0][0]
-    assert rows(con, "SELECT raw_record FROM quarantine WHERE source_line = 4 AND target_table = 'stg_project'")[0][0]\
-        .startswith('{"project_id":" ","rcn":null,"acronym":"NOID","status":null,"title":"No id"')
+    assert rows(con, "SELECT raw_record FROM quarantine WHERE source_line = 4 AND target_table = 'stg_project'")[0][
+        0
+    ].startswith('{"project_id":" ","rcn":null,"acronym":"NOID","status":null,"title":"No id"')
     assert [(f.target_table, f.raw_rows, f.staged_rows, f.quarantined_rows) for f in report.files] == [
         ("stg_participation", 8, 4, 4),
         ("stg_project", 3, 1, 2),
@@ -203,42 +316,68 @@ def test_row_level_rules_send_rows_to_quarantine_with_file_and_line(con, tmp_pat
 def test_each_programme_replaces_only_its_own_slice(con, shared_file, tmp_path) -> None:
     projects, organizations = legacy_files(tmp_path)
     staging.stage_programme(con, "FP6", {"projects": projects, "organizations": organizations})
-    h2020 = {"projects": h2020_projects(tmp_path, shared_file(H2020_ORG_SAMPLE)),
-             "organizations": shared_file(H2020_ORG_SAMPLE)}
+    h2020 = {
+        "projects": h2020_projects(tmp_path, shared_file(H2020_ORG_SAMPLE)),
+        "organizations": shared_file(H2020_ORG_SAMPLE),
+    }
     staging.stage_programme(con, "H2020", h2020)
     assert dict(rows(con, "SELECT framework_programme, count(*) FROM stg_participation GROUP BY ALL")) == {
-        "FP6": 3, "H2020": 5153}
+        "FP6": 3,
+        "H2020": 5153,
+    }
 
-    smaller = write_csv(tmp_path / "fp6-organizations-v2.csv", LEGACY_ORG_HEADER, [
-        row_of(LEGACY_ORG_HEADER, projectReference="12345", role="coordinator", id="999999001", name="UNIVERSITAET X",
-               country="DE"),
-    ])
+    smaller = write_csv(
+        tmp_path / "fp6-organizations-v2.csv",
+        LEGACY_ORG_HEADER,
+        [
+            row_of(
+                LEGACY_ORG_HEADER,
+                projectReference="12345",
+                role="coordinator",
+                id="999999001",
+                name="UNIVERSITAET X",
+                country="DE",
+            ),
+        ],
+    )
     staging.stage_programme(con, "FP6", {"projects": projects, "organizations": smaller})
     assert dict(rows(con, "SELECT framework_programme, count(*) FROM stg_participation GROUP BY ALL")) == {
-        "FP6": 1, "H2020": 5153}
+        "FP6": 1,
+        "H2020": 5153,
+    }
     assert rows(con, "SELECT count(*) FROM land_rejects") == [(0,)]  # the old FP6 malformed line went with its slice
     assert rows(con, "SELECT DISTINCT source_file FROM land_participation WHERE framework_programme = 'FP6'") == [
-        ("fp6-organizations-v2.csv",)]
+        ("fp6-organizations-v2.csv",)
+    ]
 
 
 def test_exact_copies_are_told_by_every_field_and_the_screened_tables_are_not_kept(con, tmp_path) -> None:
     good, russian, _ = current_org_rows()
     contact = dict(zip(ORG_HEADER, russian)) | {"contactForm": "https://example.org/contact"}
-    organizations = write_csv(tmp_path / "organization.csv", ORG_HEADER, [
-        good,                                   # 2 staged
-        russian,                                # 3 staged
-        [contact[name] for name in ORG_HEADER],  # 4 differs from 3 only in an unmapped column: staged
-        russian,                                # 5 exact duplicate of 3
-        [contact[name] for name in ORG_HEADER],  # 6 exact duplicate of 4
-    ])
-    projects = write_csv(tmp_path / "project.csv", PROJECT_HEADER, [
-        row_of(PROJECT_HEADER, id="200001", acronym="ARCTIC", title="Arctic"),
-    ])
+    organizations = write_csv(
+        tmp_path / "organization.csv",
+        ORG_HEADER,
+        [
+            good,  # 2 staged
+            russian,  # 3 staged
+            [contact[name] for name in ORG_HEADER],  # 4 differs from 3 only in an unmapped column: staged
+            russian,  # 5 exact duplicate of 3
+            [contact[name] for name in ORG_HEADER],  # 6 exact duplicate of 4
+        ],
+    )
+    projects = write_csv(
+        tmp_path / "project.csv",
+        PROJECT_HEADER,
+        [
+            row_of(PROJECT_HEADER, id="200001", acronym="ARCTIC", title="Arctic"),
+        ],
+    )
     report = staging.stage_programme(con, "FP7", {"project.csv": projects, "organization.csv": organizations})
 
     assert rows(con, "SELECT source_line FROM stg_participation ORDER BY 1") == [(2,), (3,), (4,)]
     assert rows(con, "SELECT source_line, reason FROM quarantine ORDER BY 1") == [
-        (5, "exact duplicate of line 3"), (6, "exact duplicate of line 4"),
+        (5, "exact duplicate of line 3"),
+        (6, "exact duplicate of line 4"),
     ]
     assert rows(con, "SELECT count(DISTINCT record_hash), count(*) FROM land_participation") == [(3, 5)]
     assert report.reconciled and (report.raw_rows, report.staged_rows, report.quarantined_rows) == (6, 4, 2)
@@ -248,9 +387,11 @@ def test_exact_copies_are_told_by_every_field_and_the_screened_tables_are_not_ke
 def test_a_failing_file_leaves_the_landing_tables_as_they_were(con, tmp_path) -> None:
     projects, organizations = legacy_files(tmp_path)
     staging.stage_programme(con, "FP6", {"projects": projects, "organizations": organizations})
-    broken = write_csv(tmp_path / "broken-organizations.csv",
-                       [("nation" if c == "country" else c) for c in LEGACY_ORG_HEADER],
-                       [row_of(LEGACY_ORG_HEADER, projectReference="1", name="X", role="participant")])
+    broken = write_csv(
+        tmp_path / "broken-organizations.csv",
+        [("nation" if c == "country" else c) for c in LEGACY_ORG_HEADER],
+        [row_of(LEGACY_ORG_HEADER, projectReference="1", name="X", role="participant")],
+    )
     with pytest.raises(BilatrusError, match="expected column 'country'.* in broken-organizations.csv of FP6"):
         staging.stage_programme(con, "FP6", {"projects": projects, "organizations": broken})
     assert rows(con, "SELECT count(*) FROM land_participation") == [(3,)]
@@ -267,16 +408,19 @@ def test_file_roles_are_checked(con, tmp_path) -> None:
     with pytest.raises(BilatrusError, match="unknown framework programme 'FP9'"):
         staging.stage_dashboard(con, projects, framework_programme="FP9")
     report = staging.stage_programme(
-        con, "FP6", {"cordis-fp6projects.csv": projects, "cordis-fp6organizations.csv": organizations,
-                     "euroSciVoc.csv": projects})
+        con,
+        "FP6",
+        {"cordis-fp6projects.csv": projects, "cordis-fp6organizations.csv": organizations, "euroSciVoc.csv": projects},
+    )
     assert report.ignored == ("euroSciVoc.csv",)
 
 
 def test_a_dashboard_file_given_as_an_official_file_is_refused(con, shared_file, tmp_path) -> None:
     projects, _ = legacy_files(tmp_path)
     with pytest.raises(BilatrusError, match="is a Horizon Dashboard export.*stage_dashboard"):
-        staging.stage_programme(con, "FP7", {"projects": projects,
-                                            "organizations": shared_file("cordis/dashboard/cordis-plus-2007.csv")})
+        staging.stage_programme(
+            con, "FP7", {"projects": projects, "organizations": shared_file("cordis/dashboard/cordis-plus-2007.csv")}
+        )
 
 
 # -------------------------------------------------------------------------------------- dashboard
@@ -286,43 +430,83 @@ def test_dashboard_exports_are_staged_in_the_same_shape(con, shared_file) -> Non
     first = staging.stage_dashboard(con, shared_file("cordis/dashboard/cordis-plus-2007.csv"))
     second = staging.stage_dashboard(con, shared_file("cordis/dashboard/cordis-plus-2022.csv"))
     assert [(f.target_table, f.raw_rows, f.staged_rows, f.quarantined_rows) for f in first.files] == [
-        ("stg_participation", 787, 787, 0), ("stg_project", 169, 169, 0)]
+        ("stg_participation", 787, 787, 0),
+        ("stg_project", 169, 169, 0),
+    ]
     # four lines of the 2022 export repeat an earlier line field for field
     assert [(f.target_table, f.raw_rows, f.staged_rows, f.quarantined_rows) for f in second.files] == [
-        ("stg_participation", 2023, 2019, 4), ("stg_project", 917, 917, 0)]
-    assert rows(con, "SELECT source_line, reason FROM quarantine ORDER BY source_line") == [
-        (90, "exact duplicate of line 89"), (314, "exact duplicate of line 313"),
-        (1333, "exact duplicate of line 1332"), (1435, "exact duplicate of line 1434"),
+        ("stg_participation", 2023, 2019, 4),
+        ("stg_project", 917, 917, 0),
     ]
-    assert rows(con, "SELECT framework_programme, source_file, count(*) FROM stg_participation WHERE country = 'RU' "
-                     "GROUP BY ALL ORDER BY 1") == [
-        ("FP7", "cordis-plus-2007.csv", 3), ("H2020", "cordis-plus-2022.csv", 1)]
-    assert rows(con, "SELECT org_key, name, role, activity_type, ec_contribution FROM stg_participation "
-                     "WHERE country = 'RU' AND framework_programme = 'H2020'") == [
-        ("999872800", "FEDERAL STATE AUTONOMOUS EDUCATIONAL INSTITUTION FOR HIGHER EDUCATION NATIONAL RESEARCH "
-         "UNIVERSITY HIGHER SCHOOL OF ECONOMICS", "partner", "HES", None)]
-    assert dict(rows(con, "SELECT country_code_source, count(*) FROM stg_participation WHERE country IN ('GB', 'GR') "
-                          "AND framework_programme = 'FP7' GROUP BY ALL")) == {"UK": 59, "EL": 31}
-    assert dict(rows(con, "SELECT role, count(*) FROM stg_participation WHERE framework_programme = 'H2020' "
-                          "GROUP BY ALL")) == {
-        "coordinator": 928, "participant": 856, "partner": 168, "third party": 67}
+    assert rows(con, "SELECT source_line, reason FROM quarantine ORDER BY source_line") == [
+        (90, "exact duplicate of line 89"),
+        (314, "exact duplicate of line 313"),
+        (1333, "exact duplicate of line 1332"),
+        (1435, "exact duplicate of line 1434"),
+    ]
+    assert rows(
+        con,
+        "SELECT framework_programme, source_file, count(*) FROM stg_participation WHERE country = 'RU' "
+        "GROUP BY ALL ORDER BY 1",
+    ) == [("FP7", "cordis-plus-2007.csv", 3), ("H2020", "cordis-plus-2022.csv", 1)]
+    assert rows(
+        con,
+        "SELECT org_key, name, role, activity_type, ec_contribution FROM stg_participation "
+        "WHERE country = 'RU' AND framework_programme = 'H2020'",
+    ) == [
+        (
+            "999872800",
+            "FEDERAL STATE AUTONOMOUS EDUCATIONAL INSTITUTION FOR HIGHER EDUCATION NATIONAL RESEARCH "
+            "UNIVERSITY HIGHER SCHOOL OF ECONOMICS",
+            "partner",
+            "HES",
+            None,
+        )
+    ]
+    assert dict(
+        rows(
+            con,
+            "SELECT country_code_source, count(*) FROM stg_participation WHERE country IN ('GB', 'GR') "
+            "AND framework_programme = 'FP7' GROUP BY ALL",
+        )
+    ) == {"UK": 59, "EL": 31}
+    assert dict(
+        rows(con, "SELECT role, count(*) FROM stg_participation WHERE framework_programme = 'H2020' GROUP BY ALL")
+    ) == {"coordinator": 928, "participant": 856, "partner": 168, "third party": 67}
     assert rows(con, "SELECT sum(ec_contribution) FROM stg_participation WHERE project_id = '200239'") == [
-        (Decimal("70000.00"),)]  # 16800 + 19700 + 5800 + 13300 + 8200 + 6200, its six participants
+        (Decimal("70000.00"),)
+    ]  # 16800 + 19700 + 5800 + 13300 + 8200 + 6200, its six participants
 
 
 def test_official_files_supersede_the_dashboard_for_the_same_project(con, shared_file, tmp_path) -> None:
     staging.stage_dashboard(con, shared_file("cordis/dashboard/cordis-plus-2022.csv"))
-    projects = write_csv(tmp_path / "project.csv", PROJECT_HEADER, [
-        row_of(PROJECT_HEADER, id="101022502", acronym="MWER", title="Official title")])
-    organizations = write_csv(tmp_path / "organization.csv", ORG_HEADER, [
-        row_of(ORG_HEADER, projectID="101022502", organisationID="999886962", name="SCUOLA NORMALE SUPERIORE",
-               country="IT", role="coordinator")])
+    projects = write_csv(
+        tmp_path / "project.csv",
+        PROJECT_HEADER,
+        [row_of(PROJECT_HEADER, id="101022502", acronym="MWER", title="Official title")],
+    )
+    organizations = write_csv(
+        tmp_path / "organization.csv",
+        ORG_HEADER,
+        [
+            row_of(
+                ORG_HEADER,
+                projectID="101022502",
+                organisationID="999886962",
+                name="SCUOLA NORMALE SUPERIORE",
+                country="IT",
+                role="coordinator",
+            )
+        ],
+    )
     staging.stage_programme(con, "H2020", {"projects": projects, "organizations": organizations})
 
     assert rows(con, "SELECT dataset, name FROM stg_participation WHERE project_id = '101022502'") == [
-        ("cordis_h2020", "SCUOLA NORMALE SUPERIORE")]
-    assert rows(con, "SELECT target_table, count(*) FROM quarantine WHERE reason LIKE 'superseded%' GROUP BY ALL "
-                     "ORDER BY 1") == [("stg_participation", 3), ("stg_project", 1)]
+        ("cordis_h2020", "SCUOLA NORMALE SUPERIORE")
+    ]
+    assert rows(
+        con, "SELECT target_table, count(*) FROM quarantine WHERE reason LIKE 'superseded%' GROUP BY ALL ORDER BY 1"
+    ) == [("stg_participation", 3), ("stg_project", 1)]
     assert rows(con, "SELECT title FROM stg_project WHERE project_id = '101022502'") == [("Official title",)]
     assert all(row[0] for row in rows(con, "SELECT reconciled FROM load_audit"))
 
@@ -337,13 +521,17 @@ def test_project_export_xlsx_prefers_titled_rows_over_derived_ones(con, tmp_path
     participants = tmp_path / "cordis-plus-mini.csv"
     participants.write_text(
         "project_id,pic,partner_role,legal_name,country_code,ec_contribution,framework_programme,project_acronym\n"
-        "200239,999738067,Participant,UNIONCAMERE PIEMONTE,IT,16800,FP7,REASON\n", encoding="utf-8")
+        "200239,999738067,Participant,UNIONCAMERE PIEMONTE,IT,16800,FP7,REASON\n",
+        encoding="utf-8",
+    )
     staging.stage_dashboard(con, participants)
     staging.stage_dashboard(con, path)
     assert rows(con, "SELECT title, ec_max_contribution, source_file FROM stg_project") == [
-        ("Titled", Decimal("42300.00"), "fp7-projects.xlsx")]
+        ("Titled", Decimal("42300.00"), "fp7-projects.xlsx")
+    ]
     assert rows(con, "SELECT source_file, reason FROM quarantine") == [
-        ("cordis-plus-mini.csv", "duplicate project id 200239 (the first row is kept)")]
+        ("cordis-plus-mini.csv", "duplicate project id 200239 (the first row is kept)")
+    ]
 
 
 # -------------------------------------------------------------------------------------- reference
@@ -353,12 +541,17 @@ def test_reference_tables_keep_english_and_map_countries(con, shared_data) -> No
     files = {key: shared_data / "cordis" / "reference" / name for key, name in REFERENCE_FILES.items()}
     report = staging.stage_reference(con, files)
     assert [(f.source_file, f.raw_rows, f.quarantined_rows) for f in report.files] == [
-        ("cordisref-countries.csv", 1503, 0), ("cordisref-FP7programmes.csv", 6233, 0),
-        ("cordisref-H2020programmes.csv", 1223, 0), ("cordisref-organizationActivityType.csv", 5, 0),
+        ("cordisref-countries.csv", 1503, 0),
+        ("cordisref-FP7programmes.csv", 6233, 0),
+        ("cordisref-H2020programmes.csv", 1223, 0),
+        ("cordisref-organizationActivityType.csv", 5, 0),
         ("cordisref-projectFundingSchemeCategory.csv", 187, 0),
     ]
-    assert rows(con, "SELECT cordis_code, iso_code, name, mapping_source, in_cordisref FROM stg_country "
-                     "WHERE cordis_code IN ('EL', 'UK', 'XK', 'MK', 'RU', 'GR') ORDER BY 1") == [
+    assert rows(
+        con,
+        "SELECT cordis_code, iso_code, name, mapping_source, in_cordisref FROM stg_country "
+        "WHERE cordis_code IN ('EL', 'UK', 'XK', 'MK', 'RU', 'GR') ORDER BY 1",
+    ) == [
         ("EL", "GR", "Greece", "cordisref", True),
         ("GR", "GR", "Greece", "pycountry", False),
         ("MK", "MK", "Former Yugoslav Republic of Macedonia", "pycountry", True),  # cordisref gives no ISO code
@@ -370,31 +563,49 @@ def test_reference_tables_keep_english_and_map_countries(con, shared_data) -> No
     assert dict(rows(con, "SELECT cordis_code, iso_code FROM ref_country_code"))["EL"] == "GR"
     # one row per code: 6,090 FP7 codes less one written twice ("Fission-2008-7.0.1" with a trailing space)
     assert dict(rows(con, "SELECT framework_programme, count(*) FROM stg_programme_ref GROUP BY ALL")) == {
-        "FP7": 6089, "H2020": 1223}
-    assert rows(con, "SELECT title, short_title, language FROM stg_programme_ref "
-                     "WHERE programme_code = 'FP7-EURATOM'") == [
-        ("Multiannual Framework Programme 2007 to 2011 of the European Atomic Energy Community (Euratom) for nuclear "
-         "research and training activities", "Euratom Framework Programme", "en")]
+        "FP7": 6089,
+        "H2020": 1223,
+    }
+    assert rows(
+        con, "SELECT title, short_title, language FROM stg_programme_ref WHERE programme_code = 'FP7-EURATOM'"
+    ) == [
+        (
+            "Multiannual Framework Programme 2007 to 2011 of the European Atomic Energy Community (Euratom) for nuclear "
+            "research and training activities",
+            "Euratom Framework Programme",
+            "en",
+        )
+    ]
     assert rows(con, "SELECT title FROM stg_programme_ref WHERE programme_code = 'SC5-10c-2015'") == [
-        ("An EU support mechanism for evidence-based policy on biodiversity & ecosystems services",)]
+        ("An EU support mechanism for evidence-based policy on biodiversity & ecosystems services",)
+    ]
     assert rows(con, "SELECT code, title FROM stg_activity_type ORDER BY code") == [
-        ("HES", "Higher or Secondary Education Establishments"), ("OTH", "Other"),
+        ("HES", "Higher or Secondary Education Establishments"),
+        ("OTH", "Other"),
         ("PRC", "Private for-profit entities (excluding Higher or Secondary Education Establishments)"),
         ("PUB", "Public bodies (excluding Research Organisations and Secondary or Higher Education Establishments)"),
         ("REC", "Research Organisations"),
     ]
     assert rows(con, "SELECT count(*) FROM stg_funding_scheme") == [(187,)]
     assert rows(con, "SELECT title FROM stg_funding_scheme WHERE code = 'MC-IA'") == [
-        ("Industry-Academia Partnerships and Pathways (IAPP)",)]
+        ("Industry-Academia Partnerships and Pathways (IAPP)",)
+    ]
 
 
 def test_reloading_one_reference_file_replaces_only_its_rows(con, shared_data) -> None:
     reference = shared_data / "cordis" / "reference"
-    staging.stage_reference(con, {"cordisref_fp7_programmes": reference / "cordisref-FP7programmes.csv",
-                                  "cordisref_h2020_programmes": reference / "cordisref-H2020programmes.csv"})
+    staging.stage_reference(
+        con,
+        {
+            "cordisref_fp7_programmes": reference / "cordisref-FP7programmes.csv",
+            "cordisref_h2020_programmes": reference / "cordisref-H2020programmes.csv",
+        },
+    )
     staging.stage_reference(con, {"cordisref_h2020_programmes": reference / "cordisref-H2020programmes.csv"})
     assert dict(rows(con, "SELECT framework_programme, count(*) FROM land_ref_programme GROUP BY ALL")) == {
-        "FP7": 6233, "H2020": 1223}
+        "FP7": 6233,
+        "H2020": 1223,
+    }
 
 
 # ------------------------------------------------------------------------------ clean and models
@@ -403,13 +614,23 @@ def test_reloading_one_reference_file_replaces_only_its_rows(con, shared_data) -
 @pytest.mark.parametrize(
     ("text", "decimal_comma", "expected"),
     [
-        ("1234567,89", True, "1234567.89"), ("1.234.567,89", True, "1234567.89"), ("1,234,567.89", False,
-                                                                                   "1234567.89"),
-        ("50000.0", False, "50000.00"), ("1,234", False, "1234.00"), ("1,234", True, "1.23"),
-        ("1.234", True, "1234.00"), ("1.234", False, "1.23"), ("12,5", False, "12.50"), ("€ 1 234,50", True,
-                                                                                          "1234.50"),
-        ("1.5E6", False, "1500000.00"), ("-12.5", False, "-12.50"),
-        ("NA", False, None), ("n/a", True, None), ("-", False, None), ("", False, None), ("confidential", True, None),
+        ("1234567,89", True, "1234567.89"),
+        ("1.234.567,89", True, "1234567.89"),
+        ("1,234,567.89", False, "1234567.89"),
+        ("50000.0", False, "50000.00"),
+        ("1,234", False, "1234.00"),
+        ("1,234", True, "1.23"),
+        ("1.234", True, "1234.00"),
+        ("1.234", False, "1.23"),
+        ("12,5", False, "12.50"),
+        ("€ 1 234,50", True, "1234.50"),
+        ("1.5E6", False, "1500000.00"),
+        ("-12.5", False, "-12.50"),
+        ("NA", False, None),
+        ("n/a", True, None),
+        ("-", False, None),
+        ("", False, None),
+        ("confidential", True, None),
     ],
 )
 def test_clean_money(con, text, decimal_comma, expected) -> None:
@@ -421,9 +642,17 @@ def test_clean_money(con, text, decimal_comma, expected) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("2023-03-10", "2023-03-10"), ("2023-03-10 21:15:00", "2023-03-10"), ("10/03/2023", "2023-03-10"),
-        ("10.03.2023", "2023-03-10"), ("2007/06/01", "2007-06-01"), ("20070601", "2007-06-01"),
-        (" 2022-01-01 ", "2022-01-01"), ("NA", None), ("2023-02-30", None), ("0001-01-01", None), ("", None),
+        ("2023-03-10", "2023-03-10"),
+        ("2023-03-10 21:15:00", "2023-03-10"),
+        ("10/03/2023", "2023-03-10"),
+        ("10.03.2023", "2023-03-10"),
+        ("2007/06/01", "2007-06-01"),
+        ("20070601", "2007-06-01"),
+        (" 2022-01-01 ", "2022-01-01"),
+        ("NA", None),
+        ("2023-02-30", None),
+        ("0001-01-01", None),
+        ("", None),
     ],
 )
 def test_clean_date(con, text, expected) -> None:
@@ -434,17 +663,28 @@ def test_clean_date(con, text, expected) -> None:
 
 def test_role_and_activity_maps(con) -> None:
     staging.ensure_landing_tables(con)
-    mapped = rows(con, "SELECT s, coalesce(r.role, role_label(s)) FROM (VALUES ('thirdParty'), ('Thirdparty'), "
-                       "('hostInstitution'), ('associatedPartner'), ('internationalPartner'), ('Coordinator'), "
-                       "('beneficiary'), ('someNewRole')) v(s) LEFT JOIN ref_role r ON r.role_key = role_key(s) "
-                       "ORDER BY s")
+    mapped = rows(
+        con,
+        "SELECT s, coalesce(r.role, role_label(s)) FROM (VALUES ('thirdParty'), ('Thirdparty'), "
+        "('hostInstitution'), ('associatedPartner'), ('internationalPartner'), ('Coordinator'), "
+        "('beneficiary'), ('someNewRole')) v(s) LEFT JOIN ref_role r ON r.role_key = role_key(s) "
+        "ORDER BY s",
+    )
     assert dict(mapped) == {
-        "thirdParty": "third party", "Thirdparty": "third party", "hostInstitution": "host",
-        "associatedPartner": "associated partner", "internationalPartner": "international partner",
-        "Coordinator": "coordinator", "beneficiary": "beneficiary", "someNewRole": "some new role",
+        "thirdParty": "third party",
+        "Thirdparty": "third party",
+        "hostInstitution": "host",
+        "associatedPartner": "associated partner",
+        "internationalPartner": "international partner",
+        "Coordinator": "coordinator",
+        "beneficiary": "beneficiary",
+        "someNewRole": "some new role",
     }
-    activity = rows(con, "SELECT s, a.activity_type FROM (VALUES ('hes'), ('Research Organisations'), ('XYZ')) v(s) "
-                         "LEFT JOIN ref_activity_type a ON a.activity_key = activity_key(s) ORDER BY s")
+    activity = rows(
+        con,
+        "SELECT s, a.activity_type FROM (VALUES ('hes'), ('Research Organisations'), ('XYZ')) v(s) "
+        "LEFT JOIN ref_activity_type a ON a.activity_key = activity_key(s) ORDER BY s",
+    )
     assert activity == [("Research Organisations", "REC"), ("XYZ", None), ("hes", "HES")]
 
 
@@ -452,7 +692,13 @@ def test_country_map_without_cordisref_uses_exceptions_and_iso(con) -> None:
     staging.ensure_landing_tables(con)
     codes = dict(rows(con, "SELECT cordis_code, iso_code FROM ref_country_code"))
     assert (codes["EL"], codes["UK"], codes["XK"], codes["GB"], codes["RU"], codes["NA"]) == (
-        "GR", "GB", "XK", "GB", "RU", "NA")
+        "GR",
+        "GB",
+        "XK",
+        "GB",
+        "RU",
+        "NA",
+    )
     assert "ZZ" not in codes
 
 

@@ -13,17 +13,23 @@ from pathlib import Path
 
 import pytest
 
+from bilatrus_etl.resources import SQL_DIR
 from bilatrus_etl.warehouse import models
 from bilatrus_etl.warehouse.models import _load_models_cached, deps_cache_file, load_models
-from bilatrus_etl.resources import SQL_DIR
 
 HEAVY = ("dagster", "pandas", "great_expectations", "sqlglot", "duckdb", "scipy", "rapidfuzz")
 
 
 def _loaded_after(code: str, env_cache: Path) -> list[str]:
     probe = f"{code}\nimport sys, json\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=300,
-                          env={"BILATRUS_CACHE_DIR": str(env_cache), "PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+        env={"BILATRUS_CACHE_DIR": str(env_cache), "PATH": "/usr/bin:/bin"},
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from installed_package import InstalledPackage
 
 from bilatrus_etl.warehouse.publish import publish, storage_version
-from installed_package import InstalledPackage
 
 DUCKDB_1X = "1.5.6"  # the DuckDB 1.x on the machine's package index; analysts' tools embed such versions
 
@@ -31,12 +31,15 @@ COMMENT ON COLUMN mart_example.amount IS 'money, EUR';
 
 
 def fingerprint(con: duckdb.DuckDBPyConnection) -> dict:
-    tables = {name: con.execute(f'SELECT count(*), bit_xor(hash(t)) FROM "{name}" AS t').fetchone()
-              for (name,) in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()}
+    tables = {
+        name: con.execute(f'SELECT count(*), bit_xor(hash(t)) FROM "{name}" AS t').fetchone()
+        for (name,) in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()
+    }
     return {
         "tables": tables,
-        "columns": con.execute("SELECT table_name, column_name, data_type, comment FROM duckdb_columns() "
-                               "WHERE NOT internal ORDER BY ALL").fetchall(),
+        "columns": con.execute(
+            "SELECT table_name, column_name, data_type, comment FROM duckdb_columns() WHERE NOT internal ORDER BY ALL"
+        ).fetchall(),
         "comments": con.execute("SELECT table_name, comment FROM duckdb_tables() ORDER BY 1").fetchall(),
         "macros": con.execute("SELECT function_name FROM duckdb_functions() WHERE NOT internal ORDER BY 1").fetchall(),
     }
@@ -69,9 +72,13 @@ def test_publish_writes_the_old_format_and_keeps_everything(tmp_path: Path, thro
     assert expected["macros"] == [("clean_text",)]
     check = duckdb.connect(str(published), read_only=True)
     try:
-        assert check.execute("SELECT clean_text('  x ') || '|' || coalesce(clean_text('  '), 'null')").fetchone() == ("x|null",)
+        assert check.execute("SELECT clean_text('  x ') || '|' || coalesce(clean_text('  '), 'null')").fetchone() == (
+            "x|null",
+        )
         assert check.execute("SELECT sum(amount), max(roles[1].participations) FROM mart_example").fetchone() == (
-            pytest.approx(1.25 * 4999 * 5000 / 2), 4999)
+            pytest.approx(1.25 * 4999 * 5000 / 2),
+            4999,
+        )
     finally:
         check.close()
 
@@ -82,8 +89,12 @@ def duckdb_1x_python(root: Path) -> Path:
     venv = root / f"duckdb-{DUCKDB_1X}"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
-    done = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
-                           f"duckdb=={DUCKDB_1X}", "pytz"], capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", f"duckdb=={DUCKDB_1X}", "pytz"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if done.returncode != 0:
         message = f"cannot install duckdb=={DUCKDB_1X} into a separate venv: {done.stderr[-1500:]}"
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
@@ -108,7 +119,9 @@ print(json.dumps({"version": duckdb.__version__, "counts": counts, "rows": rows,
 def test_a_duckdb_1x_client_opens_a_published_warehouse(package: InstalledPackage, tmp_path: Path) -> None:
     published = package.data_dir / "warehouse" / "bilatrus.duckdb"  # built and published by `bilatrus demo`
     python = duckdb_1x_python(tmp_path)
-    done = subprocess.run([str(python), "-c", READ_EVERYTHING, str(published)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [str(python), "-c", READ_EVERYTHING, str(published)], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     seen = json.loads(done.stdout)
     assert seen["version"] == DUCKDB_1X
@@ -116,7 +129,9 @@ def test_a_duckdb_1x_client_opens_a_published_warehouse(package: InstalledPackag
     try:
         tables = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]
         counts = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
-        comment = con.execute("SELECT comment FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'mart_third_country_ranking'").fetchone()[0]
+        comment = con.execute(
+            "SELECT comment FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'mart_third_country_ranking'"
+        ).fetchone()[0]
     finally:
         con.close()
     assert len(tables) > 30 and counts["stg_participation"] > 0

@@ -79,10 +79,15 @@ def _duckdb_read(con: duckdb.DuckDBPyConnection, path: Path, columns: list[str])
     )
     count = con.execute("SELECT count(*) FROM landed").fetchall()[0][0]
     # reject_errors accumulates over every scan of the connection: keep this file's rows only.
-    rejected = sorted({row[0] for row in con.execute(
-        "SELECT e.line FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id) WHERE s.file_path = ?",
-        [str(path)],
-    ).fetchall()})
+    rejected = sorted(
+        {
+            row[0]
+            for row in con.execute(
+                "SELECT e.line FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id) WHERE s.file_path = ?",
+                [str(path)],
+            ).fetchall()
+        }
+    )
     return count, rejected
 
 

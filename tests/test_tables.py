@@ -12,10 +12,20 @@ def test_create_empty_gives_the_declared_columns_types_and_comments() -> None:
     con = duckdb.connect()
     tables.create_empty(con, tables.INSTITUTION_LINK)
     tables.create_empty(con, tables.INSTITUTION_LINK)  # IF NOT EXISTS: a second call changes nothing
-    columns = con.execute("SELECT column_name, data_type, comment FROM duckdb_columns() "
-                          "WHERE table_name = 'institution_link' ORDER BY column_index").fetchall()
-    assert [c[0] for c in columns] == ["org_key", "ror_id", "institution_key", "institution_name", "method", "score",
-                                       "runner_up_ror_id", "runner_up_score"]
+    columns = con.execute(
+        "SELECT column_name, data_type, comment FROM duckdb_columns() "
+        "WHERE table_name = 'institution_link' ORDER BY column_index"
+    ).fetchall()
+    assert [c[0] for c in columns] == [
+        "org_key",
+        "ror_id",
+        "institution_key",
+        "institution_name",
+        "method",
+        "score",
+        "runner_up_ror_id",
+        "runner_up_score",
+    ]
     assert [c[1] for c in columns] == ["VARCHAR"] * 5 + ["DOUBLE", "VARCHAR", "DOUBLE"]
     assert columns[5][2] == "matching score (0-100)"
     comment = con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'institution_link'").fetchall()[0][0]
@@ -41,5 +51,7 @@ def test_the_dictionary_documents_a_declared_table_from_the_declaration() -> Non
     assert doc.description == tables.BUILD.description and doc.built_by == "src/bilatrus_etl/warehouse/meta.py"
     assert doc.layer == "meta"
     assert [(c.name, c.description) for c in doc.columns] == [
-        ("run_id", "Dagster run that built this warehouse"), ("built_at", "when the build was stamped (UTC)"),
-        ("extra", "from a comment")]
+        ("run_id", "Dagster run that built this warehouse"),
+        ("built_at", "when the build was stamped (UTC)"),
+        ("extra", "from a comment"),
+    ]

@@ -70,7 +70,11 @@ def test_ui_serves_lineage_checks_and_the_cli_runs(demo_warehouse, tmp_path):
     dagster = Path(sys.executable).with_name("dagster")
     process = subprocess.Popen(
         [str(dagster), "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         _wait_for(f"http://127.0.0.1:{port}/server_info", process)
@@ -90,8 +94,11 @@ def test_ui_serves_lineage_checks_and_the_cli_runs(demo_warehouse, tmp_path):
         runs = requests.post(f"http://127.0.0.1:{port}/graphql", json={"query": RUNS}, timeout=30).json()
         results = runs["data"]["runsOrError"]["results"]
         assert sorted(r["runId"] for r in results) == run_ids
-        assert all(r["repositoryOrigin"] == {"repositoryLocationName": "pipelines.definitions",
-                                             "repositoryName": "__repository__"} for r in results)
+        assert all(
+            r["repositoryOrigin"]
+            == {"repositoryLocationName": "pipelines.definitions", "repositoryName": "__repository__"}
+            for r in results
+        )
         assert all({"key": "launched_by", "value": "cli"} in r["tags"] for r in results)
     finally:
         os.killpg(process.pid, signal.SIGTERM)

@@ -12,12 +12,12 @@ import json
 import duckdb
 import pytest
 
+from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.settings import Settings
 from bilatrus_etl.warehouse.vintages.changes import diff_connection, list_vintages
 from bilatrus_etl.warehouse.vintages.history import load
 from bilatrus_etl.warehouse.vintages.record import RecordResult, prune, record
 from bilatrus_etl.warehouse.vintages.store import HISTORY_DIR_ENV, KEEP_ENV, chain, history_dir, keep_setting
-from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.settings import Settings
 
 FACT = """CREATE OR REPLACE TABLE fact_participation AS SELECT * FROM (VALUES
     ('FP7', '100', 'P1', 'LOMONOSOV MSU', 'RU', 'coordinator', 1000.00::DECIMAL(18,2)),
@@ -62,11 +62,15 @@ def _second_month(con: duckdb.DuckDBPyConnection) -> None:
     """By hand: P2 leaves project 200 (its only RU participation: project 200 leaves the RU set), P3 joins project 500
     (a new RU project), P1's EC contribution in 100 is revised 1000 -> 1500, ITMO is renamed."""
     con.execute("DELETE FROM fact_participation WHERE project_id = '200'")
-    con.execute("INSERT INTO fact_participation VALUES ('FP7', '500', 'P3', 'ITMO UNIVERSITY', 'RU', 'participant', 250.00)")
+    con.execute(
+        "INSERT INTO fact_participation VALUES ('FP7', '500', 'P3', 'ITMO UNIVERSITY', 'RU', 'participant', 250.00)"
+    )
     con.execute("UPDATE fact_participation SET ec_contribution = 1500.00 WHERE project_id = '100' AND org_key = 'P1'")
     con.execute("UPDATE fact_participation SET name = 'ITMO UNIVERSITY' WHERE org_key = 'P3'")
     con.execute("UPDATE dim_organization SET name = 'ITMO UNIVERSITY' WHERE org_key = 'P3'")
-    con.execute("UPDATE mart_country_participation SET participations = 3, ec_contribution = 1750.00 WHERE start_year = 2010")
+    con.execute(
+        "UPDATE mart_country_participation SET participations = 3, ec_contribution = 1750.00 WHERE start_year = 2010"
+    )
     con.execute("UPDATE mart_third_country_ranking SET share_participations = 0.5 + 1e-12 WHERE country_code = 'RU'")
 
 
@@ -75,8 +79,15 @@ def _settings(tmp_path) -> Settings:
 
 
 def _record(con, tmp_path, sha: str, **kwargs) -> RecordResult:
-    return record(con, _settings(tmp_path), datasets={"cordis_fp7": sha, "ror_dump": "r1"}, synthetic=False,
-                           code_fingerprint="code", run_id="run-" + sha, **kwargs)
+    return record(
+        con,
+        _settings(tmp_path),
+        datasets={"cordis_fp7": sha, "ror_dump": "r1"},
+        synthetic=False,
+        code_fingerprint="code",
+        run_id="run-" + sha,
+        **kwargs,
+    )
 
 
 def _rows(con, sql: str) -> list[tuple]:
@@ -109,16 +120,23 @@ def test_same_sources_add_no_vintage_and_past_vintages_query_as_they_were(tmp_pa
 
     v1 = first.recorded.label
     assert _rows(con, f"SELECT * EXCLUDE (vintage) FROM history_fact_participation WHERE vintage = '{v1}'") == then_fact
-    assert _rows(con, f"SELECT * EXCLUDE (vintage) FROM history_mart_third_country_ranking WHERE vintage = '{v1}'") == then_ranking
+    assert (
+        _rows(con, f"SELECT * EXCLUDE (vintage) FROM history_mart_third_country_ranking WHERE vintage = '{v1}'")
+        == then_ranking
+    )
     view_types = con.execute("DESCRIBE SELECT * EXCLUDE (vintage) FROM history_fact_participation").fetchall()
     assert [r[:2] for r in view_types] == [r[:2] for r in then_types]
     v2 = second.recorded.label
     assert _rows(con, f"SELECT * EXCLUDE (vintage) FROM history_fact_participation WHERE vintage = '{v2}'") == _rows(
-        con, "SELECT * FROM fact_participation")
-    meta = con.execute("SELECT seq, vintage, run_id, is_current, sources[1].dataset, sources[1].sha256 FROM meta_vintage ORDER BY seq").fetchall()
+        con, "SELECT * FROM fact_participation"
+    )
+    meta = con.execute(
+        "SELECT seq, vintage, run_id, is_current, sources[1].dataset, sources[1].sha256 FROM meta_vintage ORDER BY seq"
+    ).fetchall()
     assert meta == [(1, v1, "run-a", False, "cordis_fp7", "a"), (2, v2, "run-b", True, "cordis_fp7", "b")]
-    comment = con.execute("SELECT comment FROM duckdb_columns() WHERE table_name = 'history_fact_participation' "
-                          "AND column_name = 'role'").fetchall()
+    comment = con.execute(
+        "SELECT comment FROM duckdb_columns() WHERE table_name = 'history_fact_participation' AND column_name = 'role'"
+    ).fetchall()
     assert comment == [("role in the project",)]
 
 
@@ -129,12 +147,33 @@ def test_diff_reports_exactly_the_changes_made(tmp_path):
     _record(con, tmp_path, "b")
     change = diff_connection(con)
     assert change.focus_country == "RU"
-    rows = [(r["change"], r["framework_programme"], r["project_id"], r["subject"], r["name"], r["field"],
-             r["from_value"], r["to_value"]) for r in change.changes.to_pylist() if r["change"] != "table rows changed"]
+    rows = [
+        (
+            r["change"],
+            r["framework_programme"],
+            r["project_id"],
+            r["subject"],
+            r["name"],
+            r["field"],
+            r["from_value"],
+            r["to_value"],
+        )
+        for r in change.changes.to_pylist()
+        if r["change"] != "table rows changed"
+    ]
     assert rows == [
         ("project added", "FP7", "500", None, "EPSILON", None, None, None),
         ("project removed", "FP7", "200", None, "BETA", None, None, None),
-        ("participation added", "FP7", "500", "P3", "ITMO UNIVERSITY", "role, ec_contribution", None, "participant, 250.00"),
+        (
+            "participation added",
+            "FP7",
+            "500",
+            "P3",
+            "ITMO UNIVERSITY",
+            "role, ec_contribution",
+            None,
+            "participant, 250.00",
+        ),
         ("participation ended", "FP7", "200", "P2", "KURCHATOV", "role, ec_contribution", "participant, 300.00", None),
         ("participation changed", "FP7", "100", "P1", "LOMONOSOV MSU", "ec_contribution", "1000.00", "1500.00"),
         ("participation changed", "H2020", "400", "P3", "ITMO UNIVERSITY", "name", "ITMO", "ITMO UNIVERSITY"),
@@ -147,8 +186,11 @@ def test_diff_reports_exactly_the_changes_made(tmp_path):
     assert counts["project added"] == 1 and counts["project removed"] == 1
     assert counts["participation added"] == 1 and counts["participation ended"] == 1
     assert counts["participation changed"] == 2 and counts["institution renamed"] == 1 and counts["figure moved"] == 2
-    table_rows = {(r["subject"], r["field"]): r["to_value"] for r in change.changes.to_pylist()
-                  if r["change"] == "table rows changed"}
+    table_rows = {
+        (r["subject"], r["field"]): r["to_value"]
+        for r in change.changes.to_pylist()
+        if r["change"] == "table rows changed"
+    }
     assert table_rows[("fact_participation", "rows added")] == "3"
     assert table_rows[("fact_participation", "rows removed")] == "3"
     assert table_rows[("dim_organization", "rows added")] == "1"
@@ -191,8 +233,9 @@ def test_pruning_keeps_the_current_vintage_and_reads_back_the_same(tmp_path):
     result = _record(con, tmp_path, "c", keep=1)  # the setting's way: prune while publishing
     assert result.pruned == [2]
     assert [v.seq for v in result.vintages] == [3]
-    assert _rows(con, f"SELECT * EXCLUDE (vintage) FROM history_fact_participation WHERE vintage = '{third.recorded.label}'") == _rows(
-        con, "SELECT * FROM fact_participation")
+    assert _rows(
+        con, f"SELECT * EXCLUDE (vintage) FROM history_fact_participation WHERE vintage = '{third.recorded.label}'"
+    ) == _rows(con, "SELECT * FROM fact_participation")
     # numbers are never reused after a prune
     con.execute("DELETE FROM fact_participation WHERE org_key = 'P3'")
     assert _record(con, tmp_path, "d").recorded.seq == 4
@@ -212,8 +255,11 @@ def test_history_works_with_external_access_disabled(tmp_path):
     con = _build(tmp_path / "build.duckdb")
     _record(con, tmp_path, "a")
     con.close()
-    sandbox = duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True,
-                             config={"enable_external_access": False, "lock_configuration": True})
+    sandbox = duckdb.connect(
+        str(tmp_path / "build.duckdb"),
+        read_only=True,
+        config={"enable_external_access": False, "lock_configuration": True},
+    )
     assert sandbox.execute("SELECT count(*) FROM history_fact_participation").fetchall() == [(5,)]
     change_free = list_vintages(sandbox)
     assert change_free.column("seq").to_pylist() == [1]
@@ -266,7 +312,8 @@ def test_revised_demo_mirror_changes_only_the_rows_it_names(synthetic_mirror, tm
     renamed = revision["renamed"]
     # the removed line, the revised line and the renamed organisation's FP7 lines (the added one is new anyway)
     assert len(gone) == 2 + renamed["lines"]["FP7"] - (1 if added["pic"] == renamed["pic"] else 0) - (
-        1 if revised["pic"] == renamed["pic"] else 0)
+        1 if revised["pic"] == renamed["pic"] else 0
+    )
     assert any(f'"{removed["project_id"]}"' in line and f'"{removed["pic"]}"' in line for line in gone)
     assert after[-1].startswith(f'"{added["project_id"]}";') and f'"{added["pic"]}"' in after[-1]
     assert any(f'"{revised["to"]}";"{revised["to"]}"' in line for line in new)
@@ -279,6 +326,9 @@ def test_revised_demo_mirror_changes_only_the_rows_it_names(synthetic_mirror, tm
     assert again["round"] == 2 and again["renamed"]["to"].endswith("(RENAMED 2)")
     recorded = json.loads((mirror / MANIFEST_FILE).read_text(encoding="utf-8"))
     assert [r["round"] for r in recorded["revisions"]] == [1, 2]
-    assert recorded["files"]["cordis-fp7projects-csv.zip"]["sha256"] != manifest["files"]["cordis-fp7projects-csv.zip"]["sha256"]
+    assert (
+        recorded["files"]["cordis-fp7projects-csv.zip"]["sha256"]
+        != manifest["files"]["cordis-fp7projects-csv.zip"]["sha256"]
+    )
     with pytest.raises(ValueError, match="no synthetic mirror"):
         revise_mirror(tmp_path / "empty")

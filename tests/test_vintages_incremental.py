@@ -9,17 +9,25 @@ import json
 import duckdb
 from test_vintages import _build, _record, _second_month, _settings
 
+from bilatrus_etl.warehouse.vintages import history as vintage_history
 from bilatrus_etl.warehouse.vintages.history import load
 from bilatrus_etl.warehouse.vintages.store import VINTAGE_FILE, chain, history_dir
-from bilatrus_etl.warehouse.vintages import history as vintage_history
 
 
 def _state(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
     """Every history table (sorted rows), meta_vintage and the rows of every history_* view."""
-    tables = [t for (t,) in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'history' ORDER BY 1").fetchall()]
-    views = [v for (v,) in con.execute(
-        "SELECT view_name FROM duckdb_views() WHERE schema_name = 'main' AND starts_with(view_name, 'history_') ORDER BY 1").fetchall()]
+    tables = [
+        t
+        for (t,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'history' ORDER BY 1"
+        ).fetchall()
+    ]
+    views = [
+        v
+        for (v,) in con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE schema_name = 'main' AND starts_with(view_name, 'history_') ORDER BY 1"
+        ).fetchall()
+    ]
     state = {f"history.{t}": sorted(con.execute(f'SELECT * FROM history."{t}"').fetchall(), key=repr) for t in tables}
     state |= {v: sorted(con.execute(f'SELECT * FROM "{v}"').fetchall(), key=repr) for v in views}
     state["meta_vintage"] = con.execute("SELECT * EXCLUDE (recorded_at) FROM main.meta_vintage ORDER BY seq").fetchall()
@@ -37,8 +45,11 @@ def test_incremental_history_equals_a_full_load_through_changes_and_prunes(tmp_p
     _record(con, tmp_path, "a")
     rebuilt: list[str] = []
     rebuild = vintage_history._rebuild_table
-    monkeypatch.setattr(vintage_history, "_rebuild_table", 
-                        lambda c, v, table: (c is con and rebuilt.append(table), rebuild(c, v, table)))
+    monkeypatch.setattr(
+        vintage_history,
+        "_rebuild_table",
+        lambda c, v, table: (c is con and rebuilt.append(table), rebuild(c, v, table)),
+    )
     _second_month(con)
     _record(con, tmp_path, "b")
     assert _state(con) == _rebuilt(tmp_path)
@@ -49,9 +60,13 @@ def test_incremental_history_equals_a_full_load_through_changes_and_prunes(tmp_p
     con.execute("DROP TABLE mart_partner_countries")
     _record(con, tmp_path, "c")
     assert _state(con) == _rebuilt(tmp_path)
-    back = con.execute("SELECT _from_seq, _until_seq FROM history.fact_participation WHERE org_key = 'P2' ORDER BY 1").fetchall()
+    back = con.execute(
+        "SELECT _from_seq, _until_seq FROM history.fact_participation WHERE org_key = 'P2' ORDER BY 1"
+    ).fetchall()
     assert back == [(1, 2), (3, None)]
-    assert con.execute("SELECT count(*), count(title) FROM history.dim_project WHERE _until_seq IS NULL").fetchall() == [(5, 5)]
+    assert con.execute(
+        "SELECT count(*), count(title) FROM history.dim_project WHERE _until_seq IS NULL"
+    ).fetchall() == [(5, 5)]
     assert rebuilt == ["dim_project"]  # a new column: that table alone is rebuilt from the store
 
     # pruned to a full snapshot of vintage 2, then a new vintage: the loaded tables follow without a rebuild
@@ -59,8 +74,14 @@ def test_incremental_history_equals_a_full_load_through_changes_and_prunes(tmp_p
     result = _record(con, tmp_path, "d", keep=3)
     assert result.pruned == [1]
     assert _state(con) == _rebuilt(tmp_path)
-    assert con.execute("SELECT min(_from_seq), count(*) FILTER (WHERE _until_seq <= 2) FROM history.fact_participation").fetchall() == [(2, 0)]
-    assert con.execute("SELECT seq, base FROM history.meta_vintage ORDER BY seq").fetchall() == [(2, True), (3, False), (4, False)]
+    assert con.execute(
+        "SELECT min(_from_seq), count(*) FILTER (WHERE _until_seq <= 2) FROM history.fact_participation"
+    ).fetchall() == [(2, 0)]
+    assert con.execute("SELECT seq, base FROM history.meta_vintage ORDER BY seq").fetchall() == [
+        (2, True),
+        (3, False),
+        (4, False),
+    ]
     assert rebuilt == ["dim_project"]
     # keep 1: the new vintage is pruned to a snapshot of itself, which nothing loaded matches: loaded from it
     result = _record(con, tmp_path, "e", keep=1)

@@ -17,23 +17,25 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from pipeline_fixtures import materialized_keys, resources_for
 
+from bilatrus_etl.settings import Settings
 from bilatrus_etl.warehouse.vintages.changes import diff
 from bilatrus_etl.warehouse.vintages.history import load
 from bilatrus_etl.warehouse.vintages.record import prune
 from bilatrus_etl.warehouse.vintages.store import chain, history_dir
-from bilatrus_etl.settings import Settings
 from bilatrus_etl_synthetic.revise import revise_mirror
-from pipeline_fixtures import materialized_keys, resources_for
 from pipelines.definitions import defs
 from pipelines.defs.partitions import all_programmes_tags
 
 pytestmark = pytest.mark.slow
 
-ORG_FILES = {"FP6": ("cordis-fp6organizations.csv", None, "projectReference", "id"),
-             "FP7": ("cordis-fp7projects-csv.zip", "organization.csv", "projectID", "organisationID"),
-             "H2020": ("cordis-h2020projects-csv.zip", "organization.csv", "projectID", "organisationID"),
-             "HE": ("cordis-HORIZONprojects-csv.zip", "organization.csv", "projectID", "organisationID")}
+ORG_FILES = {
+    "FP6": ("cordis-fp6organizations.csv", None, "projectReference", "id"),
+    "FP7": ("cordis-fp7projects-csv.zip", "organization.csv", "projectID", "organisationID"),
+    "H2020": ("cordis-h2020projects-csv.zip", "organization.csv", "projectID", "organisationID"),
+    "HE": ("cordis-HORIZONprojects-csv.zip", "organization.csv", "projectID", "organisationID"),
+}
 
 
 def _russian_rows(mirror: Path) -> dict[tuple[str, str, str], dict]:
@@ -57,8 +59,13 @@ def _russian_rows(mirror: Path) -> dict[tuple[str, str, str], dict]:
 
 def _materialize(data_dir: Path, mirror: Path, instance: dg.DagsterInstance):
     """Every asset (the Great Expectations checks are left out: other tests cover them, and they cost time)."""
-    result = dg.materialize(list(defs.assets), resources=resources_for(data_dir, str(mirror)),
-                            instance=instance, tags=all_programmes_tags(), raise_on_error=False)
+    result = dg.materialize(
+        list(defs.assets),
+        resources=resources_for(data_dir, str(mirror)),
+        instance=instance,
+        tags=all_programmes_tags(),
+        raise_on_error=False,
+    )
     assert result.success, [e.message for e in result.all_events if e.is_failure]
     return result
 
@@ -92,8 +99,19 @@ def test_three_monthly_mirrors_two_vintages_and_an_exact_diff(synthetic_mirror, 
     assert [v.seq for v in chain(history)] == [1, 2]
     assert _published_rows(settings, "SELECT seq, is_current FROM meta_vintage") == [(1, False), (2, True)]
     # the first vintage queries as it did when it was current
-    assert _published_rows(settings, f"SELECT * EXCLUDE (vintage) FROM history_fact_participation WHERE vintage = '{first_label}'") == then_fact
-    assert _published_rows(settings, f"SELECT * EXCLUDE (vintage) FROM history_mart_third_country_ranking WHERE vintage = '{first_label}'") == then_ranking
+    assert (
+        _published_rows(
+            settings, f"SELECT * EXCLUDE (vintage) FROM history_fact_participation WHERE vintage = '{first_label}'"
+        )
+        == then_fact
+    )
+    assert (
+        _published_rows(
+            settings,
+            f"SELECT * EXCLUDE (vintage) FROM history_mart_third_country_ranking WHERE vintage = '{first_label}'",
+        )
+        == then_ranking
+    )
 
     change = diff(settings.warehouse_path)
     rows = change.changes.to_pylist()
@@ -114,14 +132,22 @@ def test_three_monthly_mirrors_two_vintages_and_an_exact_diff(synthetic_mirror, 
             expected_changes.add((*key, "ec_contribution", f"{before[key]['ec']:.2f}", f"{after[key]['ec']:.2f}"))
     assert len([c for c in expected_changes if c[3] == "ec_contribution"]) == 1
     assert len([c for c in expected_changes if c[3] == "name"]) == sum(revision["renamed"]["lines"].values()) - (
-        1 if revision["added"][0]["pic"] == revision["renamed"]["pic"] else 0)
-    assert {(r["framework_programme"], r["project_id"], r["subject"], r["field"], r["from_value"], r["to_value"])
-            for r in rows if r["change"] == "participation changed"} == expected_changes
+        1 if revision["added"][0]["pic"] == revision["renamed"]["pic"] else 0
+    )
+    assert {
+        (r["framework_programme"], r["project_id"], r["subject"], r["field"], r["from_value"], r["to_value"])
+        for r in rows
+        if r["change"] == "participation changed"
+    } == expected_changes
     renamed = [r for r in rows if r["change"] == "institution renamed" and r["field"] == "name"]
     assert [(r["subject"], r["to_value"]) for r in renamed] == [(revision["renamed"]["pic"], revision["renamed"]["to"])]
     projects = {(p, project) for p, project, _ in before}, {(p, project) for p, project, _ in after}
-    assert {(r["framework_programme"], r["project_id"]) for r in rows if r["change"] == "project added"} == projects[1] - projects[0]
-    assert {(r["framework_programme"], r["project_id"]) for r in rows if r["change"] == "project removed"} == projects[0] - projects[1]
+    assert {(r["framework_programme"], r["project_id"]) for r in rows if r["change"] == "project added"} == projects[
+        1
+    ] - projects[0]
+    assert {(r["framework_programme"], r["project_id"]) for r in rows if r["change"] == "project removed"} == projects[
+        0
+    ] - projects[1]
     # the FP7 totals moved by the participation added and the one removed (net 0) and the EUR revisions
     moved = {(r["framework_programme"], r["field"]) for r in rows if r["subject"] == "mart_country_participation:total"}
     assert ("FP7", "ec_contribution") in moved
@@ -129,7 +155,11 @@ def test_three_monthly_mirrors_two_vintages_and_an_exact_diff(synthetic_mirror, 
     assert counts["participation added"] == 1 and counts["participation ended"] == 1
     assert counts["institution renamed"] == 1
     # the history asset's metadata after the second run says the same as the command
-    events = [e for e in second.get_asset_materialization_events() if e.asset_key.to_user_string() == "history/vintage_changes"]
+    events = [
+        e
+        for e in second.get_asset_materialization_events()
+        if e.asset_key.to_user_string() == "history/vintage_changes"
+    ]
     metadata = events[0].step_materialization_data.materialization.metadata
     assert metadata["participation_added"].value == 1 and metadata["participation_ended"].value == 1
     assert metadata["participation_changed"].value == counts["participation changed"]

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from bilatrus_etl.warehouse.versions import dashboard_version
 from bilatrus_etl.settings import Settings
+from bilatrus_etl.warehouse.versions import dashboard_version
 
 DOWNLOAD_KEYS = frozenset(dg.AssetKey(["raw", name]) for name in ("cordis_programme_files", "cordisref", "ror_dump"))
 PUBLISHED_KEY = dg.AssetKey(["warehouse", "published_warehouse"])
@@ -24,8 +24,11 @@ def stale_assets(instance: dg.DagsterInstance, graph, programmes: list[str], set
     from dagster._core.asset_graph_view.asset_graph_view import AssetGraphView, TemporalContext
     from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
 
-    view = AssetGraphView(temporal_context=TemporalContext(effective_dt=datetime.now(UTC), last_event_id=None),
-                          instance=instance, asset_graph=graph)
+    view = AssetGraphView(
+        temporal_context=TemporalContext(effective_dt=datetime.now(UTC), last_event_id=None),
+        instance=instance,
+        asset_graph=graph,
+    )
     resolver = CachingStaleStatusResolver(instance, graph, view)
     seeds = set()
     for key in graph.materializable_asset_keys - DOWNLOAD_KEYS:
@@ -55,9 +58,11 @@ def confirm_unchanged(instance: dg.DagsterInstance, run_id: str) -> None:
     if event is None or event.asset_materialization is None:
         return
     last = event.asset_materialization
-    instance.report_runless_asset_event(dg.AssetMaterialization(
-        asset_key=PUBLISHED_KEY,
-        description="checked, unchanged: every source and every model is as when this warehouse was published",
-        metadata={**last.metadata, "unchanged": True, "checked_by_run": run_id},
-        tags=dict(last.tags or {}),
-    ))
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(
+            asset_key=PUBLISHED_KEY,
+            description="checked, unchanged: every source and every model is as when this warehouse was published",
+            metadata={**last.metadata, "unchanged": True, "checked_by_run": run_id},
+            tags=dict(last.tags or {}),
+        )
+    )

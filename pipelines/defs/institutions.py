@@ -1,6 +1,5 @@
 """Focus-country institutions: the ROR registry table and the participant-to-institution link table."""
 
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 

@@ -31,8 +31,11 @@ refresh_job = dg.define_asset_job(
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 def monthly_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    return dg.RunRequest(run_key=context.scheduled_execution_time.strftime("%Y-%m"), tags=all_programmes_tags(),
-                         asset_selection=sorted(DOWNLOAD_KEYS, key=str))
+    return dg.RunRequest(
+        run_key=context.scheduled_execution_time.strftime("%Y-%m"),
+        tags=all_programmes_tags(),
+        asset_selection=sorted(DOWNLOAD_KEYS, key=str),
+    )
 
 
 @dg.run_status_sensor(
@@ -56,5 +59,6 @@ def build_stale_assets(context: dg.RunStatusSensorContext):
     if not rebuild:
         confirm_unchanged(context.instance, run.run_id)
         return dg.SkipReason("every source unchanged: the published warehouse was recorded as checked, unchanged")
-    return dg.RunRequest(run_key=f"build-after-{run.run_id}", asset_selection=sorted(rebuild, key=str),
-                         tags=all_programmes_tags())
+    return dg.RunRequest(
+        run_key=f"build-after-{run.run_id}", asset_selection=sorted(rebuild, key=str), tags=all_programmes_tags()
+    )

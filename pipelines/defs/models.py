@@ -3,14 +3,13 @@
 Dependencies come from the SQL itself (sqlglot, in the library), never from a second list.
 """
 
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from bilatrus_etl import resources
+from bilatrus_etl.warehouse.models import Model, load_models
 from bilatrus_etl.warehouse.run import run_sql_model
 from bilatrus_etl.warehouse.versions import model_code_version
-from bilatrus_etl.warehouse.models import Model, load_models
 from pipelines.defs.resources import BilatrusConfig
 from pipelines.defs.tables import sql_model_keys, table_asset_key
 

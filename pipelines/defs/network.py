@@ -1,6 +1,5 @@
 """The collaboration network's node measures (degree, betweenness), computed over the SQL edge mart."""
 
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 

@@ -1,6 +1,5 @@
 """Framework programmes as static partitions of the download and staging assets."""
 
-
 import dagster as dg
 
 from bilatrus_etl.settings import PROGRAMMES

@@ -1,6 +1,5 @@
 """Freshness and retry policies shared by the assets."""
 
-
 from datetime import timedelta
 
 import dagster as dg

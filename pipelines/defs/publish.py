@@ -1,6 +1,5 @@
 """The published warehouse: the build file copied and renamed atomically onto the analysts' path."""
 
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 

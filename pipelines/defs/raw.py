@@ -4,16 +4,15 @@ Each download asset's data version is its file's sha256 (several files: the hash
 unchanged upstream leaves everything downstream up to date in Dagster's own staleness terms.
 """
 
-
 from collections.abc import Callable
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.ingest.steps import FetchedSource, current_sources, fetch_kind, fetch_programme
 from bilatrus_etl.warehouse.meta import record_provenance
 from bilatrus_etl.warehouse.versions import sources_version
-from bilatrus_etl.errors import BilatrusError
 from pipelines.defs.partitions import programme_partitions, single_run
 from pipelines.defs.policies import DOWNLOAD_RETRY
 from pipelines.defs.resources import BilatrusConfig
@@ -64,8 +63,13 @@ def cordis_programme_files(context: dg.AssetExecutionContext, bilatrus: Bilatrus
 def _catalog_kind_download(name: str, kind: str, description: str) -> dg.AssetsDefinition:
     """An unpartitioned download asset for every catalog dataset of one kind (reference tables, registry)."""
 
-    @dg.asset(key=["raw", name], group_name="raw", kinds={"python", "file"}, retry_policy=DOWNLOAD_RETRY,
-              description=description)
+    @dg.asset(
+        key=["raw", name],
+        group_name="raw",
+        kinds={"python", "file"},
+        retry_policy=DOWNLOAD_RETRY,
+        description=description,
+    )
     def _download(bilatrus: BilatrusConfig) -> dg.MaterializeResult:
         return _result(_fetched(lambda: fetch_kind(bilatrus.settings(), kind)))
 
@@ -73,7 +77,8 @@ def _catalog_kind_download(name: str, kind: str, description: str) -> dg.AssetsD
 
 
 cordisref_files = _catalog_kind_download(
-    "cordisref", "reference",
+    "cordisref",
+    "reference",
     "CORDIS reference tables (cordisref): countries, FP7 and H2020 programme codes, activity types, "
     "funding scheme categories.",
 )

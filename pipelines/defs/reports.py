@@ -1,6 +1,5 @@
 """The landscape report: HTML pages written from the published warehouse after each publish."""
 
-
 import dagster as dg
 
 from bilatrus_etl import report

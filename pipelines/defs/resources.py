@@ -1,6 +1,5 @@
 """Resources: the installation's settings and the build DuckDB file, configured from the environment."""
 
-
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -8,9 +7,9 @@ from contextlib import contextmanager
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from bilatrus_etl.settings import Settings, dashboard_paths
 from bilatrus_etl.warehouse import runlock
 from bilatrus_etl.warehouse.publish import create_build_file
-from bilatrus_etl.settings import Settings, dashboard_paths
 
 DATA_DIR_TAG = "bilatrus/data_dir"
 PID_TAG = "bilatrus/pid"
@@ -29,8 +28,12 @@ class BilatrusConfig(dg.ConfigurableResource):
 
     def settings(self) -> Settings:
         base = Settings.from_env(mirror=self.mirror or None, data_dir=self.data_dir)
-        return Settings(data_dir=base.data_dir, mirror=base.mirror, focus_country=self.focus_country.upper(),
-                        dashboard_exports=dashboard_paths(self.dashboard))
+        return Settings(
+            data_dir=base.data_dir,
+            mirror=base.mirror,
+            focus_country=self.focus_country.upper(),
+            dashboard_exports=dashboard_paths(self.dashboard),
+        )
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["BilatrusConfig"]:
@@ -45,8 +48,9 @@ class BilatrusConfig(dg.ConfigurableResource):
             holder = held or lock
             assert holder is not None  # held here, or just acquired
             info = holder.info
-            context.instance.add_run_tags(run_id, {DATA_DIR_TAG: str(data_dir), PID_TAG: info["pid"],
-                                                   HOST_TAG: info["host"]})
+            context.instance.add_run_tags(
+                run_id, {DATA_DIR_TAG: str(data_dir), PID_TAG: info["pid"], HOST_TAG: info["host"]}
+            )
         try:
             create_build_file(self.settings().build_path)
             yield self

@@ -1,6 +1,5 @@
 """Group `staging`: each source read into the common shape (one slice per programme), reference tables."""
 
-
 from collections.abc import Iterator
 
 import dagster as dg
@@ -29,8 +28,14 @@ PROGRAMME_DEPS = [
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(["staging", name], group_name="staging", kinds={"duckdb"}, deps=PROGRAMME_DEPS, description=text,
-                     code_version=python_code_version(dg.AssetKey(["staging", name])))
+        dg.AssetSpec(
+            ["staging", name],
+            group_name="staging",
+            kinds={"duckdb"},
+            deps=PROGRAMME_DEPS,
+            description=text,
+            code_version=python_code_version(dg.AssetKey(["staging", name])),
+        )
         for name, text in PROGRAMME_TABLES.items()
     ],
     partitions_def=programme_partitions,
@@ -66,9 +71,14 @@ REFERENCE_TABLES = {
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(["staging", name], group_name="staging", kinds={"duckdb"},
-                     deps=[dg.AssetKey(["raw", "cordisref"])], description=text,
-                     code_version=python_code_version(dg.AssetKey(["staging", name])))
+        dg.AssetSpec(
+            ["staging", name],
+            group_name="staging",
+            kinds={"duckdb"},
+            deps=[dg.AssetKey(["raw", "cordisref"])],
+            description=text,
+            code_version=python_code_version(dg.AssetKey(["staging", name])),
+        )
         for name, text in REFERENCE_TABLES.items()
     ],
     pool="warehouse_writer",
@@ -78,7 +88,9 @@ def stg_reference(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> Iterator[
         stage_reference(con, bilatrus.settings())
         for name in REFERENCE_TABLES:
             rows = row_count(con, name)
-            yield dg.MaterializeResult(asset_key=["staging", name], metadata={"row_count": rows, "dagster/row_count": rows})
+            yield dg.MaterializeResult(
+                asset_key=["staging", name], metadata={"row_count": rows, "dagster/row_count": rows}
+            )
 
 
 @dg.asset(
@@ -101,5 +113,5 @@ def dashboard_exports(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.Ma
             "files": dg.MetadataValue.json([str(r) for r in reports]),
             "row_count": sum(r.staged_rows for r in reports),
             "quarantined": sum(r.quarantined_rows for r in reports),
-        }
+        },
     )

@@ -1,7 +1,6 @@
 """Which asset produces which warehouse table: SQL models by layer, and the tables Python steps write (read from
 their declaration in bilatrus_etl.warehouse.tables)."""
 
-
 import dagster as dg
 
 from bilatrus_etl.warehouse import tables, versions
@@ -14,9 +13,7 @@ PYTHON_TABLES: dict[str, dg.AssetKey] = {table: dg.AssetKey(list(path)) for tabl
 def sql_model_keys() -> dict[str, dg.AssetKey]:
     """Every SQL model that is its own asset (models the staging step runs itself are excluded)."""
     return {
-        name: dg.AssetKey([model.layer, name])
-        for name, model in load_models().items()
-        if name not in PYTHON_TABLES
+        name: dg.AssetKey([model.layer, name]) for name, model in load_models().items() if name not in PYTHON_TABLES
     }
 
 

@@ -1,6 +1,5 @@
 """Group `history`: what the last refresh changed, as the metadata of an asset downstream of the publish."""
 
-
 from typing import Any
 
 import dagster as dg

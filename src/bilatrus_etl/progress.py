@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Protocol
 
 # Fault injection for the reliability tests only: "<point>=<marker file>" makes the process write its pid to the
 # marker file when it reaches that point (download, stage, validate, core, marts, publish) and wait there to be

@@ -19,12 +19,16 @@ class Settings:
     dashboard_exports: tuple[Path, ...] = ()
 
     @classmethod
-    def from_env(cls, mirror: str | None = None, data_dir: str | os.PathLike | None = None) -> "Settings":
+    def from_env(cls, mirror: str | None = None, data_dir: str | os.PathLike | None = None) -> Settings:
         data = Path(data_dir or os.environ.get("BILATRUS_DATA_DIR") or "data").resolve()
         mirror = mirror if mirror is not None else (os.environ.get("BILATRUS_MIRROR") or None)
         focus = (os.environ.get("BILATRUS_FOCUS_COUNTRY") or "RU").upper()
-        return cls(data_dir=data, mirror=mirror, focus_country=focus,
-                   dashboard_exports=dashboard_paths(os.environ.get("BILATRUS_DASHBOARD", "")))
+        return cls(
+            data_dir=data,
+            mirror=mirror,
+            focus_country=focus,
+            dashboard_exports=dashboard_paths(os.environ.get("BILATRUS_DASHBOARD", "")),
+        )
 
     @property
     def raw_dir(self) -> Path:

@@ -29,7 +29,15 @@ def fault(request: pytest.FixtureRequest) -> Callable[..., None]:
     """Record one case: fault(name, expected=..., outcome=..., rows_lost=0, ok=True)."""
 
     def record(name: str, *, expected: str, outcome: str, rows_lost: int = 0, ok: bool = True) -> None:
-        _write({"test": request.node.nodeid, "fault": name, "expected": expected, "outcome": outcome,
-                "rows_lost": int(rows_lost), "ok": bool(ok)})
+        _write(
+            {
+                "test": request.node.nodeid,
+                "fault": name,
+                "expected": expected,
+                "outcome": outcome,
+                "rows_lost": int(rows_lost),
+                "ok": bool(ok),
+            }
+        )
 
     return record

@@ -7,8 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bilatrus_etl.warehouse.publish import publish, rollback
 from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.warehouse.publish import publish, rollback
 
 
 def publish_rows(folder: Path, rows: int) -> None:
@@ -35,8 +35,13 @@ def test_rollback_faults(tmp_path: Path, fault) -> None:
     with pytest.raises(BilatrusError, match="No previous warehouse") as refused:
         rollback(published)
     kept = rows_in(published)
-    fault("rollback with no previous warehouse", expected="refused, published file untouched",
-          outcome=f"refused ({str(refused.value)[:40]}...), {kept} rows still published", rows_lost=3 - kept, ok=kept == 3)
+    fault(
+        "rollback with no previous warehouse",
+        expected="refused, published file untouched",
+        outcome=f"refused ({str(refused.value)[:40]}...), {kept} rows still published",
+        rows_lost=3 - kept,
+        ok=kept == 3,
+    )
     assert kept == 3
 
     publish_rows(tmp_path, 5)
@@ -45,15 +50,24 @@ def test_rollback_faults(tmp_path: Path, fault) -> None:
     with pytest.raises(BilatrusError, match="read-write"):
         rollback(published)
     kept = rows_in(published)
-    fault("rollback while the published file has a .wal", expected="refused with what to do, nothing swapped",
-          outcome=f"refused, {kept} rows still published", rows_lost=5 - kept, ok=kept == 5)
+    fault(
+        "rollback while the published file has a .wal",
+        expected="refused with what to do, nothing swapped",
+        outcome=f"refused, {kept} rows still published",
+        rows_lost=5 - kept,
+        ok=kept == 5,
+    )
     assert kept == 5 and rows_in(previous) == 3
     wal.unlink()
 
     rollback(published)
     rollback(published)  # the second rollback undoes the first
     now, before = rows_in(published), rows_in(previous)
-    fault("rollback, then rollback again", expected="back to the newest publish, the older one kept",
-          outcome=f"published {now} rows, previous {before} rows", ok=(now, before) == (5, 3))
+    fault(
+        "rollback, then rollback again",
+        expected="back to the newest publish, the older one kept",
+        outcome=f"published {now} rows, previous {before} rows",
+        ok=(now, before) == (5, 3),
+    )
     assert (now, before) == (5, 3)
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary link left behind

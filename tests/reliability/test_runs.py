@@ -19,12 +19,12 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-
-from bilatrus_etl.warehouse.publish import publish
-from bilatrus_etl.progress import FAULT_POINT_ENV
-from bilatrus_etl_synthetic.mirror import write_mirror
 from fixture_server import FixtureServer
 from pipeline_fixtures import serve_ror_under_official_name
+
+from bilatrus_etl.progress import FAULT_POINT_ENV
+from bilatrus_etl.warehouse.publish import publish
+from bilatrus_etl_synthetic.mirror import write_mirror
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,31 +34,50 @@ BOUND_S = 420  # no run of this tiny mirror comes near it; a hang fails instead 
 
 def _env(data_dir: Path, **extra: str) -> dict[str, str]:
     inherited = {k: v for k, v in os.environ.items() if k not in {"BILATRUS_MIRROR", FAULT_POINT_ENV}}
-    return {**inherited, "BILATRUS_DATA_DIR": str(data_dir), "DAGSTER_HOME": str(data_dir / "dagster"),
-            "COLUMNS": "200", **extra}
+    return {
+        **inherited,
+        "BILATRUS_DATA_DIR": str(data_dir),
+        "DAGSTER_HOME": str(data_dir / "dagster"),
+        "COLUMNS": "200",
+        **extra,
+    }
 
 
 def _start(data_dir: Path, mirror: str, log: Path, *args: str, **extra: str) -> subprocess.Popen:
     """A `bilatrus run` in the background, its output in `log` (a pipe nobody reads could block it)."""
     with log.open("w") as out:
-        return subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run", "--mirror", mirror, *args], cwd=ROOT,
-                                env=_env(data_dir, **extra), stdout=out, stderr=subprocess.STDOUT, text=True,
-                                start_new_session=True)
+        return subprocess.Popen(
+            [sys.executable, "-m", "pipelines.cli", "run", "--mirror", mirror, *args],
+            cwd=ROOT,
+            env=_env(data_dir, **extra),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
 
 
 def _run(data_dir: Path, mirror: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--mirror", mirror, *args], cwd=ROOT,
-                          env=_env(data_dir), capture_output=True, text=True, timeout=BOUND_S)
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "run", "--mirror", mirror, *args],
+        cwd=ROOT,
+        env=_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=BOUND_S,
+    )
 
 
 def _start_with_fault(point: str, data_dir: Path, mirror: str, marker: Path, *args: str) -> subprocess.Popen:
     # --force: after a publish from unchanged sources a plain run would rebuild nothing and reach no step
-    return _start(data_dir, mirror, marker.with_suffix(".log"), "--force", *args,
-                  **{FAULT_POINT_ENV: f"{point}={marker}"})
+    return _start(
+        data_dir, mirror, marker.with_suffix(".log"), "--force", *args, **{FAULT_POINT_ENV: f"{point}={marker}"}
+    )
 
 
-def _paused_at(point: str, data_dir: Path, mirror: str, marker: Path,
-               process: subprocess.Popen | None = None) -> subprocess.Popen:
+def _paused_at(
+    point: str, data_dir: Path, mirror: str, marker: Path, process: subprocess.Popen | None = None
+) -> subprocess.Popen:
     """A run started with a fault point (or the one given), returned once it waits there."""
     log = marker.with_suffix(".log")
     process = process or _start_with_fault(point, data_dir, mirror, marker)
@@ -84,8 +103,11 @@ def _figures(data_dir: Path) -> dict[str, tuple[int, int]]:
     con = duckdb.connect(str(data_dir / "warehouse" / "bilatrus.duckdb"), read_only=True)
     try:
         rows = dict(con.execute("SELECT framework_programme, count(*) FROM stg_participation GROUP BY ALL").fetchall())
-        ru = dict(con.execute("SELECT framework_programme, sum(participations)::INT FROM mart_country_participation "
-                              "GROUP BY ALL").fetchall())
+        ru = dict(
+            con.execute(
+                "SELECT framework_programme, sum(participations)::INT FROM mart_country_participation GROUP BY ALL"
+            ).fetchall()
+        )
     finally:
         con.close()
     return {p: (rows.get(p, 0), ru.get(p, 0)) for p in ("FP6", "FP7", "H2020", "HE")}
@@ -110,8 +132,10 @@ def served_mirror(tmp_path_factory):
     folder = tmp_path_factory.mktemp("mirror")
     manifest = write_mirror(folder, scale=0.002, seed=5)
     serve_ror_under_official_name(folder)
-    expected = {p: (int(manifest["expected"][p]["participations"]), int(manifest["expected"][p]["ru_participations"]))
-                for p in ("FP6", "FP7", "H2020", "HE")}
+    expected = {
+        p: (int(manifest["expected"][p]["participations"]), int(manifest["expected"][p]["ru_participations"]))
+        for p in ("FP6", "FP7", "H2020", "HE")
+    }
     with FixtureServer(folder) as server:
         yield server.url, expected
 
@@ -149,17 +173,22 @@ def test_kill_at_every_step_then_plain_rerun_and_a_second_run_during_a_run(fault
     for point, run_ids in killed.items():
         failed = all(statuses[run_id] == "FAILURE" for run_id in run_ids)
         fine = failed and got == expected and not started and not holding
-        fault(f"kill -9 at {point}", expected="the next run fails the dead run, frees its pool slot, rebuilds",
-              outcome=f"{len(run_ids)} killed run(s) {'FAILURE' if failed else 'NOT failed'}; final publish "
-              f"{'equals' if got == expected else 'DIFFERS from'} a clean build", rows_lost=_rows_lost(got, expected),
-              ok=fine)
+        fault(
+            f"kill -9 at {point}",
+            expected="the next run fails the dead run, frees its pool slot, rebuilds",
+            outcome=f"{len(run_ids)} killed run(s) {'FAILURE' if failed else 'NOT failed'}; final publish "
+            f"{'equals' if got == expected else 'DIFFERS from'} a clean build",
+            rows_lost=_rows_lost(got, expected),
+            ok=fine,
+        )
     assert got == expected
     assert started == [] and holding == set()
     assert all(statuses[run_id] == "FAILURE" for ids in killed.values() for run_id in ids)
 
 
-def _second_runs_during_a_run(fault, data_dir: Path, mirror: str, paused: subprocess.Popen,
-                              next_marker: Path) -> subprocess.Popen:
+def _second_runs_during_a_run(
+    fault, data_dir: Path, mirror: str, paused: subprocess.Popen, next_marker: Path
+) -> subprocess.Popen:
     """While `paused` holds the folder: a plain second run refuses; a `--wait` one waits (and is returned)."""
     refused = _run(data_dir, mirror)
     message = " ".join(refused.stderr.split())
@@ -173,8 +202,12 @@ def _second_runs_during_a_run(fault, data_dir: Path, mirror: str, paused: subpro
         time.sleep(0.2)
     text = " ".join(log.read_text().split())
     ok = "waiting for" in text and f"pid {paused.pid}" in text and waiting.poll() is None
-    fault("second run during a run, --wait", expected="waits, naming the running run, then takes over",
-          outcome=text[:120], ok=ok)
+    fault(
+        "second run during a run, --wait",
+        expected="waits, naming the running run, then takes over",
+        outcome=text[:120],
+        ok=ok,
+    )
     assert ok, text
     return waiting
 
@@ -224,6 +257,10 @@ def test_four_readers_through_three_publishes(fault, tmp_path):
     reads, errors = sum(r[0] for r in results), sum(r[1] for r in results)
     seen = {tuple(pair) for r in results for pair in r[2]}
     ok = errors == 0 and reads > 0 and seen <= valid
-    fault("4 readers through 3 publishes", expected="0 errors, every read a whole published file",
-          outcome=f"{reads} reads, {errors} errors, {len(seen)} distinct versions seen", ok=ok)
+    fault(
+        "4 readers through 3 publishes",
+        expected="0 errors, every read a whole published file",
+        outcome=f"{reads} reads, {errors} errors, {len(seen)} distinct versions seen",
+        ok=ok,
+    )
     assert ok, results

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from bilatrus_etl.warehouse.models import load_models, set_variables
-from bilatrus_etl.warehouse.publish import open_readonly
 from bilatrus_etl.analyst.query import check_format, fetch, format_result
 from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.warehouse.models import load_models, set_variables
+from bilatrus_etl.warehouse.publish import open_readonly
 
 ACTIVE_MODEL = "mart_active_projects"
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import duckdb
 
-from bilatrus_etl.warehouse.publish import open_readonly, table_names
 from bilatrus_etl.analyst.catalog import SYNTHETIC_WARNING, built_from_synthetic
 from bilatrus_etl.analyst.query import path_literal
 from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.warehouse.publish import open_readonly, table_names
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -25,7 +25,6 @@ def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
         "AND table_name LIKE 'mart\\_%' ESCAPE '\\' ORDER BY table_name"
     ).fetchall()
     return [row[0] for row in rows]
-
 
 
 def export(path: Path | str, out_dir: Path | str) -> list[Path]:

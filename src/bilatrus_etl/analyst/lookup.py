@@ -15,12 +15,12 @@ from typing import Any
 import duckdb
 from rapidfuzz import fuzz, process
 
-from bilatrus_etl.warehouse.publish import open_readonly, table_names
 from bilatrus_etl.analyst.catalog import SYNTHETIC_WARNING, built_from_synthetic, table_columns
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.institutions.alignment import distinctive_words, words_align
 from bilatrus_etl.institutions.normalise import derived_acronyms, match_key, normalise_name
 from bilatrus_etl.institutions.ror_schema import short_ror_id
+from bilatrus_etl.warehouse.publish import open_readonly, table_names
 
 PROFILE_MODEL = "mart_institution_profile"
 PROFILE_MIN_SCORE = 75.0  # rapidfuzz WRatio (0-100) a name must reach to count as a match
@@ -28,8 +28,19 @@ PROFILE_CANDIDATES = 4  # other close candidates listed under the profile
 # The ROR registry table: dim_ror_institution (dim_ru_institution in warehouses built before the focus country).
 _REGISTRY_TABLES = ("dim_ror_institution", "dim_ru_institution")
 # ROR registry columns shown in a profile and used for matching, where the registry table has them.
-_ROR_COLUMNS = ("ror_id", "display_name", "name_en", "name_ru", "aliases", "acronyms", "labels", "types", "city",
-                "established", "status")
+_ROR_COLUMNS = (
+    "ror_id",
+    "display_name",
+    "name_en",
+    "name_ru",
+    "aliases",
+    "acronyms",
+    "labels",
+    "types",
+    "city",
+    "established",
+    "status",
+)
 _ROR_NAME_COLUMNS = ("display_name", "name_en", "name_ru", "aliases", "acronyms", "labels")
 
 
@@ -59,8 +70,11 @@ def _as_list(value: object) -> list:
     return [value]
 
 
-def _rank_candidates(query_text: str, entries: list[dict], ror: dict[str, dict], min_score: float) -> list[tuple[float, str, dict]]:
+def _rank_candidates(
+    query_text: str, entries: list[dict], ror: dict[str, dict], min_score: float
+) -> list[tuple[float, str, dict]]:
     """(score, matched name, entry) for every institution whose best name scores >= min_score, best first."""
+
     def norm(text: str) -> str:
         return normalise_name(text) or " ".join(str(text).casefold().split())
 
@@ -167,17 +181,26 @@ def _profile_lines(row: dict, record: dict | None) -> list[str]:
     add("Years", f"{years} (project start years)")
     add("Projects", _count(row["projects"]))
     fractional = row["participations_fractional"]
-    add("Participations", _count(row["participations"]) + (f" (fractional {fractional:.2f})" if fractional is not None else ""))
-    add("Coordinations", f"{_count(row['coordinations'])} of collaborative projects, "
-        f"{_count(row['single_beneficiary_coordinations'])} single-beneficiary grants (ERC, fellowships)")
+    add(
+        "Participations",
+        _count(row["participations"]) + (f" (fractional {fractional:.2f})" if fractional is not None else ""),
+    )
+    add(
+        "Coordinations",
+        f"{_count(row['coordinations'])} of collaborative projects, "
+        f"{_count(row['single_beneficiary_coordinations'])} single-beneficiary grants (ERC, fellowships)",
+    )
     roles = [f"{r['role']} {r['participations']:,}" for r in _as_list(row["roles"])]
     add("Roles", ", ".join(roles) or "-")
     ec = row["ec_contribution"]
     ec_text = "not reported" if ec is None else f"EUR {ec:,.0f}"
     not_reported = row["ec_not_reported_participations"] or 0
-    add("EC contribution", ec_text + f" (funded participations {_count(row['funded_participations'])}, unfunded "
+    add(
+        "EC contribution",
+        ec_text + f" (funded participations {_count(row['funded_participations'])}, unfunded "
         f"{_count(row['unfunded_participations'])}, not reported {not_reported:,}"
-        + ("; FP6 reports no per-participant contribution)" if not_reported else ")"))
+        + ("; FP6 reports no per-participant contribution)" if not_reported else ")"),
+    )
     themes = [f"{t['theme_name']} ({t['participations']:,})" for t in _as_list(row["top_themes"])]
     add("Top themes", "; ".join(themes) or "-")
     partners = _as_list(row["top_partners"])
@@ -186,8 +209,10 @@ def _profile_lines(row: dict, record: dict | None) -> list[str]:
             name = partner["name"] or partner["institution_key"]
             country = f" ({partner['country_code']})" if partner["country_code"] else ""
             projects = partner["joint_projects"]
-            add("Top partners" if rank == 1 else "",
-                f"{rank:>2}. {name}{country}: {projects:,} joint project{'s' if projects != 1 else ''}")
+            add(
+                "Top partners" if rank == 1 else "",
+                f"{rank:>2}. {name}{country}: {projects:,} joint project{'s' if projects != 1 else ''}",
+            )
     else:
         add("Top partners", "-")
     countries = [f"{c['country_code']} {c['joint_projects']:,}" for c in _as_list(row["top_partner_countries"])]
@@ -196,7 +221,11 @@ def _profile_lines(row: dict, record: dict | None) -> list[str]:
 
 
 def _no_match_message(
-    con: duckdb.DuckDBPyConnection, tables: set[str], wanted: str, min_score: float, path: Path | str,
+    con: duckdb.DuckDBPyConnection,
+    tables: set[str],
+    wanted: str,
+    min_score: float,
+    path: Path | str,
     lead: str | None = None,
 ) -> str:
     """Why nothing matched; names the ROR records that match but have no participation in the warehouse."""
@@ -206,8 +235,14 @@ def _no_match_message(
     )
     registry = _ror_records(con, tables, None)
     entries: list[dict[str, Any]] = [
-        {"institution_key": ror_id, "display_name": r.get("display_name") or ror_id, "ror_id": ror_id,
-         "name_variants": [], "short_names": [], "participations": 0}
+        {
+            "institution_key": ror_id,
+            "display_name": r.get("display_name") or ror_id,
+            "ror_id": ror_id,
+            "name_variants": [],
+            "short_names": [],
+            "participations": 0,
+        }
         for ror_id, r in registry.items()
     ]
     known = [k for k in _rank_candidates(wanted, entries, registry, min_score) if not unmatched_words(wanted, k[1])][:3]
@@ -245,13 +280,17 @@ def institution_profile(
             )
         synthetic = built_from_synthetic(con, tables)
         entries = [
-            dict(zip(("institution_key", "display_name", "ror_id", "name_variants", "short_names", "participations"), r))
+            dict(
+                zip(("institution_key", "display_name", "ror_id", "name_variants", "short_names", "participations"), r)
+            )
             for r in con.execute(
                 f"SELECT institution_key, display_name, ror_id, name_variants, short_names, participations FROM {PROFILE_MODEL}"
             ).fetchall()
         ]
         if not entries:
-            raise BilatrusError(f"{PROFILE_MODEL} in {path} is empty: the warehouse holds no institution of the focus country.")
+            raise BilatrusError(
+                f"{PROFILE_MODEL} in {path} is empty: the warehouse holds no institution of the focus country."
+            )
         ror_ids = {ident for e in entries if e["ror_id"] and (ident := short_ror_id(e["ror_id"]))}
         ror = _ror_records(con, tables, ror_ids)
         ranked = _rank_candidates(wanted, entries, ror, min_score)

@@ -64,7 +64,9 @@ def _text_table(table: pa.Table) -> str:
     """A plain-text table (header, rule, rows; numbers right-aligned), at most TABLE_MAX_ROWS rows."""
     shown = table.slice(0, TABLE_MAX_ROWS)
     names = table.column_names
-    numeric = [pa.types.is_integer(f.type) or pa.types.is_floating(f.type) or pa.types.is_decimal(f.type) for f in table.schema]
+    numeric = [
+        pa.types.is_integer(f.type) or pa.types.is_floating(f.type) or pa.types.is_decimal(f.type) for f in table.schema
+    ]
     rows = [[_cell(v) for v in row.values()] for row in shown.to_pylist()]
     widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
 
@@ -138,8 +140,10 @@ _REFUSED: dict[str, str] = {
 
 def _refusal(kind: str) -> str:
     why = _REFUSED.get(kind, "it would change the warehouse or the session, and the published warehouse is read-only.")
-    return (f"`bilatrus query` runs one read-only statement (SELECT, WITH, FROM, DESCRIBE, SUMMARIZE, SHOW, "
-            f"EXPLAIN); {kind} statements are refused: {why}")
+    return (
+        f"`bilatrus query` runs one read-only statement (SELECT, WITH, FROM, DESCRIBE, SUMMARIZE, SHOW, "
+        f"EXPLAIN); {kind} statements are refused: {why}"
+    )
 
 
 def check_statement(sql: str) -> str:
@@ -155,7 +159,7 @@ def check_statement(sql: str) -> str:
     except (duckdb.Error, ValueError) as err:  # a statement kind the Python binding cannot even name
         raise BilatrusError(_refusal("unrecognised") + f" ({err})") from err
     if not statements:
-        raise BilatrusError("No SQL statement given: write one query, e.g. \"SELECT * FROM mart_regions LIMIT 5\".")
+        raise BilatrusError('No SQL statement given: write one query, e.g. "SELECT * FROM mart_regions LIMIT 5".')
     if len(statements) > 1:
         kinds = ", ".join(s.type.name for s in statements)
         raise BilatrusError(
@@ -201,7 +205,6 @@ def _catalog_name(path: Path) -> str:
     return stem if usable else "warehouse"
 
 
-
 def fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
     """The result of one statement as an Arrow table; DuckDB's errors become messages that say what to do."""
     try:
@@ -235,8 +238,6 @@ def query(path: Path | str, sql: str, fmt: str = "table") -> str | bytes:
     return format_result(table, fmt)
 
 
-
 def path_literal(path: Path) -> str:
     """A file path as a SQL string literal."""
     return "'" + str(path).replace("'", "''") + "'"
-

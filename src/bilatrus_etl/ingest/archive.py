@@ -65,9 +65,15 @@ class _Limits:
         return ArchiveError(message)
 
 
-def extract(zip_path: str | os.PathLike, dest_dir: str | os.PathLike, *, dataset: str | Dataset | None = None,
-            members: Iterable[str] | Mapping[str, str | Sequence[str]] | None = None,
-            max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES, max_ratio: float = DEFAULT_MAX_RATIO) -> dict[str, Path]:
+def extract(
+    zip_path: str | os.PathLike,
+    dest_dir: str | os.PathLike,
+    *,
+    dataset: str | Dataset | None = None,
+    members: Iterable[str] | Mapping[str, str | Sequence[str]] | None = None,
+    max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
+    max_ratio: float = DEFAULT_MAX_RATIO,
+) -> dict[str, Path]:
     """Extract members of a zip into dest_dir; returns {member key: extracted path}.
 
     members: names or basename globs matched case-insensitively (key = the name given), or a mapping
@@ -105,8 +111,9 @@ def extract(zip_path: str | os.PathLike, dest_dir: str | os.PathLike, *, dataset
             raise missing from None
 
 
-def _specs(members: Iterable[str] | Mapping[str, str | Sequence[str]] | None,
-           catalog_patterns: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]] | None:
+def _specs(
+    members: Iterable[str] | Mapping[str, str | Sequence[str]] | None, catalog_patterns: Mapping[str, tuple[str, ...]]
+) -> dict[str, tuple[str, ...]] | None:
     if members is None:
         return None
     if isinstance(members, Mapping):
@@ -139,8 +146,10 @@ def _not_a_zip(label: str, zip_path: Path, head: bytes) -> str:
         looks = " It looks like an HTML/XML page: the server probably sent an error page instead of the file."
     elif not head:
         looks = " It is empty."
-    return (f"Dataset {label!r}: {zip_path} is not a zip archive (it starts with {head[:40]!r}).{looks} "
-            f"Delete {zip_path} and run again; if it comes back the same, check the dataset's URL or mirror file.")
+    return (
+        f"Dataset {label!r}: {zip_path} is not a zip archive (it starts with {head[:40]!r}).{looks} "
+        f"Delete {zip_path} and run again; if it comes back the same, check the dataset's URL or mirror file."
+    )
 
 
 # ---------------------------------------------------------------- the extraction, common to both readers
@@ -201,7 +210,8 @@ def _check_name(name: str, limits: _Limits) -> None:
         raise ArchiveError(
             f"Dataset {limits.label!r}: archive {limits.zip_path} holds a member with an unsafe path {name!r} "
             "(absolute or climbing out with '..'); nothing was extracted. This is not a genuine upstream archive: "
-            f"delete {limits.zip_path} and download it again.")
+            f"delete {limits.zip_path} and download it again."
+        )
 
 
 def _basename(name: str) -> str:
@@ -229,7 +239,8 @@ def _choose(specs: dict[str, tuple[str, ...]] | None, names: list[str], limits: 
                 raise ArchiveError(
                     f"Dataset {limits.label!r}: archive {limits.zip_path} has several members matching {pattern!r} "
                     f"({', '.join(hits)}); cannot tell which is {key!r}. Check the archive and the catalog's "
-                    "member_patterns.")
+                    "member_patterns."
+                )
             if hits:
                 chosen[key] = hits[0]
                 break
@@ -240,7 +251,8 @@ def _choose(specs: dict[str, tuple[str, ...]] | None, names: list[str], limits: 
         raise MissingMemberError(
             f"Dataset {limits.label!r}: archive {limits.zip_path} lacks {', '.join(missing)}; it holds: "
             f"{held or 'no files'}. The upstream layout may have changed: check the file and update the catalog's "
-            "members.")
+            "members."
+        )
     return chosen
 
 
@@ -266,13 +278,16 @@ def _check_ratio(name: str, size: int, compressed: int, limits: _Limits) -> None
             f"Dataset {limits.label!r}: member {name} of {limits.zip_path} expands from {compressed} to {size} bytes "
             f"(more than {limits.max_ratio:g} times): this looks like a zip bomb or a damaged archive, so nothing "
             f"was extracted. Delete {limits.zip_path} and download it again; raise max_ratio only if the real file "
-            "is known to compress that well.")
+            "is known to compress that well."
+        )
 
 
 def _too_big(limits: _Limits, size: int) -> str:
-    return (f"Dataset {limits.label!r}: extracting {limits.zip_path} would write more than {size} bytes, over the "
-            f"cap of {limits.max_total_bytes} bytes (max_total_bytes); nothing was kept. Delete the archive and "
-            "download it again; raise the cap only if the real data has grown that much.")
+    return (
+        f"Dataset {limits.label!r}: extracting {limits.zip_path} would write more than {size} bytes, over the "
+        f"cap of {limits.max_total_bytes} bytes (max_total_bytes); nothing was kept. Delete the archive and "
+        "download it again; raise the cap only if the real data has grown that much."
+    )
 
 
 def _write_temp(entry: _Entry, dest: Path, limits: _Limits) -> Path:

@@ -63,13 +63,43 @@ COUNTRY_EXCEPTIONS: dict[str, tuple[str, str]] = cordis_country_exceptions()
 
 # English short names that neither cordisref nor ISO 3166 spell this way (ISO: "Russian Federation", ...).
 COUNTRY_NAME_ALIASES: dict[str, str] = {
-    "Russia": "RU", "United Kingdom": "GB", "Great Britain": "GB", "England": "GB", "Scotland": "GB",
-    "Wales": "GB", "Northern Ireland": "GB", "Greece": "GR", "Kosovo": "XK", "Czech Republic": "CZ",
-    "Czechia": "CZ", "Turkey": "TR", "Macedonia": "MK", "FYROM": "MK", "Moldova": "MD", "South Korea": "KR",
-    "Korea": "KR", "North Korea": "KP", "Iran": "IR", "Syria": "SY", "Vietnam": "VN", "Laos": "LA",
-    "Bolivia": "BO", "Venezuela": "VE", "Tanzania": "TZ", "USA": "US", "United States of America": "US",
-    "Holland": "NL", "The Netherlands": "NL", "Ivory Coast": "CI", "Cape Verde": "CV", "Swaziland": "SZ",
-    "Taiwan": "TW", "Palestine": "PS", "Vatican": "VA", "Brunei": "BN", "Micronesia": "FM",
+    "Russia": "RU",
+    "United Kingdom": "GB",
+    "Great Britain": "GB",
+    "England": "GB",
+    "Scotland": "GB",
+    "Wales": "GB",
+    "Northern Ireland": "GB",
+    "Greece": "GR",
+    "Kosovo": "XK",
+    "Czech Republic": "CZ",
+    "Czechia": "CZ",
+    "Turkey": "TR",
+    "Macedonia": "MK",
+    "FYROM": "MK",
+    "Moldova": "MD",
+    "South Korea": "KR",
+    "Korea": "KR",
+    "North Korea": "KP",
+    "Iran": "IR",
+    "Syria": "SY",
+    "Vietnam": "VN",
+    "Laos": "LA",
+    "Bolivia": "BO",
+    "Venezuela": "VE",
+    "Tanzania": "TZ",
+    "USA": "US",
+    "United States of America": "US",
+    "Holland": "NL",
+    "The Netherlands": "NL",
+    "Ivory Coast": "CI",
+    "Cape Verde": "CV",
+    "Swaziland": "SZ",
+    "Taiwan": "TW",
+    "Palestine": "PS",
+    "Vatican": "VA",
+    "Brunei": "BN",
+    "Micronesia": "FM",
 }
 
 ROLES: dict[str, str] = {
@@ -87,10 +117,16 @@ ROLES: dict[str, str] = {
 ACTIVITY_TYPES: dict[str, tuple[str, ...]] = {
     "HES": ("Higher or Secondary Education Establishments", "Higher education", "Education"),
     "REC": ("Research Organisations", "Research Organizations", "Research"),
-    "PRC": ("Private for-profit entities (excluding Higher or Secondary Education Establishments)",
-            "Private for-profit entities", "Private commercial"),
-    "PUB": ("Public bodies (excluding Research Organisations and Secondary or Higher Education Establishments)",
-            "Public bodies", "Public body"),
+    "PRC": (
+        "Private for-profit entities (excluding Higher or Secondary Education Establishments)",
+        "Private for-profit entities",
+        "Private commercial",
+    ),
+    "PUB": (
+        "Public bodies (excluding Research Organisations and Secondary or Higher Education Establishments)",
+        "Public bodies",
+        "Public body",
+    ),
     "OTH": ("Other",),
 }
 
@@ -182,7 +218,7 @@ MAP_DESCRIPTIONS: dict[str, str] = {
     "ref_activity_type": "Activity type codes and titles in every language -> HES, REC, PRC, PUB or OTH.",
     "ref_country_code": "CORDIS country codes (EL, UK, ...) -> ISO 3166-1 alpha-2, from cordisref over the built-in exceptions and pycountry.",
     "ref_country_alias": "Country names (cordisref, every language; ISO names) and ISO alpha-3 codes -> ISO 3166-1 alpha-2, "
-                         "keyed by country_key(); names that would map to two countries are left out.",
+    "keyed by country_key(); names that would map to two countries are left out.",
 }
 
 
@@ -245,8 +281,13 @@ def builtin_country_codes() -> list[tuple[str, str, str, str]]:
 
 def load_country_codes(con: duckdb.DuckDBPyConnection) -> None:
     """ref_country_code from cordisref (when landed) over the built-in exceptions and pycountry."""
-    _create_table(con, "_country_builtin", ("cordis_code", "iso_code", "mapping_source", "iso_name"),
-                  builtin_country_codes(), temp=True)
+    _create_table(
+        con,
+        "_country_builtin",
+        ("cordis_code", "iso_code", "mapping_source", "iso_name"),
+        builtin_country_codes(),
+        temp=True,
+    )
     con.execute(
         """CREATE OR REPLACE TABLE ref_country_code AS
         WITH cordisref AS (

@@ -47,10 +47,17 @@ CHUNK_SIZE = 1 << 16  # at most this much per read: bytes that arrived are writt
 Progress = Callable[[int, "int | None"], None]
 
 
-def download(dataset: str | Dataset, url: str, raw_dir: str | os.PathLike, *,
-             session: requests.Session | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
-             expected_sha256: str | None = None, expected_md5: str | None = None,
-             progress: Progress | None = None) -> DownloadResult:
+def download(
+    dataset: str | Dataset,
+    url: str,
+    raw_dir: str | os.PathLike,
+    *,
+    session: requests.Session | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    expected_sha256: str | None = None,
+    expected_md5: str | None = None,
+    progress: Progress | None = None,
+) -> DownloadResult:
     """Download `url` for `dataset` into raw_dir/<dataset>/<sha256>.<ext> and record its provenance.
 
     Sends If-None-Match / If-Modified-Since from the last download of the same dataset and URL; a 304
@@ -74,15 +81,23 @@ def download(dataset: str | Dataset, url: str, raw_dir: str | os.PathLike, *,
     session = session or make_session()
     try:
         result = _Transfer(session, raw_dir, target, max_bytes, progress).run(
-            cached, previous, expected_sha256, expected_md5)
+            cached, previous, expected_sha256, expected_md5
+        )
     finally:
         if own_session:
             session.close()
     if release is not None:
         result = replace(result, release=release.provenance())
     append_provenance(raw_dir, result)
-    log.info("%s: %s %s (%d bytes, sha256 %s, changed=%s)", target.key, result.status, target.shown,
-             result.bytes, result.sha256[:12], result.changed)
+    log.info(
+        "%s: %s %s (%d bytes, sha256 %s, changed=%s)",
+        target.key,
+        result.status,
+        target.shown,
+        result.bytes,
+        result.sha256[:12],
+        result.changed,
+    )
     return result
 
 
@@ -117,13 +132,20 @@ def _get(session: requests.Session, target: DownloadTarget, headers: dict[str, s
         raise network_error(target, exc, getattr(session, "redirects", None)) from exc
 
 
-def _reuse(raw_dir: Path, target: DownloadTarget, response: requests.Response, cached: Mapping[str, Any]) -> DownloadResult:
+def _reuse(
+    raw_dir: Path, target: DownloadTarget, response: requests.Response, cached: Mapping[str, Any]
+) -> DownloadResult:
     return DownloadResult(
-        dataset=target.key, url=target.shown, path=stored_path(raw_dir, cached), sha256=cached["sha256"],
-        bytes=int(cached["bytes"]), status=304,
+        dataset=target.key,
+        url=target.shown,
+        path=stored_path(raw_dir, cached),
+        sha256=cached["sha256"],
+        bytes=int(cached["bytes"]),
+        status=304,
         etag=response.headers.get("ETag") or cached.get("etag"),
         last_modified=response.headers.get("Last-Modified") or cached.get("last_modified"),
-        changed=False, fetched_at=_now(),
+        changed=False,
+        fetched_at=_now(),
     )
 
 
@@ -147,8 +169,14 @@ class _Transfer:
     other answer starts the file again.
     """
 
-    def __init__(self, session: requests.Session, raw_dir: Path, target: DownloadTarget, max_bytes: int,
-                 progress: Progress | None) -> None:
+    def __init__(
+        self,
+        session: requests.Session,
+        raw_dir: Path,
+        target: DownloadTarget,
+        max_bytes: int,
+        progress: Progress | None,
+    ) -> None:
         self.session, self.raw_dir, self.target = session, raw_dir, target
         self.max_bytes, self.progress = max_bytes, progress
         self.folder = raw_dir / target.key
@@ -161,8 +189,13 @@ class _Transfer:
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.first: requests.Response | None = None
 
-    def run(self, cached: Mapping[str, Any] | None, previous: Mapping[str, Any] | None,
-            expected_sha256: str | None, expected_md5: str | None) -> DownloadResult:
+    def run(
+        self,
+        cached: Mapping[str, Any] | None,
+        previous: Mapping[str, Any] | None,
+        expected_sha256: str | None,
+        expected_md5: str | None,
+    ) -> DownloadResult:
         retry = _read_retry(self.session, self.target.url)
         attempts = 1 + (retry.read if retry is not None and isinstance(retry.read, int) else 0)
         cuts: list[_Cut] = []
@@ -186,9 +219,15 @@ class _Transfer:
                         cuts.append(cut)
                         if attempt == attempts:
                             raise self._cut_error(cuts) from None
-                        log.warning("%s: the download from %s broke off after %d bytes (%s); attempt %d of %d "
-                                    "follows", self.target.key, self.target.shown, cut.received, redact(cut.cause),
-                                    attempt + 1, attempts)
+                        log.warning(
+                            "%s: the download from %s broke off after %d bytes (%s); attempt %d of %d follows",
+                            self.target.key,
+                            self.target.shown,
+                            cut.received,
+                            redact(cut.cause),
+                            attempt + 1,
+                            attempts,
+                        )
                         time.sleep(_backoff(retry, attempt))
                         continue
                 return self._finish(previous, expected_sha256, expected_md5)
@@ -228,7 +267,8 @@ class _Transfer:
         if total is not None and total > self.max_bytes:
             raise self.target.error(
                 f"Dataset {self.target.key!r}: {self.target.url} announces {megabytes(total)}, over the size cap of "
-                f"{megabytes(self.max_bytes)}. Nothing was downloaded. If the file really grew, raise max_bytes.")
+                f"{megabytes(self.max_bytes)}. Nothing was downloaded. If the file really grew, raise max_bytes."
+            )
         if self.tmp is None:
             self.folder.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(dir=self.folder, prefix=".download-", suffix=".part")
@@ -267,7 +307,8 @@ class _Transfer:
                 raise self.target.error(
                     f"Dataset {self.target.key!r}: the download from {self.target.url} is longer than announced: "
                     f"{received} bytes received, {self.total} announced (Content-Length). Nothing was kept. Run "
-                    "again; if it keeps failing, the server is broken. " + self.target.mirror_hint())
+                    "again; if it keeps failing, the server is broken. " + self.target.mirror_hint()
+                )
 
     def _read(self, response: requests.Response) -> bytes:
         """What has arrived of the body (at most CHUNK_SIZE bytes); b"" at its end; _Cut when it breaks off."""
@@ -281,7 +322,8 @@ class _Transfer:
             raise self.target.error(
                 f"Dataset {self.target.key!r}: the body from {self.target.url} passed the size cap of "
                 f"{megabytes(self.max_bytes)}; the download was stopped and discarded. If the file really grew, raise "
-                "max_bytes.")
+                "max_bytes."
+            )
         if len(self.head) < 512:
             self.head += chunk[: 512 - len(self.head)]
         out.write(chunk)
@@ -301,10 +343,13 @@ class _Transfer:
             f"Dataset {self.target.key!r}: the download from {self.target.url} broke off after {last.received}"
             f"{expected} bytes ({last.cause}), {len(cuts)} time(s) in a row (bytes received when each attempt "
             f"stopped: {arrived}). Nothing was kept. Run again later; if it keeps failing, the server or the "
-            "connection is unstable. " + self.target.mirror_hint(), transient=True)
+            "connection is unstable. " + self.target.mirror_hint(),
+            transient=True,
+        )
 
-    def _finish(self, previous: Mapping[str, Any] | None, expected_sha256: str | None,
-                expected_md5: str | None) -> DownloadResult:
+    def _finish(
+        self, previous: Mapping[str, Any] | None, expected_sha256: str | None, expected_md5: str | None
+    ) -> DownloadResult:
         assert self.tmp is not None and self.first is not None
         check_not_html(self.target, self.head)
         sha256 = self.sha256.hexdigest()
@@ -313,21 +358,31 @@ class _Transfer:
             raise self.target.error(
                 f"Dataset {key!r}: the file from {url} has sha256 {sha256}, not the expected "
                 f"{expected_sha256.lower()}. It was discarded. The upstream file changed or was corrupted: "
-                "check the source and update the expected checksum.")
+                "check the source and update the expected checksum."
+            )
         md5 = self.md5.hexdigest()
         if expected_md5 and md5 != expected_md5.lower():
             raise self.target.error(
                 f"Dataset {key!r}: the file from {url} has md5 {md5}, not the md5 {expected_md5.lower()} its "
                 "publisher lists for it. It was discarded. Run again; if it keeps failing, the file on the server "
-                "is damaged: report it to the publisher. " + self.target.mirror_hint(), transient=True)
+                "is damaged: report it to the publisher. " + self.target.mirror_hint(),
+                transient=True,
+            )
         final = self.folder / f"{sha256}.{self.target.extension}"
         os.replace(self.tmp, final)
         self.tmp = None
         headers = self.first.headers
         return DownloadResult(
-            dataset=key, url=self.target.shown, path=final, sha256=sha256, bytes=self.size,
-            status=self.first.status_code, etag=headers.get("ETag"), last_modified=headers.get("Last-Modified"),
-            changed=previous is None or previous.get("sha256") != sha256, fetched_at=_now(),
+            dataset=key,
+            url=self.target.shown,
+            path=final,
+            sha256=sha256,
+            bytes=self.size,
+            status=self.first.status_code,
+            etag=headers.get("ETag"),
+            last_modified=headers.get("Last-Modified"),
+            changed=previous is None or previous.get("sha256") != sha256,
+            fetched_at=_now(),
         )
 
 

@@ -48,8 +48,10 @@ class DownloadTarget:
     def of(cls, dataset: str | Dataset, url: str) -> DownloadTarget:
         key = dataset.key if isinstance(dataset, Dataset) else dataset
         if not _SAFE_KEY.fullmatch(key):
-            raise BilatrusError(f"dataset key {key!r} cannot name a folder under the raw directory; "
-                                "use letters, digits, '_' and '-' only")
+            raise BilatrusError(
+                f"dataset key {key!r} cannot name a folder under the raw directory; "
+                "use letters, digits, '_' and '-' only"
+            )
         if isinstance(dataset, Dataset):
             return cls(key, url, dataset)
         return cls(key, url, load_catalog().get(key))
@@ -89,12 +91,16 @@ class DownloadTarget:
         pattern = self.dataset.mirror_glob if self.dataset else None
         glob = f" (or any file matching {pattern})" if pattern else ""
         official = redact(self.official_url)
-        hint = (f"If this machine cannot reach it, download the file by hand from {official} into a "
-                f"folder, keeping its name {name}{glob}, and set BILATRUS_MIRROR=/that/folder "
-                f"(or BILATRUS_MIRROR=http://host/base/ for a web server holding the same file names).")
+        hint = (
+            f"If this machine cannot reach it, download the file by hand from {official} into a "
+            f"folder, keeping its name {name}{glob}, and set BILATRUS_MIRROR=/that/folder "
+            f"(or BILATRUS_MIRROR=http://host/base/ for a web server holding the same file names)."
+        )
         if self.is_mirror:
-            hint = ("This address comes from BILATRUS_MIRROR: check the mirror, or unset BILATRUS_MIRROR to use "
-                    "the official address. " + hint)
+            hint = (
+                "This address comes from BILATRUS_MIRROR: check the mirror, or unset BILATRUS_MIRROR to use "
+                "the official address. " + hint
+            )
         return hint
 
     def error(self, message: str, *, transient: bool = False) -> FetchError:
@@ -109,7 +115,8 @@ def check_not_html(target: DownloadTarget, head: bytes) -> None:
         raise target.error(
             f"Dataset {target.key!r}: {target.url} sent an HTML page, not the data file (it starts "
             f"{head[:60]!r}). The address probably shows an error or a notice now: open it in a browser, and "
-            "update the URL in the source catalog if the file moved. " + target.mirror_hint())
+            "update the URL in the source catalog if the file moved. " + target.mirror_hint()
+        )
 
 
 def raise_for_status(target: DownloadTarget, response: requests.Response) -> None:
@@ -122,26 +129,31 @@ def raise_for_status(target: DownloadTarget, response: requests.Response) -> Non
         path = Path(url2pathname(urlsplit(url).path))
         raise target.error(
             f"Dataset {key!r}: the mirror folder {path.parent} has no file {path.name}. Download it by hand from "
-            f"{target.official_url} into {path.parent} under that name, or unset BILATRUS_MIRROR to download it.")
+            f"{target.official_url} into {path.parent} under that name, or unset BILATRUS_MIRROR to download it."
+        )
     if status == 404 or status == 410:
         where = ""
         if target.dataset and target.dataset.landing_page:
             where = f" (see {target.dataset.landing_page})"
         raise target.error(
             f"Dataset {key!r}: {url} answered HTTP {what}. The file may have moved: find its current address"
-            f"{where} and update the source catalog (src/bilatrus_etl/catalog/sources.json). "
-            + target.mirror_hint())
+            f"{where} and update the source catalog (src/bilatrus_etl/catalog/sources.json). " + target.mirror_hint()
+        )
     if status in RETRY_STATUSES:
         raise target.error(
             f"Dataset {key!r}: {url} answered HTTP {what}, still after retries: the server is busy or down. "
-            "Try again later. " + target.mirror_hint(), transient=True)
+            "Try again later. " + target.mirror_hint(),
+            transient=True,
+        )
     if status == 304:
         raise target.error(
             f"Dataset {key!r}: {url} answered 304 Not Modified, but no earlier download of it is stored. "
-            f"Remove its rows from {PROVENANCE_FILE} and run again.")
+            f"Remove its rows from {PROVENANCE_FILE} and run again."
+        )
     raise target.error(
         f"Dataset {key!r}: {url} answered HTTP {what} instead of the file. Check the address in the source "
-        "catalog. " + target.mirror_hint())
+        "catalog. " + target.mirror_hint()
+    )
 
 
 # ---------------------------------------------------------------- network errors
@@ -167,7 +179,8 @@ def refuse_known_unreachable(target: DownloadTarget) -> None:
         return
     raise target.error(
         f"Dataset {target.key!r}: cannot download {target.url}: {target.host} could not be reached "
-        f"{age:.0f} s ago ({cause}), so it was not tried again. " + target.mirror_hint())
+        f"{age:.0f} s ago ({cause}), so it was not tried again. " + target.mirror_hint()
+    )
 
 
 def network_error(target: DownloadTarget, exc: requests.RequestException, chain: list[str] | None = None) -> FetchError:
@@ -178,7 +191,8 @@ def network_error(target: DownloadTarget, exc: requests.RequestException, chain:
     reason = underlying_error(exc)
     host = target.host.split("://", 1)[1]
     if isinstance(reason, (NewConnectionError, NameResolutionError, ConnectTimeoutError)) or isinstance(
-            exc, requests.ConnectTimeout):
+        exc, requests.ConnectTimeout
+    ):
         _unreachable[target.host] = (time.monotonic(), cause)
         what = f"could not connect to {host} ({cause})"
     elif isinstance(reason, ReadTimeoutError) or isinstance(exc, requests.ReadTimeout):
@@ -187,10 +201,12 @@ def network_error(target: DownloadTarget, exc: requests.RequestException, chain:
         what = f"the secure connection to {host} failed ({cause})"
     else:
         what = f"the request to {host} failed ({cause})"
-    transient = not isinstance(reason, (NewConnectionError, NameResolutionError, ConnectTimeoutError)) and not isinstance(
-        exc, requests.ConnectTimeout)
-    return target.error(f"Dataset {target.key!r}: cannot download {target.url}: {what}. " + target.mirror_hint(),
-                        transient=transient)
+    transient = not isinstance(
+        reason, (NewConnectionError, NameResolutionError, ConnectTimeoutError)
+    ) and not isinstance(exc, requests.ConnectTimeout)
+    return target.error(
+        f"Dataset {target.key!r}: cannot download {target.url}: {what}. " + target.mirror_hint(), transient=transient
+    )
 
 
 def _redirect_error(target: DownloadTarget, exc: requests.RequestException, chain: list[str]) -> FetchError | None:
@@ -200,11 +216,16 @@ def _redirect_error(target: DownloadTarget, exc: requests.RequestException, chai
     repeat = next((i for i, url in enumerate(chain) if url in chain[:i]), None)
     shown = " -> ".join(chain if repeat is None else chain[: repeat + 1]) + (" -> ..." if repeat is not None else "")
     if isinstance(exc, UnsafeRedirect):
-        what = (f"the server redirected to {chain[-1]}, which is not an http(s) address; downloads follow "
-                "redirects to http and https only, so nothing was fetched from there")
+        what = (
+            f"the server redirected to {chain[-1]}, which is not an http(s) address; downloads follow "
+            "redirects to http and https only, so nothing was fetched from there"
+        )
     else:
-        what = (f"{'a redirect loop' if repeat is not None else 'too many redirects'}: more than {MAX_REDIRECTS} "
-                "redirects, so the download stopped")
+        what = (
+            f"{'a redirect loop' if repeat is not None else 'too many redirects'}: more than {MAX_REDIRECTS} "
+            "redirects, so the download stopped"
+        )
     return target.error(
         f"Dataset {target.key!r}: cannot download {target.url}: {what} (redirects: {shown}). Check the address "
-        "(or the mirror's web server configuration). " + target.mirror_hint())
+        "(or the mirror's web server configuration). " + target.mirror_hint()
+    )

@@ -92,35 +92,56 @@ class FetchSession(requests.Session):
                 self._answered.append(resp)
                 self.redirects.append(absolute)
             if urlsplit(absolute).scheme.lower() not in REDIRECT_SCHEMES:
-                raise UnsafeRedirect(f"{resp.url} redirected to {absolute}, which is not an http(s) address",
-                                     response=resp)
+                raise UnsafeRedirect(
+                    f"{resp.url} redirected to {absolute}, which is not an http(s) address", response=resp
+                )
         return target
 
 
-def make_retry(*, retries: int = DEFAULT_RETRIES, connect_retries: int = DEFAULT_CONNECT_RETRIES,
-               backoff_factor: float = DEFAULT_BACKOFF, backoff_max: float = 30.0,
-               retry_after_max: int = 60) -> Retry:
+def make_retry(
+    *,
+    retries: int = DEFAULT_RETRIES,
+    connect_retries: int = DEFAULT_CONNECT_RETRIES,
+    backoff_factor: float = DEFAULT_BACKOFF,
+    backoff_max: float = 30.0,
+    retry_after_max: int = 60,
+) -> Retry:
     """urllib3 Retry: connect errors, read errors and 429/5xx answers, honouring (capped) Retry-After.
 
     `read` is also the budget of a body cut mid-stream or stalled (see `download`), with the same backoff."""
     options: dict[str, Any] = dict(
-        total=None, connect=connect_retries, read=retries, status=retries, other=0, redirect=MAX_REDIRECTS,
-        status_forcelist=RETRY_STATUSES, allowed_methods=frozenset({"GET", "HEAD"}),
-        backoff_factor=backoff_factor, backoff_max=backoff_max,
-        respect_retry_after_header=True, raise_on_status=False,
+        total=None,
+        connect=connect_retries,
+        read=retries,
+        status=retries,
+        other=0,
+        redirect=MAX_REDIRECTS,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=frozenset({"GET", "HEAD"}),
+        backoff_factor=backoff_factor,
+        backoff_max=backoff_max,
+        respect_retry_after_header=True,
+        raise_on_status=False,
     )
     if "retry_after_max" in inspect.signature(Retry.__init__).parameters:
         options["retry_after_max"] = retry_after_max
     return Retry(**options)
 
 
-def make_session(*, retries: int = DEFAULT_RETRIES, connect_retries: int = DEFAULT_CONNECT_RETRIES,
-                 backoff_factor: float = DEFAULT_BACKOFF, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
-                 read_timeout: float = DEFAULT_READ_TIMEOUT, retry_after_max: int = 60) -> FetchSession:
+def make_session(
+    *,
+    retries: int = DEFAULT_RETRIES,
+    connect_retries: int = DEFAULT_CONNECT_RETRIES,
+    backoff_factor: float = DEFAULT_BACKOFF,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
+    retry_after_max: int = 60,
+) -> FetchSession:
     """The one Session used for network downloads: a retrying http(s) adapter, nothing else."""
     session = FetchSession((connect_timeout, read_timeout))
-    retry = make_retry(retries=retries, connect_retries=connect_retries,
-                       backoff_factor=backoff_factor, retry_after_max=retry_after_max)
+    retry = make_retry(
+        retries=retries, connect_retries=connect_retries, backoff_factor=backoff_factor, retry_after_max=retry_after_max
+    )
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
@@ -144,8 +165,15 @@ def is_local(url: str) -> bool:
 class FileAdapter(BaseAdapter):
     """Serves file:// URLs (a local mirror folder) with ETag, Last-Modified and 304, like a web server."""
 
-    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
-             verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
         path = Path(url2pathname(urlsplit(request.url or "").path))
         if request.method not in ("GET", "HEAD"):
             return self._response(request, 405, "Method Not Allowed", {}, io.BytesIO(b""))
@@ -163,15 +191,23 @@ class FileAdapter(BaseAdapter):
         body = path.open("rb") if request.method == "GET" else io.BytesIO(b"")
         return self._response(request, 200, "OK", headers, body)
 
-    def _response(self, request: requests.PreparedRequest, status: int, reason: str,
-                  headers: dict[str, str], body: Any) -> requests.Response:
+    def _response(
+        self, request: requests.PreparedRequest, status: int, reason: str, headers: dict[str, str], body: Any
+    ) -> requests.Response:
         response = requests.Response()
         response.status_code = status
         response.reason = reason
         response.headers = CaseInsensitiveDict(headers)
-        response.raw = HTTPResponse(body=body, headers=headers, status=status, reason=reason,
-                                    preload_content=False, decode_content=False,
-                                    request_method=request.method, request_url=request.url)
+        response.raw = HTTPResponse(
+            body=body,
+            headers=headers,
+            status=status,
+            reason=reason,
+            preload_content=False,
+            decode_content=False,
+            request_method=request.method,
+            request_url=request.url,
+        )
         response.url = request.url or ""
         response.request = request
         response.connection = self  # type: ignore[assignment]  # typed as HTTPAdapter; requests needs only send()

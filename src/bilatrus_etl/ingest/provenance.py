@@ -42,8 +42,18 @@ class DownloadResult:
         row = asdict(self)
         row["path"] = _relative(self.path, raw_dir)
         row["http_status"] = row.pop("status")
-        order = ("dataset", "url", "fetched_at", "http_status", "etag", "last_modified",
-                 "sha256", "bytes", "path", "changed")
+        order = (
+            "dataset",
+            "url",
+            "fetched_at",
+            "http_status",
+            "etag",
+            "last_modified",
+            "sha256",
+            "bytes",
+            "path",
+            "changed",
+        )
         line = {key: row[key] for key in order}
         if self.release:
             line["release"] = self.release

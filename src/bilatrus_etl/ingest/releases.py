@@ -23,8 +23,8 @@ from urllib.parse import unquote, urlsplit
 
 import requests
 
-from bilatrus_etl.ingest import http
 from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.ingest import http
 from bilatrus_etl.ingest.catalog import Dataset, Release, official_file_name, redact, version_key
 
 log = logging.getLogger(__name__)
@@ -77,8 +77,9 @@ def latest_release(dataset: Dataset, *, session: requests.Session | None = None)
         raise ReleaseLookupError(_why(dataset, api, f"its file link {redact(url)!r} is not an http(s) address"))
     checksum = entry.get("checksum")
     if not isinstance(checksum, str) or not _MD5.fullmatch(checksum):
-        raise ReleaseLookupError(_why(dataset, api, f"the file {entry.get('key')!r} has no md5 checksum "
-                                                    f"(checksum {checksum!r})"))
+        raise ReleaseLookupError(
+            _why(dataset, api, f"the file {entry.get('key')!r} has no md5 checksum (checksum {checksum!r})")
+        )
     found = record.get("metadata")
     metadata: dict[str, Any] = found if isinstance(found, dict) else {}
     record_id = str(record.get("id") or record.get("recid") or "")
@@ -103,8 +104,12 @@ def pinned_release(dataset: Dataset, *, warning: str) -> Release:
     name = official_file_name(dataset.url)
     version = re.match(r"v\d+(?:\.\d+)*", name)
     return Release(
-        record_id=record_id, version=version[0] if version else None,
-        doi=f"{ZENODO_DOI_PREFIX}{record_id}" if record_id else None, file=name, checksum=None, source="pinned",
+        record_id=record_id,
+        version=version[0] if version else None,
+        doi=f"{ZENODO_DOI_PREFIX}{record_id}" if record_id else None,
+        file=name,
+        checksum=None,
+        source="pinned",
         concept_doi=f"{ZENODO_DOI_PREFIX}{dataset.zenodo_concept}" if dataset.zenodo_concept else None,
         warning=warning,
     )
@@ -112,14 +117,16 @@ def pinned_release(dataset: Dataset, *, warning: str) -> Release:
 
 def _get_json(dataset: Dataset, api: str, session: requests.Session | None) -> dict[str, Any]:
     own = session is None
-    session = session or http.make_session(retries=1, connect_retries=0, backoff_factor=0.5,
-                                            connect_timeout=API_TIMEOUT[0], read_timeout=API_TIMEOUT[1])
+    session = session or http.make_session(
+        retries=1, connect_retries=0, backoff_factor=0.5, connect_timeout=API_TIMEOUT[0], read_timeout=API_TIMEOUT[1]
+    )
     try:
         response = session.get(api, headers={"Accept": "application/json"})
         with response:
             if response.status_code != 200:
-                raise ReleaseLookupError(_why(dataset, api, f"it answered HTTP {response.status_code} "
-                                                            f"{response.reason or ''}".rstrip()))
+                raise ReleaseLookupError(
+                    _why(dataset, api, f"it answered HTTP {response.status_code} {response.reason or ''}".rstrip())
+                )
             try:
                 record = response.json()
             except ValueError as err:
@@ -140,12 +147,20 @@ def _pick_file(dataset: Dataset, api: str, record: dict[str, Any]) -> dict[str, 
     if not isinstance(files, list):
         raise ReleaseLookupError(_why(dataset, api, "the record lists no files[]"))
     pattern = (dataset.mirror_glob or "*").lower()
-    matching = [f for f in files if isinstance(f, dict) and isinstance(f.get("key"), str)
-                and fnmatchcase(unquote(f["key"]).lower(), pattern)]
+    matching = [
+        f
+        for f in files
+        if isinstance(f, dict) and isinstance(f.get("key"), str) and fnmatchcase(unquote(f["key"]).lower(), pattern)
+    ]
     if not matching:
         names = ", ".join(str(f.get("key")) for f in files if isinstance(f, dict)) or "none"
-        raise ReleaseLookupError(_why(dataset, api, f"the newest record ({record.get('id')}) holds no file matching "
-                                                    f"{dataset.mirror_glob} (files: {names})"))
+        raise ReleaseLookupError(
+            _why(
+                dataset,
+                api,
+                f"the newest record ({record.get('id')}) holds no file matching {dataset.mirror_glob} (files: {names})",
+            )
+        )
     return max(matching, key=lambda f: version_key(f["key"]))
 
 

@@ -22,9 +22,8 @@ from types import ModuleType
 
 import duckdb
 
-from bilatrus_etl.ingest import clean
-from bilatrus_etl.warehouse.models import load_models, run_models
 from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.ingest import clean
 from bilatrus_etl.ingest.readers import cordis_csv, cordisref, dashboard, legacy_csv
 from bilatrus_etl.ingest.readers.columns import FileRef
 from bilatrus_etl.ingest.readers.header import sniff_header
@@ -36,6 +35,7 @@ from bilatrus_etl.ingest.readers.land import (
     sql_literal,
 )
 from bilatrus_etl.settings import PROGRAMMES
+from bilatrus_etl.warehouse.models import load_models, run_models
 
 ROLES: tuple[str, ...] = ("projects", "organizations")
 PROGRAMME_MODELS: list[str] = [
@@ -134,7 +134,9 @@ def stage_programme(
     `source_names` gives the name each file is known by (e.g. 'cordis-h2020projects-csv.zip!project.csv'),
     by the same keys; `datasets` the catalog key of each (default 'cordis_<programme>').
     """
-    return stage_programmes(con, [ProgrammeFiles(programme, files, source_names, datasets)], encoding=encoding)[programme]
+    return stage_programmes(con, [ProgrammeFiles(programme, files, source_names, datasets)], encoding=encoding)[
+        programme
+    ]
 
 
 @dataclass(frozen=True)
@@ -310,8 +312,15 @@ def stage_reference(
     clean.install(con)
     _run_models(con, REFERENCE_MODELS)
     counts = [
-        FileCount(item.ref.dataset, item.ref.programme, item.ref.source_file, item.landing_table,
-                  item.rows + item.rejected, item.rows, item.rejected)
+        FileCount(
+            item.ref.dataset,
+            item.ref.programme,
+            item.ref.source_file,
+            item.landing_table,
+            item.rows + item.rejected,
+            item.rows,
+            item.rejected,
+        )
         for item in landed
     ]
     return StageReport(tuple(counts))

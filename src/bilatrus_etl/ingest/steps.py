@@ -17,12 +17,7 @@ import duckdb
 
 from bilatrus_etl import progress
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.ingest import archive
-from bilatrus_etl.ingest import fetch
-from bilatrus_etl.ingest import http
-from bilatrus_etl.ingest import provenance
-from bilatrus_etl.ingest import releases
-from bilatrus_etl.ingest import catalog
+from bilatrus_etl.ingest import archive, catalog, fetch, http, provenance, releases
 from bilatrus_etl.settings import Settings
 
 if TYPE_CHECKING:  # imported where used: staging pulls in the readers and pandas
@@ -105,7 +100,9 @@ def current_sources(settings: Settings, downloads: bool = True) -> dict[str, str
     """dataset -> sha256 of its latest download (provenance log), and of each analyst-supplied Dashboard export."""
     datasets = {}
     if downloads:
-        datasets = {row["dataset"]: row["sha256"] for row in provenance.read_provenance(settings.raw_dir) if row.get("sha256")}
+        datasets = {
+            row["dataset"]: row["sha256"] for row in provenance.read_provenance(settings.raw_dir) if row.get("sha256")
+        }
     for path in settings.dashboard_exports:
         datasets[f"dashboard:{path.name}"] = _file_sha256(path)
     return datasets
@@ -113,7 +110,9 @@ def current_sources(settings: Settings, downloads: bool = True) -> dict[str, str
 
 def _file_sha256(path: Path) -> str:
     if not path.is_file():
-        raise BilatrusError(f"Horizon Dashboard export {path} (BILATRUS_DASHBOARD) does not exist: fix the path or unset it.")
+        raise BilatrusError(
+            f"Horizon Dashboard export {path} (BILATRUS_DASHBOARD) does not exist: fix the path or unset it."
+        )
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -151,7 +150,9 @@ def _dataset_of_role(programme: str) -> dict[str, str]:
 
 def reference_inputs(settings: Settings) -> dict[str, Path]:
     """cordisref files by dataset key."""
-    return {d.key: latest_fetched(settings, d.key).path for d in catalog.load_catalog().values() if d.kind == "reference"}
+    return {
+        d.key: latest_fetched(settings, d.key).path for d in catalog.load_catalog().values() if d.kind == "reference"
+    }
 
 
 def stage_programmes(con: duckdb.DuckDBPyConnection, settings: Settings, programmes: list[str]) -> dict:
@@ -173,7 +174,7 @@ def stage_programmes(con: duckdb.DuckDBPyConnection, settings: Settings, program
     return reports
 
 
-def stage_reference(con: duckdb.DuckDBPyConnection, settings: Settings) -> "staging.StageReport":
+def stage_reference(con: duckdb.DuckDBPyConnection, settings: Settings) -> staging.StageReport:
     """Read the cordisref tables into the reference staging tables and code maps."""
     from bilatrus_etl.ingest import staging
 
@@ -197,6 +198,11 @@ def staging_counts(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[st
     """Rows of each table, in total and by framework programme."""
     counts: dict[str, dict] = {}
     for table in tables:
-        by = {str(k): v for k, v in con.execute(f"SELECT framework_programme, count(*) FROM {table} GROUP BY ALL ORDER BY 1").fetchall()}
+        by = {
+            str(k): v
+            for k, v in con.execute(
+                f"SELECT framework_programme, count(*) FROM {table} GROUP BY ALL ORDER BY 1"
+            ).fetchall()
+        }
         counts[table] = {"total": sum(by.values()), "by_programme": by}
     return counts

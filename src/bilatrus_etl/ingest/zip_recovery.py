@@ -87,7 +87,7 @@ class ScannedEntry:
             if not pending:
                 if position >= len(self.view):
                     raise self._error("is cut short: the archive ends inside it")
-                pending = self.view[position:position + CHUNK_SIZE]
+                pending = self.view[position : position + CHUNK_SIZE]
                 position += len(pending)
             try:
                 block = inflater.decompress(pending, CHUNK_SIZE)
@@ -110,20 +110,20 @@ class ScannedEntry:
         if end > len(self.view):
             raise self._error("is cut short: the archive ends inside it")
         for start in range(self.data_start, end, CHUNK_SIZE):
-            yield self.view[start:min(start + CHUNK_SIZE, end)]
+            yield self.view[start : min(start + CHUNK_SIZE, end)]
         self.end = end
 
     def _expected_crc(self) -> int:
         if not self.flags & 0x8:
             return self.crc
         assert self.end is not None
-        at = self.end + (4 if self.view[self.end:self.end + 4] == _DESCRIPTOR else 0)
+        at = self.end + (4 if self.view[self.end : self.end + 4] == _DESCRIPTOR else 0)
         return struct.unpack_from("<I", self.view, at)[0]
 
     def next_header(self) -> int:
         """Offset of the next local header, or -1 when the local entries are over."""
         assert self.end is not None
-        window = self.view[self.end:self.end + 32]
+        window = self.view[self.end : self.end + 32]
         found = window.find(LOCAL_HEADER_SIGNATURE)
         return self.end + found if found >= 0 else -1
 
@@ -132,7 +132,8 @@ class ScannedEntry:
         return self.guard.error(
             f"Dataset {self.guard.label!r}: member {self.name} of {zip_path} {problem}. zipfile could "
             f"not read the archive either. Delete {zip_path} and download it again; if the new copy "
-            "fails the same way, extract it with another tool into a mirror folder.")
+            "fails the same way, extract it with another tool into a mirror folder."
+        )
 
 
 class ScanSource:
@@ -151,7 +152,7 @@ class ScanSource:
     def entries(self) -> Iterator[ScannedEntry]:
         with self.path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
             position = 0
-            while 0 <= position and view[position:position + 4] == LOCAL_HEADER_SIGNATURE:
+            while 0 <= position and view[position : position + 4] == LOCAL_HEADER_SIGNATURE:
                 entry = self._entry(view, position)
                 yield entry
                 entry.skip()
@@ -159,20 +160,30 @@ class ScanSource:
 
     def _entry(self, view: mmap.mmap, position: int) -> ScannedEntry:
         if position + _LOCAL_HEADER.size > len(view):
-            raise self.guard.error(f"Dataset {self.guard.label!r}: {self.path} ends inside a zip header; "
-                                   "delete it and download it again.")
-        (_sig, _version, flags, method, _time, _date, crc, csize, usize, name_len,
-         extra_len) = _LOCAL_HEADER.unpack_from(view, position)
+            raise self.guard.error(
+                f"Dataset {self.guard.label!r}: {self.path} ends inside a zip header; delete it and download it again."
+            )
+        (_sig, _version, flags, method, _time, _date, crc, csize, usize, name_len, extra_len) = (
+            _LOCAL_HEADER.unpack_from(view, position)
+        )
         name_start = position + _LOCAL_HEADER.size
-        raw_name = view[name_start:name_start + name_len]
+        raw_name = view[name_start : name_start + name_len]
         name = raw_name.decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
-        extra = view[name_start + name_len:name_start + name_len + extra_len]
+        extra = view[name_start + name_len : name_start + name_len + extra_len]
         usize, csize = _zip64_sizes(extra, usize, csize)
         known = not flags & 0x8
         return ScannedEntry(
-            view=view, guard=self.guard, name=name, flags=flags, method=method, crc=crc,
-            stored_size=csize if known else None, data_start=name_start + name_len + extra_len,
-            is_dir=name.endswith("/"), size=None, compressed_size=None,
+            view=view,
+            guard=self.guard,
+            name=name,
+            flags=flags,
+            method=method,
+            crc=crc,
+            stored_size=csize if known else None,
+            data_start=name_start + name_len + extra_len,
+            is_dir=name.endswith("/"),
+            size=None,
+            compressed_size=None,
         )
 
 
@@ -181,7 +192,7 @@ def _zip64_sizes(extra: bytes, usize: int, csize: int) -> tuple[int, int]:
     at = 0
     while at + 4 <= len(extra):
         header_id, length = struct.unpack_from("<HH", extra, at)
-        body = extra[at + 4:at + 4 + length]
+        body = extra[at + 4 : at + 4 + length]
         if header_id == 0x0001:
             values = [struct.unpack_from("<Q", body, i)[0] for i in range(0, len(body) - 7, 8)]
             if usize == 0xFFFFFFFF and values:

@@ -116,11 +116,18 @@ def leave_one_name_out(registry: pd.DataFrame, fold: int) -> tuple[pd.DataFrame,
         for name in held:
             # Only names whose script another kept name shares: the matcher does not translate.
             if active and _language(name) in kept_scripts and match_key(name) and match_key(name) not in kept_keys:
-                queries.append({
-                    "name": name, "city": data["city"] or "", "country": data["country_code"] or "", "pic": "",
-                    "short_name": "", "expected_ror_id": data["ror_id"], "source": f"ror-loo:{_language(name)}",
-                    "note": f"held-out name of {data['ror_id']}",
-                })
+                queries.append(
+                    {
+                        "name": name,
+                        "city": data["city"] or "",
+                        "country": data["country_code"] or "",
+                        "pic": "",
+                        "short_name": "",
+                        "expected_ror_id": data["ror_id"],
+                        "source": f"ror-loo:{_language(name)}",
+                        "note": f"held-out name of {data['ror_id']}",
+                    }
+                )
         acronyms = list(data["acronyms"] or [])
         displays.append(kept[0] if kept else data["display_name"])
         labels.append([*kept, *acronyms])
@@ -138,11 +145,18 @@ def absent_records(registry: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
     removed = plain & registry["ror_id"].map(lambda i: stable_bucket(f"absent:{i}", 5) == 0)
     gone = registry[removed]
-    queries = pd.DataFrame({
-        "name": gone["display_name"], "city": gone["city"].fillna(""), "country": gone["country_code"].fillna(""),
-        "pic": "", "short_name": "", "expected_ror_id": None, "source": "ror-absent",
-        "note": "record removed from the index: " + gone["ror_id"],
-    })
+    queries = pd.DataFrame(
+        {
+            "name": gone["display_name"],
+            "city": gone["city"].fillna(""),
+            "country": gone["country_code"].fillna(""),
+            "pic": "",
+            "short_name": "",
+            "expected_ror_id": None,
+            "source": "ror-absent",
+            "note": "record removed from the index: " + gone["ror_id"],
+        }
+    )
     return registry[~removed].reset_index(drop=True), queries.reset_index(drop=True)
 
 
@@ -178,8 +192,18 @@ def name_variants(registry: pd.DataFrame, country: str = "RU") -> pd.DataFrame:
         for kind, make in _VARIANTS.items():
             made = make(str(display).upper(), str(city))
             if made is not None:
-                rows.append({"name": made[0], "city": made[1], "country": country, "pic": "", "short_name": "",
-                             "expected_ror_id": ror_id, "source": f"ror-variants:{kind}", "note": ""})
+                rows.append(
+                    {
+                        "name": made[0],
+                        "city": made[1],
+                        "country": country,
+                        "pic": "",
+                        "short_name": "",
+                        "expected_ror_id": ror_id,
+                        "source": f"ror-variants:{kind}",
+                        "note": "",
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -298,12 +322,16 @@ def _text(value: object, missing: str) -> str:
 
 def format_sources(evaluations: list[SourceEvaluation], title: str) -> str:
     """A table: one line per source and split with rows, positives, matches, precision and recall."""
-    lines = [f"== {title}", f"{'source':42} {'split':5} {'rows':>5} {'pos':>5} {'made':>5} {'ok':>5} "
-             f"{'precision':>9} {'recall':>7}"]
+    lines = [
+        f"== {title}",
+        f"{'source':42} {'split':5} {'rows':>5} {'pos':>5} {'made':>5} {'ok':>5} {'precision':>9} {'recall':>7}",
+    ]
     for item in evaluations:
         e = item.evaluation
-        lines.append(f"{item.source:42} {item.split:5} {e.rows:5} {e.labelled_matches:5} {e.matches_made:5} "
-                     f"{e.correct:5} {e.precision:9.3f} {e.recall:7.3f}")
+        lines.append(
+            f"{item.source:42} {item.split:5} {e.rows:5} {e.labelled_matches:5} {e.matches_made:5} "
+            f"{e.correct:5} {e.precision:9.3f} {e.recall:7.3f}"
+        )
     return "\n".join(lines)
 
 
@@ -329,9 +357,11 @@ def calibrate(
     for threshold in thresholds:
         for margin in margins:
             parts = [
-                e.evaluation for e in development_evaluations(
+                e.evaluation
+                for e in development_evaluations(
                     registry, labelled, None, score_threshold=threshold, score_margin=margin
-                ) if e.split == "dev"
+                )
+                if e.split == "dev"
             ]
             total = _combine(parts)
             table.append((threshold, margin, total.precision, total.recall))
@@ -345,10 +375,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--labelled", type=Path, default=DEFAULT_LABELLED)
     parser.add_argument("--registry", type=Path, action="append", help="ROR dump (zip/json); repeatable")
     parser.add_argument("--overrides", type=Path, default=DEFAULT_OVERRIDES)
-    parser.add_argument("--show-misses", choices=("dev", "eval", "none"), default="dev",
-                        help="list the remaining errors of this split (default dev)")
-    parser.add_argument("--calibrate", action="store_true",
-                        help="sweep the scored stage's threshold and margin on the dev split and print the table")
+    parser.add_argument(
+        "--show-misses",
+        choices=("dev", "eval", "none"),
+        default="dev",
+        help="list the remaining errors of this split (default dev)",
+    )
+    parser.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="sweep the scored stage's threshold and margin on the dev split and print the table",
+    )
     args = parser.parse_args(argv)
     registry = read_registries(args.registry or DEFAULT_REGISTRIES)
     labelled = read_labelled(args.labelled)
@@ -373,8 +410,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             for kind, count in kinds.value_counts().items():
                 print(f"  {count:4}  {kind}")
         for row in misses.itertuples(index=False):
-            print(f"  {row.source:24} {row.error:12} {row.name!r} ({row.city}) expected={_text(row.expected_ror_id, 'none')} "
-                  f"got={_text(row.ror_id, 'none')} [{row.method} {row.score}] {_text(row.ror_name, '')} -- {row.kind}")
+            print(
+                f"  {row.source:24} {row.error:12} {row.name!r} ({row.city}) expected={_text(row.expected_ror_id, 'none')} "
+                f"got={_text(row.ror_id, 'none')} [{row.method} {row.score}] {_text(row.ror_name, '')} -- {row.kind}"
+            )
     return 0
 
 

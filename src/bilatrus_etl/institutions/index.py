@@ -70,7 +70,9 @@ class RegistryIndex:
     def _build(self, registry: pd.DataFrame) -> None:
         for column in ("ror_id", "display_name", "labels"):
             if column not in registry.columns:
-                raise ResolveError(f"registry table lacks column {column!r}; build it with bilatrus_etl.institutions.registry")
+                raise ResolveError(
+                    f"registry table lacks column {column!r}; build it with bilatrus_etl.institutions.registry"
+                )
         words: set[str] = set()
         for row in registry.itertuples(index=False):
             data = row._asdict()

@@ -25,8 +25,16 @@ from bilatrus_etl.institutions.overrides import DEFAULT_OVERRIDES
 from bilatrus_etl.warehouse import queries, tables
 
 RESULT_COLUMNS: tuple[str, ...] = (
-    "ror_id", "ror_name", "method", "score", "institution_key", "runner_up_ror_id", "runner_up_name", "runner_up_score",
+    "ror_id",
+    "ror_name",
+    "method",
+    "score",
+    "institution_key",
+    "runner_up_ror_id",
+    "runner_up_name",
+    "runner_up_score",
 )
+
 
 def resolve_frame(frame: pd.DataFrame, matcher: Matcher, runner_up: bool = True) -> pd.DataFrame:
     """Add ror_id, ror_name, method, score and institution_key to a participants frame, and (unless
@@ -39,8 +47,10 @@ def resolve_frame(frame: pd.DataFrame, matcher: Matcher, runner_up: bool = True)
     """
     if "name" not in frame.columns:
         raise ResolveError(f"participants table lacks the column 'name' (it has: {', '.join(map(str, frame.columns))})")
-    column = {c: frame[c] if c in frame.columns else pd.Series([None] * len(frame), index=frame.index)
-              for c in ("name", "city", "country", "pic", "short_name")}
+    column = {
+        c: frame[c] if c in frame.columns else pd.Series([None] * len(frame), index=frame.index)
+        for c in ("name", "city", "country", "pic", "short_name")
+    }
     results = [
         matcher.match(n, c, k, p, s)
         for n, c, k, p, s in zip(
@@ -182,8 +192,16 @@ def links_by_org_key(resolved: pd.DataFrame) -> pd.DataFrame:
     )
     frame = frame.sort_values(["org_key", "strength", "score", "participations"], ascending=[True, False, False, False])
     best = frame.drop_duplicates("org_key", keep="first")
-    columns = ["org_key", "ror_id", "institution_key", "institution_name", "method", "score",
-               "runner_up_ror_id", "runner_up_score"]
+    columns = [
+        "org_key",
+        "ror_id",
+        "institution_key",
+        "institution_name",
+        "method",
+        "score",
+        "runner_up_ror_id",
+        "runner_up_score",
+    ]
     for column in ("runner_up_ror_id", "runner_up_score"):
         if column not in best.columns:
             best = best.assign(**{column: None})

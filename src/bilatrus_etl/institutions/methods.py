@@ -41,10 +41,12 @@ class MatchMethod:
 # which beats an exact name; fuzzy and acronym matches confirmed by the city beat the other guarded guesses.
 MATCH_METHODS: dict[str, MatchMethod] = {
     "override": MatchMethod(6, True, "a curated rule of reference/institution_overrides.csv (a reason per row)"),
-    "pic": MatchMethod(5, False, "the participant's PIC: linked in the overrides file, or agreed by the other "
-                                 "rows of that PIC"),
-    "exact": MatchMethod(4, True, "the same normalised name in any word order (90 or 85 when the city does not "
-                                  "confirm it)"),
+    "pic": MatchMethod(
+        5, False, "the participant's PIC: linked in the overrides file, or agreed by the other rows of that PIC"
+    ),
+    "exact": MatchMethod(
+        4, True, "the same normalised name in any word order (90 or 85 when the city does not confirm it)"
+    ),
     "acronym+city": MatchMethod(3, True, "the short name is the record's acronym, in the same city"),
     "fuzzy+city": MatchMethod(3, True, "every meaningful word aligned (spelling slips, eponyms), in the same city"),
     "fuzzy": MatchMethod(2, True, "every meaningful word aligned, the name locating itself without a city"),
@@ -59,4 +61,3 @@ def strength(method: object) -> int:
     """The strength of a method name (0 for an unknown one)."""
     known = MATCH_METHODS.get(str(method))
     return known.strength if known else 0
-

@@ -220,8 +220,7 @@ def read_focus_registry(path: str | Path, country_code: str = "RU") -> pd.DataFr
             except (KeyError, TypeError, ValueError, AttributeError, IndexError):
                 organization = parse_record(record, source_name)  # raises the reader's own error, if any
                 country, ror_id = organization.country_code, organization.ror_id
-                relations = {"parent_ror_ids": organization.parent_ror_ids,
-                             "child_ror_ids": organization.child_ror_ids}
+                relations = {"parent_ror_ids": organization.parent_ror_ids, "child_ror_ids": organization.child_ror_ids}
             if isinstance(country, str) and country.upper() == code:
                 kept[index] = parse_record(record, source_name)
             elif any(relations.values()):
@@ -246,4 +245,3 @@ def read_focus_registry(path: str | Path, country_code: str = "RU") -> pd.DataFr
     # when no kept record has one (DuckDB then sees VARCHAR, not NULL).
     frame = organizations_frame(kept[index] for index in sorted(kept))
     return frame.astype({column: "str" for column in TEXT_COLUMNS})
-

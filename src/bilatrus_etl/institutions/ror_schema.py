@@ -49,8 +49,21 @@ COLUMNS: tuple[str, ...] = (
 )
 
 # The text columns (`read_focus_registry` types them as text even when no kept record has a value).
-TEXT_COLUMNS = ("ror_id", "display_name", "name_en", "name_ru", "city", "country_code", "status", "external_ids",
-                "grid_id", "wikidata_id", "parent_ror_id", "schema_version", "source_file")
+TEXT_COLUMNS = (
+    "ror_id",
+    "display_name",
+    "name_en",
+    "name_ru",
+    "city",
+    "country_code",
+    "status",
+    "external_ids",
+    "grid_id",
+    "wikidata_id",
+    "parent_ror_id",
+    "schema_version",
+    "source_file",
+)
 
 
 class RegistryError(BilatrusError):
@@ -162,7 +175,8 @@ def _parse_v2(record: dict[str, Any], source_name: str | None) -> Organization:
         source_file=source_name,
         names=[
             {"value": str(n["value"]).strip(), "types": [str(t) for t in n.get("types") or []], "lang": n.get("lang")}
-            for n in names if str(n.get("value") or "").strip()
+            for n in names
+            if str(n.get("value") or "").strip()
         ],
         cities=_unique(c for c in cities if c),
         **relations,
@@ -179,7 +193,9 @@ def _parse_v1(record: dict[str, Any], source_name: str | None) -> Organization:
     geonames_city = address.get("geonames_city") or {}
     cities = [a.get("city") or (a.get("geonames_city") or {}).get("city") for a in record.get("addresses") or []]
     v1_names = [{"value": display, "types": ["ror_display", "label"], "lang": None}]
-    v1_names += [{"value": str(lab["label"]).strip(), "types": ["label"], "lang": lab.get("iso639")} for lab in other_labels]
+    v1_names += [
+        {"value": str(lab["label"]).strip(), "types": ["label"], "lang": lab.get("iso639")} for lab in other_labels
+    ]
     v1_names += [{"value": a.strip(), "types": ["alias"], "lang": None} for a in aliases]
     v1_names += [{"value": a, "types": ["acronym"], "lang": None} for a in acronyms]
     relations = _relations((rel.get("type", ""), rel.get("id", "")) for rel in record.get("relationships") or [])
@@ -294,7 +310,10 @@ def triage(record: dict[str, Any]) -> tuple[Any, str, dict[str, list[str]]]:
     else:
         raise KeyError("names")
     ror_id = short_ror_id(record["id"]) or ""
-    pairs = [(rel.get("type", ""), rel.get("id", "")) for rel in record.get("relationships") or []
-             if str(rel.get("type", "")).lower() in ("parent", "child")]
+    pairs = [
+        (rel.get("type", ""), rel.get("id", ""))
+        for rel in record.get("relationships") or []
+        if str(rel.get("type", "")).lower() in ("parent", "child")
+    ]
     relations = _relations(pairs)
     return country or None, ror_id, relations

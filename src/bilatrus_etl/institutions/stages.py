@@ -127,8 +127,7 @@ def acronym_match(index: RegistryIndex, query: Query) -> MatchResult | None:
         if len(acronym) < 2:
             continue
         positions = [
-            p for p in index.acronym.get(acronym, ())
-            if usable(index, p, query) and index.city_agrees(city, p)
+            p for p in index.acronym.get(acronym, ()) if usable(index, p, query) and index.city_agrees(city, p)
         ]
         ids = {index.final_id(p) for p in positions}
         if len(ids) != 1:
@@ -153,7 +152,8 @@ def fuzzy_match(index: RegistryIndex, query: Query) -> MatchResult | None:
     # A fuzzy match must align at least one distinctive word, and aligned words share their first
     # letters: only names sharing a three-letter word start with a distinctive query word are scored.
     prefixes = {
-        word[:3] for word in key.split()
+        word[:3]
+        for word in key.split()
         if len(word) >= 3 and not word.isdigit() and word not in NON_DISTINCTIVE and word not in DROPPABLE
     }
     for code in countries:
@@ -165,7 +165,10 @@ def fuzzy_match(index: RegistryIndex, query: Query) -> MatchResult | None:
             continue
         choices = index.entry_keys[code]
         hits = process.extract(
-            key, [choices[i] for i in subset], scorer=fuzz.token_set_ratio, limit=_CANDIDATES,
+            key,
+            [choices[i] for i in subset],
+            scorer=fuzz.token_set_ratio,
+            limit=_CANDIDATES,
             score_cutoff=_RETRIEVAL_CUTOFF,
         )
         for _, _, position in hits:
@@ -190,12 +193,11 @@ def _judge(index: RegistryIndex, key: str, query_eponyms: frozenset[str], city: 
         return None
     places = record.city_words | city_words(city)
     extra = {
-        w for w in (set(key.split()) ^ set(entry.key.split())) - STATUS_WORDS
+        w
+        for w in (set(key.split()) ^ set(entry.key.split())) - STATUS_WORDS
         if not looks_like_eponym(w, query_eponyms | record.eponyms)
     }
-    if extra and count_distinctive(
-        " ".join(w for w in set(key.split()) - alignment.query_left if w not in places)
-    ) < 1:
+    if extra and count_distinctive(" ".join(w for w in set(key.split()) - alignment.query_left if w not in places)) < 1:
         return None  # only a city name in common ("Moscow State University" / "Moscow University")
     if agrees is None and not self_locating(entry.key):
         return None
@@ -260,14 +262,14 @@ def prefix_match(index: RegistryIndex, query: Query) -> MatchResult | None:
             continue
         loose = len(partial) < 3 or partial in STOPWORDS  # "... OF THE DAIRY I": any continuation
         ids = set()
-        for code in ([query.country] if query.country else list(index.entries)):
+        for code in [query.country] if query.country else list(index.entries):
             for entry in index.entries.get(code, ()):
                 rest: str | None
                 if entry.key == head and dropped > 1:  # the words left are a whole name already
                     rest = ""
                     loose_here = True
                 else:
-                    rest = entry.key[len(head):] if entry.key.startswith(head + " ") else None
+                    rest = entry.key[len(head) :] if entry.key.startswith(head + " ") else None
                     loose_here = loose
                 if rest is not None and (loose_here or any(w.startswith(partial) for w in rest.split())):
                     if usable(index, entry.record, query) and index.city_agrees(query.city, entry.record) is not False:

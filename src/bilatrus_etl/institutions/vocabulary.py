@@ -18,16 +18,66 @@ from bilatrus_etl.institutions.normalise import STOPWORDS, drop_parentheses, fol
 
 # Words of legal forms (English and transliterated Russian) that sources misspell; a query word that is no
 # registry word is corrected to the nearest of these or of the registry's words.
-_LEGAL_VOCABULARY = frozenset({
-    "federal", "state", "budgetary", "budget", "autonomous", "unitary", "institution", "establishment",
-    "enterprise", "educational", "education", "higher", "professional", "vocational", "science", "scientific",
-    "organization", "organisation", "government", "governmental", "municipal", "nonprofit", "noncommercial",
-    "treasury", "company", "joint", "stock", "limited", "liability", "public", "private", "closed", "open",
-    "federalnoe", "gosudarstvennoe", "biudzhetnoe", "byudzhetnoe", "avtonomnoe", "kazennoe", "unitarnoe",
-    "uchrezhdenie", "obrazovatelnoe", "nauchnoe", "nauki", "vysshego", "obrazovaniya", "obrazovaniia",
-    "professionalnogo", "predpriyatie", "predpriiatie", "obshchestvo", "aktsionernoe", "nekommercheskaya",
-    "organizatsiya", "zdravookhraneniya", "dopolnitelnogo",
-})
+_LEGAL_VOCABULARY = frozenset(
+    {
+        "federal",
+        "state",
+        "budgetary",
+        "budget",
+        "autonomous",
+        "unitary",
+        "institution",
+        "establishment",
+        "enterprise",
+        "educational",
+        "education",
+        "higher",
+        "professional",
+        "vocational",
+        "science",
+        "scientific",
+        "organization",
+        "organisation",
+        "government",
+        "governmental",
+        "municipal",
+        "nonprofit",
+        "noncommercial",
+        "treasury",
+        "company",
+        "joint",
+        "stock",
+        "limited",
+        "liability",
+        "public",
+        "private",
+        "closed",
+        "open",
+        "federalnoe",
+        "gosudarstvennoe",
+        "biudzhetnoe",
+        "byudzhetnoe",
+        "avtonomnoe",
+        "kazennoe",
+        "unitarnoe",
+        "uchrezhdenie",
+        "obrazovatelnoe",
+        "nauchnoe",
+        "nauki",
+        "vysshego",
+        "obrazovaniya",
+        "obrazovaniia",
+        "professionalnogo",
+        "predpriyatie",
+        "predpriiatie",
+        "obshchestvo",
+        "aktsionernoe",
+        "nekommercheskaya",
+        "organizatsiya",
+        "zdravookhraneniya",
+        "dopolnitelnogo",
+    }
+)
 _TYPO_SHORTEST = 5
 
 
@@ -77,7 +127,8 @@ class Vocabulary:
         vocabulary = self.words
         result = [word]
         splits: list[tuple[str, str]] = [
-            (word[:i], word[i:]) for i in range(2, len(word) - 1)
+            (word[:i], word[i:])
+            for i in range(2, len(word) - 1)
             if word[:i] in vocabulary and word[i:] in vocabulary and max(i, len(word) - i) >= 4
         ]
         if splits:

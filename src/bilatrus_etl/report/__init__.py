@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bilatrus_etl.warehouse.models import set_variables
-from bilatrus_etl.warehouse.publish import open_readonly, table_names
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.report import charts, data, render
 from bilatrus_etl.settings import Settings
+from bilatrus_etl.warehouse.models import set_variables
+from bilatrus_etl.warehouse.publish import open_readonly, table_names
 
 __all__ = ["ReportResult", "build_report", "default_output", "page_name", "summary"]
 
@@ -50,9 +50,15 @@ def page_name(institution_key: str) -> str:
 
 def search_text(profile: dict[str, Any]) -> str:
     """What the index's search box matches: names, acronyms, city, ROR id; lower case without accents."""
-    parts = [profile.get("display_name"), profile.get("city"), profile.get("ror_id"), profile.get("ror_name_ru"),
-             *(profile.get("name_variants") or []), *(profile.get("short_names") or []),
-             *(profile.get("ror_acronyms") or [])]
+    parts = [
+        profile.get("display_name"),
+        profile.get("city"),
+        profile.get("ror_id"),
+        profile.get("ror_name_ru"),
+        *(profile.get("name_variants") or []),
+        *(profile.get("short_names") or []),
+        *(profile.get("ror_acronyms") or []),
+    ]
     text = " ".join(str(p) for p in parts if p)
     return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if not unicodedata.combining(c))
 
@@ -74,7 +80,8 @@ def _read(warehouse_path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         active = [data.jsonable(row) for row in active_table.to_pylist()]
         figures = data.collect(con, active)
         figures["partner_countries_overall"] = data.run(
-            con, "report_partner_countries_overall", {"top": data.TOP_PARTNER_COUNTRIES})
+            con, "report_partner_countries_overall", {"top": data.TOP_PARTNER_COUNTRIES}
+        )
         profiles = data.institutions(con)
     finally:
         con.close()
@@ -108,43 +115,97 @@ def build_report(warehouse_path: Path | str, output_dir: Path | str) -> ReportRe
         raise
     _swap(staging, output_dir)
     index = output_dir / "index.html"
-    return ReportResult(index=index, institutions_index=output_dir / "institutions" / "index.html",
-                        institution_pages=len(profiles), index_bytes=index.stat().st_size,
-                        synthetic=figures["synthetic"])
+    return ReportResult(
+        index=index,
+        institutions_index=output_dir / "institutions" / "index.html",
+        institution_pages=len(profiles),
+        index_bytes=index.stat().st_size,
+        synthetic=figures["synthetic"],
+    )
 
 
-def _write_pages(staging: Path, figures: dict[str, Any], profiles: list[dict[str, Any]], pages: dict[str, str],
-                 svgs: dict[str, str]) -> None:
+def _write_pages(
+    staging: Path, figures: dict[str, Any], profiles: list[dict[str, Any]], pages: dict[str, str], svgs: dict[str, str]
+) -> None:
     common = {
-        "focus_country": figures["focus_country"], "focus_name": render.country_name(figures["focus_country"]),
-        "synthetic": figures["synthetic"], "built_at": figures["built_at"], "vintage": figures["vintage"],
+        "focus_country": figures["focus_country"],
+        "focus_name": render.country_name(figures["focus_country"]),
+        "synthetic": figures["synthetic"],
+        "built_at": figures["built_at"],
+        "vintage": figures["vintage"],
         "pages": pages,
     }
     landscape = render.page(
-        "landscape.html", root="", data=figures, charts=svgs, top_third=data.TOP_THIRD_COUNTRIES,
-        top_partners=data.TOP_PARTNER_COUNTRIES, top_institutions=data.TOP_INSTITUTIONS,
+        "landscape.html",
+        root="",
+        data=figures,
+        charts=svgs,
+        top_third=data.TOP_THIRD_COUNTRIES,
+        top_partners=data.TOP_PARTNER_COUNTRIES,
+        top_institutions=data.TOP_INSTITUTIONS,
         programme_names=[p["framework_programme"] for p in figures["programmes"]],
-        data_json=render.json_block({**figures, "pages": {k: pages[k] for k in
-                                                          (i["institution_key"] for i in figures["top_institutions"])
-                                                          if k in pages}}),
+        data_json=render.json_block(
+            {
+                **figures,
+                "pages": {
+                    k: pages[k] for k in (i["institution_key"] for i in figures["top_institutions"]) if k in pages
+                },
+            }
+        ),
         **common,
     )
     (staging / "index.html").write_text(landscape, encoding="utf-8")
-    index_rows = [{k: p.get(k) for k in ("institution_key", "display_name", "city", "ror_id", "participations",
-                                         "projects", "first_year", "last_year")} for p in profiles]
-    (staging / "institutions" / "index.html").write_text(render.page(
-        "institutions.html", root="../", institutions=profiles,
-        data_json=render.json_block({"focus_country": figures["focus_country"], "synthetic": figures["synthetic"],
-                                     "institutions": index_rows, "pages": pages}),
-        **common,
-    ), encoding="utf-8")
-    for profile in profiles:
-        (staging / "institutions" / pages[profile["institution_key"]]).write_text(render.page(
-            "institution.html", root="../", i=profile, partner_ranks=data.INSTITUTION_PARTNERS,
-            data_json=render.json_block({"focus_country": figures["focus_country"], "synthetic": figures["synthetic"],
-                                         "institution": profile}),
+    index_rows = [
+        {
+            k: p.get(k)
+            for k in (
+                "institution_key",
+                "display_name",
+                "city",
+                "ror_id",
+                "participations",
+                "projects",
+                "first_year",
+                "last_year",
+            )
+        }
+        for p in profiles
+    ]
+    (staging / "institutions" / "index.html").write_text(
+        render.page(
+            "institutions.html",
+            root="../",
+            institutions=profiles,
+            data_json=render.json_block(
+                {
+                    "focus_country": figures["focus_country"],
+                    "synthetic": figures["synthetic"],
+                    "institutions": index_rows,
+                    "pages": pages,
+                }
+            ),
             **common,
-        ), encoding="utf-8")
+        ),
+        encoding="utf-8",
+    )
+    for profile in profiles:
+        (staging / "institutions" / pages[profile["institution_key"]]).write_text(
+            render.page(
+                "institution.html",
+                root="../",
+                i=profile,
+                partner_ranks=data.INSTITUTION_PARTNERS,
+                data_json=render.json_block(
+                    {
+                        "focus_country": figures["focus_country"],
+                        "synthetic": figures["synthetic"],
+                        "institution": profile,
+                    }
+                ),
+                **common,
+            ),
+            encoding="utf-8",
+        )
 
 
 MARKER = ".bilatrus-report"
@@ -175,5 +236,5 @@ def _swap(staging: Path, output_dir: Path) -> None:
 def summary(result: ReportResult) -> str:
     size = f"{result.index_bytes / 1e6:.1f} MB" if result.index_bytes >= 1e5 else f"{result.index_bytes / 1e3:.0f} kB"
     return f"{result.index} ({size}) and {result.institution_pages:,} institution pages" + (
-        " [SYNTHETIC]" if result.synthetic else "")
-
+        " [SYNTHETIC]" if result.synthetic else ""
+    )

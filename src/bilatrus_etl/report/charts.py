@@ -11,8 +11,13 @@ import re
 from typing import Any
 
 PALETTE = {
-    "focus": "#c0392b", "EU member": "#2e6da4", "associated": "#6aa84f", "third": "#999999",
-    "funded": "#2e6da4", "unfunded": "#f0ad4e", "not reported": "#bbbbbb",
+    "focus": "#c0392b",
+    "EU member": "#2e6da4",
+    "associated": "#6aa84f",
+    "third": "#999999",
+    "funded": "#2e6da4",
+    "unfunded": "#f0ad4e",
+    "not reported": "#bbbbbb",
 }
 PROGRAMME_COLOURS = {"FP6": "#8da0cb", "FP7": "#66c2a5", "H2020": "#fc8d62", "HE": "#e78ac3"}
 
@@ -23,10 +28,16 @@ def _plt():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({
-        "svg.fonttype": "none", "svg.hashsalt": "bilatrus-report", "font.size": 9,
-        "font.family": "sans-serif", "axes.spines.top": False, "axes.spines.right": False,
-    })
+    plt.rcParams.update(
+        {
+            "svg.fonttype": "none",
+            "svg.hashsalt": "bilatrus-report",
+            "font.size": 9,
+            "font.family": "sans-serif",
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
     return plt
 
 
@@ -36,7 +47,7 @@ def _svg(fig) -> str:
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
     plt.close(fig)
     text = buffer.getvalue()
-    text = text[text.index("<svg"):]
+    text = text[text.index("<svg") :]
     # a fixed-size SVG scales with the page: keep the viewBox, let CSS set the width
     return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="chart-svg"', text, count=1)
 
@@ -57,8 +68,11 @@ def years_chart(years: list[dict[str, Any]]) -> str:
     x = [r["start_year"] for r in years]
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 5.2), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     base = [0] * len(years)
-    for key, label in (("funded_participations", "funded"), ("unfunded_participations", "unfunded"),
-                       ("funding_not_reported_participations", "not reported")):
+    for key, label in (
+        ("funded_participations", "funded"),
+        ("unfunded_participations", "unfunded"),
+        ("funding_not_reported_participations", "not reported"),
+    ):
         values = [r[key] or 0 for r in years]
         top.bar(x, values, bottom=base, color=PALETTE[label], label=label, width=0.8)
         base = [b + v for b, v in zip(base, values)]
@@ -80,7 +94,7 @@ def ranking_chart(ranking: dict[str, list[dict[str, Any]]], top: int) -> str:
     fig, axes = plt.subplots(1, len(ranking), figsize=(2.6 * len(ranking) + 0.5, 3.6), squeeze=False)
     for ax, (programme, rows) in zip(axes[0], ranking.items()):
         shown = [r for r in rows if r["rank_participations"] <= top][:top]
-        labels = [f'{r["rank_participations"]}. {r["country_code"]}' for r in shown][::-1]
+        labels = [f"{r['rank_participations']}. {r['country_code']}" for r in shown][::-1]
         values = [r["participations"] for r in shown][::-1]
         colours = [PALETTE["focus"] if r["is_focus_country"] else PALETTE["third"] for r in shown][::-1]
         ax.barh(labels, values, color=colours)
@@ -97,12 +111,16 @@ def themes_chart(themes: list[dict[str, Any]]) -> str:
         return _empty("no themes")
     plt = _plt()
     fig, ax = plt.subplots(figsize=(8, 0.22 * len(rows) + 1.0))
-    labels = [f'{r["framework_programme"]} · {r["theme_name"]}'[:60] for r in rows][::-1]
+    labels = [f"{r['framework_programme']} · {r['theme_name']}"[:60] for r in rows][::-1]
     y = list(range(len(rows)))
     largest = max(r["participations"] for r in rows) or 1
-    ax.scatter([r["activity_index"] for r in rows][::-1], y,
-               s=[20 + 180 * r["participations"] / largest for r in rows][::-1],
-               c=[PROGRAMME_COLOURS.get(r["framework_programme"], "#777777") for r in rows][::-1], zorder=3)
+    ax.scatter(
+        [r["activity_index"] for r in rows][::-1],
+        y,
+        s=[20 + 180 * r["participations"] / largest for r in rows][::-1],
+        c=[PROGRAMME_COLOURS.get(r["framework_programme"], "#777777") for r in rows][::-1],
+        zorder=3,
+    )
     ax.axvline(1.0, color="#444444", linewidth=0.8, linestyle="--")
     ax.set_yticks(y, labels)
     ax.set_xlabel("activity index (1 = as active as overall)")
@@ -133,15 +151,18 @@ def regions_chart(regions: dict[str, list[dict[str, Any]]]) -> str:
     if not regions:
         return _empty("no regions")
     plt = _plt()
-    districts = sorted({r["federal_district"] for rows in regions.values() for r in rows},
-                       key=lambda d: (d == "not mapped", d))
+    districts = sorted(
+        {r["federal_district"] for rows in regions.values() for r in rows}, key=lambda d: (d == "not mapped", d)
+    )
     cmap = plt.get_cmap("tab10")
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(regions) + 1.6))
     programmes = list(regions)[::-1]
     left = [0.0] * len(programmes)
     for i, district in enumerate(districts):
-        values = [100 * sum(r["share_participations"] or 0 for r in regions[p] if r["federal_district"] == district)
-                  for p in programmes]
+        values = [
+            100 * sum(r["share_participations"] or 0 for r in regions[p] if r["federal_district"] == district)
+            for p in programmes
+        ]
         colour = "#cccccc" if district == "not mapped" else cmap(i % 10)
         ax.barh(programmes, values, left=left, color=colour, label=district)
         left = [a + b for a, b in zip(left, values)]
@@ -173,13 +194,25 @@ def network_chart(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> s
     for group in ("EU member", "associated", "third", "focus"):
         members = [n for n in nodes if n["country_group"] == group]
         if members:
-            ax.scatter([position[n["institution_key"]][0] for n in members],
-                       [position[n["institution_key"]][1] for n in members],
-                       s=[15 + 260 * n["degree"] / largest for n in members], c=PALETTE[group],
-                       edgecolors="white", linewidths=0.5, label=group, zorder=2)
+            ax.scatter(
+                [position[n["institution_key"]][0] for n in members],
+                [position[n["institution_key"]][1] for n in members],
+                s=[15 + 260 * n["degree"] / largest for n in members],
+                c=PALETTE[group],
+                edgecolors="white",
+                linewidths=0.5,
+                label=group,
+                zorder=2,
+            )
     for node in sorted(nodes, key=lambda n: -n["degree"])[:8]:
         x, y = position[node["institution_key"]]
-        ax.annotate((node["institution_name"] or node["institution_key"])[:28], (x, y), fontsize=7,
-                    xytext=(4, 4), textcoords="offset points", zorder=4)
+        ax.annotate(
+            (node["institution_name"] or node["institution_key"])[:28],
+            (x, y),
+            fontsize=7,
+            xytext=(4, 4),
+            textcoords="offset points",
+            zorder=4,
+        )
     ax.legend(frameon=False, loc="lower left", markerscale=0.6)
     return _svg(fig)

@@ -14,8 +14,8 @@ from typing import Any
 
 import duckdb
 
-from bilatrus_etl.warehouse import queries
 from bilatrus_etl.settings import PROGRAMMES
+from bilatrus_etl.warehouse import queries
 from bilatrus_etl.warehouse.publish import table_names
 
 SUSPENSION_DATE = dt.date(2022, 3, 1)
@@ -27,10 +27,20 @@ CENTRALITY_ROWS = 20
 INSTITUTION_PARTNERS = 20
 #: Tables the report reads; a warehouse without one of these cannot give a report.
 REQUIRED_TABLES = (
-    "meta_build", "mart_country_participation", "mart_third_country_ranking", "mart_theme_profile",
-    "mart_partner_countries", "mart_regions", "mart_institutions", "mart_institution_profile",
-    "mart_institution_partners", "mart_collaboration_network", "mart_collaboration_edges", "fact_participation",
-    "dim_project", "dim_country",
+    "meta_build",
+    "mart_country_participation",
+    "mart_third_country_ranking",
+    "mart_theme_profile",
+    "mart_partner_countries",
+    "mart_regions",
+    "mart_institutions",
+    "mart_institution_profile",
+    "mart_institution_partners",
+    "mart_collaboration_network",
+    "mart_collaboration_edges",
+    "fact_participation",
+    "dim_project",
+    "dim_country",
 )
 #: Optional tables: without them the matching section says so instead of failing.
 OPTIONAL_TABLES = ("meta_download_provenance", "dim_ror_institution")
@@ -83,8 +93,15 @@ def by_programme(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     return dict(sorted(grouped.items(), key=lambda kv: (order.get(kv[0], 99), kv[0])))
 
 
-HEADLINE_FIELDS = ("participations", "participations_fractional", "projects", "organisations", "coordinations",
-                   "ec_contribution", "ec_contribution_fractional")
+HEADLINE_FIELDS = (
+    "participations",
+    "participations_fractional",
+    "projects",
+    "organisations",
+    "coordinations",
+    "ec_contribution",
+    "ec_contribution_fractional",
+)
 
 
 def collect(con: duckdb.DuckDBPyConnection, active: list[dict[str, Any]]) -> dict[str, Any]:
@@ -112,7 +129,9 @@ def collect(con: duckdb.DuckDBPyConnection, active: list[dict[str, Any]]) -> dic
             "summary": run(con, "report_network_summary")[0],
             "nodes": top_nodes,
             "edges": run(con, "report_network_edges", {"keys": keys}) if keys else [],
-            "centrality": sorted(top_nodes, key=lambda n: (-(n["betweenness"] or 0), n["institution_key"]))[:CENTRALITY_ROWS],
+            "centrality": sorted(top_nodes, key=lambda n: (-(n["betweenness"] or 0), n["institution_key"]))[
+                :CENTRALITY_ROWS
+            ],
         },
         "active_on": SUSPENSION_DATE.isoformat(),
         "active_projects": active,
@@ -121,11 +140,24 @@ def collect(con: duckdb.DuckDBPyConnection, active: list[dict[str, Any]]) -> dic
 
 def institutions(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Every institution of the focus country with its profile, registry record, projects and partners."""
-    profiles = run(con, "report_institution_profiles") if "dim_ror_institution" in table_names(con) else [
-        {**row, "ror_name_ru": None, "ror_acronyms": None, "ror_aliases": None, "ror_types": None,
-         "ror_parent_id": None, "ror_parent_name": None, "ror_established": None, "ror_status": None}
-        for row in run(con, "report_institution_profiles_without_registry")
-    ]
+    profiles = (
+        run(con, "report_institution_profiles")
+        if "dim_ror_institution" in table_names(con)
+        else [
+            {
+                **row,
+                "ror_name_ru": None,
+                "ror_acronyms": None,
+                "ror_aliases": None,
+                "ror_types": None,
+                "ror_parent_id": None,
+                "ror_parent_name": None,
+                "ror_established": None,
+                "ror_status": None,
+            }
+            for row in run(con, "report_institution_profiles_without_registry")
+        ]
+    )
     projects: dict[str, list[dict[str, Any]]] = {}
     for row in run(con, "report_institution_projects"):
         projects.setdefault(row["institution_key"], []).append(row)

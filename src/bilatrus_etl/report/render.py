@@ -15,7 +15,11 @@ def num(value: Any, digits: int = 0) -> str:
     """A count with thousands separators (digits decimals for fractional values); '–' for none."""
     if value is None:
         return "–"
-    return f"{value:,.{digits}f}" if digits or isinstance(value, float) and not float(value).is_integer() else f"{int(value):,}"
+    return (
+        f"{value:,.{digits}f}"
+        if digits or isinstance(value, float) and not float(value).is_integer()
+        else f"{int(value):,}"
+    )
 
 
 def pct(share: Any) -> str:
@@ -70,8 +74,12 @@ def json_block(value: Any) -> str:
 
 @cache
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(REPORT_TEMPLATES_DIR)),
-                             autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=False)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(REPORT_TEMPLATES_DIR)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=False,
+    )
     env.filters.update(num=num, pct=pct, change=change, eur=eur, ror_url=ror_url)
     return env
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bilatrus_etl.ingest import http
-from bilatrus_etl.ingest import provenance
-from bilatrus_etl.ingest import catalog
+from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.ingest import catalog, http, provenance
+from bilatrus_etl.settings import Settings
 from bilatrus_etl.warehouse.meta import published_manifest
 from bilatrus_etl.warehouse.versions import code_fingerprint
-from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.settings import Settings
 
 Row = tuple[str, bool | None, str]
 
@@ -75,14 +73,24 @@ def _last_publish(settings: Settings) -> list[Row]:
     except BilatrusError as err:
         return [("published warehouse", False, str(err))]
     rows: list[Row] = [
-        ("published warehouse built", True, f"{state.built_at or 'unknown'}{' (SYNTHETIC demo data)' if state.synthetic else ''}"),
+        (
+            "published warehouse built",
+            True,
+            f"{state.built_at or 'unknown'}{' (SYNTHETIC demo data)' if state.synthetic else ''}",
+        ),
         ("mirror of the last publish", None, state.mirror_text()),
         ("programmes of the last publish", None, state.programmes_text()),
     ]
     previous = settings.previous_warehouse_path
     if previous.exists():
         try:
-            rows.append(("previous warehouse (`bilatrus rollback`)", None, f"built {published.read_state(previous).built_at or 'unknown'}"))
+            rows.append(
+                (
+                    "previous warehouse (`bilatrus rollback`)",
+                    None,
+                    f"built {published.read_state(previous).built_at or 'unknown'}",
+                )
+            )
         except BilatrusError as err:
             rows.append(("previous warehouse (`bilatrus rollback`)", False, str(err)))
     else:

@@ -21,8 +21,19 @@ from bilatrus_etl.warehouse.models import set_variables
 from bilatrus_etl.warehouse.publish import open_readonly
 from bilatrus_etl.warehouse.versions import code_fingerprint
 
-PROVENANCE_COLUMNS = ("dataset", "url", "fetched_at", "http_status", "etag", "last_modified", "sha256", "bytes",
-                      "path", "changed", "release")
+PROVENANCE_COLUMNS = (
+    "dataset",
+    "url",
+    "fetched_at",
+    "http_status",
+    "etag",
+    "last_modified",
+    "sha256",
+    "bytes",
+    "path",
+    "changed",
+    "release",
+)
 RUN_STAMPED_TABLES = (tables.DOWNLOAD_PROVENANCE.name, tables.VALIDATION_RUNS.name, tables.BUILD.name)
 
 
@@ -33,8 +44,9 @@ def record_provenance(con: duckdb.DuckDBPyConnection, settings: Settings, run_id
 
     rows = provenance.read_provenance(settings.raw_dir)
     columns = [*PROVENANCE_COLUMNS, "log_order"]
-    frame = pd.DataFrame([{**{c: r.get(c) for c in PROVENANCE_COLUMNS}, "log_order": i} for i, r in enumerate(rows)],
-                         columns=columns)
+    frame = pd.DataFrame(
+        [{**{c: r.get(c) for c in PROVENANCE_COLUMNS}, "log_order": i} for i, r in enumerate(rows)], columns=columns
+    )
     frame["url"] = [catalog.redact(r["url"]) if r.get("url") else None for r in rows]  # rows logged before redaction
     frame["release"] = [json.dumps(r["release"], sort_keys=True) if r.get("release") else None for r in rows]
     set_variables(con, {"run_id": run_id})
@@ -46,15 +58,28 @@ def record_provenance(con: duckdb.DuckDBPyConnection, settings: Settings, run_id
     return con.execute("SELECT count(*) FROM meta_download_provenance").fetchall()[0][0]
 
 
-def record_build_info(con: duckdb.DuckDBPyConnection, settings: Settings, datasets: dict[str, str], synthetic: bool,
-                      run_id: str | None = None) -> None:
+def record_build_info(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    datasets: dict[str, str],
+    synthetic: bool,
+    run_id: str | None = None,
+) -> None:
     """`meta_build`: one row describing this build, with the run that built it."""
     set_variables(con, {"run_id": run_id})
-    queries.run(con, "write_meta_build", {
-        "built_at": datetime.now(UTC), "code": code_fingerprint(), "version": __version__,
-        "synthetic": synthetic, "sources": json.dumps(datasets, sort_keys=True),
-        "mirror": catalog.mirror_label(settings.mirror),
-    }, focus_country=settings.focus_country)
+    queries.run(
+        con,
+        "write_meta_build",
+        {
+            "built_at": datetime.now(UTC),
+            "code": code_fingerprint(),
+            "version": __version__,
+            "synthetic": synthetic,
+            "sources": json.dumps(datasets, sort_keys=True),
+            "mirror": catalog.mirror_label(settings.mirror),
+        },
+        focus_country=settings.focus_country,
+    )
 
 
 def describe_meta_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -68,12 +93,17 @@ def describe_meta_tables(con: duckdb.DuckDBPyConnection) -> None:
 def keep_run_rows(con: duckdb.DuckDBPyConnection, run_id: str | None) -> dict[str, int]:
     """Delete the rows of other runs from the run-stamped meta tables (the build file outlives runs), so the
     published warehouse holds only the rows of the run that built it; return the rows deleted per table."""
-    present = {row[0] for row in con.execute(
-        "SELECT table_name FROM duckdb_columns() WHERE column_name = 'run_id' AND schema_name = current_schema()"
-    ).fetchall()}
+    present = {
+        row[0]
+        for row in con.execute(
+            "SELECT table_name FROM duckdb_columns() WHERE column_name = 'run_id' AND schema_name = current_schema()"
+        ).fetchall()
+    }
     deleted = {}
     for table in sorted(present & set(RUN_STAMPED_TABLES)):
-        deleted[table] = con.execute(f'DELETE FROM "{table}" WHERE run_id IS DISTINCT FROM ?', [run_id]).fetchall()[0][0]
+        deleted[table] = con.execute(f'DELETE FROM "{table}" WHERE run_id IS DISTINCT FROM ?', [run_id]).fetchall()[0][
+            0
+        ]
     return deleted
 
 
@@ -94,7 +124,11 @@ def published_manifest(settings: Settings) -> dict[str, Any] | None:
         return None
     stamp = dict(zip(names, row))
     sources_json = stamp.get("sources")
-    return {"published_at": stamp["built_at"].isoformat(), "code": stamp.get("code_fingerprint"),
-            "synthetic": bool(stamp.get("synthetic")),
-            "sources": json.loads(sources_json) if isinstance(sources_json, str) else (sources_json or {}),
-            "focus_country": stamp.get("focus_country"), "warehouse": str(settings.warehouse_path)}
+    return {
+        "published_at": stamp["built_at"].isoformat(),
+        "code": stamp.get("code_fingerprint"),
+        "synthetic": bool(stamp.get("synthetic")),
+        "sources": json.loads(sources_json) if isinstance(sources_json, str) else (sources_json or {}),
+        "focus_country": stamp.get("focus_country"),
+        "warehouse": str(settings.warehouse_path),
+    }

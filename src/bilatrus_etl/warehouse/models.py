@@ -24,8 +24,8 @@ from pathlib import Path
 import duckdb
 
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.warehouse.queries import install_session_macros
 from bilatrus_etl.resources import REFERENCE_DIR, SQL_DIR
+from bilatrus_etl.warehouse.queries import install_session_macros
 
 LAYERS: tuple[str, ...] = ("staging", "core", "marts")
 TEMPORARY_MARK = "Temporary table"
@@ -154,9 +154,7 @@ def _load_models_cached(sql_dir: Path) -> tuple[Model, ...]:
     known = _read_deps_cache()
     deps_cache = dict(known)
     models = [
-        _parse_model(path, layer, deps_cache)
-        for layer in LAYERS
-        for path in sorted((sql_dir / layer).glob("*.sql"))
+        _parse_model(path, layer, deps_cache) for layer in LAYERS for path in sorted((sql_dir / layer).glob("*.sql"))
     ]
     if deps_cache.keys() != known.keys():  # keep only the current models' entries
         _write_deps_cache({_sql_key(m.sql): sorted(m.tables_read) for m in models})
@@ -272,7 +270,9 @@ def run_model(con: duckdb.DuckDBPyConnection, model: Model) -> int:
     return con.execute(f"SELECT count(*) FROM {model.name}").fetchall()[0][0]
 
 
-def run_models(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, sql_dir: Path = SQL_DIR) -> dict[str, int]:
+def run_models(
+    con: duckdb.DuckDBPyConnection, names: list[str] | None = None, sql_dir: Path = SQL_DIR
+) -> dict[str, int]:
     """Run the given models (default all) in dependency order; return row counts."""
     models = load_models(sql_dir)
     return {name: run_model(con, models[name]) for name in build_order(models, names)}

@@ -100,8 +100,13 @@ def betweenness(
 
 
 def measures_from_arrays(
-    source: np.ndarray, target: np.ndarray, joint: np.ndarray, fractional: np.ndarray,
-    *, max_work: int = DEFAULT_MAX_WORK, seed: int = 42,
+    source: np.ndarray,
+    target: np.ndarray,
+    joint: np.ndarray,
+    fractional: np.ndarray,
+    *,
+    max_work: int = DEFAULT_MAX_WORK,
+    seed: int = 42,
 ) -> tuple[pa.Table, NetworkStats]:
     """Node measures from edge columns: degrees with numpy, betweenness and components with scipy."""
     codes, keys = pd.factorize(np.concatenate([source, target]), sort=False)
@@ -145,9 +150,12 @@ def _build_network(con: duckdb.DuckDBPyConnection, *, max_work: int, seed: int) 
     edges = queries.run(con, "network_edges").fetchnumpy()
     focus = queries.run(con, "network_focus_country").fetchall()[0][0]
     measures, stats = measures_from_arrays(
-        np.asarray(edges["source_key"], dtype=object), np.asarray(edges["target_key"], dtype=object),
-        np.asarray(edges["joint_projects"], dtype=np.int64), np.asarray(edges["weight_fractional"], dtype=np.float64),
-        max_work=max_work, seed=seed,
+        np.asarray(edges["source_key"], dtype=object),
+        np.asarray(edges["target_key"], dtype=object),
+        np.asarray(edges["joint_projects"], dtype=np.int64),
+        np.asarray(edges["weight_fractional"], dtype=np.float64),
+        max_work=max_work,
+        seed=seed,
     )
     con.register("network_measures", measures)
     try:

@@ -42,7 +42,9 @@ PUBLISHED_STORAGE_VERSION = "v1.0.0"
 # Config that creates a database file in the published storage version: `create_build_file` makes the pipeline's
 # build file with it (later connections open it with the default config and keep its version), so publishing is
 # a plain file copy.
-BUILD_CONFIG: dict[str, str | bool | int | float | list[str]] = {"storage_compatibility_version": PUBLISHED_STORAGE_VERSION}
+BUILD_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "storage_compatibility_version": PUBLISHED_STORAGE_VERSION
+}
 _HEADER_VERSION_OFFSET = 12  # DuckDB's main header: checksum (8), magic "DUCK" (4), storage version number (8)
 
 
@@ -119,7 +121,9 @@ def checkpoint(path: Path, con: duckdb.DuckDBPyConnection | None = None) -> None
         try:
             con.execute("CHECKPOINT").fetchall()
         except duckdb.Error as err:
-            raise BilatrusError(f"Cannot checkpoint the build warehouse {path}: {err}. Publish again once no step writes to it.") from err
+            raise BilatrusError(
+                f"Cannot checkpoint the build warehouse {path}: {err}. Publish again once no step writes to it."
+            ) from err
         return
     try:
         con = duckdb.connect(str(path))
@@ -132,7 +136,9 @@ def checkpoint(path: Path, con: duckdb.DuckDBPyConnection | None = None) -> None
     try:
         con.execute("CHECKPOINT").fetchall()
     except duckdb.Error as err:
-        raise BilatrusError(f"Cannot checkpoint the build warehouse {path}: {err}. Publish again once no step writes to it.") from err
+        raise BilatrusError(
+            f"Cannot checkpoint the build warehouse {path}: {err}. Publish again once no step writes to it."
+        ) from err
     finally:
         con.close()
 
@@ -209,7 +215,9 @@ def _copy_for_readers(build: Path, target: Path, con: duckdb.DuckDBPyConnection 
         if con is None:
             session.execute("SET enable_progress_bar = false")
         source = session.execute("SELECT current_database()").fetchall()[0][0]
-        session.execute(f"ATTACH {sql_literal(str(target))} AS published_copy (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')")
+        session.execute(
+            f"ATTACH {sql_literal(str(target))} AS published_copy (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')"
+        )
         try:
             session.execute(f'COPY FROM DATABASE "{source}" TO published_copy')
         finally:
@@ -229,7 +237,9 @@ def storage_version(path: Path | str) -> str:
     con = duckdb.connect()
     try:
         con.execute(f"ATTACH {sql_literal(str(path))} AS inspected (READ_ONLY)")
-        return con.execute("SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = 'inspected'").fetchall()[0][0]
+        return con.execute(
+            "SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = 'inspected'"
+        ).fetchall()[0][0]
     finally:
         con.close()
 
@@ -262,7 +272,9 @@ def publish(
     """
     build = Path(build_path)
     published = Path(published_path)
-    previous = Path(previous_path) if previous_path else published.with_name(published.stem + ".previous" + published.suffix)
+    previous = (
+        Path(previous_path) if previous_path else published.with_name(published.stem + ".previous" + published.suffix)
+    )
     if not build.exists():
         raise BilatrusError(f"Nothing to publish: the build warehouse {build} does not exist. Run the build first.")
     if build.resolve() == published.resolve():
@@ -274,7 +286,9 @@ def publish(
         )
     checkpoint(build, con)
     if _wal(build).exists() and _wal(build).stat().st_size > 0:
-        raise BilatrusError(f"The build warehouse {build} still has a write-ahead log after CHECKPOINT: a step is still writing. Publish again when it has finished.")
+        raise BilatrusError(
+            f"The build warehouse {build} still has a write-ahead log after CHECKPOINT: a step is still writing. Publish again when it has finished."
+        )
     published.parent.mkdir(parents=True, exist_ok=True)
     temporary = published.with_name(f".{published.name}.{os.getpid()}.tmp")
     try:
@@ -287,7 +301,9 @@ def publish(
         try:
             tables = _count_tables(temporary)
         except duckdb.Error as err:
-            raise BilatrusError(f"The copy of {build} at {temporary} does not open as a DuckDB file: {err}. The published warehouse was left as it was.") from err
+            raise BilatrusError(
+                f"The copy of {build} at {temporary} does not open as a DuckDB file: {err}. The published warehouse was left as it was."
+            ) from err
         kept: Path | None = None
         if published.exists():
             _keep_previous(published, previous)
@@ -307,9 +323,13 @@ def rollback(published_path: Path | str, previous_path: Path | str | None = None
     replaced file keep reading it until they reconnect, as with a publish.
     """
     published = Path(published_path)
-    previous = Path(previous_path) if previous_path else published.with_name(published.stem + ".previous" + published.suffix)
+    previous = (
+        Path(previous_path) if previous_path else published.with_name(published.stem + ".previous" + published.suffix)
+    )
     if not previous.exists():
-        raise BilatrusError(f"No previous warehouse at {previous} to roll back to (one is kept from the second publish on).")
+        raise BilatrusError(
+            f"No previous warehouse at {previous} to roll back to (one is kept from the second publish on)."
+        )
     if _wal(published).exists():
         raise BilatrusError(
             f"{_wal(published)} exists: someone opened the published warehouse read-write. Close that session, "

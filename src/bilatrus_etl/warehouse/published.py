@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bilatrus_etl.warehouse.models import row_count
-from bilatrus_etl.warehouse import queries
 from bilatrus_etl.analyst.catalog import table_columns
+from bilatrus_etl.warehouse import queries
+from bilatrus_etl.warehouse.models import row_count
 from bilatrus_etl.warehouse.publish import open_readonly, table_names
 
 

@@ -13,7 +13,6 @@ from functools import cache
 import duckdb
 
 from bilatrus_etl.errors import BilatrusError
-
 from bilatrus_etl.resources import QUERIES_DIR
 
 DEFAULT_FOCUS_COUNTRY = "RU"
@@ -44,7 +43,11 @@ def query_text(name: str) -> str:
 
 
 def run(
-    con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object] | None = None, *, focus_country: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    params: dict[str, object] | None = None,
+    *,
+    focus_country: str | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Execute sql/queries/<name>.sql with named parameters ($name in the SQL); return the cursor. The focus country
     is not a parameter: the SQL reads it with the macro focus_country(), like the models; `focus_country` sets the

@@ -27,5 +27,7 @@ def remove_leftovers(settings: Settings, crashed: bool) -> list[str]:
     removed = []
     for path in leftovers(settings, crashed):
         path.unlink(missing_ok=True)
-        removed.append(str(path.relative_to(settings.data_dir)) if path.is_relative_to(settings.data_dir) else str(path))
+        removed.append(
+            str(path.relative_to(settings.data_dir)) if path.is_relative_to(settings.data_dir) else str(path)
+        )
     return removed

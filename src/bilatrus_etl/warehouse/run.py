@@ -52,8 +52,14 @@ def publish_build(settings: Settings, build_path: str | Path, run_id: str | None
             meta.record_build_info(con, settings, datasets, synthetic, run_id)
             meta.record_provenance(con, settings, run_id)
             meta.keep_run_rows(con, run_id)
-            history = record(con, settings, datasets=datasets, synthetic=synthetic,
-                             code_fingerprint=code_fingerprint(), run_id=run_id)
+            history = record(
+                con,
+                settings,
+                datasets=datasets,
+                synthetic=synthetic,
+                code_fingerprint=code_fingerprint(),
+                run_id=run_id,
+            )
             meta.describe_meta_tables(con)
             docs = dictionary.build(con, settings.docs_dir / "data-dictionary.md", strict=True)
         finally:

@@ -20,7 +20,7 @@ from pathlib import Path
 from bilatrus_etl.errors import BilatrusError
 
 LOCK_FILE = ".run.lock"
-_HELD: dict[Path, "RunLock"] = {}  # locks this process holds, by lock path
+_HELD: dict[Path, RunLock] = {}  # locks this process holds, by lock path
 
 
 class RunInProgress(BilatrusError):
@@ -67,7 +67,7 @@ class RunLock:
         finally:
             os.close(self.fd)
 
-    def __enter__(self) -> "RunLock":
+    def __enter__(self) -> RunLock:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -132,8 +132,16 @@ def acquire(
                 on_wait(current)
             announced = True
             time.sleep(poll_s)
-    lock = RunLock(path, fd, {"pid": str(os.getpid()), "host": socket.gethostname(),
-                              "started_at": datetime.now(UTC).isoformat(timespec="seconds"), **info})
+    lock = RunLock(
+        path,
+        fd,
+        {
+            "pid": str(os.getpid()),
+            "host": socket.gethostname(),
+            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            **info,
+        },
+    )
     lock.update()
     _HELD[path] = lock
     return lock

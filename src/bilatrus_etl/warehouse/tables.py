@@ -52,12 +52,28 @@ INSTITUTION_LINK = PythonTable(
     columns=(
         Column("org_key", "organisation key (stg_participation.org_key)", "VARCHAR"),
         Column("ror_id", "ROR identifier of the matched institution (NULL where unmatched)", "VARCHAR"),
-        Column("institution_key", "key grouping the organisation keys of one institution (the core tables fall back to org_key)", "VARCHAR"),
+        Column(
+            "institution_key",
+            "key grouping the organisation keys of one institution (the core tables fall back to org_key)",
+            "VARCHAR",
+        ),
         Column("institution_name", "name of the institution", "VARCHAR"),
-        Column("method", "how the link was made (override, pic, exact, acronym+city, fuzzy+city, fuzzy, prefix, scored, none)", "VARCHAR"),
+        Column(
+            "method",
+            "how the link was made (override, pic, exact, acronym+city, fuzzy+city, fuzzy, prefix, scored, none)",
+            "VARCHAR",
+        ),
         Column("score", "matching score (0-100)", "DOUBLE"),
-        Column("runner_up_ror_id", "the best-scored other ROR record (for an unmatched organisation: the closest one), for review", "VARCHAR"),
-        Column("runner_up_score", "its score (Matcher.candidates: token set and sort ratios, less a city disagreement penalty)", "DOUBLE"),
+        Column(
+            "runner_up_ror_id",
+            "the best-scored other ROR record (for an unmatched organisation: the closest one), for review",
+            "VARCHAR",
+        ),
+        Column(
+            "runner_up_score",
+            "its score (Matcher.candidates: token set and sort ratios, less a city disagreement penalty)",
+            "DOUBLE",
+        ),
     ),
     built_by="src/bilatrus_etl/institutions/build.py",
     asset=("core", "institution_link"),
@@ -121,14 +137,20 @@ COLLABORATION_NETWORK = PythonTable(
     ),
     columns=(
         Column("focus_country", "ISO code of the focus country"),
-        Column("institution_key", "institution key of the node (institution_link.institution_key, else the organisation key)"),
+        Column(
+            "institution_key",
+            "institution key of the node (institution_link.institution_key, else the organisation key)",
+        ),
         Column("institution_name", "name of the institution (its organisation with most participations)"),
         Column("country_code", "ISO 3166-1 alpha-2 country of the institution"),
         Column("is_focus_country", "the institution is from the focus country"),
         Column("degree", "number of distinct partner institutions (edges)"),
         Column("weighted_degree", "sum of joint projects over the node's edges (full counting)"),
         Column("weighted_degree_fractional", "sum of the fractional edge weights over the node's edges"),
-        Column("betweenness", "betweenness centrality (unweighted, normalised); estimated when betweenness_method says sampled"),
+        Column(
+            "betweenness",
+            "betweenness centrality (unweighted, normalised); estimated when betweenness_method says sampled",
+        ),
         Column("degree_rank", "RANK() by degree, highest first (ties share a rank)"),
         Column("betweenness_rank", "RANK() by betweenness, highest first (ties share a rank)"),
         Column("component_size", "number of institutions in the node's connected component"),
@@ -156,7 +178,10 @@ DOWNLOAD_PROVENANCE = PythonTable(
         Column("bytes", "size of the stored file"),
         Column("path", "stored file, relative to data/raw"),
         Column("changed", "whether the content differed from the previous download"),
-        Column("release", "the upstream release the file is (JSON: Zenodo record id, version, DOI, file, md5, and whether the records API named it or the pinned file was used, with the warning); NULL for other datasets"),
+        Column(
+            "release",
+            "the upstream release the file is (JSON: Zenodo record id, version, DOI, file, md5, and whether the records API named it or the pinned file was used, with the warning); NULL for other datasets",
+        ),
     ),
     built_by="src/bilatrus_etl/warehouse/meta.py",
     asset=("raw", "download_provenance"),
@@ -165,8 +190,7 @@ DOWNLOAD_PROVENANCE = PythonTable(
 BUILD = PythonTable(
     name="meta_build",
     description=(
-        "One row describing the build: when, code fingerprint, version, focus country, synthetic flag, source "
-        "hashes."
+        "One row describing the build: when, code fingerprint, version, focus country, synthetic flag, source hashes."
     ),
     columns=(
         Column("run_id", "Dagster run that built this warehouse"),
@@ -176,7 +200,10 @@ BUILD = PythonTable(
         Column("focus_country", "ISO code the marts describe"),
         Column("synthetic", "true when built from the generated demo mirror: never cite such numbers"),
         Column("sources", "dataset -> sha256 of the file each table was built from"),
-        Column("mirror", "the mirror the sources came from (folder, or URL without credentials); NULL for the official URLs"),
+        Column(
+            "mirror",
+            "the mirror the sources came from (folder, or URL without credentials); NULL for the official URLs",
+        ),
     ),
     built_by="src/bilatrus_etl/warehouse/meta.py",
 )
@@ -187,9 +214,7 @@ VALIDATION_RUNS = PythonTable(
         "One row per Great Expectations validation of the run that built this warehouse: table, suite, time, "
         "duration, outcome, failures."
     ),
-    columns=(
-        Column("run_id", "Dagster run that validated (the one that built this warehouse)"),
-    ),
+    columns=(Column("run_id", "Dagster run that validated (the one that built this warehouse)"),),
     built_by="src/bilatrus_etl/quality",
 )
 
@@ -200,16 +225,26 @@ VINTAGE = PythonTable(
         "from (dataset, URL, sha256) and the code that built it. Query a past vintage with the history_* views."
     ),
     columns=(
-        Column("seq", "number of the vintage (1 = the first ever recorded; numbers are never reused, pruned ones are gone)"),
-        Column("vintage", "label of the vintage: the date it was recorded (YYYY-MM-DD, with -2, -3 for a second, third that day)"),
+        Column(
+            "seq", "number of the vintage (1 = the first ever recorded; numbers are never reused, pruned ones are gone)"
+        ),
+        Column(
+            "vintage",
+            "label of the vintage: the date it was recorded (YYYY-MM-DD, with -2, -3 for a second, third that day)",
+        ),
         Column("recorded_at", "when the vintage was recorded (UTC)"),
         Column("run_id", "the Dagster run that published it (NULL when recorded outside a run)"),
         Column("package_version", "bilatrus-etl version that built it"),
         Column("code_fingerprint", "hash of the SQL, suites and reference tables that built it"),
         Column("focus_country", "ISO code the marts of this vintage describe"),
         Column("synthetic", "true when built from the generated demo mirror: never cite such numbers"),
-        Column("sources_fingerprint", "hash of the source files' sha256s and the focus country: equal fingerprints, same vintage"),
-        Column("sources", "every source file: dataset, URL, sha256, bytes, fetch time and Last-Modified (from provenance)"),
+        Column(
+            "sources_fingerprint",
+            "hash of the source files' sha256s and the focus country: equal fingerprints, same vintage",
+        ),
+        Column(
+            "sources", "every source file: dataset, URL, sha256, bytes, fetch time and Last-Modified (from provenance)"
+        ),
         Column("tables", "tables recorded in the vintage"),
         Column("table_rows", "rows of those tables in the vintage"),
         Column("rows_added", "row versions stored for this vintage (new or changed rows)"),
@@ -228,7 +263,9 @@ DATA_DICTIONARY = PythonTable(
         Column("layer", "staging, core, marts, meta, history or other", "VARCHAR"),
         Column("built_by", "the SQL file or Python module that builds the table", "VARCHAR"),
         Column("table_description", "one-line description of the table", "VARCHAR"),
-        Column("table_notes", "what one row is, counting method and caveats (from the model's opening comment)", "VARCHAR"),
+        Column(
+            "table_notes", "what one row is, counting method and caveats (from the model's opening comment)", "VARCHAR"
+        ),
         Column("table_rows", "number of rows when the dictionary was generated", "BIGINT"),
         Column("column_position", "position of the column in the table (1 = first)", "INTEGER"),
         Column("column_name", "name of the column", "VARCHAR"),
@@ -240,8 +277,16 @@ DATA_DICTIONARY = PythonTable(
 
 PYTHON_TABLES: dict[str, PythonTable] = {
     table.name: table
-    for table in (INSTITUTION_LINK, DIM_ROR_INSTITUTION, COLLABORATION_NETWORK, DOWNLOAD_PROVENANCE, BUILD,
-                  VALIDATION_RUNS, VINTAGE, DATA_DICTIONARY)
+    for table in (
+        INSTITUTION_LINK,
+        DIM_ROR_INSTITUTION,
+        COLLABORATION_NETWORK,
+        DOWNLOAD_PROVENANCE,
+        BUILD,
+        VALIDATION_RUNS,
+        VINTAGE,
+        DATA_DICTIONARY,
+    )
 }
 
 # Tables the staging step writes besides its own asset's table: landing tables and code maps (described by the

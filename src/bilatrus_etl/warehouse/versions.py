@@ -19,8 +19,9 @@ from bilatrus_etl.warehouse.models import load_models
 
 def code_fingerprint() -> str:
     """Hash of everything that shapes the warehouse besides the data: SQL, suites, reference tables, version."""
-    return _hash_files([p for folder in (SQL_DIR, EXPECTATIONS_DIR, REFERENCE_DIR) for p in folder.rglob("*")],
-                       __version__, length=64)
+    return _hash_files(
+        [p for folder in (SQL_DIR, EXPECTATIONS_DIR, REFERENCE_DIR) for p in folder.rglob("*")], __version__, length=64
+    )
 
 
 def _hash_files(paths: list[Path], *extra: str, length: int = 16) -> str:

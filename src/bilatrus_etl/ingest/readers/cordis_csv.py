@@ -90,4 +90,3 @@ def land_file(
     if role == "projects":
         return land_csv(con, path, PROJECT_LAYOUT, "land_project", ref, SOURCE_FORMAT, encoding=encoding)
     return land_csv(con, path, ORGANIZATION_LAYOUT, "land_participation", ref, SOURCE_FORMAT, encoding=encoding)
-

@@ -65,8 +65,12 @@ KINDS: dict[str, RefKind] = {
         f"{key}_programmes": RefKind(
             f"{key}_programmes", "land_ref_programme", Layout(f"cordisref {title} programmes", _PROGRAMME_TABLE), code
         )
-        for key, code, title in (("fp6", "FP6", "FP6"), ("fp7", "FP7", "FP7"), ("h2020", "H2020", "H2020"),
-                                 ("he", "HE", "Horizon Europe"))
+        for key, code, title in (
+            ("fp6", "FP6", "FP6"),
+            ("fp7", "FP7", "FP7"),
+            ("h2020", "H2020", "H2020"),
+            ("he", "HE", "Horizon Europe"),
+        )
     },
     "activity_types": RefKind(
         "activity_types", "land_ref_activity_type", Layout("cordisref activity types", _CODE_TABLE)

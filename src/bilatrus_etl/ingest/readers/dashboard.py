@@ -140,11 +140,21 @@ def _land_participants(
     con: duckdb.DuckDBPyConnection, raw: RawFile, ref: FileRef, source_format: str, programme_sql: str
 ) -> list[LandedFile]:
     participations = land_select(
-        con, raw, map_columns(raw.names, PARTICIPANT_LAYOUT, ref), "land_participation", ref, source_format,
+        con,
+        raw,
+        map_columns(raw.names, PARTICIPANT_LAYOUT, ref),
+        "land_participation",
+        ref,
+        source_format,
         framework_programme_sql=programme_sql,
     )
     projects = land_select(
-        con, raw, map_columns(raw.names, PROJECT_OF_PARTICIPANT_LAYOUT, ref), "land_project", ref, source_format,
+        con,
+        raw,
+        map_columns(raw.names, PROJECT_OF_PARTICIPANT_LAYOUT, ref),
+        "land_project",
+        ref,
+        source_format,
         framework_programme_sql=programme_sql,
         where=f"nullif(trim(c{_position(raw.names, 'project_id')}), '') IS NOT NULL",
         first_per_project=True,

@@ -36,8 +36,7 @@ def sniff_header(path: Path, ref: FileRef, *, encoding: str = "utf-8") -> Header
         head = handle.read(HEAD_BYTES)
     if not head.strip():
         raise BilatrusError(
-            f"{ref.describe()} is empty ({size} bytes at {path}): the download was probably cut short; "
-            "fetch it again.",
+            f"{ref.describe()} is empty ({size} bytes at {path}): the download was probably cut short; fetch it again.",
             dataset=ref.dataset,
         )
     _refuse_binary(head, path, ref)
@@ -66,8 +65,12 @@ def sniff_header(path: Path, ref: FileRef, *, encoding: str = "utf-8") -> Header
 
 
 def _refuse_binary(head: bytes, path: Path, ref: FileRef) -> None:
-    kinds = {b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "a gzip file", b"%PDF": "a PDF document",
-             b"\xd0\xcf\x11\xe0": "an old Excel/OLE document"}
+    kinds = {
+        b"PK\x03\x04": "a zip archive",
+        b"\x1f\x8b": "a gzip file",
+        b"%PDF": "a PDF document",
+        b"\xd0\xcf\x11\xe0": "an old Excel/OLE document",
+    }
     for magic, kind in kinds.items():
         if head.startswith(magic):
             raise BilatrusError(
@@ -94,8 +97,12 @@ def _decode_header(first: bytes, path: Path, ref: FileRef, encoding: str) -> str
     try:
         return codecs.decode(first, _python_codec(encoding))
     except UnicodeDecodeError as err:
-        raise BilatrusError(encoding_message(ref, path, encoding, f"byte 0x{first[err.start]:02X} at offset "
-                                              f"{err.start} of the header line"), dataset=ref.dataset) from err
+        raise BilatrusError(
+            encoding_message(
+                ref, path, encoding, f"byte 0x{first[err.start]:02X} at offset {err.start} of the header line"
+            ),
+            dataset=ref.dataset,
+        ) from err
 
 
 def _python_codec(encoding: str) -> str:

@@ -116,9 +116,7 @@ def _collect_rejects(con: duckdb.DuckDBPyConnection, rejects_table: str, target:
 
 
 def _check_encoding(con: duckdb.DuckDBPyConnection, rejects: str, path: Path, ref: FileRef, encoding: str) -> None:
-    row = con.execute(
-        f"SELECT min(source_line), count(*) FROM {rejects} WHERE bad_encoding"
-    ).fetchall()[0]
+    row = con.execute(f"SELECT min(source_line), count(*) FROM {rejects} WHERE bad_encoding").fetchall()[0]
     if row[1]:
         where = f"{row[1]} line(s) with invalid byte sequences, the first at line {row[0]}"
         raise BilatrusError(encoding_message(ref, path, encoding, where), dataset=ref.dataset)
@@ -216,8 +214,7 @@ class LandedFile:
 def mapped_columns(mapping: dict[str, int], columns: Sequence[str]) -> list[str]:
     """SELECT expressions giving each canonical column from the raw table (NULL when the file lacks it)."""
     return [
-        f"c{mapping[name]} AS {name}" if name in mapping else f"CAST(NULL AS VARCHAR) AS {name}"
-        for name in columns
+        f"c{mapping[name]} AS {name}" if name in mapping else f"CAST(NULL AS VARCHAR) AS {name}" for name in columns
     ]
 
 
@@ -259,11 +256,15 @@ def land_select(
     select = mapped_columns(mapping, canonical) + [f"{meta[name]} AS {name}" for name in columns if name in meta]
     sql = f"SELECT {', '.join(select)}, source_line FROM {raw.source}" + (f" WHERE {where}" if where else "")
     if first_per_project:
-        sql = (f"SELECT * FROM ({sql}) QUALIFY row_number() OVER (PARTITION BY trim(project_id) "
-               "ORDER BY source_line) = 1")
+        sql = (
+            f"SELECT * FROM ({sql}) QUALIFY row_number() OVER (PARTITION BY trim(project_id) ORDER BY source_line) = 1"
+        )
     # every row of the raw file lands unless filtered: count again only then (a scan of the whole file)
-    rows = raw.rows if where is None and not first_per_project else con.execute(
-        f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
+    rows = (
+        raw.rows
+        if where is None and not first_per_project
+        else con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
+    )
     return LandedFile(landing_table, sql, raw.rejects, list(raw.temp_tables), ref, source_format, rows, raw.rejected)
 
 

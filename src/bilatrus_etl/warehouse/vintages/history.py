@@ -36,8 +36,11 @@ from bilatrus_etl.warehouse.vintages.store import (
 
 def _history_table_sql(vintages: list[Vintage], table: str) -> str:
     columns = _column_types(vintages, table)
-    removed = [f"SELECT {ROW_HASH}, {v.seq} AS seq FROM read_parquet({_path_literal(p)})"
-               for v in vintages if (p := v.removed_file(table)) is not None]
+    removed = [
+        f"SELECT {ROW_HASH}, {v.seq} AS seq FROM read_parquet({_path_literal(p)})"
+        for v in vintages
+        if (p := v.removed_file(table)) is not None
+    ]
     removed_sql = _union(removed, f"SELECT NULL::BLOB AS {ROW_HASH}, NULL::INTEGER AS seq WHERE false")
     return (
         f"WITH added AS ({_rows_of(vintages, table, columns)}), removed AS ({removed_sql}) "
@@ -46,35 +49,50 @@ def _history_table_sql(vintages: list[Vintage], table: str) -> str:
         f"hash(a.{ROW_HASH}) AS {ROW_ID}, a.* EXCLUDE ({ROW_HASH}, _from_seq) FROM added AS a"
     )
 
+
 def _drop_views(con: duckdb.DuckDBPyConnection) -> None:
     views = con.execute(
         "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main' "
-        "AND database_name = current_database() AND starts_with(view_name, ?)", [VIEW_PREFIX]
+        "AND database_name = current_database() AND starts_with(view_name, ?)",
+        [VIEW_PREFIX],
     ).fetchall()
     for (view,) in views:
         con.execute(f"DROP VIEW IF EXISTS main.{_quote_column(view)}")
 
+
 def _comment(con: duckdb.DuckDBPyConnection, kind: str, target: str, text: str) -> None:
     con.execute(f"COMMENT ON {kind} {target} IS {_path_literal(text)}")
+
 
 def _manifest(vintages: list[Vintage]) -> list[tuple[int, bool, str]]:
     """What the loaded history is built from: each vintage's seq, whether it is a full snapshot, and the sha256
     of its vintage.json (a rewritten or replaced folder has another)."""
     return [(v.seq, v.base, hashlib.sha256((v.folder / VINTAGE_FILE).read_bytes()).hexdigest()) for v in vintages]
 
+
 def _loaded_manifest(con: duckdb.DuckDBPyConnection) -> list[tuple[int, bool, str]] | None:
     """The manifest of the history loaded on `con` (None: none loaded, or not complete)."""
-    present = {(schema, name) for schema, name in con.execute(
-        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()"
-    ).fetchall()}
+    present = {
+        (schema, name)
+        for schema, name in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()"
+        ).fetchall()
+    }
     if (HISTORY_SCHEMA, MANIFEST_TABLE) not in present or ("main", META_TABLE) not in present:
         return None
-    loaded = [tuple(r) for r in con.execute(
-        f"SELECT seq, base, vintage_sha256 FROM {HISTORY_SCHEMA}.{MANIFEST_TABLE} ORDER BY seq").fetchall()]
+    loaded = [
+        tuple(r)
+        for r in con.execute(
+            f"SELECT seq, base, vintage_sha256 FROM {HISTORY_SCHEMA}.{MANIFEST_TABLE} ORDER BY seq"
+        ).fetchall()
+    ]
     seqs = [r[0] for r in con.execute(f"SELECT seq FROM main.{META_TABLE} ORDER BY seq").fetchall()]
     return loaded if seqs == [r[0] for r in loaded] else None
 
-def _plan(loaded: list[tuple[int, bool, str]] | None, wanted: list[tuple[int, bool, str]]) -> tuple[int | None, int] | None:
+
+def _plan(
+    loaded: list[tuple[int, bool, str]] | None, wanted: list[tuple[int, bool, str]]
+) -> tuple[int | None, int] | None:
     """How to bring the loaded history to `wanted`: (seq of the new full snapshot to prune to or None, how many
     vintages at the end of `wanted` to add); None when only a rebuild from the store will do."""
     if loaded is None or not loaded or not wanted:
@@ -86,18 +104,24 @@ def _plan(loaded: list[tuple[int, bool, str]] | None, wanted: list[tuple[int, bo
         prune_to, kept = first[0], [first] + [entry for entry in loaded if entry[0] > first[0]]
     else:
         return None
-    new = wanted[len(kept):]
+    new = wanted[len(kept) :]
     if wanted[: len(kept)] != kept or any(entry[1] for entry in new):
         return None
     return prune_to, len(new)
 
+
 def _history_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[list[str]] | None:
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ? "
-                         "AND database_name = current_database()", [HISTORY_SCHEMA, table]).fetchall()[0][0]
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ? "
+        "AND database_name = current_database()",
+        [HISTORY_SCHEMA, table],
+    ).fetchall()[0][0]
     return _columns(con, f"{HISTORY_SCHEMA}.{_ident(table)}")[3:] if exists else None
+
 
 def _rebuild_table(con: duckdb.DuckDBPyConnection, vintages: list[Vintage], table: str) -> None:
     con.execute(f"CREATE OR REPLACE TABLE {HISTORY_SCHEMA}.{_ident(table)} AS {_history_table_sql(vintages, table)}")
+
 
 def _prune_loaded(con: duckdb.DuckDBPyConnection, base: Vintage, table: str) -> bool:
     """Drop the row versions gone before the new full snapshot `base` and start the others at it (what a load
@@ -107,6 +131,7 @@ def _prune_loaded(con: duckdb.DuckDBPyConnection, base: Vintage, table: str) -> 
     con.execute(f"UPDATE {target} SET _from_seq = {base.seq} WHERE _from_seq < {base.seq}")
     rows = con.execute(f"SELECT count(*) FROM {target} WHERE _from_seq = {base.seq}").fetchall()[0][0]
     return rows == base.tables.get(table, {}).get("added", 0)
+
 
 def _append_loaded(con: duckdb.DuckDBPyConnection, v: Vintage, table: str, columns: list[list[str]]) -> bool:
     """Apply one new vintage to a loaded history table: end the row versions it removes, add the ones it adds;
@@ -121,18 +146,26 @@ def _append_loaded(con: duckdb.DuckDBPyConnection, v: Vintage, table: str, colum
         if ended != v.tables[table]["removed"]:
             return False
     if v.added_file(table) is not None:
-        con.execute(f"INSERT INTO {target} BY NAME SELECT NULL::INTEGER AS _until_seq, hash({ROW_HASH}) AS {ROW_ID}, "
-                    f"* EXCLUDE ({ROW_HASH}) FROM ({_rows_of([v], table, columns)})")
+        con.execute(
+            f"INSERT INTO {target} BY NAME SELECT NULL::INTEGER AS _until_seq, hash({ROW_HASH}) AS {ROW_ID}, "
+            f"* EXCLUDE ({ROW_HASH}) FROM ({_rows_of([v], table, columns)})"
+        )
     return True
+
 
 def _update_tables(con: duckdb.DuckDBPyConnection, vintages: list[Vintage], prune_to: int | None, added: int) -> None:
     """Bring the loaded history tables to `vintages`, table by table; a table whose columns changed, that is
     new, or whose update does not check out is rebuilt from the store."""
-    new = vintages[len(vintages) - added:]
+    new = vintages[len(vintages) - added :]
     wanted = sorted({t for v in vintages for t in v.tables})
-    loaded = [name for (name,) in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE schema_name = ? AND database_name = current_database() "
-        "AND table_name <> ?", [HISTORY_SCHEMA, MANIFEST_TABLE]).fetchall()]
+    loaded = [
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = ? AND database_name = current_database() "
+            "AND table_name <> ?",
+            [HISTORY_SCHEMA, MANIFEST_TABLE],
+        ).fetchall()
+    ]
     for table in sorted(set(loaded) - set(wanted)):
         con.execute(f"DROP TABLE {HISTORY_SCHEMA}.{_ident(table)}")
     for table in wanted:
@@ -146,6 +179,7 @@ def _update_tables(con: duckdb.DuckDBPyConnection, vintages: list[Vintage], prun
         if not ok:
             _rebuild_table(con, vintages, table)
 
+
 def _fill_meta(con: duckdb.DuckDBPyConnection, vintages: list[Vintage]) -> None:
     queries.run(con, "create_meta_vintage")
     last = vintages[-1].seq if vintages else None
@@ -154,12 +188,26 @@ def _fill_meta(con: duckdb.DuckDBPyConnection, vintages: list[Vintage]) -> None:
         tables = {t: e for t, e in v.tables.items() if e.get("present", True)}
         con.execute(
             f"INSERT INTO {META_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [v.seq, v.label, m.get("recorded_at"), m.get("run_id"), m.get("package_version"), m.get("code_fingerprint"),
-             m.get("focus_country"), bool(m.get("synthetic")), m.get("sources_fingerprint"), json.dumps(m.get("sources", [])),
-             len(tables), sum(e["rows"] for e in tables.values()),
-             sum(e["added"] for e in v.tables.values()), sum(e["removed"] for e in v.tables.values()), v.seq == last],
+            [
+                v.seq,
+                v.label,
+                m.get("recorded_at"),
+                m.get("run_id"),
+                m.get("package_version"),
+                m.get("code_fingerprint"),
+                m.get("focus_country"),
+                bool(m.get("synthetic")),
+                m.get("sources_fingerprint"),
+                json.dumps(m.get("sources", [])),
+                len(tables),
+                sum(e["rows"] for e in tables.values()),
+                sum(e["added"] for e in v.tables.values()),
+                sum(e["removed"] for e in v.tables.values()),
+                v.seq == last,
+            ],
         )
     describe_table(con, META_TABLE, VINTAGE.description, VINTAGE.column_docs)
+
 
 def load(con: duckdb.DuckDBPyConnection, history: Path) -> list[Vintage]:
     """Bring meta_vintage, the history schema and the history_* views on `con` up to date with the store.
@@ -187,13 +235,21 @@ def load(con: duckdb.DuckDBPyConnection, history: Path) -> list[Vintage]:
         else:
             _update_tables(con, vintages, *plan)
         _fill_meta(con, vintages)
-        con.execute(f"CREATE OR REPLACE TABLE {HISTORY_SCHEMA}.{MANIFEST_TABLE} "
-                    f"(seq INTEGER, base BOOLEAN, vintage_sha256 VARCHAR)")
+        con.execute(
+            f"CREATE OR REPLACE TABLE {HISTORY_SCHEMA}.{MANIFEST_TABLE} "
+            f"(seq INTEGER, base BOOLEAN, vintage_sha256 VARCHAR)"
+        )
         if wanted:
-            con.executemany(f"INSERT INTO {HISTORY_SCHEMA}.{MANIFEST_TABLE} VALUES (?, ?, ?)", [list(e) for e in wanted])
-        _comment(con, "TABLE", f"{HISTORY_SCHEMA}.{MANIFEST_TABLE}",
-                 "The vintages of the store the history schema was loaded from (seq, full snapshot or not, sha256 of "
-                 "vintage.json): a publish loads only what changed since. Query main.meta_vintage instead.")
+            con.executemany(
+                f"INSERT INTO {HISTORY_SCHEMA}.{MANIFEST_TABLE} VALUES (?, ?, ?)", [list(e) for e in wanted]
+            )
+        _comment(
+            con,
+            "TABLE",
+            f"{HISTORY_SCHEMA}.{MANIFEST_TABLE}",
+            "The vintages of the store the history schema was loaded from (seq, full snapshot or not, sha256 of "
+            "vintage.json): a publish loads only what changed since. Query main.meta_vintage instead.",
+        )
         for table in sorted({t for v in vintages for t in v.tables}):
             _create_view(con, table)
         con.execute("COMMIT")
@@ -202,6 +258,7 @@ def load(con: duckdb.DuckDBPyConnection, history: Path) -> list[Vintage]:
         raise
     return vintages
 
+
 def _create_view(con: duckdb.DuckDBPyConnection, table: str) -> None:
     view = f"{VIEW_PREFIX}{table}"
     con.execute(
@@ -209,18 +266,25 @@ def _create_view(con: duckdb.DuckDBPyConnection, table: str) -> None:
         f"FROM {HISTORY_SCHEMA}.{_ident(table)} AS r JOIN main.{META_TABLE} AS v "
         f"ON v.seq >= r._from_seq AND (r._until_seq IS NULL OR v.seq < r._until_seq)"
     )
-    current = dict(con.execute(
-        "SELECT column_name, comment FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ? "
-        "AND database_name = current_database()", [table]
-    ).fetchall())
+    current = dict(
+        con.execute(
+            "SELECT column_name, comment FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ? "
+            "AND database_name = current_database()",
+            [table],
+        ).fetchall()
+    )
     described = con.execute(
         "SELECT comment FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ? AND database_name = current_database()",
         [table],
     ).fetchall()
     what = described[0][0] if described and described[0][0] else f"table {table}"
-    _comment(con, "VIEW", f"main.{_ident(view)}",
-             f"Every vintage of {table} kept in the history (one row per row of {table} per vintage; filter on vintage, "
-             f"see meta_vintage). {table}: {what}")
+    _comment(
+        con,
+        "VIEW",
+        f"main.{_ident(view)}",
+        f"Every vintage of {table} kept in the history (one row per row of {table} per vintage; filter on vintage, "
+        f"see meta_vintage). {table}: {what}",
+    )
     _comment(con, "COLUMN", f"main.{_ident(view)}.vintage", "the vintage the row belongs to (meta_vintage.vintage)")
     for column, text in current.items():
         if text:
@@ -230,5 +294,9 @@ def _create_view(con: duckdb.DuckDBPyConnection, table: str) -> None:
                 pass
     for column in [c for c, _ in _columns(con, f"main.{_ident(view)}")]:
         if column != "vintage" and not current.get(column):
-            _comment(con, "COLUMN", f"main.{_ident(view)}.{_quote_column(column)}",
-                     f"{column} of {table} (a column of past vintages)" if column not in current else f"{column} of {table}")
+            _comment(
+                con,
+                "COLUMN",
+                f"main.{_ident(view)}.{_quote_column(column)}",
+                f"{column} of {table} (a column of past vintages)" if column not in current else f"{column} of {table}",
+            )

@@ -41,8 +41,9 @@ if TYPE_CHECKING:
     from bilatrus_etl.settings import Settings
 
 
-def _write_table_delta(con: duckdb.DuckDBPyConnection, table: str, previous: list[Vintage], folder: Path,
-                       present: bool) -> dict[str, Any]:
+def _write_table_delta(
+    con: duckdb.DuckDBPyConnection, table: str, previous: list[Vintage], folder: Path, present: bool
+) -> dict[str, Any]:
     """Write one table's new rows and gone row hashes into `folder`; return its entry of vintage.json."""
     prior = [v for v in previous if table in v.tables]
     con.execute(f"CREATE OR REPLACE TEMP TABLE _vintage_before AS {_state_at_end(prior, table)}")
@@ -65,6 +66,7 @@ def _write_table_delta(con: duckdb.DuckDBPyConnection, table: str, previous: lis
     con.execute("DROP TABLE IF EXISTS _vintage_before")
     return {"columns": columns, "rows": rows, "added": added, "removed": removed, "present": present}
 
+
 @dataclass
 class RecordResult:
     """What `record` did: the vintage it added (None when the sources were unchanged), and what it pruned."""
@@ -76,6 +78,7 @@ class RecordResult:
     @property
     def current(self) -> Vintage | None:
         return self.vintages[-1] if self.vintages else None
+
 
 def write_vintage(con: duckdb.DuckDBPyConnection, history: Path, meta: dict[str, Any]) -> Vintage:
     """Write the tables of the warehouse on `con` as a new vintage of the store (the rows that changed)."""
@@ -99,8 +102,17 @@ def write_vintage(con: duckdb.DuckDBPyConnection, history: Path, meta: dict[str,
         shutil.rmtree(temporary, ignore_errors=True)
     return Vintage(seq, label, folder, meta)
 
-def record(con: duckdb.DuckDBPyConnection, settings: Settings, *, datasets: dict[str, str], synthetic: bool,
-           code_fingerprint: str, run_id: str | None = None, keep: int | None = None) -> RecordResult:
+
+def record(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    *,
+    datasets: dict[str, str],
+    synthetic: bool,
+    code_fingerprint: str,
+    run_id: str | None = None,
+    keep: int | None = None,
+) -> RecordResult:
     """The publish step's history call, on the build file before it is published.
 
     Records a new vintage when the sources (or the focus country) differ from the latest vintage's, prunes to
@@ -127,6 +139,7 @@ def record(con: duckdb.DuckDBPyConnection, settings: Settings, *, datasets: dict
     pruned = prune(history, keep, con=con) if keep else []
     vintages = load(con, history)
     return RecordResult(recorded, vintages, pruned)
+
 
 def prune(history: Path, keep: int, *, con: duckdb.DuckDBPyConnection | None = None) -> list[int]:
     """Keep the `keep` latest vintages (never fewer than one: the current one stays); return the pruned seqs.
@@ -158,7 +171,9 @@ def prune(history: Path, keep: int, *, con: duckdb.DuckDBPyConnection | None = N
                 added = _copy(con, select, temporary / f"{table}.parquet") if count else 0
                 tables[table] = {**entry, "added": added, "removed": 0}
             meta = {**oldest_kept.meta, "tables": tables, "base": True, "pruned": pruned}
-            (temporary / VINTAGE_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True, default=str), encoding="utf-8")
+            (temporary / VINTAGE_FILE).write_text(
+                json.dumps(meta, indent=1, sort_keys=True, default=str), encoding="utf-8"
+            )
             _fsync_tree(temporary)
             os.replace(temporary, history / f"v{oldest_kept.seq:06d}.base")
         finally:
@@ -168,6 +183,7 @@ def prune(history: Path, keep: int, *, con: duckdb.DuckDBPyConnection | None = N
             con.close()
     _remove_superseded(history)
     return pruned
+
 
 def _remove_superseded(history: Path) -> None:
     """Delete the folders a full snapshot replaces (every vintage up to it, and older snapshots)."""

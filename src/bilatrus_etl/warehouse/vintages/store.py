@@ -44,6 +44,7 @@ def history_dir(settings: Settings) -> Path:
     """The history store: BILATRUS_HISTORY_DIR, else <data dir>/history."""
     return Path(os.environ.get(HISTORY_DIR_ENV) or settings.data_dir / "history")
 
+
 def keep_setting() -> int | None:
     """BILATRUS_KEEP_VINTAGES: how many vintages to keep (unset or empty: every vintage)."""
     value = os.environ.get(KEEP_ENV, "").strip()
@@ -54,8 +55,11 @@ def keep_setting() -> int | None:
     except ValueError:
         keep = 0
     if keep < 1:
-        raise BilatrusError(f"{KEEP_ENV}={value!r} is not a whole number of vintages to keep (1 or more): fix or unset it.")
+        raise BilatrusError(
+            f"{KEEP_ENV}={value!r} is not a whole number of vintages to keep (1 or more): fix or unset it."
+        )
     return keep
+
 
 def tracked_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The tables a vintage records: core dimensions and facts, institution_link and every mart."""
@@ -64,6 +68,7 @@ def tracked_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
         "AND database_name = current_database() ORDER BY table_name"
     ).fetchall()
     return [name for (name,) in rows if name.startswith(_TRACKED_PREFIXES) or name in _TRACKED_EXTRA]
+
 
 @dataclass(frozen=True)
 class Vintage:
@@ -87,6 +92,7 @@ class Vintage:
         path = self.folder / f"{table}.removed.parquet"
         return path if self.tables.get(table, {}).get("removed") and path.exists() else None
 
+
 def _folders(history: Path) -> list[tuple[int, bool, Path]]:
     if not history.is_dir():
         return []
@@ -97,12 +103,16 @@ def _folders(history: Path) -> list[tuple[int, bool, Path]]:
             found.append((int(match.group(1)), bool(match.group(2)), path))
     return sorted(found)
 
+
 def _read_meta(folder: Path) -> dict[str, Any]:
     try:
         return json.loads((folder / VINTAGE_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        raise BilatrusError(f"The history vintage {folder} cannot be read ({err}). Restore it from a backup or delete "
-                            f"the history folder {folder.parent} to start a new history.") from err
+        raise BilatrusError(
+            f"The history vintage {folder} cannot be read ({err}). Restore it from a backup or delete "
+            f"the history folder {folder.parent} to start a new history."
+        ) from err
+
 
 def chain(history: Path) -> list[Vintage]:
     """The vintages of the store, oldest first: the latest full snapshot (base) and every vintage after it."""
@@ -116,10 +126,12 @@ def chain(history: Path) -> list[Vintage]:
             vintages.append(Vintage(seq, meta["vintage"], path, meta, base))
     return vintages
 
+
 def sources_fingerprint(datasets: dict[str, str], focus_country: str) -> str:
     """Hash of the source files (dataset -> sha256) and the focus country: what makes a vintage distinct."""
     text = json.dumps({"sources": dict(sorted(datasets.items())), "focus_country": focus_country}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
+
 
 def _source_rows(raw_dir: Path, datasets: dict[str, str]) -> list[dict[str, Any]]:
     """Each source's latest provenance row with that sha256: dataset, URL, sha256, bytes, when fetched."""
@@ -130,23 +142,36 @@ def _source_rows(raw_dir: Path, datasets: dict[str, str]) -> list[dict[str, Any]
     out = []
     for dataset, sha in sorted(datasets.items()):
         row = latest.get(dataset, {})
-        out.append({"dataset": dataset, "url": row.get("url"), "sha256": sha, "bytes": row.get("bytes"),
-                    "fetched_at": row.get("fetched_at"), "last_modified": row.get("last_modified")})
+        out.append(
+            {
+                "dataset": dataset,
+                "url": row.get("url"),
+                "sha256": sha,
+                "bytes": row.get("bytes"),
+                "fetched_at": row.get("fetched_at"),
+                "last_modified": row.get("last_modified"),
+            }
+        )
     return out
+
 
 def _ident(name: str) -> str:
     if not _IDENTIFIER.match(name):
         raise BilatrusError(f"{name!r} is not a plain table or column name; the history keeps only such tables.")
     return f'"{name}"'
 
+
 def _quote_column(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
 
 def _path_literal(path: str | Path) -> str:
     return sql_literal(str(path))
 
+
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[list[str]]:
     return [[name, str(kind)] for name, kind, *_ in con.execute(f"DESCRIBE {relation}").fetchall()]
+
 
 def _hashed(table: str) -> str:
     """The table's rows with a row identity: md5 of the whole row and its occurrence among identical rows, as 20
@@ -156,8 +181,10 @@ def _hashed(table: str) -> str:
         f"FROM (SELECT md5(CAST(_vintage_row AS VARCHAR)) AS _h, _vintage_row.* FROM main.{_ident(table)} AS _vintage_row)"
     )
 
+
 def _union(selects: list[str], empty: str) -> str:
     return " UNION ALL ".join(selects) if selects else empty
+
 
 def _events(vintages: list[Vintage], table: str) -> str:
     """(_row_hash, seq, added) events of one table over the chain."""
@@ -166,8 +193,11 @@ def _events(vintages: list[Vintage], table: str) -> str:
         if (path := v.added_file(table)) is not None:
             selects.append(f"SELECT {ROW_HASH}, {v.seq} AS seq, true AS added FROM read_parquet({_path_literal(path)})")
         if (path := v.removed_file(table)) is not None:
-            selects.append(f"SELECT {ROW_HASH}, {v.seq} AS seq, false AS added FROM read_parquet({_path_literal(path)})")
+            selects.append(
+                f"SELECT {ROW_HASH}, {v.seq} AS seq, false AS added FROM read_parquet({_path_literal(path)})"
+            )
     return _union(selects, f"SELECT NULL::BLOB AS {ROW_HASH}, NULL::INTEGER AS seq, NULL::BOOLEAN AS added WHERE false")
+
 
 def _state_at_end(vintages: list[Vintage], table: str) -> str:
     """Row hashes of one table in the last vintage of the chain."""
@@ -176,9 +206,11 @@ def _state_at_end(vintages: list[Vintage], table: str) -> str:
         f"QUALIFY row_number() OVER (PARTITION BY {ROW_HASH} ORDER BY seq DESC) = 1 AND added"
     )
 
+
 def _copy(con: duckdb.DuckDBPyConnection, select: str, path: Path) -> int:
     con.execute(f"COPY ({select}) TO {_path_literal(path)} (FORMAT parquet, COMPRESSION zstd)").fetchall()
     return con.execute(f"SELECT count(*) FROM read_parquet({_path_literal(path)})").fetchall()[0][0]
+
 
 def _label(day: str, existing: set[str]) -> str:
     label, n = day, 1
@@ -187,10 +219,12 @@ def _label(day: str, existing: set[str]) -> str:
         label = f"{day}-{n}"
     return label
 
+
 def _fsync_tree(folder: Path) -> None:
     for path in folder.iterdir():
         with open(path, "rb") as handle:
             os.fsync(handle.fileno())
+
 
 def _column_types(vintages: list[Vintage], table: str) -> list[list[str]]:
     """Every column the table ever had, in the latest order, each with its latest type."""
@@ -203,6 +237,7 @@ def _column_types(vintages: list[Vintage], table: str) -> list[list[str]]:
                 order.append(name)
     return [[name, types[name]] for name in order]
 
+
 def _rows_of(vintages: list[Vintage], table: str, columns: list[list[str]]) -> str:
     """Every stored row version of a table (with _row_hash and _from_seq), columns cast to their recorded types."""
     selects = []
@@ -212,10 +247,16 @@ def _rows_of(vintages: list[Vintage], table: str, columns: list[list[str]]) -> s
             continue
         present = {name for name, _ in v.tables[table]["columns"]}
         casts = ", ".join(
-            (f"CAST({_quote_column(name)} AS {kind})" if name in present else f"CAST(NULL AS {kind})") + f" AS {_quote_column(name)}"
+            (f"CAST({_quote_column(name)} AS {kind})" if name in present else f"CAST(NULL AS {kind})")
+            + f" AS {_quote_column(name)}"
             for name, kind in columns
         )
-        selects.append(f"SELECT {ROW_HASH}, {v.seq} AS _from_seq{', ' + casts if casts else ''} FROM read_parquet({_path_literal(path)})")
+        selects.append(
+            f"SELECT {ROW_HASH}, {v.seq} AS _from_seq{', ' + casts if casts else ''} FROM read_parquet({_path_literal(path)})"
+        )
     empty_casts = ", ".join(f"CAST(NULL AS {kind}) AS {_quote_column(name)}" for name, kind in columns)
-    return _union(selects, f"SELECT NULL::BLOB AS {ROW_HASH}, NULL::INTEGER AS _from_seq"
-                           f"{', ' + empty_casts if empty_casts else ''} WHERE false")
+    return _union(
+        selects,
+        f"SELECT NULL::BLOB AS {ROW_HASH}, NULL::INTEGER AS _from_seq"
+        f"{', ' + empty_casts if empty_casts else ''} WHERE false",
+    )
