@@ -31,7 +31,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_pages_name_no_cdn_and_every_vendored_file_is_there(site: Path) -> None:
     assert offline_docs.external_references(site) == {}
     pages = sorted(site.rglob("*.html"))
-    assert len(pages) == 3  # index + two validation pages
+    results = list((site / ".results").rglob("*.json"))  # one per checkpoint (table and batch) run
+    assert len(pages) == 1 + len(results)  # index + a validation page per result
+    assert {p.relative_to(site / "validations").parts[0] for p in pages[1:]} == {"stg_participation", "stg_project"}
     html = "\n".join(p.read_text(encoding="utf-8") for p in pages)
     for url in offline_docs.CDN_TO_LOCAL:
         assert url not in html

@@ -447,7 +447,8 @@ def test_reconciliation_checks_the_quarantine_table(con: duckdb.DuckDBPyConnecti
 def test_data_docs_written_and_run_recorded(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     docs = tmp_path / "docs" / "gx"
     con.execute("UPDATE stg_participation SET country = 'XX' WHERE country = 'GB'")
-    outcome = validate_table(con, "stg_participation", data_docs_dir=docs, run_name="test-run")
+    # engine="gx": the in-set rule on a GX batch, so its failure is on a checkpoint's page (SQL results are not)
+    outcome = validate_table(con, "stg_participation", data_docs_dir=docs, run_name="test-run", engine="gx")
     assert outcome.data_docs_path == docs / "index.html" and outcome.data_docs_path.is_file()
     assert outcome.data_docs_page is not None and outcome.data_docs_page.is_file()
     assert "stg_participation" in outcome.data_docs_path.read_text(encoding="utf-8")
@@ -472,7 +473,10 @@ def test_data_docs_keep_only_the_latest_runs(
     monkeypatch.setattr(data_docs, "DOCS_RUNS_KEPT", 2)
     docs = tmp_path / "gx"
     pages = [validate_table(con, "stg_project", data_docs_dir=docs).data_docs_page for _ in range(3)]
-    assert sorted(p.name for p in (docs / ".results" / "stg_project").rglob("*.json")) == ["stg_project.json"] * 2
+    stored = sorted(p.name for p in (docs / ".results" / "stg_project").rglob("*.json"))
+    batches = sorted(set(stored))  # one result per checkpoint (table and batch) and run
+    assert batches and all(name.startswith("bilatrus_duckdb-stg_project") for name in batches)
+    assert stored == sorted(batches * 2)
     assert not pages[0].exists() and pages[1].exists() and pages[2].exists()
 
 

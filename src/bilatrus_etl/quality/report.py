@@ -3,15 +3,14 @@
 GX's results (ExpectationValidationResult: expectation_config, success, result, exception_info) and the
 GX-shaped results of sql_checks become one dict per failing expectation: expectation, column, severity,
 unexpected_count, unexpected_percent, sample (at most SAMPLE_SIZE distinct bad values, plain JSON), message,
-batch. `statistics` gives the counts GX's ExpectationSuiteValidationResult carries. `record_validation_run`
-appends one row per validation to `meta_validation_runs`.
+batch. `record_validation_run` appends one row per validation to `meta_validation_runs`.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -78,18 +77,6 @@ class ValidationOutcome:
         if self.data_docs_error:
             parts.append(self.data_docs_error)
         return "\n".join(parts)
-
-
-def statistics(results: Sequence[Any]) -> dict[str, Any]:
-    """The `statistics` of a GX ExpectationSuiteValidationResult over these results, and its success."""
-    evaluated = len(results)
-    successful = sum(1 for result in results if result.success)
-    return {
-        "evaluated_expectations": evaluated,
-        "successful_expectations": successful,
-        "unsuccessful_expectations": evaluated - successful,
-        "success_percent": successful / evaluated * 100 if evaluated else None,
-    }
 
 
 # --------------------------------------------------------------------------------------------------

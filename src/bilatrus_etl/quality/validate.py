@@ -9,9 +9,17 @@ work on DuckDB 2):
 - the *rows* batch, only for rules sql_checks does not translate and only the columns they refer to (wide text
   columns no rule reads never leave DuckDB); DECIMAL columns arrive as DOUBLE;
 - the derived batches of checks.py (foreign keys, row counts per programme, column types).
-GX validates each batch through its batch definition (`Batch.validate(suite)`); every result of one table is
-combined into one GX validation result, read into a ValidationOutcome (report.py) and, with `data_docs_dir`,
-stored and shown in the Data Docs (docs.py). A failure GX raises is a failed check, not a crash of the step.
+Each batch is validated by its own GX Checkpoint, `<table>.<batch>` (context.checkpoint: one
+ValidationDefinition of the batch's expectations on the batch definition of its dataframe asset), run with
+`checkpoint.run(batch_parameters={"dataframe": frame})`: GX gives every validation definition of a checkpoint
+the same batch parameters, and each batch of a table is a different frame, hence a checkpoint per table and
+batch. The results are read from the CheckpointResult (`run_results`: ExpectationSuiteValidationResult per
+validation) and joined with the SQL results into one ValidationOutcome (report.py). With `data_docs_dir`, the
+checkpoints store their results in that folder's site and GX's UpdateDataDocsAction builds the pages (docs.py);
+the SQL results are not on those pages (a checkpoint stores and shows what its validation definitions
+computed, and adding to its stored result would mean reaching into GX): they are in the outcome,
+meta_validation_runs and the Dagster check metadata.
+A failure GX raises is a failed check, not a crash of the step.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from typing import Any
 
 import duckdb
 
-from bilatrus_etl.quality import sql_checks
+from bilatrus_etl.quality import offline_docs, sql_checks
 from bilatrus_etl.quality.checks import (
     PROGRAMME_COLUMN,
     Batch,
@@ -35,8 +43,14 @@ from bilatrus_etl.quality.checks import (
     row_count_batch,
     select_list,
 )
-from bilatrus_etl.quality.context import GX_LOCK, batch_definition
-from bilatrus_etl.quality.docs import write_data_docs
+from bilatrus_etl.quality.context import checkpoint as context_checkpoint
+from bilatrus_etl.quality.docs import (
+    docs_action,
+    forget_results,
+    make_room,
+    result_page,
+    results_store,
+)
 from bilatrus_etl.quality.report import Severity, ValidationOutcome, describe_failure
 from bilatrus_etl.quality.sql_checks import literal, quote, quote_name, table_columns
 from bilatrus_etl.quality.suites import load_suite, parameters_used, resolved, suite_parameter
@@ -149,47 +163,81 @@ def validate_table(
     timings["fetch_s"] = time.perf_counter() - fetch_start
 
     gx_start = time.perf_counter()
-    from great_expectations.core import ExpectationSuite as GXSuite
-
     results: list[Any] = list(sql_results)
-    batch_meta: dict[str, Any] = {}
-    with GX_LOCK:
+    docs_dir = Path(data_docs_dir) if data_docs_dir is not None else None
+    docs_error: str | None = None
+    runs: list[Any] = []  # the CheckpointResult of each batch
+    with results_store(docs_dir) as site_name:
+        if docs_dir is not None:
+            make_room(docs_dir, suite_obj.name)
+        from great_expectations.core.run_identifier import RunIdentifier
+
+        run_id = RunIdentifier(run_name=run_name or "bilatrus", run_time=started_at)
+        actions = [docs_action(site_name)] if site_name is not None and docs_policy == "always" else []
         for batch in batches:
             if not batch.expectations:
                 continue
-            definition = batch_definition(f"{table}:{batch.label}")
-            try:
-                gx_batch = definition.get_batch(batch_parameters={"dataframe": batch.frame})
-                validation = gx_batch.validate(
-                    GXSuite(name=f"{suite_obj.name}:{batch.label}", expectations=batch.expectations),
-                    result_format=RESULT_FORMAT,
-                    expectation_parameters=parameters,
-                )
-            except Exception as err:  # a GX failure must read as a failed check, not as a crash of the step
+            run, error = _run_checkpoint(table, suite_obj.name, batch, actions, parameters, run_id)
+            if run is None:
                 message = (f"{table}: Great Expectations could not validate the {batch.label!r} batch "
-                           f"({len(batch.expectations)} expectations): {type(err).__name__}: {err}")
+                           f"({len(batch.expectations)} expectations): {error}")
                 library_failures.append(library_failure("gx_validation", None, "error", message))
                 continue
-            for result in validation.results:
-                result.expectation_config.meta = {**(result.expectation_config.meta or {}), "batch": batch.label}
-            results += validation.results
-            if batch.label == "rows" or not batch_meta:
-                batch_meta = dict(validation.meta)
-    timings["gx_s"] = time.perf_counter() - gx_start
+            if error is not None:  # validated again without the Data Docs action
+                docs_error = docs_error or f"Data Docs not written to {docs_dir}: {error}"
+            runs.append(run)
+            for validation in run.run_results.values():
+                for result in validation.results:
+                    result.expectation_config.meta = {**(result.expectation_config.meta or {}), "batch": batch.label}
+                results += validation.results
+        timings["gx_s"] = time.perf_counter() - gx_start
 
-    failures = library_failures + [describe_failure(table, r) for r in results if not r.success]
-    docs: tuple[Path | None, Path | None] = (None, None)
-    docs_error: str | None = None
-    if data_docs_dir is not None:
-        docs_start = time.perf_counter()
-        try:
-            docs = write_data_docs(Path(data_docs_dir), table, scope, suite_obj.name, results, batch_meta,
-                                    run_name, started_at, parameters,
-                                    build=docs_policy == "always" or (docs_policy == "on_failure" and bool(failures)))
-        except Exception as err:  # the docs are a report: failing to write them must not fail the check
-            docs_error = f"Data Docs not written to {data_docs_dir}: {type(err).__name__}: {err}"
-        timings["docs_s"] = time.perf_counter() - docs_start
+        failures = library_failures + [describe_failure(table, r) for r in results if not r.success]
+        docs: tuple[Path | None, Path | None] = (None, None)
+        keys = [key for run in runs for key in run.run_results]
+        if docs_dir is None:
+            forget_results(keys)
+        else:
+            docs_start = time.perf_counter()
+            try:
+                if docs_policy == "on_failure" and failures:  # the pipeline wants a failing table's pages at once
+                    for run in runs:
+                        docs_action(site_name).run(run)
+                if docs_policy == "always" or (docs_policy == "on_failure" and failures):
+                    offline_docs.make_offline(docs_dir)
+                    docs = (docs_dir / "index.html", _first_page(docs_dir, runs))
+                else:  # stored; the site is rebuilt once by docs.build_data_docs()
+                    docs = (docs_dir / "index.html", None)
+            except Exception as err:  # the docs are a report: failing to write them must not fail the check
+                docs_error = f"Data Docs not written to {docs_dir}: {type(err).__name__}: {err}"
+            timings["docs_s"] = time.perf_counter() - docs_start
     return finish(failures, len(results) + len(library_failures), row_count, docs, docs_error)
+
+
+def _run_checkpoint(
+    table: str, suite_name: str, batch: Batch, actions: list[Any], parameters: Mapping[str, Any], run_id: Any
+) -> tuple[Any | None, str | None]:
+    """(CheckpointResult, None) of the checkpoint `<table>.<batch>` run on the batch's frame; when its Data Docs
+    action fails, the run again without actions and the error; (None, error) when GX cannot validate at all."""
+    error = None
+    for with_actions in ([actions, []] if actions else [[]]):
+        try:
+            checkpoint = context_checkpoint(f"{table}.{batch.label}", suite_name, batch.expectations,
+                                            f"{table}:{batch.label}", actions=with_actions,
+                                            result_format=RESULT_FORMAT)
+            run = checkpoint.run(batch_parameters={"dataframe": batch.frame},
+                                 expectation_parameters=dict(parameters), run_id=run_id)
+            return run, error
+        except Exception as err:  # a GX failure must read as a failed check, not as a crash of the step
+            error = f"{type(err).__name__}: {err}"
+    return None, error
+
+
+def _first_page(docs_dir: Path, runs: list[Any]) -> Path | None:
+    """The Data Docs page of the table's first failing batch (else its first batch)."""
+    keyed = [(key, result) for run in runs for key, result in run.run_results.items()]
+    keyed.sort(key=lambda item: item[1].success)
+    return result_page(docs_dir, keyed[0][0]) if keyed else None
 
 
 def _sql_results(
