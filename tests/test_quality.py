@@ -17,6 +17,7 @@ from bilatrus_etl.quality import docs as data_docs
 from bilatrus_etl.quality.reconcile import reconcile
 from bilatrus_etl.quality.report import ValidationOutcome, record_validation_run
 from bilatrus_etl.quality.suites import list_suites, load_suite, suite_parameter
+from bilatrus_etl.quality.table_checks import CHECKS_DIR
 from bilatrus_etl.quality.validate import validate_table
 from bilatrus_etl.errors import BilatrusError
 
@@ -237,10 +238,10 @@ def test_orphan_foreign_key_fails(core: duckdb.DuckDBPyConnection) -> None:
     core.execute("DELETE FROM dim_project WHERE project_id = '1001'")
     core.execute("DELETE FROM dim_organization WHERE org_key = '999000004'")
     outcome = validate_table(core, "fact_participation")
-    project = only_failure(outcome, "expect_column_values_to_be_null", "framework_programme, project_id")
+    project = only_failure(outcome, "foreign_key_project", "framework_programme, project_id")  # sql/checks
     assert project["unexpected_count"] == 2 and project["sample"] == ["FP7 / 1001"]
     assert "no match in dim_project(framework_programme, project_id)" in project["message"]
-    org = only_failure(outcome, "expect_column_values_to_be_null", "org_key")
+    org = only_failure(outcome, "foreign_key_organization", "org_key")
     assert org["unexpected_count"] == 1 and org["sample"] == ["999000004"]
     assert not outcome.passed_errors
 
@@ -248,8 +249,9 @@ def test_orphan_foreign_key_fails(core: duckdb.DuckDBPyConnection) -> None:
 def test_missing_parent_table_is_a_failure_not_a_crash(core: duckdb.DuckDBPyConnection) -> None:
     core.execute("DROP TABLE dim_country")
     outcome = validate_table(core, "fact_participation")
-    failure = only_failure(outcome, "foreign_key")
-    assert "dim_country(country_code) does not exist" in failure["message"] and not outcome.passed_errors
+    failure = only_failure(outcome, "foreign_key_country")
+    assert "fact_participation__foreign_key_country.sql cannot run" in failure["message"]
+    assert "dim_country does not exist" in failure["message"] and not outcome.passed_errors
 
 
 def test_country_not_iso_fails(con: duckdb.DuckDBPyConnection) -> None:
@@ -315,18 +317,22 @@ def test_share_above_one_fails(tmp_path: Path) -> None:
 def test_row_count_out_of_bounds_fails(con: duckdb.DuckDBPyConnection) -> None:
     # A programme asked for but absent counts 0 rows and fails the suite's lower bound (1).
     outcome = validate_table(con, "stg_participation", programmes=["FP7", "HE"])
-    failure = only_failure(outcome, "expect_column_values_to_be_between", "framework_programme")
+    failure = only_failure(outcome, "row_count_by_programme", "framework_programme")
     assert failure["sample"] == [0] and failure["message"].startswith("stg_participation: HE has 0 row(s)")
     assert outcome.row_count == 3 and outcome.programmes == ("FP7", "HE")
     assert validate_table(con, "stg_participation", programmes=["H2020"]).success
 
 
 def test_row_count_above_the_suites_bounds_fails(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
-    # The bounds come from the suite's meta: FP7 holds 3 rows, more than 2.
-    folder = write_suite(tmp_path, "stg_participation", [], meta={
-        "row_count_by_programme": {"column": "framework_programme", "bounds": {"FP7": [1, 2], "H2020": [1, 10]}}})
-    outcome = validate_table(con, "stg_participation", expectations_dir=folder)
-    failure = only_failure(outcome, "expect_column_values_to_be_between", "framework_programme")
+    # The bounds come from the table's SQL check: FP7 holds 3 rows, more than 2.
+    folder = write_suite(tmp_path, "stg_participation", [])
+    check = (CHECKS_DIR / "stg_participation__row_count_by_programme.sql").read_text(encoding="utf-8")
+    bounds = "('FP6', 1, 1000000), ('FP7', 1, 1000000), ('H2020', 1, 1000000), ('HE', 1, 1000000)"
+    assert bounds in check
+    (folder / "stg_participation__row_count_by_programme.sql").write_text(
+        check.replace(bounds, "('FP7', 1, 2), ('H2020', 1, 10)"), encoding="utf-8")
+    outcome = validate_table(con, "stg_participation", expectations_dir=folder, checks_dir=folder)
+    failure = only_failure(outcome, "row_count_by_programme", "framework_programme")
     assert "FP7 has 3 row(s), outside the expected bounds [1, 2]" in failure["message"]
 
 
@@ -366,7 +372,7 @@ def test_renamed_column_fails_naming_it(con: duckdb.DuckDBPyConnection) -> None:
 def test_type_drift_fails(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE stg_project ALTER start_date TYPE VARCHAR")
     outcome = validate_table(con, "stg_project")
-    failure = only_failure(outcome, "expect_column_values_to_be_in_set", "start_date")
+    failure = only_failure(outcome, "column_types", "start_date")
     assert failure["sample"] == ["VARCHAR"] and "expected DATE" in failure["message"]
 
 
@@ -567,3 +573,52 @@ def test_tables_built_in_python_are_checked_in_dagster() -> None:
     assert {"core/institution_link:gx_institution_link", "core/dim_ror_institution:gx_dim_ror_institution",
             "marts/mart_collaboration_network:gx_mart_collaboration_network"} <= keys
     assert "staging/load_audit:reconciliation" in keys and len(keys) == len(list_suites()) + 1
+
+
+# --- SQL checks beside the suites: sql/checks/<table>__<check>.sql ---------------------------------------
+
+
+def test_every_sql_check_guards_a_table_with_a_suite() -> None:
+    tables = {path.name.split("__")[0] for path in CHECKS_DIR.glob("*.sql")}
+    assert tables == {"dim_institution", "dim_project", "fact_participation", "mart_institution_profile",
+                      "stg_participation", "stg_project"}
+    assert tables <= set(list_suites())
+
+
+def test_sql_check_of_another_shape_is_a_failure_naming_its_file(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    folder = write_suite(tmp_path, "stg_project", [])
+    (folder / "stg_project__odd.sql").write_text("SELECT 1 AS n FROM stg_project", encoding="utf-8")
+    outcome = validate_table(con, "stg_project", expectations_dir=folder, checks_dir=folder)
+    failure = only_failure(outcome, "odd")
+    assert failure["severity"] == "error" and failure["batch"] == "sql_check"
+    assert "stg_project__odd.sql cannot run" in failure["message"] and "message" in failure["message"]
+    assert outcome.evaluated == 1
+
+
+def test_orphan_key_outside_the_programmes_asked_for_is_not_checked(core: duckdb.DuckDBPyConnection) -> None:
+    core.execute("DELETE FROM dim_organization WHERE org_key = '999000004'")
+    programme = core.execute("SELECT framework_programme FROM fact_participation WHERE org_key = '999000004'").fetchone()[0]
+    others = [p for p in ("FP6", "FP7", "H2020", "HE") if p != programme]
+    failures = validate_table(core, "fact_participation", programmes=[programme]).failures
+    assert [f["sample"] for f in failures if f["expectation"] == "foreign_key_organization"] == [["999000004"]]
+    failures = validate_table(core, "fact_participation", programmes=others).failures
+    assert not [f for f in failures if f["expectation"] == "foreign_key_organization"]
+
+
+def test_suite_declaring_checks_in_meta_is_refused(tmp_path: Path) -> None:
+    folder = write_suite(tmp_path, "codes", [], meta={"foreign_keys": [{"column": "a", "references": "b.a"}]})
+    with pytest.raises(BilatrusError, match=r"foreign_keys in its meta: write each as an SQL check, sql/checks/codes__"):
+        load_suite("codes", expectations_dir=folder)
+
+
+def test_sql_check_with_a_misspelt_severity_counts_as_error(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    folder = write_suite(tmp_path, "stg_project", [])
+    (folder / "stg_project__typo.sql").write_text(
+        "SELECT 'project_id' AS \"column\", 'warning' AS severity, count(*) AS unexpected_count, "
+        "NULL AS unexpected_percent, list(project_id ORDER BY project_id)[1:2] AS sample, 'bad' AS message "
+        "FROM stg_project", encoding="utf-8")
+    outcome = validate_table(con, "stg_project", expectations_dir=folder, checks_dir=folder)
+    failure = only_failure(outcome, "typo", "project_id")
+    assert failure["severity"] == "error" and not outcome.passed_errors
+    assert failure["unexpected_count"] == outcome.row_count and len(failure["sample"]) == 2
+    assert "gave severity 'warning'" in failure["message"]

@@ -4,9 +4,10 @@ A folder (`<docs_dir>/gx` in the pipeline) holds a GX `ValidationResultsStore` o
 lists the runs of every process, not only this one's) and a `SiteBuilder` site whose validations section reads
 that store (GX's documented `data_docs_sites` configuration). Checkpoints store their results there while
 `results_store` makes it the context's validation results store, and GX's `UpdateDataDocsAction` (`docs_action`)
-builds the pages of a run; `build_data_docs` rebuilds the whole site once (the pipeline does so at publish). Retention goes through GX's public API: the
-store's `list_keys` / `remove_key` and `get_docs_sites_urls` for the page of a removed result, keeping the
-DOCS_RUNS_KEPT latest runs of each suite and batch. After every build, offline_docs vendors the CDN assets.
+builds the pages of a run; `build_data_docs` rebuilds the whole site once (the pipeline does so at publish).
+Retention goes through GX's public API: the store's `list_keys` / `remove_key` and `get_docs_sites_urls` for the
+page of a removed result, keeping the DOCS_RUNS_KEPT latest runs of each suite and batch. After every build,
+offline_docs vendors the CDN assets.
 """
 
 from __future__ import annotations

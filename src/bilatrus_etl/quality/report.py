@@ -19,7 +19,6 @@ from typing import Any, Literal
 
 import duckdb
 
-from bilatrus_etl.quality.checks import PROGRAMME_COLUMN
 from bilatrus_etl.quality.sql_checks import quote
 from bilatrus_etl.quality.suites import expectation_severity
 
@@ -177,7 +176,6 @@ def describe_failure(table: str, result: Any) -> dict[str, Any]:
         else:
             failure["message"] = f"{table}: {type_} on {column or 'the table'} raised an error: {error}"
         return failure
-    check = meta.get("check")
     if type_ == "expect_table_columns_to_match_set" or type_ == "expect_table_columns_to_match_ordered_list":
         mismatched = (details.get("details") or {}).get("mismatched") or {}
         if isinstance(mismatched, dict):
@@ -196,31 +194,6 @@ def describe_failure(table: str, result: Any) -> dict[str, Any]:
         failure["message"] = (
             f"{table}: schema drift: {'; '.join(parts) or 'columns differ'} "
             f"(found: {', '.join(map(str, observed or []))})."
-        )
-    elif check == "foreign_key":
-        failure["column"] = ", ".join(meta.get("columns") or []) or column
-        failure["message"] = (
-            f"{table}: {failure['unexpected_count']} row(s) ({failure['unexpected_percent']}%) have "
-            f"{failure['column']} with no match in {meta.get('references')}; e.g. {failure['sample']}."
-        )
-    elif check == "row_count_by_programme":
-        observed = failure["sample"][0] if failure["sample"] else None
-        failure["column"] = PROGRAMME_COLUMN
-        failure["unexpected_count"], failure["unexpected_percent"] = None, None
-        failure["sample"] = [observed]
-        failure["message"] = (
-            f"{table}: {meta.get('programme')} has {observed} row(s), outside the expected bounds "
-            f"[{_bound(kwargs.get('min_value'))}, {_bound(kwargs.get('max_value'))}]."
-        )
-    elif check == "column_type":
-        failure["column"] = meta.get("column")
-        failure["unexpected_count"], failure["unexpected_percent"] = None, None
-        found = failure["sample"][0] if failure["sample"] else None
-        expected = " or ".join(kwargs.get("value_set") or [])
-        failure["message"] = (
-            f"{table}: column {meta.get('column')!r} has type {found}, expected {expected} (did its values parse?)."
-            if found is not None
-            else f"{table}: column {meta.get('column')!r} (type {expected}) is missing."
         )
     elif "observed_value" in details and details.get("unexpected_count") is None:
         observed = jsonable(details.get("observed_value"))

@@ -8,7 +8,8 @@ work on DuckDB 2):
   `expect_table_columns_to_match_set` with exact_match (schema drift): a renamed column is named;
 - the *rows* batch, only for rules sql_checks does not translate and only the columns they refer to (wide text
   columns no rule reads never leave DuckDB); DECIMAL columns arrive as DOUBLE;
-- the derived batches of checks.py (foreign keys, row counts per programme, column types).
+and runs the table's plain SQL checks for what GX has no expectation for (foreign keys, rows per programme,
+column types: table_checks.py, sql/checks/<table>__<check>.sql), each reported as its own check.
 Each batch is validated by its own GX Checkpoint, `<table>.<batch>` (context.checkpoint: one
 ValidationDefinition of the batch's expectations on the batch definition of its dataframe asset), run with
 `checkpoint.run(batch_parameters={"dataframe": frame})`: GX gives every validation definition of a checkpoint
@@ -33,16 +34,7 @@ from typing import Any
 import duckdb
 
 from bilatrus_etl.quality import offline_docs, sql_checks
-from bilatrus_etl.quality.checks import (
-    PROGRAMME_COLUMN,
-    Batch,
-    column_type_batch,
-    foreign_key_batch,
-    library_failure,
-    read_frame,
-    row_count_batch,
-    select_list,
-)
+from bilatrus_etl.quality.checks import PROGRAMME_COLUMN, Batch, library_failure, read_frame, select_list
 from bilatrus_etl.quality.context import checkpoint as context_checkpoint
 from bilatrus_etl.quality.docs import (
     docs_action,
@@ -54,6 +46,7 @@ from bilatrus_etl.quality.docs import (
 from bilatrus_etl.quality.report import Severity, ValidationOutcome, describe_failure
 from bilatrus_etl.quality.sql_checks import literal, quote, quote_name, table_columns
 from bilatrus_etl.quality.suites import load_suite, parameters_used, resolved, suite_parameter
+from bilatrus_etl.quality.table_checks import run_checks
 
 # BASIC: counts, percentages and the first unexpected values (deduplicated to report.SAMPLE_SIZE); SUMMARY
 # would add value counts and row indexes nobody reads.
@@ -82,11 +75,13 @@ def validate_table(
     expectations_dir: Path | None = None,
     docs_policy: str = "always",
     engine: str = "sql",
+    checks_dir: Path | None = None,
 ) -> ValidationOutcome:
     """Validate one DuckDB table with its suite, expectations/<table>.json (or in `expectations_dir`).
 
     programmes: restrict the rows to these framework programmes (when the table has the programme
         column) and require each of them in the per-programme row-count bounds (0 rows fails).
+    checks_dir: the folder of the table's SQL checks, <table>__<check>.sql (default sql/checks; table_checks.py).
     data_docs_dir: when given, the result is stored there and GX Data Docs rebuilt; index.html is returned.
     docs_policy: when to rebuild the Data Docs site: "always", "on_failure" (a pipeline that rebuilds the site
         once at its end with build_data_docs, but wants a failing table's page at once), or "never".
@@ -100,7 +95,6 @@ def validate_table(
     timings: dict[str, float] = {}
     suite_obj = load_suite(table, expectations_dir=expectations_dir)
     timings["load_s"] = time.perf_counter() - start  # includes the GX import on a process's first call
-    meta: dict[str, Any] = dict(suite_obj.meta or {})
     scope = tuple(programmes) if programmes else None
 
     def finish(
@@ -137,10 +131,9 @@ def validate_table(
         message = f"table {table!r} does not exist in the DuckDB database: materialise its asset before checking it."
         return finish([library_failure("table_exists", None, "error", message)], 1, None, (None, None))
 
-    programme_column = (meta.get("row_count_by_programme") or {}).get("column", PROGRAMME_COLUMN)
     where = ""
-    if scope and programme_column in columns:
-        where = f" WHERE {quote(programme_column)} IN ({', '.join(literal(p) for p in scope)})"
+    if scope and PROGRAMME_COLUMN in columns:
+        where = f" WHERE {quote(PROGRAMME_COLUMN)} IN ({', '.join(literal(p) for p in scope)})"
 
     used = parameters_used([e.configuration.kwargs for e in suite_obj.expectations])
     parameters = {name: suite_parameter(name) for name in used}
@@ -154,13 +147,10 @@ def validate_table(
     library_failures: list[dict[str, Any]] = []
     batches = _table_batches(con, table, columns, gx_expectations, where)
     row_count = int(con.execute(f"SELECT count(*) FROM {quote_name(table)}{where}").fetchone()[0])
-    if "row_count_by_programme" in meta:
-        batches += row_count_batch(con, table, columns, meta["row_count_by_programme"], scope, library_failures)
-    for fk in meta.get("foreign_keys", []):
-        batches += foreign_key_batch(con, table, columns, fk, where, library_failures)
-    if "column_types" in meta:
-        batches += column_type_batch(columns, meta["column_types"])
     timings["fetch_s"] = time.perf_counter() - fetch_start
+    checks_start = time.perf_counter()
+    check_failures, checks_run = run_checks(con, table, scope, checks_dir)
+    timings["checks_s"] = time.perf_counter() - checks_start
 
     gx_start = time.perf_counter()
     results: list[Any] = list(sql_results)
@@ -192,7 +182,7 @@ def validate_table(
                 results += validation.results
         timings["gx_s"] = time.perf_counter() - gx_start
 
-        failures = library_failures + [describe_failure(table, r) for r in results if not r.success]
+        failures = library_failures + check_failures + [describe_failure(table, r) for r in results if not r.success]
         docs: tuple[Path | None, Path | None] = (None, None)
         keys = [key for run in runs for key in run.run_results]
         if docs_dir is None:
@@ -211,7 +201,7 @@ def validate_table(
             except Exception as err:  # the docs are a report: failing to write them must not fail the check
                 docs_error = f"Data Docs not written to {docs_dir}: {type(err).__name__}: {err}"
             timings["docs_s"] = time.perf_counter() - docs_start
-    return finish(failures, len(results) + len(library_failures), row_count, docs, docs_error)
+    return finish(failures, len(results) + len(library_failures) + checks_run, row_count, docs, docs_error)
 
 
 def _run_checkpoint(
