@@ -31,7 +31,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_pages_name_no_cdn_and_every_vendored_file_is_there(site: Path) -> None:
     assert offline_docs.external_references(site) == {}
     pages = sorted(site.rglob("*.html"))
-    assert len(pages) == 3  # index + two validation pages
+    results = list((site / ".results").rglob("*.json"))  # one per checkpoint (table and batch) run
+    assert len(pages) == 1 + len(results)  # index + a validation page per result
+    assert {p.relative_to(site / "validations").parts[0] for p in pages[1:]} == {"stg_participation", "stg_project"}
     html = "\n".join(p.read_text(encoding="utf-8") for p in pages)
     for url in offline_docs.CDN_TO_LOCAL:
         assert url not in html
@@ -48,14 +50,17 @@ def test_pages_name_no_cdn_and_every_vendored_file_is_there(site: Path) -> None:
 
 
 def test_rewrite_of_a_gx_page() -> None:
-    gx = ('<script src="https://code.jquery.com/jquery-3.7.1.min.js"></script>'
-          '<script src="https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js" integrity="sha384-x" '
-          'crossorigin="anonymous"></script><img src="https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/'
-          'logo-long.png?d=20261129T000000.000000Z&dataContextId=abc">')
+    gx = (
+        '<script src="https://code.jquery.com/jquery-3.7.1.min.js"></script>'
+        '<script src="https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js" integrity="sha384-x" '
+        'crossorigin="anonymous"></script><img src="https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/'
+        'logo-long.png?d=20261129T000000.000000Z&dataContextId=abc">'
+    )
     assert offline_docs.rewrite_page(gx, "../") == (
         '<script src="../static/vendor/js/jquery-3.7.1.min.js"></script>'
         '<script src="../static/vendor/js/bootstrap-4.3.1.min.js"></script>'
-        '<img src="../static/images/logo-long.png">')
+        '<img src="../static/images/logo-long.png">'
+    )
 
 
 @pytest.mark.slow

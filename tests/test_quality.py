@@ -13,12 +13,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.quality import docs as data_docs
 from bilatrus_etl.quality.reconcile import reconcile
 from bilatrus_etl.quality.report import ValidationOutcome, record_validation_run
 from bilatrus_etl.quality.suites import list_suites, load_suite, suite_parameter
+from bilatrus_etl.quality.table_checks import CHECKS_DIR
 from bilatrus_etl.quality.validate import validate_table
-from bilatrus_etl.errors import BilatrusError
 
 STG_PROJECT = """
 CREATE OR REPLACE TABLE stg_project AS
@@ -161,15 +162,27 @@ def test_every_suite_loads_in_gx(name: str) -> None:
 
 
 def test_expected_suites_exist() -> None:
-    assert {"stg_project", "stg_participation", "quarantine", "load_audit", "dim_project", "dim_organization",
-            "dim_country", "dim_programme", "fact_participation"} <= set(list_suites())
+    assert {
+        "stg_project",
+        "stg_participation",
+        "quarantine",
+        "load_audit",
+        "dim_project",
+        "dim_organization",
+        "dim_country",
+        "dim_programme",
+        "fact_participation",
+    } <= set(list_suites())
 
 
 def test_unknown_suite_and_bad_severity_are_clear(tmp_path: Path) -> None:
     with pytest.raises(BilatrusError, match="No expectation suite 'nope'"):
         load_suite("nope")
-    folder = write_suite(tmp_path, "t", [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a"},
-                                          "meta": {"severity": "fatal"}}])
+    folder = write_suite(
+        tmp_path,
+        "t",
+        [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a"}, "meta": {"severity": "fatal"}}],
+    )
     with pytest.raises(BilatrusError, match="severity must be one of"):
         load_suite("t", expectations_dir=folder)
 
@@ -237,10 +250,10 @@ def test_orphan_foreign_key_fails(core: duckdb.DuckDBPyConnection) -> None:
     core.execute("DELETE FROM dim_project WHERE project_id = '1001'")
     core.execute("DELETE FROM dim_organization WHERE org_key = '999000004'")
     outcome = validate_table(core, "fact_participation")
-    project = only_failure(outcome, "expect_column_values_to_be_null", "framework_programme, project_id")
+    project = only_failure(outcome, "foreign_key_project", "framework_programme, project_id")  # sql/checks
     assert project["unexpected_count"] == 2 and project["sample"] == ["FP7 / 1001"]
     assert "no match in dim_project(framework_programme, project_id)" in project["message"]
-    org = only_failure(outcome, "expect_column_values_to_be_null", "org_key")
+    org = only_failure(outcome, "foreign_key_organization", "org_key")
     assert org["unexpected_count"] == 1 and org["sample"] == ["999000004"]
     assert not outcome.passed_errors
 
@@ -248,8 +261,9 @@ def test_orphan_foreign_key_fails(core: duckdb.DuckDBPyConnection) -> None:
 def test_missing_parent_table_is_a_failure_not_a_crash(core: duckdb.DuckDBPyConnection) -> None:
     core.execute("DROP TABLE dim_country")
     outcome = validate_table(core, "fact_participation")
-    failure = only_failure(outcome, "foreign_key")
-    assert "dim_country(country_code) does not exist" in failure["message"] and not outcome.passed_errors
+    failure = only_failure(outcome, "foreign_key_country")
+    assert "fact_participation__foreign_key_country.sql cannot run" in failure["message"]
+    assert "dim_country does not exist" in failure["message"] and not outcome.passed_errors
 
 
 def test_country_not_iso_fails(con: duckdb.DuckDBPyConnection) -> None:
@@ -294,16 +308,22 @@ def test_negative_money_fails(con: duckdb.DuckDBPyConnection) -> None:
 def test_weight_outside_unit_interval_fails(core: duckdb.DuckDBPyConnection) -> None:
     core.execute("UPDATE fact_participation SET weight = 0 WHERE org_key = '999000003'")
     core.execute("UPDATE fact_participation SET weight = 1.5 WHERE org_key = '999000004'")
-    failure = only_failure(validate_table(core, "fact_participation"), "expect_column_values_to_be_between",
-                           "weight")
+    failure = only_failure(validate_table(core, "fact_participation"), "expect_column_values_to_be_between", "weight")
     assert sorted(failure["sample"]) == [0.0, 1.5]
 
 
 def test_share_above_one_fails(tmp_path: Path) -> None:
-    folder = write_suite(tmp_path, "mart_share", [
-        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "share", "min_value": 0, "max_value": 1},
-         "meta": {"severity": "error"}},
-    ])
+    folder = write_suite(
+        tmp_path,
+        "mart_share",
+        [
+            {
+                "type": "expect_column_values_to_be_between",
+                "kwargs": {"column": "share", "min_value": 0, "max_value": 1},
+                "meta": {"severity": "error"},
+            },
+        ],
+    )
     con = duckdb.connect()
     con.execute("CREATE TABLE mart_share AS SELECT * FROM (VALUES ('RU', 0.25), ('DE', 0.75)) t(country, share)")
     assert validate_table(con, "mart_share", expectations_dir=folder).success
@@ -315,39 +335,56 @@ def test_share_above_one_fails(tmp_path: Path) -> None:
 def test_row_count_out_of_bounds_fails(con: duckdb.DuckDBPyConnection) -> None:
     # A programme asked for but absent counts 0 rows and fails the suite's lower bound (1).
     outcome = validate_table(con, "stg_participation", programmes=["FP7", "HE"])
-    failure = only_failure(outcome, "expect_column_values_to_be_between", "framework_programme")
+    failure = only_failure(outcome, "row_count_by_programme", "framework_programme")
     assert failure["sample"] == [0] and failure["message"].startswith("stg_participation: HE has 0 row(s)")
     assert outcome.row_count == 3 and outcome.programmes == ("FP7", "HE")
     assert validate_table(con, "stg_participation", programmes=["H2020"]).success
 
 
 def test_row_count_above_the_suites_bounds_fails(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
-    # The bounds come from the suite's meta: FP7 holds 3 rows, more than 2.
-    folder = write_suite(tmp_path, "stg_participation", [], meta={
-        "row_count_by_programme": {"column": "framework_programme", "bounds": {"FP7": [1, 2], "H2020": [1, 10]}}})
-    outcome = validate_table(con, "stg_participation", expectations_dir=folder)
-    failure = only_failure(outcome, "expect_column_values_to_be_between", "framework_programme")
+    # The bounds come from the table's SQL check: FP7 holds 3 rows, more than 2.
+    folder = write_suite(tmp_path, "stg_participation", [])
+    check = (CHECKS_DIR / "stg_participation__row_count_by_programme.sql").read_text(encoding="utf-8")
+    bounds = "('FP6', 1, 1000000), ('FP7', 1, 1000000), ('H2020', 1, 1000000), ('HE', 1, 1000000)"
+    assert bounds in check
+    (folder / "stg_participation__row_count_by_programme.sql").write_text(
+        check.replace(bounds, "('FP7', 1, 2), ('H2020', 1, 10)"), encoding="utf-8"
+    )
+    outcome = validate_table(con, "stg_participation", expectations_dir=folder, checks_dir=folder)
+    failure = only_failure(outcome, "row_count_by_programme", "framework_programme")
     assert "FP7 has 3 row(s), outside the expected bounds [1, 2]" in failure["message"]
 
 
 def test_sample_holds_at_most_ten_distinct_bad_values(tmp_path: Path) -> None:
-    folder = write_suite(tmp_path, "codes", [
-        {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "code", "value_set": ["ok"]}},
-    ])
+    folder = write_suite(
+        tmp_path,
+        "codes",
+        [
+            {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "code", "value_set": ["ok"]}},
+        ],
+    )
     con = duckdb.connect()
     con.execute("CREATE TABLE codes AS SELECT 'bad' || (i % 15) AS code FROM range(60) t(i)")
-    failure = only_failure(validate_table(con, "codes", expectations_dir=folder),
-                           "expect_column_values_to_be_in_set")
+    failure = only_failure(validate_table(con, "codes", expectations_dir=folder), "expect_column_values_to_be_in_set")
     assert failure["unexpected_count"] == 60 and failure["severity"] == "error"  # severity defaults to error
     assert len(failure["sample"]) == 10 and len(set(failure["sample"])) == 10
 
 
 def test_whole_table_row_count_fails(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
-    folder = write_suite(tmp_path, "stg_project", [
-        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 10}, "meta": {"severity": "error"}},
-    ])
-    failure = only_failure(validate_table(con, "stg_project", expectations_dir=folder),
-                           "expect_table_row_count_to_be_between")
+    folder = write_suite(
+        tmp_path,
+        "stg_project",
+        [
+            {
+                "type": "expect_table_row_count_to_be_between",
+                "kwargs": {"min_value": 10},
+                "meta": {"severity": "error"},
+            },
+        ],
+    )
+    failure = only_failure(
+        validate_table(con, "stg_project", expectations_dir=folder), "expect_table_row_count_to_be_between"
+    )
     assert failure["sample"] == [4] and "observed 4" in failure["message"]
 
 
@@ -366,7 +403,7 @@ def test_renamed_column_fails_naming_it(con: duckdb.DuckDBPyConnection) -> None:
 def test_type_drift_fails(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE stg_project ALTER start_date TYPE VARCHAR")
     outcome = validate_table(con, "stg_project")
-    failure = only_failure(outcome, "expect_column_values_to_be_in_set", "start_date")
+    failure = only_failure(outcome, "column_types", "start_date")
     assert failure["sample"] == ["VARCHAR"] and "expected DATE" in failure["message"]
 
 
@@ -447,7 +484,8 @@ def test_reconciliation_checks_the_quarantine_table(con: duckdb.DuckDBPyConnecti
 def test_data_docs_written_and_run_recorded(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     docs = tmp_path / "docs" / "gx"
     con.execute("UPDATE stg_participation SET country = 'XX' WHERE country = 'GB'")
-    outcome = validate_table(con, "stg_participation", data_docs_dir=docs, run_name="test-run")
+    # engine="gx": the in-set rule on a GX batch, so its failure is on a checkpoint's page (SQL results are not)
+    outcome = validate_table(con, "stg_participation", data_docs_dir=docs, run_name="test-run", engine="gx")
     assert outcome.data_docs_path == docs / "index.html" and outcome.data_docs_path.is_file()
     assert outcome.data_docs_page is not None and outcome.data_docs_page.is_file()
     assert "stg_participation" in outcome.data_docs_path.read_text(encoding="utf-8")
@@ -461,8 +499,10 @@ def test_data_docs_written_and_run_recorded(con: duckdb.DuckDBPyConnection, tmp_
     rows = con.execute(
         'SELECT "table", suite, duration_s > 0, success, n_failed FROM meta_validation_runs ORDER BY started_at'
     ).fetchall()
-    assert rows == [("stg_participation", "stg_participation", True, False, 1),
-                    ("stg_project", "stg_project", True, True, 0)]
+    assert rows == [
+        ("stg_participation", "stg_participation", True, False, 1),
+        ("stg_project", "stg_project", True, True, 0),
+    ]
     json.dumps(outcome.failures)  # the asset check's metadata: JSON-serialisable
 
 
@@ -472,7 +512,10 @@ def test_data_docs_keep_only_the_latest_runs(
     monkeypatch.setattr(data_docs, "DOCS_RUNS_KEPT", 2)
     docs = tmp_path / "gx"
     pages = [validate_table(con, "stg_project", data_docs_dir=docs).data_docs_page for _ in range(3)]
-    assert sorted(p.name for p in (docs / ".results" / "stg_project").rglob("*.json")) == ["stg_project.json"] * 2
+    stored = sorted(p.name for p in (docs / ".results" / "stg_project").rglob("*.json"))
+    batches = sorted(set(stored))  # one result per checkpoint (table and batch) and run
+    assert batches and all(name.startswith("bilatrus_duckdb-stg_project") for name in batches)
+    assert stored == sorted(batches * 2)
     assert not pages[0].exists() and pages[1].exists() and pages[2].exists()
 
 
@@ -522,8 +565,9 @@ def test_tables_built_in_python_have_suites_that_pass(python_tables: duckdb.Duck
 
 
 def test_broken_institution_link_fails(python_tables: duckdb.DuckDBPyConnection) -> None:
-    python_tables.execute("UPDATE institution_link SET org_key = '999000001', method = 'guess', score = 120 "
-                          "WHERE org_key = '999000005'")
+    python_tables.execute(
+        "UPDATE institution_link SET org_key = '999000001', method = 'guess', score = 120 WHERE org_key = '999000005'"
+    )
     outcome = validate_table(python_tables, "institution_link")
     assert only_failure(outcome, "expect_column_values_to_be_unique", "org_key")["unexpected_count"] == 2
     assert only_failure(outcome, "expect_column_values_to_be_in_set", "method")["sample"] == ["guess"]
@@ -532,11 +576,14 @@ def test_broken_institution_link_fails(python_tables: duckdb.DuckDBPyConnection)
 
 
 def test_broken_ror_registry_fails(python_tables: duckdb.DuckDBPyConnection) -> None:
-    python_tables.execute("UPDATE dim_ror_institution SET ror_id = 'https://ror.org/0ddd1pm35', status = 'closed', "
-                          "established = 19340 WHERE display_name = 'Institute of Physics'")
+    python_tables.execute(
+        "UPDATE dim_ror_institution SET ror_id = 'https://ror.org/0ddd1pm35', status = 'closed', "
+        "established = 19340 WHERE display_name = 'Institute of Physics'"
+    )
     outcome = validate_table(python_tables, "dim_ror_institution")
     assert only_failure(outcome, "expect_column_values_to_match_regex", "ror_id")["sample"] == [
-        "https://ror.org/0ddd1pm35"]
+        "https://ror.org/0ddd1pm35"
+    ]
     assert only_failure(outcome, "expect_column_values_to_be_in_set", "status")["unexpected_count"] == 1
     established = only_failure(outcome, "expect_column_values_to_be_between", "established")
     assert established["sample"] == [19340] and established["severity"] == "warn"
@@ -546,12 +593,16 @@ def test_broken_ror_registry_fails(python_tables: duckdb.DuckDBPyConnection) -> 
 def test_broken_collaboration_network_fails(python_tables: duckdb.DuckDBPyConnection) -> None:
     # a node without an edge, and a node whose component is no larger than its degree
     python_tables.execute("UPDATE mart_collaboration_network SET degree = 0 WHERE institution_key = '999000003'")
-    python_tables.execute("UPDATE mart_collaboration_network SET component_size = 2 "
-                          "WHERE institution_key = 'ror:010pmpe69'")
+    python_tables.execute(
+        "UPDATE mart_collaboration_network SET component_size = 2 WHERE institution_key = 'ror:010pmpe69'"
+    )
     outcome = validate_table(python_tables, "mart_collaboration_network")
     assert only_failure(outcome, "expect_column_values_to_be_between", "degree")["sample"] == [0]
-    pairs = {f["column"]: f for f in outcome.failures
-             if f["expectation"] == "expect_column_pair_values_a_to_be_greater_than_b"}
+    pairs = {
+        f["column"]: f
+        for f in outcome.failures
+        if f["expectation"] == "expect_column_pair_values_a_to_be_greater_than_b"
+    }
     assert pairs["component_size, degree"]["sample"] == [{"component_size": 2, "degree": 2}]
     assert set(pairs) == {"component_size, degree"} and not outcome.passed_errors
 
@@ -560,6 +611,72 @@ def test_tables_built_in_python_are_checked_in_dagster() -> None:
     from pipelines.defs.checks import suite_checks
 
     keys = {f"{key.asset_key.to_user_string()}:{key.name}" for check in suite_checks() for key in check.check_keys}
-    assert {"core/institution_link:gx_institution_link", "core/dim_ror_institution:gx_dim_ror_institution",
-            "marts/mart_collaboration_network:gx_mart_collaboration_network"} <= keys
+    assert {
+        "core/institution_link:gx_institution_link",
+        "core/dim_ror_institution:gx_dim_ror_institution",
+        "marts/mart_collaboration_network:gx_mart_collaboration_network",
+    } <= keys
     assert "staging/load_audit:reconciliation" in keys and len(keys) == len(list_suites()) + 1
+
+
+# --- SQL checks beside the suites: sql/checks/<table>__<check>.sql ---------------------------------------
+
+
+def test_every_sql_check_guards_a_table_with_a_suite() -> None:
+    tables = {path.name.split("__")[0] for path in CHECKS_DIR.glob("*.sql")}
+    assert tables == {
+        "dim_institution",
+        "dim_project",
+        "fact_participation",
+        "mart_institution_profile",
+        "stg_participation",
+        "stg_project",
+    }
+    assert tables <= set(list_suites())
+
+
+def test_sql_check_of_another_shape_is_a_failure_naming_its_file(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    folder = write_suite(tmp_path, "stg_project", [])
+    (folder / "stg_project__odd.sql").write_text("SELECT 1 AS n FROM stg_project", encoding="utf-8")
+    outcome = validate_table(con, "stg_project", expectations_dir=folder, checks_dir=folder)
+    failure = only_failure(outcome, "odd")
+    assert failure["severity"] == "error" and failure["batch"] == "sql_check"
+    assert "stg_project__odd.sql cannot run" in failure["message"] and "message" in failure["message"]
+    assert outcome.evaluated == 1
+
+
+def test_orphan_key_outside_the_programmes_asked_for_is_not_checked(core: duckdb.DuckDBPyConnection) -> None:
+    core.execute("DELETE FROM dim_organization WHERE org_key = '999000004'")
+    programme = core.execute(
+        "SELECT framework_programme FROM fact_participation WHERE org_key = '999000004'"
+    ).fetchone()[0]
+    others = [p for p in ("FP6", "FP7", "H2020", "HE") if p != programme]
+    failures = validate_table(core, "fact_participation", programmes=[programme]).failures
+    assert [f["sample"] for f in failures if f["expectation"] == "foreign_key_organization"] == [["999000004"]]
+    failures = validate_table(core, "fact_participation", programmes=others).failures
+    assert not [f for f in failures if f["expectation"] == "foreign_key_organization"]
+
+
+def test_suite_declaring_checks_in_meta_is_refused(tmp_path: Path) -> None:
+    folder = write_suite(tmp_path, "codes", [], meta={"foreign_keys": [{"column": "a", "references": "b.a"}]})
+    with pytest.raises(
+        BilatrusError, match=r"foreign_keys in its meta: write each as an SQL check, sql/checks/codes__"
+    ):
+        load_suite("codes", expectations_dir=folder)
+
+
+def test_sql_check_with_a_misspelt_severity_counts_as_error(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    folder = write_suite(tmp_path, "stg_project", [])
+    (folder / "stg_project__typo.sql").write_text(
+        "SELECT 'project_id' AS \"column\", 'warning' AS severity, count(*) AS unexpected_count, "
+        "NULL AS unexpected_percent, list(project_id ORDER BY project_id)[1:2] AS sample, 'bad' AS message "
+        "FROM stg_project",
+        encoding="utf-8",
+    )
+    outcome = validate_table(con, "stg_project", expectations_dir=folder, checks_dir=folder)
+    failure = only_failure(outcome, "typo", "project_id")
+    assert failure["severity"] == "error" and not outcome.passed_errors
+    assert failure["unexpected_count"] == outcome.row_count and len(failure["sample"]) == 2
+    assert "gave severity 'warning'" in failure["message"]

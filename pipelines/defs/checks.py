@@ -1,22 +1,28 @@
-"""Great Expectations suites (expectations/*.json) as asset checks on the assets that write their tables.
+"""Great Expectations suites (expectations/*.json), with the table's SQL checks (sql/checks/), as asset checks
+on the assets that write their tables.
 
 A failed expectation of severity error blocks everything downstream, the publish included; warn-level
 expectations only warn. The library does the validating; this module only reports it to Dagster.
 """
-
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from bilatrus_etl.quality.reconcile import reconcile
 from bilatrus_etl.quality.report import ValidationOutcome
-from bilatrus_etl.quality.suites import list_suites
 from bilatrus_etl.quality.steps import validate
+from bilatrus_etl.quality.suites import list_suites
+from bilatrus_etl.quality.table_checks import SQL_CHECK, check_files, check_name
 from pipelines.defs.resources import BilatrusConfig
 from pipelines.defs.tables import table_asset_key
 
 
 def _result(outcome: ValidationOutcome) -> dg.AssetCheckResult:
+    failed_sql_checks = {f["expectation"] for f in outcome.failures if f.get("batch") == SQL_CHECK}
+    sql_checks = {
+        check_name(path): "failed" if check_name(path) in failed_sql_checks else "passed"
+        for path in check_files(outcome.table)
+    }
     blocking_failed = not outcome.passed_errors
     severity = dg.AssetCheckSeverity.ERROR if blocking_failed else dg.AssetCheckSeverity.WARN
     return dg.AssetCheckResult(
@@ -26,6 +32,7 @@ def _result(outcome: ValidationOutcome) -> dg.AssetCheckResult:
         metadata={
             "evaluated_expectations": outcome.evaluated,
             "failing_expectations": dg.MetadataValue.json(outcome.failures),
+            "sql_checks": dg.MetadataValue.json(sql_checks),
             "duration_s": dg.MetadataValue.float(round(outcome.duration_s, 3)),
             "data_docs": dg.MetadataValue.path(str(outcome.data_docs_path or "")),
         },
@@ -37,7 +44,8 @@ def _suite_check(table: str, asset_key: dg.AssetKey) -> dg.AssetChecksDefinition
         asset=asset_key,
         name=f"gx_{table}",
         blocking=True,
-        description=f"Great Expectations suite expectations/{table}.json on table {table}.",
+        description=f"Great Expectations suite expectations/{table}.json and SQL checks sql/checks/{table}__*.sql "
+        f"on table {table}.",
     )
     def _check(
         context: dg.AssetCheckExecutionContext, bilatrus: BilatrusConfig, duckdb: DuckDBResource

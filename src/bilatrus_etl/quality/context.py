@@ -1,17 +1,22 @@
 """The process's Great Expectations context: imported lazily, created once, ephemeral (no gx/ folder).
 
 Owns the GX import (seconds: only modules that validate call it), the lock every GX call of the quality package
-takes (GX's context is not thread-safe), and the pandas data source whose dataframe assets receive the batches
-DuckDB hands to GX (one asset per table and batch kind, each with a whole-dataframe batch definition).
+takes (GX's context is not thread-safe), the pandas data source whose dataframe assets receive the batches
+DuckDB hands to GX (one asset per table and batch kind, each with a whole-dataframe batch definition), and the
+checkpoints that validate them: `checkpoint` adds (or updates) in the context the suite, one
+`ValidationDefinition` (suite + batch definition) and a `Checkpoint` holding it with its actions, in GX's own
+terms; `Checkpoint.run(batch_parameters={"dataframe": frame})` then validates the frame.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from great_expectations import Checkpoint
     from great_expectations.data_context import AbstractDataContext
 
 DATASOURCE = "bilatrus_duckdb"
@@ -44,3 +49,34 @@ def batch_definition(asset_name: str) -> Any:
             asset = datasource.add_dataframe_asset(asset_name)
             _BATCH_DEFINITIONS[asset_name] = asset.add_batch_definition_whole_dataframe("whole")
         return _BATCH_DEFINITIONS[asset_name]
+
+
+def checkpoint(
+    name: str,
+    suite_name: str,
+    expectations: Sequence[Any],
+    asset_name: str,
+    *,
+    actions: Sequence[Any] = (),
+    result_format: dict[str, Any] | None = None,
+) -> Checkpoint:
+    """The checkpoint `name`: one validation definition of these expectations (a suite named `suite_name`, the
+    table's, so its Data Docs pages sit under the table) on the batch definition of dataframe asset
+    `asset_name`, with `actions`. Suite, validation definition and checkpoint are added to the context, or
+    updated when they exist (the expectations of a batch depend on the run: its scope, the rules SQL took)."""
+    import great_expectations as gx
+
+    with GX_LOCK:
+        context = gx_context()
+        suite = context.suites.add_or_update(gx.ExpectationSuite(name=suite_name, expectations=list(expectations)))
+        definition = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=name, data=batch_definition(asset_name), suite=suite)
+        )
+        return context.checkpoints.add_or_update(
+            gx.Checkpoint(
+                name=name,
+                validation_definitions=[definition],
+                actions=list(actions),
+                result_format=result_format or "SUMMARY",
+            )
+        )

@@ -2,24 +2,25 @@
 
 A folder (`<docs_dir>/gx` in the pipeline) holds a GX `ValidationResultsStore` on disk (`.results/`, so the index
 lists the runs of every process, not only this one's) and a `SiteBuilder` site whose validations section reads
-that store (GX's documented `data_docs_sites` configuration). `write_data_docs` stores one table's combined
-validation result under a `ValidationResultIdentifier` and, when asked, builds its page; `build_data_docs`
-rebuilds the whole site once (the pipeline does so at publish). Retention goes through GX's public API: the
-store's `list_keys` / `remove_key` and `get_docs_sites_urls` for the page of a removed result, keeping the
-DOCS_RUNS_KEPT latest runs of each suite and batch. After every build, offline_docs vendors the CDN assets.
+that store (GX's documented `data_docs_sites` configuration). Checkpoints store their results there while
+`results_store` makes it the context's validation results store, and GX's `UpdateDataDocsAction` (`docs_action`)
+builds the pages of a run; `build_data_docs` rebuilds the whole site once (the pipeline does so at publish).
+Retention goes through GX's public API: the store's `list_keys` / `remove_key` and `get_docs_sites_urls` for the
+page of a removed result, keeping the DOCS_RUNS_KEPT latest runs of each suite and batch. After every build,
+offline_docs vendors the CDN assets.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from bilatrus_etl.quality import offline_docs
 from bilatrus_etl.quality.context import GX_LOCK, gx_context
-from bilatrus_etl.quality.report import statistics
 
 # Data Docs keep the latest runs of each suite and batch; older results and pages are deleted, so the
 # index (rebuilt by every validation) stays quick to build and the folder does not grow run after run.
@@ -64,56 +65,52 @@ def docs_site(data_docs_dir: Path) -> tuple[str, str]:
         return _DOCS_SITES[key]
 
 
-def write_data_docs(
-    data_docs_dir: Path,
-    table: str,
-    scope: tuple[str, ...] | None,
-    suite_name: str,
-    results: list[Any],
-    batch_meta: Mapping[str, Any],
-    run_name: str | None,
-    started_at: datetime,
-    parameters: Mapping[str, Any],
-    build: bool = True,
-) -> tuple[Path, Path | None]:
-    """Store one table's results as one GX validation result; build its page when `build`.
-
-    Returns (index.html, the result's page or None when not built)."""
-    from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
-    from great_expectations.core.run_identifier import RunIdentifier
-    from great_expectations.data_context.types.resource_identifiers import (
-        ExpectationSuiteIdentifier,
-        ValidationResultIdentifier,
-    )
-
-    data_docs_dir.mkdir(parents=True, exist_ok=True)
-    stats = statistics(results)
-    run_id = RunIdentifier(run_name=run_name or "bilatrus", run_time=started_at)
-    combined = ExpectationSuiteValidationResult(
-        results=results,
-        success=stats["unsuccessful_expectations"] == 0,
-        suite_name=suite_name,
-        statistics=stats,
-        suite_parameters=dict(parameters),
-        meta={**batch_meta, "run_id": run_id, "validation_time": started_at, "table": table},
-    )
-    batch_identifier = table if not scope else f"{table}-{'-'.join(scope)}"
-    key = ValidationResultIdentifier(
-        expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite_name),
-        run_id=run_id,
-        batch_identifier=batch_identifier,
-    )
+@contextmanager
+def results_store(data_docs_dir: Path | None) -> Iterator[str | None]:
+    """While open, the context's validation results store is the one of `data_docs_dir`'s site (GX's
+    `validation_results_store_name`), so the results checkpoints store land in that folder; yields the site's
+    name (None without a folder: results go to the context's in-memory store, see `forget_results`)."""
     with GX_LOCK:
+        if data_docs_dir is None:
+            yield None
+            return
+        data_docs_dir.mkdir(parents=True, exist_ok=True)
         context = gx_context()
         site_name, store_name = docs_site(data_docs_dir)
-        context.stores[store_name].set(key, combined)
-        prune_docs(data_docs_dir, suite_name, DOCS_RUNS_KEPT)
-        if not build:  # stored now; the site is rebuilt once by build_data_docs()
-            return data_docs_dir / "index.html", None
-        context.build_data_docs(site_names=[site_name], resource_identifiers=[key])
-        page = _page(context, site_name, key)
-        offline_docs.make_offline(data_docs_dir)
-    return data_docs_dir / "index.html", page
+        previous = context.validation_results_store_name
+        context.validation_results_store_name = store_name
+        try:
+            yield site_name
+        finally:
+            context.validation_results_store_name = previous
+
+
+def make_room(data_docs_dir: Path, suite_name: str) -> int:
+    """Before a run stores its results: keep DOCS_RUNS_KEPT - 1 earlier runs of the suite, so the index the
+    run's UpdateDataDocsAction builds lists only results that are kept."""
+    return prune_docs(data_docs_dir, suite_name, DOCS_RUNS_KEPT - 1)
+
+
+def forget_results(keys: Sequence[Any]) -> None:
+    """Remove results stored in the context's default (in-memory) store: without Data Docs nobody reads them."""
+    with GX_LOCK:
+        store = gx_context().validation_results_store
+        for key in keys:
+            store.remove_key(key)
+
+
+def docs_action(site_name: str) -> Any:
+    """GX's UpdateDataDocsAction for one site: builds the page of each result of a checkpoint run and the index."""
+    from great_expectations.checkpoint import UpdateDataDocsAction
+
+    return UpdateDataDocsAction(name="update_data_docs", site_names=[site_name])
+
+
+def result_page(data_docs_dir: Path, key: Any) -> Path | None:
+    """The local file of one stored result's page on the site of `data_docs_dir`, or None when not built."""
+    with GX_LOCK:
+        site_name, _ = docs_site(data_docs_dir)
+        return _page(gx_context(), site_name, key)
 
 
 def build_data_docs(data_docs_dir: Path | str) -> Path:
@@ -156,4 +153,4 @@ def _page(context: Any, site_name: str, key: Any) -> Path | None:
     """The local file of one result's page on the site, or None when it has not been built."""
     urls = context.get_docs_sites_urls(resource_identifier=key, site_name=site_name, only_if_exists=True)
     url = (urls[0].get("site_url") or "") if urls else ""
-    return Path(url.removeprefix("file://")) if url.startswith("file://") else None
+    return Path(unquote(url.removeprefix("file://"))) if url.startswith("file://") else None

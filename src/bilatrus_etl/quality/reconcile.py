@@ -37,9 +37,16 @@ def reconcile(
     """
     audit_columns = table_columns(con, audit_table)
     if audit_columns is None:
-        return [{"kind": "audit", "dataset": None, "framework_programme": None, "source_file": None,
-                 "difference": None,
-                 "message": f"table {audit_table!r} does not exist: staging must write it before reconciliation."}]
+        return [
+            {
+                "kind": "audit",
+                "dataset": None,
+                "framework_programme": None,
+                "source_file": None,
+                "difference": None,
+                "message": f"table {audit_table!r} does not exist: staging must write it before reconciliation.",
+            }
+        ]
     keys = [c for c in AUDIT_KEYS if c in audit_columns]
     rows = con.execute(
         f"SELECT {', '.join(quote(k) for k in keys)}, sum(raw_rows), sum(staged_rows), sum(quarantined_rows) "
@@ -66,25 +73,44 @@ def reconcile(
     problems: list[dict[str, Any]] = []
     for row in rows:
         record = dict(zip(keys, row[: len(keys)], strict=True))
-        raw, staged_rows, quarantined_rows = row[len(keys):]
+        raw, staged_rows, quarantined_rows = row[len(keys) :]
         target = record.get("target_table")
-        where = (f"{record.get('dataset')} ({record.get('framework_programme') or 'no programme'}) file "
-                 f"{record.get('source_file')}" + (f" -> {target}" if target else ""))
-        base = {**{k: None for k in AUDIT_KEYS}, **record, "raw_rows": raw, "staged_rows": staged_rows,
-                "quarantined_rows": quarantined_rows}
+        where = (
+            f"{record.get('dataset')} ({record.get('framework_programme') or 'no programme'}) file "
+            f"{record.get('source_file')}" + (f" -> {target}" if target else "")
+        )
+        base = {
+            **{k: None for k in AUDIT_KEYS},
+            **record,
+            "raw_rows": raw,
+            "staged_rows": staged_rows,
+            "quarantined_rows": quarantined_rows,
+        }
         if None in (raw, staged_rows, quarantined_rows):
-            problems.append({**base, "kind": "audit", "difference": None,
-                             "message": f"{where}: {audit_table} has a missing count (raw {raw}, staged {staged_rows}, "
-                                        f"quarantined {quarantined_rows}); staging must record all three."})
+            problems.append(
+                {
+                    **base,
+                    "kind": "audit",
+                    "difference": None,
+                    "message": f"{where}: {audit_table} has a missing count (raw {raw}, staged {staged_rows}, "
+                    f"quarantined {quarantined_rows}); staging must record all three.",
+                }
+            )
             continue
         raw, staged_rows, quarantined_rows = int(raw), int(staged_rows), int(quarantined_rows)
         difference = raw - staged_rows - quarantined_rows
         if difference:
             what = f"{difference} row(s) lost" if difference > 0 else f"{-difference} row(s) more than were read"
-            problems.append({**base, "kind": "audit", "difference": difference,
-                             "message": f"{where}: raw {raw} rows but staged {staged_rows} + quarantined "
-                                        f"{quarantined_rows} = {staged_rows + quarantined_rows}: {what}. "
-                                        "Every raw row must be staged or quarantined with a reason."})
+            problems.append(
+                {
+                    **base,
+                    "kind": "audit",
+                    "difference": difference,
+                    "message": f"{where}: raw {raw} rows but staged {staged_rows} + quarantined "
+                    f"{quarantined_rows} = {staged_rows + quarantined_rows}: {what}. "
+                    "Every raw row must be staged or quarantined with a reason.",
+                }
+            )
         actual: int | None = None
         holders = ""
         if target in staged_counts:
@@ -95,15 +121,27 @@ def reconcile(
         if actual is not None and actual != staged_rows:
             gap = staged_rows - actual
             lost = f": {gap} row(s) lost after the audit was written" if gap > 0 else ""
-            problems.append({**base, "kind": "staged", "difference": gap,
-                             "message": f"{where}: {audit_table} says {staged_rows} staged row(s) but {holders} "
-                                        f"{actual}{lost}. Re-run staging for this programme."})
+            problems.append(
+                {
+                    **base,
+                    "kind": "staged",
+                    "difference": gap,
+                    "message": f"{where}: {audit_table} says {staged_rows} staged row(s) but {holders} "
+                    f"{actual}{lost}. Re-run staging for this programme.",
+                }
+            )
         if quarantined is not None:
             in_quarantine = quarantined.get(tuple(record[k] for k in quarantine_keys), 0)
             if in_quarantine != quarantined_rows:
-                problems.append({**base, "kind": "quarantine", "difference": quarantined_rows - in_quarantine,
-                                 "message": f"{where}: {audit_table} says {quarantined_rows} quarantined row(s) but "
-                                            f"{quarantine_table} holds {in_quarantine} for this file."})
+                problems.append(
+                    {
+                        **base,
+                        "kind": "quarantine",
+                        "difference": quarantined_rows - in_quarantine,
+                        "message": f"{where}: {audit_table} says {quarantined_rows} quarantined row(s) but "
+                        f"{quarantine_table} holds {in_quarantine} for this file.",
+                    }
+                )
     return problems
 
 

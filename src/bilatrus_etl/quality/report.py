@@ -3,15 +3,14 @@
 GX's results (ExpectationValidationResult: expectation_config, success, result, exception_info) and the
 GX-shaped results of sql_checks become one dict per failing expectation: expectation, column, severity,
 unexpected_count, unexpected_percent, sample (at most SAMPLE_SIZE distinct bad values, plain JSON), message,
-batch. `statistics` gives the counts GX's ExpectationSuiteValidationResult carries. `record_validation_run`
-appends one row per validation to `meta_validation_runs`.
+batch. `record_validation_run` appends one row per validation to `meta_validation_runs`.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,7 +19,6 @@ from typing import Any, Literal
 
 import duckdb
 
-from bilatrus_etl.quality.checks import PROGRAMME_COLUMN
 from bilatrus_etl.quality.sql_checks import quote
 from bilatrus_etl.quality.suites import expectation_severity
 
@@ -78,18 +76,6 @@ class ValidationOutcome:
         if self.data_docs_error:
             parts.append(self.data_docs_error)
         return "\n".join(parts)
-
-
-def statistics(results: Sequence[Any]) -> dict[str, Any]:
-    """The `statistics` of a GX ExpectationSuiteValidationResult over these results, and its success."""
-    evaluated = len(results)
-    successful = sum(1 for result in results if result.success)
-    return {
-        "evaluated_expectations": evaluated,
-        "successful_expectations": successful,
-        "unsuccessful_expectations": evaluated - successful,
-        "success_percent": successful / evaluated * 100 if evaluated else None,
-    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -184,13 +170,11 @@ def describe_failure(table: str, result: Any) -> dict[str, Any]:
         missing = re.search(r'column "([^"]+)"[^.]*does not exist', error)
         if missing:
             failure["message"] = (
-                f"{table}: column {missing.group(1)!r} is missing (renamed or dropped?); "
-                f"{type_} on it could not run."
+                f"{table}: column {missing.group(1)!r} is missing (renamed or dropped?); {type_} on it could not run."
             )
         else:
             failure["message"] = f"{table}: {type_} on {column or 'the table'} raised an error: {error}"
         return failure
-    check = meta.get("check")
     if type_ == "expect_table_columns_to_match_set" or type_ == "expect_table_columns_to_match_ordered_list":
         mismatched = (details.get("details") or {}).get("mismatched") or {}
         if isinstance(mismatched, dict):
@@ -210,31 +194,6 @@ def describe_failure(table: str, result: Any) -> dict[str, Any]:
             f"{table}: schema drift: {'; '.join(parts) or 'columns differ'} "
             f"(found: {', '.join(map(str, observed or []))})."
         )
-    elif check == "foreign_key":
-        failure["column"] = ", ".join(meta.get("columns") or []) or column
-        failure["message"] = (
-            f"{table}: {failure['unexpected_count']} row(s) ({failure['unexpected_percent']}%) have "
-            f"{failure['column']} with no match in {meta.get('references')}; e.g. {failure['sample']}."
-        )
-    elif check == "row_count_by_programme":
-        observed = failure["sample"][0] if failure["sample"] else None
-        failure["column"] = PROGRAMME_COLUMN
-        failure["unexpected_count"], failure["unexpected_percent"] = None, None
-        failure["sample"] = [observed]
-        failure["message"] = (
-            f"{table}: {meta.get('programme')} has {observed} row(s), outside the expected bounds "
-            f"[{_bound(kwargs.get('min_value'))}, {_bound(kwargs.get('max_value'))}]."
-        )
-    elif check == "column_type":
-        failure["column"] = meta.get("column")
-        failure["unexpected_count"], failure["unexpected_percent"] = None, None
-        found = failure["sample"][0] if failure["sample"] else None
-        expected = " or ".join(kwargs.get("value_set") or [])
-        failure["message"] = (
-            f"{table}: column {meta.get('column')!r} has type {found}, expected {expected} (did its values parse?)."
-            if found is not None
-            else f"{table}: column {meta.get('column')!r} (type {expected}) is missing."
-        )
     elif "observed_value" in details and details.get("unexpected_count") is None:
         observed = jsonable(details.get("observed_value"))
         failure["sample"] = [observed]
@@ -247,7 +206,10 @@ def describe_failure(table: str, result: Any) -> dict[str, Any]:
 def _row_message(table: str, type_: str, kwargs: Mapping[str, Any], failure: dict[str, Any]) -> str:
     """A sentence for a failing row-level (map) expectation."""
     count, percent, sample, column = (
-        failure["unexpected_count"], failure["unexpected_percent"], failure["sample"], failure["column"]
+        failure["unexpected_count"],
+        failure["unexpected_percent"],
+        failure["sample"],
+        failure["column"],
     )
     rows = f"{count} row(s) ({percent}%)"
     mostly = kwargs.get("mostly")
@@ -261,14 +223,16 @@ def _row_message(table: str, type_: str, kwargs: Mapping[str, Any], failure: dic
         return f"{table}: {rows} have {column} {verb} {shown}{tolerance}; e.g. {sample}."
     if type_ == "expect_column_values_to_be_between":
         return f"{table}: {rows} have {column} {_range_text(kwargs)}{tolerance}; e.g. {sample}."
-    if type_ in ("expect_compound_columns_to_be_unique", "expect_column_values_to_be_unique",
-                 "expect_select_column_values_to_be_unique_within_record"):
+    if type_ in (
+        "expect_compound_columns_to_be_unique",
+        "expect_column_values_to_be_unique",
+        "expect_select_column_values_to_be_unique_within_record",
+    ):
         return f"{table}: {rows} share a duplicate ({column}) key; e.g. {sample}."
     if type_ == "expect_column_pair_values_a_to_be_greater_than_b":
         op = ">=" if kwargs.get("or_equal") else ">"
         return (
-            f"{table}: {rows} break {kwargs.get('column_A')} {op} {kwargs.get('column_B')}{tolerance}; "
-            f"e.g. {sample}."
+            f"{table}: {rows} break {kwargs.get('column_A')} {op} {kwargs.get('column_B')}{tolerance}; e.g. {sample}."
         )
     where = f"column {column}" if column else "the table"
     return f"{table}: {rows} of {where} fail {type_} ({_describe_kwargs(kwargs)}); e.g. {sample}."

@@ -29,8 +29,22 @@ from typing import Any
 import duckdb
 
 PARTIAL_UNEXPECTED_COUNT = 100
-NUMERIC_PREFIXES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-                    "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")
+NUMERIC_PREFIXES = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+    "FLOAT",
+    "DOUBLE",
+    "DECIMAL",
+    "REAL",
+)
 FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
 
 
@@ -116,8 +130,10 @@ def _set_matches(value_set: Any, sql_type: str) -> bool:
 
 def _repeated(table: str, where: str, key: str, considered: str) -> str:
     """The table with `_copies`: how many considered rows share this row's key (NULLs equal, as in pandas)."""
-    return (f"(SELECT *, rowid AS _row_order, CASE WHEN {considered} THEN count(*) OVER "
-            f"(PARTITION BY {key}, ({considered})) END AS _copies FROM {table}{where})")
+    return (
+        f"(SELECT *, rowid AS _row_order, CASE WHEN {considered} THEN count(*) OVER "
+        f"(PARTITION BY {key}, ({considered})) END AS _copies FROM {table}{where})"
+    )
 
 
 def translate(
@@ -140,8 +156,11 @@ def translate(
         if type_ == "expect_column_values_to_be_between":
             low, high = kwargs.get("min_value"), kwargs.get("max_value")
             bounds = [b for b in (low, high) if b is not None]
-            if not _is_numeric(sql_type) or not bounds or not all(
-                    isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds):
+            if (
+                not _is_numeric(sql_type)
+                or not bounds
+                or not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds)
+            ):
                 return None
             inside = []
             if low is not None:
@@ -160,11 +179,26 @@ def translate(
         if type_ == "expect_column_values_to_match_regex":
             if sql_type.upper() != "VARCHAR" or not isinstance(kwargs.get("regex"), str):
                 return None
-            return SqlCheck(source, present, f"NOT regexp_matches({quote(column)}, ?)", value, (column,),
-                            mostly=mostly, parameters=[kwargs["regex"]])
+            return SqlCheck(
+                source,
+                present,
+                f"NOT regexp_matches({quote(column)}, ?)",
+                value,
+                (column,),
+                mostly=mostly,
+                parameters=[kwargs["regex"]],
+            )
         if type_ == "expect_column_values_to_be_unique":
-            return SqlCheck(source, present, "_copies > 1", value, (column,), mostly=mostly, key=quote(column),
-                            sample_source=_repeated(quote(table), where, quote(column), present))
+            return SqlCheck(
+                source,
+                present,
+                "_copies > 1",
+                value,
+                (column,),
+                mostly=mostly,
+                key=quote(column),
+                sample_source=_repeated(quote(table), where, quote(column), present),
+            )
         return None
     if type_ == "expect_compound_columns_to_be_unique":
         names = kwargs.get("column_list")
@@ -172,22 +206,37 @@ def translate(
             return None
         ignore = kwargs.get("ignore_row_if") or "all_values_are_missing"
         missing = [_missing(n, columns[n]) for n in names]
-        considered = {"all_values_are_missing": f"NOT ({' AND '.join(missing)})",
-                      "any_value_is_missing": f"NOT ({' OR '.join(missing)})", "never": "true"}.get(ignore)
+        considered = {
+            "all_values_are_missing": f"NOT ({' AND '.join(missing)})",
+            "any_value_is_missing": f"NOT ({' OR '.join(missing)})",
+            "never": "true",
+        }.get(ignore)
         if considered is None:
             return None
         key = ", ".join(quote(n) for n in names)
         select = ", ".join(_value(n, columns[n]) for n in names)
-        return SqlCheck(source, considered, "_copies > 1", select, tuple(names), shape="record", mostly=mostly,
-                        key=key, sample_source=_repeated(quote(table), where, key, considered))
+        return SqlCheck(
+            source,
+            considered,
+            "_copies > 1",
+            select,
+            tuple(names),
+            shape="record",
+            mostly=mostly,
+            key=key,
+            sample_source=_repeated(quote(table), where, key, considered),
+        )
     if type_ == "expect_column_pair_values_a_to_be_greater_than_b":
         a, b = kwargs.get("column_A"), kwargs.get("column_B")
         if not (isinstance(a, str) and isinstance(b, str) and a in columns and b in columns):
             return None
         ignore = kwargs.get("ignore_row_if") or "both_values_are_missing"
         miss_a, miss_b = _missing(a, columns[a]), _missing(b, columns[b])
-        considered = {"both_values_are_missing": f"NOT ({miss_a} AND {miss_b})",
-                      "either_value_is_missing": f"NOT ({miss_a} OR {miss_b})", "neither": "true"}.get(ignore)
+        considered = {
+            "both_values_are_missing": f"NOT ({miss_a} AND {miss_b})",
+            "either_value_is_missing": f"NOT ({miss_a} OR {miss_b})",
+            "neither": "true",
+        }.get(ignore)
         if considered is None:
             return None
         op = ">=" if kwargs.get("or_equal") else ">"
@@ -224,7 +273,8 @@ def evaluate_many(con: duckdb.DuckDBPyConnection, checks: list[SqlCheck]) -> lis
         if check.key:  # rows sharing a key with another row: a hash aggregate, no window over the table
             repeated = con.execute(
                 f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {check.source} AS t "
-                f"WHERE {check.considered} GROUP BY {check.key} HAVING count(*) > 1)").fetchall()[0][0]
+                f"WHERE {check.considered} GROUP BY {check.key} HAVING count(*) > 1)"
+            ).fetchall()[0][0]
             counts[index] = (counts[index][0], counts[index][1], int(repeated))
     return [_result(con, check, *counts[index]) for index, check in enumerate(checks)]
 
@@ -234,8 +284,10 @@ def _result(
 ) -> tuple[bool, dict[str, Any]]:
     sample: list[Any] = []
     if unexpected:
-        query = (f"SELECT {check.sample} FROM {check.sample_source or check.source} AS t WHERE ({check.considered}) AND "
-                 f"({check.unexpected}) ORDER BY {check.order} LIMIT {PARTIAL_UNEXPECTED_COUNT}")
+        query = (
+            f"SELECT {check.sample} FROM {check.sample_source or check.source} AS t WHERE ({check.considered}) AND "
+            f"({check.unexpected}) ORDER BY {check.order} LIMIT {PARTIAL_UNEXPECTED_COUNT}"
+        )
         rows = con.execute(query, check.parameters).fetchall()
         if check.shape == "pair":
             sample = [list(row) for row in rows]
@@ -245,9 +297,12 @@ def _result(
             sample = [row[0] for row in rows]
     if check.percent_of_all_rows:
         success = element_count == 0 or (element_count - unexpected) / element_count >= check.mostly
-        return success, {"element_count": element_count, "unexpected_count": unexpected,
-                         "unexpected_percent": unexpected / element_count * 100 if element_count else None,
-                         "partial_unexpected_list": sample}
+        return success, {
+            "element_count": element_count,
+            "unexpected_count": unexpected,
+            "unexpected_percent": unexpected / element_count * 100 if element_count else None,
+            "partial_unexpected_list": sample,
+        }
     success = considered == 0 or (considered - unexpected) / considered >= check.mostly
     missing = element_count - considered
     percent = unexpected / considered * 100 if considered else None

@@ -19,14 +19,15 @@ if TYPE_CHECKING:  # imported lazily where used: Great Expectations alone costs 
 
 def validate(
     con: duckdb.DuckDBPyConnection, settings: Settings, table: str, run_id: str | None = None
-) -> "ValidationOutcome":
+) -> ValidationOutcome:
     """Validate one table with its suite, record the run (with `run_id`, the Dagster run), rebuild the Data Docs."""
     from bilatrus_etl.quality.report import record_validation_run
     from bilatrus_etl.quality.validate import validate_table
 
     with progress.step(f"validate {table}"):
-        outcome = validate_table(con, table, data_docs_dir=settings.docs_dir / "gx", docs_policy="on_failure",
-                                 run_name=run_id)
+        outcome = validate_table(
+            con, table, data_docs_dir=settings.docs_dir / "gx", docs_policy="on_failure", run_name=run_id
+        )
         record_validation_run(con, outcome, run_id=run_id)
         progress.fault_point("validate")
     verdict = "passed" if outcome.success else ("warnings" if outcome.passed_errors else "FAILED")

@@ -5,15 +5,13 @@ GX's own `severity` field: "critical" (the default) blocks the publish, "warning
 words them "error" and "warn" (ValidationOutcome.errors / .warnings); a suite written by hand may also give
 `meta.severity` in those words. `load_suite` sets both on every expectation.
 Suite parameters: `{"$PARAMETER": "iso3166_alpha2"}` in a kwarg is GX's own placeholder, resolved at validation
-time from SUITE_PARAMETERS (the ISO set comes from pycountry). The suite `meta` may declare the checks GX has
-no expectation for (foreign_keys, row_count_by_programme, column_types): checks.py runs them; this module only
-checks that they are well formed.
+time from SUITE_PARAMETERS (the ISO set comes from pycountry). What GX has no expectation for (foreign keys,
+rows per programme, column types) is not in a suite but an SQL check beside it (table_checks.py).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +26,8 @@ if TYPE_CHECKING:
 SEVERITIES: tuple[str, ...] = ("error", "warn")
 GX_SEVERITY = {"error": "critical", "warn": "warning"}
 FROM_GX_SEVERITY = {"critical": "error", "warning": "warn", "info": "warn"}
-_REFERENCE = re.compile(r"^\s*([A-Za-z_][\w.]*?)\s*(?:\(\s*([^)]*)\)|\.([A-Za-z_]\w*))\s*$")
+# What suites once declared in `meta` for a mini-language of their own: now SQL checks (table_checks.py).
+RETIRED_META = ("foreign_keys", "row_count_by_programme", "column_types")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -73,8 +72,10 @@ def parameters_used(value: Any) -> set[str]:
 
 def resolved(kwargs: Mapping[str, Any], parameters: Mapping[str, Any]) -> dict[str, Any]:
     """kwargs with GX suite parameters ({"$PARAMETER": name}) replaced by their values."""
-    return {k: parameters.get(v["$PARAMETER"], v) if isinstance(v, dict) and "$PARAMETER" in v else v
-            for k, v in kwargs.items()}
+    return {
+        k: parameters.get(v["$PARAMETER"], v) if isinstance(v, dict) and "$PARAMETER" in v else v
+        for k, v in kwargs.items()
+    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -106,17 +107,17 @@ def read_suite_json(name: str, expectations_dir: Path | None = None) -> dict[str
     for position, expectation in enumerate(data["expectations"]):
         _check_severity(expectation_severity(expectation), f"{path} expectation {position} ({expectation.get('type')})")
         expectation.setdefault("meta", {})
-    for fk in meta.get("foreign_keys", []):
-        _check_severity(fk.get("severity", "error"), f"{path} meta.foreign_keys {fk}")
-        parse_foreign_key(fk, str(path))
-    for key in ("row_count_by_programme", "column_types"):
-        if key in meta:
-            _check_severity(meta[key].get("severity", "error"), f"{path} meta.{key}")
+    declared = [key for key in RETIRED_META if key in meta]
+    if declared:
+        raise BilatrusError(
+            f"Expectation suite {path} declares {', '.join(declared)} in its meta: write each as an SQL check, "
+            f"sql/checks/{name}__<check>.sql (see quality/table_checks.py), and remove it from the suite."
+        )
     return data
 
 
 def expectation_severity(expectation: Mapping[str, Any]) -> str:
-    """"error" or "warn" (or the unknown word given): GX's `severity` field, else meta.severity, else "error"."""
+    """ "error" or "warn" (or the unknown word given): GX's `severity` field, else meta.severity, else "error"."""
     native = expectation.get("severity")
     if native is not None:
         native = getattr(native, "value", native)  # GX's FailureSeverity enum or its string
@@ -126,8 +127,10 @@ def expectation_severity(expectation: Mapping[str, Any]) -> str:
 
 def _check_severity(severity: str, where: str) -> None:
     if severity not in SEVERITIES:
-        raise BilatrusError(f"{where}: severity must be one of {SEVERITIES} (GX's severity field: "
-                            f"{', '.join(GX_SEVERITY.values())}), not {severity!r}.")
+        raise BilatrusError(
+            f"{where}: severity must be one of {SEVERITIES} (GX's severity field: "
+            f"{', '.join(GX_SEVERITY.values())}), not {severity!r}."
+        )
 
 
 def load_suite(name: str, *, expectations_dir: Path | None = None) -> ExpectationSuite:
@@ -157,20 +160,3 @@ def load_suite(name: str, *, expectations_dir: Path | None = None) -> Expectatio
         return ExpectationSuite(name=data["name"], expectations=built, meta=data.get("meta"))
     except Exception as err:  # GX raises its own and pydantic errors with the cause in the text
         raise BilatrusError(f"Expectation suite {name!r} does not load in Great Expectations: {err}") from err
-
-
-def parse_foreign_key(fk: Mapping[str, Any], where: str) -> tuple[list[str], str, list[str]]:
-    """(child columns, parent table, parent columns) of one `meta.foreign_keys` entry."""
-    columns = [fk["column"]] if "column" in fk else list(fk.get("columns") or [])
-    match = _REFERENCE.match(str(fk.get("references", "")))
-    if not columns or not match:
-        raise BilatrusError(
-            f"{where}: a foreign key needs 'column' (or 'columns') and 'references' as 'table.column' "
-            f"or 'table(col, ...)'; got {dict(fk)}."
-        )
-    parent = match.group(1)
-    ref_columns = [c.strip() for c in match.group(2).split(",")] if match.group(2) is not None else [match.group(3)]
-    if len(ref_columns) != len(columns):
-        raise BilatrusError(f"{where}: foreign key {columns} -> {parent}{ref_columns} has unequal column counts.")
-    return columns, parent, ref_columns
-

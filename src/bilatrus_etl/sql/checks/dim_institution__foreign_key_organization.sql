@@ -1,0 +1,25 @@
+-- Foreign key: dim_institution(main_org_key) references dim_organization(org_key). One row when rows have a key with
+-- no match (NULL keys are not checked): their number, share and up to 10 of their keys.
+WITH child AS (
+    SELECT main_org_key, main_org_key AS key
+    FROM dim_institution
+    WHERE main_org_key IS NOT NULL
+),
+orphan AS (
+    SELECT c.key
+    FROM child AS c
+    ANTI JOIN (SELECT DISTINCT org_key FROM dim_organization) AS p ON c.main_org_key = p.org_key
+)
+SELECT
+    'main_org_key' AS "column",
+    'error' AS severity,
+    count(*) AS unexpected_count,
+    round(100.0 * count(*) / (SELECT count(*) FROM child), 4) AS unexpected_percent,
+    list_sort(list_distinct(list(key)))[1:10] AS sample,
+    format(
+        'dim_institution: {} row(s) ({}%) have main_org_key with no match in dim_organization(org_key); e.g. ' ||
+        '{}.',
+           count(*), round(100.0 * count(*) / (SELECT count(*) FROM child), 4),
+           list_sort(list_distinct(list(key)))[1:10]) AS message
+FROM orphan
+HAVING count(*) > 0
