@@ -45,7 +45,7 @@ def batch_definition(asset_name: str) -> Any:
     """The whole-dataframe batch definition of one dataframe asset (created on first use)."""
     with GX_LOCK:
         if asset_name not in _BATCH_DEFINITIONS:
-            datasource = gx_context().data_sources.get(DATASOURCE)
+            datasource: Any = gx_context().data_sources.get(DATASOURCE)  # a pandas datasource
             asset = datasource.add_dataframe_asset(asset_name)
             _BATCH_DEFINITIONS[asset_name] = asset.add_batch_definition_whole_dataframe("whole")
         return _BATCH_DEFINITIONS[asset_name]

@@ -143,7 +143,8 @@ def translate(
 
     `where` restricts the table (' WHERE framework_programme IN (...)' or '')."""
     source = f"(SELECT *, rowid AS _row_order FROM {quote(table)}{where})"
-    mostly = float(kwargs.get("mostly") if kwargs.get("mostly") is not None else 1.0)
+    mostly_value = kwargs.get("mostly")
+    mostly = 1.0 if mostly_value is None else float(mostly_value)
     column = kwargs.get("column")
     if isinstance(column, str):
         if column not in columns:
@@ -170,7 +171,7 @@ def translate(
             return SqlCheck(source, present, f"NOT ({' AND '.join(inside)})", value, (column,), mostly=mostly)
         if type_ in ("expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set"):
             value_set = kwargs.get("value_set")
-            if not _set_matches(value_set, sql_type):
+            if value_set is None or not _set_matches(value_set, sql_type):
                 return None
             # an IN list of literals: DuckDB looks it up in a hash set (a list parameter is scanned per row)
             contained = f"{quote(column)} IN ({', '.join(literal(v) for v in value_set)})"
@@ -205,10 +206,10 @@ def translate(
         if not isinstance(names, list) or not names or any(n not in columns for n in names):
             return None
         ignore = kwargs.get("ignore_row_if") or "all_values_are_missing"
-        missing = [_missing(n, columns[n]) for n in names]
+        missing_each = [_missing(n, columns[n]) for n in names]
         considered = {
-            "all_values_are_missing": f"NOT ({' AND '.join(missing)})",
-            "any_value_is_missing": f"NOT ({' OR '.join(missing)})",
+            "all_values_are_missing": f"NOT ({' AND '.join(missing_each)})",
+            "any_value_is_missing": f"NOT ({' OR '.join(missing_each)})",
             "never": "true",
         }.get(ignore)
         if considered is None:

@@ -138,7 +138,8 @@ def validate_table(
     used = parameters_used([e.configuration.kwargs for e in suite_obj.expectations])
     parameters = {name: suite_parameter(name) for name in used}
     sql_start = time.perf_counter()
-    sql_results, gx_expectations = [], list(suite_obj.expectations)
+    sql_results: list[Any] = []
+    gx_expectations = list(suite_obj.expectations)
     if engine == "sql":
         sql_results, gx_expectations = _sql_results(con, table, columns, gx_expectations, where, parameters)
     timings["sql_s"] = time.perf_counter() - sql_start
@@ -146,7 +147,7 @@ def validate_table(
     fetch_start = time.perf_counter()
     library_failures: list[dict[str, Any]] = []
     batches = _table_batches(con, table, columns, gx_expectations, where)
-    row_count = int(con.execute(f"SELECT count(*) FROM {quote_name(table)}{where}").fetchone()[0])
+    row_count = int(con.execute(f"SELECT count(*) FROM {quote_name(table)}{where}").fetchall()[0][0])
     timings["fetch_s"] = time.perf_counter() - fetch_start
     checks_start = time.perf_counter()
     check_failures, checks_run = run_checks(con, table, scope, checks_dir)
@@ -194,7 +195,7 @@ def validate_table(
             try:
                 if docs_policy == "on_failure" and failures:  # the pipeline wants a failing table's pages at once
                     for run in runs:
-                        docs_action(site_name).run(run)
+                        docs_action(str(site_name)).run(run)
                 if docs_policy == "always" or (docs_policy == "on_failure" and failures):
                     offline_docs.make_offline(docs_dir)
                     docs = (docs_dir / "index.html", _first_page(docs_dir, runs))
@@ -276,7 +277,8 @@ def _sql_results(
 def _table_batches(
     con: duckdb.DuckDBPyConnection, table: str, columns: Mapping[str, str], expectations: list[Any], where: str
 ) -> list[Batch]:
-    schema_expectations, row_expectations = [], []
+    schema_expectations: list[Any] = []
+    row_expectations: list[Any] = []
     for expectation in expectations:
         (schema_expectations if expectation.expectation_type in SCHEMA_EXPECTATIONS else row_expectations).append(
             expectation

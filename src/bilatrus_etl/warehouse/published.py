@@ -61,7 +61,7 @@ def read_state(path: Path | str) -> PublishedState:
         return PublishedState(
             path=Path(path),
             built_at=built_at.isoformat(timespec="seconds") if hasattr(built_at, "isoformat") else None,
-            synthetic=stamp.get("synthetic"),
+            synthetic=None if stamp.get("synthetic") is None else bool(stamp.get("synthetic")),
             mirror=None if stamp.get("mirror") is None else str(stamp.get("mirror")),
             mirror_recorded="meta_build" in tables and "mirror" in table_columns(con, "meta_build"),
             programmes=programmes,
