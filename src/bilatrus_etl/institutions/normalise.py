@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from bilatrus_etl.institutions.legal_forms import drop_honours, drop_legal_forms, drop_status_and_supervisor
 from bilatrus_etl.institutions.ror_schema import short_ror_id
 
 _CYRILLIC = {
@@ -102,144 +103,7 @@ _TOKEN_MAP = {
     "scientificresearch": "scientific research",
 }
 STOPWORDS = frozenset({"of", "the", "for", "and", "in", "at", "on", "a", "an", "under", "to", "by", "with", "i"})
-_EPONYM_MARKERS = frozenset(
-    {"named", "after", "imeni", "im", "them", "academician", "academic", "professor", "prof", "name", "nm"}
-)
-_KEEP_SHORT = frozenset({"ai", "it", "rf", "sb", "ub", "un", "eu", "uk", "us", "ii", "iv", "vi"})
-_LEGAL_TOKENS = frozenset(
-    {
-        "fsbi",
-        "fsbsi",
-        "fsbei",
-        "fsaei",
-        "fsei",
-        "fsi",
-        "fsue",
-        "fgbu",
-        "fgbun",
-        "fgbnu",
-        "fgbou",
-        "fgaou",
-        "fgou",
-        "fgup",
-        "fbun",
-        "fbu",
-        "fgu",
-        "fgku",
-        "gbou",
-        "gaou",
-        "gou",
-        "gbuz",
-        "gbu",
-        "gup",
-        "mup",
-        "ano",
-        "nko",
-        "oao",
-        "zao",
-        "ooo",
-        "ao",
-        "pao",
-        "llc",
-        "ltd",
-        "jsc",
-        "cjsc",
-        "ojsc",
-        "pjsc",
-        "inc",
-        "gmbh",
-        "plc",
-        "vo",
-        "vpo",
-        "spo",
-        "dpo",
-        "nou",
-        "chou",
-        "nochu",
-        "anoo",
-        "fgboy",
-        "fgaoy",
-        "fsbsei",
-        "fsfei",
-        "fsfi",
-        "fbi",
-        "fgbuz",
-        "fkuz",
-        "limited",
-        "company",
-        "co",
-        "corp",
-        "corporation",
-        "incorporated",
-    }
-)
-_QUALIFIER = (
-    r"(?:federal|federalnoe|state|budget|budgetary|autonomous|unitary|treasury|funded|public|private|non|"
-    r"nonstate|municipal|regional|scientific|educational|research|governmental|government|profit|nonprofit|"
-    r"commercial|noncommercial|health|care|healthcare|medical|professional|republican|higher|independent|"
-    r"military|special|preschool|general|additional|joint|stock|open|closed|limited|liability|official)"
-)
-_LEGAL_PHRASES: tuple[re.Pattern[str], ...] = tuple(
-    re.compile(pattern)
-    for pattern in (
-        # English legal forms: "federal state budgetary educational institution higher professional education";
-        # one field at most ("institution of science Science Center ..." keeps the name's own first word)
-        rf"\b(?:{_QUALIFIER} ){{1,7}}(?:institution|establishment|enterprise|organization|entity|partnership)"
-        r"(?: (?:science|higher (?:professional |vocational )?(?:education|school)|additional professional "
-        r"education|vocational education|culture|healthcare|health care|education))?\b",
-        r"\b(?:open |closed |public |private |non public )?joint stock company\b",
-        r"\blimited liability company\b",
-        r"\bstate scientific (?:center|centre) (?:russia|rf)\b",
-        # transliterated Russian legal forms: "federalnoe gosudarstvennoe byudzhetnoe uchrezhdenie nauki"
-        r"\b(?:\w+(?:noe|noye|noie|naya|naia|naja|oe|oye) ){1,6}(?:uchrezhdenie|uchrezhdeniye|uchrezhdeniie|"
-        r"predpriyatie|predpriiatie|predpriyatiye|obshchestvo|obschestvo|organizatsiya|organizatsiia)"
-        r"(?: nauki| vysshego(?: professionalnogo)? obrazovaniya| vysshego(?: professionalnogo)? obrazovaniia"
-        r"| dopolnitelnogo professionalnogo obrazovaniya| zdravookhraneniya| zdravookhraneniia)?\b",
-        r"\bobshchestvo s ogranichennoi otvetstvennostyu\b",
-        r"\bobshchestvo s ogranichennoi otvetstvennostiu\b",
-    )
-)
-_ACADEMY_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), replacement)
-    for pattern, replacement in (
-        (r"\brussian academy (?:of )?medical sciences?\b", "rams"),
-        (r"\brossi\w* akademi\w* meditsinskikh nauk\b", "rams"),
-        (r"\brussian academy (?:of )?agricultural sciences?\b", "raas"),
-        (r"\brossi\w* akademi\w* selskokhoziaistvennykh nauk\b", "raas"),
-        (r"\brussian academy (?:of )?education\b", "rae"),
-        (r"\b(?:the )?russian academy (?:of )?sciences?\b", "ras"),
-        (r"\bacademy (?:of )?sciences? (?:of )?(?:the )?(?:russia|russian federation)\b", "ras"),
-        (r"\brossi\w* akademi\w* nauk\b", "ras"),
-        (r"\bran\b", "ras"),
-        (r"\bsiberian branch (?:of )?(?:the )?ras\b", "sb ras"),
-        (r"\bsiberian branch\b", "sb"),
-        (r"\bsibirskogo otdeleniia ras\b|\bsibirskogo otdeleniya ras\b|\bso ras\b", "sb ras"),
-        (r"\bural branch (?:of )?(?:the )?ras\b|\buralskogo otdeleni\w* ras\b|\buro ras\b", "ub ras"),
-        (r"\bural branch\b", "ub"),
-        (
-            r"\bfar east(?:ern)? branch (?:of )?(?:the )?ras\b|\bdalnevostochnogo otdeleni\w* ras\b|\bdvo ras\b",
-            "feb ras",
-        ),
-        (r"\bfar east(?:ern)? branch\b", "feb"),
-        (r"\brussian federation\b", "russia"),
-    )
-)
-# Cheap tests that tell whether the phrase lists above can apply at all (most names skip them).
-_ACADEMY_HINT = re.compile(r"acad|nauk|\bran\b|branch|otdeleni|federation")
-_LEGAL_HINT = re.compile(
-    r"institution|establishment|enterprise|organization|entity|partnership|company|state scientific|"
-    r"uchrezhdeni|predpri|obshchestvo|obschestvo|organizats"
-)
-# Supervising bodies appended to a name ("... of the Ministry of Health of the Russian Federation").
-_SUPERVISOR_SUFFIX = re.compile(
-    r"\b(?:ministry (?:of )?(?:the )?(?:health(?:care)?|defen[cs]e|education(?: (?:and )?science)?|"
-    r"science (?:and )?higher education|agriculture|emergency situations|internal affairs|justice|finance|"
-    r"culture|industry (?:and )?trade)(?: (?:of )?(?:the )?russia)?|minzdrava rossii|minzdrav rossii|"
-    r"minoborony rossii|federal medical (?:and )?biological agency(?: (?:of )?russia)?|fmba(?: (?:of )?russia)?|"
-    r"rospotrebnadzor|national research center kurchatov institute)\s*$"
-)
 _PAREN = re.compile(r"\(([^()]*)\)")
-_TYPE_WORDS = frozenset({"university", "institute", "academy", "school", "center", "college", "conservatory"})
 
 
 def _transliterate(text: str) -> str:
@@ -290,8 +154,8 @@ def normalise_name(name: Any) -> str:
 @lru_cache(maxsize=200_000)
 def _normalise_text(name: str) -> str:
     text = _words(name)
-    text = _drop_legal_forms(text)
-    return _drop_status_and_supervisor(text)
+    text = drop_legal_forms(text)
+    return drop_status_and_supervisor(text)
 
 
 def _words(name: str) -> str:
@@ -302,155 +166,7 @@ def _words(name: str) -> str:
     text = drop_parentheses(text)
     text = re.sub(r"\b(?:saint|st|sankt)[\s.-]*peter(?:s)?burg\b", " saint petersburg ", text)
     mapped = [word for token in re.findall(r"[a-z0-9]+", text) for word in _TOKEN_MAP.get(token, token).split()]
-    return " ".join(token for token in _drop_honours(mapped) if token not in STOPWORDS)
-
-
-# Soviet and Russian state decorations carried in legal names ("ORDER OF LENIN AND ORDER OF THE RED BANNER OF
-# LABOUR ...", "ordena trudovogo krasnogo znameni"): words that may follow "order", in English and transliterated.
-_HONOUR_START = frozenset({"order", "orders", "ordena", "ordenov", "orden"})
-_HONOUR_WORDS = frozenset(
-    {
-        "of",
-        "the",
-        "and",
-        "lenin",
-        "lenina",
-        "red",
-        "banner",
-        "labour",
-        "labor",
-        "october",
-        "revolution",
-        "friendship",
-        "peoples",
-        "people",
-        "badge",
-        "honour",
-        "honor",
-        "trudovogo",
-        "krasnogo",
-        "znameni",
-        "oktiabrskoi",
-        "oktyabrskoi",
-        "oktjabrskoj",
-        "revoliutsii",
-        "revolyutsii",
-        "druzhby",
-        "narodov",
-        "znak",
-        "pocheta",
-        "glory",
-        "slavy",
-        "twice",
-        "dvazhdy",
-        "dignity",
-        "merit",
-        "fatherland",
-        "patriotic",
-        "war",
-        "degree",
-        "st",
-        "nd",
-        "workers",
-        "awarded",
-        "holder",
-        "holders",
-        "decorated",
-        "zhukov",
-        "kutuzov",
-        "suvorov",
-        "nevsky",
-        "alexander",
-        "otechestvennoi",
-        "voiny",
-        "stepeni",
-        "za",
-        "zaslugi",
-        "pered",
-        "otechestvom",
-        "i",
-        "ii",
-        "iii",
-    }
-)
-_HONOUR_NAMES = frozenset(
-    {
-        "lenin",
-        "lenina",
-        "banner",
-        "october",
-        "friendship",
-        "badge",
-        "znameni",
-        "oktiabrskoi",
-        "oktyabrskoi",
-        "oktjabrskoj",
-        "druzhby",
-        "pocheta",
-        "glory",
-        "slavy",
-        "merit",
-        "zaslugi",
-        "patriotic",
-        "otechestvennoi",
-    }
-)
-
-
-def _drop_honours(tokens: list[str]) -> list[str]:
-    """Remove "order of Lenin and of the Red Banner of Labour"-like runs (only when a decoration is named)."""
-    if not _HONOUR_START.intersection(tokens):
-        return tokens
-    out: list[str] = []
-    index = 0
-    while index < len(tokens):
-        if tokens[index] in _HONOUR_START:
-            end = index + 1
-            while end < len(tokens) and (tokens[end] in _HONOUR_WORDS or tokens[end] in _HONOUR_START):
-                end += 1
-            if _HONOUR_NAMES.intersection(tokens[index:end]):
-                while out and out[-1] in {"twice", "dvazhdy", "awarded", "holder", "the", "of", "and", "thrice"}:
-                    out.pop()
-                index = end
-                continue
-        out.append(tokens[index])
-        index += 1
-    return out
-
-
-def _drop_legal_forms(text: str) -> str:
-    """Academy names to short forms (ras, sb ras), legal forms, eponym markers and initials removed."""
-    if _ACADEMY_HINT.search(text):
-        for pattern, replacement in _ACADEMY_PHRASES:
-            text = pattern.sub(replacement, text)
-    if _LEGAL_HINT.search(text):
-        for pattern in _LEGAL_PHRASES:
-            text = pattern.sub(" ", text)
-    tokens = [t for t in _strip_legal_tokens(text.split()) if t not in _EPONYM_MARKERS]
-    return " ".join(t for t in tokens if t.isdigit() or len(t) > 2 or t in _KEEP_SHORT)
-
-
-def _drop_status_and_supervisor(text: str) -> str:
-    """Titles that do not tell institutions apart: "federal research center", "national research
-    university", "... of the Ministry of Health" (kept when nothing else would remain)."""
-    text = re.sub(r"^federal research center (?=institute\b)", "", text)
-    without_status = re.sub(r"\bnational research university\b", " ", text).split()
-    if any(word in _TYPE_WORDS for word in without_status):
-        text = " ".join(without_status)
-    stripped = _SUPERVISOR_SUFFIX.sub("", text).strip()
-    if stripped and stripped != text and len(stripped.split()) >= 2:
-        text = stripped
-    return text
-
-
-def _strip_legal_tokens(tokens: list[str]) -> list[str]:
-    start, end = 0, len(tokens)
-    while start < end and tokens[start] in _LEGAL_TOKENS:
-        start += 1
-    while end > start and tokens[end - 1] in _LEGAL_TOKENS:
-        end -= 1
-    kept = tokens[start:end]
-    return kept if kept else [t for t in tokens if t not in _LEGAL_TOKENS] or tokens
+    return " ".join(token for token in drop_honours(mapped) if token not in STOPWORDS)
 
 
 _SKELETON_STEPS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
