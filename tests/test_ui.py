@@ -89,7 +89,15 @@ def test_ui_serves_lineage_checks_and_the_cli_runs(demo_warehouse, tmp_path):
         fact = by_key["core/fact_participation"]
         assert "staging/stg_participation" in {"/".join(d["path"]) for d in fact["dependencyKeys"]}
         checks = {c["name"]: c["blocking"] for c in fact["assetChecksOrError"]["checks"]}
-        assert checks == {"gx_fact_participation": True}
+        # the suite and, beside it, each SQL check of sql/checks/fact_participation__*.sql, all blocking
+        assert checks == {
+            "gx_fact_participation": True,
+            "sql_column_types": True,
+            "sql_foreign_key_country": True,
+            "sql_foreign_key_organization": True,
+            "sql_foreign_key_project": True,
+            "sql_row_count_by_programme": True,
+        }
         # the runs the CLI launched are in the refresh job's history (repository filter)
         runs = requests.post(f"http://127.0.0.1:{port}/graphql", json={"query": RUNS}, timeout=30).json()
         results = runs["data"]["runsOrError"]["results"]

@@ -1,9 +1,11 @@
-"""Great Expectations suites (expectations/*.json), with the table's SQL checks (sql/checks/), as asset checks
-on the assets that write their tables.
+"""Great Expectations suites (expectations/*.json) and, beside them, the tables' SQL checks (sql/checks/), as
+asset checks on the assets that write their tables: `gx_<table>` and `sql_<check>`, from one validation.
 
 A failed expectation of severity error blocks everything downstream, the publish included; warn-level
 expectations only warn. The library does the validating; this module only reports it to Dagster.
 """
+
+from typing import Any
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -17,42 +19,80 @@ from pipelines.defs.resources import BilatrusConfig
 from pipelines.defs.tables import table_asset_key
 
 
-def _result(outcome: ValidationOutcome) -> dg.AssetCheckResult:
-    failed_sql_checks = {f["expectation"] for f in outcome.failures if f.get("batch") == SQL_CHECK}
-    sql_checks = {
-        check_name(path): "failed" if check_name(path) in failed_sql_checks else "passed"
-        for path in check_files(outcome.table)
-    }
-    blocking_failed = not outcome.passed_errors
-    severity = dg.AssetCheckSeverity.ERROR if blocking_failed else dg.AssetCheckSeverity.WARN
+def _check_result(
+    spec_name: str, outcome: ValidationOutcome, failures: list[dict], description: str, **metadata: Any
+) -> dg.AssetCheckResult:
+    """One check's result from its share of the table's failures: it fails when any failed, blocks when an
+    error-level one did."""
+    blocking_failed = any(f["severity"] == "error" for f in failures)
     return dg.AssetCheckResult(
-        passed=outcome.success,
-        severity=severity,
-        description=outcome.summary(),
+        check_name=spec_name,
+        passed=not failures,
+        severity=dg.AssetCheckSeverity.ERROR if blocking_failed else dg.AssetCheckSeverity.WARN,
+        description=description,
         metadata={
-            "evaluated_expectations": outcome.evaluated,
-            "failing_expectations": dg.MetadataValue.json(outcome.failures),
-            "sql_checks": dg.MetadataValue.json(sql_checks),
+            "failing_expectations": dg.MetadataValue.json(failures),
             "duration_s": dg.MetadataValue.float(round(outcome.duration_s, 3)),
-            "data_docs": dg.MetadataValue.path(str(outcome.data_docs_path or "")),
+            **metadata,
         },
     )
 
 
-def _suite_check(table: str, asset_key: dg.AssetKey) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=asset_key,
-        name=f"gx_{table}",
-        blocking=True,
-        description=f"Great Expectations suite expectations/{table}.json and SQL checks sql/checks/{table}__*.sql "
-        f"on table {table}.",
+def _describe(failures: list[dict]) -> str:
+    return " ".join(f"[{f['severity']}] {f['message']}" for f in failures)
+
+
+def _suite_result(table: str, outcome: ValidationOutcome) -> dg.AssetCheckResult:
+    failures = [f for f in outcome.failures if f.get("batch") != SQL_CHECK]
+    evaluated = outcome.evaluated - len(check_files(table))
+    description = _describe(failures) or f"{table}: all {evaluated} expectations of the suite passed."
+    if failures and outcome.data_docs_path:
+        description += f" Data Docs: {outcome.data_docs_page or outcome.data_docs_path}"
+    return _check_result(
+        f"gx_{table}",
+        outcome,
+        failures,
+        description,
+        evaluated_expectations=evaluated,
+        data_docs=dg.MetadataValue.path(str(outcome.data_docs_path or "")),
     )
-    def _check(
-        context: dg.AssetCheckExecutionContext, bilatrus: BilatrusConfig, duckdb: DuckDBResource
-    ) -> dg.AssetCheckResult:
+
+
+def _sql_result(name: str, outcome: ValidationOutcome) -> dg.AssetCheckResult:
+    failures = [f for f in outcome.failures if f.get("batch") == SQL_CHECK and f["expectation"] == name]
+    description = _describe(failures) or f"{outcome.table}: sql/checks/{outcome.table}__{name}.sql found nothing wrong."
+    return _check_result(f"sql_{name}", outcome, failures, description)
+
+
+def _table_checks(table: str, asset_key: dg.AssetKey) -> dg.AssetChecksDefinition:
+    """The table's suite (`gx_<table>`) and each of its SQL checks (`sql_<check>`), reported as their own
+    blocking checks from one validation of the table."""
+    sql_checks = [check_name(path) for path in check_files(table)]
+    specs = [
+        dg.AssetCheckSpec(
+            f"gx_{table}",
+            asset=asset_key,
+            blocking=True,
+            description=f"Great Expectations suite expectations/{table}.json on table {table}.",
+        ),
+        *(
+            dg.AssetCheckSpec(
+                f"sql_{name}",
+                asset=asset_key,
+                blocking=True,
+                description=f"SQL check sql/checks/{table}__{name}.sql on table {table} (what GX cannot express).",
+            )
+            for name in sql_checks
+        ),
+    ]
+
+    @dg.multi_asset_check(specs=specs, name=f"validate_{table}")
+    def _check(context: dg.AssetCheckExecutionContext, bilatrus: BilatrusConfig, duckdb: DuckDBResource):
         with duckdb.get_connection() as con:
             outcome = validate(con, bilatrus.settings(), table, run_id=context.run.run_id)
-        return _result(outcome)
+        yield _suite_result(table, outcome)
+        for name in sql_checks:
+            yield _sql_result(name, outcome)
 
     return _check
 
@@ -79,5 +119,5 @@ def suite_checks() -> list[dg.AssetChecksDefinition]:
     for table in list_suites():
         key = table_asset_key(table)
         if key is not None:
-            checks.append(_suite_check(table, key))
+            checks.append(_table_checks(table, key))
     return checks + [reconciliation]
