@@ -40,11 +40,11 @@ def build_fixture_warehouse(path: Path, *, synthetic: bool = True) -> Path:
             "built_at": "2026-11-01 12:00:00+00",
             "code": "test",
             "version": "0.1.0",
-            "focus": "RU",
             "synthetic": synthetic,
             "sources": '{"cordis_fp7": "' + SHA + '"}',
             "mirror": "",
         },
+        focus_country="RU",
     )
     provenance_frame = pd.DataFrame(
         [  # noqa: F841 (registered by name for the query)

@@ -285,11 +285,11 @@ def publish(folder: Path, *, synthetic: bool | None, ror: bool = True, models: l
                 "built_at": datetime.now(UTC),
                 "code": "test",
                 "version": "0",
-                "focus": "RU",
                 "synthetic": synthetic,
                 "sources": "{}",
                 "mirror": "",
             },
+            focus_country="RU",
         )
     con.close()
     target = folder / "warehouse" / "bilatrus.duckdb"

@@ -53,11 +53,11 @@ def publish_version(data_dir: Path, version: dict) -> None:
             "built_at": version["built_at"],
             "code": "test",
             "version": "0",
-            "focus": "RU",
             "synthetic": False,
             "sources": "{}",
             "mirror": version["mirror"],
         },
+        focus_country="RU",
     )
     con.close()
     publish(build, folder / "bilatrus.duckdb", folder / "bilatrus.previous.duckdb")
