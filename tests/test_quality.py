@@ -616,7 +616,10 @@ def test_tables_built_in_python_are_checked_in_dagster() -> None:
         "core/dim_ror_institution:gx_dim_ror_institution",
         "marts/mart_collaboration_network:gx_mart_collaboration_network",
     } <= keys
-    assert "staging/load_audit:reconciliation" in keys and len(keys) == len(list_suites()) + 1
+    # one check per suite, one per SQL check file (sql_<check>), and the reconciliation
+    assert "staging/load_audit:reconciliation" in keys
+    assert "core/fact_participation:sql_foreign_key_project" in keys
+    assert len(keys) == len(list_suites()) + len(list(CHECKS_DIR.glob("*.sql"))) + 1
 
 
 # --- SQL checks beside the suites: sql/checks/<table>__<check>.sql ---------------------------------------

@@ -11,6 +11,7 @@ import duckdb
 import pytest
 from fixture_server import FixtureServer, closed_port
 
+from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.ingest import catalog, fetch, fetch_errors, http, provenance, releases
 from bilatrus_etl.ingest.fetch_errors import FetchError
 from bilatrus_etl.settings import Settings
@@ -170,9 +171,9 @@ def test_a_mirror_is_used_as_it_is(zenodo: FixtureServer, tmp_path: Path) -> Non
 
 
 def test_catalog_refuses_a_bad_concept(tmp_path: Path) -> None:
-    entry = json.loads(catalog.resources.files("bilatrus_etl").joinpath(catalog.CATALOG_RESOURCE).read_text())
     entry = json.loads(catalog.CATALOG_FILE.read_text(encoding="utf-8"))
+    entry["datasets"][-1]["zenodo_concept"] = "../6347574"
     path = tmp_path / "catalog.json"
     path.write_text(json.dumps(entry))
-    with pytest.raises(catalog.BilatrusError, match="is not a Zenodo record id"):
+    with pytest.raises(BilatrusError, match="is not a Zenodo record id"):
         catalog.load_catalog(path)
