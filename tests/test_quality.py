@@ -345,10 +345,17 @@ def test_row_count_above_the_suites_bounds_fails(tmp_path: Path, con: duckdb.Duc
     # The bounds come from the table's SQL check: FP7 holds 3 rows, more than 2.
     folder = write_suite(tmp_path, "stg_participation", [])
     check = (CHECKS_DIR / "stg_participation__row_count_by_programme.sql").read_text(encoding="utf-8")
-    bounds = "('FP6', 1, 1000000), ('FP7', 1, 1000000), ('H2020', 1, 1000000), ('HE', 1, 1000000)"
+    bounds = "\n".join(
+        f"    {{'programme': '{programme}', 'min_rows': 1, 'max_rows': 1000000}},"
+        for programme in ("FP6", "FP7", "H2020")
+    )
     assert bounds in check
     (folder / "stg_participation__row_count_by_programme.sql").write_text(
-        check.replace(bounds, "('FP7', 1, 2), ('H2020', 1, 10)"), encoding="utf-8"
+        check.replace(
+            bounds,
+            "    {'programme': 'FP7', 'min_rows': 1, 'max_rows': 2},\n    {'programme': 'H2020', 'min_rows': 1, 'max_rows': 10},",
+        ),
+        encoding="utf-8",
     )
     outcome = validate_table(con, "stg_participation", expectations_dir=folder, checks_dir=folder)
     failure = only_failure(outcome, "row_count_by_programme", "framework_programme")
@@ -619,14 +626,14 @@ def test_tables_built_in_python_are_checked_in_dagster() -> None:
     # one check per suite, one per SQL check file (sql_<check>), and the reconciliation
     assert "staging/load_audit:reconciliation" in keys
     assert "core/fact_participation:sql_foreign_key_project" in keys
-    assert len(keys) == len(list_suites()) + len(list(CHECKS_DIR.glob("*.sql"))) + 1
+    assert len(keys) == len(list_suites()) + len(list(CHECKS_DIR.glob("*__*.sql"))) + 1
 
 
 # --- SQL checks beside the suites: sql/checks/<table>__<check>.sql ---------------------------------------
 
 
 def test_every_sql_check_guards_a_table_with_a_suite() -> None:
-    tables = {path.name.split("__")[0] for path in CHECKS_DIR.glob("*.sql")}
+    tables = {path.name.split("__")[0] for path in CHECKS_DIR.glob("*__*.sql")}
     assert tables == {
         "dim_institution",
         "dim_project",

@@ -24,6 +24,7 @@ from bilatrus_etl.quality.suites import SEVERITIES
 from bilatrus_etl.resources import SQL_DIR
 
 CHECKS_DIR = SQL_DIR / "checks"
+MACROS_FILE = CHECKS_DIR / "macros.sql"  # the table macros the check files call (not a check itself)
 SQL_CHECK = "sql_check"  # the `batch` of their failures
 COLUMNS = ("column", "severity", "unexpected_count", "unexpected_percent", "sample", "message")
 
@@ -47,6 +48,8 @@ def run_checks(
     """(the failures of the table's SQL checks, how many checks ran)."""
     files = check_files(table, checks_dir)
     failures: list[dict[str, Any]] = []
+    if files:
+        con.execute(MACROS_FILE.read_text(encoding="utf-8"))
     for path in files:
         name, sql = check_name(path), path.read_text(encoding="utf-8")
         parameters = {"programmes": list(programmes or [])} if "$programmes" in sql else None
