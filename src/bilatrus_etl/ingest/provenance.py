@@ -21,6 +21,21 @@ log = logging.getLogger(__name__)
 PROVENANCE_FILE = "provenance.jsonl"
 
 
+# The fields of one provenance line, in order ("release" follows when the download knows its upstream release).
+LINE_FIELDS = (
+    "dataset",
+    "url",
+    "fetched_at",
+    "http_status",
+    "etag",
+    "last_modified",
+    "sha256",
+    "bytes",
+    "path",
+    "changed",
+)
+
+
 @dataclass(frozen=True)
 class DownloadResult:
     """One successful download attempt (a 200 or a 304), as recorded in provenance.jsonl."""
@@ -42,19 +57,7 @@ class DownloadResult:
         row = asdict(self)
         row["path"] = _relative(self.path, raw_dir)
         row["http_status"] = row.pop("status")
-        order = (
-            "dataset",
-            "url",
-            "fetched_at",
-            "http_status",
-            "etag",
-            "last_modified",
-            "sha256",
-            "bytes",
-            "path",
-            "changed",
-        )
-        line = {key: row[key] for key in order}
+        line = {key: row[key] for key in LINE_FIELDS}
         if self.release:
             line["release"] = self.release
         return line

@@ -21,19 +21,7 @@ from bilatrus_etl.warehouse.models import set_variables
 from bilatrus_etl.warehouse.publish import open_readonly
 from bilatrus_etl.warehouse.versions import code_fingerprint
 
-PROVENANCE_COLUMNS = (
-    "dataset",
-    "url",
-    "fetched_at",
-    "http_status",
-    "etag",
-    "last_modified",
-    "sha256",
-    "bytes",
-    "path",
-    "changed",
-    "release",
-)
+PROVENANCE_COLUMNS = (*provenance.LINE_FIELDS, "release")
 RUN_STAMPED_TABLES = (tables.DOWNLOAD_PROVENANCE.name, tables.VALIDATION_RUNS.name, tables.BUILD.name)
 
 
