@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from bilatrus_etl.settings import PROGRAMMES as PROGRAMMES  # the programmes the pipeline knows, re-exported
+
 GENERATOR_VERSION = 1
 MARKER_FILE = "SYNTHETIC.txt"
 MANIFEST_FILE = "manifest.json"
@@ -24,7 +26,6 @@ ZIP_DATE_TIME = (2025, 10, 21, 0, 0, 0)
 ZIP_COMPRESSLEVEL = 1  # deflate level: fast; readers do not care, determinism does not depend on it
 REFERENCE_DATE = date(2025, 10, 1)  # "today" of the synthetic snapshot: decides CLOSED vs SIGNED
 RU_CUTOFF = date(2022, 3, 1)  # no Russian participation in projects starting on or after this day
-PROGRAMMES: tuple[str, ...] = ("FP6", "FP7", "H2020", "HE")
 PIC_RANGE = (880_000_000, 1_000_000_000)  # PICs of the world's organisations
 MALFORMED_PIC_BASE = 870_000_000  # PICs of malformed (extra) rows: below PIC_RANGE, never a real member
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from bilatrus_etl.ingest.clean import COUNTRY_EXCEPTIONS
 from bilatrus_etl.institutions.candidates import Candidate, CandidateFinder
 from bilatrus_etl.institutions.cities import normalise_city
 from bilatrus_etl.institutions.index import RegistryIndex
@@ -34,7 +35,6 @@ from bilatrus_etl.institutions.stages import (
     scored_match,
 )
 
-_COUNTRY_ALIASES = {"UK": "GB", "EL": "GR"}  # CORDIS codes that differ from ISO 3166-1
 # The scored stage (after the rule stages): the best candidate is taken when its score reaches SCORE_THRESHOLD
 # and leads the runner-up by SCORE_MARGIN. Calibrated on the development split of scripts/evaluate_matching.py
 # (`--calibrate`): the lowest pair keeping precision >= 0.98 there.
@@ -46,7 +46,8 @@ REVIEW_SCORE = 70.0  # an unmatched row whose runner-up scores this much is wort
 def _country_code(country: Any) -> str | None:
     """An ISO 3166-1 alpha-2 code from a CORDIS or ISO country cell (None when blank)."""
     code = clean_text(country).upper()
-    return _COUNTRY_ALIASES.get(code, code) or None
+    # CORDIS codes that differ from ISO 3166-1 (EL, UK): the one table of them, reference/cordis_country_codes.csv
+    return COUNTRY_EXCEPTIONS[code][0] if code in COUNTRY_EXCEPTIONS else (code or None)
 
 
 class Matcher:
