@@ -67,7 +67,8 @@ COMPARISON_NOTES = {
     "institutions, the lean script does not",
 }
 STEP_GROUPS = (  # (group, test on the step key), first match wins
-    ("validation", lambda k: "_gx_" in k or k.endswith("_reconciliation")),
+    # checks: validate_<table> (the suite and its SQL checks, one multi-asset check), and the reconciliation
+    ("validation", lambda k: k.startswith("validate_") or "_gx_" in k or k.endswith("_reconciliation")),
     ("download", lambda k: k.startswith("raw__")),
     ("staging", lambda k: k.startswith(("stg_", "staging__"))),
     ("institutions (ROR)", lambda k: k in {"core__dim_ror_institution", "core__institution_link"}),
@@ -75,6 +76,7 @@ STEP_GROUPS = (  # (group, test on the step key), first match wins
     ("core SQL", lambda k: k.startswith("core__")),
     ("marts SQL", lambda k: k.startswith("marts__")),
     ("publish", lambda k: k.startswith("warehouse__")),
+    ("report", lambda k: k.startswith("reports__")),
 )
 
 
