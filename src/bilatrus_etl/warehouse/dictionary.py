@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.warehouse.models import SQL_DIR, Model, describe_table, load_models
@@ -162,12 +163,17 @@ def write_table(con: duckdb.DuckDBPyConnection, docs: list[TableDoc]) -> int:
     columns = ", ".join(f"{name} {data_type}" for name, data_type in _TABLE_TYPES.items())
     con.execute(f"CREATE OR REPLACE TABLE {TABLE} ({columns})")
     rows = [
-        [d.name, d.layer, d.built_by, d.description, d.notes or None, d.rows, i, c.name, c.data_type, c.description]
+        (d.name, d.layer, d.built_by, d.description, d.notes or None, d.rows, i, c.name, c.data_type, c.description)
         for d in docs
         for i, c in enumerate(d.columns, start=1)
     ]
-    if rows:
-        con.executemany(f"INSERT INTO {TABLE} VALUES ({', '.join('?' * len(_TABLE_TYPES))})", rows)
+    if rows:  # one Arrow table, not a prepared INSERT per row (about a thousand rows)
+        frame = pa.table({name: list(values) for name, values in zip(_TABLE_TYPES, zip(*rows), strict=True)})
+        con.register("_dictionary_rows", frame)
+        try:
+            con.execute(f"INSERT INTO {TABLE} BY NAME SELECT * FROM _dictionary_rows")
+        finally:
+            con.unregister("_dictionary_rows")
     describe_table(con, TABLE, DESCRIPTION, COLUMN_DOCS)
     return len(rows)
 
