@@ -177,6 +177,7 @@ def network_chart(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> s
     if not nodes:
         return _empty("no network")
     import networkx as nx
+    from matplotlib.collections import LineCollection
 
     plt = _plt()
     graph = nx.Graph()
@@ -187,9 +188,11 @@ def network_chart(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> s
     position = nx.spring_layout(graph, seed=7, k=1.5 / max(len(nodes), 1) ** 0.5)
     fig, ax = plt.subplots(figsize=(8, 6.5))
     ax.axis("off")
-    for edge in edges:
-        (x1, y1), (x2, y2) = position[edge["source_key"]], position[edge["target_key"]]
-        ax.plot([x1, x2], [y1, y2], color="#bbbbbb", linewidth=0.4, zorder=1)
+    segments = [(position[edge["source_key"]], position[edge["target_key"]]) for edge in edges]
+    ax.add_collection(
+        LineCollection(segments, colors="#bbbbbb", linewidths=0.4, zorder=1)
+    )  # one artist, not one per edge
+    ax.autoscale_view()
     largest = max(n["degree"] for n in nodes) or 1
     for group in ("EU member", "associated", "third", "focus"):
         members = [n for n in nodes if n["country_group"] == group]
