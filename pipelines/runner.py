@@ -25,6 +25,7 @@ import dagster as dg
 
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.ingest import catalog
+from bilatrus_etl.quality.context import prewarm
 from bilatrus_etl.settings import PROGRAMMES, Settings
 from bilatrus_etl.warehouse import queries, runlock
 from bilatrus_etl.warehouse.meta import published_manifest
@@ -414,6 +415,8 @@ def _refresh_locked(
     with code_location(instance) as (location, repository):
         graph = repository.asset_graph
         everything = set(graph.materializable_asset_keys)
+        if force:  # everything is rebuilt and validated: import GX while the downloads and staging run
+            prewarm()
         for block in contiguous_blocks(wanted):
             tags = {**base_tags, "programmes": ",".join(block).lower(), **programme_range_tags(block)}
             downloads = _launch(location, repository, instance, set(DOWNLOAD_KEYS), tags, run_config, lock)
@@ -426,6 +429,7 @@ def _refresh_locked(
             if not rebuild:
                 continue
             changed = True
+            prewarm()
             build_tags = (
                 tags
                 if any(graph.get(k).is_partitioned for k in rebuild)

@@ -41,6 +41,21 @@ def gx_context() -> AbstractDataContext:
         return _CONTEXT
 
 
+def prewarm() -> None:
+    """Start importing GX and creating the context in a background thread, so that the seconds the import takes
+    overlap with work that does not need GX (downloads, staging: DuckDB releases the GIL). The first validation
+    then waits on GX_LOCK for what is left. An error is left for that validation to raise and report."""
+    if _CONTEXT is None:
+        threading.Thread(target=_prewarm, name="gx-prewarm", daemon=True).start()
+
+
+def _prewarm() -> None:
+    try:
+        gx_context()
+    except Exception:  # noqa: S110 - the validation that needs the context raises the same error, reported there
+        pass
+
+
 def batch_definition(asset_name: str) -> Any:
     """The whole-dataframe batch definition of one dataframe asset (created on first use)."""
     with GX_LOCK:

@@ -6,6 +6,7 @@ The Dagster assets in pipelines/defs (models, publish) are thin wrappers of thes
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,9 @@ def publish_build(settings: Settings, build_path: str | Path, run_id: str | None
 
     datasets = current_sources(settings)
     synthetic = mirror_is_synthetic(settings)
-    with progress.step("publish"):
+    with progress.step("publish"), ThreadPoolExecutor(1, thread_name_prefix="data-docs") as background:
+        # The Data Docs site is rendered by GX in Python while DuckDB records the vintage (it releases the GIL).
+        data_docs = background.submit(build_data_docs, settings)
         con = duckdb.connect(str(build_path))
         try:
             set_variables(con, model_variables(settings))
@@ -64,7 +67,7 @@ def publish_build(settings: Settings, build_path: str | Path, run_id: str | None
             docs = dictionary.build(con, settings.docs_dir / "data-dictionary.md", strict=True)
         finally:
             con.close()
-        build_data_docs(settings)
+        data_docs.result()
         progress.fault_point("publish")
         result = publish(build_path, settings.warehouse_path, settings.previous_warehouse_path)
     progress.done("publish", f"{result.tables} tables -> {result.published_path}")
