@@ -30,8 +30,10 @@ def stale_assets(instance: dg.DagsterInstance, graph, programmes: list[str], set
         asset_graph=graph,
     )
     resolver = CachingStaleStatusResolver(instance, graph, view)
+    keys = graph.materializable_asset_keys - DOWNLOAD_KEYS
+    resolver.instance_queryer.prefetch_asset_records(graph.get_all_asset_keys())  # one query, not one per asset
     seeds = set()
-    for key in graph.materializable_asset_keys - DOWNLOAD_KEYS:
+    for key in keys:
         partitions = programmes if graph.get(key).is_partitioned else [None]
         if any(resolver.get_status(key, p) in (StaleStatus.STALE, StaleStatus.MISSING) for p in partitions):
             seeds.add(key)
