@@ -60,21 +60,28 @@ merged AS (
         framework_programme,
         project_id,
         org_key,
-        arg_min(name, source_order) AS name,
-        arg_min(country_code, source_order) AS country_code,
-        arg_min(city, source_order) AS city,
-        arg_min(activity_type, source_order) AS activity_type,
+        -- the first source row's fields, taken together (one aggregate, not one per field)
+        arg_min(
+            {
+                'name': name,
+                'country_code': country_code,
+                'city': city,
+                'activity_type': activity_type,
+                'source_file': source_file,
+                'source_line': source_line
+            },
+            source_order
+        ) AS first_row,
         arg_min(role, (role_rank, source_order)) AS role,
         sum(ec_contribution) AS ec_contribution,
-        count(*) AS source_rows,
-        arg_min(source_file, source_order) AS source_file,
-        arg_min(source_line, source_order) AS source_line
+        count(*) AS source_rows
     FROM rows
     GROUP BY framework_programme, project_id, org_key
 ),
 counted AS (
     SELECT
-        *,
+        * EXCLUDE (first_row),
+        first_row.*,
         count(*) OVER (PARTITION BY framework_programme, project_id) AS project_participants,
         count(ec_contribution) OVER (PARTITION BY framework_programme, project_id) AS project_reported_contributions
     FROM merged
