@@ -57,4 +57,3 @@ SELECT
     coalesce(sum(pair_weight) FILTER (WHERE is_focus), 0) AS focus_links_fractional
 FROM organisation_pairs
 GROUP BY framework_programme, project_id, start_year, institution_key, partner_institution_key
-ORDER BY framework_programme, project_id, institution_key, partner_institution_key
