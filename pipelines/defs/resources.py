@@ -1,11 +1,13 @@
-"""Resources: the installation's settings and the build DuckDB file, configured from the environment."""
+"""Resources: the installation's settings, and the build DuckDB file (one database instance per run)."""
 
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import dagster as dg
+import duckdb
 from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
 from bilatrus_etl.settings import Settings, dashboard_paths
 from bilatrus_etl.warehouse import runlock
@@ -59,6 +61,41 @@ class BilatrusConfig(dg.ConfigurableResource):
                 lock.release()
 
 
+class BuildWarehouse(DuckDBResource):
+    """The build DuckDB file, opened once for the whole run: each step gets its own connection to that one database
+    instance (`get_connection` yields a cursor, with its own session variables and temporary tables), so a step
+    pays neither the open of the file nor the checkpoint DuckDB makes when its last connection closes. Committed work
+    is durable in the write-ahead log between checkpoints; the publish step checkpoints before it copies the file,
+    and the instance is closed (checkpointed) when the run ends, failed or not. Outside a run (a resource built
+    directly) it opens and closes a connection per call, as DuckDBResource does."""
+
+    _run_connection: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["BuildWarehouse"]:
+        # The library opens the same path with duckdb.connect(path) (the publish step): same configuration, so
+        # those connections join this instance instead of being refused.
+        create_build_file(self.database)  # in the published storage version, whichever resource starts first
+        self._run_connection = duckdb.connect(self.database, config=dict(self.connection_config))
+        try:
+            yield self
+        finally:
+            connection, self._run_connection = self._run_connection, None
+            connection.close()
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self._run_connection is None:
+            with super().get_connection() as connection:
+                yield connection
+            return
+        cursor = self._run_connection.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+
+
 def default_resources() -> dict[str, object]:
     settings = Settings.from_env()
     settings.build_path.parent.mkdir(parents=True, exist_ok=True)
@@ -70,5 +107,5 @@ def default_resources() -> dict[str, object]:
             dashboard=os.environ.get("BILATRUS_DASHBOARD", ""),
             force=os.environ.get("BILATRUS_FORCE", "") in {"1", "true", "yes"},
         ),
-        "duckdb": DuckDBResource(database=str(settings.build_path)),
+        "duckdb": BuildWarehouse(database=str(settings.build_path)),
     }
