@@ -18,9 +18,16 @@ import pandas as pd
 from bilatrus_etl.institutions.alignment import eponyms
 from bilatrus_etl.institutions.cities import city_agreement, city_words
 from bilatrus_etl.institutions.methods import ResolveError
-from bilatrus_etl.institutions.normalise import clean_text, derived_acronyms, match_key, raw_words
+from bilatrus_etl.institutions.normalise import (
+    clean_text,
+    derived_acronyms,
+    legal_form_length,
+    match_key,
+    name_words,
+    raw_words,
+)
 from bilatrus_etl.institutions.ror_schema import short_ror_id
-from bilatrus_etl.institutions.vocabulary import Vocabulary
+from bilatrus_etl.institutions.vocabulary import LEGAL_VOCABULARY, Vocabulary
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,10 @@ class RegistryIndex:
         self.postings: dict[str, dict[str, list[int]]] = {}
         self.record_keys: list[list[str]] = []
         self.record_frequency: Counter[str] = Counter()
+        # country -> first word -> (record position, `name_words` of a name): the names a cut name may start
+        self.name_starts: dict[str, dict[str, list[tuple[int, tuple[str, ...]]]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
         self.vocabulary = Vocabulary(())
         self._build(registry)
 
@@ -118,6 +129,8 @@ class RegistryIndex:
                     continue
                 self.exact[key].add(position)
                 self.entries[record.country or ""].append(Entry(position, key))
+                for form in _starting_forms(name):
+                    self.name_starts[record.country or ""][form[0]].append((position, form))
             for key in acronym_keys:
                 self.acronym[key].add(position)
             words.update(word for name in names for word in raw_words(name))
@@ -164,6 +177,15 @@ class RegistryIndex:
                 return successor
             record = self.records[next_position]
         return record.ror_id
+
+
+def _starting_forms(name: str) -> set[tuple[str, ...]]:
+    """A name's `name_words`, with and without a leading legal form, when two words or more."""
+    words = raw_words(name)
+    forms = {name_words(words)}
+    if words and (words[0] in LEGAL_VOCABULARY or not match_key(words[0])):
+        forms.add(name_words(words[legal_form_length(words) :]))
+    return {form for form in forms if len(form) >= 2}
 
 
 def _listed(value: Any) -> list[str]:

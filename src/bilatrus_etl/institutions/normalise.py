@@ -212,6 +212,22 @@ def raw_words(name: Any) -> list[str]:
     return re.findall(r"[a-z0-9]+", plain_lower(str(name)))
 
 
+def comparable_word(word: str) -> list[str]:
+    """One raw word as `name_words` compares it: abbreviations spelt out, transliteration variants collapsed."""
+    return [skeleton(part) for part in _TOKEN_MAP.get(word, word).split()]
+
+
+def name_words(words: Iterable[str]) -> tuple[str, ...]:
+    """Raw words (`raw_words`) in order as comparable words, stop words and initials dropped and nothing else:
+    the words a name cut at a field length shares with the whole name (legal forms, academies not rewritten)."""
+    return tuple(part for word in words if word not in STOPWORDS and len(word) > 1 for part in comparable_word(word))
+
+
+def legal_form_length(words: list[str]) -> int:
+    """How many leading raw words are a legal form alone ("federal state budgetary institution of science")."""
+    return max((end for end in range(1, min(len(words), 12) + 1) if not match_key(" ".join(words[:end]))), default=0)
+
+
 _ACRONYM_SKIP = frozenset({"и", "имени", "им", "в", "на", "по", "при", "для", "of", "and", "the", "named", "after"})
 
 

@@ -35,7 +35,14 @@ from bilatrus_etl.institutions.candidates import CITY_PENALTY, Candidate
 from bilatrus_etl.institutions.cities import city_words, normalise_city
 from bilatrus_etl.institutions.index import Entry, RegistryIndex
 from bilatrus_etl.institutions.methods import MatchResult
-from bilatrus_etl.institutions.normalise import STOPWORDS, match_key, raw_words, skeleton
+from bilatrus_etl.institutions.normalise import (
+    STOPWORDS,
+    legal_form_length,
+    match_key,
+    name_words,
+    raw_words,
+    skeleton,
+)
 
 _CANDIDATES = 25
 _RETRIEVAL_CUTOFF = 60.0
@@ -43,6 +50,7 @@ _MIN_FUZZY_SORT_RATIO = 70.0
 _CITY_DISAGREES_SCORE = 90.0  # an exact, distinctive name whose registry record lies in another city
 _PREFIX_SHORTEST = 40  # names cut at a source's field length are at least this long
 _SHORT_TAIL_CUT = 60  # a long name ending in one to three letters ("... OF S") was cut too
+_WHOLE_WORD_CUT = 50  # a name this long may have been cut after a whole word
 _CITY_UNCONFIRMED_SCORE = 100.0 - CITY_PENALTY  # an exact name the city does not confirm, one record holds
 # Query words the scored stage lets the record's name lack ("National Research ...").
 _SOFT_QUERY_WORDS = STATUS_WORDS
@@ -244,41 +252,63 @@ def _pick(accepted: list[_Accepted]) -> MatchResult | None:
 def prefix_match(index: RegistryIndex, query: Query) -> MatchResult | None:
     """A long name cut at the source's field length: the one registry name that starts with its words.
 
-    The cut word is compared as written (not mended, not mapped: "PHYSIO" starts "physiotherapy"); when the
-    cut falls inside a phrase the normaliser rewrites ("OF THE RUSSIAN FED"), up to three more words are
-    dropped, and then the rest must hold two distinctive words."""
+    A name looks cut when its last word is a stop word ("... OF TECHNOLOGY AND") or the start of one ("OF TH"),
+    one letter ("... ACADEMY OF S"), the start of a registry word ("ECONOMI", "PHYSIO"), two or three letters
+    after a long name, or when the name is very long.
+    Words are compared as written (`name_words`: only spellings folded, nothing rewritten), with and without a
+    leading legal form; the cut word must start the registry name's next word. When the cut falls inside a
+    phrase the normaliser rewrites ("OF THE RUSSIAN ACAD" / "RAS"), up to three words that tell no institution
+    apart are dropped, and then the rest must hold two distinctive words and may go on in any way."""
     if len(query.name) < _PREFIX_SHORTEST:
         return None
-    raw = query.name.split()
-    cut = raw_words(raw[-1])
-    short_tail = bool(cut) and len(cut[-1]) <= 3 and not cut[-1].isdigit() and len(query.name) >= _SHORT_TAIL_CUT
-    if not cut or not (short_tail or index.vocabulary.is_cut_word(cut[-1])):
+    raw = raw_words(query.name)
+    if len(raw) < 3:
+        return None
+    last = raw[-1]
+    # one letter, the start of a stop word ("OF TH"), or up to three letters after a long name
+    short_tail = not last.isdigit() and (
+        len(last) == 1
+        or any(stop.startswith(last) for stop in STOPWORDS)
+        or (len(last) <= 3 and len(query.name) >= _SHORT_TAIL_CUT)
+    )
+    if last in STOPWORDS:
+        whole, partial = raw[:-1], ""
+    elif short_tail or index.vocabulary.is_cut_word(last):
+        whole, partial = raw[:-1], skeleton(last)
+    elif len(query.name) >= _WHOLE_WORD_CUT:
+        whole, partial = raw, ""
+    else:
         return None  # the name ends with a whole word: not cut
-    for dropped in range(1, min(4, len(raw) - 1) + 1):
-        last_words = raw_words(raw[-dropped]) if dropped == 1 else []
-        partial = skeleton(last_words[-1]) if last_words else ""
-        head = match_key(index.vocabulary.repair(" ".join(raw[:-dropped])))
-        if len(head.split()) < 2 or count_distinctive(head) < (1 if dropped == 1 else 2):
-            continue
-        loose = len(partial) < 3 or partial in STOPWORDS  # "... OF THE DAIRY I": any continuation
-        ids = set()
-        for code in [query.country] if query.country else list(index.entries):
-            for entry in index.entries.get(code, ()):
-                rest: str | None
-                if entry.key == head and dropped > 1:  # the words left are a whole name already
-                    rest = ""
-                    loose_here = True
-                else:
-                    rest = entry.key[len(head) :] if entry.key.startswith(head + " ") else None
-                    loose_here = loose
-                if rest is not None and (loose_here or any(w.startswith(partial) for w in rest.split())):
-                    if usable(index, entry.record, query) and index.city_agrees(query.city, entry.record) is not False:
-                        ids.add(index.final_id(entry.record))
-        if len(ids) == 1:
-            return MatchResult(ids.pop(), "prefix", 90.0)
-        if ids:
-            return None  # the words left fit several records
+    words = raw_words(index.vocabulary.repair(" ".join(whole)))
+    for start in dict.fromkeys((0, legal_form_length(words))):
+        body = name_words(words[start:])
+        for dropped in range(4):
+            head = body[: len(body) - dropped]
+            if len(head) < 2 or count_distinctive(" ".join(head)) < (1 if dropped == 0 else 2):
+                break
+            if dropped and distinctive_words(body[len(body) - dropped]):
+                break  # only words that tell no institution apart may be dropped
+            ids = _completions(index, query, head, partial if dropped == 0 else "", exact_ok=dropped > 0)
+            if len(ids) == 1:
+                return MatchResult(ids.pop(), "prefix", 90.0)
+            if ids:
+                return None  # the words left fit several institutions
     return None
+
+
+def _completions(index: RegistryIndex, query: Query, head: tuple[str, ...], partial: str, exact_ok: bool) -> set[str]:
+    """The institutions with a name that starts with `head`, its next word starting with `partial`."""
+    found: set[str] = set()
+    size = len(head)
+    for code in [query.country] if query.country else list(index.name_starts):
+        for position, form in index.name_starts.get(code, {}).get(head[0], ()):
+            if form[:size] != head or (len(form) == size and not exact_ok):
+                continue
+            if partial and (len(form) == size or not form[size].startswith(partial)):
+                continue
+            if usable(index, position, query) and index.city_agrees(query.city, position) is not False:
+                found.add(index.final_id(position))
+    return found
 
 
 def scored_match(
