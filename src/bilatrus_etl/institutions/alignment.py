@@ -203,6 +203,17 @@ def looks_like_eponym(token: str, known: frozenset[str]) -> bool:
     return len(token) >= 5 and token not in GENERIC_WORDS and not token.isdigit() and bool(_EPONYM_SUFFIX.search(token))
 
 
+def people_words(key: str, known: frozenset[str]) -> frozenset[str]:
+    """Words of a match key that name a person: eponyms (`looks_like_eponym`), and a word just before one that is
+    no generic word (a first name or patronymic: "ilia glazunov", "ivan dmitrievich papanin")."""
+    words = key.split()
+    found = {word for word in words if looks_like_eponym(word, known)}
+    for before, after in reversed(list(zip(words, words[1:], strict=False))):
+        if after in found and before not in GENERIC_WORDS and not before.isdigit() and len(before) >= 3:
+            found.add(before)
+    return frozenset(found)
+
+
 def _tokens_align(token: str, others: frozenset[str]) -> bool:
     if token in others:
         return True

@@ -29,6 +29,7 @@ from bilatrus_etl.institutions.alignment import (
     eponyms,
     looks_like_eponym,
     numbered,
+    people_words,
     self_locating,
 )
 from bilatrus_etl.institutions.candidates import CITY_PENALTY, Candidate
@@ -52,8 +53,10 @@ _PREFIX_SHORTEST = 40  # names cut at a source's field length are at least this 
 _SHORT_TAIL_CUT = 60  # a long name ending in one to three letters ("... OF S") was cut too
 _WHOLE_WORD_CUT = 50  # a name this long may have been cut after a whole word
 _CITY_UNCONFIRMED_SCORE = 100.0 - CITY_PENALTY  # an exact name the city does not confirm, one record holds
-# Query words the scored stage lets the record's name lack ("National Research ...").
-_SOFT_QUERY_WORDS = STATUS_WORDS
+# Words the scored stage lets either name lack ("National Research ...", "All-Russian ...").
+_SOFT_WORDS = STATUS_WORDS | {skeleton("all")}
+# Kinds of higher school a body is renamed between ("... Academy" became "... University").
+_KINDS = frozenset(skeleton(word) for word in ("university", "academy", "institute"))
 _RARE_RECORDS = 2
 
 
@@ -333,16 +336,25 @@ def scored_match(
     aligned_words = set(query.key.split()) - alignment.query_left
     if count_distinctive(" ".join(w for w in aligned_words if w not in places)) < 1:
         return None
-    # Every query word must be found in the record's name; the record's name may add only a person's or
-    # a place's name ("Institute of Solid State Physics" / "Osipyan Institute of Solid State Physics RAS").
-    if alignment.query_left - places - _SOFT_QUERY_WORDS:
-        return None
+    # Every query word must be found in the record's name, and every word of the record's name in the query,
+    # except a person's name on either side ("Institute of Solid State Physics" / "Osipyan Institute of Solid
+    # State Physics RAS", "Ilya Glazunov Russian Academy ..."), a place, or a title ("national", "all").
     record_eponyms = index.records[position].eponyms
-    unexplained = [w for w in alignment.candidate_left - places if not looks_like_eponym(w, record_eponyms)]
+    people = people_words(query.key, eponyms(query.name) | record_eponyms)
+    query_left = alignment.query_left - places - _SOFT_WORDS - people
+    unexplained = {
+        w for w in alignment.candidate_left - places - _SOFT_WORDS if not looks_like_eponym(w, record_eponyms)
+    }
+    # In the same city, a body renamed to another kind of higher school ("... Academy" / "... University")
+    # keeps every other word: the kind alone may differ.
+    if top.city_agrees is True and len(query_left) == len(unexplained) == 1 and query_left | unexplained <= _KINDS:
+        query_left, unexplained = set(), set()
+    if query_left:
+        return None
     # In the same city, the record's name may add one rare word (a nickname such as "Voenmeh", a word
     # found in at most _RARE_RECORDS records); a common word ("medical") names another kind of body.
     if unexplained and not (
-        top.city_agrees is True and len(unexplained) == 1 and index.record_frequency[unexplained[0]] <= _RARE_RECORDS
+        top.city_agrees is True and len(unexplained) == 1 and index.record_frequency[min(unexplained)] <= _RARE_RECORDS
     ):
         return None
     return MatchResult(top.ror_id, "scored", top.score)
