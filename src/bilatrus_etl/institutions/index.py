@@ -9,6 +9,7 @@ a city agrees with a record's cities, and which record a withdrawn or inactive o
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -146,6 +147,11 @@ class RegistryIndex:
                 for prefix in {word[:3] for word in entry_words if len(word) >= 3 and not word.isdigit()}:
                     postings[prefix].append(index)
             self.postings[country] = dict(postings)
+
+    def word_weight(self, word: str) -> float:
+        """The inverse document frequency of a match-key word among the registry's records (a word no record
+        has weighs most)."""
+        return math.log((len(self.records) + 1) / (self.record_frequency[word] + 0.5))
 
     def record_name(self, ror_id: str | None) -> str | None:
         """The display name of a ROR id known to the registry."""
