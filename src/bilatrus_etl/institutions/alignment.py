@@ -222,9 +222,14 @@ def _tokens_align(token: str, others: frozenset[str]) -> bool:
     return any(
         len(other) >= 4
         and other[0] == token[0]
-        and (fuzz.ratio(token, other) >= _TOKEN_SIMILARITY or _compound_of(token, other))
+        and (fuzz.ratio(token, other) >= _TOKEN_SIMILARITY or _compound_of(token, other) or _place_of(token, other))
         for other in others
     )
+
+
+def _place_of(first: str, second: str) -> bool:
+    """Whether one word is the other's Russian place adjective stem ("kazansk" / "kazan", `match_key`)."""
+    return first == second + "sk" or second == first + "sk"
 
 
 _COMPOUND_STEM = 5

@@ -19,6 +19,7 @@ import pandas as pd
 
 from bilatrus_etl.institutions.legal_forms import drop_honours, drop_legal_forms, drop_status_and_supervisor
 from bilatrus_etl.institutions.ror_schema import short_ror_id
+from bilatrus_etl.institutions.russian import RUSSIAN_ENDINGS, RUSSIAN_STEMS
 
 _CYRILLIC = {
     "а": "a",
@@ -194,9 +195,29 @@ def skeleton(word: str) -> str:
     return word
 
 
+_ENGLISH = {skeleton(stem): " ".join(map(skeleton, english.split())) for stem, english in RUSSIAN_STEMS.items()}
+_LONGEST_ENDING = max(len(ending) for ending in RUSSIAN_ENDINGS)
+
+
+@lru_cache(maxsize=100_000)
+def english_word(word: str) -> str:
+    """The English word(s) of one skeleton word of a Russian name ("gosudarstvenaia" -> "state"): a stem of
+    `russian.RUSSIAN_STEMS` followed by a case ending; else the word."""
+    for cut in range(len(word), max(len(word) - _LONGEST_ENDING, 3) - 1, -1):
+        if word[cut:] in RUSSIAN_ENDINGS and word[:cut] in _ENGLISH:
+            return _ENGLISH[word[:cut]]
+    # an adjective of a place ("kazanskii", "habarovskaia"): its "-sk" stem, which `alignment` aligns with the
+    # place ("kazansk" ~ "kazan", "habarovsk")
+    place = _PLACE_ADJECTIVE.fullmatch(word)
+    return place.group(1) if place else word
+
+
+_PLACE_ADJECTIVE = re.compile(r"([a-z]{2,}sk)(?:i|aia|oe|ogo|oi|ih|ie|e|im|imi|omu|uiu)")
+
+
 def match_key(name: Any) -> str:
-    """The key names are compared on: `normalise_name` then `skeleton` of each word."""
-    return " ".join(skeleton(token) for token in normalise_name(name).split())
+    """The key names are compared on: `normalise_name`, then `skeleton` of each word, Russian words in English."""
+    return " ".join(english_word(skeleton(token)) for token in normalise_name(name).split())
 
 
 def institution_key(ror_id: str | None, normalised_name: str, country: str | None) -> str:

@@ -58,6 +58,7 @@ _SOFT_WORDS = STATUS_WORDS | {skeleton("all")}
 # Kinds of higher school a body is renamed between ("... Academy" became "... University").
 _KINDS = frozenset(skeleton(word) for word in ("university", "academy", "institute"))
 _RARE_RECORDS = 2
+_EXTRA_WORDS = 2
 
 
 @dataclass(frozen=True)
@@ -330,31 +331,42 @@ def scored_match(
     position = index.by_id.get(top.ror_id)
     if position is None:
         return None
-    places = index.records[position].city_words | city_words(query.city)
-    best_key = max(index.record_keys[position], key=lambda k: fuzz.token_set_ratio(query.key, k), default="")
-    alignment = align(query.key, best_key, index.records[position].acronym_words, same_city=top.city_agrees is True)
-    aligned_words = set(query.key.split()) - alignment.query_left
-    if count_distinctive(" ".join(w for w in aligned_words if w not in places)) < 1:
+    same_city = top.city_agrees is True
+    if not any(_words_explained(index, position, query, key, same_city) for key in index.record_keys[position]):
         return None
+    return MatchResult(top.ror_id, "scored", top.score)
+
+
+def _words_explained(index: RegistryIndex, position: int, query: Query, name_key: str, same_city: bool) -> bool:
+    """Whether the words of the query and of one name of the record account for each other (the scored stage)."""
+    record = index.records[position]
+    places = record.city_words | city_words(query.city)
+    alignment = align(query.key, name_key, record.acronym_words, same_city=same_city)
+    aligned_words = set(query.key.split()) - alignment.query_left
+    aligned_distinctive = count_distinctive(" ".join(w for w in aligned_words if w not in places))
+    if aligned_distinctive < 1:
+        return False
     # Every query word must be found in the record's name, and every word of the record's name in the query,
     # except a person's name on either side ("Institute of Solid State Physics" / "Osipyan Institute of Solid
     # State Physics RAS", "Ilya Glazunov Russian Academy ..."), a place, or a title ("national", "all").
-    record_eponyms = index.records[position].eponyms
-    people = people_words(query.key, eponyms(query.name) | record_eponyms)
+    people = people_words(query.key, eponyms(query.name) | record.eponyms)
     query_left = alignment.query_left - places - _SOFT_WORDS - people
     unexplained = {
-        w for w in alignment.candidate_left - places - _SOFT_WORDS if not looks_like_eponym(w, record_eponyms)
+        w for w in alignment.candidate_left - places - _SOFT_WORDS if not looks_like_eponym(w, record.eponyms)
     }
     # In the same city, a body renamed to another kind of higher school ("... Academy" / "... University")
     # keeps every other word: the kind alone may differ.
-    if top.city_agrees is True and len(query_left) == len(unexplained) == 1 and query_left | unexplained <= _KINDS:
-        query_left, unexplained = set(), set()
+    if same_city and len(query_left) == len(unexplained) == 1 and query_left | unexplained <= _KINDS:
+        return True
     if query_left:
-        return None
-    # In the same city, the record's name may add one rare word (a nickname such as "Voenmeh", a word
-    # found in at most _RARE_RECORDS records); a common word ("medical") names another kind of body.
-    if unexplained and not (
-        top.city_agrees is True and len(unexplained) == 1 and index.record_frequency[min(unexplained)] <= _RARE_RECORDS
-    ):
-        return None
-    return MatchResult(top.ror_id, "scored", top.score)
+        return False
+    # In the same city, the record's name may add one rare word (a nickname such as "Voenmeh", a word found in
+    # at most _RARE_RECORDS records), or up to _EXTRA_WORDS words that are no kind of body when the query has two
+    # distinctive words besides places ("Moscow State Automobile and Road Technical University" / "... Road
+    # Construction ..."); a bare name ("Saint Petersburg State University") is not one with a word added.
+    if not unexplained:
+        return True
+    if not same_city:
+        return False
+    rare = len(unexplained) == 1 and index.record_frequency[min(unexplained)] <= _RARE_RECORDS
+    return rare or (len(unexplained) <= _EXTRA_WORDS and aligned_distinctive >= 2 and not unexplained & NON_DISTINCTIVE)
