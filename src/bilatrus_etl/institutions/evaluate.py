@@ -347,25 +347,31 @@ def misses_by_kind(evaluations: list[SourceEvaluation], split: str = "dev") -> p
 def calibrate(
     registry: pd.DataFrame,
     labelled: pd.DataFrame,
-    thresholds: Sequence[float] = (70.0, 78.0, 86.0, 92.0),
-    margins: Sequence[float] = (3.0, 8.0),
-    min_precision: float = 0.98,
+    thresholds: Sequence[float] = (60.0, 66.0, 72.0, 78.0),
+    margins: Sequence[float] = (4.0, 8.0),
 ) -> tuple[list[tuple[float, float, float, float]], tuple[float, float] | None]:
     """(threshold, margin, precision, recall) on the dev split for each pair, and the chosen pair: the highest
-    recall among pairs with precision >= min_precision (ties: the stricter pair)."""
-    table = []
+    recall among pairs whose precision on every source is as high as with the strictest pair (no source loses
+    precision for the recall gained; ties: the stricter pair)."""
+    table, worst = [], []
     for threshold in thresholds:
         for margin in margins:
             parts = [
-                e.evaluation
+                e
                 for e in development_evaluations(
                     registry, labelled, None, score_threshold=threshold, score_margin=margin
                 )
                 if e.split == "dev"
             ]
-            total = _combine(parts)
+            total = _combine([e.evaluation for e in parts])
             table.append((threshold, margin, total.precision, total.recall))
-    good = [row for row in table if row[2] >= min_precision]
+            worst.append({e.source: e.evaluation.precision for e in parts})
+    strictest = worst[table.index(max(table, key=lambda r: (r[0], r[1])))]
+    good = [
+        row
+        for row, precision in zip(table, worst, strict=True)
+        if all(precision[source] >= strictest[source] - 1e-9 for source in strictest)
+    ]
     chosen = max(good, key=lambda r: (round(r[3], 4), r[0], r[1])) if good else None
     return table, (chosen[0], chosen[1]) if chosen else None
 
