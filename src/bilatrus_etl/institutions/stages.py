@@ -92,6 +92,9 @@ def usable(index: RegistryIndex, position: int, query: Query) -> bool:
 def exact_match(index: RegistryIndex, query: Query) -> MatchResult | None:
     """The one institution whose name has the query's key (in any word order), confirmed or not by the city."""
     key, city = query.key, query.city
+    words = key.split()
+    if set(words) & _KINDS and all(word in DROPPABLE or word in _KINDS for word in words):
+        return None  # titles and a kind of body only ("National Research University"): no one institution
     positions = [p for p in index.exact.get(key, ()) if usable(index, p, query)]
     if not positions:  # the same words in another order ("Lomonosov Moscow ..." / "... named after Lomonosov")
         sorted_key = " ".join(sorted(key.split()))
