@@ -16,7 +16,7 @@ from rapidfuzz import fuzz, process
 from bilatrus_etl.institutions.alignment import distinctive_words, words_align
 from bilatrus_etl.institutions.cities import normalise_city
 from bilatrus_etl.institutions.index import RegistryIndex
-from bilatrus_etl.institutions.normalise import match_key, trimmed_variants
+from bilatrus_etl.institutions.normalise import trimmed_variants
 
 CITY_PENALTY = 15.0  # what a city disagreement takes off a candidate's score
 _RETRIEVE = 40
@@ -67,7 +67,7 @@ class CandidateFinder:
         if cached is not None:
             return cached[:limit]
         found: dict[str, Candidate] = {}
-        keys = {match_key(index.vocabulary.repair(v)) for v, _ in trimmed_variants(text, "")} - {""} if text else set()
+        keys = {index.key(index.vocabulary.repair(v)) for v, _ in trimmed_variants(text, "")} - {""} if text else set()
         codes = [country_code] if country_code else list(index.entries)
         for key in keys:
             # Only names sharing the first three letters of a word with the query are scored (blocking).

@@ -77,6 +77,7 @@ class RegistryIndex:
             lambda: defaultdict(list)
         )
         self.vocabulary = Vocabulary(())
+        self.place_words: frozenset[str] = frozenset()
         self._build(registry)
 
     def _build(self, registry: pd.DataFrame) -> None:
@@ -86,13 +87,21 @@ class RegistryIndex:
                     f"registry table lacks column {column!r}; build it with bilatrus_etl.institutions.registry"
                 )
         words: set[str] = set()
+        self.place_words = frozenset(
+            word
+            for column in ("city", "cities")
+            if column in registry.columns
+            for value in registry[column]
+            for city in _listed(value)
+            for word in city_words(city)
+        )
         for row in registry.itertuples(index=False):
             data = row._asdict()
             ror = short_ror_id(data["ror_id"])
             if not ror or ror in self.by_id:
                 continue
             names = list(dict.fromkeys([str(data["display_name"]), *_listed(data.get("labels"))]))
-            keys = {name: match_key(name) for name in names}
+            keys = {name: self.key(name) for name in names}
             acronyms = _listed(data.get("acronyms"))
             acronym_keys = frozenset(k for k in (match_key(a).replace(" ", "") for a in acronyms) if k)
             acronym_words = frozenset(
@@ -147,6 +156,13 @@ class RegistryIndex:
                 for prefix in {word[:3] for word in entry_words if len(word) >= 3 and not word.isdigit()}:
                     postings[prefix].append(index)
             self.postings[country] = dict(postings)
+
+    def key(self, name: str) -> str:
+        """A name's `match_key`, a Russian adjective of a registry city read as the city ("kazansk" -> "kazan")."""
+        return " ".join(
+            word[:-2] if word.endswith("sk") and word[:-2] in self.place_words else word
+            for word in match_key(name).split()
+        )
 
     def word_weight(self, word: str) -> float:
         """The inverse document frequency of a match-key word among the registry's records (a word no record

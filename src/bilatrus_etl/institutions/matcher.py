@@ -124,7 +124,7 @@ class Matcher:
         if not key:
             return MatchResult(None, "none", 0.0)
         for variant, variant_short in trimmed_variants(name, short_name):
-            variant_key = match_key(self.repair(variant))
+            variant_key = self.index.key(self.repair(variant))
             if not variant_key:
                 continue
             query = Query(variant, variant_key, city, country, variant_short, excluded)
