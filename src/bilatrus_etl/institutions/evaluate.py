@@ -6,8 +6,9 @@ Sources of the development set (column `source`):
 - `ror-loo:<lang>`: leave-one-name-out over the registry's own name variants: each record's names are split
   into two folds by a stable hash; the matcher indexes the registry without one fold and is asked for the
   held-out names (with the record's city). Names whose key equals a kept name's key are skipped (they test
-  nothing), and so are names in a script no kept name of the record is written in (the matcher transliterates
-  but does not translate: an English name cannot be found from a Russian label alone). Expected: the record.
+  nothing), and so are names in a script no kept name of the record is written in (the matcher reads the common
+  words of Russian names in English, not the proper names: an English name is not expected from a Russian
+  label alone). Expected: the record.
 - `ror-variants:<kind>`: each active record's display name rewritten the ways CORDIS legal names differ from
   ROR (a legal-form prefix with typos or in transliterated Russian, a Soviet order, a faculty after a comma, a
   short name after '*', the name cut at a field length, another city or none); expected: the record.
