@@ -679,3 +679,8 @@ def test_candidate_score_weighs_rare_words_more(bare_matcher: Matcher) -> None:
     pediatric = weighted_overlap(query, match_key("Saint Petersburg State Pediatric Medical University"), weight)
     veterinary = weighted_overlap(query, match_key("Saint Petersburg State Academy of Veterinary Medicine"), weight)
     assert pediatric > veterinary + 15  # "pediatric" is rarer than "academy" is common
+
+
+def test_an_acronym_with_the_kind_of_body_is_an_acronym(bare_matcher: Matcher) -> None:
+    assert bare_matcher.match("HSE UNIVERSITY", "MOSCOW", "RU") == ("055f7t516", "acronym+city", 95.0)
+    assert bare_matcher.match("HSE UNIVERSITY", "", "RU").ror_id is None  # an acronym needs its city

@@ -130,15 +130,19 @@ def exact_match(index: RegistryIndex, query: Query) -> MatchResult | None:
 
 
 def acronym_match(index: RegistryIndex, query: Query) -> MatchResult | None:
-    """The one institution of the query's city whose acronym is the short name (or a one-word name)."""
+    """The one institution of the query's city whose acronym is the short name, a one-word name, or the word
+    before the kind of body in a two-word name ("HSE University")."""
     name, key, city, short_name = query.name, query.key, query.city, query.short_name
     if not normalise_city(city):
         return None
-    tried = [short_name] if short_name else []
+    tried = [match_key(short_name)] if short_name else []
+    words = key.split()
     if len(name.split()) == 1:
-        tried.append(name)
+        tried.append(key)
+    elif len(words) == 2 and words[1] in _KINDS and words[0] not in _KINDS:
+        tried.append(words[0])  # an acronym and the kind of body: "HSE University", "ITMO University"
     for text in tried:
-        acronym = match_key(text).replace(" ", "")
+        acronym = text.replace(" ", "")
         if len(acronym) < 2:
             continue
         positions = [
@@ -147,7 +151,7 @@ def acronym_match(index: RegistryIndex, query: Query) -> MatchResult | None:
         ids = {index.final_id(p) for p in positions}
         if len(ids) != 1:
             continue
-        if text != name and len(key.split()) >= 2 and not _name_supports(index, key, positions):
+        if text == tried[0] and short_name and len(words) >= 2 and not _name_supports(index, key, positions):
             continue
         return MatchResult(ids.pop(), "acronym+city", 95.0)
     return None
