@@ -164,6 +164,7 @@ def _words(name: str) -> str:
     text = plain_lower(name)
     text = text.replace("&", " and ").replace("+", " and ")
     text = re.sub(r"\bn\.\s?a\.|\bim\.", " named after ", text)
+    text = re.sub(r"\bno\.?\s*(?=\d)", " ", text)  # "No. 9", "№179" (NFKC: "No179"): the number alone
     text = drop_parentheses(text)
     text = re.sub(r"\b(?:saint|st|sankt)[\s.-]*peter(?:s)?burg\b", " saint petersburg ", text)
     mapped = [word for token in re.findall(r"[a-z0-9]+", text) for word in _TOKEN_MAP.get(token, token).split()]

@@ -351,6 +351,8 @@ def _words_explained(index: RegistryIndex, position: int, query: Query, name_key
     alignment = align(query.key, name_key, record.acronym_words, same_city=same_city)
     aligned_words = set(query.key.split()) - alignment.query_left
     aligned_distinctive = count_distinctive(" ".join(w for w in aligned_words if w not in places))
+    if same_city and any(word.isdigit() for word in aligned_words):
+        aligned_distinctive += 1  # a number tells the bodies of one city apart ("City Clinical Hospital No. 9")
     if aligned_distinctive < 1:
         return False
     # Every query word must be found in the record's name, and every word of the record's name in the query,
