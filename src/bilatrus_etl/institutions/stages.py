@@ -265,7 +265,7 @@ def prefix_match(index: RegistryIndex, query: Query) -> MatchResult | None:
 
     A name looks cut when its last word is a stop word ("... OF TECHNOLOGY AND") or the start of one ("OF TH"),
     one letter ("... ACADEMY OF S"), the start of a registry word ("ECONOMI", "PHYSIO"), two or three letters
-    after a long name, or when the name is very long.
+    after a stop word ("OF EC") or a long name, or when the name is very long.
     Words are compared as written (`name_words`: only spellings folded, nothing rewritten), with and without a
     leading legal form; the cut word must start the registry name's next word. When the cut falls inside a
     phrase the normaliser rewrites ("OF THE RUSSIAN ACAD" / "RAS"), up to three words that tell no institution
@@ -276,11 +276,12 @@ def prefix_match(index: RegistryIndex, query: Query) -> MatchResult | None:
     if len(raw) < 3:
         return None
     last = raw[-1]
-    # one letter, the start of a stop word ("OF TH"), or up to three letters after a long name
+    # one letter, the start of a stop word ("OF TH"), up to three letters after a stop word ("OF EC") or after
+    # a long name
     short_tail = not last.isdigit() and (
         len(last) == 1
         or any(stop.startswith(last) for stop in STOPWORDS)
-        or (len(last) <= 3 and len(query.name) >= _SHORT_TAIL_CUT)
+        or (len(last) <= 3 and (raw[-2] in STOPWORDS or len(query.name) >= _SHORT_TAIL_CUT))
     )
     if last in STOPWORDS:
         whole, partial = raw[:-1], ""
