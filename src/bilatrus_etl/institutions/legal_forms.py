@@ -146,6 +146,7 @@ _SUPERVISOR_SUFFIX = re.compile(
     r"minoborony rossii|federal medical (?:and )?biological agency(?: (?:of )?russia)?|fmba(?: (?:of )?russia)?|"
     r"ministerstv\w* zdravookhraneni\w*(?: sotsialnogo razviti\w*)?(?: russia| rf)?|minzdrava russia|"
     r"federalnogo mediko biologicheskogo agentstva(?: russia)?|"
+    r"(?:pri )?(?:government|pravitelstv\w*) (?:republic|respublik\w*) \w+|"
     r"rospotrebnadzor|national research center kurchatov institute)\s*$"
 )
 _TYPE_WORDS = frozenset({"university", "institute", "academy", "school", "center", "college", "conservatory"})

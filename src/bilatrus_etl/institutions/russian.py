@@ -63,6 +63,7 @@ RUSSIAN_STEMS: dict[str, str] = {
     "meditsin": "medicine",
     "medik": "medical",
     "biznes": "business",
+    "gumanitarn": "humanities",
     "pedagogichesk": "pedagogical",
     "agrarn": "agrarian",
     "selskokhoziaistvenn": "agricultural",
