@@ -1,8 +1,8 @@
 """The registry records closest to a name, scored: the runner-up of every decision and the scored stage's input.
 
 Only names sharing a three-letter word start with the query are scored (blocking on the index's postings);
-rapidfuzz retrieves the best of those by token-set ratio, and each is scored by the mean of token-set and
-token-sort ratios of the match keys, less `CITY_PENALTY` when the cities disagree. One candidate per
+rapidfuzz retrieves the best of those by token-set ratio, and each is scored by soft TF-IDF over the words of
+the match keys (`weighted_overlap`), less `CITY_PENALTY` when the cities disagree. One candidate per
 institution (successors followed), best first.
 """
 
@@ -24,8 +24,8 @@ _KEEP_CANDIDATES = 10
 
 
 class Candidate(NamedTuple):
-    """One registry record scored against a name: mean of rapidfuzz token_set and token_sort ratios of the
-    match keys (0-100), less `CITY_PENALTY` when the cities disagree; `city_agrees` is None when unknown."""
+    """One registry record scored against a name: `weighted_overlap` of the match keys (0-100), less
+    `CITY_PENALTY` when the cities disagree; `city_agrees` is None when unknown."""
 
     ror_id: str
     name: str
