@@ -5,7 +5,9 @@ match for names cut at a field length, and a scored match (threshold and margin 
 takes the registry index and one `Query` and returns a `MatchResult`, or None to let the next stage try; each
 prefers no match over a wrong one. A fuzzy or scored match must align every meaningful word of the query
 (spelling variants allowed, or a word glued to another: "waterway" / "water") and may differ by an eponym
-("Lobachevsky") or, in the same city, by one rare word the record adds. A city disagreement (or no city)
+("Lobachevsky") or, in the same city, by one rare word the record adds; the scored stage, judging the query
+against each of the record's names, also lets either name lack a person's name or a title, and in the same
+city the kind of higher school differ or the record's name add two words. A city disagreement (or no city)
 lowers the score of an exact name held by one record of the country (to 90 when the name is distinctive,
 else 85) instead of vetoing it; only a numbered name ("Clinical Hospital No. 8") needs its city. A city
 disagreement vetoes the fuzzy stages.
