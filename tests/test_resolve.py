@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from bilatrus_etl.institutions.alignment import words_align
-from bilatrus_etl.institutions.candidates import CITY_PENALTY
+from bilatrus_etl.institutions.candidates import CITY_PENALTY, weighted_overlap
 from bilatrus_etl.institutions.cities import city_agreement, normalise_city
 from bilatrus_etl.institutions.evaluate import (
     DEFAULT_LABELLED,
@@ -620,3 +620,67 @@ def test_one_table_of_match_methods() -> None:
     assert f"`method` {listed}" in (root / "README.md").read_text(encoding="utf-8")
     assert [m for m, v in MATCH_METHODS.items() if not v.by_name] == ["pic", "none"]  # the rows that vouch for no PIC
     assert strength("no such method") == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "city", "expected"),
+    [
+        # cut after a whole word: a name never ends with "and"
+        ("SAINT-PETERSBURG STATE UNIVERSITY OF TECHNOLOGY AND", "ST PETERSBURG", "005zjex51"),
+        # cut after one letter: "Animal B(reeding)", not "Animal Husbandry"
+        ("ALL RUSSIAN RESEARCH INSTITUTE OF ANIMAL B", "MOSCOW", "05pfntr04"),
+        # a long name cut after a whole word, the registry's name carrying the same legal form
+        (
+            'FEDERAL STATE BUDGETARY INSTITUTION "CENTRE FOR STRATEGIC PLANNING AND MANAGEMENT OF BIOMEDICAL HEALTH '
+            'RISKS" OF THE FEDERAL MEDICAL AND BIOLOGICAL',
+            "MOSCOW",
+            "059yv9j77",
+        ),
+    ],
+)
+def test_cut_names_are_completed_word_by_word(bare_matcher: Matcher, name: str, city: str, expected: str) -> None:
+    assert bare_matcher.match(name, city, "RU") == (expected, "prefix", 90.0)
+
+
+def test_russian_words_are_read_in_english(bare_matcher: Matcher) -> None:
+    assert match_key("Московский авиационный институт") == match_key("Moscow Aviation Institute")
+    assert match_key("SANKT-PETERBURGSKIJ GOSUDARSTVENNYJ UNIVERSITET") == "saint petersburg state universiti"
+    assert match_key("Научного центра неврологии") == match_key("Научный центр неврологии")
+    # an adjective of a registry city is the city: the Russian full name finds the English record
+    assert bare_matcher.match("Казанский федеральный университет", "", "RU") == ("05256ym39", "exact", 100.0)
+    # a bare "Saint Petersburg State University" is not the State Agrarian University of that city
+    assert bare_matcher.match("SANKT-PETERBURGSKIJ GOSUDARSTVENNYJ UNIVERSITET", "SANKT-PETERBURG", "RU").ror_id is None
+
+
+def test_scored_stage_takes_renamed_kinds_and_people_but_not_titles_alone(bare_matcher: Matcher) -> None:
+    # in the same city, an academy renamed university keeps every other word
+    assert bare_matcher.match("ST. PETERSBURG STATE PEDIATRIC MEDICAL ACADEMY", "ST PETERSBURG", "RU")[:2] == (
+        "000hzy098",
+        "scored",
+    )
+    # the query may name the person the record's name leaves out
+    assert (
+        bare_matcher.match("NATIONAL LIBRARY OF RUSSIA NAMED AFTER M. SALTYKOV-SHCHEDRIN", "ST PETERSBURG", "RU").ror_id
+        == "03y95vf10"
+    )
+    # the record's name may add words that are no kind of body when the query has two distinctive words
+    assert bare_matcher.match("MOSCOW STATE AUTOMOBILE AND ROAD TECHNICAL UNIVERSITY", "MOSCOW", "RU")[:2] == (
+        "0257qw677",
+        "scored",
+    )
+    # titles and a kind of body only name no one institution (two records hold this alias)
+    assert bare_matcher.match("NATIONAL RESEARCH UNIVERSITY", "MOSCOW", "RU").ror_id is None
+
+
+def test_candidate_score_weighs_rare_words_more(bare_matcher: Matcher) -> None:
+    weight = bare_matcher.index.word_weight
+    query = match_key("Saint Petersburg State Pediatric Medical Academy")
+    assert weighted_overlap(query, query, weight) == 100.0
+    pediatric = weighted_overlap(query, match_key("Saint Petersburg State Pediatric Medical University"), weight)
+    veterinary = weighted_overlap(query, match_key("Saint Petersburg State Academy of Veterinary Medicine"), weight)
+    assert pediatric > veterinary + 15  # "pediatric" is rarer than "academy" is common
+
+
+def test_an_acronym_with_the_kind_of_body_is_an_acronym(bare_matcher: Matcher) -> None:
+    assert bare_matcher.match("HSE UNIVERSITY", "MOSCOW", "RU") == ("055f7t516", "acronym+city", 95.0)
+    assert bare_matcher.match("HSE UNIVERSITY", "", "RU").ror_id is None  # an acronym needs its city

@@ -203,6 +203,17 @@ def looks_like_eponym(token: str, known: frozenset[str]) -> bool:
     return len(token) >= 5 and token not in GENERIC_WORDS and not token.isdigit() and bool(_EPONYM_SUFFIX.search(token))
 
 
+def people_words(key: str, known: frozenset[str]) -> frozenset[str]:
+    """Words of a match key that name a person: eponyms (`looks_like_eponym`), and a word just before one that is
+    no generic word (a first name or patronymic: "ilia glazunov", "ivan dmitrievich papanin")."""
+    words = key.split()
+    found = {word for word in words if looks_like_eponym(word, known)}
+    for before, after in reversed(list(zip(words, words[1:], strict=False))):
+        if after in found and before not in GENERIC_WORDS and not before.isdigit() and len(before) >= 3:
+            found.add(before)
+    return frozenset(found)
+
+
 def _tokens_align(token: str, others: frozenset[str]) -> bool:
     if token in others:
         return True
@@ -211,9 +222,14 @@ def _tokens_align(token: str, others: frozenset[str]) -> bool:
     return any(
         len(other) >= 4
         and other[0] == token[0]
-        and (fuzz.ratio(token, other) >= _TOKEN_SIMILARITY or _compound_of(token, other))
+        and (fuzz.ratio(token, other) >= _TOKEN_SIMILARITY or _compound_of(token, other) or _place_of(token, other))
         for other in others
     )
+
+
+def _place_of(first: str, second: str) -> bool:
+    """Whether one word is the other's Russian place adjective stem ("kazansk" / "kazan", `match_key`)."""
+    return first == second + "sk" or second == first + "sk"
 
 
 _COMPOUND_STEM = 5

@@ -1,21 +1,22 @@
 """The registry records closest to a name, scored: the runner-up of every decision and the scored stage's input.
 
 Only names sharing a three-letter word start with the query are scored (blocking on the index's postings);
-rapidfuzz retrieves the best of those by token-set ratio, and each is scored by the mean of token-set and
-token-sort ratios of the match keys, less `CITY_PENALTY` when the cities disagree. One candidate per
+rapidfuzz retrieves the best of those by token-set ratio, and each is scored by soft TF-IDF over the words of
+the match keys (`weighted_overlap`), less `CITY_PENALTY` when the cities disagree. One candidate per
 institution (successors followed), best first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz, process
 
-from bilatrus_etl.institutions.alignment import distinctive_words
+from bilatrus_etl.institutions.alignment import distinctive_words, words_align
 from bilatrus_etl.institutions.cities import normalise_city
 from bilatrus_etl.institutions.index import RegistryIndex
-from bilatrus_etl.institutions.normalise import match_key, trimmed_variants
+from bilatrus_etl.institutions.normalise import trimmed_variants
 
 CITY_PENALTY = 15.0  # what a city disagreement takes off a candidate's score
 _RETRIEVE = 40
@@ -23,13 +24,32 @@ _KEEP_CANDIDATES = 10
 
 
 class Candidate(NamedTuple):
-    """One registry record scored against a name: mean of rapidfuzz token_set and token_sort ratios of the
-    match keys (0-100), less `CITY_PENALTY` when the cities disagree; `city_agrees` is None when unknown."""
+    """One registry record scored against a name: `weighted_overlap` of the match keys (0-100), less
+    `CITY_PENALTY` when the cities disagree; `city_agrees` is None when unknown."""
 
     ror_id: str
     name: str
     score: float
     city_agrees: bool | None
+
+
+def weighted_overlap(first: str, second: str, weight: Callable[[str], float]) -> float:
+    """How much of two match keys the other key holds, 0-100: each word weighs its inverse document frequency
+    in the registry (`RegistryIndex.word_weight`: a rare word such as "pediatric" counts more than "state") and
+    counts as held when the other key has it, or a spelling of it (`words_align`); the harmonic mean of the two
+    shares held (soft TF-IDF), so a word either name lacks lowers the score by its weight."""
+    words_a, words_b = first.split(), second.split()
+    if not words_a or not words_b:
+        return 0.0
+    set_a, set_b = frozenset(words_a), frozenset(words_b)
+
+    def held(words: list[str], others: frozenset[str]) -> float:
+        total = sum(weight(w) for w in words)
+        found = sum(weight(w) for w in words if w in others or words_align(w, others))
+        return found / total if total else 0.0
+
+    share_a, share_b = held(words_a, set_b), held(words_b, set_a)
+    return 200.0 * share_a * share_b / (share_a + share_b) if share_a + share_b else 0.0
 
 
 class CandidateFinder:
@@ -47,7 +67,7 @@ class CandidateFinder:
         if cached is not None:
             return cached[:limit]
         found: dict[str, Candidate] = {}
-        keys = {match_key(index.vocabulary.repair(v)) for v, _ in trimmed_variants(text, "")} - {""} if text else set()
+        keys = {index.key(index.vocabulary.repair(v)) for v, _ in trimmed_variants(text, "")} - {""} if text else set()
         codes = [country_code] if country_code else list(index.entries)
         for key in keys:
             # Only names sharing the first three letters of a word with the query are scored (blocking).
@@ -62,10 +82,10 @@ class CandidateFinder:
                 hits = process.extract(
                     key, [choices[i] for i in subset], scorer=fuzz.token_set_ratio, limit=_RETRIEVE, score_cutoff=50
                 )
-                for _, set_ratio, position in hits:
+                for _, _, position in hits:
                     entry = index.entries[code][subset[position]]
                     agrees = index.city_agrees(city, entry.record)
-                    score = (set_ratio + fuzz.token_sort_ratio(key, entry.key)) / 2
+                    score = weighted_overlap(key, entry.key, index.word_weight)
                     score -= CITY_PENALTY if agrees is False else 0.0
                     ror = index.final_id(entry.record)
                     if ror not in found or score > found[ror].score:

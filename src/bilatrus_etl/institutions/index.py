@@ -9,6 +9,7 @@ a city agrees with a record's cities, and which record a withdrawn or inactive o
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -18,9 +19,16 @@ import pandas as pd
 from bilatrus_etl.institutions.alignment import eponyms
 from bilatrus_etl.institutions.cities import city_agreement, city_words
 from bilatrus_etl.institutions.methods import ResolveError
-from bilatrus_etl.institutions.normalise import clean_text, derived_acronyms, match_key, raw_words
+from bilatrus_etl.institutions.normalise import (
+    clean_text,
+    derived_acronyms,
+    legal_form_length,
+    match_key,
+    name_words,
+    raw_words,
+)
 from bilatrus_etl.institutions.ror_schema import short_ror_id
-from bilatrus_etl.institutions.vocabulary import Vocabulary
+from bilatrus_etl.institutions.vocabulary import LEGAL_VOCABULARY, Vocabulary
 
 
 @dataclass(frozen=True)
@@ -64,7 +72,12 @@ class RegistryIndex:
         self.postings: dict[str, dict[str, list[int]]] = {}
         self.record_keys: list[list[str]] = []
         self.record_frequency: Counter[str] = Counter()
+        # country -> first word -> (record position, `name_words` of a name): the names a cut name may start
+        self.name_starts: dict[str, dict[str, list[tuple[int, tuple[str, ...]]]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
         self.vocabulary = Vocabulary(())
+        self.place_words: frozenset[str] = frozenset()
         self._build(registry)
 
     def _build(self, registry: pd.DataFrame) -> None:
@@ -74,13 +87,21 @@ class RegistryIndex:
                     f"registry table lacks column {column!r}; build it with bilatrus_etl.institutions.registry"
                 )
         words: set[str] = set()
+        self.place_words = frozenset(
+            word
+            for column in ("city", "cities")
+            if column in registry.columns
+            for value in registry[column]
+            for city in _listed(value)
+            for word in city_words(city)
+        )
         for row in registry.itertuples(index=False):
             data = row._asdict()
             ror = short_ror_id(data["ror_id"])
             if not ror or ror in self.by_id:
                 continue
             names = list(dict.fromkeys([str(data["display_name"]), *_listed(data.get("labels"))]))
-            keys = {name: match_key(name) for name in names}
+            keys = {name: self.key(name) for name in names}
             acronyms = _listed(data.get("acronyms"))
             acronym_keys = frozenset(k for k in (match_key(a).replace(" ", "") for a in acronyms) if k)
             acronym_words = frozenset(
@@ -118,6 +139,8 @@ class RegistryIndex:
                     continue
                 self.exact[key].add(position)
                 self.entries[record.country or ""].append(Entry(position, key))
+                for form in _starting_forms(name):
+                    self.name_starts[record.country or ""][form[0]].append((position, form))
             for key in acronym_keys:
                 self.acronym[key].add(position)
             words.update(word for name in names for word in raw_words(name))
@@ -133,6 +156,18 @@ class RegistryIndex:
                 for prefix in {word[:3] for word in entry_words if len(word) >= 3 and not word.isdigit()}:
                     postings[prefix].append(index)
             self.postings[country] = dict(postings)
+
+    def key(self, name: str) -> str:
+        """A name's `match_key`, a Russian adjective of a registry city read as the city ("kazansk" -> "kazan")."""
+        return " ".join(
+            word[:-2] if word.endswith("sk") and word[:-2] in self.place_words else word
+            for word in match_key(name).split()
+        )
+
+    def word_weight(self, word: str) -> float:
+        """The inverse document frequency of a match-key word among the registry's records (a word no record
+        has weighs most)."""
+        return math.log((len(self.records) + 1) / (self.record_frequency[word] + 0.5))
 
     def record_name(self, ror_id: str | None) -> str | None:
         """The display name of a ROR id known to the registry."""
@@ -164,6 +199,15 @@ class RegistryIndex:
                 return successor
             record = self.records[next_position]
         return record.ror_id
+
+
+def _starting_forms(name: str) -> set[tuple[str, ...]]:
+    """A name's `name_words`, with and without a leading legal form, when two words or more."""
+    words = raw_words(name)
+    forms = {name_words(words)}
+    if words and (words[0] in LEGAL_VOCABULARY or not match_key(words[0])):
+        forms.add(name_words(words[legal_form_length(words) :]))
+    return {form for form in forms if len(form) >= 2}
 
 
 def _listed(value: Any) -> list[str]:

@@ -129,10 +129,11 @@ _ACADEMY_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"\bfar east(?:ern)? branch\b", "feb"),
         (r"\brussian federation\b", "russia"),
+        (r"\brossi\w* federatsi\w*\b|\brossii\b", "russia"),
     )
 )
 # Cheap tests that tell whether the phrase lists above can apply at all (most names skip them).
-_ACADEMY_HINT = re.compile(r"acad|nauk|\bran\b|branch|otdeleni|federation")
+_ACADEMY_HINT = re.compile(r"acad|nauk|\bran\b|branch|otdeleni|federation|federatsi|rossii")
 _LEGAL_HINT = re.compile(
     r"institution|establishment|enterprise|organization|entity|partnership|company|state scientific|"
     r"uchrezhdeni|predpri|obshchestvo|obschestvo|organizats"
@@ -143,6 +144,9 @@ _SUPERVISOR_SUFFIX = re.compile(
     r"science (?:and )?higher education|agriculture|emergency situations|internal affairs|justice|finance|"
     r"culture|industry (?:and )?trade)(?: (?:of )?(?:the )?russia)?|minzdrava rossii|minzdrav rossii|"
     r"minoborony rossii|federal medical (?:and )?biological agency(?: (?:of )?russia)?|fmba(?: (?:of )?russia)?|"
+    r"ministerstv\w* zdravookhraneni\w*(?: sotsialnogo razviti\w*)?(?: russia| rf)?|minzdrava russia|"
+    r"federalnogo mediko biologicheskogo agentstva(?: russia)?|"
+    r"(?:pri )?(?:government|pravitelstv\w*) (?:republic|respublik\w*) \w+|"
     r"rospotrebnadzor|national research center kurchatov institute)\s*$"
 )
 _TYPE_WORDS = frozenset({"university", "institute", "academy", "school", "center", "college", "conservatory"})

@@ -37,9 +37,9 @@ from bilatrus_etl.institutions.stages import (
 
 # The scored stage (after the rule stages): the best candidate is taken when its score reaches SCORE_THRESHOLD
 # and leads the runner-up by SCORE_MARGIN. Calibrated on the development split of scripts/evaluate_matching.py
-# (`--calibrate`): the lowest pair keeping precision >= 0.98 there.
-SCORE_THRESHOLD = 78.0
-SCORE_MARGIN = 8.0
+# (`--calibrate`): the pair of highest recall at which no source's precision falls below the strictest pair's.
+SCORE_THRESHOLD = 66.0
+SCORE_MARGIN = 4.0
 REVIEW_SCORE = 70.0  # an unmatched row whose runner-up scores this much is worth a look
 
 
@@ -124,7 +124,7 @@ class Matcher:
         if not key:
             return MatchResult(None, "none", 0.0)
         for variant, variant_short in trimmed_variants(name, short_name):
-            variant_key = match_key(self.repair(variant))
+            variant_key = self.index.key(self.repair(variant))
             if not variant_key:
                 continue
             query = Query(variant, variant_key, city, country, variant_short, excluded)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from bilatrus_etl.institutions.legal_forms import drop_honours, drop_legal_forms, drop_status_and_supervisor
 from bilatrus_etl.institutions.ror_schema import short_ror_id
+from bilatrus_etl.institutions.russian import RUSSIAN_ENDINGS, RUSSIAN_STEMS
 
 _CYRILLIC = {
     "а": "a",
@@ -163,6 +164,7 @@ def _words(name: str) -> str:
     text = plain_lower(name)
     text = text.replace("&", " and ").replace("+", " and ")
     text = re.sub(r"\bn\.\s?a\.|\bim\.", " named after ", text)
+    text = re.sub(r"\bno\.?\s*(?=\d)", " ", text)  # "No. 9", "№179" (NFKC: "No179"): the number alone
     text = drop_parentheses(text)
     text = re.sub(r"\b(?:saint|st|sankt)[\s.-]*peter(?:s)?burg\b", " saint petersburg ", text)
     mapped = [word for token in re.findall(r"[a-z0-9]+", text) for word in _TOKEN_MAP.get(token, token).split()]
@@ -194,9 +196,29 @@ def skeleton(word: str) -> str:
     return word
 
 
+_ENGLISH = {skeleton(stem): " ".join(map(skeleton, english.split())) for stem, english in RUSSIAN_STEMS.items()}
+_LONGEST_ENDING = max(len(ending) for ending in RUSSIAN_ENDINGS)
+
+
+@lru_cache(maxsize=100_000)
+def english_word(word: str) -> str:
+    """The English word(s) of one skeleton word of a Russian name ("gosudarstvenaia" -> "state"): a stem of
+    `russian.RUSSIAN_STEMS` followed by a case ending; else the word."""
+    for cut in range(len(word), max(len(word) - _LONGEST_ENDING, 3) - 1, -1):
+        if word[cut:] in RUSSIAN_ENDINGS and word[:cut] in _ENGLISH:
+            return _ENGLISH[word[:cut]]
+    # an adjective of a place ("kazanskii", "habarovskaia"): its "-sk" stem, which `alignment` aligns with the
+    # place ("kazansk" ~ "kazan", "habarovsk")
+    place = _PLACE_ADJECTIVE.fullmatch(word)
+    return place.group(1) if place else word
+
+
+_PLACE_ADJECTIVE = re.compile(r"([a-z]{2,}sk)(?:i|aia|oe|ogo|oi|ih|ie|e|im|imi|omu|uiu)")
+
+
 def match_key(name: Any) -> str:
-    """The key names are compared on: `normalise_name` then `skeleton` of each word."""
-    return " ".join(skeleton(token) for token in normalise_name(name).split())
+    """The key names are compared on: `normalise_name`, then `skeleton` of each word, Russian words in English."""
+    return " ".join(english_word(skeleton(token)) for token in normalise_name(name).split())
 
 
 def institution_key(ror_id: str | None, normalised_name: str, country: str | None) -> str:
@@ -210,6 +232,22 @@ def institution_key(ror_id: str | None, normalised_name: str, country: str | Non
 def raw_words(name: Any) -> list[str]:
     """Lower-case ASCII words of a name as written (transliterated, nothing dropped or mapped)."""
     return re.findall(r"[a-z0-9]+", plain_lower(str(name)))
+
+
+def comparable_word(word: str) -> list[str]:
+    """One raw word as `name_words` compares it: abbreviations spelt out, transliteration variants collapsed."""
+    return [skeleton(part) for part in _TOKEN_MAP.get(word, word).split()]
+
+
+def name_words(words: Iterable[str]) -> tuple[str, ...]:
+    """Raw words (`raw_words`) in order as comparable words, stop words and initials dropped and nothing else:
+    the words a name cut at a field length shares with the whole name (legal forms, academies not rewritten)."""
+    return tuple(part for word in words if word not in STOPWORDS and len(word) > 1 for part in comparable_word(word))
+
+
+def legal_form_length(words: list[str]) -> int:
+    """How many leading raw words are a legal form alone ("federal state budgetary institution of science")."""
+    return max((end for end in range(1, min(len(words), 12) + 1) if not match_key(" ".join(words[:end]))), default=0)
 
 
 _ACRONYM_SKIP = frozenset({"и", "имени", "им", "в", "на", "по", "при", "для", "of", "and", "the", "named", "after"})

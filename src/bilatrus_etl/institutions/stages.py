@@ -5,7 +5,9 @@ match for names cut at a field length, and a scored match (threshold and margin 
 takes the registry index and one `Query` and returns a `MatchResult`, or None to let the next stage try; each
 prefers no match over a wrong one. A fuzzy or scored match must align every meaningful word of the query
 (spelling variants allowed, or a word glued to another: "waterway" / "water") and may differ by an eponym
-("Lobachevsky") or, in the same city, by one rare word the record adds. A city disagreement (or no city)
+("Lobachevsky") or, in the same city, by one rare word the record adds; the scored stage, judging the query
+against each of the record's names, also lets either name lack a person's name or a title, and in the same
+city the kind of higher school differ or the record's name add two words. A city disagreement (or no city)
 lowers the score of an exact name held by one record of the country (to 90 when the name is distinctive,
 else 85) instead of vetoing it; only a numbered name ("Clinical Hospital No. 8") needs its city. A city
 disagreement vetoes the fuzzy stages.
@@ -29,13 +31,21 @@ from bilatrus_etl.institutions.alignment import (
     eponyms,
     looks_like_eponym,
     numbered,
+    people_words,
     self_locating,
 )
 from bilatrus_etl.institutions.candidates import CITY_PENALTY, Candidate
 from bilatrus_etl.institutions.cities import city_words, normalise_city
 from bilatrus_etl.institutions.index import Entry, RegistryIndex
 from bilatrus_etl.institutions.methods import MatchResult
-from bilatrus_etl.institutions.normalise import STOPWORDS, match_key, raw_words, skeleton
+from bilatrus_etl.institutions.normalise import (
+    STOPWORDS,
+    legal_form_length,
+    match_key,
+    name_words,
+    raw_words,
+    skeleton,
+)
 
 _CANDIDATES = 25
 _RETRIEVAL_CUTOFF = 60.0
@@ -43,10 +53,14 @@ _MIN_FUZZY_SORT_RATIO = 70.0
 _CITY_DISAGREES_SCORE = 90.0  # an exact, distinctive name whose registry record lies in another city
 _PREFIX_SHORTEST = 40  # names cut at a source's field length are at least this long
 _SHORT_TAIL_CUT = 60  # a long name ending in one to three letters ("... OF S") was cut too
+_WHOLE_WORD_CUT = 50  # a name this long may have been cut after a whole word
 _CITY_UNCONFIRMED_SCORE = 100.0 - CITY_PENALTY  # an exact name the city does not confirm, one record holds
-# Query words the scored stage lets the record's name lack ("National Research ...").
-_SOFT_QUERY_WORDS = STATUS_WORDS
+# Words the scored stage lets either name lack ("National Research ...", "All-Russian ...").
+_SOFT_WORDS = STATUS_WORDS | {skeleton("all")}
+# Kinds of higher school a body is renamed between ("... Academy" became "... University").
+_KINDS = frozenset(skeleton(word) for word in ("university", "academy", "institute"))
 _RARE_RECORDS = 2
+_EXTRA_WORDS = 2
 
 
 @dataclass(frozen=True)
@@ -80,6 +94,9 @@ def usable(index: RegistryIndex, position: int, query: Query) -> bool:
 def exact_match(index: RegistryIndex, query: Query) -> MatchResult | None:
     """The one institution whose name has the query's key (in any word order), confirmed or not by the city."""
     key, city = query.key, query.city
+    words = key.split()
+    if set(words) & _KINDS and all(word in DROPPABLE or word in _KINDS for word in words):
+        return None  # titles and a kind of body only ("National Research University"): no one institution
     positions = [p for p in index.exact.get(key, ()) if usable(index, p, query)]
     if not positions:  # the same words in another order ("Lomonosov Moscow ..." / "... named after Lomonosov")
         sorted_key = " ".join(sorted(key.split()))
@@ -115,15 +132,19 @@ def exact_match(index: RegistryIndex, query: Query) -> MatchResult | None:
 
 
 def acronym_match(index: RegistryIndex, query: Query) -> MatchResult | None:
-    """The one institution of the query's city whose acronym is the short name (or a one-word name)."""
+    """The one institution of the query's city whose acronym is the short name, a one-word name, or the word
+    before the kind of body in a two-word name ("HSE University")."""
     name, key, city, short_name = query.name, query.key, query.city, query.short_name
     if not normalise_city(city):
         return None
-    tried = [short_name] if short_name else []
+    tried = [match_key(short_name)] if short_name else []
+    words = key.split()
     if len(name.split()) == 1:
-        tried.append(name)
+        tried.append(key)
+    elif len(words) == 2 and words[1] in _KINDS and words[0] not in _KINDS:
+        tried.append(words[0])  # an acronym and the kind of body: "HSE University", "ITMO University"
     for text in tried:
-        acronym = match_key(text).replace(" ", "")
+        acronym = text.replace(" ", "")
         if len(acronym) < 2:
             continue
         positions = [
@@ -132,7 +153,7 @@ def acronym_match(index: RegistryIndex, query: Query) -> MatchResult | None:
         ids = {index.final_id(p) for p in positions}
         if len(ids) != 1:
             continue
-        if text != name and len(key.split()) >= 2 and not _name_supports(index, key, positions):
+        if text == tried[0] and short_name and len(words) >= 2 and not _name_supports(index, key, positions):
             continue
         return MatchResult(ids.pop(), "acronym+city", 95.0)
     return None
@@ -244,41 +265,64 @@ def _pick(accepted: list[_Accepted]) -> MatchResult | None:
 def prefix_match(index: RegistryIndex, query: Query) -> MatchResult | None:
     """A long name cut at the source's field length: the one registry name that starts with its words.
 
-    The cut word is compared as written (not mended, not mapped: "PHYSIO" starts "physiotherapy"); when the
-    cut falls inside a phrase the normaliser rewrites ("OF THE RUSSIAN FED"), up to three more words are
-    dropped, and then the rest must hold two distinctive words."""
+    A name looks cut when its last word is a stop word ("... OF TECHNOLOGY AND") or the start of one ("OF TH"),
+    one letter ("... ACADEMY OF S"), the start of a registry word ("ECONOMI", "PHYSIO"), two or three letters
+    after a stop word ("OF EC") or a long name, or when the name is very long.
+    Words are compared as written (`name_words`: only spellings folded, nothing rewritten), with and without a
+    leading legal form; the cut word must start the registry name's next word. When the cut falls inside a
+    phrase the normaliser rewrites ("OF THE RUSSIAN ACAD" / "RAS"), up to three words that tell no institution
+    apart are dropped, and then the rest must hold two distinctive words and may go on in any way."""
     if len(query.name) < _PREFIX_SHORTEST:
         return None
-    raw = query.name.split()
-    cut = raw_words(raw[-1])
-    short_tail = bool(cut) and len(cut[-1]) <= 3 and not cut[-1].isdigit() and len(query.name) >= _SHORT_TAIL_CUT
-    if not cut or not (short_tail or index.vocabulary.is_cut_word(cut[-1])):
+    raw = raw_words(query.name)
+    if len(raw) < 3:
+        return None
+    last = raw[-1]
+    # one letter, the start of a stop word ("OF TH"), up to three letters after a stop word ("OF EC") or after
+    # a long name
+    short_tail = not last.isdigit() and (
+        len(last) == 1
+        or any(stop.startswith(last) for stop in STOPWORDS)
+        or (len(last) <= 3 and (raw[-2] in STOPWORDS or len(query.name) >= _SHORT_TAIL_CUT))
+    )
+    if last in STOPWORDS:
+        whole, partial = raw[:-1], ""
+    elif short_tail or index.vocabulary.is_cut_word(last):
+        whole, partial = raw[:-1], skeleton(last)
+    elif len(query.name) >= _WHOLE_WORD_CUT:
+        whole, partial = raw, ""
+    else:
         return None  # the name ends with a whole word: not cut
-    for dropped in range(1, min(4, len(raw) - 1) + 1):
-        last_words = raw_words(raw[-dropped]) if dropped == 1 else []
-        partial = skeleton(last_words[-1]) if last_words else ""
-        head = match_key(index.vocabulary.repair(" ".join(raw[:-dropped])))
-        if len(head.split()) < 2 or count_distinctive(head) < (1 if dropped == 1 else 2):
-            continue
-        loose = len(partial) < 3 or partial in STOPWORDS  # "... OF THE DAIRY I": any continuation
-        ids = set()
-        for code in [query.country] if query.country else list(index.entries):
-            for entry in index.entries.get(code, ()):
-                rest: str | None
-                if entry.key == head and dropped > 1:  # the words left are a whole name already
-                    rest = ""
-                    loose_here = True
-                else:
-                    rest = entry.key[len(head) :] if entry.key.startswith(head + " ") else None
-                    loose_here = loose
-                if rest is not None and (loose_here or any(w.startswith(partial) for w in rest.split())):
-                    if usable(index, entry.record, query) and index.city_agrees(query.city, entry.record) is not False:
-                        ids.add(index.final_id(entry.record))
-        if len(ids) == 1:
-            return MatchResult(ids.pop(), "prefix", 90.0)
-        if ids:
-            return None  # the words left fit several records
+    words = raw_words(index.vocabulary.repair(" ".join(whole)))
+    for start in dict.fromkeys((0, legal_form_length(words))):
+        body = name_words(words[start:])
+        for dropped in range(4):
+            head = body[: len(body) - dropped]
+            if len(head) < 2 or count_distinctive(" ".join(head)) < (1 if dropped == 0 else 2):
+                break
+            if dropped and distinctive_words(body[len(body) - dropped]):
+                break  # only words that tell no institution apart may be dropped
+            ids = _completions(index, query, head, partial if dropped == 0 else "", exact_ok=dropped > 0)
+            if len(ids) == 1:
+                return MatchResult(ids.pop(), "prefix", 90.0)
+            if ids:
+                return None  # the words left fit several institutions
     return None
+
+
+def _completions(index: RegistryIndex, query: Query, head: tuple[str, ...], partial: str, exact_ok: bool) -> set[str]:
+    """The institutions with a name that starts with `head`, its next word starting with `partial`."""
+    found: set[str] = set()
+    size = len(head)
+    for code in [query.country] if query.country else list(index.name_starts):
+        for position, form in index.name_starts.get(code, {}).get(head[0], ()):
+            if form[:size] != head or (len(form) == size and not exact_ok):
+                continue
+            if partial and (len(form) == size or not form[size].startswith(partial)):
+                continue
+            if usable(index, position, query) and index.city_agrees(query.city, position) is not False:
+                found.add(index.final_id(position))
+    return found
 
 
 def scored_match(
@@ -297,22 +341,44 @@ def scored_match(
     position = index.by_id.get(top.ror_id)
     if position is None:
         return None
-    places = index.records[position].city_words | city_words(query.city)
-    best_key = max(index.record_keys[position], key=lambda k: fuzz.token_set_ratio(query.key, k), default="")
-    alignment = align(query.key, best_key, index.records[position].acronym_words, same_city=top.city_agrees is True)
-    aligned_words = set(query.key.split()) - alignment.query_left
-    if count_distinctive(" ".join(w for w in aligned_words if w not in places)) < 1:
-        return None
-    # Every query word must be found in the record's name; the record's name may add only a person's or
-    # a place's name ("Institute of Solid State Physics" / "Osipyan Institute of Solid State Physics RAS").
-    if alignment.query_left - places - _SOFT_QUERY_WORDS:
-        return None
-    record_eponyms = index.records[position].eponyms
-    unexplained = [w for w in alignment.candidate_left - places if not looks_like_eponym(w, record_eponyms)]
-    # In the same city, the record's name may add one rare word (a nickname such as "Voenmeh", a word
-    # found in at most _RARE_RECORDS records); a common word ("medical") names another kind of body.
-    if unexplained and not (
-        top.city_agrees is True and len(unexplained) == 1 and index.record_frequency[unexplained[0]] <= _RARE_RECORDS
-    ):
+    same_city = top.city_agrees is True
+    if not any(_words_explained(index, position, query, key, same_city) for key in index.record_keys[position]):
         return None
     return MatchResult(top.ror_id, "scored", top.score)
+
+
+def _words_explained(index: RegistryIndex, position: int, query: Query, name_key: str, same_city: bool) -> bool:
+    """Whether the words of the query and of one name of the record account for each other (the scored stage)."""
+    record = index.records[position]
+    places = record.city_words | city_words(query.city)
+    alignment = align(query.key, name_key, record.acronym_words, same_city=same_city)
+    aligned_words = set(query.key.split()) - alignment.query_left
+    aligned_distinctive = count_distinctive(" ".join(w for w in aligned_words if w not in places))
+    if same_city and any(word.isdigit() for word in aligned_words):
+        aligned_distinctive += 1  # a number tells the bodies of one city apart ("City Clinical Hospital No. 9")
+    if aligned_distinctive < 1:
+        return False
+    # Every query word must be found in the record's name, and every word of the record's name in the query,
+    # except a person's name on either side ("Institute of Solid State Physics" / "Osipyan Institute of Solid
+    # State Physics RAS", "Ilya Glazunov Russian Academy ..."), a place, or a title ("national", "all").
+    people = people_words(query.key, eponyms(query.name) | record.eponyms)
+    query_left = alignment.query_left - places - _SOFT_WORDS - people
+    unexplained = {
+        w for w in alignment.candidate_left - places - _SOFT_WORDS if not looks_like_eponym(w, record.eponyms)
+    }
+    # In the same city, a body renamed to another kind of higher school ("... Academy" / "... University")
+    # keeps every other word: the kind alone may differ.
+    if same_city and len(query_left) == len(unexplained) == 1 and query_left | unexplained <= _KINDS:
+        return True
+    if query_left:
+        return False
+    # In the same city, the record's name may add one rare word (a nickname such as "Voenmeh", a word found in
+    # at most _RARE_RECORDS records), or up to _EXTRA_WORDS words that are no kind of body when the query has two
+    # distinctive words besides places ("Moscow State Automobile and Road Technical University" / "... Road
+    # Construction ..."); a bare name ("Saint Petersburg State University") is not one with a word added.
+    if not unexplained:
+        return True
+    if not same_city:
+        return False
+    rare = len(unexplained) == 1 and index.record_frequency[min(unexplained)] <= _RARE_RECORDS
+    return rare or (len(unexplained) <= _EXTRA_WORDS and aligned_distinctive >= 2 and not unexplained & NON_DISTINCTIVE)

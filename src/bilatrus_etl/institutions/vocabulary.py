@@ -18,7 +18,7 @@ from bilatrus_etl.institutions.normalise import STOPWORDS, drop_parentheses, fol
 
 # Words of legal forms (English and transliterated Russian) that sources misspell; a query word that is no
 # registry word is corrected to the nearest of these or of the registry's words.
-_LEGAL_VOCABULARY = frozenset(
+LEGAL_VOCABULARY = frozenset(
     {
         "federal",
         "state",
@@ -86,7 +86,7 @@ class Vocabulary:
 
     def __init__(self, words: Iterable[str]) -> None:
         self.words: set[str] = set(words)
-        self.words.update(STOPWORDS, _LEGAL_VOCABULARY)
+        self.words.update(STOPWORDS, LEGAL_VOCABULARY)
         self._sorted = sorted(self.words)
         self._by_initial: dict[str, list[str]] = defaultdict(list)
         for word in self.words:
