@@ -27,13 +27,8 @@ from bilatrus_etl.ingest import clean
 from bilatrus_etl.ingest.readers import cordis_csv, cordisref, dashboard, legacy_csv
 from bilatrus_etl.ingest.readers.columns import FileRef
 from bilatrus_etl.ingest.readers.header import sniff_header
-from bilatrus_etl.ingest.readers.land import (
-    LandedFile,
-    commit_landed,
-    create_landing_tables,
-    drop_tables,
-    sql_literal,
-)
+from bilatrus_etl.ingest.readers.land import LandedFile, commit_landed, create_landing_tables, sql_literal
+from bilatrus_etl.ingest.readers.raw import drop_tables
 from bilatrus_etl.settings import PROGRAMMES
 from bilatrus_etl.warehouse.models import load_models, run_models
 
