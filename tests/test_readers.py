@@ -598,6 +598,41 @@ def test_current_semicolon_zip_member_lands_with_its_archive_name(con, tmp_path)
     ]
 
 
+def test_line_numbers_count_every_rejected_line_before_a_record(con, tmp_path) -> None:
+    good = [
+        row_of(ORG_HEADER, projectID=str(300000 + i), name=f"ORG {i}", country="DE", role="participant")
+        for i in range(40)
+    ]
+    malformed = '"1";"2"'  # 2 fields where 25 are expected
+    lines: list[list[str] | str] = [malformed, *good[:10], malformed, malformed, *good[10:], malformed]
+    path = write_csv(tmp_path / "organization.csv", ORG_HEADER, lines)
+    ref = FileRef("cordis_h2020", "organization.csv", "H2020")
+    landed = cordis_csv.land_file(con, path, "organizations", ref)
+    land(con, landed)
+    assert (landed.rows, landed.rejected) == (40, 4)
+    # header = line 1; a rejected line first, then 10 records, two rejected lines, 30 records, one rejected line
+    expected = [(f"ORG {i}", i + 3) for i in range(10)] + [(f"ORG {i}", i + 5) for i in range(10, 40)]
+    assert rows(con, "SELECT name, source_line FROM land_participation ORDER BY source_line") == expected
+    assert rows(con, "SELECT source_line FROM land_rejects ORDER BY 1") == [(2,), (13,), (14,), (45,)]
+
+
+def test_a_csv_file_loaded_again_must_replace_its_slice(con, tmp_path) -> None:
+    lines = [*current_org_rows()[:1], '"1";"2"', *current_org_rows()[1:]]
+    path = write_csv(tmp_path / "organization.csv", ORG_HEADER, lines)
+    ref = FileRef("cordis_fp7", "organization.csv", "FP7")
+    land(con, cordis_csv.land_file(con, path, "organizations", ref))
+    with pytest.raises(BilatrusError, match="rows of an earlier load of this file are still in land_participation"):
+        land(con, cordis_csv.land_file(con, path, "organizations", ref))
+    assert rows(con, "SELECT source_line FROM land_participation ORDER BY 1") == [(2,), (4,), (5,)]
+    commit_landed(
+        con,
+        [cordis_csv.land_file(con, path, "organizations", ref)],
+        [("land_participation", "framework_programme = 'FP7'")],
+    )
+    assert rows(con, "SELECT source_line FROM land_participation ORDER BY 1") == [(2,), (4,), (5,)]
+    assert rows(con, "SELECT source_line FROM land_rejects") == [(3,)]
+
+
 def test_comma_re_export_and_reordered_columns_map_by_name(con, tmp_path) -> None:
     header = list(reversed(ORG_HEADER))  # positions mean nothing: names do
     lines = [list(reversed(row)) for row in current_org_rows()]

@@ -9,8 +9,8 @@
 - `stage_reference` loads the cordisref tables and rebuilds the reference staging tables.
 
 Each returns a StageReport: per file and target table, raw records = staged rows + quarantined rows.
-Landing first goes to temporary tables; the slice is swapped in one transaction, so a file that fails
-to read leaves the landing tables as they were.
+The readers check each file's header first; the slice is then replaced in one transaction that reads the
+files straight into the landing tables, so a file that fails to read leaves the landing tables as they were.
 """
 
 from __future__ import annotations
