@@ -633,6 +633,14 @@ def test_a_csv_file_loaded_again_must_replace_its_slice(con, tmp_path) -> None:
     assert rows(con, "SELECT source_line FROM land_rejects") == [(3,)]
 
 
+def test_line_numbers_need_the_file_order(con, tmp_path) -> None:
+    path = write_csv(tmp_path / "organization.csv", ORG_HEADER, current_org_rows())
+    con.execute("SET preserve_insertion_order = false")
+    with pytest.raises(BilatrusError, match="preserve_insertion_order off"):
+        land(con, cordis_csv.land_file(con, path, "organizations", FileRef("cordis_fp7", "organization.csv", "FP7")))
+    assert rows(con, "SELECT count(*) FROM land_participation") == [(0,)]
+
+
 def test_comma_re_export_and_reordered_columns_map_by_name(con, tmp_path) -> None:
     header = list(reversed(ORG_HEADER))  # positions mean nothing: names do
     lines = [list(reversed(row)) for row in current_org_rows()]

@@ -90,6 +90,7 @@ def read_into(con: duckdb.DuckDBPyConnection, read: CsvRead, landing_table: str,
     (the caller rolls back) when the file cannot be read, is not in its encoding or is mostly malformed.
     """
     ref = read.ref
+    _check_file_order(con, ref)
     try:
         rows = con.execute(f"INSERT INTO {landing_table} BY NAME {select_sql}").fetchall()[0][0]
     except duckdb.Error as err:
@@ -165,6 +166,7 @@ def read_csv_raw(
     null_tokens: Sequence[str] = ("",),
 ) -> RawFile:
     """Load every parseable record of a CSV file with DuckDB; keep the others in a rejects table."""
+    _check_file_order(con, ref)
     table, rejects_table, scan_table = temp_name("raw"), temp_name("rej"), temp_name("scan")
     call = read_csv_sql(path, header, encoding, null_tokens, rejects_table, scan_table)
     try:
@@ -223,6 +225,16 @@ def raw_from_rows(
         f"CREATE TEMP TABLE {table}_rej (source_line BIGINT, reason VARCHAR, raw_record VARCHAR, bad_encoding BOOLEAN)"
     )
     return RawFile(table, f"{table}_rej", list(names), len(lines), 0, [table])
+
+
+def _check_file_order(con: duckdb.DuckDBPyConnection, ref: FileRef) -> None:
+    """Line numbers come from the order DuckDB reads the records in, which it keeps only when told to."""
+    if not con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]:
+        raise BilatrusError(
+            f"{ref.describe()}: this DuckDB connection has preserve_insertion_order off, so the records' line numbers "
+            "could not be told; read files on a connection that keeps DuckDB's default (on).",
+            dataset=ref.dataset,
+        )
 
 
 # -------------------------------------------------------------------------------------- rejected lines
