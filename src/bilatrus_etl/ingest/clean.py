@@ -136,8 +136,10 @@ ACTIVITY_TYPES: dict[str, tuple[str, ...]] = {
 }
 
 SQL_FUNCTIONS: tuple[str, ...] = (
+    # a run of two or more blanks, or one blank that is not a space, becomes one space: a lone space (most of a
+    # title's blanks) is not a match, so long texts are rewritten only where they change
     r"""CREATE OR REPLACE MACRO clean_text(s) AS
-        nullif(trim(regexp_replace(CAST(s AS VARCHAR), '[\s\x{00A0}]+', ' ', 'g')), '')""",
+        nullif(trim(regexp_replace(CAST(s AS VARCHAR), '[\s\x{00A0}]{2,}|[\t\n\f\r\x{00A0}]', ' ', 'g')), '')""",
     r"""CREATE OR REPLACE MACRO clean_id(s) AS regexp_replace(clean_text(s), '\.0+$', '')""",
     r"""CREATE OR REPLACE MACRO clean_pic(s) AS nullif(regexp_extract(clean_id(s), '^[0-9]{5,12}$'), '')""",
     r"""CREATE OR REPLACE MACRO money_compact(s) AS
