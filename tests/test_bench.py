@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from bench import compare, floor, lean
+from bench import staging as staging_profile
 from bench.inputs import extract_inputs, read_inputs
 from bench.measure import run_measured
 from bench.pandas_baseline import compute_marts, write_marts
@@ -98,6 +99,14 @@ def test_lean_script_gives_the_marts_figures(builds: dict[str, Path]) -> None:
     by_year = figures["country_participation"]
     assert sum(row[2] for row in by_year) == ru[0]
     assert abs(sum(row[6] or 0 for row in by_year) - float(ru[1])) < 0.01
+
+
+def test_staging_profile_stages_every_programme(builds: dict[str, Path], tmp_path: Path, capsys) -> None:
+    reports = staging_profile.stage(builds["inputs"], tmp_path / "staging.duckdb", statements=3)
+    assert set(reports) == {"FP6", "FP7", "H2020", "HE"}
+    assert all(r.reconciled and r.staged_rows > 0 for r in reports.values())
+    out = capsys.readouterr().out
+    assert "stage_programmes:" in out and out.count("s CPU  ") == 3
 
 
 def test_floor_explains_a_model_with_duckdb(builds: dict[str, Path]) -> None:

@@ -91,8 +91,8 @@ def test_h2020_organization_sample_lands_every_row_with_a_comma_delimiter(con, s
     path = shared_file(H2020_ORG_SAMPLE)
     ref = FileRef("cordis_h2020", "cordis-h2020projects-csv.zip!organization.csv", "H2020")
     landed = cordis_csv.land_file(con, path, "organizations", ref)
-    assert (landed.rows, landed.rejected) == (5153, 0)
     land(con, landed)
+    assert (landed.rows, landed.rejected) == (5153, 0)
 
     assert rows(con, "SELECT count(*), count(DISTINCT project_id) FROM land_participation") == [(5153, 602)]
     assert rows(con, "SELECT min(source_line), max(source_line) FROM land_participation") == [(2, 5154)]
@@ -322,8 +322,8 @@ def test_cordisref_files_land_every_row(con, shared_file, file_name, table, reco
     path = shared_file(f"cordis/reference/{file_name}")
     kind = cordisref.kind_of(file_name)
     landed = cordisref.land_file(con, path, kind, dataset="cordisref")
-    assert (landed.landing_table, landed.rows, landed.rejected) == (table, records, 0)
     land(con, landed)
+    assert (landed.landing_table, landed.rows, landed.rejected) == (table, records, 0)
     assert rows(con, f"SELECT count(*) FROM {table}") == [(records,)]
 
 
@@ -471,8 +471,8 @@ def test_legacy_fp6_files_land_by_name_and_keep_the_malformed_line(con, tmp_path
         "organizations",
         FileRef("cordis_fp6_organizations", "cordis-fp6organizations.csv", "FP6"),
     )
-    assert (projects.rows, projects.rejected, organizations.rows, organizations.rejected) == (2, 0, 3, 1)
     land(con, projects, organizations)
+    assert (projects.rows, projects.rejected, organizations.rows, organizations.rejected) == (2, 0, 3, 1)
 
     assert rows(
         con,
@@ -582,8 +582,8 @@ def test_current_semicolon_zip_member_lands_with_its_archive_name(con, tmp_path)
 
     ref = FileRef("cordis_fp7", "cordis-fp7projects-csv.zip!organization.csv", "FP7")
     landed = cordis_csv.land_file(con, path, "organizations", ref)
-    assert (landed.rows, landed.rejected) == (3, 1)
     land(con, landed)
+    assert (landed.rows, landed.rejected) == (3, 1)
     assert rows(
         con,
         "SELECT pic, name, country, role, ec_contribution, source_line, source_file "
@@ -596,6 +596,49 @@ def test_current_semicolon_zip_member_lands_with_its_archive_name(con, tmp_path)
     assert rows(con, "SELECT source_file, source_line, reason LIKE '%TOO MANY COLUMNS%' FROM land_rejects") == [
         (ref.source_file, 4, True)
     ]
+
+
+def test_line_numbers_count_every_rejected_line_before_a_record(con, tmp_path) -> None:
+    good = [
+        row_of(ORG_HEADER, projectID=str(300000 + i), name=f"ORG {i}", country="DE", role="participant")
+        for i in range(40)
+    ]
+    malformed = '"1";"2"'  # 2 fields where 25 are expected
+    lines: list[list[str] | str] = [malformed, *good[:10], malformed, malformed, *good[10:], malformed]
+    path = write_csv(tmp_path / "organization.csv", ORG_HEADER, lines)
+    ref = FileRef("cordis_h2020", "organization.csv", "H2020")
+    landed = cordis_csv.land_file(con, path, "organizations", ref)
+    land(con, landed)
+    assert (landed.rows, landed.rejected) == (40, 4)
+    # header = line 1; a rejected line first, then 10 records, two rejected lines, 30 records, one rejected line
+    expected = [(f"ORG {i}", i + 3) for i in range(10)] + [(f"ORG {i}", i + 5) for i in range(10, 40)]
+    assert rows(con, "SELECT name, source_line FROM land_participation ORDER BY source_line") == expected
+    assert rows(con, "SELECT source_line FROM land_rejects ORDER BY 1") == [(2,), (13,), (14,), (45,)]
+
+
+def test_a_csv_file_loaded_again_must_replace_its_slice(con, tmp_path) -> None:
+    lines = [*current_org_rows()[:1], '"1";"2"', *current_org_rows()[1:]]
+    path = write_csv(tmp_path / "organization.csv", ORG_HEADER, lines)
+    ref = FileRef("cordis_fp7", "organization.csv", "FP7")
+    land(con, cordis_csv.land_file(con, path, "organizations", ref))
+    with pytest.raises(BilatrusError, match="rows of an earlier load of this file are still in land_participation"):
+        land(con, cordis_csv.land_file(con, path, "organizations", ref))
+    assert rows(con, "SELECT source_line FROM land_participation ORDER BY 1") == [(2,), (4,), (5,)]
+    commit_landed(
+        con,
+        [cordis_csv.land_file(con, path, "organizations", ref)],
+        [("land_participation", "framework_programme = 'FP7'")],
+    )
+    assert rows(con, "SELECT source_line FROM land_participation ORDER BY 1") == [(2,), (4,), (5,)]
+    assert rows(con, "SELECT source_line FROM land_rejects") == [(3,)]
+
+
+def test_line_numbers_need_the_file_order(con, tmp_path) -> None:
+    path = write_csv(tmp_path / "organization.csv", ORG_HEADER, current_org_rows())
+    con.execute("SET preserve_insertion_order = false")
+    with pytest.raises(BilatrusError, match="preserve_insertion_order off"):
+        land(con, cordis_csv.land_file(con, path, "organizations", FileRef("cordis_fp7", "organization.csv", "FP7")))
+    assert rows(con, "SELECT count(*) FROM land_participation") == [(0,)]
 
 
 def test_comma_re_export_and_reordered_columns_map_by_name(con, tmp_path) -> None:
@@ -707,8 +750,8 @@ def test_non_utf8_data_names_the_line_and_loads_nothing(con, tmp_path) -> None:
     text = text.replace("UNIVERSITY OF OSLO", "UNIVERSITÉ D'OSLO")
     path = tmp_path / "organization.csv"
     path.write_bytes(text.encode("cp1252"))
-    with pytest.raises(BilatrusError) as caught:
-        cordis_csv.land_file(con, path, "organizations", FileRef("cordis_fp7", "organization.csv", "FP7"))
+    with pytest.raises(BilatrusError) as caught:  # the records are read when the load is committed
+        land(con, cordis_csv.land_file(con, path, "organizations", FileRef("cordis_fp7", "organization.csv", "FP7")))
     assert "is not utf-8 text (1 line(s) with invalid byte sequences, the first at line 2" in str(caught.value)
     assert "encoding='latin-1'" in str(caught.value)
     assert rows(con, "SELECT count(*) FROM land_participation") == [(0,)]
@@ -726,7 +769,8 @@ def test_a_file_mostly_malformed_is_refused_not_quarantined(con, tmp_path) -> No
     path = tmp_path / "organization.csv"
     path.write_text(";".join(ORG_HEADER) + "\n" + "\n".join(good + bad) + "\n", encoding="utf-8")
     with pytest.raises(BilatrusError, match=r"20 of 23 records are malformed \(first at line 5: MISSING COLUMNS"):
-        cordis_csv.land_file(con, path, "organizations", FileRef("cordis_fp7", "organization.csv", "FP7"))
+        land(con, cordis_csv.land_file(con, path, "organizations", FileRef("cordis_fp7", "organization.csv", "FP7")))
+    assert rows(con, "SELECT count(*) FROM land_participation") == [(0,)]
 
 
 def test_temp_tables_are_dropped_after_commit(con, tmp_path) -> None:

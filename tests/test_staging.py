@@ -399,6 +399,20 @@ def test_a_failing_file_leaves_the_landing_tables_as_they_were(con, tmp_path) ->
     assert rows(con, "SELECT count(*) FROM duckdb_tables() WHERE temporary") == [(0,)]
 
 
+def test_a_file_refused_while_reading_rolls_the_whole_slice_back(con, tmp_path) -> None:
+    projects, organizations = legacy_files(tmp_path)
+    staging.stage_programme(con, "FP6", {"projects": projects, "organizations": organizations})
+    before = rows(con, "SELECT * FROM land_project ORDER BY source_line")
+    mostly_malformed = tmp_path / "cordis-fp6organizations-changed.csv"
+    mostly_malformed.write_text(";".join(LEGACY_ORG_HEADER) + "\n" + '"1";"2"\n' * 30, encoding="utf-8")
+    with pytest.raises(BilatrusError, match="30 of 30 records are malformed"):
+        staging.stage_programme(con, "FP6", {"projects": projects, "organizations": mostly_malformed})
+    assert rows(con, "SELECT * FROM land_project ORDER BY source_line") == before
+    assert rows(con, "SELECT count(*) FROM land_participation") == [(3,)]
+    assert rows(con, "SELECT count(*) FROM land_rejects") == [(1,)]
+    assert rows(con, "SELECT count(*) FROM duckdb_tables() WHERE temporary") == [(0,)]
+
+
 def test_file_roles_are_checked(con, tmp_path) -> None:
     projects, organizations = legacy_files(tmp_path)
     with pytest.raises(BilatrusError, match="FP6: no organizations file given"):

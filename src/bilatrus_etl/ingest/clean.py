@@ -11,16 +11,21 @@ SQL macros (stored in the database, used by sql/staging/*.sql):
   `,` and `.` the last one is the decimal mark; several of one mark are thousands separators; a single
   `,` is decimal in decimal-comma files (legacy CORDIS) and elsewhere unless followed by exactly three
   digits; a single `.` is decimal unless the file uses decimal commas and it is followed by exactly three
-  digits (`1.234` = 1234 there). Anything else (`NA`, `n/a`, `-`, text) -> NULL.
+  digits (`1.234` = 1234 there). Anything else (`NA`, `n/a`, `-`, text) -> NULL. Its steps, for models that
+  compute each once per value: `money_compact(s)` (signs and spaces dropped), `money_text(compact,
+  decimal_comma)` (the number as `1234.5`, or NULL) and `money_amount(money_text)` (the DECIMAL).
 - `clean_date(s)`: ISO dates (with or without a time), dd/mm/yyyy, dd.mm.yyyy, yyyy/mm/dd, dd-mm-yyyy,
-  yyyymmdd -> DATE (`parse_date`); outside 1900-2100 or unparseable -> NULL.
+  yyyymmdd -> DATE (`parse_date`); outside 1900-2100 (`date_in_range`) or unparseable -> NULL.
 - Flags, so that no value becomes NULL without a trace: `money_issue(s, decimal_comma)`, `date_issue(s)` and
   `code_issue(s, mapped, what)` give NULL when the value parsed (or was empty) and else the reason
   ('missing-value marker' for `-`, `n/a`, `null`, `?`...; 'not a number'; 'out of range for DECIMAL(18,2)';
   'not a date'; 'outside 1900-2100'; 'unknown <what>'); `value_flag(name, s, issue)` writes one entry of a
-  row's value_issues: `column "text as written": reason, kept as NULL`.
+  row's value_issues: `column "text as written": reason, kept as NULL`. `money_issue_of(s, money_text,
+  amount)` and `date_issue_of(s, parsed)` give the same reasons from steps already computed (a macro's
+  argument is evaluated once per use: a model that types and flags a value computes its steps once).
 - `country_key(s)`: a country name or code reduced for lookup (upper case, no accents, letters and digits).
-- `norm_org_name(s)`: upper case, accents stripped, anything but letters and digits -> one space.
+- `norm_org_name(s)`: upper case, accents stripped, anything but letters and digits -> one space
+  (`org_name_text(s)`, with '' where norm_org_name gives NULL).
 - `org_key(pic, name, country)`: the PIC, else `name-` + 16 hex digits of md5(normalised name|country).
 - `role_key(s)`, `activity_key(s)`: the lookup keys of ref_role and ref_activity_type.
 - `role_label(s)`: a role not in ref_role, spelled out (`someRole` -> `some role`).
@@ -131,11 +136,12 @@ ACTIVITY_TYPES: dict[str, tuple[str, ...]] = {
 }
 
 SQL_FUNCTIONS: tuple[str, ...] = (
+    # a run of two or more blanks, or one blank that is not a space, becomes one space: a lone space (most of a
+    # title's blanks) is not a match, so long texts are rewritten only where they change
     r"""CREATE OR REPLACE MACRO clean_text(s) AS
-        nullif(trim(regexp_replace(CAST(s AS VARCHAR), '[\s\x{00A0}]+', ' ', 'g')), '')""",
+        nullif(trim(regexp_replace(CAST(s AS VARCHAR), '[\s\x{00A0}]{2,}|[\t\n\f\r\x{00A0}]', ' ', 'g')), '')""",
     r"""CREATE OR REPLACE MACRO clean_id(s) AS regexp_replace(clean_text(s), '\.0+$', '')""",
-    r"""CREATE OR REPLACE MACRO clean_pic(s) AS
-        CASE WHEN regexp_full_match(clean_id(s), '[0-9]{5,12}') THEN clean_id(s) END""",
+    r"""CREATE OR REPLACE MACRO clean_pic(s) AS nullif(regexp_extract(clean_id(s), '^[0-9]{5,12}$'), '')""",
     r"""CREATE OR REPLACE MACRO money_compact(s) AS
         nullif(regexp_replace(upper(CAST(s AS VARCHAR)), '[\s\x{00A0}''€$£]|EUR', '', 'g'), '')""",
     r"""CREATE OR REPLACE MACRO money_text(t, decimal_comma) AS CASE
@@ -156,8 +162,9 @@ SQL_FUNCTIONS: tuple[str, ...] = (
             END
         WHEN regexp_full_match(t, '[+-]?[0-9]+(\.[0-9]+)?E[+-]?[0-9]+') THEN CAST(TRY_CAST(t AS DOUBLE) AS VARCHAR)
         END""",
+    r"""CREATE OR REPLACE MACRO money_amount(t) AS TRY_CAST(t AS DECIMAL(18, 2))""",
     r"""CREATE OR REPLACE MACRO clean_money(s, decimal_comma) AS
-        TRY_CAST(money_text(money_compact(s), decimal_comma) AS DECIMAL(18, 2))""",
+        money_amount(money_text(money_compact(s), decimal_comma))""",
     r"""CREATE OR REPLACE MACRO date_in_range(d) AS
         CASE WHEN year(d) BETWEEN 1900 AND 2100 THEN d END""",
     r"""CREATE OR REPLACE MACRO parse_date(s) AS coalesce(
@@ -169,28 +176,34 @@ SQL_FUNCTIONS: tuple[str, ...] = (
     # Flags: why a value that is present did not become a typed value (NULL when it did, or was empty).
     r"""CREATE OR REPLACE MACRO is_missing_marker(s) AS
         regexp_full_match(lower(clean_text(s)), '(-+|–|—|n/?a|n\.a\.?|none|null|nan|nil|\?+|\*+|\.+|/)')""",
-    r"""CREATE OR REPLACE MACRO money_issue(s, decimal_comma) AS CASE
-        WHEN clean_text(s) IS NULL OR clean_money(s, decimal_comma) IS NOT NULL THEN NULL
+    r"""CREATE OR REPLACE MACRO money_issue_of(s, money_text, amount) AS CASE
+        WHEN amount IS NOT NULL OR clean_text(s) IS NULL THEN NULL
         WHEN is_missing_marker(s) THEN 'missing-value marker'
-        WHEN money_text(money_compact(s), decimal_comma) IS NOT NULL THEN 'out of range for DECIMAL(18,2)'
+        WHEN money_text IS NOT NULL THEN 'out of range for DECIMAL(18,2)'
         ELSE 'not a number' END""",
-    r"""CREATE OR REPLACE MACRO date_issue(s) AS CASE
-        WHEN clean_text(s) IS NULL OR clean_date(s) IS NOT NULL THEN NULL
+    r"""CREATE OR REPLACE MACRO money_issue(s, decimal_comma) AS
+        money_issue_of(s, money_text(money_compact(s), decimal_comma), clean_money(s, decimal_comma))""",
+    r"""CREATE OR REPLACE MACRO date_issue_of(s, parsed) AS CASE
+        WHEN date_in_range(parsed) IS NOT NULL OR clean_text(s) IS NULL THEN NULL
         WHEN is_missing_marker(s) THEN 'missing-value marker'
-        WHEN parse_date(s) IS NOT NULL THEN 'outside 1900-2100'
+        WHEN parsed IS NOT NULL THEN 'outside 1900-2100'
         ELSE 'not a date' END""",
+    r"""CREATE OR REPLACE MACRO date_issue(s) AS date_issue_of(s, parse_date(s))""",
     r"""CREATE OR REPLACE MACRO code_issue(s, mapped, what) AS CASE
-        WHEN clean_text(s) IS NULL OR mapped IS NOT NULL THEN NULL
+        WHEN mapped IS NOT NULL OR clean_text(s) IS NULL THEN NULL
         WHEN is_missing_marker(s) THEN 'missing-value marker'
         ELSE 'unknown ' || what END""",
     r"""CREATE OR REPLACE MACRO value_flag(name, s, issue) AS CASE WHEN issue IS NOT NULL THEN
         name || ' ' || CAST(to_json(left(CAST(s AS VARCHAR), 100)) AS VARCHAR) || ': ' || issue || ', kept as NULL' END""",
     r"""CREATE OR REPLACE MACRO country_key(s) AS
         nullif(regexp_replace(upper(strip_accents(CAST(s AS VARCHAR))), '[^\pL\pN]+', '', 'g'), '')""",
-    r"""CREATE OR REPLACE MACRO norm_org_name(s) AS
-        nullif(trim(regexp_replace(upper(strip_accents(CAST(s AS VARCHAR))), '[^A-Z0-9]+', ' ', 'g')), '')""",
+    r"""CREATE OR REPLACE MACRO org_name_text(s) AS
+        trim(regexp_replace(upper(strip_accents(CAST(s AS VARCHAR))), '[^A-Z0-9]+', ' ', 'g'))""",
+    r"""CREATE OR REPLACE MACRO norm_org_name(s) AS nullif(org_name_text(s), '')""",
+    # org_name_text once (not norm_org_name, whose nullif the optimiser computes for every row): only rows
+    # without a PIC pay for the name's normalisation
     r"""CREATE OR REPLACE MACRO org_key(pic, name, country) AS coalesce(
-        pic, 'name-' || left(md5(coalesce(norm_org_name(name), '') || '|' || coalesce(country, '')), 16))""",
+        pic, 'name-' || left(md5(coalesce(org_name_text(name), '') || '|' || coalesce(country, '')), 16))""",
     r"""CREATE OR REPLACE MACRO role_key(s) AS
         nullif(lower(regexp_replace(CAST(s AS VARCHAR), '[^A-Za-z]+', '', 'g')), '')""",
     r"""CREATE OR REPLACE MACRO role_label(s) AS nullif(lower(trim(regexp_replace(

@@ -9,8 +9,8 @@
 - `stage_reference` loads the cordisref tables and rebuilds the reference staging tables.
 
 Each returns a StageReport: per file and target table, raw records = staged rows + quarantined rows.
-Landing first goes to temporary tables; the slice is swapped in one transaction, so a file that fails
-to read leaves the landing tables as they were.
+The readers check each file's header first; the slice is then replaced in one transaction that reads the
+files straight into the landing tables, so a file that fails to read leaves the landing tables as they were.
 """
 
 from __future__ import annotations
@@ -27,13 +27,8 @@ from bilatrus_etl.ingest import clean
 from bilatrus_etl.ingest.readers import cordis_csv, cordisref, dashboard, legacy_csv
 from bilatrus_etl.ingest.readers.columns import FileRef
 from bilatrus_etl.ingest.readers.header import sniff_header
-from bilatrus_etl.ingest.readers.land import (
-    LandedFile,
-    commit_landed,
-    create_landing_tables,
-    drop_tables,
-    sql_literal,
-)
+from bilatrus_etl.ingest.readers.land import LandedFile, commit_landed, create_landing_tables, sql_literal
+from bilatrus_etl.ingest.readers.raw import drop_tables
 from bilatrus_etl.settings import PROGRAMMES
 from bilatrus_etl.warehouse.models import load_models, run_models
 

@@ -9,11 +9,14 @@ the same steps, shared in `header`, `columns` and `land`:
    ignoring case, spaces, punctuation and a BOM (`projectID`, `project_id` and `Project ID` are one name).
    A required column that is missing raises a BilatrusError naming the dataset, the file and the column,
    and listing the columns found. Never by position.
-3. `land.read_csv_raw` lets DuckDB's CSV reader load the rows (explicit dialect, strict mode, all VARCHAR,
-   no sniffing) into a temporary table, with `store_rejects` so malformed lines are kept with their
-   line number, reason and raw text instead of failing the load.
-4. `land.land_select` builds the SELECT that turns that raw table into one of the landing shapes below;
-   `commit_landed` swaps it in, replacing the load's slice, in one transaction.
+3. `land.land_csv` builds the SELECT that shapes the file's records into one of the landing shapes below, over
+   DuckDB's CSV reader (`raw.read_csv_sql`: explicit dialect, strict mode, all VARCHAR, no sniffing,
+   `store_rejects` so malformed lines are kept with their line number, reason and raw text instead of failing
+   the load). A Dashboard export, shaped into two landing tables, is first loaded as-is into a temporary table
+   (`raw.read_csv_raw`, `raw.raw_from_rows` for spreadsheets) and shaped by `land.land_select`.
+4. `land.commit_landed` replaces the load's slices in one transaction: it deletes them, reads each CSV file once,
+   straight into its landing table (`raw.read_into`), inserts the other rows and the rejected lines, and rolls
+   everything back if a file cannot be read.
 
 The landing tables (one per shape, all programmes together; a load replaces its own slice):
 

@@ -28,15 +28,8 @@ import duckdb
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.ingest.readers.columns import FileRef, Layout, col, map_columns, name_key
 from bilatrus_etl.ingest.readers.header import sniff_header
-from bilatrus_etl.ingest.readers.land import (
-    LandedFile,
-    RawFile,
-    drop_tables,
-    land_select,
-    raw_from_rows,
-    read_csv_raw,
-    sql_literal,
-)
+from bilatrus_etl.ingest.readers.land import LandedFile, land_select, sql_literal
+from bilatrus_etl.ingest.readers.raw import RawFile, drop_tables, raw_from_rows, read_csv_raw
 
 DATASET = "horizon_dashboard"
 NULL_TOKENS: tuple[str, ...] = ("", "NA")

@@ -33,6 +33,7 @@ WITH landed AS (
         clean_text(l.name) AS name_text,
         upper(clean_text(l.country)) AS country_text,
         country_key(l.country) AS country_alias_key,
+        money_compact(l.ec_contribution) AS ec_compact,
         NOT starts_with(l.source_format, 'dashboard') AS is_official
     FROM land_participation AS l
 ),
@@ -90,7 +91,7 @@ typed AS (
         coalesce(countries.iso_code, aliases.iso_code) AS country_iso,
         activity_types.activity_type AS activity_code,
         roles.role AS role_mapped,
-        clean_money(ranked.ec_contribution, ranked.source_format = 'legacy_csv') AS ec_amount
+        money_text(ranked.ec_compact, ranked.source_format = 'legacy_csv') AS ec_text
     FROM ranked
     LEFT JOIN ref_country_code AS countries ON countries.cordis_code = ranked.country_text
     LEFT JOIN ref_country_alias AS aliases ON aliases.alias_key = ranked.country_alias_key
@@ -98,19 +99,24 @@ typed AS (
     LEFT JOIN ref_role AS roles ON roles.role_key = role_key(ranked.role)
 ),
 
+amounts AS (
+    SELECT typed.*, money_amount(typed.ec_text) AS ec_amount
+    FROM typed
+),
+
 flagged AS (
     SELECT
-        typed.*,
-        code_issue(typed.country, typed.country_iso, 'country') AS country_issue,
+        amounts.*,
+        code_issue(amounts.country, amounts.country_iso, 'country') AS country_issue,
         nullif(concat_ws('; ',
-            value_flag('pic', typed.pic, code_issue(typed.pic, typed.pic_key, 'PIC format (5 to 12 digits)')),
-            value_flag('country', typed.country, code_issue(typed.country, typed.country_iso, 'country')),
-            value_flag('activity_type', typed.activity_type,
-                code_issue(typed.activity_type, typed.activity_code, 'activity type')),
-            value_flag('ec_contribution', typed.ec_contribution,
-                money_issue(typed.ec_contribution, typed.source_format = 'legacy_csv'))
+            value_flag('pic', amounts.pic, code_issue(amounts.pic, amounts.pic_key, 'PIC format (5 to 12 digits)')),
+            value_flag('country', amounts.country, code_issue(amounts.country, amounts.country_iso, 'country')),
+            value_flag('activity_type', amounts.activity_type,
+                code_issue(amounts.activity_type, amounts.activity_code, 'activity type')),
+            value_flag('ec_contribution', amounts.ec_contribution,
+                money_issue_of(amounts.ec_contribution, amounts.ec_text, amounts.ec_amount))
         ), '') AS value_issues
-    FROM typed
+    FROM amounts
 )
 
 SELECT

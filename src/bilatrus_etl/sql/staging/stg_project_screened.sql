@@ -39,6 +39,10 @@ repeated_records AS (
 ranked AS (
     SELECT
         landed.*,
+        parse_date(landed.start_date) AS start_parsed,
+        parse_date(landed.end_date) AS end_parsed,
+        money_compact(landed.total_cost) AS total_cost_compact,
+        money_compact(landed.ec_max_contribution) AS ec_max_compact,
         coalesce(landed.source_line > repeated_records.first_copy_line, false) AS is_copy,
         repeated_records.first_copy_line,
         row_number() OVER (
@@ -50,6 +54,22 @@ ranked AS (
     LEFT JOIN repeated_records
         ON repeated_records.source_file = landed.source_file
         AND repeated_records.record_hash = landed.record_hash
+),
+
+money_texts AS (
+    SELECT
+        ranked.*,
+        money_text(ranked.total_cost_compact, ranked.source_format = 'legacy_csv') AS total_cost_text,
+        money_text(ranked.ec_max_compact, ranked.source_format = 'legacy_csv') AS ec_max_text
+    FROM ranked
+),
+
+typed AS (
+    SELECT
+        money_texts.*,
+        money_amount(money_texts.total_cost_text) AS total_cost_amount,
+        money_amount(money_texts.ec_max_text) AS ec_max_amount
+    FROM money_texts
 )
 
 SELECT
@@ -60,16 +80,17 @@ SELECT
     clean_text(programme_code) AS programme_code,
     clean_text(topic) AS topic,
     clean_text(funding_scheme) AS funding_scheme,
-    clean_date(start_date) AS start_date,
-    clean_date(end_date) AS end_date,
-    clean_money(total_cost, source_format = 'legacy_csv') AS total_cost,
-    clean_money(ec_max_contribution, source_format = 'legacy_csv') AS ec_max_contribution,
+    date_in_range(start_parsed) AS start_date,
+    date_in_range(end_parsed) AS end_date,
+    total_cost_amount AS total_cost,
+    ec_max_amount AS ec_max_contribution,
     nullif(concat_ws('; ',
-        value_flag('start_date', ranked.start_date, date_issue(ranked.start_date)),
-        value_flag('end_date', ranked.end_date, date_issue(ranked.end_date)),
-        value_flag('total_cost', ranked.total_cost, money_issue(ranked.total_cost, source_format = 'legacy_csv')),
-        value_flag('ec_max_contribution', ranked.ec_max_contribution,
-            money_issue(ranked.ec_max_contribution, source_format = 'legacy_csv'))
+        value_flag('start_date', typed.start_date, date_issue_of(typed.start_date, typed.start_parsed)),
+        value_flag('end_date', typed.end_date, date_issue_of(typed.end_date, typed.end_parsed)),
+        value_flag('total_cost', typed.total_cost,
+            money_issue_of(typed.total_cost, typed.total_cost_text, typed.total_cost_amount)),
+        value_flag('ec_max_contribution', typed.ec_max_contribution,
+            money_issue_of(typed.ec_max_contribution, typed.ec_max_text, typed.ec_max_amount))
     ), '') AS value_issues,
     dataset,
     source_format,
@@ -85,10 +106,10 @@ SELECT
         WHEN key_number > 1 THEN 'duplicate project id ' || project_key || ' (the first row is kept)'
     END AS reject_reason,
     CASE WHEN reject_reason IS NOT NULL THEN CAST(to_json(struct_pack(
-        project_id := ranked.project_id, rcn := ranked.rcn, acronym := ranked.acronym, status := ranked.status,
-        title := ranked.title, programme_code := ranked.programme_code, topic := ranked.topic,
-        funding_scheme := ranked.funding_scheme, call := ranked.call, start_date := ranked.start_date,
-        end_date := ranked.end_date, total_cost := ranked.total_cost,
-        ec_max_contribution := ranked.ec_max_contribution, framework_programme := ranked.framework_programme
+        project_id := typed.project_id, rcn := typed.rcn, acronym := typed.acronym, status := typed.status,
+        title := typed.title, programme_code := typed.programme_code, topic := typed.topic,
+        funding_scheme := typed.funding_scheme, call := typed.call, start_date := typed.start_date,
+        end_date := typed.end_date, total_cost := typed.total_cost,
+        ec_max_contribution := typed.ec_max_contribution, framework_programme := typed.framework_programme
     )) AS VARCHAR) END AS raw_record
-FROM ranked
+FROM typed

@@ -1,0 +1,298 @@
+"""DuckDB's CSV reader in the readers' dialect, and what it rejects: the record reads under every landing.
+
+- `read_csv_sql`: the one read_csv call (explicit dialect, strict mode, all VARCHAR, no sniffing) with
+  `store_rejects`, so malformed lines are kept with their line number, reason and raw text instead of failing
+  the load; too many of them stop the load (the format changed).
+- `CsvRead` and `read_into`: a file read once, straight into its landing table inside the caller's transaction
+  (no temporary copy). source_line comes from the file order (`row_number() OVER ()`, which DuckDB keeps in
+  insertion order) and is shifted past the rejected lines when there are any. DuckDB reads a file on one thread
+  this way (the window keeps the order); a parallel read into a temporary copy renumbered afterwards is about as
+  fast on an idle 2-core machine and costs more CPU and memory.
+- `read_csv_raw` / `raw_from_rows`: a file loaded as-is into a temporary table, for a reader that shapes one file
+  into several landing tables (Horizon Dashboard exports), or rows already read in Python (spreadsheets).
+- `temp_name`, `drop_tables`: the temporary tables of a load.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.ingest.readers.columns import FileRef
+from bilatrus_etl.ingest.readers.header import Header, encoding_message
+from bilatrus_etl.warehouse.models import sql_literal
+
+MAX_REJECT_SHARE = 0.05
+MAX_REJECTS_ALWAYS_ALLOWED = 10
+
+
+def temp_name(prefix: str) -> str:
+    return f"_{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+def drop_tables(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> None:
+    for table in tables:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def read_csv_sql(
+    path: Path, header: Header, encoding: str, null_tokens: Sequence[str], rejects_table: str, scan_table: str
+) -> str:
+    """The read_csv call giving a file's records as VARCHAR columns c0..cN, malformed lines kept aside."""
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header.names))) + "}"
+    nullstr = "[" + ", ".join(sql_literal(t) for t in null_tokens) + "]"
+    options = (
+        f"delim={sql_literal(header.delimiter)}, quote='\"', escape='\"', header=true, auto_detect=false, "
+        f"columns={columns}, all_varchar=true, strict_mode=true, nullstr={nullstr}, compression='none', "
+        f"encoding={sql_literal(encoding)}, store_rejects=true, rejects_table={sql_literal(rejects_table)}, "
+        f"rejects_scan={sql_literal(scan_table)}"
+    )
+    return f"read_csv({sql_literal(str(path))}, {options})"
+
+
+# ------------------------------------------------------------------------ straight into the landing table
+
+
+@dataclass(frozen=True)
+class CsvRead:
+    """A CSV file that DuckDB reads straight into its landing table when the load is committed.
+
+    `rejects` receives the file's malformed lines (one row per line); `temp_tables` are DuckDB's own reject
+    tables and the line shifts, dropped after the commit.
+    """
+
+    path: Path
+    header: Header
+    ref: FileRef
+    encoding: str
+    null_tokens: tuple[str, ...]
+    rejects: str
+    temp_tables: tuple[str, str, str]
+
+    @classmethod
+    def of(cls, path: Path, header: Header, ref: FileRef, encoding: str, null_tokens: Sequence[str]) -> CsvRead:
+        tables = (temp_name("rej"), temp_name("scan"), temp_name("steps"))
+        return cls(Path(path), header, ref, encoding, tuple(null_tokens), temp_name("rejects"), tables)
+
+    def source_sql(self) -> str:
+        """FROM-able SQL: the file's records (c0..cN) and provisional_line, the line it would have without rejects."""
+        call = read_csv_sql(self.path, self.header, self.encoding, self.null_tokens, *self.temp_tables[:2])
+        return f"(SELECT *, row_number() OVER () + 1 AS provisional_line FROM {call})"
+
+
+def read_into(con: duckdb.DuckDBPyConnection, read: CsvRead, landing_table: str, select_sql: str) -> tuple[int, int]:
+    """Insert the file's records into the landing table (inside the caller's transaction): (rows, rejected).
+
+    `select_sql` reads `read.source_sql()` and gives provisional_line as source_line. Raises a BilatrusError
+    (the caller rolls back) when the file cannot be read, is not in its encoding or is mostly malformed.
+    """
+    ref = read.ref
+    _check_file_order(con, ref)
+    try:
+        rows = con.execute(f"INSERT INTO {landing_table} BY NAME {select_sql}").fetchall()[0][0]
+    except duckdb.Error as err:
+        raise BilatrusError(
+            f"{ref.describe()} could not be read as CSV ({read.path}): {err}", dataset=ref.dataset
+        ) from err
+    rejected = _collect_rejects(con, read.temp_tables[0], read.rejects)
+    _check_encoding(con, read.rejects, read.path, ref, read.encoding)
+    _check_reject_share(con, read.rejects, rows, rejected, read.path, ref)
+    if rejected:
+        _shift_lines(con, read, landing_table, rows)
+    return rows, rejected
+
+
+def _shift_lines(con: duckdb.DuckDBPyConnection, read: CsvRead, landing_table: str, rows: int) -> None:
+    """Give the rows after a rejected line their real line number (provisional line + rejects before them).
+
+    The file's rows are told by dataset, source_file and programme: its slice was deleted in this
+    transaction, so they are exactly the rows just inserted (checked).
+    """
+    steps = read.temp_tables[2]
+    _create_steps(con, read.rejects, steps)
+    ref = read.ref
+    mine = (
+        f"dataset = {sql_literal(ref.dataset)} AND source_file = {sql_literal(ref.source_file)} "
+        f"AND framework_programme IS NOT DISTINCT FROM {sql_literal(ref.programme)}"
+    )
+    landed = con.execute(f"SELECT count(*) FROM {landing_table} WHERE {mine}").fetchall()[0][0]
+    if landed != rows:
+        raise BilatrusError(
+            f"{ref.describe()}: {landed - rows:,} rows of an earlier load of this file are still in {landing_table}; "
+            "replace the file's slice when loading it again.",
+            dataset=ref.dataset,
+        )
+    first = con.execute(f"SELECT min(kept_before) FROM {steps}").fetchall()[0][0]
+    con.execute(
+        f"""UPDATE {landing_table} SET source_line = {landing_table}.source_line + shift.rejects_so_far
+        FROM (
+            SELECT kept.kept_index + 2 AS provisional_line, steps.rejects_so_far
+            FROM range({first}, {rows}) AS kept(kept_index)
+            ASOF JOIN {steps} AS steps ON kept.kept_index >= steps.kept_before
+        ) AS shift
+        WHERE {landing_table}.source_line = shift.provisional_line AND {mine}"""
+    )
+
+
+# ---------------------------------------------------------------------------------- as-is temp tables
+
+
+@dataclass
+class RawFile:
+    """A file loaded as-is into temp tables: VARCHAR columns c0..cN, and its rejected lines.
+
+    `source` is a FROM-able SQL expression giving c0..cN plus source_line; `temp_tables` are what to drop
+    once the rows are in their landing table.
+    """
+
+    source: str
+    rejects: str
+    names: list[str]
+    rows: int
+    rejected: int
+    temp_tables: list[str]
+
+
+def read_csv_raw(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    header: Header,
+    ref: FileRef,
+    *,
+    encoding: str = "utf-8",
+    null_tokens: Sequence[str] = ("",),
+) -> RawFile:
+    """Load every parseable record of a CSV file with DuckDB; keep the others in a rejects table."""
+    _check_file_order(con, ref)
+    table, rejects_table, scan_table = temp_name("raw"), temp_name("rej"), temp_name("scan")
+    call = read_csv_sql(path, header, encoding, null_tokens, rejects_table, scan_table)
+    try:
+        con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {call}")
+    except duckdb.Error as err:
+        drop_tables(con, [table, rejects_table, scan_table])
+        raise BilatrusError(f"{ref.describe()} could not be read as CSV ({path}): {err}", dataset=ref.dataset) from err
+    rejects, steps = f"{table}_rej", f"{table}_steps"
+    try:
+        rejected = _collect_rejects(con, rejects_table, rejects)
+        _check_encoding(con, rejects, path, ref, encoding)
+        rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+        _check_reject_share(con, rejects, rows, rejected, path, ref)
+        source = _numbered_source(con, table, rejects, steps, rejected)
+    except BaseException:
+        drop_tables(con, [table, rejects, steps])
+        raise
+    finally:
+        drop_tables(con, [rejects_table, scan_table])
+    return RawFile(source, rejects, list(header.names), rows, rejected, [table, steps])
+
+
+def _numbered_source(con: duckdb.DuckDBPyConnection, table: str, rejects: str, steps: str, rejected: int) -> str:
+    """SQL giving the read rows with source_line: their record number, rejected records counted in."""
+    if not rejected:
+        return f"(SELECT *, rowid + 2 AS source_line FROM {table})"
+    _create_steps(con, rejects, steps)
+    return (
+        f"(SELECT kept.* EXCLUDE (kept_index), kept.kept_index + 2 + coalesce(steps.rejects_so_far, 0) AS source_line "
+        f"FROM (SELECT rowid AS kept_index, * FROM {table}) AS kept "
+        f"ASOF LEFT JOIN {steps} AS steps ON kept.kept_index >= steps.kept_before)"
+    )
+
+
+def raw_from_rows(
+    con: duckdb.DuckDBPyConnection, names: Sequence[str], rows: Iterable[tuple[int, Sequence[str | None]]]
+) -> RawFile:
+    """A RawFile from rows already read in Python (spreadsheets): (line number, cell texts)."""
+    import pyarrow as pa
+
+    lines: list[int] = []
+    cells: list[list[str | None]] = [[] for _ in names]
+    for line, values in rows:
+        lines.append(line)
+        for index, column in enumerate(cells):
+            column.append(values[index] if index < len(values) else None)
+    data = {f"c{i}": pa.array(column, type=pa.string()) for i, column in enumerate(cells)}
+    data["source_line"] = pa.array(lines, type=pa.int64())
+    table, view = temp_name("raw"), temp_name("arrow")
+    con.register(view, pa.table(data))
+    try:
+        con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {view}")
+    finally:
+        con.unregister(view)
+    con.execute(
+        f"CREATE TEMP TABLE {table}_rej (source_line BIGINT, reason VARCHAR, raw_record VARCHAR, bad_encoding BOOLEAN)"
+    )
+    return RawFile(table, f"{table}_rej", list(names), len(lines), 0, [table])
+
+
+def _check_file_order(con: duckdb.DuckDBPyConnection, ref: FileRef) -> None:
+    """Line numbers come from the order DuckDB reads the records in, which it keeps only when told to."""
+    if not con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]:
+        raise BilatrusError(
+            f"{ref.describe()}: this DuckDB connection has preserve_insertion_order off, so the records' line numbers "
+            "could not be told; read files on a connection that keeps DuckDB's default (on).",
+            dataset=ref.dataset,
+        )
+
+
+# -------------------------------------------------------------------------------------- rejected lines
+
+
+def _collect_rejects(con: duckdb.DuckDBPyConnection, rejects_table: str, target: str) -> int:
+    """One row per rejected line (DuckDB may report several errors for one line)."""
+    con.execute(
+        f"""CREATE TEMP TABLE {target} AS
+        SELECT line AS source_line,
+               string_agg(DISTINCT error_type || ': ' || error_message, '; ') AS reason,
+               regexp_replace(first(csv_line ORDER BY byte_position), '^[\\r\\n]+', '') AS raw_record,
+               bool_or(error_type = 'INVALID ENCODING') AS bad_encoding
+        FROM {rejects_table}
+        GROUP BY line
+        ORDER BY line"""
+    )
+    return con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
+
+
+def _check_encoding(con: duckdb.DuckDBPyConnection, rejects: str, path: Path, ref: FileRef, encoding: str) -> None:
+    row = con.execute(f"SELECT min(source_line), count(*) FROM {rejects} WHERE bad_encoding").fetchall()[0]
+    if row[1]:
+        where = f"{row[1]} line(s) with invalid byte sequences, the first at line {row[0]}"
+        raise BilatrusError(encoding_message(ref, path, encoding, where), dataset=ref.dataset)
+
+
+def _create_steps(con: duckdb.DuckDBPyConnection, rejects: str, steps: str) -> None:
+    """The line shifts a file's rejected records cause: (kept_before, rejects_so_far).
+
+    DuckDB numbers a rejected record by its position among all records (header = 1). A kept row's number
+    is therefore 2 + its index among kept rows + the rejected records before it; a rejected record at line L
+    with r rejects before it comes after exactly L - 2 - r kept rows.
+    """
+    con.execute(
+        f"""CREATE TEMP TABLE {steps} AS
+        WITH marks AS (
+            SELECT source_line - 2 - (row_number() OVER (ORDER BY source_line) - 1) AS kept_before,
+                   row_number() OVER (ORDER BY source_line) AS rejects_so_far
+            FROM {rejects}
+        )
+        SELECT kept_before, max(rejects_so_far) AS rejects_so_far FROM marks GROUP BY kept_before"""
+    )
+
+
+def _check_reject_share(
+    con: duckdb.DuckDBPyConnection, rejects: str, rows: int, rejected: int, path: Path, ref: FileRef
+) -> None:
+    """Many malformed lines mean the layout or dialect changed: stop instead of quarantining the file."""
+    total = rows + rejected
+    if rejected == 0 or (rows and (rejected <= MAX_REJECTS_ALWAYS_ALLOWED or rejected / total <= MAX_REJECT_SHARE)):
+        return
+    first = con.execute(f"SELECT source_line, reason FROM {rejects} ORDER BY source_line LIMIT 1").fetchall()[0]
+    raise BilatrusError(
+        f"{ref.describe()}: {rejected:,} of {total:,} records are malformed (first at line {first[0]}: "
+        f"{first[1]}); the file's format has probably changed (delimiter, quoting or number of columns). "
+        f"Nothing was loaded from {path}.",
+        dataset=ref.dataset,
+    )
