@@ -26,6 +26,7 @@ from bilatrus_etl.warehouse.vintages.store import (
     _folders,
     _fsync_tree,
     _hashed,
+    _ident,
     _label,
     _rows_of,
     _source_rows,
@@ -46,6 +47,13 @@ def _write_table_delta(
 ) -> dict[str, Any]:
     """Write one table's new rows and gone row hashes into `folder`; return its entry of vintage.json."""
     prior = [v for v in previous if table in v.tables]
+    if present and not prior:  # new to the store (the first vintage): every row is added, none gone; no joins
+        columns = _columns(con, f"main.{_ident(table)}")
+        rows = con.execute(f"SELECT count(*) FROM main.{_ident(table)}").fetchall()[0][0]
+        added = _copy(con, _hashed(table), folder / f"{table}.parquet") if rows else 0
+        if added != rows:
+            raise BilatrusError(f"Recording {table}: {rows} rows in the table but {added} written to the vintage.")
+        return {"columns": columns, "rows": rows, "added": added, "removed": 0, "present": True}
     con.execute(f"CREATE OR REPLACE TEMP TABLE _vintage_before AS {_state_at_end(prior, table)}")
     if present:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _vintage_now AS {_hashed(table)}")
