@@ -117,22 +117,16 @@ def checkpoint(path: Path, con: duckdb.DuckDBPyConnection | None = None) -> None
     Uses `con` when the caller already holds a connection to the build file (DuckDB refuses a second
     connection to the same file with a different configuration within one process).
     """
-    if con is not None:
+    own = con is None
+    if con is None:
         try:
-            con.execute("CHECKPOINT").fetchall()
+            con = duckdb.connect(str(path))
         except duckdb.Error as err:
             raise BilatrusError(
-                f"Cannot checkpoint the build warehouse {path}: {err}. Publish again once no step writes to it."
+                f"Cannot open the build warehouse {path} to publish it: {err}. Either another process holds it open "
+                f"for writing (wait for that run to finish, then publish again) or this process holds a connection "
+                f"to it with another configuration (pass that connection to publish as `con`)."
             ) from err
-        return
-    try:
-        con = duckdb.connect(str(path))
-    except duckdb.Error as err:
-        raise BilatrusError(
-            f"Cannot open the build warehouse {path} to publish it: {err}. Either another process holds it open "
-            f"for writing (wait for that run to finish, then publish again) or this process holds a connection to it "
-            f"with another configuration (pass that connection to publish as `con`)."
-        ) from err
     try:
         con.execute("CHECKPOINT").fetchall()
     except duckdb.Error as err:
@@ -140,7 +134,8 @@ def checkpoint(path: Path, con: duckdb.DuckDBPyConnection | None = None) -> None
             f"Cannot checkpoint the build warehouse {path}: {err}. Publish again once no step writes to it."
         ) from err
     finally:
-        con.close()
+        if own:
+            con.close()
 
 
 FICLONE = 0x40049409  # Linux ioctl: a copy-on-write clone of a whole file (btrfs, XFS, bcachefs, ZFS, ...)
