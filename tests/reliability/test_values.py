@@ -284,12 +284,39 @@ def con() -> duckdb.DuckDBPyConnection:
     connection.close()
 
 
-def legacy_stage(spec: dict) -> Callable[[duckdb.DuckDBPyConnection, Path], dict[str, int]]:
+@dataclass(frozen=True)
+class StageLayout:
+    """Where one official layout puts the fields the generated rows fill, and its file names."""
+
+    programme: str
+    project_header: tuple[str, ...]
+    org_header: tuple[str, ...]
+    files: tuple[str, str]  # project file, organisation file
+    project_id: str  # the project id column of the project file
+    org_project: str  # ... of the organisation file
+    org_pic: str  # the organisation id column
+
+
+LEGACY = StageLayout(
+    "FP6",
+    LEGACY_PROJECT_HEADER,
+    LEGACY_ORG_HEADER,
+    ("cordis-fp6projects.csv", "cordis-fp6organizations.csv"),
+    "reference",
+    "projectReference",
+    "id",
+)
+CURRENT = StageLayout(
+    "H2020", PROJECT_HEADER, ORG_HEADER, ("project.csv", "organization.csv"), "id", "projectID", "organisationID"
+)
+
+
+def layout_stage(layout: StageLayout, spec: dict) -> Callable[[duckdb.DuckDBPyConnection, Path], dict[str, int]]:
     def stage(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, int]:
         projects = [
             row_of(
-                LEGACY_PROJECT_HEADER,
-                reference=p["project"],
+                layout.project_header,
+                **{layout.project_id: p["project"]},
                 acronym=p["acronym"],
                 title=p["title"],
                 startDate=p["start"],
@@ -300,47 +327,8 @@ def legacy_stage(spec: dict) -> Callable[[duckdb.DuckDBPyConnection, Path], dict
         ]
         orgs = [
             row_of(
-                LEGACY_ORG_HEADER,
-                projectReference=o["project"],
-                role=o["role"],
-                id=o["pic"],
-                name=o["name"],
-                activityType=o["activity"],
-                ecContribution=o["money"],
-                country=o["country"],
-            )
-            for o in spec["participations"]
-        ]
-        files = {
-            "projects": write(folder / "cordis-fp6projects.csv", LEGACY_PROJECT_HEADER, projects, spec),
-            "organizations": write(folder / "cordis-fp6organizations.csv", LEGACY_ORG_HEADER, orgs, spec),
-        }
-        report = staging.stage_programme(con, "FP6", files)
-        assert report.reconciled, str(report)
-        return {"stg_project": len(projects), "stg_participation": len(orgs)}
-
-    return stage
-
-
-def current_stage(spec: dict) -> Callable[[duckdb.DuckDBPyConnection, Path], dict[str, int]]:
-    def stage(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, int]:
-        projects = [
-            row_of(
-                PROJECT_HEADER,
-                id=p["project"],
-                acronym=p["acronym"],
-                title=p["title"],
-                startDate=p["start"],
-                totalCost=p["money"],
-                ecMaxContribution=p["money"],
-            )
-            for p in spec["projects"]
-        ]
-        orgs = [
-            row_of(
-                ORG_HEADER,
-                projectID=o["project"],
-                organisationID=o["pic"],
+                layout.org_header,
+                **{layout.org_project: o["project"], layout.org_pic: o["pic"]},
                 name=o["name"],
                 role=o["role"],
                 activityType=o["activity"],
@@ -349,11 +337,12 @@ def current_stage(spec: dict) -> Callable[[duckdb.DuckDBPyConnection, Path], dic
             )
             for o in spec["participations"]
         ]
+        project_file, org_file = layout.files
         files = {
-            "projects": write(folder / "project.csv", PROJECT_HEADER, projects, spec),
-            "organizations": write(folder / "organization.csv", ORG_HEADER, orgs, spec),
+            "projects": write(folder / project_file, layout.project_header, projects, spec),
+            "organizations": write(folder / org_file, layout.org_header, orgs, spec),
         }
-        report = staging.stage_programme(con, "H2020", files)
+        report = staging.stage_programme(con, layout.programme, files)
         assert report.reconciled, str(report)
         return {"stg_project": len(projects), "stg_participation": len(orgs)}
 
@@ -392,7 +381,7 @@ def test_generated_legacy_csv_rows_lose_nothing(fault, con) -> None:
     @EXAMPLES
     @given(csv_files())
     def check(spec: dict) -> None:
-        run_generated(con, tally, legacy_stage(spec))
+        run_generated(con, tally, layout_stage(LEGACY, spec))
 
     check()
     finish(fault, "hypothesis: legacy ';' CSV (FP6), decimal commas", tally)
@@ -404,7 +393,7 @@ def test_generated_current_csv_rows_lose_nothing(fault, con) -> None:
     @EXAMPLES
     @given(csv_files(delimiters=(";", ",")))
     def check(spec: dict) -> None:
-        run_generated(con, tally, current_stage(spec))
+        run_generated(con, tally, layout_stage(CURRENT, spec))
 
     check()
     finish(fault, "hypothesis: current CORDIS ';' and ',' exports", tally)
