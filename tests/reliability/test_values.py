@@ -289,8 +289,8 @@ class StageLayout:
     """Where one official layout puts the fields the generated rows fill, and its file names."""
 
     programme: str
-    project_header: tuple[str, ...]
-    org_header: tuple[str, ...]
+    project_header: list[str]
+    org_header: list[str]
     files: tuple[str, str]  # project file, organisation file
     project_id: str  # the project id column of the project file
     org_project: str  # ... of the organisation file
