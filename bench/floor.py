@@ -33,7 +33,9 @@ import duckdb
 from bench.inputs import InputFile, Inputs, read_inputs, reader_layout
 from bilatrus_etl.ingest import clean
 from bilatrus_etl.ingest.readers.columns import LANDING_SHAPES, REJECT_COLUMNS, FileRef, map_columns
+from bilatrus_etl.ingest.readers.header import Header
 from bilatrus_etl.ingest.readers.land import create_landing_tables, mapped_columns, record_hash_sql
+from bilatrus_etl.ingest.readers.raw import read_csv_sql, temp_name
 from bilatrus_etl.warehouse import queries
 from bilatrus_etl.warehouse.models import Model, build_order, load_models, model_deps, set_variables, sql_literal
 from bilatrus_etl.warehouse.tables import INSTITUTION_LINK, create_empty_sql
@@ -84,16 +86,11 @@ def landing_ddl() -> list[str]:
 
 
 def read_csv_call(file: InputFile) -> str:
-    """The readers' dialect (readers.read_csv_raw). Malformed lines go to DuckDB's default temporary
-    reject tables, which the floor never reads: `store_rejects` (not `ignore_errors`, which in DuckDB 2.0
-    loses good records after a malformed one) so that exactly the records the readers keep are kept."""
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(file.columns))) + "}"
-    options = (
-        f"delim={sql_literal(file.delimiter)}, quote='\"', escape='\"', header=true, auto_detect=false, "
-        f"columns={columns}, all_varchar=true, strict_mode=true, nullstr=[''], compression='none', "
-        "encoding='utf-8', store_rejects=true"
-    )
-    return f"read_csv({sql_literal(file.path)}, {options})"
+    """The readers' own read_csv call (readers.raw.read_csv_sql). Malformed lines go to reject tables the floor
+    never reads: `store_rejects` (not `ignore_errors`, which in DuckDB 2.0 loses good records after a malformed
+    one) so that exactly the records the readers keep are kept."""
+    header = Header(list(file.columns), file.delimiter)
+    return read_csv_sql(Path(file.path), header, "utf-8", ("",), temp_name("floor_rej"), temp_name("floor_scan"))
 
 
 def land_statement(file: InputFile) -> str:
