@@ -5,6 +5,7 @@ full-size dumps (`synthetic_ror`)."""
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -12,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bilatrus_etl.institutions import registry
+from bilatrus_etl.institutions import registry, registry_scan
 from bilatrus_etl.institutions.registry import filter_country, read_focus_registry, read_registry
-from bilatrus_etl.institutions.ror_schema import RegistryError, short_ror_id
+from bilatrus_etl.institutions.ror_schema import TEXT_COLUMNS, RegistryError, short_ror_id
 from bilatrus_etl_synthetic import ror as synthetic_ror
 
 V2 = "registries/ror-ru-sample-schema-v2.json"
@@ -151,3 +152,63 @@ def test_write_mirror_pads_the_ror_dump_to_the_asked_size(tmp_path) -> None:
     focus = read_focus_registry(path, "RU")
     assert len(focus) == manifest["ror"]["ru_records"]
     pd.testing.assert_frame_equal(focus, _old(path, "RU"))
+
+
+@pytest.mark.parametrize("sample", [V1, V2])
+def test_real_samples_take_the_duckdb_scan(shared_file, sample) -> None:
+    path = shared_file(sample)
+    scanned = registry_scan.focus_records(path, "RU")
+    assert scanned is not None and len(scanned) == {V1: 250, V2: 316}[sample]
+    assert [item for item, _ in scanned] == sorted(item for item, _ in scanned)
+
+
+def test_scan_of_a_multi_country_json_dump_keeps_what_the_python_reader_keeps(tmp_path, shared_file) -> None:
+    archive_path, expected = _multi_country_dump(tmp_path, shared_file)
+    with zipfile.ZipFile(archive_path) as archive:
+        text = archive.read("v2.0-2025-12-16-ror-data_schema_v2.json").decode("utf-8")
+    path = tmp_path / "dump.json"
+    path.write_text("\ufeff" + text, encoding="utf-8")  # with a byte-order mark, as some exports have
+    scanned = registry_scan.focus_records(path, "RU")
+    assert scanned is not None
+    assert {short_ror_id(json.loads(record)["id"]) for _, record in scanned} == expected
+    fast = read_focus_registry(path, "RU")
+    pd.testing.assert_frame_equal(fast, _old(path, "RU"))
+    pd.testing.assert_frame_equal(
+        fast.drop(columns="source_file"), read_focus_registry(archive_path, "RU").drop(columns="source_file")
+    )
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"locations": "Moscow"},  # a location that is not a list of objects
+        {"relationships": [{"type": "parent", "id": "ror.org 0bbbbbb22"}]},  # a relationship id not a ROR id
+        {"relationships": ["0bbbbbb22"]},  # a relationship that is not an object
+        {"id": "https://ror.org/0aaa aaa11"},  # an id that is not a ROR id
+        {"locations": [{"geonames_details": {"country_code": "ſU"}}]},  # a country code that is not ASCII
+    ],
+)
+def test_an_item_of_another_shape_hands_the_dump_to_the_python_reader(tmp_path, odd) -> None:
+    records = [_v2("0aaaaaa11", "Russian institute", "RU", [("parent", "0bbbbbb22")]), _v2("0bbbbbb22", "P", "DE")]
+    records.append({**_v2("0ccccccc3", "Other", "FR"), **odd})
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    assert registry_scan.focus_records(path, "RU") is None
+    try:
+        expected = _old(path, "RU")
+    except RegistryError as err:
+        with pytest.raises(RegistryError, match=re.escape(str(err)[:40])):
+            read_focus_registry(path, "RU")
+    else:
+        # no record has a Wikidata id here: the full reader leaves that column untyped, the focus reader types it
+        expected = expected.astype({column: "str" for column in TEXT_COLUMNS})
+        pd.testing.assert_frame_equal(read_focus_registry(path, "RU"), expected)
+        assert set(expected["ror_id"]) >= {"0aaaaaa11", "0bbbbbb22"}
+
+
+def test_a_file_duckdb_cannot_read_is_named_by_the_python_reader(tmp_path) -> None:
+    path = tmp_path / "object.json"
+    path.write_text(json.dumps({"records": [_v2("0aaaaaa11", "A", "RU")]}), encoding="utf-8")
+    assert registry_scan.focus_records(path, "RU") is None
+    with pytest.raises(RegistryError, match="object.json does not start with a JSON array"):
+        read_focus_registry(path, "RU")

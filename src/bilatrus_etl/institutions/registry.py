@@ -20,6 +20,7 @@ from typing import IO, Any
 
 import pandas as pd
 
+from bilatrus_etl.institutions import registry_scan
 from bilatrus_etl.institutions.ror_schema import (
     TEXT_COLUMNS,
     Organization,
@@ -201,7 +202,9 @@ def filter_country(frame: pd.DataFrame, country_code: str = "RU") -> pd.DataFram
 def read_focus_registry(path: str | Path, country_code: str = "RU") -> pd.DataFrame:
     """`filter_country(read_registry(path), country_code)`, read without flattening the other countries' records.
 
-    One streaming pass over the dump (the standard library's C decoder) flattens the focus country's records
+    A JSON file is scanned once with DuckDB's JSON reader (`registry_scan`), and only the records kept are
+    decoded in Python. A zip, or a file the scan cannot read exactly (see `registry_scan`), is read by the Python
+    reader: one streaming pass over the dump (the standard library's C decoder) flattens the focus country's records
     only; of the others it keeps nothing but the JSON text of those with relationships (a parent or child of a
     focus-country record is one of them) and the ids of the rest. Those needed are flattened afterwards; a
     second pass happens only when a focus-country record names as parent, child or successor a record that has
@@ -209,6 +212,11 @@ def read_focus_registry(path: str | Path, country_code: str = "RU") -> pd.DataFr
     `read_registry`; other defects of other countries' records are not looked for.
     """
     code = country_code.upper()
+    source = Path(path)
+    if source.is_file() and not zipfile.is_zipfile(source):
+        scanned = registry_scan.focus_records(source, code)
+        if scanned is not None:
+            return _focus_frame({item: parse_record(json.loads(text), source.name) for item, text in scanned})
     kept: dict[int, Organization] = {}
     linked: list[tuple[int, str, set[str], str]] = []  # other countries' records with relationships
     bare: set[str] = set()  # ids of other countries' records without relationships
@@ -241,7 +249,11 @@ def read_focus_registry(path: str | Path, country_code: str = "RU") -> pd.DataFr
             for index, record in enumerate(iter_json_array(handle, source_name)):
                 if index not in kept and short_ror_id(record.get("id")) in wanted:
                     kept[index] = parse_record(record, source_name)
-    # Text columns typed as when a whole dump is read (some record of the dump has a value in each): text, even
-    # when no kept record has one (DuckDB then sees VARCHAR, not NULL).
+    return _focus_frame(kept)
+
+
+def _focus_frame(kept: dict[int, Organization]) -> pd.DataFrame:
+    """The kept records in file order. Text columns are typed as when a whole dump is read (some record of the
+    dump has a value in each): text, even when no kept record has one (DuckDB then sees VARCHAR, not NULL)."""
     frame = organizations_frame(kept[index] for index in sorted(kept))
     return frame.astype({column: "str" for column in TEXT_COLUMNS})
