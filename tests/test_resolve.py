@@ -30,6 +30,7 @@ from bilatrus_etl.institutions.normalise import derived_acronyms, institution_ke
 from bilatrus_etl.institutions.overrides import DEFAULT_OVERRIDES, load_overrides
 from bilatrus_etl.institutions.registry import read_registries
 from bilatrus_etl.institutions.ror_schema import RegistryError
+from bilatrus_etl.institutions.vocabulary import Vocabulary
 
 REGISTRIES = ("registries/ror-ru-sample-schema-v2.json", "registries/ror-ru-sample-schema-v1.json")
 
@@ -507,6 +508,9 @@ def test_mending_words_against_the_registry(bare_matcher: Matcher) -> None:
     assert bare_matcher.repair("MOSCOW INSTITUTEOF PHYSICS") == "moscow institute of physics"
     assert bare_matcher.repair("STATE UNI VERSITY") == "state university"
     assert bare_matcher.repair("FEDERAL STATE BUDGETRY INSTITUION") == "federal state budgetary institution"
+    # a spelling the normaliser rewrites is not a misspelt registry word ("physico" is no "physics")
+    vocabulary = Vocabulary(["ioffe", "physics", "physical", "technical", "institute"])
+    assert vocabulary.repair("A.F. IOFFE PHYSICO-TECHNICAL INSTITUT") == "a f ioffe physico technical institute"
 
 
 def test_derived_acronyms() -> None:

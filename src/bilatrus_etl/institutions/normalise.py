@@ -103,6 +103,9 @@ _TOKEN_MAP = {
     "allunion": "all union",
     "scientificresearch": "scientific research",
 }
+# The spellings the normaliser rewrites itself ("physico", "centre", "univ"): words a source's name may hold
+# that mending against the registry's vocabulary must leave alone ("physico" is not a misspelt "physics").
+SPELLINGS = frozenset(_TOKEN_MAP)
 STOPWORDS = frozenset({"of", "the", "for", "and", "in", "at", "on", "a", "an", "under", "to", "by", "with", "i"})
 _PAREN = re.compile(r"\(([^()]*)\)")
 
