@@ -210,6 +210,9 @@ def test_normalise_city() -> None:
         ("CLINICAL HOSPITAL NO 8", "MOSCOW", None, "none"),  # ROR's hospital of that name is in Yaroslavl
         ("CLINICAL HOSPITAL NO 8", "", None, "none"),  # a numbered hospital needs its city
         ("Ulyanovsk State Pedagogical University", "Ulyanovsk", "01gbmsc69", "exact"),  # ROR city is wrong
+        # a renamed body's title swapped ("Russian" / "National"), but one title alone tells two bodies apart
+        ("RUSSIAN RESEARCH CENTRE KURCHATOV INSTITUTE", "MOSCOW", "00n1nz186", "scored"),
+        ("RUSSIAN STATE UNIVERSITY FOR THE HUMANITIES", "MOSCOW", None, "none"),
     ],
 )
 def test_matcher_decisions(bare_matcher: Matcher, name: str, city: str, expected: str | None, method: str) -> None:
