@@ -512,8 +512,11 @@ def test_mending_words_against_the_registry(bare_matcher: Matcher) -> None:
     assert bare_matcher.repair("STATE UNI VERSITY") == "state university"
     assert bare_matcher.repair("FEDERAL STATE BUDGETRY INSTITUION") == "federal state budgetary institution"
     # a spelling the normaliser rewrites is not a misspelt registry word ("physico" is no "physics")
-    vocabulary = Vocabulary(["ioffe", "physics", "physical", "technical", "institute"])
-    assert vocabulary.repair("A.F. IOFFE PHYSICO-TECHNICAL INSTITUT") == "a f ioffe physico technical institute"
+    vocabulary = Vocabulary(["ioffe", "physics", "physical", "technical", "institute", "ekologicheskikh"])
+    # nor is a Russian word the normaliser reads in English a misspelt registry word
+    assert vocabulary.repair("EKONOMICHESKIKH ISSLEDOVANII") == "EKONOMICHESKIKH ISSLEDOVANII"
+    assert match_key("Институт вычислительной математики") == match_key("Institute of Computational Mathematics")
+    assert vocabulary.repair("A.F. IOFFE PHYSICO-TECHNICAL INSTITUE") == "a f ioffe physico technical institute"
 
 
 def test_derived_acronyms() -> None:

@@ -103,9 +103,6 @@ _TOKEN_MAP = {
     "allunion": "all union",
     "scientificresearch": "scientific research",
 }
-# The spellings the normaliser rewrites itself ("physico", "centre", "univ"): words a source's name may hold
-# that mending against the registry's vocabulary must leave alone ("physico" is not a misspelt "physics").
-SPELLINGS = frozenset(_TOKEN_MAP)
 STOPWORDS = frozenset({"of", "the", "for", "and", "in", "at", "on", "a", "an", "under", "to", "by", "with", "i"})
 _PAREN = re.compile(r"\(([^()]*)\)")
 
@@ -217,6 +214,16 @@ def english_word(word: str) -> str:
 
 
 _PLACE_ADJECTIVE = re.compile(r"([a-z]{2,}sk)(?:i|aia|oe|ogo|oi|ih|ie|e|im|imi|omu|uiu)")
+
+
+def rewritten(word: str) -> bool:
+    """Whether the normaliser reads a raw word itself: a spelling it rewrites ("physico", "centre", "univ") or a
+    Russian word it reads in English ("ekonomicheskikh"). Mending a name against the registry's vocabulary
+    leaves these alone ("physico" is no misspelt "physics", "ekonomicheskikh" no misspelt "ekologicheskikh")."""
+    if word in _TOKEN_MAP:
+        return True
+    folded = skeleton(word)
+    return english_word(folded) != folded
 
 
 def match_key(name: Any) -> str:
