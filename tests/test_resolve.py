@@ -456,6 +456,25 @@ def test_library_does_not_import_dagster() -> None:
             "MOSCOW",
             "055f7t516",
         ),
+        # the legal name in transliterated Russian: "national research university", a supervising centre and a
+        # "named after the first president" read as in English
+        (
+            "FEDERALNOE GOSUDARSTVENNOE AVTONOMNOE OBRAZOVATELNOE UCHREZHDENIE VYSSHEGO OBRAZOVANIYA NATSIONALNYI "
+            "ISSLEDOVATELSKII UNIVERSITET VYSSHAYA SHKOLA EKONOMIKI",
+            "MOSKVA",
+            "055f7t516",
+        ),
+        (
+            "FEDERALNOE GOSUDARSTVENNOE BYUDZHETNOE UCHREZHDENIE PETERBURGSKII INSTITUT YADERNOI FIZIKI IM. B.P. "
+            "KONSTANTINOVA NATSIONALNOGO ISSLEDOVATELSKOGO TSENTRA KURCHATOVSKII INSTITUT",
+            "GATCHINA",
+            "037styt87",
+        ),
+        (
+            "URALSKII FEDERALNYI UNIVERSITET IMENI PERVOGO PREZIDENTA ROSSII B.N. YELTSINA",
+            "EKATERINBURG",
+            "00hs7dr46",
+        ),
         # Cyrillic: the Russian label, and an acronym spelt from its initials (within the city)
         ("Московский государственный университет имени М.В. Ломоносова", "", "010pmpe69"),
         ("МГУ", "Москва", "010pmpe69"),

@@ -56,6 +56,8 @@ RUSSIAN_STEMS: dict[str, str] = {
     "gorodsk": "city",
     "oblastn": "regional",
     "detsk": "children",
+    "perv": "first",
+    "prezident": "president",
     "kraev": "regional",
     "blagotvoritel": "charitable",
     "vnutrenn": "internal",
