@@ -30,6 +30,7 @@ from bilatrus_etl.institutions.normalise import derived_acronyms, institution_ke
 from bilatrus_etl.institutions.overrides import DEFAULT_OVERRIDES, load_overrides
 from bilatrus_etl.institutions.registry import read_registries
 from bilatrus_etl.institutions.ror_schema import RegistryError
+from bilatrus_etl.institutions.vocabulary import Vocabulary
 
 REGISTRIES = ("registries/ror-ru-sample-schema-v2.json", "registries/ror-ru-sample-schema-v1.json")
 
@@ -209,6 +210,9 @@ def test_normalise_city() -> None:
         ("CLINICAL HOSPITAL NO 8", "MOSCOW", None, "none"),  # ROR's hospital of that name is in Yaroslavl
         ("CLINICAL HOSPITAL NO 8", "", None, "none"),  # a numbered hospital needs its city
         ("Ulyanovsk State Pedagogical University", "Ulyanovsk", "01gbmsc69", "exact"),  # ROR city is wrong
+        # a renamed body's title swapped ("Russian" / "National"), but one title alone tells two bodies apart
+        ("RUSSIAN RESEARCH CENTRE KURCHATOV INSTITUTE", "MOSCOW", "00n1nz186", "scored"),
+        ("RUSSIAN STATE UNIVERSITY FOR THE HUMANITIES", "MOSCOW", None, "none"),
     ],
 )
 def test_matcher_decisions(bare_matcher: Matcher, name: str, city: str, expected: str | None, method: str) -> None:
@@ -452,6 +456,25 @@ def test_library_does_not_import_dagster() -> None:
             "MOSCOW",
             "055f7t516",
         ),
+        # the legal name in transliterated Russian: "national research university", a supervising centre and a
+        # "named after the first president" read as in English
+        (
+            "FEDERALNOE GOSUDARSTVENNOE AVTONOMNOE OBRAZOVATELNOE UCHREZHDENIE VYSSHEGO OBRAZOVANIYA NATSIONALNYI "
+            "ISSLEDOVATELSKII UNIVERSITET VYSSHAYA SHKOLA EKONOMIKI",
+            "MOSKVA",
+            "055f7t516",
+        ),
+        (
+            "FEDERALNOE GOSUDARSTVENNOE BYUDZHETNOE UCHREZHDENIE PETERBURGSKII INSTITUT YADERNOI FIZIKI IM. B.P. "
+            "KONSTANTINOVA NATSIONALNOGO ISSLEDOVATELSKOGO TSENTRA KURCHATOVSKII INSTITUT",
+            "GATCHINA",
+            "037styt87",
+        ),
+        (
+            "URALSKII FEDERALNYI UNIVERSITET IMENI PERVOGO PREZIDENTA ROSSII B.N. YELTSINA",
+            "EKATERINBURG",
+            "00hs7dr46",
+        ),
         # Cyrillic: the Russian label, and an acronym spelt from its initials (within the city)
         ("Московский государственный университет имени М.В. Ломоносова", "", "010pmpe69"),
         ("МГУ", "Москва", "010pmpe69"),
@@ -507,6 +530,12 @@ def test_mending_words_against_the_registry(bare_matcher: Matcher) -> None:
     assert bare_matcher.repair("MOSCOW INSTITUTEOF PHYSICS") == "moscow institute of physics"
     assert bare_matcher.repair("STATE UNI VERSITY") == "state university"
     assert bare_matcher.repair("FEDERAL STATE BUDGETRY INSTITUION") == "federal state budgetary institution"
+    # a spelling the normaliser rewrites is not a misspelt registry word ("physico" is no "physics")
+    vocabulary = Vocabulary(["ioffe", "physics", "physical", "technical", "institute", "ekologicheskikh"])
+    # nor is a Russian word the normaliser reads in English a misspelt registry word
+    assert vocabulary.repair("EKONOMICHESKIKH ISSLEDOVANII") == "EKONOMICHESKIKH ISSLEDOVANII"
+    assert match_key("Институт вычислительной математики") == match_key("Institute of Computational Mathematics")
+    assert vocabulary.repair("A.F. IOFFE PHYSICO-TECHNICAL INSTITUE") == "a f ioffe physico technical institute"
 
 
 def test_derived_acronyms() -> None:

@@ -147,9 +147,18 @@ _SUPERVISOR_SUFFIX = re.compile(
     r"ministerstv\w* zdravookhraneni\w*(?: sotsialnogo razviti\w*)?(?: russia| rf)?|minzdrava russia|"
     r"federalnogo mediko biologicheskogo agentstva(?: russia)?|"
     r"(?:pri )?(?:government|pravitelstv\w*) (?:republic|respublik\w*) \w+|"
-    r"rospotrebnadzor|national research center kurchatov institute)\s*$"
+    r"rospotrebnadzor|national research center kurchatov institute|"
+    r"nat[sc]ional\w* issledovatel\w* (?:tsentr|centr)\w* kurchatovsk\w* institut\w*)\s*$"
 )
-_TYPE_WORDS = frozenset({"university", "institute", "academy", "school", "center", "college", "conservatory"})
+# "National research university", in English or transliterated Russian: a title, not part of the name.
+_RESEARCH_UNIVERSITY = re.compile(
+    r"\b(?:national research university|nat[sc]ional\w* issledovatel\w* universitet\w*)\b"
+)
+# Kinds of body, in English and transliterated Russian.
+_TYPE_WORDS = frozenset(
+    {"university", "institute", "academy", "school", "center", "college", "conservatory"}
+    | {"universitet", "institut", "akademiya", "akademiia", "shkola", "tsentr", "kolledzh", "konservatoriya"}
+)
 
 
 # Soviet and Russian state decorations carried in legal names ("ORDER OF LENIN AND ORDER OF THE RED BANNER OF
@@ -281,7 +290,7 @@ def drop_status_and_supervisor(text: str) -> str:
     """Titles that do not tell institutions apart: "federal research center", "national research
     university", "... of the Ministry of Health" (kept when nothing else would remain)."""
     text = re.sub(r"^federal research center (?=institute\b)", "", text)
-    without_status = re.sub(r"\bnational research university\b", " ", text).split()
+    without_status = _RESEARCH_UNIVERSITY.sub(" ", text).split()
     if any(word in _TYPE_WORDS for word in without_status):
         text = " ".join(without_status)
     stripped = _SUPERVISOR_SUFFIX.sub("", text).strip()

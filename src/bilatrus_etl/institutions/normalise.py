@@ -216,6 +216,16 @@ def english_word(word: str) -> str:
 _PLACE_ADJECTIVE = re.compile(r"([a-z]{2,}sk)(?:i|aia|oe|ogo|oi|ih|ie|e|im|imi|omu|uiu)")
 
 
+def rewritten(word: str) -> bool:
+    """Whether the normaliser reads a raw word itself: a spelling it rewrites ("physico", "centre", "univ") or a
+    Russian word it reads in English ("ekonomicheskikh"). Mending a name against the registry's vocabulary
+    leaves these alone ("physico" is no misspelt "physics", "ekonomicheskikh" no misspelt "ekologicheskikh")."""
+    if word in _TOKEN_MAP:
+        return True
+    folded = skeleton(word)
+    return english_word(folded) != folded
+
+
 def match_key(name: Any) -> str:
     """The key names are compared on: `normalise_name`, then `skeleton` of each word, Russian words in English."""
     return " ".join(english_word(skeleton(token)) for token in normalise_name(name).split())

@@ -57,6 +57,8 @@ _WHOLE_WORD_CUT = 50  # a name this long may have been cut after a whole word
 _CITY_UNCONFIRMED_SCORE = 100.0 - CITY_PENALTY  # an exact name the city does not confirm, one record holds
 # Words the scored stage lets either name lack ("National Research ...", "All-Russian ...").
 _SOFT_WORDS = STATUS_WORDS | {skeleton("all")}
+# Titles of the state a body serves, which a renamed body swaps for one another ("All-Union" / "All-Russian").
+_TITLES = frozenset(match_key(word) for word in ("russian", "union", "soviet", "ussr", "national"))
 # Kinds of higher school a body is renamed between ("... Academy" became "... University").
 _KINDS = frozenset(skeleton(word) for word in ("university", "academy", "institute"))
 _RARE_RECORDS = 2
@@ -369,6 +371,14 @@ def _words_explained(index: RegistryIndex, position: int, query: Query, name_key
     # In the same city, a body renamed to another kind of higher school ("... Academy" / "... University")
     # keeps every other word: the kind alone may differ.
     if same_city and len(query_left) == len(unexplained) == 1 and query_left | unexplained <= _KINDS:
+        return True
+    # In the same city, a renamed body may have swapped one title for another ("Russian Research Centre Kurchatov
+    # Institute" / "National Research Centre ...", "All-Union Institute ..." / "All-Russian Institute ..."): each
+    # side has a title the other lacks, and that is all either side leaves unexplained. One title alone is no
+    # swap ("Russian State University for the Humanities" is not "State University of Humanities").
+    query_set, name_set = set(query.key.split()), set(name_key.split())
+    swapped = (query_set - name_set) & _TITLES and (name_set - query_set) & _TITLES
+    if same_city and swapped and query_left | unexplained <= _TITLES:
         return True
     if query_left:
         return False

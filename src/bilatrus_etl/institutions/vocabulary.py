@@ -1,7 +1,8 @@
 """The registry's vocabulary, and a source's names mended against it (glued, split and misspelt words).
 
 `Vocabulary` holds every word of the registry's names as written, plus stop words and the words of legal
-forms (English and transliterated Russian) that sources misspell. `repair` mends a name against it
+forms (English and transliterated Russian) that sources misspell; the words the normaliser reads itself
+(`normalise.rewritten`: "physico", "centre", Russian words such as "ekonomicheskikh") are left as they are. `repair` mends a name against it
 ("INSTITUTEOF" -> "institute of", "UNI VERSITY" -> "university", "BUDGETRY" -> "budgetary"); `is_cut_word`
 tells a word cut at a source's field length ("ECONOMI") from a whole one.
 """
@@ -14,7 +15,7 @@ from collections.abc import Iterable
 
 from rapidfuzz.distance import Levenshtein
 
-from bilatrus_etl.institutions.normalise import STOPWORDS, drop_parentheses, fold, raw_words
+from bilatrus_etl.institutions.normalise import STOPWORDS, drop_parentheses, fold, raw_words, rewritten
 
 # Words of legal forms (English and transliterated Russian) that sources misspell; a query word that is no
 # registry word is corrected to the nearest of these or of the registry's words.
@@ -101,7 +102,7 @@ class Vocabulary:
         words are all known comes back unchanged.
         """
         vocabulary = self.words
-        if all(w in vocabulary or w.isdigit() or len(w) < 3 for w in raw_words(name)):
+        if all(w in vocabulary or rewritten(w) or w.isdigit() or len(w) < 3 for w in raw_words(name)):
             return name
         words = raw_words(drop_parentheses(fold(name)))
         out: list[str] = []
@@ -113,8 +114,8 @@ class Vocabulary:
                 out.append(word + following)
                 index += 2
                 continue
-            if word in vocabulary or word.isdigit() or len(word) < 3:
-                out.append(word)
+            if word in vocabulary or rewritten(word) or word.isdigit() or len(word) < 3:
+                out.append(word)  # known, or a spelling the normaliser rewrites itself
             else:
                 out.extend(self._mend_word(word))
             index += 1
