@@ -6,9 +6,7 @@ found, failed and its concurrency slots freed before anything starts; then, per 
 2. Dagster's own staleness decides the rest: the assets whose upstream data version or own code version
    changed, and everything downstream of them, are materialised in a second `refresh` run; when none is stale
    the published warehouse is recorded as confirmed current (same data version), nothing is rebuilt.
-A forced refresh (`--force`, the first run, another focus country) rebuilds everything whatever the downloads
-bring, so it is one `refresh` run of every asset, the downloads first.
-All are real runs of the `refresh` job with the code location's origin, so they show in the job's history.
+Both are real runs of the `refresh` job with the code location's origin, so they show in the job's history.
 """
 
 from __future__ import annotations
@@ -419,20 +417,17 @@ def _refresh_locked(
         everything = set(graph.materializable_asset_keys)
         for block in contiguous_blocks(wanted):
             tags = {**base_tags, "programmes": ",".join(block).lower(), **programme_range_tags(block)}
-            if force:  # everything is rebuilt: one run, the downloads first and everything downstream of them
-                rebuild = set(everything)
-            else:
-                downloads = _launch(location, repository, instance, set(DOWNLOAD_KEYS), tags, run_config, lock)
-                _collect(downloads, outcome)
-                if not outcome.success:
-                    break
-                rebuild = stale_assets(instance, graph, block, settings)
-                if not settings.warehouse_path.exists():
-                    rebuild.add(PUBLISHED_KEY)
-                if not rebuild:
-                    continue
-                prewarm()  # the run validates what it rebuilds: GX is imported while it starts and runs
+            downloads = _launch(location, repository, instance, set(DOWNLOAD_KEYS), tags, run_config, lock)
+            _collect(downloads, outcome)
+            if not outcome.success:
+                break
+            rebuild = everything - DOWNLOAD_KEYS if force else stale_assets(instance, graph, block, settings)
+            if not settings.warehouse_path.exists():
+                rebuild.add(PUBLISHED_KEY)
+            if not rebuild:
+                continue
             changed = True
+            prewarm()  # the run validates what it rebuilds (a forced refresh started it in its downloads already)
             build_tags = (
                 tags
                 if any(graph.get(k).is_partitioned for k in rebuild)

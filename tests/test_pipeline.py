@@ -159,15 +159,14 @@ def test_full_refresh_publishes_then_unchanged_upstream_skips_downstream(mirror_
         assert {r.status for r in server.requests[before:] if r.method == "GET"} == {304}
 
         runs = [instance.get_run_by_id(run_id) for run_id in first.run_ids + second.run_ids]
-        assert len(runs) == 2  # first (forced: no build file yet): one run of everything; second: downloads only
+        assert len(runs) == 3  # first: downloads, then the build; second: downloads only
         for run in runs:
             assert run.job_name == "refresh" and run.status == dg.DagsterRunStatus.SUCCESS
             assert run.remote_job_origin.repository_origin.get_label() == "__repository__@pipelines.definitions"
             assert run.tags["launched_by"] == "cli" and run.tags["programmes"] == "fp6,fp7,h2020,he"
             assert run.tags["mirror"] == server.url and "s3cret" not in repr(run.tags)
-        assert [r.tags["force"] for r in runs] == ["true", "false"]  # no build file yet: everything
-        assert runs[0].asset_selection == set(defs.resolve_asset_graph().materializable_asset_keys)
-        assert len(instance.get_runs(dg.RunsFilter(job_name="refresh"))) == 2
+        assert [r.tags["force"] for r in runs] == ["true", "true", "false"]  # no build file yet: everything
+        assert len(instance.get_runs(dg.RunsFilter(job_name="refresh"))) == 3
 
         graph = defs.resolve_asset_graph()
         assert runner.stale_assets(instance, graph, list(PROGRAMMES), settings) == set()

@@ -15,7 +15,7 @@ refresh_job = dg.define_asset_job(
     selection=dg.AssetSelection.all(),
     description="Full refresh: download every source (conditional GET), stage, validate, build core and "
     "marts, publish. `bilatrus run` and the schedule launch it twice: the downloads, then only what Dagster's data "
-    "and code versions report stale (a forced `bilatrus run` launches it once, for every asset).",
+    "and code versions report stale.",
     executor_def=dg.in_process_executor,
     # the run queue holds one run per data folder (tag_concurrency_limits in dagster.yaml)
     tags={DATA_DIR_TAG: str(Settings.from_env().data_dir)},

@@ -31,12 +31,12 @@ def _fetched(fetch: Callable[[], list[FetchedSource]]) -> list[FetchedSource]:
         raise dg.Failure(description=str(err), allow_retries=False) from err
 
 
-def _start_gx_import(context: dg.AssetExecutionContext) -> None:
-    """A run that builds more than the downloads validates what it builds: GX is imported in the background while
-    the downloads run. Not earlier: the import holds the GIL most of the time, and would slow down everything a
-    run does before its first step."""
+def _start_gx_import(context: dg.AssetExecutionContext, bilatrus: BilatrusConfig) -> None:
+    """A forced refresh (its next run rebuilds and validates everything), or a run that builds more than the
+    downloads, validates what it builds: GX is imported in the background while the downloads run. Not earlier:
+    the import holds the GIL most of the time, and would slow down everything before the first step."""
     selection = context.run.asset_selection
-    if selection is None or not selection <= DOWNLOAD_KEYS:
+    if bilatrus.force or selection is None or not selection <= DOWNLOAD_KEYS:
         prewarm()
 
 
@@ -67,7 +67,7 @@ def _metadata(fetched: list[FetchedSource]) -> dict[str, dg.MetadataValue]:
     "(FP6 legacy CSVs; FP7, H2020, Horizon Europe zips), stored under data/raw by content hash.",
 )
 def cordis_programme_files(context: dg.AssetExecutionContext, bilatrus: BilatrusConfig) -> dg.MaterializeResult:
-    _start_gx_import(context)
+    _start_gx_import(context, bilatrus)
     settings = bilatrus.settings()
     return _result(_fetched(lambda: [f for p in context.partition_keys for f in fetch_programme(settings, p)]))
 
@@ -83,7 +83,7 @@ def _catalog_kind_download(name: str, kind: str, description: str) -> dg.AssetsD
         description=description,
     )
     def _download(context: dg.AssetExecutionContext, bilatrus: BilatrusConfig) -> dg.MaterializeResult:
-        _start_gx_import(context)
+        _start_gx_import(context, bilatrus)
         return _result(_fetched(lambda: fetch_kind(bilatrus.settings(), kind)))
 
     return _download
