@@ -7,6 +7,7 @@ says what changed; `bilatrus run` and the `build_stale_assets` sensor both rebui
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
 import dagster as dg
 
@@ -31,7 +32,8 @@ def stale_assets(instance: dg.DagsterInstance, graph, programmes: list[str], set
         asset_graph=graph,
     )
     queryer = CachingInstanceQueryer(instance, graph, view)
-    resolver = CachingStaleStatusResolver(_LatestPartitions(instance, graph), graph, view, instance_queryer=queryer)
+    reader = cast(dg.DagsterInstance, _LatestPartitions(instance, graph))  # the instance, with a shortcut
+    resolver = CachingStaleStatusResolver(reader, graph, view, instance_queryer=queryer)
     keys = graph.materializable_asset_keys - DOWNLOAD_KEYS
     queryer.prefetch_asset_records(graph.get_all_asset_keys())  # one query, not one per asset
     seeds = set()
@@ -68,10 +70,9 @@ class _LatestPartitions:
         before_cursor: int | None = None,
         after_cursor: int | None = None,
     ) -> dg.EventLogRecord | None:
-        newer_only = before_cursor is None and after_cursor is not None
-        if is_source is False and partition_key is not None and key in self._latest and newer_only:
+        if is_source is False and partition_key is not None and key in self._latest and before_cursor is None:
             latest = self._latest[key].get(partition_key)
-            if latest is None or latest <= after_cursor:
+            if after_cursor is not None and (latest is None or latest <= after_cursor):
                 return None
         question = (key, is_source, partition_key, before_cursor, after_cursor)
         if question not in self._answers:
