@@ -7,13 +7,15 @@ show in the UI's history; the other commands call the library directly.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from rich.console import Console
 
@@ -453,5 +455,21 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("interrupted", 130)
 
 
+def command() -> NoReturn:
+    """The `bilatrus` executable (and `python -m pipelines.cli`): `main`, then the process ends as soon as its work
+    is done. Other threads are waited for, exit handlers run and output is flushed as at any exit, but Python's
+    teardown of every imported module is skipped: after a run that loaded Dagster, pandas and Great Expectations it
+    takes seconds of CPU and frees nothing the system does not free itself (by then the run lock is released and
+    every DuckDB and SQLite connection is closed). An exception escaping `main` ends the process the usual way."""
+    code = main()
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()  # the handlers a normal exit runs (logging's flush among them)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    command()

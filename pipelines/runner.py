@@ -415,8 +415,6 @@ def _refresh_locked(
     with code_location(instance) as (location, repository):
         graph = repository.asset_graph
         everything = set(graph.materializable_asset_keys)
-        if force:  # everything is rebuilt and validated: import GX while the downloads and staging run
-            prewarm()
         for block in contiguous_blocks(wanted):
             tags = {**base_tags, "programmes": ",".join(block).lower(), **programme_range_tags(block)}
             downloads = _launch(location, repository, instance, set(DOWNLOAD_KEYS), tags, run_config, lock)
@@ -429,7 +427,7 @@ def _refresh_locked(
             if not rebuild:
                 continue
             changed = True
-            prewarm()
+            prewarm()  # the run validates what it rebuilds (a forced refresh started it in its downloads already)
             build_tags = (
                 tags
                 if any(graph.get(k).is_partitioned for k in rebuild)

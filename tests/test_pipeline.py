@@ -16,6 +16,7 @@ from pipeline_fixtures import build_fixture_mirror, manifest_participations, mat
 from bilatrus_etl.settings import PROGRAMMES, Settings
 from pipelines import runner
 from pipelines.definitions import defs
+from pipelines.defs import changes
 from pipelines.defs.jobs import build_stale_assets
 from pipelines.defs.partitions import all_programmes_tags
 
@@ -200,6 +201,51 @@ def test_full_refresh_publishes_then_unchanged_upstream_skips_downstream(mirror_
         )
         assert isinstance(answer, dg.SkipReason) and "unchanged" in answer.skip_message
         assert len(instance.fetch_materializations(runner.PUBLISHED_KEY, limit=10).records) == confirmed + 1
+
+        _assert_stale_check_reads_the_instance(instance, graph, settings)
+
+
+def _assert_stale_check_reads_the_instance(instance: dg.DagsterInstance, graph, settings: Settings) -> None:
+    """The stale check's shortcut (each partition's latest materialisation, read once) answers as the instance does,
+    and a changed programme file makes its staging and everything downstream stale, as Dagster's resolver says."""
+    latest = changes._LatestPartitions(instance, graph)
+    partitioned = [key for key in graph.materializable_asset_keys if graph.get(key).is_partitioned]
+    for key in partitioned:
+        for record in instance.fetch_materializations(key, limit=50).records:
+            for cursor in (record.storage_id - 1, record.storage_id, record.storage_id + 1):
+                asked = {"partition_key": record.partition_key, "after_cursor": cursor}
+                expected = instance.get_latest_data_version_record(key, False, **asked)
+                got = latest.get_latest_data_version_record(key, False, **asked)
+                assert (got and got.storage_id) == (expected and expected.storage_id)
+
+    programme_files = dg.AssetKey(["raw", "cordis_programme_files"])
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(programme_files, partition="FP7", tags={"dagster/data_version": "a-new-file"})
+    )
+    stale = runner.stale_assets(instance, graph, list(PROGRAMMES), settings)
+    assert {dg.AssetKey(["staging", "stg_participation"]), runner.PUBLISHED_KEY} <= stale
+    assert stale == _stale_by_dagster(instance, graph)
+
+
+def _stale_by_dagster(instance: dg.DagsterInstance, graph) -> set[dg.AssetKey]:
+    """Stale or missing assets (any programme) and everything downstream, by Dagster's resolver on the instance."""
+    from dagster._core.asset_graph_view.asset_graph_view import AssetGraphView, TemporalContext
+    from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
+    from dagster._time import get_current_datetime
+
+    view = AssetGraphView(
+        temporal_context=TemporalContext(effective_dt=get_current_datetime(), last_event_id=None),
+        instance=instance,
+        asset_graph=graph,
+    )
+    resolver = CachingStaleStatusResolver(instance, graph, view)
+    seeds = {
+        key
+        for key in graph.materializable_asset_keys - changes.DOWNLOAD_KEYS
+        for partition in (PROGRAMMES if graph.get(key).is_partitioned else [None])
+        if resolver.get_status(key, partition) in (StaleStatus.STALE, StaleStatus.MISSING)
+    }
+    return changes._with_downstream(graph, seeds)
 
 
 def _latest_checks(instance: dg.DagsterInstance) -> dict[str, str]:

@@ -23,6 +23,8 @@ DATASOURCE = "bilatrus_duckdb"
 GX_LOCK = threading.RLock()
 _CONTEXT: AbstractDataContext | None = None
 _BATCH_DEFINITIONS: dict[str, Any] = {}
+_PREWARM: threading.Thread | None = None
+_PREWARM_LOCK = threading.Lock()
 
 
 def gx_context() -> AbstractDataContext:
@@ -42,11 +44,16 @@ def gx_context() -> AbstractDataContext:
 
 
 def prewarm() -> None:
-    """Start importing GX and creating the context in a background thread, so that the seconds the import takes
-    overlap with work that does not need GX (downloads, staging: DuckDB releases the GIL). The first validation
-    then waits on GX_LOCK for what is left. An error is left for that validation to raise and report."""
-    if _CONTEXT is None:
-        threading.Thread(target=_prewarm, name="gx-prewarm", daemon=True).start()
+    """Start importing GX and creating the context in a background thread (once per process), so that the seconds
+    the import takes overlap with work that does not need GX and releases the GIL (DuckDB steps: staging, SQL
+    models). The first validation then waits on GX_LOCK for what is left. An error is left for that validation to
+    raise and report. Called from such a step, not before a run starts: the import holds the GIL most of the time,
+    so it would slow down everything a run does before its first step."""
+    global _PREWARM
+    with _PREWARM_LOCK:
+        if _CONTEXT is None and _PREWARM is None:
+            _PREWARM = threading.Thread(target=_prewarm, name="gx-prewarm", daemon=True)
+            _PREWARM.start()
 
 
 def _prewarm() -> None:
