@@ -26,14 +26,8 @@ from bilatrus_etl.institutions.index import RegistryIndex
 from bilatrus_etl.institutions.methods import MatchResult
 from bilatrus_etl.institutions.normalise import clean_text, match_key, normalise_name, trimmed_variants
 from bilatrus_etl.institutions.overrides import DEFAULT_OVERRIDES, Overrides, load_overrides
-from bilatrus_etl.institutions.stages import (
-    Query,
-    acronym_match,
-    exact_match,
-    fuzzy_match,
-    prefix_match,
-    scored_match,
-)
+from bilatrus_etl.institutions.stages import Query, acronym_match, exact_match, scored_match
+from bilatrus_etl.institutions.word_stages import fuzzy_match, prefix_match
 
 # The scored stage (after the rule stages): the best candidate is taken when its score reaches SCORE_THRESHOLD
 # and leads the runner-up by SCORE_MARGIN. Calibrated on the development split of scripts/evaluate_matching.py
