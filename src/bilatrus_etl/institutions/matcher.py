@@ -3,9 +3,9 @@
 For one participant (name, city, country, optional PIC and short name) the decision rule is: a curated
 override (`bilatrus_etl.institutions.overrides`) decides first, then a PIC link; otherwise each variant of the
 name (as given, without a '*' short name, without a faculty/department tail), mended against the registry's
-vocabulary (glued, split and misspelt words), goes through the stages of `bilatrus_etl.institutions.stages`
-in turn: exact name, acronym within the same city, guarded fuzzy match, prefix of a name cut at a field
-length, and a scored match (threshold and margin over the runner-up). Withdrawn or inactive ROR records are
+vocabulary (glued, split and misspelt words), goes through the stages (`stages`, `word_stages`,
+`eponym_stage`) in turn: exact name, acronym within the same city, guarded fuzzy match, prefix of a name cut
+at a field length, a person's name with a kind of body ("Sechenov University"), and a scored match (threshold and margin over the runner-up). Withdrawn or inactive ROR records are
 followed to their successor. `Matcher.candidates` lists the best-scored records of a name with their scores
 (the runner-up of every decision). Its collaborators: `RegistryIndex` (what the registry holds),
 `Vocabulary` (mending names), `CandidateFinder` (scoring) and `Overrides`.
@@ -22,6 +22,7 @@ import pandas as pd
 from bilatrus_etl.ingest.clean import COUNTRY_EXCEPTIONS
 from bilatrus_etl.institutions.candidates import Candidate, CandidateFinder
 from bilatrus_etl.institutions.cities import normalise_city
+from bilatrus_etl.institutions.eponym_stage import person_kind_match
 from bilatrus_etl.institutions.index import RegistryIndex
 from bilatrus_etl.institutions.methods import MatchResult
 from bilatrus_etl.institutions.normalise import clean_text, match_key, normalise_name, trimmed_variants
@@ -122,7 +123,7 @@ class Matcher:
             if not variant_key:
                 continue
             query = Query(variant, variant_key, city, country, variant_short, excluded)
-            for stage in (exact_match, acronym_match, fuzzy_match, prefix_match):
+            for stage in (exact_match, acronym_match, fuzzy_match, prefix_match, person_kind_match):
                 result = stage(self.index, query)
                 if result is not None:
                     return result

@@ -1,7 +1,7 @@
 """The match methods: how an organisation was linked to a ROR record, and how much that decision weighs.
 
 `MATCH_METHODS` is the one table of methods (name -> strength, whether the participant's name decided it, and
-a description); the matcher's stages (`bilatrus_etl.institutions.stages`), the PIC propagation and the choice
+a description); the matcher's stages, the PIC propagation and the choice
 of one link per organisation key (`bilatrus_etl.institutions.link`), the warehouse description of
 `institution_link.method` and the README read it. `MatchResult` is one decision; `ResolveError` is what the
 institution modules raise on unusable input.
@@ -51,6 +51,9 @@ MATCH_METHODS: dict[str, MatchMethod] = {
     "fuzzy+city": MatchMethod(3, True, "every meaningful word aligned (spelling slips, eponyms), in the same city"),
     "fuzzy": MatchMethod(2, True, "every meaningful word aligned, the name locating itself without a city"),
     "prefix": MatchMethod(2, True, "a name cut at a source's field length: the one record it starts"),
+    "person+kind": MatchMethod(
+        2, True, 'a person\'s name and a kind of body ("Sechenov University"): the one record holding both'
+    ),
     "scored": MatchMethod(2, True, "the best-scored candidate, clearly good and clearly ahead of the runner-up"),
     "none": MatchMethod(0, False, "no record: unsure, or explicitly none"),
 }
