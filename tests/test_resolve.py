@@ -753,3 +753,20 @@ def test_same_person_folds_transliterations_only() -> None:
     assert same_person("iofe", "ioffe")
     assert not same_person("petrov", "petrova")
     assert not same_person("pavlov", "popov")
+
+
+@pytest.mark.parametrize(
+    ("name", "city", "expected"),
+    [
+        ("KAZAN PRIVOLZHSKII FEDERAL UNIVERSITY", "KAZAN", ("05256ym39", "exact", 95.0)),
+        ("Kazan Volga Region Federal University", "Kazan'", ("05256ym39", "exact", 95.0)),
+        # the district is optional only where the city agrees, and a bare "region" is no district: the Moscow
+        # Region State University (now the Federal State University of Education) is not Moscow State University
+        ("KAZAN PRIVOLZHSKII FEDERAL UNIVERSITY", "MOSCOW", (None, "none", 0.0)),
+        ("Moscow Region State University", "Moscow", ("00zv9ny53", "exact", 100.0)),
+    ],
+)
+def test_a_federal_district_added_to_the_city_is_optional(
+    bare_matcher: Matcher, name: str, city: str, expected: tuple[str | None, str, float]
+) -> None:
+    assert bare_matcher.match(name, city, "RU") == expected

@@ -45,7 +45,9 @@ MATCH_METHODS: dict[str, MatchMethod] = {
         5, False, "the participant's PIC: linked in the overrides file, or agreed by the other rows of that PIC"
     ),
     "exact": MatchMethod(
-        4, True, "the same normalised name in any word order (90 or 85 when the city does not confirm it)"
+        4,
+        True,
+        "the same normalised name in any word order (95 without a federal district added to the city; 90 or 85 when the city does not confirm it)",
     ),
     "acronym+city": MatchMethod(3, True, "the short name is the record's acronym, in the same city"),
     "fuzzy+city": MatchMethod(3, True, "every meaningful word aligned (spelling slips, eponyms), in the same city"),

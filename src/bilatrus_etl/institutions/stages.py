@@ -7,7 +7,8 @@ None to let the next stage try; each prefers no match over a wrong one. The scor
 against each of the record's names, lets either name lack a person's name or a title, and in the same city the
 kind of higher school differ or the record's name add two words. A city disagreement (or no city) lowers the
 score of an exact name held by one record of the country (to 90 when the name is distinctive, else 85) instead
-of vetoing it; only a numbered name ("Clinical Hospital No. 8") needs its city.
+of vetoing it; only a numbered name ("Clinical Hospital No. 8") needs its city. A name that adds the federal
+district to its city ("Kazan Privolzhskii Federal University") is exact without it, in that city (95).
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ from bilatrus_etl.institutions.alignment import (
     self_locating,
 )
 from bilatrus_etl.institutions.candidates import CITY_PENALTY, Candidate
-from bilatrus_etl.institutions.cities import city_words, normalise_city
+from bilatrus_etl.institutions.cities import city_words, normalise_city, without_region
 from bilatrus_etl.institutions.index import RegistryIndex
 from bilatrus_etl.institutions.methods import MatchResult
 from bilatrus_etl.institutions.normalise import match_key, skeleton
 
+_REGION_DROPPED_SCORE = 95.0  # an exact name once the federal district added to its city is gone
 _CITY_DISAGREES_SCORE = 90.0  # an exact, distinctive name whose registry record lies in another city
 _CITY_UNCONFIRMED_SCORE = 100.0 - CITY_PENALTY  # an exact name the city does not confirm, one record holds
 # Words the scored stage lets either name lack ("National Research ...", "All-Russian ...").
@@ -79,7 +81,7 @@ def exact_match(index: RegistryIndex, query: Query) -> MatchResult | None:
         sorted_key = " ".join(sorted(key.split()))
         positions = [p for p in index.sorted_exact.get(sorted_key, ()) if usable(index, p, query)]
     if not positions:
-        return None
+        return _exact_without_region(index, query)
     agreements = {p: index.city_agrees(city, p) for p in positions}
     agreeing = [p for p in positions if agreements[p]]
     pool = agreeing or [p for p in positions if agreements[p] is None]
@@ -106,6 +108,21 @@ def exact_match(index: RegistryIndex, query: Query) -> MatchResult | None:
     if place_words or proper or count_distinctive(key) >= 2 or rare:
         return MatchResult(ids.pop(), "exact", _CITY_DISAGREES_SCORE)
     return MatchResult(ids.pop(), "exact", _CITY_UNCONFIRMED_SCORE)
+
+
+def _exact_without_region(index: RegistryIndex, query: Query) -> MatchResult | None:
+    """The one record of the query's city whose name is the query's without the federal district it adds to its
+    city's name ("Kazan Privolzhskii Federal University" / "Kazan Federal University"): the city must agree."""
+    key = without_region(query.key, query.city)
+    if key is None:
+        return None
+    positions = [
+        p
+        for p in (*index.exact.get(key, ()), *index.sorted_exact.get(" ".join(sorted(key.split())), ()))
+        if usable(index, p, query) and index.city_agrees(query.city, p)
+    ]
+    ids = {index.final_id(p) for p in positions}
+    return MatchResult(ids.pop(), "exact", _REGION_DROPPED_SCORE) if len(ids) == 1 else None
 
 
 def acronym_match(index: RegistryIndex, query: Query) -> MatchResult | None:
