@@ -639,12 +639,13 @@ def test_one_table_of_match_methods() -> None:
             ("fuzzy", 2),
             ("prefix", 2),
             ("person+kind", 2),
+            ("person+city", 2),
             ("scored", 2),
             ("none", 0),
         ]
         == [(method, m.strength) for method, m in MATCH_METHODS.items()]
     )
-    listed = "(override, pic, exact, acronym+city, fuzzy+city, fuzzy, prefix, person+kind, scored, none)"
+    listed = "(override, pic, exact, acronym+city, fuzzy+city, fuzzy, prefix, person+kind, person+city, scored, none)"
     assert f"({', '.join(METHODS)})" == listed
     assert f"how the link was made {listed}" in (root / "docs" / "data-dictionary.md").read_text(encoding="utf-8")
     assert f"`method` {listed}" in (root / "README.md").read_text(encoding="utf-8")
@@ -770,3 +771,12 @@ def test_a_federal_district_added_to_the_city_is_optional(
     bare_matcher: Matcher, name: str, city: str, expected: tuple[str | None, str, float]
 ) -> None:
     assert bare_matcher.match(name, city, "RU") == expected
+
+
+def test_a_renamed_body_is_the_one_of_its_city_named_after_the_same_person(bare_matcher: Matcher) -> None:
+    # the registry knows "Institute of Oncology NN Petrov"; the body was renamed a national research center
+    result = bare_matcher.match("N.N. PETROV NATIONAL MEDICAL RESEARCH CENTER OF ONCOLOGY", "SAINT PETERSBURG", "RU")
+    assert result == ("01mfpjp46", "person+city", 85.0)
+    # not in another city, and not on the person's name alone (no other word shared)
+    assert bare_matcher.match("N.N. PETROV NATIONAL MEDICAL RESEARCH CENTER OF ONCOLOGY", "KAZAN", "RU").ror_id is None
+    assert bare_matcher.match("N.N. PETROV CENTRE OF HYDROLOGY", "SAINT PETERSBURG", "RU").ror_id is None

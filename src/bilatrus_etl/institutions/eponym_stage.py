@@ -1,4 +1,4 @@
-"""The matcher's stage of a person's name and a kind of body: a short form against a long name, either way.
+"""The matcher's stages of a person's name: with a kind of body (a short form), or with the city (a renamed body).
 
 "Sechenov University" names the record of the focus country whose names hold the person's name "Sechenov" and
 the kind "university" ("I.M. Sechenov First Moscow State Medical University"), when exactly one record does;
@@ -7,7 +7,9 @@ short form is that person and that kind ("Sechenov University"), again when no o
 person's name is compared with `alignment.same_person`, so a surname spelt two ways still agrees. A person's
 name that is also a place (a city "Kirov", a town "Pushkin") is not taken for a person; a record of another
 city is not taken; several records holding the pair leave the name to the scored stage (unmatched, with its
-candidates).
+candidates). After the scored stage, a renamed body ("N.N. Petrov National Medical Research Center of Oncology"
+/ "Institute of Oncology NN Petrov") is the one record of its city named after the same person, when the two
+names share one more word that is no title or place.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from bilatrus_etl.institutions.alignment import (
     same_person,
 )
 from bilatrus_etl.institutions.cities import city_words
-from bilatrus_etl.institutions.index import RegistryIndex
+from bilatrus_etl.institutions.index import Entry, RegistryIndex
 from bilatrus_etl.institutions.methods import MatchResult
 from bilatrus_etl.institutions.stages import KINDS, Query, usable
 
 PERSON_KIND_SCORE = 88.0
+PERSON_CITY_SCORE = 85.0
 
 
 def _short_form(key: str) -> tuple[tuple[str, ...], str] | None:
@@ -44,10 +47,16 @@ def _holds(words: list[str], person: tuple[str, ...], kind: str) -> bool:
     return kind in words and all(any(same_person(part, word) for word in words) for part in person)
 
 
+def _entries_with(index: RegistryIndex, country: str, word: str) -> list[Entry]:
+    """The country's names that may hold a word: those with a word of the same first three letters."""
+    items = index.entries.get(country, [])
+    return [items[i] for i in index.postings.get(country, {}).get(word[:3], ())]
+
+
 def _records_holding(index: RegistryIndex, query: Query, person: tuple[str, ...], kind: str) -> set[int]:
     """The positions of the country's usable records one of whose names holds the person and the kind."""
     found: set[int] = set()
-    for entry in index.entries.get(query.country or "", ()):
+    for entry in _entries_with(index, query.country or "", person[-1]):
         if entry.record not in found and _holds(entry.key.split(), person, kind) and usable(index, entry.record, query):
             found.add(entry.record)
     return found
@@ -91,7 +100,7 @@ def person_kind_match(index: RegistryIndex, query: Query) -> MatchResult | None:
     kind = kinds[0]
     shorts = {
         short
-        for entry in index.entries.get(query.country, ())
+        for entry in (e for word in people for e in _entries_with(index, query.country, word))
         if (short := _short_form(entry.key)) is not None
         and short[1] == kind
         and len(short[0]) == 1
@@ -101,3 +110,32 @@ def person_kind_match(index: RegistryIndex, query: Query) -> MatchResult | None:
         return None
     ((person, _),) = shorts
     return _decide(index, query, person, kind)
+
+
+def person_city_match(index: RegistryIndex, query: Query) -> MatchResult | None:
+    """A renamed body ("N.N. Petrov National Medical Research Center of Oncology" / "Institute of Oncology NN
+    Petrov"): the one record of the query's city named after the person the query is named after (initials or
+    "named after" on both sides), sharing with it one more word that is no title or place (a subject, or the
+    kind of body)."""
+    people = eponyms(query.name)
+    if not query.country or not people:
+        return None
+    places = index.place_words | city_words(query.city)
+    words = set(query.key.split()) - places - DROPPABLE
+    found: set[int] = set()
+    for word in people:
+        for entry in _entries_with(index, query.country, word):
+            record = index.records[entry.record]
+            if entry.record in found or not any(same_person(word, known) for known in record.eponyms):
+                continue
+            if usable(index, entry.record, query) and index.city_agrees(query.city, entry.record):
+                found.add(entry.record)
+    ids = {index.final_id(p) for p in found}
+    if len(ids) != 1:
+        return None  # nobody, or several bodies of the city named after that person
+    position = min(found)
+    record_words = {w for key in index.record_keys[position] for w in key.split()}
+    shared = {w for w in words & record_words if not any(same_person(w, person) for person in people)}
+    if not shared:
+        return None
+    return MatchResult(ids.pop(), "person+city", PERSON_CITY_SCORE)

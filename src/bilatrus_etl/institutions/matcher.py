@@ -5,8 +5,9 @@ override (`bilatrus_etl.institutions.overrides`) decides first, then a PIC link;
 name (as given, without a '*' short name, without a faculty/department tail), mended against the registry's
 vocabulary (glued, split and misspelt words), goes through the stages (`stages`, `word_stages`,
 `eponym_stage`) in turn: exact name, acronym within the same city, guarded fuzzy match, prefix of a name cut
-at a field length, a person's name with a kind of body ("Sechenov University"), and a scored match (threshold and margin over the runner-up). Withdrawn or inactive ROR records are
-followed to their successor. `Matcher.candidates` lists the best-scored records of a name with their scores
+at a field length, a person's name with a kind of body ("Sechenov University"), a scored match (threshold
+and margin over the runner-up), and last a renamed body named after the same person in the same city.
+Withdrawn or inactive ROR records are followed to their successor. `Matcher.candidates` lists the best-scored records of a name with their scores
 (the runner-up of every decision). Its collaborators: `RegistryIndex` (what the registry holds),
 `Vocabulary` (mending names), `CandidateFinder` (scoring) and `Overrides`.
 """
@@ -22,7 +23,7 @@ import pandas as pd
 from bilatrus_etl.ingest.clean import COUNTRY_EXCEPTIONS
 from bilatrus_etl.institutions.candidates import Candidate, CandidateFinder
 from bilatrus_etl.institutions.cities import normalise_city
-from bilatrus_etl.institutions.eponym_stage import person_kind_match
+from bilatrus_etl.institutions.eponym_stage import person_city_match, person_kind_match
 from bilatrus_etl.institutions.index import RegistryIndex
 from bilatrus_etl.institutions.methods import MatchResult
 from bilatrus_etl.institutions.normalise import clean_text, match_key, normalise_name, trimmed_variants
@@ -127,7 +128,7 @@ class Matcher:
                 result = stage(self.index, query)
                 if result is not None:
                     return result
-            result = self._scored_match(query)
+            result = self._scored_match(query) or person_city_match(self.index, query)
             if result is not None:
                 return result
         return MatchResult(None, "none", 0.0)

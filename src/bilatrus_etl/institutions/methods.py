@@ -56,6 +56,9 @@ MATCH_METHODS: dict[str, MatchMethod] = {
     "person+kind": MatchMethod(
         2, True, 'a person\'s name and a kind of body ("Sechenov University"): the one record holding both'
     ),
+    "person+city": MatchMethod(
+        2, True, "a renamed body: the one record of the city named after the same person, sharing one more word"
+    ),
     "scored": MatchMethod(2, True, "the best-scored candidate, clearly good and clearly ahead of the runner-up"),
     "none": MatchMethod(0, False, "no record: unsure, or explicitly none"),
 }
