@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bilatrus_etl.institutions.alignment import words_align
+from bilatrus_etl.institutions.alignment import same_person, words_align
 from bilatrus_etl.institutions.candidates import CITY_PENALTY, weighted_overlap
 from bilatrus_etl.institutions.cities import city_agreement, normalise_city
 from bilatrus_etl.institutions.evaluate import (
@@ -638,12 +638,14 @@ def test_one_table_of_match_methods() -> None:
             ("fuzzy+city", 3),
             ("fuzzy", 2),
             ("prefix", 2),
+            ("person+kind", 2),
+            ("person+city", 2),
             ("scored", 2),
             ("none", 0),
         ]
         == [(method, m.strength) for method, m in MATCH_METHODS.items()]
     )
-    listed = "(override, pic, exact, acronym+city, fuzzy+city, fuzzy, prefix, scored, none)"
+    listed = "(override, pic, exact, acronym+city, fuzzy+city, fuzzy, prefix, person+kind, person+city, scored, none)"
     assert f"({', '.join(METHODS)})" == listed
     assert f"how the link was made {listed}" in (root / "docs" / "data-dictionary.md").read_text(encoding="utf-8")
     assert f"`method` {listed}" in (root / "README.md").read_text(encoding="utf-8")
@@ -713,3 +715,68 @@ def test_candidate_score_weighs_rare_words_more(bare_matcher: Matcher) -> None:
 def test_an_acronym_with_the_kind_of_body_is_an_acronym(bare_matcher: Matcher) -> None:
     assert bare_matcher.match("HSE UNIVERSITY", "MOSCOW", "RU") == ("055f7t516", "acronym+city", 95.0)
     assert bare_matcher.match("HSE UNIVERSITY", "", "RU").ror_id is None  # an acronym needs its city
+
+
+def _with_names(ror: pd.DataFrame, ror_id: str, names: list[str]) -> pd.DataFrame:
+    """The registry with one record's names (display name and labels) replaced."""
+    frame = ror.copy()
+    row = frame.index[frame["ror_id"].str.endswith(ror_id)][0]
+    frame.at[row, "display_name"] = names[0]
+    frame.at[row, "labels"] = names
+    return frame
+
+
+def test_person_name_and_kind_of_body_match_a_short_form_either_way(ror: pd.DataFrame) -> None:
+    long_only = _with_names(
+        ror, "02yqqv993", ["I.M. Sechenov First Moscow State Medical University", "Moscow Medical Academy"]
+    )
+    assert Matcher(long_only).match("Sechenov University", "Moscow", "RU") == ("02yqqv993", "person+kind", 88.0)
+    # a surname spelt another way still names the person; another city does not
+    assert Matcher(long_only).match("Setchenov University", "MOSCOW", "RU").ror_id == "02yqqv993"
+    assert Matcher(long_only).match("Sechenov University", "Kazan", "RU").ror_id is None
+    short_only = _with_names(ror, "02yqqv993", ["Sechenov University"])
+    result = Matcher(short_only).match("I.M. SECHENOV FIRST MOSCOW STATE MEDICAL UNIVERSITY", "MOSCOW", "RU")
+    assert result == ("02yqqv993", "person+kind", 88.0)
+    # two records holding the person and the kind: no answer from this stage
+    twice = _with_names(long_only, "0082yr561", ["Sechenov State University of Oil and Gas"])
+    assert Matcher(twice).match("Sechenov University", "Moscow", "RU").ror_id is None
+
+
+def test_a_place_is_not_taken_for_a_person(ror: pd.DataFrame) -> None:
+    # "Pushkin" is also a town of the registry: "Pushkin Institute" is not matched by the person's name
+    result = Matcher(ror, score_threshold=101).match("Pushkin Institute", "Moscow", "RU")
+    assert result.method != "person+kind"
+
+
+def test_same_person_folds_transliterations_only() -> None:
+    assert same_person("herzen", "hercen")  # Herzen / Hertzen
+    assert same_person("koroliov", "korolev")  # Korolyov / Korolev
+    assert same_person("iofe", "ioffe")
+    assert not same_person("petrov", "petrova")
+    assert not same_person("pavlov", "popov")
+
+
+@pytest.mark.parametrize(
+    ("name", "city", "expected"),
+    [
+        ("KAZAN PRIVOLZHSKII FEDERAL UNIVERSITY", "KAZAN", ("05256ym39", "exact", 95.0)),
+        ("Kazan Volga Region Federal University", "Kazan'", ("05256ym39", "exact", 95.0)),
+        # the district is optional only where the city agrees, and a bare "region" is no district: the Moscow
+        # Region State University (now the Federal State University of Education) is not Moscow State University
+        ("KAZAN PRIVOLZHSKII FEDERAL UNIVERSITY", "MOSCOW", (None, "none", 0.0)),
+        ("Moscow Region State University", "Moscow", ("00zv9ny53", "exact", 100.0)),
+    ],
+)
+def test_a_federal_district_added_to_the_city_is_optional(
+    bare_matcher: Matcher, name: str, city: str, expected: tuple[str | None, str, float]
+) -> None:
+    assert bare_matcher.match(name, city, "RU") == expected
+
+
+def test_a_renamed_body_is_the_one_of_its_city_named_after_the_same_person(bare_matcher: Matcher) -> None:
+    # the registry knows "Institute of Oncology NN Petrov"; the body was renamed a national research center
+    result = bare_matcher.match("N.N. PETROV NATIONAL MEDICAL RESEARCH CENTER OF ONCOLOGY", "SAINT PETERSBURG", "RU")
+    assert result == ("01mfpjp46", "person+city", 85.0)
+    # not in another city, and not on the person's name alone (no other word shared)
+    assert bare_matcher.match("N.N. PETROV NATIONAL MEDICAL RESEARCH CENTER OF ONCOLOGY", "KAZAN", "RU").ror_id is None
+    assert bare_matcher.match("N.N. PETROV CENTRE OF HYDROLOGY", "SAINT PETERSBURG", "RU").ror_id is None

@@ -222,7 +222,12 @@ def _tokens_align(token: str, others: frozenset[str]) -> bool:
     return any(
         len(other) >= 4
         and other[0] == token[0]
-        and (fuzz.ratio(token, other) >= _TOKEN_SIMILARITY or _compound_of(token, other) or _place_of(token, other))
+        and (
+            fuzz.ratio(token, other) >= _TOKEN_SIMILARITY
+            or _compound_of(token, other)
+            or _place_of(token, other)
+            or same_person(token, other)
+        )
         for other in others
     )
 
@@ -319,3 +324,26 @@ def self_locating(key: str) -> bool:
     if any(word.isdigit() for word in words):
         return False
     return any(word not in NON_DISTINCTIVE and word not in DROPPABLE for word in words)
+
+
+# Letters a person's name is transliterated with either way once `skeleton` has folded the rest: German "z"
+# for "ц" ("Herzen" / "Hertzen" -> "hercen"), "ё" written "io" or "e" after a consonant ("Korolyov" /
+# "Korolev"), doubled letters ("Ioffe" / "Iofe").
+_PERSON_FOLDS = (
+    (re.compile(r"z"), "c"),
+    (re.compile(r"(?<=[bcdfghklmnprstv])io"), "e"),
+    (re.compile(r"(.)\1"), r"\1"),
+)
+
+
+def _person_key(word: str) -> str:
+    for pattern, replacement in _PERSON_FOLDS:
+        word = pattern.sub(replacement, word)
+    return word
+
+
+def same_person(first: str, second: str) -> bool:
+    """Whether two match-key words are one person's name spelt two ways ("herzen" / "hercen"): equal once the
+    letters transliterations disagree on are folded. Two different surnames never fold to one key unless they
+    differ only by those letters; no edit distance is allowed ("petrov" is not "petrova", nor "pavlov" "popov")."""
+    return first == second or (len(first) >= 4 and _person_key(first) == _person_key(second))

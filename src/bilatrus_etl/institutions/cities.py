@@ -2,7 +2,8 @@
 
 `normalise_city` reads `St.-Petersburg`, `SANKT-PETERBURG` and `Saint Petersburg` alike; `city_agreement` also
 counts the science towns CORDIS and ROR place either under the town or under the big city next to it (Troitsk
-and Moscow) as one place; `city_words` are the words of a city name that may appear in an institution's name.
+and Moscow) as one place; `city_words` are the words of a city name that may appear in an institution's name; `without_region` takes
+from a name the federal district it adds to its city ("Kazan (Volga Region) Federal University").
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from bilatrus_etl.institutions.normalise import plain_lower, skeleton
+from bilatrus_etl.institutions.normalise import match_key, plain_lower, skeleton
 
 _CITY_NOISE = re.compile(
     r"\b(?:g|gorod|city|urban okrug|okrug|oblast|region|obl|raion|district|town|pos|poselok|settlement|"
@@ -155,3 +156,38 @@ def city_agreement(first: Any, second: Any) -> bool | None:
 def city_words(city: Any) -> frozenset[str]:
     """The skeleton words (four letters or more) of a city's name."""
     return frozenset(skeleton(word) for word in normalise_city(city).split() if len(word) >= 4)
+
+
+# The federal districts whose names a body adds to its city's name ("Kazan Privolzhskii Federal University",
+# "Kazan (Volga Region) ..."), as match keys, longest first. "Central", "Southern", "Northern" are left out:
+# they name bodies ("Central Research Institute ...") more often than districts; a bare "region" too ("Moscow
+# Region State University" is not Moscow State University).
+_DISTRICTS = tuple(
+    sorted(
+        (
+            tuple(match_key(name).split())
+            for name in ("volga region", "volga", "ural", "siberian", "far eastern", "north caucasian", "northwestern")
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+
+
+def without_region(key: str, city: Any) -> str | None:
+    """A match key without the federal district it names, when the rest still names the city ("kazan volga
+    region federal universiti" in Kazan -> "kazan federal universiti"); None when it names no district or not
+    the city."""
+    words = key.split()
+    kept: list[str] = []
+    index = 0
+    while index < len(words):
+        district = next((d for d in _DISTRICTS if tuple(words[index : index + len(d)]) == d), None)
+        if district is None:
+            kept.append(words[index])
+            index += 1
+        else:
+            index += len(district)
+    if len(kept) == len(words) or not kept or not set(kept) & city_words(city):
+        return None
+    return " ".join(kept)

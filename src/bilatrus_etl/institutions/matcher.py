@@ -3,10 +3,11 @@
 For one participant (name, city, country, optional PIC and short name) the decision rule is: a curated
 override (`bilatrus_etl.institutions.overrides`) decides first, then a PIC link; otherwise each variant of the
 name (as given, without a '*' short name, without a faculty/department tail), mended against the registry's
-vocabulary (glued, split and misspelt words), goes through the stages of `bilatrus_etl.institutions.stages`
-in turn: exact name, acronym within the same city, guarded fuzzy match, prefix of a name cut at a field
-length, and a scored match (threshold and margin over the runner-up). Withdrawn or inactive ROR records are
-followed to their successor. `Matcher.candidates` lists the best-scored records of a name with their scores
+vocabulary (glued, split and misspelt words), goes through the stages (`stages`, `word_stages`,
+`eponym_stage`) in turn: exact name, acronym within the same city, guarded fuzzy match, prefix of a name cut
+at a field length, a person's name with a kind of body ("Sechenov University"), a scored match (threshold
+and margin over the runner-up), and last a renamed body named after the same person in the same city.
+Withdrawn or inactive ROR records are followed to their successor. `Matcher.candidates` lists the best-scored records of a name with their scores
 (the runner-up of every decision). Its collaborators: `RegistryIndex` (what the registry holds),
 `Vocabulary` (mending names), `CandidateFinder` (scoring) and `Overrides`.
 """
@@ -22,18 +23,13 @@ import pandas as pd
 from bilatrus_etl.ingest.clean import COUNTRY_EXCEPTIONS
 from bilatrus_etl.institutions.candidates import Candidate, CandidateFinder
 from bilatrus_etl.institutions.cities import normalise_city
+from bilatrus_etl.institutions.eponym_stage import person_city_match, person_kind_match
 from bilatrus_etl.institutions.index import RegistryIndex
 from bilatrus_etl.institutions.methods import MatchResult
 from bilatrus_etl.institutions.normalise import clean_text, match_key, normalise_name, trimmed_variants
 from bilatrus_etl.institutions.overrides import DEFAULT_OVERRIDES, Overrides, load_overrides
-from bilatrus_etl.institutions.stages import (
-    Query,
-    acronym_match,
-    exact_match,
-    fuzzy_match,
-    prefix_match,
-    scored_match,
-)
+from bilatrus_etl.institutions.stages import Query, acronym_match, exact_match, scored_match
+from bilatrus_etl.institutions.word_stages import fuzzy_match, prefix_match
 
 # The scored stage (after the rule stages): the best candidate is taken when its score reaches SCORE_THRESHOLD
 # and leads the runner-up by SCORE_MARGIN. Calibrated on the development split of scripts/evaluate_matching.py
@@ -128,11 +124,11 @@ class Matcher:
             if not variant_key:
                 continue
             query = Query(variant, variant_key, city, country, variant_short, excluded)
-            for stage in (exact_match, acronym_match, fuzzy_match, prefix_match):
+            for stage in (exact_match, acronym_match, fuzzy_match, prefix_match, person_kind_match):
                 result = stage(self.index, query)
                 if result is not None:
                     return result
-            result = self._scored_match(query)
+            result = self._scored_match(query) or person_city_match(self.index, query)
             if result is not None:
                 return result
         return MatchResult(None, "none", 0.0)

@@ -1,7 +1,7 @@
 """The match methods: how an organisation was linked to a ROR record, and how much that decision weighs.
 
 `MATCH_METHODS` is the one table of methods (name -> strength, whether the participant's name decided it, and
-a description); the matcher's stages (`bilatrus_etl.institutions.stages`), the PIC propagation and the choice
+a description); the matcher's stages, the PIC propagation and the choice
 of one link per organisation key (`bilatrus_etl.institutions.link`), the warehouse description of
 `institution_link.method` and the README read it. `MatchResult` is one decision; `ResolveError` is what the
 institution modules raise on unusable input.
@@ -45,12 +45,20 @@ MATCH_METHODS: dict[str, MatchMethod] = {
         5, False, "the participant's PIC: linked in the overrides file, or agreed by the other rows of that PIC"
     ),
     "exact": MatchMethod(
-        4, True, "the same normalised name in any word order (90 or 85 when the city does not confirm it)"
+        4,
+        True,
+        "the same normalised name in any word order (95 without a federal district added to the city; 90 or 85 when the city does not confirm it)",
     ),
     "acronym+city": MatchMethod(3, True, "the short name is the record's acronym, in the same city"),
     "fuzzy+city": MatchMethod(3, True, "every meaningful word aligned (spelling slips, eponyms), in the same city"),
     "fuzzy": MatchMethod(2, True, "every meaningful word aligned, the name locating itself without a city"),
     "prefix": MatchMethod(2, True, "a name cut at a source's field length: the one record it starts"),
+    "person+kind": MatchMethod(
+        2, True, 'a person\'s name and a kind of body ("Sechenov University"): the one record holding both'
+    ),
+    "person+city": MatchMethod(
+        2, True, "a renamed body: the one record of the city named after the same person, sharing one more word"
+    ),
     "scored": MatchMethod(2, True, "the best-scored candidate, clearly good and clearly ahead of the runner-up"),
     "none": MatchMethod(0, False, "no record: unsure, or explicitly none"),
 }

@@ -1,16 +1,14 @@
-"""The matcher's stages after overrides and PIC links, in the order `Matcher` tries them.
+"""The matcher's rule stages on whole names: exact name, acronym, and the scored stage's word check.
 
-Exact normalised name (in any word order), acronym within the same city, a guarded fuzzy match, a prefix
-match for names cut at a field length, and a scored match (threshold and margin over the runner-up). Each
-takes the registry index and one `Query` and returns a `MatchResult`, or None to let the next stage try; each
-prefers no match over a wrong one. A fuzzy or scored match must align every meaningful word of the query
-(spelling variants allowed, or a word glued to another: "waterway" / "water") and may differ by an eponym
-("Lobachevsky") or, in the same city, by one rare word the record adds; the scored stage, judging the query
-against each of the record's names, also lets either name lack a person's name or a title, and in the same
-city the kind of higher school differ or the record's name add two words. A city disagreement (or no city)
-lowers the score of an exact name held by one record of the country (to 90 when the name is distinctive,
-else 85) instead of vetoing it; only a numbered name ("Clinical Hospital No. 8") needs its city. A city
-disagreement vetoes the fuzzy stages.
+`Query` (one variant of a participant's name) and `usable` are shared by every stage; the stages that align
+words one by one (fuzzy, prefix of a cut name) live in `word_stages`, the stage of a person's name and a kind
+of body in `eponym_stage`. Each stage takes the registry index and one `Query` and returns a `MatchResult`, or
+None to let the next stage try; each prefers no match over a wrong one. The scored stage, judging the query
+against each of the record's names, lets either name lack a person's name or a title, and in the same city the
+kind of higher school differ or the record's name add two words. A city disagreement (or no city) lowers the
+score of an exact name held by one record of the country (to 90 when the name is distinctive, else 85) instead
+of vetoing it; only a numbered name ("Clinical Hospital No. 8") needs its city. A name that adds the federal
+district to its city ("Kazan Privolzhskii Federal University") is exact without it, in that city (95).
 """
 
 from __future__ import annotations
@@ -18,11 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from bilatrus_etl.institutions.alignment import (
     DROPPABLE,
-    GENERIC_WORDS,
     NON_DISTINCTIVE,
     STATUS_WORDS,
     align,
@@ -35,32 +32,20 @@ from bilatrus_etl.institutions.alignment import (
     self_locating,
 )
 from bilatrus_etl.institutions.candidates import CITY_PENALTY, Candidate
-from bilatrus_etl.institutions.cities import city_words, normalise_city
-from bilatrus_etl.institutions.index import Entry, RegistryIndex
+from bilatrus_etl.institutions.cities import city_words, normalise_city, without_region
+from bilatrus_etl.institutions.index import RegistryIndex
 from bilatrus_etl.institutions.methods import MatchResult
-from bilatrus_etl.institutions.normalise import (
-    STOPWORDS,
-    legal_form_length,
-    match_key,
-    name_words,
-    raw_words,
-    skeleton,
-)
+from bilatrus_etl.institutions.normalise import match_key, skeleton
 
-_CANDIDATES = 25
-_RETRIEVAL_CUTOFF = 60.0
-_MIN_FUZZY_SORT_RATIO = 70.0
+_REGION_DROPPED_SCORE = 95.0  # an exact name once the federal district added to its city is gone
 _CITY_DISAGREES_SCORE = 90.0  # an exact, distinctive name whose registry record lies in another city
-_PREFIX_SHORTEST = 40  # names cut at a source's field length are at least this long
-_SHORT_TAIL_CUT = 60  # a long name ending in one to three letters ("... OF S") was cut too
-_WHOLE_WORD_CUT = 50  # a name this long may have been cut after a whole word
 _CITY_UNCONFIRMED_SCORE = 100.0 - CITY_PENALTY  # an exact name the city does not confirm, one record holds
 # Words the scored stage lets either name lack ("National Research ...", "All-Russian ...").
 _SOFT_WORDS = STATUS_WORDS | {skeleton("all")}
 # Titles of the state a body serves, which a renamed body swaps for one another ("All-Union" / "All-Russian").
 _TITLES = frozenset(match_key(word) for word in ("russian", "union", "soviet", "ussr", "national"))
 # Kinds of higher school a body is renamed between ("... Academy" became "... University").
-_KINDS = frozenset(skeleton(word) for word in ("university", "academy", "institute"))
+KINDS = frozenset(skeleton(word) for word in ("university", "academy", "institute"))
 _RARE_RECORDS = 2
 _EXTRA_WORDS = 2
 
@@ -77,14 +62,6 @@ class Query:
     excluded: frozenset[str]
 
 
-@dataclass(frozen=True)
-class _Accepted:
-    ror_id: str
-    city_agrees: bool | None
-    complete: bool
-    score: float
-
-
 def usable(index: RegistryIndex, position: int, query: Query) -> bool:
     """Whether a record may answer the query: not excluded by an override, of the query's country."""
     record = index.records[position]
@@ -97,14 +74,14 @@ def exact_match(index: RegistryIndex, query: Query) -> MatchResult | None:
     """The one institution whose name has the query's key (in any word order), confirmed or not by the city."""
     key, city = query.key, query.city
     words = key.split()
-    if set(words) & _KINDS and all(word in DROPPABLE or word in _KINDS for word in words):
+    if set(words) & KINDS and all(word in DROPPABLE or word in KINDS for word in words):
         return None  # titles and a kind of body only ("National Research University"): no one institution
     positions = [p for p in index.exact.get(key, ()) if usable(index, p, query)]
     if not positions:  # the same words in another order ("Lomonosov Moscow ..." / "... named after Lomonosov")
         sorted_key = " ".join(sorted(key.split()))
         positions = [p for p in index.sorted_exact.get(sorted_key, ()) if usable(index, p, query)]
     if not positions:
-        return None
+        return _exact_without_region(index, query)
     agreements = {p: index.city_agrees(city, p) for p in positions}
     agreeing = [p for p in positions if agreements[p]]
     pool = agreeing or [p for p in positions if agreements[p] is None]
@@ -133,6 +110,21 @@ def exact_match(index: RegistryIndex, query: Query) -> MatchResult | None:
     return MatchResult(ids.pop(), "exact", _CITY_UNCONFIRMED_SCORE)
 
 
+def _exact_without_region(index: RegistryIndex, query: Query) -> MatchResult | None:
+    """The one record of the query's city whose name is the query's without the federal district it adds to its
+    city's name ("Kazan Privolzhskii Federal University" / "Kazan Federal University"): the city must agree."""
+    key = without_region(query.key, query.city)
+    if key is None:
+        return None
+    positions = [
+        p
+        for p in (*index.exact.get(key, ()), *index.sorted_exact.get(" ".join(sorted(key.split())), ()))
+        if usable(index, p, query) and index.city_agrees(query.city, p)
+    ]
+    ids = {index.final_id(p) for p in positions}
+    return MatchResult(ids.pop(), "exact", _REGION_DROPPED_SCORE) if len(ids) == 1 else None
+
+
 def acronym_match(index: RegistryIndex, query: Query) -> MatchResult | None:
     """The one institution of the query's city whose acronym is the short name, a one-word name, or the word
     before the kind of body in a two-word name ("HSE University")."""
@@ -143,7 +135,7 @@ def acronym_match(index: RegistryIndex, query: Query) -> MatchResult | None:
     words = key.split()
     if len(name.split()) == 1:
         tried.append(key)
-    elif len(words) == 2 and words[1] in _KINDS and words[0] not in _KINDS:
+    elif len(words) == 2 and words[1] in KINDS and words[0] not in KINDS:
         tried.append(words[0])  # an acronym and the kind of body: "HSE University", "ITMO University"
     for text in tried:
         acronym = text.replace(" ", "")
@@ -164,167 +156,6 @@ def acronym_match(index: RegistryIndex, query: Query) -> MatchResult | None:
 def _name_supports(index: RegistryIndex, key: str, positions: list[int]) -> bool:
     """The long name does not contradict the record an acronym points to."""
     return any(fuzz.token_set_ratio(key, other) >= 70 for p in positions for other in index.record_keys[p])
-
-
-def fuzzy_match(index: RegistryIndex, query: Query) -> MatchResult | None:
-    """The institution whose name aligns with every meaningful word of the query (`_judge`), clearly ahead."""
-    key, city = query.key, query.city
-    countries = [query.country] if query.country else list(index.entries)
-    query_eponyms = eponyms(query.name)
-    accepted: list[_Accepted] = []
-    # A fuzzy match must align at least one distinctive word, and aligned words share their first
-    # letters: only names sharing a three-letter word start with a distinctive query word are scored.
-    prefixes = {
-        word[:3]
-        for word in key.split()
-        if len(word) >= 3 and not word.isdigit() and word not in NON_DISTINCTIVE and word not in DROPPABLE
-    }
-    for code in countries:
-        postings = index.postings.get(code)
-        if not postings or not prefixes:
-            continue
-        subset = sorted(set().union(*(postings.get(prefix, ()) for prefix in prefixes)))
-        if not subset:
-            continue
-        choices = index.entry_keys[code]
-        hits = process.extract(
-            key,
-            [choices[i] for i in subset],
-            scorer=fuzz.token_set_ratio,
-            limit=_CANDIDATES,
-            score_cutoff=_RETRIEVAL_CUTOFF,
-        )
-        for _, _, position in hits:
-            entry = index.entries[code][subset[position]]
-            if not usable(index, entry.record, query):
-                continue
-            decision = _judge(index, key, query_eponyms, city, entry)
-            if decision is not None:
-                accepted.append(decision)
-    return _pick(accepted)
-
-
-def _judge(index: RegistryIndex, key: str, query_eponyms: frozenset[str], city: Any, entry: Entry) -> _Accepted | None:
-    """Whether one retrieved name may be the query's institution, and on what footing."""
-    record = index.records[entry.record]
-    agrees = index.city_agrees(city, entry.record)
-    if agrees is False:
-        return None
-    alignment = align(key, entry.key, record.acronym_words, same_city=agrees is True)
-    sort_ratio = fuzz.token_sort_ratio(key, entry.key)
-    if alignment.aligned < 2 or alignment.distinctive < 1:
-        return None
-    places = record.city_words | city_words(city)
-    extra = {
-        w
-        for w in (set(key.split()) ^ set(entry.key.split())) - STATUS_WORDS
-        if not looks_like_eponym(w, query_eponyms | record.eponyms)
-    }
-    if extra and count_distinctive(" ".join(w for w in set(key.split()) - alignment.query_left if w not in places)) < 1:
-        return None  # only a city name in common ("Moscow State University" / "Moscow University")
-    if agrees is None and not self_locating(entry.key):
-        return None
-    if alignment.complete:
-        return _Accepted(index.final_id(entry.record), agrees, True, sort_ratio)
-    if agrees is not True or sort_ratio < _MIN_FUZZY_SORT_RATIO:
-        return None
-    # Same city: the names may differ by one word that names a person (an eponym), by the city
-    # itself, or by one distinctive query word found in another of the record's names.
-    places = record.city_words | city_words(city)
-    leftover = alignment.leftover - places
-    if not leftover:
-        return _Accepted(index.final_id(entry.record), agrees, True, sort_ratio)
-    if len(leftover) != 1:
-        return None
-    (token,) = leftover
-    if token in alignment.candidate_left:
-        ok = looks_like_eponym(token, record.eponyms)
-    else:
-        ok = looks_like_eponym(token, query_eponyms) or (token in record.vocabulary and token not in GENERIC_WORDS)
-    return _Accepted(index.final_id(entry.record), agrees, False, sort_ratio) if ok else None
-
-
-def _pick(accepted: list[_Accepted]) -> MatchResult | None:
-    """The best accepted institution, unless another is on the same footing and scores within 5."""
-    if not accepted:
-        return None
-    best: dict[str, _Accepted] = {}
-    for item in accepted:
-        current = best.get(item.ror_id)
-        if current is None or (item.complete, item.score) > (current.complete, current.score):
-            best[item.ror_id] = item
-    ranked = sorted(best.values(), key=lambda a: (a.city_agrees is True, a.complete, a.score), reverse=True)
-    top = ranked[0]
-    if len(ranked) > 1:
-        runner = ranked[1]
-        same_footing = (runner.city_agrees is True, runner.complete) == (top.city_agrees is True, top.complete)
-        if same_footing and top.score - runner.score < 5:
-            return None
-    method = "fuzzy+city" if top.city_agrees else "fuzzy"
-    return MatchResult(top.ror_id, method, round(float(top.score), 1))
-
-
-def prefix_match(index: RegistryIndex, query: Query) -> MatchResult | None:
-    """A long name cut at the source's field length: the one registry name that starts with its words.
-
-    A name looks cut when its last word is a stop word ("... OF TECHNOLOGY AND") or the start of one ("OF TH"),
-    one letter ("... ACADEMY OF S"), the start of a registry word ("ECONOMI", "PHYSIO"), two or three letters
-    after a stop word ("OF EC") or a long name, or when the name is very long.
-    Words are compared as written (`name_words`: only spellings folded, nothing rewritten), with and without a
-    leading legal form; the cut word must start the registry name's next word. When the cut falls inside a
-    phrase the normaliser rewrites ("OF THE RUSSIAN ACAD" / "RAS"), up to three words that tell no institution
-    apart are dropped, and then the rest must hold two distinctive words and may go on in any way."""
-    if len(query.name) < _PREFIX_SHORTEST:
-        return None
-    raw = raw_words(query.name)
-    if len(raw) < 3:
-        return None
-    last = raw[-1]
-    # one letter, the start of a stop word ("OF TH"), up to three letters after a stop word ("OF EC") or after
-    # a long name
-    short_tail = not last.isdigit() and (
-        len(last) == 1
-        or any(stop.startswith(last) for stop in STOPWORDS)
-        or (len(last) <= 3 and (raw[-2] in STOPWORDS or len(query.name) >= _SHORT_TAIL_CUT))
-    )
-    if last in STOPWORDS:
-        whole, partial = raw[:-1], ""
-    elif short_tail or index.vocabulary.is_cut_word(last):
-        whole, partial = raw[:-1], skeleton(last)
-    elif len(query.name) >= _WHOLE_WORD_CUT:
-        whole, partial = raw, ""
-    else:
-        return None  # the name ends with a whole word: not cut
-    words = raw_words(index.vocabulary.repair(" ".join(whole)))
-    for start in dict.fromkeys((0, legal_form_length(words))):
-        body = name_words(words[start:])
-        for dropped in range(4):
-            head = body[: len(body) - dropped]
-            if len(head) < 2 or count_distinctive(" ".join(head)) < (1 if dropped == 0 else 2):
-                break
-            if dropped and distinctive_words(body[len(body) - dropped]):
-                break  # only words that tell no institution apart may be dropped
-            ids = _completions(index, query, head, partial if dropped == 0 else "", exact_ok=dropped > 0)
-            if len(ids) == 1:
-                return MatchResult(ids.pop(), "prefix", 90.0)
-            if ids:
-                return None  # the words left fit several institutions
-    return None
-
-
-def _completions(index: RegistryIndex, query: Query, head: tuple[str, ...], partial: str, exact_ok: bool) -> set[str]:
-    """The institutions with a name that starts with `head`, its next word starting with `partial`."""
-    found: set[str] = set()
-    size = len(head)
-    for code in [query.country] if query.country else list(index.name_starts):
-        for position, form in index.name_starts.get(code, {}).get(head[0], ()):
-            if form[:size] != head or (len(form) == size and not exact_ok):
-                continue
-            if partial and (len(form) == size or not form[size].startswith(partial)):
-                continue
-            if usable(index, position, query) and index.city_agrees(query.city, position) is not False:
-                found.add(index.final_id(position))
-    return found
 
 
 def scored_match(
@@ -370,7 +201,7 @@ def _words_explained(index: RegistryIndex, position: int, query: Query, name_key
     }
     # In the same city, a body renamed to another kind of higher school ("... Academy" / "... University")
     # keeps every other word: the kind alone may differ.
-    if same_city and len(query_left) == len(unexplained) == 1 and query_left | unexplained <= _KINDS:
+    if same_city and len(query_left) == len(unexplained) == 1 and query_left | unexplained <= KINDS:
         return True
     # In the same city, a renamed body may have swapped one title for another ("Russian Research Centre Kurchatov
     # Institute" / "National Research Centre ...", "All-Union Institute ..." / "All-Russian Institute ..."): each

@@ -60,7 +60,7 @@ INSTITUTION_LINK = PythonTable(
         Column("institution_name", "name of the institution", "VARCHAR"),
         Column(
             "method",
-            "how the link was made (override, pic, exact, acronym+city, fuzzy+city, fuzzy, prefix, scored, none)",
+            "how the link was made (override, pic, exact, acronym+city, fuzzy+city, fuzzy, prefix, person+kind, person+city, scored, none)",
             "VARCHAR",
         ),
         Column("score", "matching score (0-100)", "DOUBLE"),
