@@ -3,7 +3,8 @@
 `MATCH_METHODS` is the one table of methods (name -> strength, whether the participant's name decided it, and
 a description); the matcher's stages, the PIC propagation and the choice
 of one link per organisation key (`bilatrus_etl.institutions.link`), the warehouse description of
-`institution_link.method` and the README read it. `MatchResult` is one decision; `ResolveError` is what the
+`institution_link.method` is built from it, and a test checks the README, the docs and the suite's value set
+against it. `MatchResult` is one decision; `ResolveError` is what the
 institution modules raise on unusable input.
 """
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from bilatrus_etl.institutions.methods import METHODS
 from bilatrus_etl.warehouse.models import describe_table
 
 
@@ -60,7 +61,7 @@ INSTITUTION_LINK = PythonTable(
         Column("institution_name", "name of the institution", "VARCHAR"),
         Column(
             "method",
-            "how the link was made (override, pic, exact, acronym+city, fuzzy+city, fuzzy, prefix, person+kind, person+city, scored, none)",
+            f"how the link was made ({', '.join(METHODS)})",
             "VARCHAR",
         ),
         Column("score", "matching score (0-100)", "DOUBLE"),
