@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bilatrus_etl.institutions.alignment import same_person, words_align
+from bilatrus_etl.institutions.alignment import eponyms, same_person, words_align
 from bilatrus_etl.institutions.candidates import CITY_PENALTY, weighted_overlap
 from bilatrus_etl.institutions.cities import city_agreement, normalise_city
 from bilatrus_etl.institutions.evaluate import (
@@ -27,7 +27,13 @@ from bilatrus_etl.institutions.evaluate import (
 from bilatrus_etl.institutions.link import resolve_csv, resolve_frame
 from bilatrus_etl.institutions.matcher import Matcher
 from bilatrus_etl.institutions.methods import MATCH_METHODS, METHODS, ResolveError, strength
-from bilatrus_etl.institutions.normalise import derived_acronyms, institution_key, match_key, normalise_name
+from bilatrus_etl.institutions.normalise import (
+    derived_acronyms,
+    institution_key,
+    match_key,
+    normalise_name,
+    raw_words,
+)
 from bilatrus_etl.institutions.overrides import DEFAULT_OVERRIDES, load_overrides
 from bilatrus_etl.institutions.registry import read_registries
 from bilatrus_etl.institutions.ror_schema import RegistryError
@@ -751,6 +757,23 @@ def test_same_person_folds_transliterations_only() -> None:
     assert same_person("iofe", "ioffe")
     assert not same_person("petrov", "petrova")
     assert not same_person("pavlov", "popov")
+
+
+def test_a_surname_after_imeni_is_read_in_the_nominative(bare_matcher: Matcher) -> None:
+    # after "имени" / "им." a man's surname is in the genitive: "Королёва" is Korolyov, "Петрова" Petrov
+    assert match_key("Самарский университет имени академика С.П. Королёва") == "samarsk universiti korolev"
+    assert match_key("FGBOU VO SAMARSKII UNIVERSITET IMENI AKADEMIKA S.P. KOROLEVA") == "samarsk universiti korolev"
+    assert match_key("Институт им. Петрова") == match_key("Institute named after Petrov") == "institute petrov"
+    assert raw_words("Институт им. Петрова") == ["institut", "im", "petrov"]
+    # elsewhere the case is unknown, so Petrova stays Petrova; a woman's surname after "имени" is left alone
+    assert match_key("Институт Петрова") == "institute petrova"
+    assert match_key("Институт имени Ахматовой") == "institute ahmatovoi"
+    assert eponyms("ВНИИ метрологии им. Д.И.Менделеева") >= {"mendelev"}
+    # the English name of a record whose other names are Russian: Korolyov is the Korolev of "имени ... Королёва"
+    found = bare_matcher.match(
+        "SAMARA STATE AEROSPACE UNIVERSITY NAMED AFTER ACADEMICIAN S.P. KOROLYOV", "SAMARA", "RU"
+    )
+    assert found.ror_id == "05ggagb37"
 
 
 @pytest.mark.parametrize(

@@ -191,7 +191,9 @@ def eponyms(name: Any) -> frozenset[str]:
     found: set[str] = set()
     for pattern in (_INITIAL_THEN_NAME, _DOUBLE_INITIAL_NAME, _NAMED_AFTER):
         for match in pattern.finditer(name):
-            for token in match_key(match.group(1)).split():
+            # after "named after" / "имени" the whole phrase: its key reads a genitive surname ("имени ... Королёва")
+            # in the nominative (`normalise`), and drops the marker and a title
+            for token in match_key(match.group(0 if pattern is _NAMED_AFTER else 1)).split():
                 found.add(token)
     return frozenset(found - GENERIC_WORDS)
 

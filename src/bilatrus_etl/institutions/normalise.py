@@ -63,6 +63,8 @@ _CYRILLIC = {
 }
 _APOSTROPHES = re.compile(r"[\u0027\u2019\u2018\u02bc\u02b9\u02bb\u0060\u00b4]")
 _TOKEN_MAP = {
+    "akademika": "academician",  # "imeni akademika ...": the genitive of the title, not of "akademiia"
+    "professora": "professor",
     "univ": "university",
     "inst": "institute",
     "acad": "academy",
@@ -163,12 +165,27 @@ def _words(name: str) -> str:
     """ASCII lower-case words: transliterated, punctuation and asides gone, abbreviations spelt out."""
     text = plain_lower(name)
     text = text.replace("&", " and ").replace("+", " and ")
+    text = nominative_eponym(text)
     text = re.sub(r"\bn\.\s?a\.|\bim\.", " named after ", text)
     text = re.sub(r"\bno\.?\s*(?=\d)", " ", text)  # "No. 9", "№179" (NFKC: "No179"): the number alone
     text = drop_parentheses(text)
     text = re.sub(r"\b(?:saint|st|sankt)[\s.-]*peter(?:s)?burg\b", " saint petersburg ", text)
     mapped = [word for token in re.findall(r"[a-z0-9]+", text) for word in _TOKEN_MAP.get(token, token).split()]
     return " ".join(token for token in drop_honours(mapped) if token not in STOPWORDS)
+
+
+# A man's surname after Russian "имени" / "им." ("imeni", "im." once transliterated) is in the genitive: "имени
+# академика С.П. Королёва" names Korolyov, "им. Д.И. Менделеева" Mendeleyev. Only there is the case certain (a
+# woman's surname after "имени" ends in "-oi": "Ахматовой"), so "Petrova" elsewhere stays Petrova, never Petrov.
+_GENITIVE_EPONYM = re.compile(
+    r"\b(imeni|im\.)\s*(?:(akademika|professora)\s+)?((?:[a-z]\.\s?){0,2})([a-z][a-z-]{2,}?(?:ov|ev|in|yn))a\b"
+)
+
+
+def nominative_eponym(text: str) -> str:
+    """A `plain_lower` text with a man's surname after "imeni" / "im." in the nominative ("imeni akademika s.p.
+    koroleva" -> "imeni akademika s.p. korolev")."""
+    return _GENITIVE_EPONYM.sub(lambda m: " ".join(part for part in m.groups() if part), text)
 
 
 _SKELETON_STEPS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -240,8 +257,9 @@ def institution_key(ror_id: str | None, normalised_name: str, country: str | Non
 
 
 def raw_words(name: Any) -> list[str]:
-    """Lower-case ASCII words of a name as written (transliterated, nothing dropped or mapped)."""
-    return re.findall(r"[a-z0-9]+", plain_lower(str(name)))
+    """Lower-case ASCII words of a name as written (transliterated, a genitive surname after "imeni" read in the
+    nominative, nothing dropped or mapped)."""
+    return re.findall(r"[a-z0-9]+", nominative_eponym(plain_lower(str(name))))
 
 
 def comparable_word(word: str) -> list[str]:
