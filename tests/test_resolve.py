@@ -13,7 +13,7 @@ import pytest
 
 from bilatrus_etl.institutions.alignment import eponyms, same_person, words_align
 from bilatrus_etl.institutions.candidates import CITY_PENALTY, weighted_overlap
-from bilatrus_etl.institutions.cities import city_agreement, normalise_city
+from bilatrus_etl.institutions.cities import city_agreement, city_words, normalise_city
 from bilatrus_etl.institutions.evaluate import (
     DEFAULT_LABELLED,
     absent_records,
@@ -757,6 +757,24 @@ def test_same_person_folds_transliterations_only() -> None:
     assert same_person("iofe", "ioffe")
     assert not same_person("petrov", "petrova")
     assert not same_person("pavlov", "popov")
+
+
+def test_a_former_name_of_the_city_is_a_place_word(ror: pd.DataFrame) -> None:
+    # a body founded under a city's Soviet name keeps it: "Leningrad ..." is a place word in St Petersburg
+    assert {"leningrad", "petersburg"} <= city_words("St Petersburg")
+    assert "stalingrad" in city_words("Volgograd") and "leningrad" not in city_words("Moscow")
+    assert normalise_city("LENINGRAD") == normalise_city("St. Petersburg")
+    assert normalise_city("Sverdlovsk") == "yekaterinburg"
+    # the record without its Leningrad name: the St Petersburg name is the one found, the former city no obstacle
+    without = ror.copy()
+    without["labels"] = [
+        [n for n in labels if not str(n).startswith("Leningrad")] if ror_id.endswith("01w15bh65") else labels
+        for ror_id, labels in zip(without["ror_id"], without["labels"], strict=True)
+    ]
+    matcher = Matcher(without)
+    found = matcher.match("Leningrad Research Institute of Radiation Hygiene", "St Petersburg", "RU")
+    assert found.ror_id == "01w15bh65" and found.method == "fuzzy+city"
+    assert matcher.match("Leningrad Research Institute of Radiation Hygiene", "Moscow", "RU").ror_id is None
 
 
 def test_a_surname_after_imeni_is_read_in_the_nominative(bare_matcher: Matcher) -> None:

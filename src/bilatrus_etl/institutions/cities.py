@@ -2,7 +2,8 @@
 
 `normalise_city` reads `St.-Petersburg`, `SANKT-PETERBURG` and `Saint Petersburg` alike; `city_agreement` also
 counts the science towns CORDIS and ROR place either under the town or under the big city next to it (Troitsk
-and Moscow) as one place; `city_words` are the words of a city name that may appear in an institution's name; `without_region` takes
+and Moscow) as one place; `city_words` are the words of a city name (and of its former names: Leningrad, Stalingrad) that may appear in
+an institution's name; `without_region` takes
 from a name the federal district it adds to its city ("Kazan (Volga Region) Federal University").
 """
 
@@ -30,10 +31,8 @@ _CITY_ALIASES = {
     "st petersburg": "saint petersburg",
     "sankt peterburg": "saint petersburg",
     "petersburg": "saint petersburg",
-    "leningrad": "saint petersburg",
     "spb": "saint petersburg",
     "ekaterinburg": "yekaterinburg",
-    "sverdlovsk": "yekaterinburg",
     "nizhnii novgorod": "nizhny novgorod",
     "nizhniy novgorod": "nizhny novgorod",
     "nizhni novgorod": "nizhny novgorod",
@@ -46,6 +45,25 @@ _CITY_ALIASES = {
     "korolev": "korolyov",
     "kaliningrad moscow": "korolyov",
 }
+# Soviet and older names of cities, which the names of bodies founded then keep ("Leningrad Research Institute
+# of Radiation Hygiene" in St Petersburg, "Stalingrad Institute of Engineers ..." in Volgograd).
+_FORMER_NAMES = {
+    "leningrad": "saint petersburg",
+    "petrograd": "saint petersburg",
+    "stalingrad": "volgograd",
+    "tsaritsyn": "volgograd",
+    "sverdlovsk": "yekaterinburg",
+    "gorky": "nizhny novgorod",
+    "gorkii": "nizhny novgorod",
+    "kuibyshev": "samara",
+    "kuybyshev": "samara",
+    "kalinin": "tver",
+    "molotov": "perm",
+    "ordzhonikidze": "vladikavkaz",
+    "zagorsk": "sergiev posad",
+    "vyatka": "kirov",
+}
+_CITY_ALIASES.update(_FORMER_NAMES)
 # Science towns that CORDIS and ROR place either under the town or under the big city next to it.
 _METRO_GROUPS: dict[str, frozenset[str]] = {
     "moscow": frozenset(
@@ -154,8 +172,14 @@ def city_agreement(first: Any, second: Any) -> bool | None:
 
 
 def city_words(city: Any) -> frozenset[str]:
-    """The skeleton words (four letters or more) of a city's name."""
-    return frozenset(skeleton(word) for word in normalise_city(city).split() if len(word) >= 4)
+    """The skeleton words (four letters or more) of a city's name and of its former names (`_FORMER_NAMES`)."""
+    return _words_of_city(normalise_city(city))
+
+
+@lru_cache(maxsize=10_000)
+def _words_of_city(name: str) -> frozenset[str]:
+    names = [name, *(former for former, current in _FORMER_NAMES.items() if current == name and name)]
+    return frozenset(skeleton(word) for text in names for word in text.split() if len(word) >= 4)
 
 
 # The federal districts whose names a body adds to its city's name ("Kazan Privolzhskii Federal University",
