@@ -777,6 +777,30 @@ def test_a_former_name_of_the_city_is_a_place_word(ror: pd.DataFrame) -> None:
     assert matcher.match("Leningrad Research Institute of Radiation Hygiene", "Moscow", "RU").ror_id is None
 
 
+def test_a_query_may_add_one_rare_word_in_the_same_city(ror: pd.DataFrame) -> None:
+    # the records without the names that hold the added word
+    held = {"00ezjkn15": "Osipyan", "04gmqtx37": "Pedagogical"}
+    without = ror.copy()
+    without["labels"] = [
+        [n for n in labels if held.get(short, "\0") not in str(n)]
+        for short, labels in zip(without["ror_id"].str[-9:], without["labels"], strict=True)
+    ]
+    without["display_name"] = [
+        labels[0] if short in held else name
+        for short, labels, name in zip(
+            without["ror_id"].str[-9:], without["labels"], without["display_name"], strict=True
+        )
+    ]
+    matcher = Matcher(without)
+    assert matcher.index.record_frequency["osipian"] == 0 and matcher.index.record_frequency["pedagogical"] > 2
+    # a person's name the registry does not hold, in the record's city: the Institute of Solid State Physics
+    found = matcher.match("Osipyan Institute of Solid State Physics RAS", "Chernogolovka", "RU")
+    assert found.ror_id == "00ezjkn15" and found.method == "scored"
+    # not in another city, and not a common word: a pedagogical university is not the Smolensk State University
+    assert matcher.match("Osipyan Institute of Solid State Physics RAS", "Omsk", "RU").ror_id is None
+    assert matcher.match("Smolensk State Pedagogical University", "Smolensk", "RU").ror_id is None
+
+
 def test_a_surname_after_imeni_is_read_in_the_nominative(bare_matcher: Matcher) -> None:
     # after "имени" / "им." a man's surname is in the genitive: "Королёва" is Korolyov, "Петрова" Petrov
     assert match_key("Самарский университет имени академика С.П. Королёва") == "samarsk universiti korolev"

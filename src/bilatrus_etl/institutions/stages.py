@@ -5,7 +5,7 @@ words one by one (fuzzy, prefix of a cut name) live in `word_stages`, the stage 
 of body in `eponym_stage`. Each stage takes the registry index and one `Query` and returns a `MatchResult`, or
 None to let the next stage try; each prefers no match over a wrong one. The scored stage, judging the query
 against each of the record's names, lets either name lack a person's name or a title, and in the same city the
-kind of higher school differ or the record's name add two words. A city disagreement (or no city) lowers the
+kind of higher school differ, the record's name add two words or the query one rare word. A city disagreement (or no city) lowers the
 score of an exact name held by one record of the country (to 90 when the name is distinctive, else 85) instead
 of vetoing it; only a numbered name ("Clinical Hospital No. 8") needs its city. A name that adds the federal
 district to its city ("Kazan Privolzhskii Federal University") is exact without it, in that city (95).
@@ -211,8 +211,18 @@ def _words_explained(index: RegistryIndex, position: int, query: Query, name_key
     swapped = (query_set - name_set) & _TITLES and (name_set - query_set) & _TITLES
     if same_city and swapped and query_left | unexplained <= _TITLES:
         return True
+    # In the same city, the query may add one rare word to a name it holds whole, when two distinctive words
+    # besides places align: a person's name ("Osipyan Institute of Solid State Physics RAS"), a former
+    # patron's ("... of the Rosselkhozakademiya") - a word at most _RARE_RECORDS records hold, so it names no
+    # other body of the registry; a common word ("Pedagogical", "Medical") still tells bodies apart.
     if query_left:
-        return False
+        return (
+            same_city
+            and not unexplained
+            and len(query_left) == 1
+            and index.record_frequency[min(query_left)] <= _RARE_RECORDS
+            and aligned_distinctive >= 2
+        )
     # In the same city, the record's name may add one rare word (a nickname such as "Voenmeh", a word found in
     # at most _RARE_RECORDS records), or up to _EXTRA_WORDS words that are no kind of body when the query has two
     # distinctive words besides places ("Moscow State Automobile and Road Technical University" / "... Road
