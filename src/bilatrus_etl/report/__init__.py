@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,27 +88,11 @@ def _read(warehouse_path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return figures, profiles
 
 
-def _preload() -> None:
-    """What the charts and pages need before they start: matplotlib and networkx, and the compiled templates."""
-    charts.preload()
-    try:
-        for template in ("landscape.html", "institutions.html", "institution.html"):
-            render.environment().get_template(template)
-    except Exception:  # noqa: S110 - the page that needs the template raises the same error
-        pass
-
-
 def build_report(warehouse_path: Path | str, output_dir: Path | str) -> ReportResult:
     """Write the report for the published warehouse at `warehouse_path` into `output_dir`; return where."""
     warehouse_path, output_dir = Path(warehouse_path), Path(output_dir).resolve()
     _check_replaceable(output_dir)
-    # matplotlib's import (GIL-bound) overlaps the warehouse queries (DuckDB releases the GIL)
-    loader = threading.Thread(target=_preload, name="report-preload", daemon=True)
-    loader.start()
-    try:
-        figures, profiles = _read(warehouse_path)
-    finally:
-        loader.join()
+    figures, profiles = _read(warehouse_path)
     pages = {p["institution_key"]: page_name(p["institution_key"]) for p in profiles}
     for profile in profiles:
         profile["search_text"] = search_text(profile)

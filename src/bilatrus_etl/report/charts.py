@@ -41,17 +41,6 @@ def _plt():
     return plt
 
 
-def preload() -> None:
-    """Import matplotlib (Agg), pyplot and networkx ahead of the first chart: `build_report` runs this in a thread
-    while it reads the warehouse (DuckDB releases the GIL). An error is left for the first chart to raise."""
-    try:
-        _plt()
-        import networkx  # noqa: F401
-        from matplotlib.collections import LineCollection  # noqa: F401
-    except Exception:  # noqa: S110 - the chart that needs the import raises the same error
-        pass
-
-
 def _svg(fig) -> str:
     plt = _plt()
     buffer = io.StringIO()
