@@ -44,13 +44,15 @@ class RichProgress:
         )
         self.tasks: dict[str, TaskID] = {}
         self.started: dict[str, float] = {}
+        self.lock = threading.Lock()
 
     def download(self, dataset: str) -> Callable[[int, int | None], None]:
         def update(done: int, total: int | None) -> None:
-            if dataset not in self.tasks:
-                if not self.bars.live.is_started:
-                    self.bars.start()
-                self.tasks[dataset] = self.bars.add_task(f"download {dataset}", total=total)
+            with self.lock:  # datasets are downloaded two at a time
+                if dataset not in self.tasks:
+                    if not self.bars.live.is_started:
+                        self.bars.start()
+                    self.tasks[dataset] = self.bars.add_task(f"download {dataset}", total=total)
             self.bars.update(self.tasks[dataset], completed=done, total=total)
 
         return update

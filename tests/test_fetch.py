@@ -366,3 +366,42 @@ def test_too_many_redirects_stop_at_the_cap(fixture_server: FixtureServer, raw: 
     assert f"r5/{NAME} -> {fixture_server.url_for(f'r6/{NAME}')})" in message  # the last hop named, not followed
     assert [r.path for r in fixture_server.requests] == [f"/r{hop}/{NAME}" for hop in range(6)]
     assert not caught.value.transient and _files(raw) == []
+
+
+def _fake_fetch(delays: dict[str, float], failing: set[str], done: list[str]):
+    from bilatrus_etl.ingest.steps import FetchedSource
+
+    def fetch_dataset(settings, key):
+        time.sleep(delays.get(key, 0.0))
+        if key in failing:
+            raise BilatrusError(f"{key}: the server broke off")
+        done.append(key)
+        return FetchedSource(key, key * 2, Path(key), True, len(key))
+
+    return fetch_dataset
+
+
+def test_datasets_are_fetched_together_and_returned_in_their_order(monkeypatch):
+    from bilatrus_etl.ingest import steps
+
+    done: list[str] = []
+    monkeypatch.setattr(steps, "fetch_dataset", _fake_fetch({"a": 0.3, "b": 0.0, "c": 0.1}, set(), done))
+    fetched = steps.fetch_datasets(None, ["a", "b", "c"])  # type: ignore[arg-type]
+    assert [f.dataset for f in fetched] == ["a", "b", "c"]
+    assert done.index("b") < done.index("a")  # b did not wait for a
+
+
+def test_a_failed_download_is_raised_after_the_one_under_way_ends(monkeypatch):
+    from bilatrus_etl.ingest import steps
+
+    done: list[str] = []
+    monkeypatch.setattr(steps, "fetch_dataset", _fake_fetch({"a": 0.3, "c": 0.3}, {"b"}, done))
+    with pytest.raises(BilatrusError, match="^b: the server broke off"):
+        steps.fetch_datasets(None, ["a", "b", "c", "d"])  # type: ignore[arg-type]
+    assert "a" in done  # completed, not abandoned
+    assert "d" not in done  # nothing more starts after a failure (c may have started with it)
+
+    done.clear()
+    monkeypatch.setattr(steps, "fetch_dataset", _fake_fetch({"a": 0.2}, {"a", "b"}, done))
+    with pytest.raises(BilatrusError, match="^a: "):  # the first in the datasets' order
+        steps.fetch_datasets(None, ["a", "b"])  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.ingest.steps import FetchedSource, current_sources, fetch_kind, fetch_programme
+from bilatrus_etl.ingest.steps import FetchedSource, current_sources, fetch_kind, fetch_programmes
 from bilatrus_etl.quality.context import prewarm
 from bilatrus_etl.warehouse.meta import record_provenance
 from bilatrus_etl.warehouse.versions import sources_version
@@ -69,7 +69,7 @@ def _metadata(fetched: list[FetchedSource]) -> dict[str, dg.MetadataValue]:
 def cordis_programme_files(context: dg.AssetExecutionContext, bilatrus: BilatrusConfig) -> dg.MaterializeResult:
     _start_gx_import(context, bilatrus)
     settings = bilatrus.settings()
-    return _result(_fetched(lambda: [f for p in context.partition_keys for f in fetch_programme(settings, p)]))
+    return _result(_fetched(lambda: fetch_programmes(settings, list(context.partition_keys))))
 
 
 def _catalog_kind_download(name: str, kind: str, description: str) -> dg.AssetsDefinition:

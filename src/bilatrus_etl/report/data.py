@@ -46,8 +46,13 @@ REQUIRED_TABLES = (
 OPTIONAL_TABLES = ("meta_download_provenance", "dim_ror_institution")
 
 
+_PLAIN = frozenset({str, int, bool})
+
+
 def jsonable(value: Any) -> Any:
     """A DuckDB value as JSON: decimals and floats as floats (NaN as None), dates as ISO text."""
+    if value is None or type(value) in _PLAIN:  # most values: returned as they are, without the checks below
+        return value
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, float):
