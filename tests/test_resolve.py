@@ -408,7 +408,8 @@ def test_resolve_csv_end_to_end(registry_paths: list[Path], tmp_path: Path) -> N
     assert list(result["ror_id"]) == ["019vsm959", "055f7t516", ""]
     assert result["method"].iloc[2] == "none"
     assert result["ror_name"].iloc[0] == "National University of Science and Technology"
-    assert result["institution_key"].iloc[2] == "name:federal research center kola science center ras|RU"
+    # unmatched: grouped by its name without the status title "Federal Research Center" (a body of its own follows)
+    assert result["institution_key"].iloc[2] == "name:kola science center ras|RU"
 
 
 def test_resolve_csv_errors_name_the_file(registry_paths: list[Path], tmp_path: Path) -> None:
@@ -842,3 +843,20 @@ def test_a_renamed_body_is_the_one_of_its_city_named_after_the_same_person(bare_
     # not in another city, and not on the person's name alone (no other word shared)
     assert bare_matcher.match("N.N. PETROV NATIONAL MEDICAL RESEARCH CENTER OF ONCOLOGY", "KAZAN", "RU").ror_id is None
     assert bare_matcher.match("N.N. PETROV CENTRE OF HYDROLOGY", "SAINT PETERSBURG", "RU").ror_id is None
+
+
+def test_federal_research_center_status_is_a_title_before_a_body_of_its_own(matcher: Matcher) -> None:
+    # the status a reform gave the centre, in English or transliterated Russian, before the centre's own name
+    english = matcher.match(
+        "FEDERAL RESEARCH CENTER KARELIAN RESEARCH CENTER OF THE RUSSIAN ACADEMY OF SCIENCES", "PETROZAVODSK", "RU"
+    )
+    assert (english.ror_id, english.method) == ("05wgt8358", "exact")
+    russian = matcher.match("FEDERALNYI ISSLEDOVATELSKII TSENTR KARELSKII NAUCHNYI TSENTR RAN", "PETROZAVODSK", "RU")
+    assert russian.ror_id == "05wgt8358"
+    # a federal research centre with no other body in its name keeps the words: they are its name
+    assert normalise_name("Federal Research Center for Information and Computational Technologies") == (
+        "federal research center information computational technologies"
+    )
+    assert normalise_name("FEDERAL RESEARCH CENTER INSTITUTE OF CYTOLOGY AND GENETICS SB RAS") == (
+        "institute cytology genetics sb ras"
+    )

@@ -154,6 +154,11 @@ _SUPERVISOR_SUFFIX = re.compile(
 _RESEARCH_UNIVERSITY = re.compile(
     r"\b(?:national research university|nat[sc]ional\w* issledovatel\w* universitet\w*)\b"
 )
+# The status a reform gave many institutes and centres ("Federal Research Center 'Karelian Research Center of
+# RAS'"), in English or transliterated Russian: a title when the rest of the name is a body of its own.
+_FEDERAL_CENTER = re.compile(
+    r"^(?:federal (?:research|scientific|science) center|federal\w* (?:issledovatel|nauchn)\w* (?:tsentr|centr)\w*) "
+)
 # Kinds of body, in English and transliterated Russian.
 _TYPE_WORDS = frozenset(
     {"university", "institute", "academy", "school", "center", "college", "conservatory"}
@@ -287,9 +292,11 @@ def drop_legal_forms(text: str) -> str:
 
 
 def drop_status_and_supervisor(text: str) -> str:
-    """Titles that do not tell institutions apart: "federal research center", "national research
-    university", "... of the Ministry of Health" (kept when nothing else would remain)."""
-    text = re.sub(r"^federal research center (?=institute\b)", "", text)
+    """Titles that do not tell institutions apart: a leading "federal research center" before a body of its own,
+    "national research university", "... of the Ministry of Health" (kept when nothing else would remain)."""
+    status = _FEDERAL_CENTER.match(text)
+    if status and _TYPE_WORDS.intersection(text[status.end() :].split()):
+        text = text[status.end() :]
     without_status = _RESEARCH_UNIVERSITY.sub(" ", text).split()
     if any(word in _TYPE_WORDS for word in without_status):
         text = " ".join(without_status)
