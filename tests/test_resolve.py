@@ -860,3 +860,17 @@ def test_federal_research_center_status_is_a_title_before_a_body_of_its_own(matc
     assert normalise_name("FEDERAL RESEARCH CENTER INSTITUTE OF CYTOLOGY AND GENETICS SB RAS") == (
         "institute cytology genetics sb ras"
     )
+
+
+def test_a_name_followed_by_its_own_initials_drops_them(matcher: Matcher) -> None:
+    assert normalise_name("SIBERIAN FEDERAL UNIVERSITY SFU") == normalise_name("Siberian Federal University")
+    assert normalise_name("MOSCOW INSTITUTE OF PHYSICS AND TECHNOLOGY MIPT") == "moscow institute physics technology"
+    # after a legal form: the initials of the words just before them
+    assert normalise_name(
+        "FEDERAL STATE AUTONOMOUS EDUCATIONAL INSTITUTION OF HIGHER EDUCATION KAZAN FEDERAL UNIVERSITY KFU"
+    ) == (normalise_name("Kazan Federal University"))
+    result = matcher.match("SIBERIAN FEDERAL UNIVERSITY SFU", "KRASNOYARSK", "RU")
+    assert result.method == "exact" and matcher.record_name(result.ror_id) == "Siberian Federal University"
+    # a last word that is no initials of the words before it stays (a former name's acronym, a real word)
+    assert normalise_name("NOVOSIBIRSK STATE TECHNICAL UNIVERSITY NETI").endswith(" neti")
+    assert normalise_name("INSTITUTE OF APPLIED PHYSICS RAS").endswith(" ras")

@@ -156,9 +156,21 @@ def normalise_name(name: Any) -> str:
 
 @lru_cache(maxsize=200_000)
 def _normalise_text(name: str) -> str:
-    text = _words(name)
+    text = drop_trailing_initials(_words(name))
     text = drop_legal_forms(text)
     return drop_status_and_supervisor(text)
+
+
+def drop_trailing_initials(text: str) -> str:
+    """A name followed by its own initials ("siberian federal university sfu", "... higher school economics hse"):
+    the initials go. Only a last word of three to six letters that the words just before it spell out."""
+    words = text.split()
+    last = words[-1] if words else ""
+    size = len(last)
+    if 3 <= size <= 6 and last.isalpha() and len(words) > size:
+        if "".join(word[0] for word in words[-1 - size : -1]) == last:
+            return " ".join(words[:-1])
+    return text
 
 
 def _words(name: str) -> str:
