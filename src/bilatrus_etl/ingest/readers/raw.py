@@ -90,11 +90,27 @@ def read_into(con: duckdb.DuckDBPyConnection, read: CsvRead, landing_table: str,
 
     `select_sql` reads `read.source_sql()` and gives provisional_line as source_line. Raises a BilatrusError
     (the caller rolls back) when the file cannot be read, is not in its encoding or is mostly malformed.
+    The file's rows are told by dataset, source_file and programme: its slice was deleted in this transaction,
+    so they are exactly the rows just inserted (checked before they are renumbered).
     """
+    ref = read.ref
+    mine = (
+        f"dataset = {sql_literal(ref.dataset)} AND source_file = {sql_literal(ref.source_file)} "
+        f"AND framework_programme IS NOT DISTINCT FROM {sql_literal(ref.programme)}"
+    )
+    return _read(con, read, f"INSERT INTO {landing_table} BY NAME {select_sql}", landing_table, mine)
+
+
+def _read(
+    con: duckdb.DuckDBPyConnection, read: CsvRead, statement: str, table: str, mine: str | None
+) -> tuple[int, int]:
+    """Run the statement that reads the file's records into `table` with their provisional line as
+    source_line, collect and check its rejected lines, and renumber the rows after them: (rows, rejected).
+    `mine` tells the file's rows in `table` (None: every row is the file's)."""
     ref = read.ref
     _check_file_order(con, ref)
     try:
-        rows = con.execute(f"INSERT INTO {landing_table} BY NAME {select_sql}").fetchall()[0][0]
+        rows = con.execute(statement).fetchall()[0][0]
     except duckdb.Error as err:
         raise BilatrusError(
             f"{ref.describe()} could not be read as CSV ({read.path}): {err}", dataset=ref.dataset
@@ -103,39 +119,32 @@ def read_into(con: duckdb.DuckDBPyConnection, read: CsvRead, landing_table: str,
     _check_encoding(con, read.rejects, read.path, ref, read.encoding)
     _check_reject_share(con, read.rejects, rows, rejected, read.path, ref)
     if rejected:
-        _shift_lines(con, read, landing_table, rows)
+        _shift_lines(con, read, table, rows, mine)
     return rows, rejected
 
 
-def _shift_lines(con: duckdb.DuckDBPyConnection, read: CsvRead, landing_table: str, rows: int) -> None:
-    """Give the rows after a rejected line their real line number (provisional line + rejects before them).
-
-    The file's rows are told by dataset, source_file and programme: its slice was deleted in this
-    transaction, so they are exactly the rows just inserted (checked).
-    """
+def _shift_lines(con: duckdb.DuckDBPyConnection, read: CsvRead, table: str, rows: int, mine: str | None) -> None:
+    """Give the rows after a rejected line their real line number (provisional line + rejects before them)."""
     steps = read.temp_tables[2]
     _create_steps(con, read.rejects, steps)
-    ref = read.ref
-    mine = (
-        f"dataset = {sql_literal(ref.dataset)} AND source_file = {sql_literal(ref.source_file)} "
-        f"AND framework_programme IS NOT DISTINCT FROM {sql_literal(ref.programme)}"
-    )
-    landed = con.execute(f"SELECT count(*) FROM {landing_table} WHERE {mine}").fetchall()[0][0]
-    if landed != rows:
-        raise BilatrusError(
-            f"{ref.describe()}: {landed - rows:,} rows of an earlier load of this file are still in {landing_table}; "
-            "replace the file's slice when loading it again.",
-            dataset=ref.dataset,
-        )
+    if mine is not None:
+        landed = con.execute(f"SELECT count(*) FROM {table} WHERE {mine}").fetchall()[0][0]
+        if landed != rows:
+            ref = read.ref
+            raise BilatrusError(
+                f"{ref.describe()}: {landed - rows:,} rows of an earlier load of this file are still in {table}; "
+                "replace the file's slice when loading it again.",
+                dataset=ref.dataset,
+            )
     first = con.execute(f"SELECT min(kept_before) FROM {steps}").fetchall()[0][0]
     con.execute(
-        f"""UPDATE {landing_table} SET source_line = {landing_table}.source_line + shift.rejects_so_far
+        f"""UPDATE {table} SET source_line = {table}.source_line + shift.rejects_so_far
         FROM (
             SELECT kept.kept_index + 2 AS provisional_line, steps.rejects_so_far
             FROM range({first}, {rows}) AS kept(kept_index)
             ASOF JOIN {steps} AS steps ON kept.kept_index >= steps.kept_before
         ) AS shift
-        WHERE {landing_table}.source_line = shift.provisional_line AND {mine}"""
+        WHERE {table}.source_line = shift.provisional_line{f" AND {mine}" if mine else ""}"""
     )
 
 
@@ -167,40 +176,22 @@ def read_csv_raw(
     encoding: str = "utf-8",
     null_tokens: Sequence[str] = ("",),
 ) -> RawFile:
-    """Load every parseable record of a CSV file with DuckDB; keep the others in a rejects table."""
-    _check_file_order(con, ref)
-    table, rejects_table, scan_table = temp_name("raw"), temp_name("rej"), temp_name("scan")
-    call = read_csv_sql(path, header, encoding, null_tokens, rejects_table, scan_table)
+    """Load every parseable record of a CSV file with DuckDB into a temp table (c0..cN, source_line), read and
+    numbered as `read_into` does; keep the others in a rejects table."""
+    read = CsvRead.of(path, header, ref, encoding, null_tokens)
+    table = temp_name("raw")
+    statement = (
+        f"CREATE TEMP TABLE {table} AS SELECT * EXCLUDE (provisional_line), provisional_line AS source_line "
+        f"FROM {read.source_sql()}"
+    )
     try:
-        con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {call}")
-    except duckdb.Error as err:
-        drop_tables(con, [table, rejects_table, scan_table])
-        raise BilatrusError(f"{ref.describe()} could not be read as CSV ({path}): {err}", dataset=ref.dataset) from err
-    rejects, steps = f"{table}_rej", f"{table}_steps"
-    try:
-        rejected = _collect_rejects(con, rejects_table, rejects)
-        _check_encoding(con, rejects, path, ref, encoding)
-        rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-        _check_reject_share(con, rejects, rows, rejected, path, ref)
-        source = _numbered_source(con, table, rejects, steps, rejected)
+        rows, rejected = _read(con, read, statement, table, None)
     except BaseException:
-        drop_tables(con, [table, rejects, steps])
+        drop_tables(con, [table, read.rejects, read.temp_tables[2]])
         raise
     finally:
-        drop_tables(con, [rejects_table, scan_table])
-    return RawFile(source, rejects, list(header.names), rows, rejected, [table, steps])
-
-
-def _numbered_source(con: duckdb.DuckDBPyConnection, table: str, rejects: str, steps: str, rejected: int) -> str:
-    """SQL giving the read rows with source_line: their record number, rejected records counted in."""
-    if not rejected:
-        return f"(SELECT *, rowid + 2 AS source_line FROM {table})"
-    _create_steps(con, rejects, steps)
-    return (
-        f"(SELECT kept.* EXCLUDE (kept_index), kept.kept_index + 2 + coalesce(steps.rejects_so_far, 0) AS source_line "
-        f"FROM (SELECT rowid AS kept_index, * FROM {table}) AS kept "
-        f"ASOF LEFT JOIN {steps} AS steps ON kept.kept_index >= steps.kept_before)"
-    )
+        drop_tables(con, read.temp_tables[:2])
+    return RawFile(table, read.rejects, list(header.names), rows, rejected, [table, read.temp_tables[2]])
 
 
 def raw_from_rows(
