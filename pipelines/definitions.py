@@ -8,6 +8,9 @@ from pipelines.defs import institutions, models, network, publish, raw, reports,
 from pipelines.defs.checks import suite_checks
 from pipelines.defs.jobs import build_stale_assets, monthly_refresh, refresh_job
 from pipelines.defs.resources import default_resources
+from pipelines.instance_sqlite import install as install_sqlite_settings
+
+install_sqlite_settings()  # the run worker's and code server's connections to the instance (pipelines/instance_sqlite.py)
 
 _assets = [
     raw.cordis_programme_files,

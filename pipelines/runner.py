@@ -34,6 +34,7 @@ from bilatrus_etl.warehouse.recovery import remove_leftovers
 from pipelines.defs.changes import DOWNLOAD_KEYS, PUBLISHED_KEY, confirm_unchanged, stale_assets
 from pipelines.defs.partitions import programme_range_tags
 from pipelines.defs.resources import DATA_DIR_TAG, HOST_TAG, PID_TAG
+from pipelines.instance_sqlite import install as install_sqlite_settings
 
 LOCATION_NAME = "pipelines.definitions"  # the name `dagster dev -m pipelines.definitions` gives the location
 JOB_NAME = "refresh"
@@ -374,6 +375,7 @@ def refresh(
     try:
         if instance is None:
             ensure_instance_home()
+            install_sqlite_settings()
             with dg.DagsterInstance.get() as persistent:
                 return _refresh_locked(persistent, settings, wanted, force, lock, notify)
         return _refresh_locked(instance, settings, wanted, force, lock, notify)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cache
 from pathlib import Path
 
 from bilatrus_etl import __version__
@@ -28,9 +29,23 @@ def _hash_files(paths: list[Path], *extra: str, length: int = 16) -> str:
     """sha256 over the files' package-relative names and bytes (sorted), plus any extra strings."""
     digest = hashlib.sha256("\0".join(extra).encode())
     for path in sorted(p for p in paths if p.is_file()):
+        stat = path.stat()
         digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
-        digest.update(path.read_bytes())
+        digest.update(_file_bytes(path, stat.st_mtime_ns, stat.st_size))
     return digest.hexdigest()[:length]
+
+
+@cache
+def _file_bytes(path: Path, _mtime_ns: int, _size: int) -> bytes:
+    """A file's bytes, read once per process while its modification time and size stay the same (the Python
+    steps' code versions each hash the whole library)."""
+    return path.read_bytes()
+
+
+@cache
+def _library_files() -> tuple[Path, ...]:
+    """The library's Python sources and the curated reference tables (listed once per process)."""
+    return (*PACKAGE_DIR.rglob("*.py"), *REFERENCE_DIR.rglob("*"))
 
 
 def _suite_file(table: str) -> Path:
@@ -50,7 +65,7 @@ def python_code_version(tables: list[str]) -> str:
     """Code version of a step written in Python: the library's Python sources, the SQL models the step runs
     itself, the suites of its tables and the curated tables."""
     models = load_models()
-    files = [p for p in PACKAGE_DIR.rglob("*.py")] + list(REFERENCE_DIR.rglob("*"))
+    files = list(_library_files())
     files += [models[t].path for t in tables if t in models] + [_suite_file(t) for t in tables]
     return _hash_files(files, __version__)
 

@@ -1,0 +1,96 @@
+"""The settings `bilatrus run` and the code location give their connections to the Dagster instance's SQLite files."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from pipelines import instance_sqlite
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "dagster"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    instance_sqlite.install()
+    yield home
+    instance_sqlite.close_keepers()
+
+
+def _settings(path: Path) -> tuple[int, str]:
+    engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            synchronous = conn.execute(text("PRAGMA synchronous")).scalar_one()
+            journal = conn.execute(text("PRAGMA journal_mode")).scalar_one()
+            conn.execute(text("CREATE TABLE IF NOT EXISTS t (x INTEGER)"))
+            conn.execute(text("INSERT INTO t VALUES (1)"))
+            conn.commit()
+    finally:
+        engine.dispose()
+    return synchronous, journal
+
+
+def test_instance_files_commit_in_wal_without_sync_and_keep_their_log_open(home: Path) -> None:
+    db = home / "history" / "runs.db"
+    db.parent.mkdir()
+    assert _settings(db) == (1, "wal")  # NORMAL, WAL from the first connection
+    assert instance_sqlite.kept_files() == [str(db.resolve())]
+    # Dagster's connection is closed, but it was not the last one: no checkpoint-and-delete of the log on close
+    assert (home / "history" / "runs.db-wal").exists()
+    instance_sqlite.close_keepers()
+    assert not (home / "history" / "runs.db-wal").exists()  # the keeper's close checkpointed the file
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM t").fetchone() == (1,)
+
+
+def test_commits_are_visible_to_another_process_while_the_keeper_is_open(home: Path) -> None:
+    db = home / "index.db"
+    for _ in range(3):
+        _settings(db)
+    assert str(db.resolve()) in instance_sqlite.kept_files()
+    count = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sqlite3; print(sqlite3.connect({str(db)!r}).execute('SELECT count(*) FROM t').fetchone()[0])",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert count == "3"
+
+
+def test_files_outside_the_instance_keep_sqlite_defaults(home: Path, tmp_path: Path) -> None:
+    other = tmp_path / "elsewhere.db"
+    assert _settings(other) == (2, "delete")  # FULL, rollback journal: not ours to change
+    assert str(other.resolve()) not in instance_sqlite.kept_files()
+
+
+def test_at_most_keepers_files_are_held_open(home: Path) -> None:
+    paths = [home / f"run-{n}.db" for n in range(instance_sqlite.KEEPERS + 3)]
+    for path in paths:
+        _settings(path)
+    kept = instance_sqlite.kept_files()
+    assert kept == [str(p.resolve()) for p in paths[-instance_sqlite.KEEPERS :]]
+    # the files whose keeper was closed were checkpointed then: no log left behind
+    assert not Path(str(paths[0]) + "-wal").exists()
+
+
+def test_a_dagster_instance_on_the_home_stores_and_reads_its_events(home: Path) -> None:
+    import dagster as dg
+
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    with dg.DagsterInstance.get() as instance:
+        for n in range(3):
+            instance.report_runless_asset_event(dg.AssetMaterialization("probe", metadata={"n": n}))
+        latest = instance.get_latest_materialization_event(dg.AssetKey("probe"))
+        assert latest is not None and latest.asset_materialization.metadata["n"].value == 2
+        assert any(path.endswith("index.db") for path in instance_sqlite.kept_files())
