@@ -173,8 +173,9 @@ def translate(
             value_set = kwargs.get("value_set")
             if value_set is None or not _set_matches(value_set, sql_type):
                 return None
-            # an IN list of literals: DuckDB looks it up in a hash set (a list parameter is scanned per row)
-            contained = f"{quote(column)} IN ({', '.join(literal(v) for v in value_set)})"
+            # IN a subquery over the list of literals: DuckDB plans a hash (mark) join. A plain IN list inside an
+            # aggregate's FILTER is compared value by value per row (30 times slower with 250 country codes).
+            contained = f"{quote(column)} IN (SELECT unnest([{', '.join(literal(v) for v in value_set)}]))"
             unexpected = contained if type_ == "expect_column_values_to_not_be_in_set" else f"NOT {contained}"
             return SqlCheck(source, present, unexpected, value, (column,), mostly=mostly)
         if type_ == "expect_column_values_to_match_regex":

@@ -21,6 +21,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import sparse
 from scipy.sparse import csgraph
 
@@ -108,14 +109,29 @@ def measures_from_arrays(
     max_work: int = DEFAULT_MAX_WORK,
     seed: int = 42,
 ) -> tuple[pa.Table, NetworkStats]:
-    """Node measures from edge columns: degrees with numpy, betweenness and components with scipy."""
+    """Node measures from edge columns of institution keys: nodes numbered in order of first appearance."""
     codes, keys = pd.factorize(np.concatenate([source, target]), sort=False)
-    n_edges, n_nodes = len(source), len(keys)
+    return measures_from_codes(
+        codes, pa.array(list(keys), pa.string()), joint, fractional, max_work=max_work, seed=seed
+    )
+
+
+def measures_from_codes(
+    codes: np.ndarray,
+    keys: pa.Array,
+    joint: np.ndarray,
+    fractional: np.ndarray,
+    *,
+    max_work: int = DEFAULT_MAX_WORK,
+    seed: int = 42,
+) -> tuple[pa.Table, NetworkStats]:
+    """Node measures from node numbers (`codes`: the edges' sources, then their targets; `keys[i]` is node i):
+    degrees with numpy, betweenness and components with scipy."""
+    n_edges, n_nodes = len(joint), len(keys)
     src, dst = codes[:n_edges], codes[n_edges:]
-    both = np.concatenate([src, dst])
-    degree = np.bincount(both, minlength=n_nodes)
-    weighted = np.bincount(both, weights=np.concatenate([joint, joint]), minlength=n_nodes)
-    weighted_fractional = np.bincount(both, weights=np.concatenate([fractional, fractional]), minlength=n_nodes)
+    degree = np.bincount(codes, minlength=n_nodes)
+    weighted = np.bincount(codes, weights=np.concatenate([joint, joint]), minlength=n_nodes)
+    weighted_fractional = np.bincount(codes, weights=np.concatenate([fractional, fractional]), minlength=n_nodes)
     between, method = betweenness(n_nodes, src, dst, max_work=max_work, seed=seed)
     _, labels = csgraph.connected_components(
         sparse.csr_array((np.ones(n_edges), (src, dst)), shape=(n_nodes, n_nodes)), directed=False
@@ -123,7 +139,7 @@ def measures_from_arrays(
     component_size = np.bincount(labels)[labels] if n_nodes else np.zeros(0, dtype=np.int64)
     table = pa.table(
         {
-            "institution_key": pa.array(list(keys), pa.string()),
+            "institution_key": keys,
             "degree": pa.array(degree, pa.int64()),
             "weighted_degree": pa.array(np.rint(weighted).astype(np.int64), pa.int64()),
             "weighted_degree_fractional": pa.array(weighted_fractional, pa.float64()),
@@ -147,13 +163,18 @@ def build_network(con: duckdb.DuckDBPyConnection, *, max_work: int = DEFAULT_MAX
 
 
 def _build_network(con: duckdb.DuckDBPyConnection, *, max_work: int, seed: int) -> int:
-    edges = queries.run(con, "network_edges").fetchnumpy()
+    # Arrow, not numpy: the keys never become Python strings, and Arrow's dictionary encoding numbers them in
+    # order of first appearance, as pandas.factorize does in measures_from_arrays.
+    edges = queries.relation(con, "network_edges").to_arrow_table()
     focus = queries.run(con, "network_focus_country").fetchall()[0][0]
-    measures, stats = measures_from_arrays(
-        np.asarray(edges["source_key"], dtype=object),
-        np.asarray(edges["target_key"], dtype=object),
-        np.asarray(edges["joint_projects"], dtype=np.int64),
-        np.asarray(edges["weight_fractional"], dtype=np.float64),
+    nodes = pc.dictionary_encode(
+        pa.chunked_array(edges["source_key"].chunks + edges["target_key"].chunks, pa.string())
+    ).combine_chunks()
+    measures, stats = measures_from_codes(
+        nodes.indices.to_numpy(zero_copy_only=False).astype(np.intp),
+        nodes.dictionary,
+        edges["joint_projects"].to_numpy().astype(np.int64),
+        edges["weight_fractional"].to_numpy().astype(np.float64),
         max_work=max_work,
         seed=seed,
     )

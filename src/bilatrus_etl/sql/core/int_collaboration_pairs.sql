@@ -21,21 +21,29 @@ WITH focus_projects AS (
     FROM fact_participation
     WHERE country_code = focus_country()
 ),
+-- each institution of a focus project once, with its organisations (all, and of the focus country)
 members AS (
     SELECT
         f.framework_programme,
         f.project_id,
+        f.start_year,
         f.institution_key,
-        f.country_code = focus_country() AS is_focus,
-        f.project_participants,
-        f.start_year
+        any_value(f.project_participants) AS project_participants,
+        count(*) AS organisations,
+        count(*) FILTER (WHERE f.country_code = focus_country()) AS focus_organisations
     FROM fact_participation AS f
     JOIN focus_projects USING (framework_programme, project_id)
+    GROUP BY ALL
 ),
-organisation_pairs AS (
+institution_pairs AS (
     SELECT
-        a.*,
+        a.framework_programme,
+        a.project_id,
+        a.start_year,
+        a.institution_key,
         b.institution_key AS partner_institution_key,
+        a.organisations * b.organisations AS links,
+        a.focus_organisations * b.organisations AS focus_links,
         CAST(1.0::DOUBLE / (a.project_participants * (a.project_participants - 1) / 2.0) AS DECIMAL(38, 18))
             AS pair_weight
     FROM members AS a
@@ -51,9 +59,8 @@ SELECT
     focus_country() AS focus_country,
     institution_key,
     partner_institution_key,
-    count(*) AS links,
-    sum(pair_weight) AS links_fractional,
-    count(*) FILTER (WHERE is_focus) AS focus_links,
-    coalesce(sum(pair_weight) FILTER (WHERE is_focus), 0) AS focus_links_fractional
-FROM organisation_pairs
-GROUP BY framework_programme, project_id, start_year, institution_key, partner_institution_key
+    links,
+    CAST(links * pair_weight AS DECIMAL(38, 18)) AS links_fractional,
+    focus_links,
+    CAST(focus_links * pair_weight AS DECIMAL(38, 18)) AS focus_links_fractional
+FROM institution_pairs
