@@ -72,7 +72,7 @@ def _write_table_delta(
             and scheme_of(prior[-1].meta) == scheme_of({IDENTITY_KEY: current_scheme()})
         )
         table_print = fingerprint(con, f"(SELECT {hashes(columns)} FROM {relation})") if comparable else None
-        if comparable and table_print == last["fingerprint"]:
+        if table_print is not None and table_print == last["fingerprint"]:
             rows = int(table_print.split(":")[0])
             return {
                 "columns": columns,
