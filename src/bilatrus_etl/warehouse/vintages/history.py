@@ -29,24 +29,32 @@ from bilatrus_etl.warehouse.vintages.store import (
     _path_literal,
     _quote_column,
     _rows_of,
-    _union,
     chain,
 )
 
 
 def _history_table_sql(vintages: list[Vintage], table: str) -> str:
+    """Every stored row version of `table` with the vintages it is valid for: from the vintage that added it up
+    to the first later vintage that removed it (a join on the removals, none when nothing was ever removed)."""
     columns = _column_types(vintages, table)
+    added = _rows_of(vintages, table, columns)
     removed = [
         f"SELECT {ROW_HASH}, {v.seq} AS seq FROM read_parquet({_path_literal(p)})"
         for v in vintages
         if (p := v.removed_file(table)) is not None
     ]
-    removed_sql = _union(removed, f"SELECT NULL::BLOB AS {ROW_HASH}, NULL::INTEGER AS seq WHERE false")
+    select = f"SELECT a._from_seq, {{until}}, hash(a.{ROW_HASH}) AS {ROW_ID}, a.* EXCLUDE ({ROW_HASH}, _from_seq) "
+    if not removed:
+        return select.format(until="NULL::INTEGER AS _until_seq") + f"FROM ({added}) AS a"
+    ends = (
+        f"SELECT k.{ROW_HASH}, k._from_seq, min(r.seq) AS _until_seq "
+        f"FROM (SELECT {ROW_HASH}, _from_seq FROM ({added})) AS k "
+        f"JOIN ({' UNION ALL '.join(removed)}) AS r ON r.{ROW_HASH} = k.{ROW_HASH} AND r.seq > k._from_seq "
+        f"GROUP BY k.{ROW_HASH}, k._from_seq"
+    )
     return (
-        f"WITH added AS ({_rows_of(vintages, table, columns)}), removed AS ({removed_sql}) "
-        f"SELECT a._from_seq, "
-        f"(SELECT min(r.seq) FROM removed AS r WHERE r.{ROW_HASH} = a.{ROW_HASH} AND r.seq > a._from_seq) AS _until_seq, "
-        f"hash(a.{ROW_HASH}) AS {ROW_ID}, a.* EXCLUDE ({ROW_HASH}, _from_seq) FROM added AS a"
+        select.format(until="e._until_seq")
+        + f"FROM ({added}) AS a LEFT JOIN ({ends}) AS e ON e.{ROW_HASH} = a.{ROW_HASH} AND e._from_seq = a._from_seq"
     )
 
 

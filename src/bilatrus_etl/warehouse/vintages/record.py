@@ -17,6 +17,18 @@ import duckdb
 from bilatrus_etl import __version__
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.warehouse.vintages.history import load
+from bilatrus_etl.warehouse.vintages.identity import (
+    IDENTITY_KEY,
+    STORED,
+    common_scheme,
+    current_scheme,
+    fingerprint,
+    has_repeats,
+    hashes,
+    identified,
+    previous_state,
+    scheme_of,
+)
 from bilatrus_etl.warehouse.vintages.store import (
     ROW_HASH,
     VINTAGE_FILE,
@@ -25,7 +37,6 @@ from bilatrus_etl.warehouse.vintages.store import (
     _copy,
     _folders,
     _fsync_tree,
-    _hashed,
     _ident,
     _label,
     _rows_of,
@@ -45,34 +56,75 @@ if TYPE_CHECKING:
 def _write_table_delta(
     con: duckdb.DuckDBPyConnection, table: str, previous: list[Vintage], folder: Path, present: bool
 ) -> dict[str, Any]:
-    """Write one table's new rows and gone row hashes into `folder`; return its entry of vintage.json."""
+    """Write one table's new rows and gone row hashes into `folder`; return its entry of vintage.json.
+
+    A table whose fingerprint (`identity.fingerprint`) equals the one its previous vintage recorded in the same
+    scheme did not change: nothing is named, read from the store or written for it. Otherwise its rows are named
+    once (`identified`, in a temporary table) and compared with the previous state."""
     prior = [v for v in previous if table in v.tables]
-    if present and not prior:  # new to the store (the first vintage): every row is added, none gone; no joins
-        columns = _columns(con, f"main.{_ident(table)}")
-        rows = con.execute(f"SELECT count(*) FROM main.{_ident(table)}").fetchall()[0][0]
-        added = _copy(con, _hashed(table), folder / f"{table}.parquet") if rows else 0
-        if added != rows:
-            raise BilatrusError(f"Recording {table}: {rows} rows in the table but {added} written to the vintage.")
-        return {"columns": columns, "rows": rows, "added": added, "removed": 0, "present": True}
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _vintage_before AS {_state_at_end(prior, table)}")
+    last = prior[-1].tables[table] if prior else {}
     if present:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _vintage_now AS {_hashed(table)}")
-        columns = [c for c in _columns(con, "_vintage_now") if c[0] != ROW_HASH]
+        relation = f"main.{_ident(table)}"
+        columns = _columns(con, relation)
+        comparable = (
+            "fingerprint" in last
+            and last.get("columns") == columns
+            and scheme_of(prior[-1].meta) == scheme_of({IDENTITY_KEY: current_scheme()})
+        )
+        table_print = fingerprint(con, f"(SELECT {hashes(columns)} FROM {relation})") if comparable else None
+        if table_print is not None and table_print == last["fingerprint"]:
+            rows = int(table_print.split(":")[0])
+            return {
+                "columns": columns,
+                "rows": rows,
+                "added": 0,
+                "removed": 0,
+                "present": True,
+                "fingerprint": table_print,
+            }
+        now = identified(relation, columns, repeats=False, keep_hashes=True)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _vintage_now AS {now}")
+        if has_repeats(con, "_vintage_now"):
+            now = identified(relation, columns, keep_hashes=True)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _vintage_now AS {now}")
+        table_print = table_print or fingerprint(con, "_vintage_now")
     else:  # a table the code no longer builds: every row of it is gone
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _vintage_now AS SELECT NULL::BLOB AS {ROW_HASH} WHERE false")
-        columns = prior[-1].tables[table]["columns"] if prior else []
-    rows = con.execute("SELECT count(*) FROM _vintage_now").fetchall()[0][0]
-    added = removed = 0
-    if rows:
-        new_rows = f"SELECT * FROM _vintage_now ANTI JOIN _vintage_before USING ({ROW_HASH})"
-        if con.execute(f"SELECT count(*) FROM ({new_rows})").fetchall()[0][0]:
-            added = _copy(con, new_rows, folder / f"{table}.parquet")
-    gone = f"SELECT {ROW_HASH} FROM _vintage_before ANTI JOIN _vintage_now USING ({ROW_HASH})"
-    if con.execute(f"SELECT count(*) FROM ({gone})").fetchall()[0][0]:
-        removed = _copy(con, gone, folder / f"{table}.removed.parquet")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _vintage_now AS "
+            f"SELECT NULL::BLOB AS {ROW_HASH}, NULL::UBIGINT AS _h1, NULL::UBIGINT AS _h2 WHERE false"
+        )
+        columns = last.get("columns", [])
+        table_print = None
+    rows = int(table_print.split(":")[0]) if table_print else 0
+    entry: dict[str, Any] = {"columns": columns, "rows": rows, "added": 0, "removed": 0, "present": present}
+    if table_print:
+        entry["fingerprint"] = table_print
+    new_rows = "SELECT * EXCLUDE (_h1, _h2) FROM _vintage_now"
+    if not prior:  # new to the store (the first vintage): every row is added, none gone; no joins
+        entry["added"] = _copy_rows(con, new_rows, folder / f"{table}.parquet")
+        if entry["added"] != rows:
+            raise BilatrusError(f"Recording {table}: {rows} rows in the table but {entry['added']} written.")
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _vintage_before AS {previous_state(prior, table)}")
+        entry["added"] = _copy_rows(
+            con, f"{new_rows} ANTI JOIN _vintage_before USING ({ROW_HASH})", folder / f"{table}.parquet"
+        )
+        entry["removed"] = _copy_rows(
+            con,
+            f"SELECT {STORED} AS {ROW_HASH} FROM _vintage_before ANTI JOIN _vintage_now USING ({ROW_HASH})",
+            folder / f"{table}.removed.parquet",
+        )
     con.execute("DROP TABLE IF EXISTS _vintage_now")
     con.execute("DROP TABLE IF EXISTS _vintage_before")
-    return {"columns": columns, "rows": rows, "added": added, "removed": removed, "present": present}
+    return entry
+
+
+def _copy_rows(con: duckdb.DuckDBPyConnection, select: str, path: Path) -> int:
+    """Write the rows of `select` to a Parquet file; no file when there are none. Return how many."""
+    written = _copy(con, select, path)
+    if not written:
+        path.unlink()
+    return written
 
 
 @dataclass
@@ -102,7 +154,7 @@ def write_vintage(con: duckdb.DuckDBPyConnection, history: Path, meta: dict[str,
         now = tracked_tables(con)
         earlier = sorted({t for v in previous for t, entry in v.tables.items() if entry.get("present", True)})
         tables = {t: _write_table_delta(con, t, previous, temporary, t in now) for t in sorted(set(now) | set(earlier))}
-        meta = {**meta, "seq": seq, "vintage": label, "tables": tables}
+        meta = {**meta, "seq": seq, "vintage": label, IDENTITY_KEY: current_scheme(), "tables": tables}
         (temporary / VINTAGE_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True, default=str), encoding="utf-8")
         _fsync_tree(temporary)
         os.replace(temporary, folder)
@@ -175,10 +227,15 @@ def prune(history: Path, keep: int, *, con: duckdb.DuckDBPyConnection | None = N
             for table, entry in oldest_kept.tables.items():
                 state = _state_at_end([v for v in upto if table in v.tables], table)
                 select = f"SELECT a.* EXCLUDE (_from_seq) FROM ({_rows_of(upto, table, entry['columns'])}) AS a SEMI JOIN ({state}) AS s USING ({ROW_HASH})"
-                count = con.execute(f"SELECT count(*) FROM ({select})").fetchall()[0][0]
-                added = _copy(con, select, temporary / f"{table}.parquet") if count else 0
+                added = _copy_rows(con, select, temporary / f"{table}.parquet")
                 tables[table] = {**entry, "added": added, "removed": 0}
-            meta = {**oldest_kept.meta, "tables": tables, "base": True, "pruned": pruned}
+            meta = {
+                **oldest_kept.meta,
+                IDENTITY_KEY: common_scheme(upto),
+                "tables": tables,
+                "base": True,
+                "pruned": pruned,
+            }
             (temporary / VINTAGE_FILE).write_text(
                 json.dumps(meta, indent=1, sort_keys=True, default=str), encoding="utf-8"
             )

@@ -173,15 +173,6 @@ def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[list[str]]:
     return [[name, str(kind)] for name, kind, *_ in con.execute(f"DESCRIBE {relation}").fetchall()]
 
 
-def _hashed(table: str) -> str:
-    """The table's rows with a row identity: md5 of the whole row and its occurrence among identical rows, as 20
-    bytes (BLOB: half the size of the hex text, and the store's largest incompressible column)."""
-    return (
-        f"SELECT unhex(_h || printf('%08x', row_number() OVER (PARTITION BY _h))) AS {ROW_HASH}, * EXCLUDE (_h) "
-        f"FROM (SELECT md5(CAST(_vintage_row AS VARCHAR)) AS _h, _vintage_row.* FROM main.{_ident(table)} AS _vintage_row)"
-    )
-
-
 def _union(selects: list[str], empty: str) -> str:
     return " UNION ALL ".join(selects) if selects else empty
 
@@ -208,7 +199,9 @@ def _state_at_end(vintages: list[Vintage], table: str) -> str:
 
 
 def _copy(con: duckdb.DuckDBPyConnection, select: str, path: Path) -> int:
-    con.execute(f"COPY ({select}) TO {_path_literal(path)} (FORMAT parquet, COMPRESSION zstd)").fetchall()
+    con.execute(
+        f"COPY ({select}) TO {_path_literal(path)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"
+    ).fetchall()
     return con.execute(f"SELECT count(*) FROM read_parquet({_path_literal(path)})").fetchall()[0][0]
 
 
