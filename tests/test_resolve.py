@@ -589,6 +589,22 @@ def test_transliterated_source_writes_russian_names_the_cordis_ways(ror: pd.Data
         assert names and not any("\u0400" <= c <= "\u04ff" for n in names for c in n)
 
 
+def test_transliterated_place_adjectives_and_words_read_in_english(matcher: Matcher) -> None:
+    key = matcher.index.key
+    # a place adjective is read as the word of the registry's Latin names it derives from
+    assert key("SAMARSKAIA GOSUDARSTVENNAIA SELSKOKHOZIAISTVENNAIA AKADEMIIA") == "samara state agricultural academi"
+    assert key("IAROSLAVSKII GOSUDARSTVENNYI UNIVERSITET") == "iaroslavl state universiti"
+    assert key("SAKHALINSKII GOSUDARSTVENNYI UNIVERSITET") == "sahalin state universiti"  # not Yuzhno-Sakhalinsk
+    assert key("TOMSKII POLITEKHNICHESKII UNIVERSITET") == "tomsk politechnic universiti"  # a city's own name stays
+    assert key("KAZANSKII UNIVERSITET") == "kazan universiti"
+    # the word tables: subjects, and a neuter noun in "-ie"
+    assert (
+        key("RIAZANSKII GOSUDARSTVENNYI RADIOTEKHNICHESKII UNIVERSITET") == "riazan state radio enginering universiti"
+    )
+    assert match_key("UPRAVLENIE") == match_key("UPRAVLENIIA") == "management"
+    assert match_key("INSTITUT KHIMII TVERDOGO TELA") == "institute chemistri solid tela"
+
+
 def test_every_override_says_why() -> None:
     rules = load_overrides(DEFAULT_OVERRIDES).rules
     assert rules and all(rule.note for rule in rules)

@@ -236,6 +236,8 @@ def english_word(word: str) -> str:
     for cut in range(len(word), max(len(word) - _LONGEST_ENDING, 3) - 1, -1):
         if word[cut:] in RUSSIAN_ENDINGS and word[:cut] in _ENGLISH:
             return _ENGLISH[word[:cut]]
+    if word.endswith("e") and word[:-1] + "i" in _ENGLISH:  # a neuter noun in "-ie", "upravlenie" (skeleton "-e")
+        return _ENGLISH[word[:-1] + "i"]
     # an adjective of a place ("kazanskii", "habarovskaia"): its "-sk" stem, which `alignment` aligns with the
     # place ("kazansk" ~ "kazan", "habarovsk")
     place = _PLACE_ADJECTIVE.fullmatch(word)
