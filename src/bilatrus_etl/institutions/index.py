@@ -22,6 +22,7 @@ from bilatrus_etl.institutions.methods import ResolveError
 from bilatrus_etl.institutions.normalise import (
     clean_text,
     derived_acronyms,
+    iso9_read,
     legal_form_length,
     match_key,
     name_words,
@@ -184,6 +185,8 @@ class RegistryIndex:
         if word in self.latin_words:
             return word
         found = [stem + ending for ending in _PLACE_ENDINGS if stem + ending in self.latin_words]
+        if not found and iso9_read(stem) != stem:  # "ksabarovsk": "Xabarovskij" in ISO 9's ASCII form
+            return self.place_of(iso9_read(word))
         return min(found, key=len) if found else word
 
     def word_weight(self, word: str) -> float:

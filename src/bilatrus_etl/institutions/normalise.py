@@ -232,16 +232,31 @@ _LONGEST_ENDING = max(len(ending) for ending in RUSSIAN_ENDINGS)
 @lru_cache(maxsize=100_000)
 def english_word(word: str) -> str:
     """The English word(s) of one skeleton word of a Russian name ("gosudarstvenaia" -> "state"): a stem of
-    `russian.RUSSIAN_STEMS` followed by a case ending; else the word."""
+    `russian.RUSSIAN_STEMS` followed by a case ending, also when written in ISO 9 (`iso9_read`: "ksimii" ->
+    chemistry); else the word."""
+    english = _stem_english(word) or _stem_english(iso9_read(word))
+    if english:
+        return english
+    # an adjective of a place ("kazanskii", "habarovskaia"): its "-sk" stem, which `alignment` aligns with the
+    # place ("kazansk" ~ "kazan", "habarovsk")
+    place = _PLACE_ADJECTIVE.fullmatch(word)
+    return place.group(1) if place else word
+
+
+def _stem_english(word: str) -> str | None:
     for cut in range(len(word), max(len(word) - _LONGEST_ENDING, 3) - 1, -1):
         if word[cut:] in RUSSIAN_ENDINGS and word[:cut] in _ENGLISH:
             return _ENGLISH[word[:cut]]
     if word.endswith("e") and word[:-1] + "i" in _ENGLISH:  # a neuter noun in "-ie", "upravlenie" (skeleton "-e")
         return _ENGLISH[word[:-1] + "i"]
-    # an adjective of a place ("kazanskii", "habarovskaia"): its "-sk" stem, which `alignment` aligns with the
-    # place ("kazansk" ~ "kazan", "habarovsk")
-    place = _PLACE_ADJECTIVE.fullmatch(word)
-    return place.group(1) if place else word
+    return None
+
+
+def iso9_read(word: str) -> str:
+    """A skeleton word as if written in ISO 9's ASCII form (GOST 7.79 system B), which writes "х" as "x" and "ц"
+    as "cz" ("XIMII", "MEDICZINSKIJ"): `skeleton` made "x" "ks"; read as "kh" ("h") and "ts" ("c") instead. Only
+    tried where the word as written is no Russian word the tables read."""
+    return word.replace("ks", "h").replace("cz", "c")
 
 
 _PLACE_ADJECTIVE = re.compile(r"([a-z]{2,}sk)(?:i|aia|oe|ogo|oi|ih|ie|e|im|imi|omu|uiu)")
