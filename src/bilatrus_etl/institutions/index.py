@@ -184,7 +184,13 @@ class RegistryIndex:
             return stem
         if word in self.latin_words:
             return word
-        found = [stem + ending for ending in _PLACE_ENDINGS if stem + ending in self.latin_words]
+        # "penzensk" -> "penza", "sochinsk" -> "sochi": a suffix "-en-" / "-in-" before "-sk" when nothing else fits
+        stems = [stem, *([stem[:-2]] if stem.endswith(("en", "in")) and len(stem) >= 6 else [])]
+        found: list[str] = []
+        for base in stems:
+            found = [base + end for end in _PLACE_ENDINGS if base + end in self.latin_words]
+            if found:
+                break
         if not found and iso9_read(stem) != stem:  # "ksabarovsk": "Xabarovskij" in ISO 9's ASCII form
             return self.place_of(iso9_read(word))
         return min(found, key=len) if found else word

@@ -19,7 +19,7 @@ import pandas as pd
 
 from bilatrus_etl.institutions.legal_forms import drop_honours, drop_legal_forms, drop_status_and_supervisor
 from bilatrus_etl.institutions.ror_schema import short_ror_id
-from bilatrus_etl.institutions.russian import RUSSIAN_ENDINGS, RUSSIAN_STEMS
+from bilatrus_etl.institutions.russian import RUSSIAN_ENDINGS, RUSSIAN_PHRASES, RUSSIAN_STEMS
 
 _CYRILLIC = {
     "а": "a",
@@ -105,6 +105,8 @@ _TOKEN_MAP = {
     "allunion": "all union",
     "scientificresearch": "scientific research",
 }
+_RUSSIAN_PHRASES = re.compile("|".join(rf"\b({pattern})\b" for pattern in RUSSIAN_PHRASES))
+_PHRASE_ENGLISH = tuple(RUSSIAN_PHRASES.values())
 STOPWORDS = frozenset({"of", "the", "for", "and", "in", "at", "on", "a", "an", "under", "to", "by", "with", "i"})
 _PAREN = re.compile(r"\(([^()]*)\)")
 
@@ -181,16 +183,18 @@ def _words(name: str) -> str:
     text = re.sub(r"\bn\.\s?a\.|\bim\.", " named after ", text)
     text = re.sub(r"\bno\.?\s*(?=\d)", " ", text)  # "No. 9", "№179" (NFKC: "No179"): the number alone
     text = drop_parentheses(text)
+    text = _RUSSIAN_PHRASES.sub(lambda m: _PHRASE_ENGLISH[(m.lastindex or 1) - 1], text)
     text = re.sub(r"\b(?:saint|st|sankt)[\s.-]*peter(?:s)?burg\b", " saint petersburg ", text)
     mapped = [word for token in re.findall(r"[a-z0-9]+", text) for word in _TOKEN_MAP.get(token, token).split()]
     return " ".join(token for token in drop_honours(mapped) if token not in STOPWORDS)
 
 
 # A man's surname after Russian "имени" / "им." ("imeni", "im." once transliterated) is in the genitive: "имени
-# академика С.П. Королёва" names Korolyov, "им. Д.И. Менделеева" Mendeleyev. Only there is the case certain (a
+# академика С.П. Королёва" names Korolyov, "им. Д.И. Менделеева" Mendeleyev, "им. проф. М.А. Бонч-Бруевича"
+# Bonch-Bruevich. Only there is the case certain (a
 # woman's surname after "имени" ends in "-oi": "Ахматовой"), so "Petrova" elsewhere stays Petrova, never Petrov.
 _GENITIVE_EPONYM = re.compile(
-    r"\b(imeni|im\.)\s*(?:(akademika|professora)\s+)?((?:[a-z]\.\s?){0,2})([a-z][a-z-]{2,}?(?:ov|ev|in|yn))a\b"
+    r"\b(imeni|im\.)\s*(?:(akademika|professora|prof\.)\s*)?((?:[a-z]\.\s?){0,2})([a-z][a-z-]{2,}?(?:ov|ev|in|yn|ich))a\b"
 )
 
 

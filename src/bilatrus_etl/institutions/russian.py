@@ -238,6 +238,18 @@ RUSSIAN_STEMS: dict[str, str] = {
     "ekspertiz": "expertise",
     "pomoshch": "care",
     "sovremenn": "modern",
+    "avtomatizatsi": "automation",
+    "zeml": "earth",
+    "muzyk": "music",
+    "sad": "garden",
+    "zapovednik": "reserve",
+    "voenn": "military",
+    "arktichesk": "arctic",
+    "biofizichesk": "biophysical",
+    "metallurgichesk": "metallurgical",
+    "nepreryvn": "continuous",
+    "izmereni": "measurements",
+    "molodezh": "youth",
     # places that are not one city's name
     "moskovsk": "moscow",
     "peterburgsk": "petersburg",
@@ -265,6 +277,13 @@ RUSSIAN_STEMS: dict[str, str] = {
     "respublikansk": "republican",
     "respublik": "republic",
     "khristiansk": "christian",
+}
+# Phrases whose words read one by one are not what English names say (`normalise` reads them first, on the
+# transliterated text): "физической культуры" is physical education, "твёрдого тела" solid state.
+RUSSIAN_PHRASES: dict[str, str] = {
+    r"fizichesk\w* kultur\w*": "physical education",
+    r"tverd\w* tela": "solid state",
+    r"nii": "nauchno issledovatelskii institut",  # НИИ
 }
 # Russian case and gender endings as `skeleton` writes them ("ый"/"ий" -> "i", "ая" -> "aia", "ых" -> "ih").
 RUSSIAN_ENDINGS = frozenset(
