@@ -22,6 +22,7 @@ from bilatrus_etl.institutions.methods import ResolveError
 from bilatrus_etl.institutions.normalise import (
     clean_text,
     derived_acronyms,
+    english_word,
     iso9_read,
     legal_form_length,
     match_key,
@@ -80,6 +81,7 @@ class RegistryIndex:
         self.vocabulary = Vocabulary(())
         self.place_words: frozenset[str] = frozenset()
         self.latin_words: frozenset[str] = frozenset()  # the match-key words of the registry's Latin names
+        self.place_adjectives: dict[str, str] = {}
         self._build(registry)
 
     def _build(self, registry: pd.DataFrame) -> None:
@@ -97,6 +99,10 @@ class RegistryIndex:
             for city in _listed(value)
             for word in city_words(city)
         )
+        # a city's own words that read as a place adjective ("Petropavlovsk-Kamchatskiy": "kamchacki" -> "kamchack")
+        self.place_adjectives = {
+            stem: w for w in self.place_words if (stem := english_word(w)) != w and w.startswith(stem)
+        }
         self.latin_words = frozenset(
             word
             for display, labels in zip(registry["display_name"], registry["labels"], strict=True)
@@ -177,6 +183,8 @@ class RegistryIndex:
         noun's ending ("samarsk" -> "samara", "iaroslavsk" -> "iaroslavl", "mordovsk" -> "mordovia", "chuvashsk"
         -> "chuvash", "sakhalinsk" -> "sakhalin", though "Yuzhno-Sakhalinsk" is a city); a word the Latin names
         hold as it is ("tomsk") stays."""
+        if word in self.place_adjectives:
+            return self.place_adjectives[word]
         stem = word[:-2]
         if not word.endswith("sk") or len(stem) < 3:
             return word

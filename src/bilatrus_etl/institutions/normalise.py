@@ -241,8 +241,8 @@ def english_word(word: str) -> str:
     english = _stem_english(word) or _stem_english(iso9_read(word))
     if english:
         return english
-    # an adjective of a place ("kazanskii", "habarovskaia"): its "-sk" stem, which `alignment` aligns with the
-    # place ("kazansk" ~ "kazan", "habarovsk")
+    # an adjective of a place ("kazanskii", "habarovskaia", "donecki"): its "-sk" stem, which `alignment` aligns
+    # with the place ("kazansk" ~ "kazan", "habarovsk"; "doneck", "-tsk" once `skeleton` wrote "ts" as "c")
     place = _PLACE_ADJECTIVE.fullmatch(word)
     return place.group(1) if place else word
 
@@ -263,7 +263,7 @@ def iso9_read(word: str) -> str:
     return word.replace("ks", "h").replace("cz", "c")
 
 
-_PLACE_ADJECTIVE = re.compile(r"([a-z]{2,}sk)(?:i|aia|oe|ogo|oi|ih|ie|e|im|imi|omu|uiu)")
+_PLACE_ADJECTIVE = re.compile(r"([a-z]{2,}[sc]k)(?:i|aia|oe|ogo|oi|ih|ie|e|im|imi|omu|uiu)")
 
 
 def rewritten(word: str) -> bool:
