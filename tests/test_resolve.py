@@ -609,6 +609,14 @@ def test_transliterated_place_adjectives_and_words_read_in_english(matcher: Matc
     assert match_key("IMENI PROF. M. A. BONCH-BRUEVICHA") == "bonch bruevich"
     assert key("PENZENSKII GOSUDARSTVENNYI UNIVERSITET") == "penza state universiti"
     assert key("DONETSKII GOSUDARSTVENNYI UNIVERSITET") == key("Donetsk State University")  # "-tsk": not split
+    # "State Scientific Center (of the Russian Federation)" before a body of its own is a status title
+    assert match_key("GOSUDARSTVENNYI NAUCHNYI TSENTR - NAUCHNO-ISSLEDOVATELSKII INSTITUT ATOMNYKH REAKTOROV") == (
+        match_key("NAUCHNO-ISSLEDOVATELSKII INSTITUT ATOMNYKH REAKTOROV")
+    )
+    assert match_key("State Scientific Center of the Russian Federation Institute for High Energy Physics") == (
+        "institute high energi fisics"
+    )
+    assert match_key("State Research Center of Virology and Biotechnology VECTOR").startswith("state research center")
     # ISO 9's ASCII form: "x" for "х", "cz" for "ц"
     assert match_key("ROSSIJSKIJ MEDICZINSKIJ TEXNICHESKIJ CENTR") == match_key("Russian Medical Technical Center")
     assert key("XABAROVSKIJ GOSUDARSTVENNYJ UNIVERSITET") == key("KHABAROVSKII GOSUDARSTVENNYI UNIVERSITET")
