@@ -99,6 +99,7 @@ _TOKEN_MAP = {
     "east": "eastern",
     "west": "western",
     "physico": "physical",
+    "humanitarian": "humanities",  # "Гуманитарный университет": "University of Humanities", "Humanitarian University"
     "physicotechnical": "physical technical",
     "fiziko": "fizicheskii",
     "allrussian": "all russian",
