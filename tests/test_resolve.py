@@ -609,6 +609,7 @@ def test_transliterated_place_adjectives_and_words_read_in_english(matcher: Matc
     assert match_key("IMENI PROF. M. A. BONCH-BRUEVICHA") == "bonch bruevich"
     assert key("PENZENSKII GOSUDARSTVENNYI UNIVERSITET") == "penza state universiti"
     assert key("DONETSKII GOSUDARSTVENNYI UNIVERSITET") == key("Donetsk State University")  # "-tsk": not split
+    assert key("SURGUTSKII GOSUDARSTVENNYI UNIVERSITET") == "surgut state universiti"  # "-t" + "-sk"
     # "State Scientific Center (of the Russian Federation)" before a body of its own is a status title
     assert match_key("GOSUDARSTVENNYI NAUCHNYI TSENTR - NAUCHNO-ISSLEDOVATELSKII INSTITUT ATOMNYKH REAKTOROV") == (
         match_key("NAUCHNO-ISSLEDOVATELSKII INSTITUT ATOMNYKH REAKTOROV")

@@ -186,6 +186,9 @@ class RegistryIndex:
         if word in self.place_adjectives:
             return self.place_adjectives[word]
         stem = word[:-2]
+        if word.endswith("ck") and word not in self.place_words:  # "surguck" -> "surgut", "cherepoveck" -> "cherepovec"
+            known = self.place_words | self.latin_words
+            return next((stem + end for end in ("t", "c") if stem + end in known), word)
         if not word.endswith("sk") or len(stem) < 3:
             return word
         if stem in self.place_words:
