@@ -37,6 +37,7 @@ from bilatrus_etl.institutions.normalise import (
 from bilatrus_etl.institutions.overrides import DEFAULT_OVERRIDES, load_overrides
 from bilatrus_etl.institutions.registry import read_registries
 from bilatrus_etl.institutions.ror_schema import RegistryError
+from bilatrus_etl.institutions.transliterated import latin_capitals, transliterated_names
 from bilatrus_etl.institutions.vocabulary import Vocabulary
 from bilatrus_etl.warehouse.tables import INSTITUTION_LINK
 
@@ -569,6 +570,59 @@ def test_development_set_holds_names_out_and_splits_stably(ror: pd.DataFrame) ->
     assert msu.loc["ror-variants:faculty-suffix", "name"] == "LOMONOSOV MOSCOW STATE UNIVERSITY, FACULTY OF PHYSICS"
     assert msu.loc["ror-variants:other-city", "city"] == "OMSK" and msu.loc["ror-variants:no-city", "city"] == ""
     assert "ror-variants:cut-name" not in msu.index  # 33 letters: too short to have been cut
+
+
+def test_transliterated_source_writes_russian_names_the_cordis_ways(ror: pd.DataFrame) -> None:
+    name = "Институт химии твёрдого тела Уральского отделения Российской академии наук"
+    assert latin_capitals(name, "bgn") == "INSTITUT KHIMII TVERDOGO TELA URALSKOGO OTDELENIYA ROSSIYSKOY AKADEMII NAUK"
+    assert latin_capitals(name, "icao") == "INSTITUT KHIMII TVERDOGO TELA URALSKOGO OTDELENIIA ROSSIISKOI AKADEMII NAUK"
+    assert latin_capitals(name, "iso9") == "INSTITUT XIMII TVERDOGO TELA URALSKOGO OTDELENIYA ROSSIJSKOJ AKADEMII NAUK"
+    queries = pd.concat([transliterated_names(ror, fold)[1] for fold in (0, 1)], ignore_index=True)
+    assert set(queries["source"]) == {"ror-translit:bgn", "ror-translit:icao", "ror-translit:iso9"}
+    assert queries["name"].map(str.isascii).all() and queries["name"].map(str.isupper).all()
+    msu = queries[(queries["expected_ror_id"] == "010pmpe69") & (queries["source"] == "ror-translit:icao")]
+    assert msu["name"].tolist() == ["MOSKOVSKII GOSUDARSTVENNYI UNIVERSITET IMENI M.V. LOMONOSOVA"]
+    kept, held = transliterated_names(ror, 0)
+    for record in held["expected_ror_id"].unique():  # the fold's records keep no Russian name but their acronyms
+        row = kept[kept["ror_id"] == record].iloc[0]
+        names = set([row["display_name"], *row["labels"]]) - set(row["acronyms"])
+        assert names and not any("\u0400" <= c <= "\u04ff" for n in names for c in n)
+
+
+def test_transliterated_place_adjectives_and_words_read_in_english(matcher: Matcher) -> None:
+    key = matcher.index.key
+    # a place adjective is read as the word of the registry's Latin names it derives from
+    assert key("SAMARSKAIA GOSUDARSTVENNAIA SELSKOKHOZIAISTVENNAIA AKADEMIIA") == "samara state agricultural academi"
+    assert key("IAROSLAVSKII GOSUDARSTVENNYI UNIVERSITET") == "iaroslavl state universiti"
+    assert key("SAKHALINSKII GOSUDARSTVENNYI UNIVERSITET") == "sahalin state universiti"  # not Yuzhno-Sakhalinsk
+    assert key("TOMSKII POLITEKHNICHESKII UNIVERSITET") == "tomsk politechnic universiti"  # a city's own name stays
+    assert key("KAZANSKII UNIVERSITET") == "kazan universiti"
+    # the word tables: subjects, and a neuter noun in "-ie"
+    assert (
+        key("RIAZANSKII GOSUDARSTVENNYI RADIOTEKHNICHESKII UNIVERSITET") == "riazan state radio enginering universiti"
+    )
+    assert match_key("UPRAVLENIE") == match_key("UPRAVLENIIA") == "management"
+    # phrases, the abbreviation НИИ, a surname in "-ich" after "imeni", a place adjective in "-ensk"
+    assert match_key("INSTITUT FIZIKI TVERDOGO TELA") == "institute fisics solid state"  # the words in any order
+    assert match_key("UNIVERSITET FIZICHESKOI KULTURY") == match_key("University of Physical Education")
+    assert match_key("NII POLIMEROV") == match_key("NAUCHNO-ISSLEDOVATELSKII INSTITUT POLIMEROV")
+    assert match_key("IMENI PROF. M. A. BONCH-BRUEVICHA") == "bonch bruevich"
+    assert key("PENZENSKII GOSUDARSTVENNYI UNIVERSITET") == "penza state universiti"
+    assert key("DONETSKII GOSUDARSTVENNYI UNIVERSITET") == key("Donetsk State University")  # "-tsk": not split
+    assert key("SURGUTSKII GOSUDARSTVENNYI UNIVERSITET") == "surgut state universiti"  # "-t" + "-sk"
+    # "State Scientific Center (of the Russian Federation)" before a body of its own is a status title
+    assert match_key("GOSUDARSTVENNYI NAUCHNYI TSENTR - NAUCHNO-ISSLEDOVATELSKII INSTITUT ATOMNYKH REAKTOROV") == (
+        match_key("NAUCHNO-ISSLEDOVATELSKII INSTITUT ATOMNYKH REAKTOROV")
+    )
+    assert match_key("State Scientific Center of the Russian Federation Institute for High Energy Physics") == (
+        "institute high energi fisics"
+    )
+    assert match_key("State Research Center of Virology and Biotechnology VECTOR").startswith("state research center")
+    # "гуманитарный": English names say "Humanitarian" and "of Humanities" for it
+    assert match_key("GUMANITARNYI INSTITUT") == match_key("Humanitarian Institute") == "humanites institute"
+    # ISO 9's ASCII form: "x" for "х", "cz" for "ц"
+    assert match_key("ROSSIJSKIJ MEDICZINSKIJ TEXNICHESKIJ CENTR") == match_key("Russian Medical Technical Center")
+    assert key("XABAROVSKIJ GOSUDARSTVENNYJ UNIVERSITET") == key("KHABAROVSKII GOSUDARSTVENNYI UNIVERSITET")
 
 
 def test_every_override_says_why() -> None:

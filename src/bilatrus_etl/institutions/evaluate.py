@@ -9,6 +9,8 @@ Sources of the development set (column `source`):
   nothing), and so are names in a script no kept name of the record is written in (the matcher reads the common
   words of Russian names in English, not the proper names: an English name is not expected from a Russian
   label alone). Expected: the record.
+- `ror-translit:<system>`: the registry's Russian names in Latin capitals (BGN/PCGN, ICAO, ISO 9 system B), asked
+  of the registry without the record's Cyrillic names (`transliterated`). Expected: the record.
 - `ror-variants:<kind>`: each active record's display name rewritten the ways CORDIS legal names differ from
   ROR (a legal-form prefix with typos or in transliterated Russian, a Soviet order, a faculty after a comma, a
   short name after '*', the name cut at a field length, another city or none); expected: the record.
@@ -39,6 +41,7 @@ from bilatrus_etl.institutions.normalise import match_key
 from bilatrus_etl.institutions.overrides import DEFAULT_OVERRIDES, load_overrides
 from bilatrus_etl.institutions.registry import read_registries
 from bilatrus_etl.institutions.ror_schema import short_ror_id
+from bilatrus_etl.institutions.transliterated import language, record_names, transliterated_names
 
 # Development defaults, relative to a checkout (scripts/evaluate_matching.py runs from its root).
 DEFAULT_LABELLED = Path("tests") / "labelled" / "ru_participants_labelled.csv"
@@ -89,16 +92,6 @@ def split_of(text: str) -> str:
     return "eval" if stable_bucket(f"split:{text}", 5) == 0 else "dev"
 
 
-def _record_names(row: pd.Series) -> list[str]:
-    acronyms = set(row["acronyms"] or [])
-    names = [str(row["display_name"]), *[str(n) for n in row["labels"] or []]]
-    return [n for n in dict.fromkeys(names) if n and n not in acronyms]
-
-
-def _language(name: str) -> str:
-    return "ru" if any("\u0400" <= char <= "\u04ff" for char in name) else "latin"
-
-
 def leave_one_name_out(registry: pd.DataFrame, fold: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(registry without the fold's names, queries for them): see the module docstring, `ror-loo`."""
     kept_registry = registry.copy()
@@ -106,17 +99,17 @@ def leave_one_name_out(registry: pd.DataFrame, fold: int) -> tuple[pd.DataFrame,
     displays, labels = [], []
     for row in registry.itertuples(index=False):
         data = pd.Series(row._asdict())
-        names = _record_names(data)
+        names = record_names(data)
         held = [n for n in names if stable_bucket(f"{data['ror_id']}|{n}", 2) == fold]
         kept = [n for n in names if n not in held]
         if not kept and held:
             kept, held = held[:1], held[1:]
         kept_keys = {match_key(n) for n in kept}
         active = str(data["status"]).lower() == "active"
-        kept_scripts = {_language(n) for n in kept}
+        kept_scripts = {language(n) for n in kept}
         for name in held:
             # Only names whose script another kept name shares: the matcher does not translate.
-            if active and _language(name) in kept_scripts and match_key(name) and match_key(name) not in kept_keys:
+            if active and language(name) in kept_scripts and match_key(name) and match_key(name) not in kept_keys:
                 queries.append(
                     {
                         "name": name,
@@ -125,7 +118,7 @@ def leave_one_name_out(registry: pd.DataFrame, fold: int) -> tuple[pd.DataFrame,
                         "pic": "",
                         "short_name": "",
                         "expected_ror_id": data["ror_id"],
-                        "source": f"ror-loo:{_language(name)}",
+                        "source": f"ror-loo:{language(name)}",
                         "note": f"held-out name of {data['ror_id']}",
                     }
                 )
@@ -166,7 +159,7 @@ def miss_kind(row: pd.Series) -> str:
     if pd.notna(row["ror_id"]):
         return f"matched by {row['method']}"
     runner, score = row.get("runner_up_ror_id"), row.get("runner_up_score")
-    script = "cyrillic, " if _language(str(row["name"])) == "ru" else ""
+    script = "cyrillic, " if language(str(row["name"])) == "ru" else ""
     if isinstance(runner, str) and runner and runner == row["expected_ror_id"]:
         return f"{script}top candidate not accepted (score {score:.0f})"
     return f"{script}expected record not the top candidate" + (f" (top scores {score:.0f})" if pd.notna(score) else "")
@@ -219,7 +212,7 @@ class SourceEvaluation:
 
 def _source_group(source: str) -> str:
     head = source.split("#")[0].split(":")
-    return head[0] + (":" + head[1] if head[0] in {"ror-loo", "ror-variants"} else "")
+    return head[0] + (":" + head[1] if head[0] in {"ror-loo", "ror-translit", "ror-variants"} else "")
 
 
 def development_evaluations(
@@ -240,10 +233,11 @@ def development_evaluations(
     ]
     results.append((labelled, make(registry)))
     for fold in (0, 1):
-        kept, queries = leave_one_name_out(registry, fold)
-        if len(queries):
-            queries["split"] = queries["expected_ror_id"].map(split_of)
-            results.append((queries, make(kept)))
+        for hold_out in (leave_one_name_out, transliterated_names):
+            kept, queries = hold_out(registry, fold)
+            if len(queries):
+                queries["split"] = queries["expected_ror_id"].map(split_of)
+                results.append((queries, make(kept)))
     variants = name_variants(registry)
     if len(variants):
         variants["split"] = variants["expected_ror_id"].map(split_of)

@@ -22,6 +22,8 @@ from bilatrus_etl.institutions.methods import ResolveError
 from bilatrus_etl.institutions.normalise import (
     clean_text,
     derived_acronyms,
+    english_word,
+    iso9_read,
     legal_form_length,
     match_key,
     name_words,
@@ -78,6 +80,8 @@ class RegistryIndex:
         )
         self.vocabulary = Vocabulary(())
         self.place_words: frozenset[str] = frozenset()
+        self.latin_words: frozenset[str] = frozenset()  # the match-key words of the registry's Latin names
+        self.place_adjectives: dict[str, str] = {}
         self._build(registry)
 
     def _build(self, registry: pd.DataFrame) -> None:
@@ -94,6 +98,17 @@ class RegistryIndex:
             for value in registry[column]
             for city in _listed(value)
             for word in city_words(city)
+        )
+        # a city's own words that read as a place adjective ("Petropavlovsk-Kamchatskiy": "kamchacki" -> "kamchack")
+        self.place_adjectives = {
+            stem: w for w in self.place_words if (stem := english_word(w)) != w and w.startswith(stem)
+        }
+        self.latin_words = frozenset(
+            word
+            for display, labels in zip(registry["display_name"], registry["labels"], strict=True)
+            for name in [str(display), *_listed(labels)]
+            if name.isascii()
+            for word in match_key(name).split()
         )
         for row in registry.itertuples(index=False):
             data = row._asdict()
@@ -158,11 +173,38 @@ class RegistryIndex:
             self.postings[country] = dict(postings)
 
     def key(self, name: str) -> str:
-        """A name's `match_key`, a Russian adjective of a registry city read as the city ("kazansk" -> "kazan")."""
-        return " ".join(
-            word[:-2] if word.endswith("sk") and word[:-2] in self.place_words else word
-            for word in match_key(name).split()
-        )
+        """A name's `match_key`, a Russian adjective of a place read as the place: of a registry city ("kazansk"
+        -> "kazan"), or of a word of the registry's Latin names it derives from (`place_of`)."""
+        return " ".join(self.place_of(word) for word in match_key(name).split())
+
+    def place_of(self, word: str) -> str:
+        """The place a Russian place adjective's "-sk" stem (`normalise.english_word`) derives from: a registry
+        city ("kazansk" -> "kazan"), else the shortest word of the registry's Latin names that is the stem with a
+        noun's ending ("samarsk" -> "samara", "iaroslavsk" -> "iaroslavl", "mordovsk" -> "mordovia", "chuvashsk"
+        -> "chuvash", "sakhalinsk" -> "sakhalin", though "Yuzhno-Sakhalinsk" is a city); a word the Latin names
+        hold as it is ("tomsk") stays."""
+        if word in self.place_adjectives:
+            return self.place_adjectives[word]
+        stem = word[:-2]
+        if word.endswith("ck") and word not in self.place_words:  # "surguck" -> "surgut", "cherepoveck" -> "cherepovec"
+            known = self.place_words | self.latin_words
+            return next((stem + end for end in ("t", "c") if stem + end in known), word)
+        if not word.endswith("sk") or len(stem) < 3:
+            return word
+        if stem in self.place_words:
+            return stem
+        if word in self.latin_words:
+            return word
+        # "penzensk" -> "penza", "sochinsk" -> "sochi": a suffix "-en-" / "-in-" before "-sk" when nothing else fits
+        stems = [stem, *([stem[:-2]] if stem.endswith(("en", "in")) and len(stem) >= 6 else [])]
+        found: list[str] = []
+        for base in stems:
+            found = [base + end for end in _PLACE_ENDINGS if base + end in self.latin_words]
+            if found:
+                break
+        if not found and iso9_read(stem) != stem:  # "ksabarovsk": "Xabarovskij" in ISO 9's ASCII form
+            return self.place_of(iso9_read(word))
+        return min(found, key=len) if found else word
 
     def word_weight(self, word: str) -> float:
         """The inverse document frequency of a match-key word among the registry's records (a word no record
@@ -199,6 +241,10 @@ class RegistryIndex:
                 return successor
             record = self.records[next_position]
         return record.ror_id
+
+
+# How the name of a place ends after its adjective's stem ("samar|a", "iaroslav|l", "mordov|ia", "balkar|ian").
+_PLACE_ENDINGS = ("", "a", "o", "ia", "i", "l", "ian", "an")
 
 
 def _starting_forms(name: str) -> set[tuple[str, ...]]:

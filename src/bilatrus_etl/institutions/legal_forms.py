@@ -155,9 +155,13 @@ _RESEARCH_UNIVERSITY = re.compile(
     r"\b(?:national research university|nat[sc]ional\w* issledovatel\w* universitet\w*)\b"
 )
 # The status a reform gave many institutes and centres ("Federal Research Center 'Karelian Research Center of
-# RAS'"), in English or transliterated Russian: a title when the rest of the name is a body of its own.
+# RAS'"), and the older "State Scientific Center (of the Russian Federation)" ("GOSUDARSTVENNYI NAUCHNYI TSENTR -
+# NAUCHNO-ISSLEDOVATELSKII INSTITUT ATOMNYKH REAKTOROV"), in English or transliterated Russian: a title when the
+# rest of the name is a body of its own.
 _FEDERAL_CENTER = re.compile(
-    r"^(?:federal (?:research|scientific|science) center|federal\w* (?:issledovatel|nauchn)\w* (?:tsentr|centr)\w*) "
+    r"^(?:federal (?:research|scientific|science) center|federal\w* (?:issledovatel|nauchn)\w* (?:tsentr|centr)\w*|"
+    r"(?:state (?:scientific|research) cent(?:er|re)|gosudarstvenn\w* nauchn\w* (?:tsentr|centr)\w*)"
+    r"(?: russian federation| russia| rf)?) "
 )
 # Kinds of body, in English and transliterated Russian.
 _TYPE_WORDS = frozenset(

@@ -19,7 +19,7 @@ import pandas as pd
 
 from bilatrus_etl.institutions.legal_forms import drop_honours, drop_legal_forms, drop_status_and_supervisor
 from bilatrus_etl.institutions.ror_schema import short_ror_id
-from bilatrus_etl.institutions.russian import RUSSIAN_ENDINGS, RUSSIAN_STEMS
+from bilatrus_etl.institutions.russian import RUSSIAN_ENDINGS, RUSSIAN_PHRASES, RUSSIAN_STEMS
 
 _CYRILLIC = {
     "а": "a",
@@ -99,12 +99,15 @@ _TOKEN_MAP = {
     "east": "eastern",
     "west": "western",
     "physico": "physical",
+    "humanitarian": "humanities",  # "Гуманитарный университет": "University of Humanities", "Humanitarian University"
     "physicotechnical": "physical technical",
     "fiziko": "fizicheskii",
     "allrussian": "all russian",
     "allunion": "all union",
     "scientificresearch": "scientific research",
 }
+_RUSSIAN_PHRASES = re.compile("|".join(rf"\b({pattern})\b" for pattern in RUSSIAN_PHRASES))
+_PHRASE_ENGLISH = tuple(RUSSIAN_PHRASES.values())
 STOPWORDS = frozenset({"of", "the", "for", "and", "in", "at", "on", "a", "an", "under", "to", "by", "with", "i"})
 _PAREN = re.compile(r"\(([^()]*)\)")
 
@@ -181,16 +184,18 @@ def _words(name: str) -> str:
     text = re.sub(r"\bn\.\s?a\.|\bim\.", " named after ", text)
     text = re.sub(r"\bno\.?\s*(?=\d)", " ", text)  # "No. 9", "№179" (NFKC: "No179"): the number alone
     text = drop_parentheses(text)
+    text = _RUSSIAN_PHRASES.sub(lambda m: _PHRASE_ENGLISH[(m.lastindex or 1) - 1], text)
     text = re.sub(r"\b(?:saint|st|sankt)[\s.-]*peter(?:s)?burg\b", " saint petersburg ", text)
     mapped = [word for token in re.findall(r"[a-z0-9]+", text) for word in _TOKEN_MAP.get(token, token).split()]
     return " ".join(token for token in drop_honours(mapped) if token not in STOPWORDS)
 
 
 # A man's surname after Russian "имени" / "им." ("imeni", "im." once transliterated) is in the genitive: "имени
-# академика С.П. Королёва" names Korolyov, "им. Д.И. Менделеева" Mendeleyev. Only there is the case certain (a
+# академика С.П. Королёва" names Korolyov, "им. Д.И. Менделеева" Mendeleyev, "им. проф. М.А. Бонч-Бруевича"
+# Bonch-Bruevich. Only there is the case certain (a
 # woman's surname after "имени" ends in "-oi": "Ахматовой"), so "Petrova" elsewhere stays Petrova, never Petrov.
 _GENITIVE_EPONYM = re.compile(
-    r"\b(imeni|im\.)\s*(?:(akademika|professora)\s+)?((?:[a-z]\.\s?){0,2})([a-z][a-z-]{2,}?(?:ov|ev|in|yn))a\b"
+    r"\b(imeni|im\.)\s*(?:(akademika|professora|prof\.)\s*)?((?:[a-z]\.\s?){0,2})([a-z][a-z-]{2,}?(?:ov|ev|in|yn|ich))a\b"
 )
 
 
@@ -232,17 +237,34 @@ _LONGEST_ENDING = max(len(ending) for ending in RUSSIAN_ENDINGS)
 @lru_cache(maxsize=100_000)
 def english_word(word: str) -> str:
     """The English word(s) of one skeleton word of a Russian name ("gosudarstvenaia" -> "state"): a stem of
-    `russian.RUSSIAN_STEMS` followed by a case ending; else the word."""
-    for cut in range(len(word), max(len(word) - _LONGEST_ENDING, 3) - 1, -1):
-        if word[cut:] in RUSSIAN_ENDINGS and word[:cut] in _ENGLISH:
-            return _ENGLISH[word[:cut]]
-    # an adjective of a place ("kazanskii", "habarovskaia"): its "-sk" stem, which `alignment` aligns with the
-    # place ("kazansk" ~ "kazan", "habarovsk")
+    `russian.RUSSIAN_STEMS` followed by a case ending, also when written in ISO 9 (`iso9_read`: "ksimii" ->
+    chemistry); else the word."""
+    english = _stem_english(word) or _stem_english(iso9_read(word))
+    if english:
+        return english
+    # an adjective of a place ("kazanskii", "habarovskaia", "donecki"): its "-sk" stem, which `alignment` aligns
+    # with the place ("kazansk" ~ "kazan", "habarovsk"; "doneck", "-tsk" once `skeleton` wrote "ts" as "c")
     place = _PLACE_ADJECTIVE.fullmatch(word)
     return place.group(1) if place else word
 
 
-_PLACE_ADJECTIVE = re.compile(r"([a-z]{2,}sk)(?:i|aia|oe|ogo|oi|ih|ie|e|im|imi|omu|uiu)")
+def _stem_english(word: str) -> str | None:
+    for cut in range(len(word), max(len(word) - _LONGEST_ENDING, 3) - 1, -1):
+        if word[cut:] in RUSSIAN_ENDINGS and word[:cut] in _ENGLISH:
+            return _ENGLISH[word[:cut]]
+    if word.endswith("e") and word[:-1] + "i" in _ENGLISH:  # a neuter noun in "-ie", "upravlenie" (skeleton "-e")
+        return _ENGLISH[word[:-1] + "i"]
+    return None
+
+
+def iso9_read(word: str) -> str:
+    """A skeleton word as if written in ISO 9's ASCII form (GOST 7.79 system B), which writes "х" as "x" and "ц"
+    as "cz" ("XIMII", "MEDICZINSKIJ"): `skeleton` made "x" "ks"; read as "kh" ("h") and "ts" ("c") instead. Only
+    tried where the word as written is no Russian word the tables read."""
+    return word.replace("ks", "h").replace("cz", "c")
+
+
+_PLACE_ADJECTIVE = re.compile(r"([a-z]{2,}[sc]k)(?:i|aia|oe|ogo|oi|ih|ie|e|im|imi|omu|uiu)")
 
 
 def rewritten(word: str) -> bool:
