@@ -41,7 +41,7 @@ from bilatrus_etl.institutions.normalise import match_key
 from bilatrus_etl.institutions.overrides import DEFAULT_OVERRIDES, load_overrides
 from bilatrus_etl.institutions.registry import read_registries
 from bilatrus_etl.institutions.ror_schema import short_ror_id
-from bilatrus_etl.institutions.transliterated import language, record_names, transliterated_names
+from bilatrus_etl.institutions.transliterated import dev_query, language, record_names, transliterated_names
 
 # Development defaults, relative to a checkout (scripts/evaluate_matching.py runs from its root).
 DEFAULT_LABELLED = Path("tests") / "labelled" / "ru_participants_labelled.csv"
@@ -111,16 +111,14 @@ def leave_one_name_out(registry: pd.DataFrame, fold: int) -> tuple[pd.DataFrame,
             # Only names whose script another kept name shares: the matcher does not translate.
             if active and language(name) in kept_scripts and match_key(name) and match_key(name) not in kept_keys:
                 queries.append(
-                    {
-                        "name": name,
-                        "city": data["city"] or "",
-                        "country": data["country_code"] or "",
-                        "pic": "",
-                        "short_name": "",
-                        "expected_ror_id": data["ror_id"],
-                        "source": f"ror-loo:{language(name)}",
-                        "note": f"held-out name of {data['ror_id']}",
-                    }
+                    dev_query(
+                        name,
+                        data["city"],
+                        data["country_code"],
+                        data["ror_id"],
+                        f"ror-loo:{language(name)}",
+                        f"held-out name of {data['ror_id']}",
+                    )
                 )
         acronyms = list(data["acronyms"] or [])
         displays.append(kept[0] if kept else data["display_name"])
@@ -186,18 +184,7 @@ def name_variants(registry: pd.DataFrame, country: str = "RU") -> pd.DataFrame:
         for kind, make in _VARIANTS.items():
             made = make(str(display).upper(), str(city))
             if made is not None:
-                rows.append(
-                    {
-                        "name": made[0],
-                        "city": made[1],
-                        "country": country,
-                        "pic": "",
-                        "short_name": "",
-                        "expected_ror_id": ror_id,
-                        "source": f"ror-variants:{kind}",
-                        "note": "",
-                    }
-                )
+                rows.append(dev_query(made[0], made[1], country, ror_id, f"ror-variants:{kind}"))
     return pd.DataFrame(rows)
 
 

@@ -9,7 +9,8 @@ them. The records fall in two folds by a stable hash; the matcher indexes the re
 stripped of all their Cyrillic names (acronyms stay) and is asked for those names in Latin letters (with the
 record's city). A record with no other name is skipped (there is nothing to find it by), and so is a query whose
 key equals a kept name's key.
-Also here: the names of a registry row the development sources hold out (`record_names`), and their `language`.
+Also here: the names of a registry row the development sources hold out (`record_names`), their `language`, and
+the shape of one development query (`dev_query`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,22 @@ def record_names(row: pd.Series) -> list[str]:
     acronyms = set(row["acronyms"] or [])
     names = [str(row["display_name"]), *[str(n) for n in row["labels"] or []]]
     return [n for n in dict.fromkeys(names) if n and n not in acronyms]
+
+
+def dev_query(
+    name: str, city: object, country: object, expected: object, source: str, note: str = ""
+) -> dict[str, object]:
+    """One row of a development source: a name asked with its city and country, and the ROR id expected."""
+    return {
+        "name": name,
+        "city": city or "",
+        "country": country or "",
+        "pic": "",
+        "short_name": "",
+        "expected_ror_id": expected,
+        "source": source,
+        "note": note,
+    }
 
 
 def latin_capitals(name: str, system: str) -> str:
@@ -84,16 +101,14 @@ def transliterated_names(registry: pd.DataFrame, fold: int) -> tuple[pd.DataFram
                     query = latin_capitals(name, system)
                     if match_key(query) and match_key(query) not in kept_keys:
                         queries.append(
-                            {
-                                "name": query,
-                                "city": data["city"] or "",
-                                "country": data["country_code"] or "",
-                                "pic": "",
-                                "short_name": "",
-                                "expected_ror_id": data["ror_id"],
-                                "source": f"ror-translit:{system}",
-                                "note": f"{name} ({data['ror_id']})",
-                            }
+                            dev_query(
+                                query,
+                                data["city"],
+                                data["country_code"],
+                                data["ror_id"],
+                                f"ror-translit:{system}",
+                                f"{name} ({data['ror_id']})",
+                            )
                         )
         displays.append(data["display_name"] if data["display_name"] in kept else kept[0])
         labels.append([*kept, *list(data["acronyms"] or [])])
