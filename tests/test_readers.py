@@ -657,6 +657,12 @@ def test_files_read_by_one_insert_each_get_their_counts_and_a_failure_names_its_
     assert rows(con, "SELECT count(*) FROM land_participation") == [(4,)]
     assert rows(con, "SELECT count(*) FROM duckdb_tables() WHERE temporary") == [(0,)]
 
+    ref = FileRef("cordis_fp7", "fp7!organization.csv", "FP7")
+    twice = [cordis_csv.land_file(con, first, "organizations", ref) for _ in range(2)]
+    with pytest.raises(BilatrusError, match="one load gives the same file twice"):
+        commit_landed(con, twice, [("land_participation", "true")])
+    assert rows(con, "SELECT count(*) FROM land_participation") == [(4,)]
+
 
 def test_line_numbers_need_the_file_order(con, tmp_path) -> None:
     path = write_csv(tmp_path / "organization.csv", ORG_HEADER, current_org_rows())

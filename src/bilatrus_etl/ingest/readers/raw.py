@@ -112,6 +112,11 @@ def read_all_into(con: duckdb.DuckDBPyConnection, reads: Sequence[CsvInsert]) ->
         except duckdb.Error as err:
             raise _unreadable([item.read for item in items], err) from err
         after = _file_counts(con, table, mine) if len(items) > 1 else [inserted]
+        if sum(after) - sum(before) != inserted:  # two reads told by the same dataset, file name and programme
+            names = "; ".join(item.read.ref.describe() for item in items)
+            raise BilatrusError(
+                f"one load gives the same file twice ({names}); load each file once.", dataset=items[0].read.ref.dataset
+            )
         for index, item, where, old, new in zip(indexes, items, mine, before, after, strict=True):
             counts[index] = _finish_read(con, item.read, table, new - old, where)
     return [counts[i] for i in range(len(reads))]
