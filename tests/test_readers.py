@@ -633,6 +633,37 @@ def test_a_csv_file_loaded_again_must_replace_its_slice(con, tmp_path) -> None:
     assert rows(con, "SELECT source_line FROM land_rejects") == [(3,)]
 
 
+def test_files_read_by_one_insert_each_get_their_counts_and_a_failure_names_its_file(con, tmp_path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = write_csv(tmp_path / "a" / "organization.csv", ORG_HEADER, [*current_org_rows(), '"1";"2"'])
+    second = write_csv(tmp_path / "b" / "organization.csv", ORG_HEADER, current_org_rows()[:1])
+    one = cordis_csv.land_file(con, first, "organizations", FileRef("cordis_fp7", "fp7!organization.csv", "FP7"))
+    two = cordis_csv.land_file(con, second, "organizations", FileRef("cordis_he", "he!organization.csv", "HE"))
+    land(con, one, two)
+    assert [(one.rows, one.rejected), (two.rows, two.rejected)] == [(3, 1), (1, 0)]
+    assert rows(con, "SELECT source_file, count(*) FROM land_participation GROUP BY ALL ORDER BY 1") == [
+        ("fp7!organization.csv", 3),
+        ("he!organization.csv", 1),
+    ]
+
+    again = cordis_csv.land_file(con, first, "organizations", FileRef("cordis_fp7", "fp7!organization.csv", "FP7"))
+    gone = cordis_csv.land_file(con, second, "organizations", FileRef("cordis_he", "he!organization.csv", "HE"))
+    second.unlink()  # read when the load is committed
+    with pytest.raises(
+        BilatrusError, match=r"^he!organization\.csv of HE .*could not be read as CSV \(.*/b/organization"
+    ):
+        commit_landed(con, [again, gone], [("land_participation", "true")])
+    assert rows(con, "SELECT count(*) FROM land_participation") == [(4,)]
+    assert rows(con, "SELECT count(*) FROM duckdb_tables() WHERE temporary") == [(0,)]
+
+    ref = FileRef("cordis_fp7", "fp7!organization.csv", "FP7")
+    twice = [cordis_csv.land_file(con, first, "organizations", ref) for _ in range(2)]
+    with pytest.raises(BilatrusError, match="one load gives the same file twice"):
+        commit_landed(con, twice, [("land_participation", "true")])
+    assert rows(con, "SELECT count(*) FROM land_participation") == [(4,)]
+
+
 def test_line_numbers_need_the_file_order(con, tmp_path) -> None:
     path = write_csv(tmp_path / "organization.csv", ORG_HEADER, current_org_rows())
     con.execute("SET preserve_insertion_order = false")

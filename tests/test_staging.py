@@ -351,6 +351,64 @@ def test_each_programme_replaces_only_its_own_slice(con, shared_file, tmp_path) 
     ]
 
 
+def _current_programme(folder: Path, programme: str, projects: list[str], orgs: list[list[str] | str]) -> dict:
+    folder.mkdir()
+    project_rows = [row_of(PROJECT_HEADER, id=pid, acronym=f"P{pid}", title=f"Project {pid}") for pid in projects]
+    return {
+        "projects": write_csv(folder / "project.csv", PROJECT_HEADER, project_rows),
+        "organizations": write_csv(folder / "organization.csv", ORG_HEADER, orgs),
+        "names": {"projects": f"{programme}.zip!project.csv", "organizations": f"{programme}.zip!organization.csv"},
+    }
+
+
+def _org(project: str, name: str) -> list[str]:
+    return row_of(ORG_HEADER, projectID=project, name=name, country="DE", role="participant")
+
+
+def _programme_files(programme: str, files: dict) -> staging.ProgrammeFiles:
+    paths = {role: files[role] for role in ("projects", "organizations")}
+    return staging.ProgrammeFiles(programme, paths, files["names"])
+
+
+def test_programmes_staged_together_keep_their_own_lines_and_fail_together(con, tmp_path) -> None:
+    malformed = '"1";"2"'
+    h2020 = _current_programme(
+        tmp_path / "h2020", "H2020", ["101", "102"], [_org("101", "A"), malformed, _org("102", "B"), _org("101", "C")]
+    )
+    he = _current_programme(tmp_path / "he", "HE", ["201"], [malformed, malformed, _org("201", "D"), _org("201", "E")])
+    reports = staging.stage_programmes(con, [_programme_files("H2020", h2020), _programme_files("HE", he)])
+
+    assert rows(con, "SELECT framework_programme, name, source_line FROM stg_participation ORDER BY ALL") == [
+        ("H2020", "A", 2),
+        ("H2020", "B", 4),
+        ("H2020", "C", 5),
+        ("HE", "D", 4),
+        ("HE", "E", 5),
+    ]
+    assert rows(con, "SELECT source_file, source_line FROM land_rejects ORDER BY ALL") == [
+        ("H2020.zip!organization.csv", 3),
+        ("HE.zip!organization.csv", 2),
+        ("HE.zip!organization.csv", 3),
+    ]
+    counts = {
+        p: [(f.source_file, f.raw_rows, f.staged_rows, f.quarantined_rows) for f in r.files] for p, r in reports.items()
+    }
+    assert counts == {
+        "H2020": [("H2020.zip!organization.csv", 4, 3, 1), ("H2020.zip!project.csv", 2, 2, 0)],
+        "HE": [("HE.zip!organization.csv", 4, 2, 2), ("HE.zip!project.csv", 1, 1, 0)],
+    }
+
+    # one transaction for every programme: a file that cannot be loaded leaves every slice as it was
+    h2020_v2 = _current_programme(tmp_path / "h2020-v2", "H2020", ["103"], [_org("103", "F")])
+    he_broken = _current_programme(tmp_path / "he-broken", "HE", ["202"], [malformed] * 30)
+    before = rows(con, "SELECT * FROM land_participation ORDER BY ALL")
+    with pytest.raises(BilatrusError, match=r"HE\.zip!organization\.csv of HE .*: 30 of 30 records are malformed"):
+        staging.stage_programmes(con, [_programme_files("H2020", h2020_v2), _programme_files("HE", he_broken)])
+    assert rows(con, "SELECT * FROM land_participation ORDER BY ALL") == before
+    assert rows(con, "SELECT count(*) FROM land_rejects") == [(3,)]
+    assert rows(con, "SELECT count(*) FROM duckdb_tables() WHERE temporary") == [(0,)]
+
+
 def test_exact_copies_are_told_by_every_field_and_the_screened_tables_are_not_kept(con, tmp_path) -> None:
     good, russian, _ = current_org_rows()
     contact = dict(zip(ORG_HEADER, russian)) | {"contactForm": "https://example.org/contact"}

@@ -140,8 +140,12 @@ SQL_FUNCTIONS: tuple[str, ...] = (
     # title's blanks) is not a match, so long texts are rewritten only where they change
     r"""CREATE OR REPLACE MACRO clean_text(s) AS
         nullif(trim(regexp_replace(CAST(s AS VARCHAR), '[\s\x{00A0}]{2,}|[\t\n\f\r\x{00A0}]', ' ', 'g')), '')""",
-    r"""CREATE OR REPLACE MACRO clean_id(s) AS regexp_replace(clean_text(s), '\.0+$', '')""",
-    r"""CREATE OR REPLACE MACRO clean_pic(s) AS nullif(regexp_extract(clean_id(s), '^[0-9]{5,12}$'), '')""",
+    # ids and PICs are digits as written almost always: one match says so, instead of the three rewrites that
+    # give the same text
+    r"""CREATE OR REPLACE MACRO clean_id(s) AS CASE WHEN regexp_full_match(CAST(s AS VARCHAR), '[0-9]+')
+        THEN CAST(s AS VARCHAR) ELSE regexp_replace(clean_text(s), '\.0+$', '') END""",
+    r"""CREATE OR REPLACE MACRO clean_pic(s) AS CASE WHEN regexp_full_match(CAST(s AS VARCHAR), '[0-9]{5,12}')
+        THEN CAST(s AS VARCHAR) ELSE nullif(regexp_extract(clean_id(s), '^[0-9]{5,12}$'), '') END""",
     r"""CREATE OR REPLACE MACRO money_compact(s) AS
         nullif(regexp_replace(upper(CAST(s AS VARCHAR)), '[\s\x{00A0}''€$£]|EUR', '', 'g'), '')""",
     r"""CREATE OR REPLACE MACRO money_text(t, decimal_comma) AS CASE

@@ -147,37 +147,46 @@ class ProgrammeFiles:
 def stage_programmes(
     con: duckdb.DuckDBPyConnection, programmes: list[ProgrammeFiles], *, encoding: str = "utf-8"
 ) -> dict[str, StageReport]:
-    """Land several programmes' files (each replacing its slice), then run the staging models once."""
+    """Land several programmes' files in one transaction (each replacing its slice), then run the staging models
+    once. A file that fails to read leaves the landing tables as they were, for every programme."""
     ensure_landing_tables(con)
     landed_by_programme: dict[str, tuple[list[LandedFile], tuple[str, ...]]] = {}
-    for item in programmes:
-        landed_by_programme[item.programme] = _land_programme(con, item, encoding)
+    slices: list[tuple[str, str]] = []
+    try:
+        for item in programmes:
+            landed_by_programme[item.programme] = _programme_files(con, item, encoding)
+            slices += _programme_slices(item.programme)
+    except BaseException:
+        _drop_landed(con, [file for landed, _ in landed_by_programme.values() for file in landed])
+        raise
+    commit_landed(con, [file for landed, _ in landed_by_programme.values() for file in landed], slices)
     _run_models(con, PROGRAMME_MODELS)
     return {p: _report(con, landed, ignored) for p, (landed, ignored) in landed_by_programme.items()}
 
 
-def _land_programme(
+def _programme_files(
     con: duckdb.DuckDBPyConnection, item: ProgrammeFiles, encoding: str
 ) -> tuple[list[LandedFile], tuple[str, ...]]:
+    """The programme's files, their headers checked and mapped, ready to be read when the load is committed."""
     programme, files, source_names, datasets = item.programme, item.files, item.source_names, item.datasets
     _check_programme(programme)
     by_role, ignored = _files_by_role(files, programme)
     landed: list[LandedFile] = []
-    try:
-        for role, key in by_role.items():
-            path = Path(files[key])
-            source = (source_names or {}).get(key) or (source_names or {}).get(role) or path.name
-            dataset = (datasets or {}).get(key) or (datasets or {}).get(role) or f"cordis_{programme.lower()}"
-            ref = FileRef(dataset, source, programme)
-            reader = _programme_reader(path, role, ref, encoding)
-            landed.append(reader.land_file(con, path, role, ref, encoding=encoding))
-    except BaseException:
-        _drop_landed(con, landed)
-        raise
+    for role, key in by_role.items():
+        path = Path(files[key])
+        source = (source_names or {}).get(key) or (source_names or {}).get(role) or path.name
+        dataset = (datasets or {}).get(key) or (datasets or {}).get(role) or f"cordis_{programme.lower()}"
+        ref = FileRef(dataset, source, programme)
+        reader = _programme_reader(path, role, ref, encoding)
+        landed.append(reader.land_file(con, path, role, ref, encoding=encoding))
+    return landed, ignored
+
+
+def _programme_slices(programme: str) -> list[tuple[str, str]]:
+    """The rows of the landing tables that a programme's official files replace."""
     formats = ", ".join(sql_literal(f) for f in OFFICIAL_FORMATS)
     condition = f"framework_programme = {sql_literal(programme)} AND source_format IN ({formats})"
-    commit_landed(con, landed, [("land_project", condition), ("land_participation", condition)])
-    return landed, ignored
+    return [("land_project", condition), ("land_participation", condition)]
 
 
 def _check_programme(programme: str) -> None:

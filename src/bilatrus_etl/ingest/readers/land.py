@@ -28,7 +28,7 @@ from bilatrus_etl.ingest.readers.columns import (
     map_columns,
 )
 from bilatrus_etl.ingest.readers.header import sniff_header
-from bilatrus_etl.ingest.readers.raw import CsvRead, RawFile, drop_tables, read_into
+from bilatrus_etl.ingest.readers.raw import CsvInsert, CsvRead, RawFile, drop_tables, read_all_into
 from bilatrus_etl.warehouse.models import describe_table, sql_literal
 
 # --------------------------------------------------------------------------------- landed selects
@@ -185,6 +185,9 @@ def commit_landed(
 ) -> None:
     """In one transaction: delete the replaced slices, insert the landed rows (reading CSV files) and their rejects.
 
+    The CSV files of one landing table are read by one INSERT (`raw.read_all_into`): a load of several
+    programmes fills whole row groups, which DuckDB's checkpoint then keeps as they are.
+
     `slices` are (landing table, WHERE condition) pairs naming the rows this load replaces; the
     condition is applied to `land_rejects` too (restricted to that table's target). A CSV file must not be
     loaded again without replacing its slice. Any error rolls the whole load back.
@@ -195,10 +198,12 @@ def commit_landed(
             con.execute(f"DELETE FROM {table} WHERE {condition}")
             target = TARGET_OF_LANDING[table]
             con.execute(f"DELETE FROM land_rejects WHERE target_table = {sql_literal(target)} AND ({condition})")
+        files = [(item, item.csv) for item in landed if item.csv is not None]
+        counts = read_all_into(con, [CsvInsert(read, item.landing_table, item.select_sql) for item, read in files])
+        for (item, _), (rows, rejected) in zip(files, counts, strict=True):
+            item.rows, item.rejected = rows, rejected
         for item in landed:
-            if item.csv is not None:
-                item.rows, item.rejected = read_into(con, item.csv, item.landing_table, item.select_sql)
-            else:
+            if item.csv is None:
                 con.execute(f"INSERT INTO {item.landing_table} BY NAME {item.select_sql}")
         seen: set[str] = set()
         for item in landed:

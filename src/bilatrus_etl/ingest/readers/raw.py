@@ -3,11 +3,12 @@
 - `read_csv_sql`: the one read_csv call (explicit dialect, strict mode, all VARCHAR, no sniffing) with
   `store_rejects`, so malformed lines are kept with their line number, reason and raw text instead of failing
   the load; too many of them stop the load (the format changed).
-- `CsvRead` and `read_into`: a file read once, straight into its landing table inside the caller's transaction
-  (no temporary copy). source_line comes from the file order (`row_number() OVER ()`, which DuckDB keeps in
-  insertion order) and is shifted past the rejected lines when there are any. DuckDB reads a file on one thread
-  this way (the window keeps the order); a parallel read into a temporary copy renumbered afterwards is about as
-  fast on an idle 2-core machine and costs more CPU and memory.
+- `CsvRead` and `read_all_into`: each file read once, straight into its landing table inside the caller's
+  transaction (no temporary copy; the files of one landing table in one INSERT, so that they fill whole row
+  groups). source_line comes from the file order (`row_number() OVER ()`, which DuckDB keeps in insertion
+  order) and is shifted past the rejected lines when there are any. DuckDB reads a file on one thread this way
+  (the window keeps the order); a parallel read into a temporary copy renumbered afterwards is about as fast on
+  an idle 2-core machine and costs more CPU and memory.
 - `read_csv_raw` / `raw_from_rows`: a file loaded as-is into a temporary table, for a reader that shapes one file
   into several landing tables (Horizon Dashboard exports), or rows already read in Python (spreadsheets).
 - `temp_name`, `drop_tables`: the temporary tables of a load.
@@ -85,36 +86,92 @@ class CsvRead:
         return f"(SELECT *, row_number() OVER () + 1 AS provisional_line FROM {call})"
 
 
-def read_into(con: duckdb.DuckDBPyConnection, read: CsvRead, landing_table: str, select_sql: str) -> tuple[int, int]:
-    """Insert the file's records into the landing table (inside the caller's transaction): (rows, rejected).
+def read_all_into(con: duckdb.DuckDBPyConnection, reads: Sequence[CsvInsert]) -> list[tuple[int, int]]:
+    """Insert files' records into their landing tables (inside the caller's transaction): (rows, rejected) of each.
 
-    `select_sql` reads `read.source_sql()` and gives provisional_line as source_line. Raises a BilatrusError
-    (the caller rolls back) when the file cannot be read, is not in its encoding or is mostly malformed.
-    The file's rows are told by dataset, source_file and programme: its slice was deleted in this transaction,
-    so they are exactly the rows just inserted (checked before they are renumbered).
+    The files of one landing table go in one INSERT (a UNION ALL of their reads): every INSERT writes row groups
+    of its own, so files inserted one by one each leave a partly filled row group behind, and DuckDB's next
+    checkpoint merges those by reading and compressing again most of the table; inserted together they fill
+    whole row groups. Each file keeps its own read_csv (dialect, rejects) and its own line numbers.
+    Raises a BilatrusError (the caller rolls back) when a file cannot be read, is not in its encoding or is
+    mostly malformed. A file's rows are told by dataset, source_file and programme: its slice was deleted in
+    this transaction, so they are exactly the rows just inserted (checked before they are renumbered).
     """
-    ref = read.ref
-    mine = (
+    counts: dict[int, tuple[int, int]] = {}
+    by_table: dict[str, list[int]] = {}
+    for index, item in enumerate(reads):
+        by_table.setdefault(item.landing_table, []).append(index)
+    for table, indexes in by_table.items():
+        items = [reads[i] for i in indexes]
+        mine = [_rows_of_file(item.read.ref) for item in items]
+        before = _file_counts(con, table, mine) if len(items) > 1 else [0]
+        _check_file_order(con, items[0].read.ref)
+        selects = " UNION ALL BY NAME ".join(f"({item.select_sql})" for item in items)
+        try:
+            inserted = con.execute(f"INSERT INTO {table} BY NAME {selects}").fetchall()[0][0]
+        except duckdb.Error as err:
+            raise _unreadable([item.read for item in items], err) from err
+        after = _file_counts(con, table, mine) if len(items) > 1 else [inserted]
+        if sum(after) - sum(before) != inserted:  # two reads told by the same dataset, file name and programme
+            names = "; ".join(item.read.ref.describe() for item in items)
+            raise BilatrusError(
+                f"one load gives the same file twice ({names}); load each file once.", dataset=items[0].read.ref.dataset
+            )
+        for index, item, where, old, new in zip(indexes, items, mine, before, after, strict=True):
+            counts[index] = _finish_read(con, item.read, table, new - old, where)
+    return [counts[i] for i in range(len(reads))]
+
+
+@dataclass(frozen=True)
+class CsvInsert:
+    """A CSV file to insert into a landing table: `select_sql` reads `read.source_sql()` and gives
+    provisional_line as source_line."""
+
+    read: CsvRead
+    landing_table: str
+    select_sql: str
+
+
+def _rows_of_file(ref: FileRef) -> str:
+    return (
         f"dataset = {sql_literal(ref.dataset)} AND source_file = {sql_literal(ref.source_file)} "
         f"AND framework_programme IS NOT DISTINCT FROM {sql_literal(ref.programme)}"
     )
-    return _read(con, read, f"INSERT INTO {landing_table} BY NAME {select_sql}", landing_table, mine)
+
+
+def _file_counts(con: duckdb.DuckDBPyConnection, table: str, conditions: Sequence[str]) -> list[int]:
+    """Rows of `table` under each condition, in one scan."""
+    columns = ", ".join(f"count(*) FILTER (WHERE {condition})" for condition in conditions)
+    return list(con.execute(f"SELECT {columns} FROM {table}").fetchall()[0])
+
+
+def _unreadable(reads: Sequence[CsvRead], err: duckdb.Error) -> BilatrusError:
+    """The error of a read that failed, naming the file DuckDB names (every file of the statement if none)."""
+    failed = [read for read in reads if str(read.path) in str(err)] or list(reads)
+    files = " and ".join(read.ref.describe() for read in failed)
+    paths = ", ".join(str(read.path) for read in failed)
+    return BilatrusError(f"{files} could not be read as CSV ({paths}): {err}", dataset=failed[0].ref.dataset)
 
 
 def _read(
     con: duckdb.DuckDBPyConnection, read: CsvRead, statement: str, table: str, mine: str | None
 ) -> tuple[int, int]:
     """Run the statement that reads the file's records into `table` with their provisional line as
-    source_line, collect and check its rejected lines, and renumber the rows after them: (rows, rejected).
-    `mine` tells the file's rows in `table` (None: every row is the file's)."""
-    ref = read.ref
-    _check_file_order(con, ref)
+    source_line, then `_finish_read`: (rows, rejected). `mine` tells the file's rows in `table` (None: every
+    row is the file's)."""
+    _check_file_order(con, read.ref)
     try:
         rows = con.execute(statement).fetchall()[0][0]
     except duckdb.Error as err:
-        raise BilatrusError(
-            f"{ref.describe()} could not be read as CSV ({read.path}): {err}", dataset=ref.dataset
-        ) from err
+        raise _unreadable([read], err) from err
+    return _finish_read(con, read, table, rows, mine)
+
+
+def _finish_read(
+    con: duckdb.DuckDBPyConnection, read: CsvRead, table: str, rows: int, mine: str | None
+) -> tuple[int, int]:
+    """Collect and check a read's rejected lines, and renumber the rows after them: (rows, rejected)."""
+    ref = read.ref
     rejected = _collect_rejects(con, read.temp_tables[0], read.rejects)
     _check_encoding(con, read.rejects, read.path, ref, read.encoding)
     _check_reject_share(con, read.rejects, rows, rejected, read.path, ref)
