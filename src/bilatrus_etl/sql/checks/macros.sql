@@ -63,36 +63,38 @@ ORDER BY e.column_name;
 -- Foreign key: `child`(child_columns) references `parent`(parent_columns). One row when rows of `child` (of the
 -- programmes asked for, `programmes`, when it is a list; all rows when it is NULL or empty) have a key with no match
 -- (NULL keys are not checked): their number, share and up to 10 of their keys ('FP7 / 123' for two columns).
+-- Rows are matched on the columns themselves (NOT EXISTS, a hash anti join); only the orphans' keys become text.
+CREATE OR REPLACE TEMP MACRO foreign_key_rows(child_columns, programmes) AS
+    array_to_string(list_transform(child_columns, lambda c: 'c.' || c || ' IS NOT NULL'), ' AND ')
+    || CASE WHEN coalesce(len(CAST(programmes AS VARCHAR[])), 0) = 0 THEN ''
+            ELSE format(' AND c.framework_programme IN ({})', array_to_string(list_transform(
+                CAST(programmes AS VARCHAR[]), lambda p: '''' || replace(p, '''', '''''') || ''''), ', '))
+       END;
+
 CREATE OR REPLACE TEMP MACRO check_foreign_key(child, child_columns, parent, parent_columns, severity, programmes) AS TABLE
-WITH child_keys AS (
+WITH checked AS (
     SELECT * FROM query(format(
-        'SELECT concat_ws('' / '', {}) AS key FROM {} WHERE {} IS NOT NULL{}',
-        array_to_string(list_transform(child_columns, lambda c: c || '::VARCHAR'), ', '),
-        child,
-        array_to_string(child_columns, ' IS NOT NULL AND '),
-        CASE WHEN coalesce(len(CAST(programmes AS VARCHAR[])), 0) = 0 THEN ''
-             ELSE format(' AND framework_programme IN ({})', array_to_string(list_transform(
-                 CAST(programmes AS VARCHAR[]), lambda p: '''' || replace(p, '''', '''''') || ''''), ', '))
-        END
-    ))
-),
-parent_keys AS (
-    SELECT DISTINCT key FROM query(format(
-        'SELECT concat_ws('' / '', {}) AS key FROM {}',
-        array_to_string(list_transform(parent_columns, lambda c: c || '::VARCHAR'), ', '), parent
+        'SELECT count(*) AS n_rows FROM {} AS c WHERE {}', child, foreign_key_rows(child_columns, programmes)
     ))
 ),
 orphan AS (
-    SELECT c.key FROM child_keys AS c ANTI JOIN parent_keys AS p ON c.key = p.key
+    SELECT * FROM query(format(
+        'SELECT concat_ws('' / '', {}) AS key FROM {} AS c WHERE {} AND NOT EXISTS (SELECT 1 FROM {} AS p WHERE {})',
+        array_to_string(list_transform(child_columns, lambda c: 'c.' || c || '::VARCHAR'), ', '),
+        child,
+        foreign_key_rows(child_columns, programmes),
+        parent,
+        array_to_string(list_transform(parent_columns, lambda p, i: 'p.' || p || ' = c.' || child_columns[i]), ' AND ')
+    ))
 )
 SELECT
     array_to_string(child_columns, ', ') AS "column",
     severity AS severity,
     count(*) AS unexpected_count,
-    round(100.0 * count(*) / (SELECT count(*) FROM child_keys), 4) AS unexpected_percent,
+    round(100.0 * count(*) / (SELECT n_rows FROM checked), 4) AS unexpected_percent,
     list_sort(list_distinct(list(key)))[1:10] AS sample,
     format('{}: {} row(s) ({}%) have {} with no match in {}({}); e.g. {}.',
-           child, count(*), round(100.0 * count(*) / (SELECT count(*) FROM child_keys), 4),
+           child, count(*), round(100.0 * count(*) / (SELECT n_rows FROM checked), 4),
            array_to_string(child_columns, ', '), parent, array_to_string(parent_columns, ', '),
            list_sort(list_distinct(list(key)))[1:10]) AS message
 FROM orphan
