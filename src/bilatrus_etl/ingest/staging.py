@@ -172,13 +172,17 @@ def _programme_files(
     _check_programme(programme)
     by_role, ignored = _files_by_role(files, programme)
     landed: list[LandedFile] = []
-    for role, key in by_role.items():
-        path = Path(files[key])
-        source = (source_names or {}).get(key) or (source_names or {}).get(role) or path.name
-        dataset = (datasets or {}).get(key) or (datasets or {}).get(role) or f"cordis_{programme.lower()}"
-        ref = FileRef(dataset, source, programme)
-        reader = _programme_reader(path, role, ref, encoding)
-        landed.append(reader.land_file(con, path, role, ref, encoding=encoding))
+    try:
+        for role, key in by_role.items():
+            path = Path(files[key])
+            source = (source_names or {}).get(key) or (source_names or {}).get(role) or path.name
+            dataset = (datasets or {}).get(key) or (datasets or {}).get(role) or f"cordis_{programme.lower()}"
+            ref = FileRef(dataset, source, programme)
+            reader = _programme_reader(path, role, ref, encoding)
+            landed.append(reader.land_file(con, path, role, ref, encoding=encoding))
+    except BaseException:
+        _drop_landed(con, landed)  # this programme's files so far; the caller drops the earlier programmes'
+        raise
     return landed, ignored
 
 

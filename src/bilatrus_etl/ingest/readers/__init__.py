@@ -15,7 +15,7 @@ the same steps, shared in `header`, `columns` and `land`:
    the load). A Dashboard export, shaped into two landing tables, is first loaded as-is into a temporary table
    (`raw.read_csv_raw`, `raw.raw_from_rows` for spreadsheets) and shaped by `land.land_select`.
 4. `land.commit_landed` replaces the load's slices in one transaction: it deletes them, reads each CSV file once,
-   straight into its landing table (`raw.read_into`), inserts the other rows and the rejected lines, and rolls
+   straight into its landing table (`raw.read_all_into`: one INSERT per landing table), inserts the other rows and the rejected lines, and rolls
    everything back if a file cannot be read.
 
 The landing tables (one per shape, all programmes together; a load replaces its own slice):

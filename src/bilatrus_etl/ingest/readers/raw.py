@@ -234,7 +234,7 @@ def read_csv_raw(
     null_tokens: Sequence[str] = ("",),
 ) -> RawFile:
     """Load every parseable record of a CSV file with DuckDB into a temp table (c0..cN, source_line), read and
-    numbered as `read_into` does; keep the others in a rejects table."""
+    numbered as `read_all_into` numbers a file; keep the others in a rejects table."""
     read = CsvRead.of(path, header, ref, encoding, null_tokens)
     table = temp_name("raw")
     statement = (
