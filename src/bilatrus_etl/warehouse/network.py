@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import sparse
@@ -101,19 +101,33 @@ def betweenness(
 
 
 def measures_from_arrays(
-    source: np.ndarray,
-    target: np.ndarray,
-    joint: np.ndarray,
-    fractional: np.ndarray,
+    source: Any,
+    target: Any,
+    joint: Any,
+    fractional: Any,
     *,
     max_work: int = DEFAULT_MAX_WORK,
     seed: int = 42,
 ) -> tuple[pa.Table, NetworkStats]:
-    """Node measures from edge columns of institution keys: nodes numbered in order of first appearance."""
-    codes, keys = pd.factorize(np.concatenate([source, target]), sort=False)
+    """Node measures from edge columns (Arrow arrays, or anything Arrow reads: numpy, lists): the source and target
+    institution keys, joint projects and fractional weight. Nodes are numbered in order of first appearance over
+    the sources then the targets, by Arrow's dictionary encoding (the keys never become Python strings)."""
+    keys = pa.chunked_array(_chunked(source, pa.string()).chunks + _chunked(target, pa.string()).chunks, pa.string())
+    nodes = pc.dictionary_encode(keys).combine_chunks()
     return measures_from_codes(
-        codes, pa.array(list(keys), pa.string()), joint, fractional, max_work=max_work, seed=seed
+        nodes.indices.to_numpy(zero_copy_only=False).astype(np.intp),
+        nodes.dictionary,
+        _chunked(joint, pa.int64()).to_numpy().astype(np.int64),
+        _chunked(fractional, pa.float64()).to_numpy().astype(np.float64),
+        max_work=max_work,
+        seed=seed,
     )
+
+
+def _chunked(values: Any, kind: pa.DataType) -> pa.ChunkedArray:
+    if isinstance(values, pa.ChunkedArray):
+        return values.cast(kind)
+    return pa.chunked_array([pa.array(values, kind)])
 
 
 def measures_from_codes(
@@ -163,18 +177,13 @@ def build_network(con: duckdb.DuckDBPyConnection, *, max_work: int = DEFAULT_MAX
 
 
 def _build_network(con: duckdb.DuckDBPyConnection, *, max_work: int, seed: int) -> int:
-    # Arrow, not numpy: the keys never become Python strings, and Arrow's dictionary encoding numbers them in
-    # order of first appearance, as pandas.factorize does in measures_from_arrays.
-    edges = queries.relation(con, "network_edges").to_arrow_table()
+    edges = queries.relation(con, "network_edges").to_arrow_table()  # Arrow: no Python string per key
     focus = queries.run(con, "network_focus_country").fetchall()[0][0]
-    nodes = pc.dictionary_encode(
-        pa.chunked_array(edges["source_key"].chunks + edges["target_key"].chunks, pa.string())
-    ).combine_chunks()
-    measures, stats = measures_from_codes(
-        nodes.indices.to_numpy(zero_copy_only=False).astype(np.intp),
-        nodes.dictionary,
-        edges["joint_projects"].to_numpy().astype(np.int64),
-        edges["weight_fractional"].to_numpy().astype(np.float64),
+    measures, stats = measures_from_arrays(
+        edges["source_key"],
+        edges["target_key"],
+        edges["joint_projects"],
+        edges["weight_fractional"],
         max_work=max_work,
         seed=seed,
     )

@@ -58,14 +58,18 @@ def run(
         install_session_macros(con)
         return con.execute(query_text(name), params or {})
     except duckdb.Error as err:
-        raise BilatrusError(f"SQL query {name} ({QUERIES_DIR / (name + '.sql')}) failed: {err}") from err
+        raise _failed(name, err) from err
 
 
 def relation(con: duckdb.DuckDBPyConnection, name: str) -> duckdb.DuckDBPyRelation:
     """sql/queries/<name>.sql (a query without parameters) as a relation, e.g. to read it as Arrow without the copy
-    a cursor's result makes."""
+    a cursor's result makes (DuckDB's advice)."""
     try:
         install_session_macros(con)
         return con.sql(query_text(name))
     except duckdb.Error as err:
-        raise BilatrusError(f"SQL query {name} ({QUERIES_DIR / (name + '.sql')}) failed: {err}") from err
+        raise _failed(name, err) from err
+
+
+def _failed(name: str, err: duckdb.Error) -> BilatrusError:
+    return BilatrusError(f"SQL query {name} ({QUERIES_DIR / (name + '.sql')}) failed: {err}")
