@@ -9,7 +9,11 @@ loading the code location) makes the connections of this process to files under 
 - commit with `synchronous=NORMAL`: in WAL mode a commit is not synced; checkpoints are, and a killed process
   loses nothing it committed (only a power cut can undo the latest commits; the database stays consistent),
 - keep one idle connection per file open ("keeper", the last `KEEPERS` files used), so that the connections Dagster
-  closes are not the last one and the log is checkpointed as it grows, not on every close.
+  closes are not the last one and the log is checkpointed as it grows, not on every close;
+- come from one SQLAlchemy engine per file (the last `ENGINES` files used): the storages create a new engine for
+  every connection, so each event paid for a new dialect's first-connect queries and compiled its INSERTs and
+  SELECTs again (SQLAlchemy caches compiled statements per engine). A full refresh stores some 400 events; their
+  CPU halves. The engines keep Dagster's own settings (NullPool: no connection is held between uses).
 The keepers hold no lock and no read transaction between uses, so other processes (the webserver, the daemon)
 read and checkpoint as usual. They are closed at exit, which checkpoints the files and removes their logs.
 SQLite files anywhere else (and other databases) are left as their owners configured them.
@@ -18,6 +22,7 @@ SQLite files anywhere else (and other databases) are left as their owners config
 from __future__ import annotations
 
 import atexit
+import importlib
 import os
 import sqlite3
 import threading
@@ -26,9 +31,18 @@ from pathlib import Path
 from typing import Any
 
 KEEPERS = 8  # files kept open at once: the run index, runs, schedules and the current runs' event files
+ENGINES = 16  # engines kept at once (the same files, and the storages' variants of connect_args)
+# Dagster's SQLite storages, each calling the `create_engine` it imported from dagster._core.storage.sql
+STORAGE_MODULES = (
+    "dagster._core.storage.event_log.sqlite.sqlite_event_log",
+    "dagster._core.storage.runs.sqlite.sqlite_run_storage",
+    "dagster._core.storage.schedules.sqlite.sqlite_schedule_storage",
+)
 
 _lock = threading.Lock()
 _keepers: OrderedDict[str, sqlite3.Connection] = OrderedDict()
+_engines: OrderedDict[tuple[str, str, str], Any] = OrderedDict()
+_ours: dict[tuple[str, str], str | None] = {}  # (file, DAGSTER_HOME) -> the file resolved, when it is the instance's
 _installed = False
 
 
@@ -42,21 +56,65 @@ def install() -> None:
         from sqlalchemy.engine import Engine
 
         event.listen(Engine, "connect", _on_connect)
+        for name in STORAGE_MODULES:
+            module = importlib.import_module(name)
+            if callable(getattr(module, "create_engine", None)):
+                module.create_engine = _reusing_create_engine  # type: ignore[attr-defined]
         atexit.register(close_keepers)
         _installed = True
 
 
-def _instance_home() -> Path | None:
-    home = os.environ.get("DAGSTER_HOME")
-    return Path(home).resolve() if home else None
+def _reusing_create_engine(url: Any, **kwargs: Any) -> Any:
+    """The storages' `create_engine`: for a file of the instance, the engine already made for it with the same
+    arguments (a new one the first time); anything else as SQLAlchemy makes it."""
+    from dagster._core.storage.sql import create_engine
+
+    path = _sqlite_file(str(url))
+    if path is None or _instance_file(path) is None or set(kwargs) - {"poolclass", "connect_args"}:
+        return create_engine(url, **kwargs)
+    key = (str(url), repr(kwargs.get("poolclass")), repr(sorted((kwargs.get("connect_args") or {}).items())))
+    with _lock:
+        engine = _engines.pop(key, None)
+        if engine is None:
+            engine = create_engine(url, **kwargs)
+        _engines[key] = engine
+        while len(_engines) > ENGINES:
+            _, oldest = _engines.popitem(last=False)
+            oldest.dispose()
+    return engine
+
+
+def _sqlite_file(url: str) -> str | None:
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        return None
+    path = url[len(prefix) :].split("?", 1)[0]
+    return path if path and path != ":memory:" else None
+
+
+def engines_kept() -> int:
+    """How many engines are kept for reuse."""
+    with _lock:
+        return len(_engines)
+
+
+def _instance_file(file: str) -> str | None:
+    """`file` resolved when it lies under DAGSTER_HOME, else None (remembered per file and home)."""
+    home = os.environ.get("DAGSTER_HOME") or ""
+    key = (file, home)
+    if key not in _ours:
+        path = Path(file).resolve()
+        _ours[key] = str(path) if home and path.is_relative_to(Path(home).resolve()) else None
+    return _ours[key]
 
 
 def _on_connect(dbapi_connection: Any, _record: Any) -> None:
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
-    path = _database_path(dbapi_connection)
-    home = _instance_home()
-    if path is None or home is None or not path.is_relative_to(home):
+    rows = dbapi_connection.execute("PRAGMA database_list").fetchall()
+    file = next((row[2] for row in rows if row[1] == "main"), "")
+    path = _instance_file(file) if file else None
+    if path is None:
         return
     cursor = dbapi_connection.cursor()
     try:
@@ -64,27 +122,24 @@ def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
-    _keep(str(path))
-
-
-def _database_path(connection: sqlite3.Connection) -> Path | None:
-    rows = connection.execute("PRAGMA database_list").fetchall()
-    file = next((row[2] for row in rows if row[1] == "main"), "")
-    return Path(file).resolve() if file else None
+    _keep(path)
 
 
 def _keep(path: str) -> None:
-    """Open (or touch) the keeper of `path`: a read opens its WAL index, so a closing connection is never the last."""
+    """Open the keeper of `path` (or mark it recently used): its first read opens the file's WAL index, and it holds
+    it open from then on, so a closing connection is never the last one."""
     with _lock:
         keeper = _keepers.pop(path, None)
-        if keeper is None:
-            keeper = sqlite3.connect(path, timeout=1, check_same_thread=False, isolation_level=None)
-        _keepers[path] = keeper
+        if keeper is not None:
+            _keepers[path] = keeper
+            return
+        keeper = sqlite3.connect(path, timeout=1, check_same_thread=False, isolation_level=None)
         try:
             keeper.execute("SELECT count(*) FROM sqlite_master").fetchall()
         except sqlite3.Error:
-            _keepers.pop(path).close()  # busy or gone: the file works as without a keeper
+            keeper.close()  # busy or gone: the file works as without a keeper
             return
+        _keepers[path] = keeper
         while len(_keepers) > KEEPERS:
             _, oldest = _keepers.popitem(last=False)
             oldest.close()

@@ -94,3 +94,27 @@ def test_a_dagster_instance_on_the_home_stores_and_reads_its_events(home: Path) 
         latest = instance.get_latest_materialization_event(dg.AssetKey("probe"))
         assert latest is not None and latest.asset_materialization.metadata["n"].value == 2
         assert any(path.endswith("index.db") for path in instance_sqlite.kept_files())
+        assert instance_sqlite.engines_kept() >= 2  # the run storage's and the event log's files, reused
+
+
+def test_the_storages_get_one_engine_per_instance_file_and_others_their_own(home: Path, tmp_path: Path) -> None:
+    from dagster._core.storage.event_log.sqlite import sqlite_event_log
+
+    create = sqlite_event_log.create_engine  # what Dagster's event log storage calls
+    inside = f"sqlite:///{home / 'index.db'}"
+    first = create(inside, poolclass=NullPool, connect_args={"timeout": 5})
+    assert create(inside, poolclass=NullPool, connect_args={"timeout": 5}) is first
+    assert create(inside, poolclass=NullPool) is not first  # other arguments, another engine
+    outside = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    assert create(outside, poolclass=NullPool) is not create(outside, poolclass=NullPool)
+    first.dispose()  # what the storage does after each use: the engine stays usable, its statement cache kept
+    with first.connect() as conn:
+        assert conn.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def test_at_most_engines_are_kept(home: Path) -> None:
+    from dagster._core.storage.runs.sqlite import sqlite_run_storage
+
+    for n in range(instance_sqlite.ENGINES + 5):
+        sqlite_run_storage.create_engine(f"sqlite:///{home / f'r{n}.db'}", poolclass=NullPool)
+    assert instance_sqlite.engines_kept() == instance_sqlite.ENGINES
