@@ -106,3 +106,24 @@ def test_markdown_from_a_published_file(built: tuple[duckdb.DuckDBPyConnection, 
     out = dictionary.write_markdown(published, tmp_path / "docs" / "data-dictionary.md")
     text = out.read_text(encoding="utf-8")
     assert "# Data dictionary" in text and "### mart_third_country_ranking" in text and "bilatrus.duckdb" in text
+
+
+def _comments(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    table = con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 't'").fetchall()
+    columns = con.execute(
+        "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = 't' ORDER BY 1"
+    ).fetchall()
+    return table + columns
+
+
+def test_describe_table_commits_its_comments_at_once_or_joins_the_callers_transaction() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (a INTEGER, b INTEGER)")
+    describe_table(con, "t", "Table t.", {"a": "Column a.", "b": "It's b."})
+    assert _comments(con) == [("Table t.",), ("a", "Column a."), ("b", "It's b.")]
+    con.execute("BEGIN TRANSACTION")
+    describe_table(con, "t", "Changed.", {"a": "Changed a."})
+    con.execute("INSERT INTO t VALUES (1, 2)")  # the caller's transaction is still usable
+    con.execute("ROLLBACK")  # and its rollback takes the comments back with it
+    assert _comments(con) == [("Table t.",), ("a", "Column a."), ("b", "It's b.")]
+    assert con.execute("SELECT count(*) FROM t").fetchall() == [(0,)]

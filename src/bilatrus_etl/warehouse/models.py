@@ -17,6 +17,8 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -225,9 +227,10 @@ def describe_table(
 ) -> None:
     """Store a table's one-line description and its columns' descriptions as DuckDB comments.
 
-    The data dictionary reads them for tables that are not SQL models (Python steps should call this).
+    The data dictionary reads them for tables that are not SQL models (Python steps should call this). The
+    comments are written in one transaction (the caller's, when it has one open): committed one by one, each
+    comment cost a commit of its own, about five times the statement.
     """
-    con.execute(f'COMMENT ON TABLE "{table}" IS {sql_literal(description)}')
     columns = [
         row[0]
         for row in con.execute(
@@ -236,10 +239,37 @@ def describe_table(
             [table],
         ).fetchall()
     ]
-    for column in columns:
-        doc = (column_docs or {}).get(column)
-        if doc:
-            con.execute(f'COMMENT ON COLUMN "{table}"."{column}" IS {sql_literal(doc)}')
+    statements = [f'COMMENT ON TABLE "{table}" IS {sql_literal(description)}'] + [
+        f'COMMENT ON COLUMN "{table}"."{column}" IS {sql_literal(doc)}'
+        for column in columns
+        if (doc := (column_docs or {}).get(column))
+    ]
+    with transaction(con):
+        for statement in statements:
+            con.execute(statement)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """A transaction around the block: a new one, committed at its end (rolled back on error), or the caller's
+    when one is already open (DuckDB has no nested transactions, and a refused BEGIN aborts the open one)."""
+    if in_transaction(con):
+        yield
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the connection has a transaction open: outside one, every statement runs in a transaction of its own,
+    so two statements in a row see different transaction ids."""
+    first = con.execute("SELECT txid_current()").fetchall()[0][0]
+    return bool(con.execute("SELECT txid_current()").fetchall()[0][0] == first)
 
 
 def _drop_stored_copy(con: duckdb.DuckDBPyConnection, name: str) -> None:
