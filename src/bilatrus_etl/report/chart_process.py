@@ -65,12 +65,16 @@ class ChartProcess:
 
 
 def main() -> None:
-    """The child: import matplotlib, read the rows from stdin, write the SVGs to stdout."""
+    """The child: import matplotlib while a thread reads the rows from stdin (the parent's write does not wait for
+    the import), draw, write the SVGs to stdout."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from bilatrus_etl.report import charts
 
-    charts.load()
-    rows = json.load(sys.stdin.buffer)
-    sys.stdout.buffer.write(json.dumps(charts.draw_all(rows)).encode("utf-8"))
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        rows = reader.submit(json.load, sys.stdin.buffer)
+        charts.load()
+    sys.stdout.buffer.write(json.dumps(charts.draw_all(rows.result())).encode("utf-8"))
     sys.stdout.buffer.flush()
 
 
