@@ -19,15 +19,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.report.chart_process import ChartProcess
 
 if TYPE_CHECKING:
     import duckdb
 
     from bilatrus_etl.settings import Settings
 
-# data (DuckDB), render (Jinja2) and the warehouse are imported where they are used, so that the chart process,
-# which imports this package, starts with matplotlib only
+# data (DuckDB), render (Jinja2), the warehouse and chart_process are imported where they are used, so that the
+# chart process (python -m bilatrus_etl.report.chart_process, which imports this package first) starts with
+# matplotlib only
 
 __all__ = ["ReportResult", "build_report", "default_output", "page_name", "summary"]
 
@@ -113,6 +113,7 @@ def build_report(warehouse_path: Path | str, output_dir: Path | str) -> ReportRe
     The charts are drawn in a child process (ChartProcess) while this one reads the institutions and writes
     their pages; the landscape page, which shows the charts, is written last."""
     from bilatrus_etl.report import data
+    from bilatrus_etl.report.chart_process import ChartProcess
     from bilatrus_etl.warehouse.publish import open_readonly
 
     warehouse_path, output_dir = Path(warehouse_path), Path(output_dir).resolve()
