@@ -210,37 +210,6 @@ def test_incomplete_warehouse_is_refused_with_what_to_do(tmp_path: Path) -> None
         report.build_report(tmp_path / "missing.duckdb", tmp_path / "reports")
 
 
-def test_charts_drawn_in_the_child_process_are_the_ones_drawn_here(built: report.ReportResult) -> None:
-    from bilatrus_etl.report import charts
-    from bilatrus_etl.report.chart_process import ChartProcess
-    from bilatrus_etl.warehouse.publish import open_readonly
-
-    path = built.index.parent.parent / "bilatrus.duckdb"
-    con = open_readonly(path)
-    try:
-        rows = report.chart_rows(report._read_figures(con, path))
-    finally:
-        con.close()
-    with ChartProcess() as drawing:
-        drawing.send(rows)
-        drawn = drawing.receive()
-    assert sorted(drawn) == ["network", "partners", "ranking", "regions", "themes", "years"]
-    assert drawn == charts.draw_all(rows)
-    landscape = built.index.read_text(encoding="utf-8")
-    assert all(svg.startswith("<svg") and svg in landscape for svg in drawn.values())
-
-
-def test_a_failing_chart_process_is_a_clear_error() -> None:
-    from bilatrus_etl.report.chart_process import ChartProcess
-
-    with ChartProcess() as drawing:
-        drawing.send({"ranking": {}})  # the other charts' rows are missing
-        with pytest.raises(BilatrusError, match=r"(?s)Drawing the report's charts failed .*KeyError: 'top_third'"):
-            drawing.receive()
-    with ChartProcess() as drawing:
-        pass  # left before sending: the child is stopped, nothing is left running
-
-
 @pytest.mark.parametrize(
     ("share", "text"),
     [(None, "–"), (0, "0%"), (0.0004, "<0.1%"), (0.0123, "1.2%"), (0.0996, "10.0%"), (0.1234, "12%"), (1.0, "100%")],

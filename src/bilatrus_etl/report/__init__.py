@@ -16,18 +16,13 @@ import shutil
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bilatrus_etl.errors import BilatrusError
-
-if TYPE_CHECKING:
-    import duckdb
-
-    from bilatrus_etl.settings import Settings
-
-# data (DuckDB), render (Jinja2), the warehouse and chart_process are imported where they are used, so that the
-# chart process (python -m bilatrus_etl.report.chart_process, which imports this package first) starts with
-# matplotlib only
+from bilatrus_etl.report import charts, data, render
+from bilatrus_etl.settings import Settings
+from bilatrus_etl.warehouse.models import set_variables
+from bilatrus_etl.warehouse.publish import open_readonly, table_names
 
 __all__ = ["ReportResult", "build_report", "default_output", "page_name", "summary"]
 
@@ -68,78 +63,55 @@ def search_text(profile: dict[str, Any]) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if not unicodedata.combining(c))
 
 
-def _read_figures(con: duckdb.DuckDBPyConnection, warehouse_path: Path) -> dict[str, Any]:
-    """Every figure of the landscape page (data.collect), the active projects and the overall partner countries."""
+def _read(warehouse_path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     from bilatrus_etl.analyst.active import active_projects_query
-    from bilatrus_etl.report import data
-    from bilatrus_etl.warehouse.models import set_variables
-    from bilatrus_etl.warehouse.publish import table_names
 
-    missing = [t for t in data.REQUIRED_TABLES if t not in table_names(con)]
-    if missing:
-        raise BilatrusError(
-            f"The warehouse {warehouse_path} lacks {', '.join(missing)}: it was published by an older version or a "
-            "partial run. Run `bilatrus run` (or `make demo`) to publish a complete warehouse, then `bilatrus report`."
+    con = open_readonly(warehouse_path)
+    try:
+        missing = [t for t in data.REQUIRED_TABLES if t not in table_names(con)]
+        if missing:
+            raise BilatrusError(
+                f"The warehouse {warehouse_path} lacks {', '.join(missing)}: it was published by an older version or a "
+                "partial run. Run `bilatrus run` (or `make demo`) to publish a complete warehouse, then `bilatrus report`."
+            )
+        focus = con.execute("SELECT any_value(focus_country) FROM meta_build").fetchall()[0][0] or "RU"
+        set_variables(con, {"focus_country": focus})
+        active = data.records(con.execute(active_projects_query(con, data.SUSPENSION_DATE, focus)))
+        figures = data.collect(con, active)
+        figures["partner_countries_overall"] = data.run(
+            con, "report_partner_countries_overall", {"top": data.TOP_PARTNER_COUNTRIES}
         )
-    focus = con.execute("SELECT any_value(focus_country) FROM meta_build").fetchall()[0][0] or "RU"
-    set_variables(con, {"focus_country": focus})
-    active = data.records(con.execute(active_projects_query(con, data.SUSPENSION_DATE, focus)))
-    figures = data.collect(con, active)
-    figures["partner_countries_overall"] = data.run(
-        con, "report_partner_countries_overall", {"top": data.TOP_PARTNER_COUNTRIES}
-    )
-    return figures
-
-
-def chart_rows(figures: dict[str, Any]) -> dict[str, Any]:
-    """What the landscape page's charts draw (charts.draw_all's argument), from the figures."""
-    from bilatrus_etl.report import data
-
-    return {
-        "ranking": figures["ranking"],
-        "top_third": data.TOP_THIRD_COUNTRIES,
-        "years": figures["years"],
-        "themes": figures["themes"],
-        "partners": figures["partner_countries_overall"],
-        "regions": figures["regions"],
-        "network_nodes": figures["network"]["nodes"],
-        "network_edges": figures["network"]["edges"],
-    }
+        profiles = data.institutions(con)
+    finally:
+        con.close()
+    return figures, profiles
 
 
 def build_report(warehouse_path: Path | str, output_dir: Path | str) -> ReportResult:
-    """Write the report for the published warehouse at `warehouse_path` into `output_dir`; return where.
-
-    The charts are drawn in a child process (ChartProcess) while this one reads the institutions and writes
-    their pages; the landscape page, which shows the charts, is written last."""
-    from bilatrus_etl.report import data
-    from bilatrus_etl.report.chart_process import ChartProcess
-    from bilatrus_etl.warehouse.publish import open_readonly
-
+    """Write the report for the published warehouse at `warehouse_path` into `output_dir`; return where."""
     warehouse_path, output_dir = Path(warehouse_path), Path(output_dir).resolve()
     _check_replaceable(output_dir)
-    with ChartProcess() as drawing:
-        con = open_readonly(warehouse_path)
-        try:
-            figures = _read_figures(con, warehouse_path)
-            drawing.send(chart_rows(figures))
-            profiles = data.institutions(con)
-        finally:
-            con.close()
-        pages = {p["institution_key"]: page_name(p["institution_key"]) for p in profiles}
-        for profile in profiles:
-            profile["search_text"] = search_text(profile)
-        staging = output_dir.with_name(f".{output_dir.name}.building")
-        shutil.rmtree(staging, ignore_errors=True)
-        (staging / "institutions").mkdir(parents=True)
-        (staging / MARKER).write_text("written by `bilatrus report`; the folder is replaced as a whole on each build\n")
-        try:
-            common = _common(figures, pages)
-            _write_institution_pages(staging, figures, profiles, common)
-            _write_landscape(staging, figures, pages, drawing.receive(), common)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)  # the previous report stays as it was
-            raise
+    figures, profiles = _read(warehouse_path)
+    pages = {p["institution_key"]: page_name(p["institution_key"]) for p in profiles}
+    for profile in profiles:
+        profile["search_text"] = search_text(profile)
+    svgs = {
+        "ranking": charts.ranking_chart(figures["ranking"], data.TOP_THIRD_COUNTRIES),
+        "years": charts.years_chart(figures["years"]),
+        "themes": charts.themes_chart(figures["themes"]),
+        "partners": charts.partners_chart(figures["partner_countries_overall"]),
+        "regions": charts.regions_chart(figures["regions"]),
+        "network": charts.network_chart(figures["network"]["nodes"], figures["network"]["edges"]),
+    }
+    staging = output_dir.with_name(f".{output_dir.name}.building")
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / "institutions").mkdir(parents=True)
+    (staging / MARKER).write_text("written by `bilatrus report`; the folder is replaced as a whole on each build\n")
+    try:
+        _write_pages(staging, figures, profiles, pages, svgs)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # the previous report stays as it was
+        raise
     _swap(staging, output_dir)
     index = output_dir / "index.html"
     return ReportResult(
@@ -151,11 +123,10 @@ def build_report(warehouse_path: Path | str, output_dir: Path | str) -> ReportRe
     )
 
 
-def _common(figures: dict[str, Any], pages: dict[str, str]) -> dict[str, Any]:
-    """What every page's template gets."""
-    from bilatrus_etl.report import render
-
-    return {
+def _write_pages(
+    staging: Path, figures: dict[str, Any], profiles: list[dict[str, Any]], pages: dict[str, str], svgs: dict[str, str]
+) -> None:
+    common = {
         "focus_country": figures["focus_country"],
         "focus_name": render.country_name(figures["focus_country"]),
         "synthetic": figures["synthetic"],
@@ -163,13 +134,6 @@ def _common(figures: dict[str, Any], pages: dict[str, str]) -> dict[str, Any]:
         "vintage": figures["vintage"],
         "pages": pages,
     }
-
-
-def _write_landscape(
-    staging: Path, figures: dict[str, Any], pages: dict[str, str], svgs: dict[str, str], common: dict[str, Any]
-) -> None:
-    from bilatrus_etl.report import data, render
-
     landscape = render.page(
         "landscape.html",
         root="",
@@ -190,15 +154,6 @@ def _write_landscape(
         **common,
     )
     (staging / "index.html").write_text(landscape, encoding="utf-8")
-
-
-def _write_institution_pages(
-    staging: Path, figures: dict[str, Any], profiles: list[dict[str, Any]], common: dict[str, Any]
-) -> None:
-    """The institutions' index and one page per institution."""
-    from bilatrus_etl.report import data, render
-
-    pages = common["pages"]
     index_rows = [
         {
             k: p.get(k)

@@ -41,24 +41,6 @@ def _plt():
     return plt
 
 
-def load() -> None:
-    """Import what drawing needs (matplotlib, networkx) now, before the rows to draw are there."""
-    _plt()
-    import networkx  # noqa: F401
-
-
-def draw_all(rows: dict[str, Any]) -> dict[str, str]:
-    """Every chart of the landscape page, by name, from `rows` (the report's `chart_rows`: JSON values)."""
-    return {
-        "ranking": ranking_chart(rows["ranking"], rows["top_third"]),
-        "years": years_chart(rows["years"]),
-        "themes": themes_chart(rows["themes"]),
-        "partners": partners_chart(rows["partners"]),
-        "regions": regions_chart(rows["regions"]),
-        "network": network_chart(rows["network_nodes"], rows["network_edges"]),
-    }
-
-
 def _svg(fig) -> str:
     plt = _plt()
     buffer = io.StringIO()
