@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
+import jinja2
 import pytest
 from report_fixtures import build_fixture_warehouse
 
@@ -229,6 +230,17 @@ def test_money_and_change_formats() -> None:
     ]
     assert [render.change(v) for v in (None, 0.0, 0.5, -0.25)] == ["–", "±0%", "+50%", "−25%"]
     assert render.json_block({"x": "</script>"}) == '{"x": "<\\/script>"}'
+
+
+def test_row_fields_in_templates_read_as_jinja_reads_them() -> None:
+    env = render.environment()
+    row = {"name": "MSU", "projects": 0, "items": "a key named like a dict method"}
+    text = env.from_string(
+        "{{ r.name }}|{{ r.projects }}|{{ r.get('name') }}|{{ r.missing is defined }}|{{ r.items()|list|length }}"
+    ).render(r=row)
+    assert text == "MSU|0|MSU|False|3"
+    with pytest.raises(jinja2.UndefinedError, match="'dict object' has no attribute 'missing'"):
+        env.from_string("{{ r.missing }}").render(r=row)
 
 
 # --- in a real browser ---------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from bilatrus_etl.analyst.query import check_format, fetch, format_result
@@ -30,17 +31,22 @@ def _parse_date(on_date: date | str) -> date:
         raise BilatrusError(f"Not a date: {on_date!r}. Give it as YYYY-MM-DD, e.g. --on 2022-03-01.") from err
 
 
+def active_projects_query(con: duckdb.DuckDBPyConnection, on_date: date | str, country: str | None = None) -> str:
+    """mart_active_projects' own SQL, to run on `con`, whose session variables this sets to `on_date` and
+    `country` (the report runs it on the connection it already reads the warehouse with)."""
+    variables: dict[str, object] = {"as_of": _parse_date(on_date)}
+    if country:
+        variables["focus_country"] = country.strip().upper()
+    set_variables(con, variables)
+    return load_models()[ACTIVE_MODEL].sql.strip().rstrip(";")
+
+
 def active_projects_table(path: Path | str, on_date: date | str, country: str | None = None) -> pa.Table:
     """The rows of mart_active_projects for `on_date` and `country`, computed by that model's own SQL."""
     day = _parse_date(on_date)
-    model = load_models()[ACTIVE_MODEL]
     con = open_readonly(path)
     try:
-        variables: dict[str, object] = {"as_of": day}
-        if country:
-            variables["focus_country"] = country.strip().upper()
-        set_variables(con, variables)
-        return fetch(con, model.sql.strip().rstrip(";"))
+        return fetch(con, active_projects_query(con, day, country))
     finally:
         con.close()
 

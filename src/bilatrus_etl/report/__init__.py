@@ -64,7 +64,7 @@ def search_text(profile: dict[str, Any]) -> str:
 
 
 def _read(warehouse_path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    from bilatrus_etl.analyst.active import active_projects_table
+    from bilatrus_etl.analyst.active import active_projects_query
 
     con = open_readonly(warehouse_path)
     try:
@@ -76,8 +76,7 @@ def _read(warehouse_path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             )
         focus = con.execute("SELECT any_value(focus_country) FROM meta_build").fetchall()[0][0] or "RU"
         set_variables(con, {"focus_country": focus})
-        active_table = active_projects_table(warehouse_path, data.SUSPENSION_DATE, focus)
-        active = [data.jsonable(row) for row in active_table.to_pylist()]
+        active = data.records(con.execute(active_projects_query(con, data.SUSPENSION_DATE, focus)))
         figures = data.collect(con, active)
         figures["partner_countries_overall"] = data.run(
             con, "report_partner_countries_overall", {"top": data.TOP_PARTNER_COUNTRIES}

@@ -38,6 +38,12 @@ running AS (
     FROM dim_project AS p
     CROSS JOIN params AS x
     WHERE p.start_date <= x.as_of_date AND p.end_date >= x.as_of_date
+        -- only projects with the focus country are aggregated below (the others would be dropped at the end)
+        AND EXISTS (
+            SELECT 1 FROM fact_participation AS f
+            WHERE f.framework_programme = p.framework_programme AND f.project_id = p.project_id
+                AND f.country_code = focus_country()
+        )
 ),
 participants AS (
     SELECT
