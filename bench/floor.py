@@ -32,7 +32,7 @@ import duckdb
 
 from bench.inputs import InputFile, Inputs, read_inputs, reader_layout
 from bilatrus_etl.ingest import clean
-from bilatrus_etl.ingest.readers.columns import LANDING_SHAPES, REJECT_COLUMNS, FileRef, map_columns
+from bilatrus_etl.ingest.readers.columns import LANDING_SHAPES, FileRef, landing_columns, map_columns
 from bilatrus_etl.ingest.readers.header import Header
 from bilatrus_etl.ingest.readers.land import create_landing_tables, mapped_columns, record_hash_sql
 from bilatrus_etl.ingest.readers.raw import read_csv_sql, temp_name
@@ -77,11 +77,9 @@ def model_statement(model: Model) -> str:
 
 def landing_ddl() -> list[str]:
     statements = []
-    for name, columns in LANDING_SHAPES.items():
-        body = ", ".join([f"{c} VARCHAR" for c in columns] + ["source_line BIGINT"])
+    for name in (*LANDING_SHAPES, "land_rejects"):
+        body = ", ".join(f"{c} {t}" for c, t in landing_columns(name))
         statements.append(f"CREATE OR REPLACE TABLE {name} ({body});")
-    rejects = ", ".join(f"{c} {'BIGINT' if c == 'source_line' else 'VARCHAR'}" for c in REJECT_COLUMNS)
-    statements.append(f"CREATE OR REPLACE TABLE land_rejects ({rejects});")
     return statements
 
 

@@ -442,6 +442,31 @@ def test_exact_copies_are_told_by_every_field_and_the_screened_tables_are_not_ke
     assert rows(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'stg_%_screened'") == [(0,)]
 
 
+def test_a_landing_table_keeping_record_hash_as_text_is_converted_and_its_copies_still_found(con, tmp_path) -> None:
+    projects, organizations = legacy_files(tmp_path)
+    staging.stage_programme(con, "FP6", {"projects": projects, "organizations": organizations})
+    hashes = rows(con, "SELECT source_line, record_hash FROM land_participation ORDER BY 1")
+    # as an older version kept them: the hash's digits, and before that an md5 of the record (here for line 2)
+    con.execute("ALTER TABLE land_participation ALTER record_hash TYPE VARCHAR")
+    con.execute("UPDATE land_participation SET record_hash = md5(record_hash) WHERE source_line = 2")
+    copy = "INSERT INTO land_participation SELECT * REPLACE (source_line + 10 AS source_line) FROM land_participation"
+    con.execute(f"{copy} WHERE source_line = 2")
+
+    staging.ensure_landing_tables(con)
+    staging.stage_dashboards(con, [])  # reruns nothing: no Dashboard export was ever landed
+
+    converted = rows(con, "SELECT source_line, record_hash FROM land_participation ORDER BY 1")
+    assert rows(con, "SELECT data_type FROM duckdb_columns() WHERE column_name = 'record_hash' LIMIT 1") == [
+        ("UBIGINT",)
+    ]
+    assert converted[1:3] == hashes[1:]  # the digits read back as the same number
+    assert converted[0][1] == converted[-1][1] and converted[0][1] != hashes[0][1]  # md5 hashed again, copies alike
+    run_models(con, staging.PROGRAMME_MODELS)
+    assert rows(con, "SELECT source_line, reason FROM quarantine WHERE reason LIKE 'exact%'") == [
+        (12, "exact duplicate of line 2")
+    ]
+
+
 def test_a_failing_file_leaves_the_landing_tables_as_they_were(con, tmp_path) -> None:
     projects, organizations = legacy_files(tmp_path)
     staging.stage_programme(con, "FP6", {"projects": projects, "organizations": organizations})

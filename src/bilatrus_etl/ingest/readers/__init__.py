@@ -23,7 +23,8 @@ The landing tables (one per shape, all programmes together; a load replaces its 
 - `land_project`, `land_participation`: the canonical columns (VARCHAR, as in the file) plus
   framework_programme, dataset, source_format (legacy_csv, cordis_csv, dashboard_csv, dashboard_xlsx),
   source_file (the file name as fetched, `zip!member` for an archive member), record_hash (DuckDB's
-  hash() of every field of the source record, mapped or not: exact duplicates share it) and source_line.
+  64-bit hash() of every field of the source record, mapped or not, kept as a UBIGINT: exact duplicates share
+  it) and source_line.
 - `land_rejects`: lines DuckDB could not parse, one row per line: dataset, framework_programme,
   source_format, source_file, target_table, source_line, reason, raw_record.
 - `land_ref_country`, `land_ref_programme`, `land_ref_activity_type`, `land_ref_funding_scheme`,

@@ -87,6 +87,19 @@ LANDING_SHAPES: dict[str, tuple[str, ...]] = {
     "land_participation": PARTICIPATION_COLUMNS + SOURCE_COLUMNS,
     **{name: cols + ("dataset", "source_file") for name, cols in REF_COLUMNS.items()},
 }
+# Every landing column is text as in the file, but these: source_line and record_hash (a number, which DuckDB groups,
+# joins and stores for much less than its digits written out).
+LANDING_COLUMN_TYPES: dict[str, str] = {"source_line": "BIGINT", "record_hash": "UBIGINT"}
+
+
+def landing_columns(table: str) -> list[tuple[str, str]]:
+    """(column, DuckDB type) of a landing table (`land_rejects` included), in order; source_line last but in
+    `land_rejects`."""
+    if table == "land_rejects":
+        return [(c, LANDING_COLUMN_TYPES.get(c, "VARCHAR")) for c in REJECT_COLUMNS]
+    return [(c, LANDING_COLUMN_TYPES.get(c, "VARCHAR")) for c in (*LANDING_SHAPES[table], "source_line")]
+
+
 TARGET_OF_LANDING: dict[str, str] = {
     "land_project": "stg_project",
     "land_participation": "stg_participation",
@@ -113,7 +126,7 @@ SOURCE_COLUMN_DOCS: dict[str, str] = {
     "source_format": "layout the reader recognised",
     "source_file": "file the row came from (zip!member for archive members)",
     "source_line": "record number in the file, the header being line 1",
-    "record_hash": "64-bit hash() of every field of the source record, mapped or not (finds exact duplicates)",
+    "record_hash": "DuckDB's 64-bit hash() of every field of the source record, mapped or not (finds exact duplicates)",
     "reason": "why the line was rejected",
     "raw_record": "the rejected line as read",
 }
