@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import struct
 import zipfile
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.ingest import archive, catalog
+from bilatrus_etl.ingest import archive, catalog, inflate
 from bilatrus_etl.ingest.archive import ArchiveError, MissingMemberError, extract
 
 PROJECT = b'"id";"acronym";"title"\n"101";"ABC";"A project"\n' * 50
@@ -295,3 +296,41 @@ def test_re_extraction_replaces_files(tmp_path: Path) -> None:
     out = extract(zip_path, tmp_path / "out", members=["project.csv"])
     assert out["project.csv"].read_bytes() == b"new"
     assert archive.DEFAULT_MAX_RATIO >= 50  # real CSV/JSON compress 5-20x; the default leaves room
+
+
+def test_large_members_inflate_exactly_across_chunks(tmp_path: Path) -> None:
+    """Members larger than the inflater's input chunk and output block come out byte for byte."""
+    rows = b"".join(b'"%d";"Institute %d of %d";"RU"\n' % (i, i * 7919 % 100_003, i % 97) for i in range(400_000))
+    assert len(rows) > 2 * inflate.BLOCK_SIZE
+    noise = random.Random(14).randbytes(inflate.CHUNK_SIZE + 300_000)  # incompressible: two input chunks
+    zip_path = _write(tmp_path / "a.zip", _zip_bytes({"organization.csv": rows, "project.csv": noise}))
+    with zipfile.ZipFile(zip_path) as zf:
+        assert zf.getinfo("project.csv").compress_size > inflate.CHUNK_SIZE
+    out = extract(zip_path, tmp_path / "out", members=["project.csv", "organization.csv"])
+    assert out["organization.csv"].read_bytes() == rows
+    assert out["project.csv"].read_bytes() == noise
+
+
+def test_damaged_data_behind_a_sound_directory_is_an_error(tmp_path: Path) -> None:
+    data = bytearray(_zip_bytes({"project.csv": PROJECT, "organization.csv": ORGANIZATION}))
+    name_end = 30 + len("project.csv")
+    for offset in range(name_end + 5, name_end + 25):
+        data[offset] ^= 0xFF
+    zip_path = _write(tmp_path / "a.zip", bytes(data))
+    with zipfile.ZipFile(zip_path) as zf:
+        assert zf.namelist() == ["project.csv", "organization.csv"]
+    with pytest.raises(ArchiveError, match="project.csv .*(damaged|cut short)"):
+        extract(zip_path, tmp_path / "out", dataset="cordis_fp7", members=["project.csv", "organization.csv"])
+    assert _listing(tmp_path / "out") == []
+
+
+def test_a_directory_that_understates_sizes_or_crc_falls_back_on_the_local_headers(tmp_path: Path) -> None:
+    data = bytearray(_zip_bytes(CORDIS))
+    entry = data.find(b"PK\x01\x02")  # first central directory entry: project.csv
+    crc = struct.unpack_from("<I", data, entry + 16)[0]
+    struct.pack_into("<I", data, entry + 16, crc ^ 1)  # a wrong CRC-32
+    struct.pack_into("<I", data, entry + 24, len(PROJECT) - 10)  # a real size 10 bytes short
+    zip_path = _write(tmp_path / "a.zip", bytes(data))
+    out = extract(zip_path, tmp_path / "out", members=["project.csv", "organization.csv"])
+    assert out["project.csv"].read_bytes() == PROJECT
+    assert out["organization.csv"].read_bytes() == ORGANIZATION

@@ -42,7 +42,7 @@ from bilatrus_etl.ingest.provenance import DownloadResult, append_provenance, la
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 2 * 1024**3
-CHUNK_SIZE = 1 << 16  # at most this much per read: bytes that arrived are written (and counted) as they come
+CHUNK_SIZE = 1 << 20  # at most this much per read: bytes that arrived are written (and counted) as they come
 
 Progress = Callable[[int, "int | None"], None]
 
@@ -80,7 +80,7 @@ def download(
         session = local_session()
     session = session or make_session()
     try:
-        result = _Transfer(session, raw_dir, target, max_bytes, progress).run(
+        result = _Transfer(session, raw_dir, target, max_bytes, progress, md5=bool(expected_md5)).run(
             cached, previous, expected_sha256, expected_md5
         )
     finally:
@@ -166,7 +166,8 @@ class _Transfer:
 
     The temp file, its running digests and its size survive a cut; the next attempt asks for the rest
     (`Range: bytes=<size>-` with `If-Range: <validator>`). A 206 that continues exactly there is appended; any
-    other answer starts the file again.
+    other answer starts the file again. The sha256 is computed as the bytes arrive; the md5 too, when one is
+    expected (`md5`), and only then.
     """
 
     def __init__(
@@ -176,8 +177,11 @@ class _Transfer:
         target: DownloadTarget,
         max_bytes: int,
         progress: Progress | None,
+        *,
+        md5: bool = False,
     ) -> None:
         self.session, self.raw_dir, self.target = session, raw_dir, target
+        self.with_md5 = md5
         self.max_bytes, self.progress = max_bytes, progress
         self.folder = raw_dir / target.key
         self.tmp: Path | None = None
@@ -186,7 +190,7 @@ class _Transfer:
         self.validator: str | None = None
         self.head = b""
         self.sha256 = hashlib.sha256()
-        self.md5 = hashlib.md5(usedforsecurity=False)
+        self.md5 = self._md5()
         self.first: requests.Response | None = None
 
     def run(
@@ -236,6 +240,9 @@ class _Transfer:
             if self.tmp is not None:
                 self.tmp.unlink(missing_ok=True)
 
+    def _md5(self) -> hashlib._Hash | None:
+        return hashlib.md5(usedforsecurity=False) if self.with_md5 else None
+
     # -- one response --------------------------------------------------------------------------------------
 
     def _range_headers(self) -> dict[str, str]:
@@ -276,7 +283,7 @@ class _Transfer:
             self.tmp = Path(name)
         self.tmp.write_bytes(b"")
         self.size, self.total, self.head = 0, total, b""
-        self.sha256, self.md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
+        self.sha256, self.md5 = hashlib.sha256(), self._md5()
         self.first = response
         etag = response.headers.get("ETag")
         identity = response.headers.get("Content-Encoding", "identity").lower() == "identity"
@@ -328,7 +335,8 @@ class _Transfer:
             self.head += chunk[: 512 - len(self.head)]
         out.write(chunk)
         self.sha256.update(chunk)
-        self.md5.update(chunk)
+        if self.md5 is not None:
+            self.md5.update(chunk)
         self.size += len(chunk)
         if self.progress:
             self.progress(self.size, self.total)
@@ -360,7 +368,7 @@ class _Transfer:
                 f"{expected_sha256.lower()}. It was discarded. The upstream file changed or was corrupted: "
                 "check the source and update the expected checksum."
             )
-        md5 = self.md5.hexdigest()
+        md5 = self.md5.hexdigest() if self.md5 is not None else None
         if expected_md5 and md5 != expected_md5.lower():
             raise self.target.error(
                 f"Dataset {key!r}: the file from {url} has md5 {md5}, not the md5 {expected_md5.lower()} its "

@@ -1,7 +1,7 @@
 """Recovering the members of a zip that `zipfile` cannot read, by walking its local file headers.
 
 Some CORDIS zips are malformed for strict tools (bad central directory, wrong sizes). `ScanSource` ignores the
-central directory: it reads each local header from the start of the file and inflates the member with zlib,
+central directory: it reads each local header from the start of the file and inflates the member (`inflate`),
 checking CRC-32 as it goes (and ZIP64 sizes, data descriptors, stored members). What is safe to extract, and
 the errors raised, are the caller's (`archive`), passed in as a `Guard`.
 """
@@ -11,11 +11,12 @@ from __future__ import annotations
 import mmap
 import struct
 import zipfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+
+from bilatrus_etl.ingest.inflate import Deflated, crc32
 
 CHUNK_SIZE = 1 << 20
 LOCAL_HEADER_SIGNATURE = b"PK\x03\x04"
@@ -62,7 +63,7 @@ class ScannedEntry:
             raise self._error(f"uses compression method {self.method}, which the recovery reader cannot read")
         crc = 0
         for block in blocks:
-            crc = zlib.crc32(block, crc)
+            crc = crc32(block, crc)
             yield block
         expected = self._expected_crc()
         if crc != expected:
@@ -79,29 +80,9 @@ class ScannedEntry:
             pass
 
     def _inflate(self) -> Iterator[bytes]:
-        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-        position = self.data_start
-        produced = 0
-        pending = b""
-        while not inflater.eof:
-            if not pending:
-                if position >= len(self.view):
-                    raise self._error("is cut short: the archive ends inside it")
-                pending = self.view[position : position + CHUNK_SIZE]
-                position += len(pending)
-            try:
-                block = inflater.decompress(pending, CHUNK_SIZE)
-            except zlib.error as exc:
-                raise self._error(f"cannot be inflated ({exc}): the archive is damaged") from exc
-            pending = inflater.unconsumed_tail
-            if block:
-                produced += len(block)
-                consumed = position - self.data_start - len(pending)
-                self.guard.check_ratio(self.name, produced, consumed)
-                yield block
-        # At the end of the stream all output is out, and the input left over is in unused_data (flush()
-        # would feed unconsumed_tail, which repeats it, a second time).
-        self.end = position - len(inflater.unused_data)
+        stream = Deflated(self.view, self.data_start, self.name, self._error, self.guard.check_ratio)
+        yield from stream.blocks()
+        self.end = stream.end
 
     def _stored(self) -> Iterator[bytes]:
         if self.stored_size is None:

@@ -150,7 +150,10 @@ def normalise_city(city: Any) -> str:
     return _CITY_ALIASES.get(text, text)
 
 
+@lru_cache(maxsize=50_000)
 def _metro(city: str) -> str:
+    """The metro area's centre a normalised city name belongs to (itself when none); cached like
+    `normalise_city`: the matcher asks about the same few cities for every candidate it weighs."""
     for center, members in _METRO_GROUPS.items():
         if city in members or skeleton(city.replace(" ", "")) in {skeleton(m.replace(" ", "")) for m in members}:
             return center
