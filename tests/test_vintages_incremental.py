@@ -9,6 +9,7 @@ import json
 import duckdb
 from test_vintages import _build, _record, _second_month, _settings
 
+from bilatrus_etl.warehouse.publish import create_build_file
 from bilatrus_etl.warehouse.vintages import history as vintage_history
 from bilatrus_etl.warehouse.vintages.history import load
 from bilatrus_etl.warehouse.vintages.store import VINTAGE_FILE, chain, history_dir
@@ -124,4 +125,34 @@ def test_a_changed_vintage_folder_rebuilds_the_history_from_the_store(tmp_path):
     # a build file without the history (deleted, or from before) gets it all back
     con.execute("DROP SCHEMA history CASCADE")
     _record(con, tmp_path, "b")
+    assert _state(con) == _rebuilt(tmp_path)
+
+
+def test_history_tables_are_written_without_fsst_and_the_setting_is_put_back(tmp_path):
+    create_build_file(tmp_path / "build.duckdb")  # the pipeline's storage version, whose strings FSST compresses
+    con = _build(tmp_path / "build.duckdb")
+    # more than one row group of names FSST compresses well: the main table uses FSST, the history copy does not
+    con.execute(
+        "CREATE TABLE dim_institution AS SELECT 'INST' || range AS institution_key, "
+        "'Federal State Budgetary Institution of Science Institute number ' || range AS name FROM range(130000)"
+    )
+    con.execute("SET disabled_compression_methods = 'rle'")
+    _record(con, tmp_path, "a")
+    assert con.execute("SELECT current_setting('disabled_compression_methods')").fetchall() == [("RLE",)]
+    con.execute("CHECKPOINT")
+
+    def methods(table: str) -> set[str]:
+        return {
+            kind
+            for (kind,) in con.execute(
+                f"SELECT DISTINCT compression FROM pragma_storage_info('{table}') WHERE column_name = 'name'"
+            ).fetchall()
+        }
+
+    assert "FSST" in methods("main.dim_institution")
+    assert "FSST" not in methods("history.dim_institution")
+    assert con.execute(
+        "SELECT count(*), count(DISTINCT name) FROM history_dim_institution WHERE vintage = "
+        "(SELECT vintage FROM meta_vintage WHERE is_current)"
+    ).fetchall() == [(130000, 130000)]
     assert _state(con) == _rebuilt(tmp_path)

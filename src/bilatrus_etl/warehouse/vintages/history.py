@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
 from bilatrus_etl.warehouse import queries
-from bilatrus_etl.warehouse.models import describe_table
+from bilatrus_etl.warehouse.models import describe_table, sql_literal
 from bilatrus_etl.warehouse.tables import VINTAGE
 from bilatrus_etl.warehouse.vintages.store import (
     HISTORY_SCHEMA,
@@ -217,6 +219,26 @@ def _fill_meta(con: duckdb.DuckDBPyConnection, vintages: list[Vintage]) -> None:
     describe_table(con, META_TABLE, VINTAGE.description, VINTAGE.column_docs)
 
 
+# The history tables are written without DuckDB's FSST string compression (strings then take its dictionary or
+# plain form): writing them costs a sixth less CPU, the first vintage's history takes about a third more room in
+# the file, and scans of it are no slower. Same rows, types and storage version: only the blocks' encoding differs.
+HISTORY_DISABLED_COMPRESSION = ("fsst",)
+
+
+@contextmanager
+def _history_compression(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """While open, DuckDB compresses without HISTORY_DISABLED_COMPRESSION on `con`'s database: the row groups the
+    load writes as it goes and the checkpoint its commit runs after a large load. A database-wide setting, put
+    back as it was afterwards (a small load's rows are compressed at the next checkpoint, with every method)."""
+    previous = str(con.execute("SELECT current_setting('disabled_compression_methods')").fetchall()[0][0] or "")
+    methods = sorted({m.strip().lower() for m in previous.split(",") if m.strip()} | set(HISTORY_DISABLED_COMPRESSION))
+    con.execute(f"SET disabled_compression_methods = {sql_literal(','.join(methods))}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET disabled_compression_methods = {sql_literal(previous)}")
+
+
 def load(con: duckdb.DuckDBPyConnection, history: Path) -> list[Vintage]:
     """Bring meta_vintage, the history schema and the history_* views on `con` up to date with the store.
 
@@ -232,6 +254,19 @@ def load(con: duckdb.DuckDBPyConnection, history: Path) -> list[Vintage]:
     if loaded == wanted:
         return vintages
     plan = _plan(loaded, wanted)
+    with _history_compression(con):
+        _apply(con, vintages, wanted, plan)
+    return vintages
+
+
+def _apply(
+    con: duckdb.DuckDBPyConnection,
+    vintages: list[Vintage],
+    wanted: list[tuple[int, bool, str]],
+    plan: tuple[int | None, int] | None,
+) -> None:
+    """`load`'s one transaction: rebuild (plan None) or update the history tables, then meta_vintage, the
+    manifest and the views."""
     con.execute("BEGIN TRANSACTION")
     try:
         _drop_views(con)
@@ -264,7 +299,6 @@ def load(con: duckdb.DuckDBPyConnection, history: Path) -> list[Vintage]:
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return vintages
 
 
 def _create_view(con: duckdb.DuckDBPyConnection, table: str) -> None:
