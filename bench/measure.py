@@ -15,7 +15,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 POLL_S = 0.05
@@ -38,9 +38,20 @@ class Measurement:
     load_before: float
     load_after: float
     log: str | None = None
+    runs_s: list[float] = field(default_factory=list)  # every run's wall time, when this is the median of several
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+def median_of(measurements: Sequence[Measurement]) -> Measurement:
+    """The run with the median wall time of repeated runs of one command (its peak memory and log), with every
+    run's wall time in `runs_s`; a failed run is returned as it is (a failure is never hidden by a median)."""
+    failed = next((m for m in measurements if m.returncode != 0), None)
+    if failed is not None:
+        return failed
+    ordered = sorted(measurements, key=lambda m: m.wall_s)
+    return replace(ordered[(len(ordered) - 1) // 2], runs_s=[m.wall_s for m in measurements])
 
 
 def _proc_children(pid: int) -> list[int]:

@@ -1,6 +1,6 @@
 """`make bench`: the pipeline end to end against the DuckDB floor and a pandas notebook, at several sizes.
 
-    python -m bench.run [--sizes 1,4] [--keep] [--only a,b,c,d,e] [--seed 42] [--work bench/work]
+    python -m bench.run [--sizes 1,4] [--keep] [--only a,b,c,d,e] [--repeat 3] [--seed 42] [--work bench/work]
 
 At each size (1 = full scale of the real CORDIS files, 4 = four times) it measures, each in a subprocess
 (wall time, peak resident memory of the process tree):
@@ -13,7 +13,8 @@ At each size (1 = full scale of the real CORDIS files, 4 = four times) it measur
   d. a pandas script computing the same six marts (bench/pandas_baseline.py), reading the same files;
   e. the lean DuckDB floor: a short independent DuckDB script computing the core indicators from the same
      files (bench/lean.py); its figures are compared with the marts of a and c.
-It prints a table per size (a/e, a/d, c/e and peak memory), the issue's targets with PASS/MISS and the excess,
+The short measurements, b and e (seconds), are the medians of --repeat runs (default 3), the rest single runs
+(minutes at 4x); results.json keeps every run's time. It prints a table per size (a/e, a/d, c/e and peak memory), the issue's targets with PASS/MISS and the excess,
 and writes bench/results.json. Mirrors are generated
 once under --work and reused (same generator version, scale and seed give the same bytes); at every size the ROR
 dump has the real dump's size (bilatrus_etl_synthetic.ror.FULL_ROR_RECORDS records of every country, 200+ MB of JSON).
@@ -40,7 +41,7 @@ import duckdb
 from bench import compare
 from bench.floor import write_script
 from bench.inputs import extract_inputs
-from bench.measure import Measurement, load_average, run_measured
+from bench.measure import Measurement, load_average, median_of, run_measured
 from bench.server import MirrorServer
 from bilatrus_etl.warehouse.versions import code_fingerprint
 from bilatrus_etl_synthetic.layout import GENERATOR_VERSION, MANIFEST_FILE
@@ -300,15 +301,24 @@ def was_noop(log: Path) -> bool:
     return NOOP_MESSAGE in log.read_text(encoding="utf-8", errors="replace") if log.exists() else False
 
 
-def measure_noop(result: SizeResult, url: str, data_dir: Path, logs: Path) -> None:
-    """(b): the same refresh again. Other engineers editing sql/, expectations/ or src/bilatrus_etl/reference between (a)
-    and (b) change the code fingerprint and so (rightly) trigger a rebuild: then (b) is run again."""
+def measure_noop(result: SizeResult, url: str, data_dir: Path, logs: Path, repeat: int) -> None:
+    """(b): the same refresh again, the median of `repeat` no-op runs. Other engineers editing sql/, expectations/ or
+    src/bilatrus_etl/reference between (a) and (b) change the code fingerprint and so (rightly) trigger a rebuild:
+    then (b) is run again (up to NOOP_ATTEMPTS times) until it is a no-op."""
     for attempt in range(1, NOOP_ATTEMPTS + 1):
         print(f"  (b) no-op refresh, attempt {attempt} (load {load_average():.2f}) ...", flush=True)
         log = logs / f"b-noop-{attempt}.log"
-        result.measurements["b"] = run_pipeline("b: no-op refresh", url, data_dir, log)
+        first = run_pipeline("b: no-op refresh", url, data_dir, log)
+        result.measurements["b"] = first
         result.noop_attempts, result.noop_confirmed = attempt, was_noop(log)
-        if result.noop_confirmed or result.measurements["b"].returncode != 0:
+        if first.returncode != 0:
+            return
+        if result.noop_confirmed:
+            runs = [first] + [
+                run_pipeline("b: no-op refresh", url, data_dir, logs / f"b-noop-{attempt}-{n}.log")
+                for n in range(2, repeat + 1)
+            ]
+            result.measurements["b"] = median_of(runs)
             return
         print(
             "  (b) rebuilt instead of ending early: the project's SQL, suites or reference tables changed "
@@ -316,7 +326,7 @@ def measure_noop(result: SizeResult, url: str, data_dir: Path, logs: Path) -> No
         )
 
 
-def measure_pipeline(result: SizeResult, mirror: Path, folder: Path, only: set[str]) -> Path:
+def measure_pipeline(result: SizeResult, mirror: Path, folder: Path, only: set[str], repeat: int = 1) -> Path:
     """(a) and, at full scale, (b); returns the pipeline's data dir."""
     data_dir = folder / "pipeline-data"
     logs = folder / "logs"
@@ -337,7 +347,7 @@ def measure_pipeline(result: SizeResult, mirror: Path, folder: Path, only: set[s
             starts = [s["start"] for s in runs[0].get("steps", []) if s.get("start")]
             result.startup_s = round(min(starts) - started, 2) if starts else None
         if "b" in only and result.scale == 1 and a.returncode == 0:
-            measure_noop(result, server.url, data_dir, logs)
+            measure_noop(result, server.url, data_dir, logs, repeat)
     return data_dir
 
 
@@ -362,13 +372,22 @@ def measure_floor(result: SizeResult, folder: Path) -> Path:
     return database
 
 
-def measure_lean(result: SizeResult, inputs_json: Path, folder: Path) -> Path:
+def measure_lean(result: SizeResult, inputs_json: Path, folder: Path, repeat: int = 1) -> Path:
+    """(e), the median of `repeat` runs (each writes the same figures)."""
     out = folder / "lean-figures.json"
-    print(f"  (e) lean DuckDB floor (load {load_average():.2f}) ...", flush=True)
+    print(f"  (e) lean DuckDB floor, {repeat} run(s) (load {load_average():.2f}) ...", flush=True)
     command = [str(PYTHON), "-m", "bench.lean", str(inputs_json), "--out", str(out)]
-    result.measurements["e"] = run_measured(
-        "e: lean DuckDB floor", command, cwd=PROJECT_ROOT, log=folder / "logs" / "e-lean.log", timeout=TIMEOUT_S
-    )
+    runs = [
+        run_measured(
+            "e: lean DuckDB floor",
+            command,
+            cwd=PROJECT_ROOT,
+            log=folder / "logs" / f"e-lean-{n}.log",
+            timeout=TIMEOUT_S,
+        )
+        for n in range(1, repeat + 1)
+    ]
+    result.measurements["e"] = median_of(runs)
     return out
 
 
@@ -455,7 +474,8 @@ def print_size(result: SizeResult) -> None:
             print(f"   {label:44} {'-':>9} {'-':>9}")
             continue
         load = f"{m.load_before:.1f}->{m.load_after:.1f}"
-        print(f"   {label:44} {m.wall_s:9.1f} {m.peak_rss_mb:9.0f} {m.returncode:5d} {load:>11}")
+        runs = f"  median of {', '.join(f'{w:.1f}' for w in m.runs_s)}" if len(m.runs_s) > 1 else ""
+        print(f"   {label:44} {m.wall_s:9.1f} {m.peak_rss_mb:9.0f} {m.returncode:5d} {load:>11}{runs}")
     share = result.validation_share()
     print(
         f"   a/e = {_fmt(result.ratio('a', 'e'), 2)}   a/d = {_fmt(result.ratio('a', 'd'), 2)}   "
@@ -527,7 +547,9 @@ def write_results(results: list[SizeResult], targets: list[Target], info: dict[s
 # -------------------------------------------------------------------------------------------- main
 
 
-def bench_size(scale: float, seed: int, work: Path, run_dir: Path, only: set[str], keep: bool) -> SizeResult:
+def bench_size(
+    scale: float, seed: int, work: Path, run_dir: Path, only: set[str], keep: bool, repeat: int = 1
+) -> SizeResult:
     result = SizeResult(scale)
     mirror, result.generate_s = ensure_mirror(work, scale, seed)
     result.mirror, result.participations = str(mirror), manifest_participations(mirror)
@@ -535,11 +557,11 @@ def bench_size(scale: float, seed: int, work: Path, run_dir: Path, only: set[str
     (folder / "logs").mkdir(parents=True, exist_ok=True)
     pipeline_db = floor_db = pandas_out = lean_out = None
     if only & {"a", "b"}:
-        pipeline_db = measure_pipeline(result, mirror, folder, only) / "warehouse" / "bilatrus.duckdb"
+        pipeline_db = measure_pipeline(result, mirror, folder, only, repeat) / "warehouse" / "bilatrus.duckdb"
     if only & {"c", "d", "e"}:
         inputs_json = prepare_inputs(result, mirror, folder)
         if "e" in only:
-            lean_out = measure_lean(result, inputs_json, folder)
+            lean_out = measure_lean(result, inputs_json, folder, repeat)
         if "c" in only:
             floor_db = measure_floor(result, folder)
         if "d" in only:
@@ -562,6 +584,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--sizes", default="1,4", help="scales to run, comma-separated (default 1,4)")
     parser.add_argument("--only", default="a,b,c,d,e", help="measurements to take, from a,b,c,d,e (default all)")
     parser.add_argument("--keep", action="store_true", help="keep data dirs, extracted files and outputs")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of b and e, of which the median counts (default 3)")
     parser.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
     parser.add_argument("--work", type=Path, default=BENCH_DIR / "work", help="mirrors and runs (git-ignored)")
     args = parser.parse_args(argv)
@@ -570,6 +593,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     unknown = args.only - {"a", "b", "c", "d", "e"}
     if unknown:
         parser.error(f"--only takes a,b,c,d,e; got {', '.join(sorted(unknown))}")
+    if args.repeat < 1:
+        parser.error("--repeat takes a number of runs, 1 or more")
     return args
 
 
@@ -586,7 +611,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     targets: list[Target] = []
     for scale in args.sizes:
         print(f"-- scale {scale:g}", flush=True)
-        result = bench_size(scale, args.seed, args.work, run_dir, args.only, args.keep)
+        result = bench_size(scale, args.seed, args.work, run_dir, args.only, args.keep, args.repeat)
         results.append(result)
         targets += size_targets(result)
         print_size(result)

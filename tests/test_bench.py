@@ -17,7 +17,7 @@ import pytest
 from bench import compare, floor, lean
 from bench import staging as staging_profile
 from bench.inputs import extract_inputs, read_inputs
-from bench.measure import run_measured
+from bench.measure import Measurement, median_of, run_measured
 from bench.pandas_baseline import compute_marts, write_marts
 from bench.run import Target, step_group
 from bench.server import MirrorServer
@@ -162,3 +162,13 @@ def test_targets_and_step_groups() -> None:
     assert step_group("staging__load_audit_reconciliation") == "validation"
     assert step_group("stg_programme") == "staging" and step_group("raw__cordisref") == "download"
     assert step_group("marts__mart_regions") == "marts SQL"
+
+
+def test_median_of_repeated_runs_keeps_every_time_and_never_hides_a_failure() -> None:
+    def run(wall: float, code: int = 0) -> Measurement:
+        return Measurement("e", wall, 100.0 + wall, code, 0.5, 0.5)
+
+    median = median_of([run(3.0), run(1.0), run(2.0)])
+    assert (median.wall_s, median.peak_rss_mb, median.runs_s) == (2.0, 102.0, [3.0, 1.0, 2.0])
+    assert median_of([run(4.0), run(2.0)]).wall_s == 2.0  # the lower middle of an even count
+    assert median_of([run(1.0), run(5.0, code=1), run(2.0)]).returncode == 1
