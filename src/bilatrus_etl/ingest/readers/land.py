@@ -29,7 +29,7 @@ from bilatrus_etl.ingest.readers.columns import (
 )
 from bilatrus_etl.ingest.readers.header import sniff_header
 from bilatrus_etl.ingest.readers.raw import CsvInsert, CsvRead, RawFile, drop_tables, read_all_into
-from bilatrus_etl.warehouse.models import describe_table, sql_literal
+from bilatrus_etl.warehouse.models import describe_table, sql_literal, transaction
 
 # --------------------------------------------------------------------------------- landed selects
 
@@ -203,28 +203,24 @@ def commit_landed(
     condition is applied to `land_rejects` too (restricted to that table's target). A CSV file must not be
     loaded again without replacing its slice. Any error rolls the whole load back.
     """
-    con.execute("BEGIN TRANSACTION")
     try:
-        for table, condition in slices:
-            con.execute(f"DELETE FROM {table} WHERE {condition}")
-            target = TARGET_OF_LANDING[table]
-            con.execute(f"DELETE FROM land_rejects WHERE target_table = {sql_literal(target)} AND ({condition})")
-        files = [(item, item.csv) for item in landed if item.csv is not None]
-        counts = read_all_into(con, [CsvInsert(read, item.landing_table, item.select_sql) for item, read in files])
-        for (item, _), (rows, rejected) in zip(files, counts, strict=True):
-            item.rows, item.rejected = rows, rejected
-        for item in landed:
-            if item.csv is None:
-                con.execute(f"INSERT INTO {item.landing_table} BY NAME {item.select_sql}")
-        seen: set[str] = set()
-        for item in landed:
-            if item.rejects_table not in seen:
-                seen.add(item.rejects_table)
-                _insert_rejects(con, item)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            for table, condition in slices:
+                con.execute(f"DELETE FROM {table} WHERE {condition}")
+                target = TARGET_OF_LANDING[table]
+                con.execute(f"DELETE FROM land_rejects WHERE target_table = {sql_literal(target)} AND ({condition})")
+            files = [(item, item.csv) for item in landed if item.csv is not None]
+            counts = read_all_into(con, [CsvInsert(read, item.landing_table, item.select_sql) for item, read in files])
+            for (item, _), (rows, rejected) in zip(files, counts, strict=True):
+                item.rows, item.rejected = rows, rejected
+            for item in landed:
+                if item.csv is None:
+                    con.execute(f"INSERT INTO {item.landing_table} BY NAME {item.select_sql}")
+            seen: set[str] = set()
+            for item in landed:
+                if item.rejects_table not in seen:
+                    seen.add(item.rejects_table)
+                    _insert_rejects(con, item)
     finally:
         drop_tables(con, dict.fromkeys(t for i in landed for t in i.all_temp_tables))
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from bilatrus_etl.warehouse import queries
-from bilatrus_etl.warehouse.models import describe_table, sql_literal
+from bilatrus_etl.warehouse.models import describe_table, sql_literal, transaction
 from bilatrus_etl.warehouse.tables import VINTAGE
 from bilatrus_etl.warehouse.vintages.store import (
     HISTORY_SCHEMA,
@@ -267,8 +267,7 @@ def _apply(
 ) -> None:
     """`load`'s one transaction: rebuild (plan None) or update the history tables, then meta_vintage, the
     manifest and the views."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         _drop_views(con)
         if plan is None:
             con.execute(f"DROP SCHEMA IF EXISTS {HISTORY_SCHEMA} CASCADE")
@@ -295,10 +294,6 @@ def _apply(
         )
         for table in sorted({t for v in vintages for t in v.tables}):
             _create_view(con, table)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _create_view(con: duckdb.DuckDBPyConnection, table: str) -> None:
