@@ -82,13 +82,25 @@ def has_repeats(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
     return bool(con.execute(f"SELECT count(*) > count(DISTINCT (_h1, _h2)) FROM {relation}").fetchall()[0][0])
 
 
+_FINGERPRINT_SQL = "count(*), coalesce(sum(_h1::HUGEINT), 0), coalesce(sum(_h2::HUGEINT), 0)"
+
+
+def _fingerprint_text(count: int, first: int, second: int) -> str:
+    return f"{count}:{first:x}:{second:x}"
+
+
 def fingerprint(con: duckdb.DuckDBPyConnection, relation: str) -> str:
     """A whole-table fingerprint of the rows of `relation` (with `_h1`, `_h2`): the row count and the sums of
     both hashes, whatever the order of the rows. Equal fingerprints, same rows (as a multiset)."""
-    count, first, second = con.execute(
-        f"SELECT count(*), coalesce(sum(_h1::HUGEINT), 0), coalesce(sum(_h2::HUGEINT), 0) FROM {relation}"
+    return _fingerprint_text(*con.execute(f"SELECT {_FINGERPRINT_SQL} FROM {relation}").fetchall()[0])
+
+
+def fingerprint_and_repeats(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[str, bool]:
+    """`fingerprint` and `has_repeats` of `relation` (with `_h1`, `_h2`) in one scan."""
+    count, first, second, distinct = con.execute(
+        f"SELECT {_FINGERPRINT_SQL}, count(DISTINCT (_h1, _h2)) FROM {relation}"
     ).fetchall()[0]
-    return f"{count}:{first:x}:{second:x}"
+    return _fingerprint_text(count, first, second), count > distinct
 
 
 def _literal(text: str) -> str:

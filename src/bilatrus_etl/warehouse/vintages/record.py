@@ -23,6 +23,7 @@ from bilatrus_etl.warehouse.vintages.identity import (
     common_scheme,
     current_scheme,
     fingerprint,
+    fingerprint_and_repeats,
     has_repeats,
     hashes,
     identified,
@@ -59,8 +60,9 @@ def _write_table_delta(
     """Write one table's new rows and gone row hashes into `folder`; return its entry of vintage.json.
 
     A table whose fingerprint (`identity.fingerprint`) equals the one its previous vintage recorded in the same
-    scheme did not change: nothing is named, read from the store or written for it. Otherwise its rows are named
-    once (`identified`, in a temporary table) and compared with the previous state."""
+    scheme did not change: nothing is named, read from the store or written for it. A table new to the store is
+    written whole (`_write_new_table`). Otherwise its rows are named once (`identified`, in a temporary table) and
+    compared with the previous state (a table the code no longer builds is in an earlier vintage: all gone)."""
     prior = [v for v in previous if table in v.tables]
     last = prior[-1].tables[table] if prior else {}
     if present:
@@ -82,6 +84,8 @@ def _write_table_delta(
                 "present": True,
                 "fingerprint": table_print,
             }
+        if not prior:
+            return _write_new_table(con, relation, columns, folder / f"{table}.parquet")
         now = identified(relation, columns, repeats=False, keep_hashes=True)
         con.execute(f"CREATE OR REPLACE TEMP TABLE _vintage_now AS {now}")
         if has_repeats(con, "_vintage_now"):
@@ -100,23 +104,39 @@ def _write_table_delta(
     if table_print:
         entry["fingerprint"] = table_print
     new_rows = "SELECT * EXCLUDE (_h1, _h2) FROM _vintage_now"
-    if not prior:  # new to the store (the first vintage): every row is added, none gone; no joins
-        entry["added"] = _copy_rows(con, new_rows, folder / f"{table}.parquet")
-        if entry["added"] != rows:
-            raise BilatrusError(f"Recording {table}: {rows} rows in the table but {entry['added']} written.")
-    else:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _vintage_before AS {previous_state(prior, table)}")
-        entry["added"] = _copy_rows(
-            con, f"{new_rows} ANTI JOIN _vintage_before USING ({ROW_HASH})", folder / f"{table}.parquet"
-        )
-        entry["removed"] = _copy_rows(
-            con,
-            f"SELECT {STORED} AS {ROW_HASH} FROM _vintage_before ANTI JOIN _vintage_now USING ({ROW_HASH})",
-            folder / f"{table}.removed.parquet",
-        )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _vintage_before AS {previous_state(prior, table)}")
+    entry["added"] = _copy_rows(
+        con, f"{new_rows} ANTI JOIN _vintage_before USING ({ROW_HASH})", folder / f"{table}.parquet"
+    )
+    entry["removed"] = _copy_rows(
+        con,
+        f"SELECT {STORED} AS {ROW_HASH} FROM _vintage_before ANTI JOIN _vintage_now USING ({ROW_HASH})",
+        folder / f"{table}.removed.parquet",
+    )
     con.execute("DROP TABLE IF EXISTS _vintage_now")
     con.execute("DROP TABLE IF EXISTS _vintage_before")
     return entry
+
+
+def _write_new_table(
+    con: duckdb.DuckDBPyConnection, relation: str, columns: list[list[str]], path: Path
+) -> dict[str, Any]:
+    """A table new to the store (its first vintage): every row is added, none gone. Its fingerprint and whether
+    it holds identical rows come from one scan of its row hashes; its rows, named, are then written straight
+    from the table to the Parquet file (no temporary copy, no joins)."""
+    table_print, repeats = fingerprint_and_repeats(con, f"(SELECT {hashes(columns)} FROM {relation})")
+    rows = int(table_print.split(":")[0])
+    added = _copy_rows(con, identified(relation, columns, repeats=repeats), path)
+    if added != rows:
+        raise BilatrusError(f"Recording {relation}: {rows} rows in the table but {added} written.")
+    return {
+        "columns": columns,
+        "rows": rows,
+        "added": added,
+        "removed": 0,
+        "present": True,
+        "fingerprint": table_print,
+    }
 
 
 def _copy_rows(con: duckdb.DuckDBPyConnection, select: str, path: Path) -> int:
