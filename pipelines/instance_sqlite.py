@@ -14,6 +14,10 @@ loading the code location) makes the connections of this process to files under 
   every connection, so each event paid for a new dialect's first-connect queries and compiled its INSERTs and
   SELECTs again (SQLAlchemy caches compiled statements per engine). A full refresh stores some 400 events; their
   CPU halves. The engines keep Dagster's own settings (NullPool: no connection is held between uses).
+Each new SQLite file (a new run's event log, a fresh instance) is stamped with Dagster's migration head, and every
+storage checks its file's revision on opening: alembic reads Dagster's ~70 migration scripts again for each of these
+(about a quarter of a second of CPU before a run's first step). `install()` makes the readings of Dagster's own
+migration folder in this process share one revision map, read once.
 The keepers hold no lock and no read transaction between uses, so other processes (the webserver, the daemon)
 read and checkpoint as usual. They are closed at exit, which checkpoints the files and removes their logs.
 SQLite files anywhere else (and other databases) are left as their owners configured them.
@@ -56,12 +60,38 @@ def install() -> None:
         from sqlalchemy.engine import Engine
 
         event.listen(Engine, "connect", _on_connect)
+        _share_dagster_revision_map()
         for name in STORAGE_MODULES:
             module = importlib.import_module(name)
             if callable(getattr(module, "create_engine", None)):
                 module.create_engine = _reusing_create_engine  # type: ignore[attr-defined]
         atexit.register(close_keepers)
         _installed = True
+
+
+_revision_maps: dict[tuple[str, tuple[str, ...]], Any] = {}  # Dagster's migration folder -> its revision map
+
+
+def _share_dagster_revision_map() -> None:
+    """Make `ScriptDirectory.from_config` give directories of Dagster's migration scripts one shared revision map
+    (loaded on first use, then read by every later ScriptDirectory of the same folder); other folders as alembic
+    makes them."""
+    import dagster
+    from alembic.script import ScriptDirectory
+
+    package = str(Path(dagster.__file__).resolve().parent)
+    original = ScriptDirectory.from_config.__func__  # type: ignore[attr-defined]
+
+    def from_config(cls: type[ScriptDirectory], config: Any) -> ScriptDirectory:
+        script = original(cls, config)
+        if not str(Path(script.dir).resolve()).startswith(package):
+            return script
+        key = (script.dir, tuple(script.version_locations))
+        with _lock:
+            script.revision_map = _revision_maps.setdefault(key, script.revision_map)
+        return script
+
+    ScriptDirectory.from_config = classmethod(from_config)  # type: ignore[method-assign,assignment]
 
 
 def _reusing_create_engine(url: Any, **kwargs: Any) -> Any:

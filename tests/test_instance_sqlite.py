@@ -118,3 +118,26 @@ def test_at_most_engines_are_kept(home: Path) -> None:
     for n in range(instance_sqlite.ENGINES + 5):
         sqlite_run_storage.create_engine(f"sqlite:///{home / f'r{n}.db'}", poolclass=NullPool)
     assert instance_sqlite.engines_kept() == instance_sqlite.ENGINES
+
+
+def test_dagster_migration_scripts_are_read_once_and_other_folders_as_alembic_reads_them(
+    home: Path, tmp_path: Path
+) -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from dagster._core.storage.sql import ALEMBIC_SCRIPTS_LOCATION
+
+    def directory(location: str) -> ScriptDirectory:
+        config = Config()
+        config.set_main_option("script_location", location)
+        return ScriptDirectory.from_config(config)
+
+    first, second = directory(ALEMBIC_SCRIPTS_LOCATION), directory(ALEMBIC_SCRIPTS_LOCATION)
+    assert first is not second and first.revision_map is second.revision_map
+    heads = first.get_heads()
+    assert len(heads) == 1 and second.get_heads() == heads  # read once, the same head for both
+    assert len(list(second.walk_revisions())) > 50  # every Dagster migration, not a partial map
+    other = tmp_path / "migrations"
+    (other / "versions").mkdir(parents=True)
+    mine, again = directory(str(other)), directory(str(other))
+    assert mine.revision_map is not again.revision_map and mine.get_heads() == []
