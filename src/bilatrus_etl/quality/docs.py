@@ -73,15 +73,17 @@ def results_store(data_docs_dir: Path | None) -> Iterator[str | None]:
             yield None
             return
         data_docs_dir.mkdir(parents=True, exist_ok=True)
-        context = gx_context()
+        # Set on the ephemeral context's variables, which the property reads: its setter also writes the whole
+        # project config out as YAML into the context's in-memory store, which nothing reads (~15 ms, twice a table).
+        variables = gx_context().variables
         site_name, store_name = docs_site(data_docs_dir)
-        previous = context.validation_results_store_name
-        context.validation_results_store_name = store_name
+        previous = variables.validation_results_store_name
+        variables.validation_results_store_name = store_name
         try:
             yield site_name
         finally:
             if previous is not None:
-                context.validation_results_store_name = previous
+                variables.validation_results_store_name = previous
 
 
 def make_room(data_docs_dir: Path, suite_name: str) -> int:
