@@ -655,6 +655,7 @@ def test_files_read_by_one_insert_each_get_their_counts_and_a_failure_names_its_
     ):
         commit_landed(con, [again, gone], [("land_participation", "true")])
     assert rows(con, "SELECT count(*) FROM land_participation") == [(4,)]
+    assert rows(con, "SELECT current_setting('preserve_insertion_order')") == [(True,)]  # put back after the rollback
     assert rows(con, "SELECT count(*) FROM duckdb_tables() WHERE temporary") == [(0,)]
 
     ref = FileRef("cordis_fp7", "fp7!organization.csv", "FP7")
@@ -664,12 +665,53 @@ def test_files_read_by_one_insert_each_get_their_counts_and_a_failure_names_its_
     assert rows(con, "SELECT count(*) FROM land_participation") == [(4,)]
 
 
-def test_line_numbers_need_the_file_order(con, tmp_path) -> None:
-    path = write_csv(tmp_path / "organization.csv", ORG_HEADER, current_org_rows())
-    con.execute("SET preserve_insertion_order = false")
-    with pytest.raises(BilatrusError, match="preserve_insertion_order off"):
-        land(con, cordis_csv.land_file(con, path, "organizations", FileRef("cordis_fp7", "organization.csv", "FP7")))
-    assert rows(con, "SELECT count(*) FROM land_participation") == [(0,)]
+def _numbered_org_file(path: Path, records: int, malformed_every: int) -> tuple[Path, dict[str, int]]:
+    """An organisation file whose records carry their own line number in `name` (every `malformed_every`-th line
+    malformed: a field too many); returns it and the line number of each record kept."""
+    lines: list[list[str] | str] = []
+    expected: dict[str, int] = {}
+    for n in range(records):
+        line = n + 2  # the header is line 1
+        if n % malformed_every == malformed_every - 1:
+            lines.append(";".join(['"x"'] * (len(ORG_HEADER) + 1)))
+            continue
+        name = f"ORG AT LINE {line}"
+        lines.append(row_of(ORG_HEADER, projectID=str(100000 + n % 997), organisationID=str(n), name=name))
+        expected[name] = line
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_csv(path, ORG_HEADER, lines), expected
+
+
+def test_files_read_side_by_side_keep_each_files_line_numbers(con, tmp_path) -> None:
+    # Big enough for DuckDB's CSV reader to split a file into several scan ranges (a plain read of a 12 MB file
+    # with preserve_insertion_order off comes back out of order); two files in one INSERT, read at the same time;
+    # preserve_insertion_order is put back as it was.
+    con.execute("SET threads = 2")
+    first, lines_1 = _numbered_org_file(tmp_path / "a" / "organization.csv", 120_000, 40_000)
+    second, lines_2 = _numbered_org_file(tmp_path / "b" / "organization.csv", 90_000, 30_000)
+    assert first.stat().st_size > 10 * 2**20
+    one = cordis_csv.land_file(con, first, "organizations", FileRef("cordis_fp7", "fp7!organization.csv", "FP7"))
+    two = cordis_csv.land_file(con, second, "organizations", FileRef("cordis_he", "he!organization.csv", "HE"))
+    land(con, one, two)
+    assert [(one.rows, one.rejected), (two.rows, two.rejected)] == [(119_997, 3), (89_997, 3)]
+    for source_file, expected in (("fp7!organization.csv", lines_1), ("he!organization.csv", lines_2)):
+        got = dict(rows(con, "SELECT name, source_line FROM land_participation WHERE source_file = ?", [source_file]))
+        assert got == expected
+    assert rows(con, "SELECT source_file, source_line FROM land_rejects ORDER BY 1, 2") == [
+        ("fp7!organization.csv", 40_001),
+        ("fp7!organization.csv", 80_001),
+        ("fp7!organization.csv", 120_001),
+        ("he!organization.csv", 30_001),
+        ("he!organization.csv", 60_001),
+        ("he!organization.csv", 90_001),
+    ]
+    assert rows(con, "SELECT current_setting('preserve_insertion_order')") == [(True,)]
+    con.execute("SET preserve_insertion_order = false")  # a caller's own setting stays as it was too
+    again = cordis_csv.land_file(con, second, "organizations", FileRef("cordis_he", "he2!organization.csv", "HE"))
+    land(con, again)
+    got = dict(rows(con, "SELECT name, source_line FROM land_participation WHERE source_file = 'he2!organization.csv'"))
+    assert got == lines_2
+    assert rows(con, "SELECT current_setting('preserve_insertion_order')") == [(False,)]
 
 
 def test_comma_re_export_and_reordered_columns_map_by_name(con, tmp_path) -> None:

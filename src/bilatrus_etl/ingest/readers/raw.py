@@ -5,10 +5,12 @@
   the load; too many of them stop the load (the format changed).
 - `CsvRead` and `read_all_into`: each file read once, straight into its landing table inside the caller's
   transaction (no temporary copy; the files of one landing table in one INSERT, so that they fill whole row
-  groups). source_line comes from the file order (`row_number() OVER ()`, which DuckDB keeps in insertion
-  order) and is shifted past the rejected lines when there are any. DuckDB reads a file on one thread this way
-  (the window keeps the order); a parallel read into a temporary copy renumbered afterwards is about as fast on
-  an idle 2-core machine and costs more CPU and memory.
+  groups). source_line comes from the file order (`row_number() OVER ()`) and is shifted past the rejected
+  lines when there are any. That window is a streaming window, which DuckDB never runs in parallel: each file is
+  read on one thread, in order, whatever preserve_insertion_order says. The load runs with that setting off
+  (`files_side_by_side`), so that the files of one INSERT are read at the same time, one thread each, instead
+  of one after another; a parallel read of each file into a temporary copy renumbered afterwards costs more
+  CPU and memory.
 - `read_csv_raw` / `raw_from_rows`: a file loaded as-is into a temporary table, for a reader that shapes one file
   into several landing tables (Horizon Dashboard exports), or rows already read in Python (spreadsheets).
 - `temp_name`, `drop_tables`: the temporary tables of a load.
@@ -17,7 +19,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,7 +108,6 @@ def read_all_into(con: duckdb.DuckDBPyConnection, reads: Sequence[CsvInsert]) ->
         items = [reads[i] for i in indexes]
         mine = [_rows_of_file(item.read.ref) for item in items]
         before = _file_counts(con, table, mine) if len(items) > 1 else [0]
-        _check_file_order(con, items[0].read.ref)
         selects = " UNION ALL BY NAME ".join(f"({item.select_sql})" for item in items)
         try:
             inserted = con.execute(f"INSERT INTO {table} BY NAME {selects}").fetchall()[0][0]
@@ -159,7 +161,6 @@ def _read(
     """Run the statement that reads the file's records into `table` with their provisional line as
     source_line, then `_finish_read`: (rows, rejected). `mine` tells the file's rows in `table` (None: every
     row is the file's)."""
-    _check_file_order(con, read.ref)
     try:
         rows = con.execute(statement).fetchall()[0][0]
     except duckdb.Error as err:
@@ -277,14 +278,23 @@ def raw_from_rows(
     return RawFile(table, f"{table}_rej", list(names), len(lines), 0, [table])
 
 
-def _check_file_order(con: duckdb.DuckDBPyConnection, ref: FileRef) -> None:
-    """Line numbers come from the order DuckDB reads the records in, which it keeps only when told to."""
-    if not con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]:
-        raise BilatrusError(
-            f"{ref.describe()}: this DuckDB connection has preserve_insertion_order off, so the records' line numbers "
-            "could not be told; read files on a connection that keeps DuckDB's default (on).",
-            dataset=ref.dataset,
-        )
+@contextmanager
+def files_side_by_side(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """While open, DuckDB runs the reads of one INSERT ... UNION ALL (`read_all_into`) at the same time
+    (preserve_insertion_order off: the union's children are independent pipelines, the insert a parallel sink);
+    with the setting on it runs them one after another to keep their order, which nothing needs (rows are told by
+    source_line). Each read still runs on one thread in file order: its `row_number() OVER ()` is a streaming
+    window, not a parallel operator. A database-wide setting, put back as it was afterwards; open it outside the
+    load's transaction (an aborted transaction refuses SET until it is rolled back)."""
+    previous = str(bool(con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0])).lower()
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        yield
+    except BaseException:
+        with suppress(duckdb.Error):  # inside a caller's aborted transaction: its error is the one to see
+            con.execute(f"SET preserve_insertion_order = {previous}")
+        raise
+    con.execute(f"SET preserve_insertion_order = {previous}")
 
 
 # -------------------------------------------------------------------------------------- rejected lines
