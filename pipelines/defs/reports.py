@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-from bilatrus_etl import report
 from pipelines.defs.resources import BilatrusConfig
 
 
@@ -15,6 +14,8 @@ from pipelines.defs.resources import BilatrusConfig
     "country, read from the published warehouse; self-contained HTML that works offline.",
 )
 def landscape_report(bilatrus: BilatrusConfig) -> dg.MaterializeResult:
+    from bilatrus_etl import report  # jinja2 and the page code: imported by this step, not by every run's start
+
     settings = bilatrus.settings()
     result = report.build_report(settings.warehouse_path, report.default_output(settings))
     return dg.MaterializeResult(
