@@ -1,6 +1,8 @@
 -- Headline figures of the focus country per framework programme (full and fractional counts): sums of
 -- mart_country_participation over start years (a project has one start year, so its sums are exact), and the
--- distinct organisations and institutions of the programme from fact_participation (not summable over years).
+-- distinct organisations and institutions of the programme from fact_participation (not summable over years);
+-- the fractional EU contribution in cents, summed with compensation (fsum), so that every build writes the same
+-- digits whatever order DuckDB's threads add the rows in.
 WITH per_year AS (
     SELECT
         framework_programme,
@@ -23,7 +25,7 @@ distinct_counts AS (
         f.framework_programme,
         count(DISTINCT f.org_key) AS organisations,
         count(DISTINCT f.institution_key) AS institutions,
-        sum(f.ec_contribution * f.weight) AS ec_contribution_fractional
+        round(fsum(f.ec_contribution * f.weight), 2) AS ec_contribution_fractional
     FROM fact_participation AS f
     WHERE f.country_code = focus_country()
     GROUP BY f.framework_programme
