@@ -37,7 +37,7 @@ WITH rows AS (
         year(p.start_date) AS start_year
     FROM stg_participation AS s
     LEFT JOIN dim_project AS p USING (framework_programme, project_id)
-    JOIN participation_files() AS f ON f.file = coalesce(s.source_file, '')  -- the source files in order, numbered
+    JOIN source_files('stg_participation') AS f ON f.file = coalesce(s.source_file, '')  -- the source files in order, numbered
 ),
 orgs AS (
     SELECT

@@ -56,7 +56,7 @@ WITH rows AS (
         s.source_file,
         s.source_line
     FROM stg_participation AS s
-    JOIN participation_files() AS f ON f.file = coalesce(s.source_file, '')
+    JOIN source_files('stg_participation') AS f ON f.file = coalesce(s.source_file, '')
 ),
 merged AS (
     SELECT
