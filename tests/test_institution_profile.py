@@ -80,7 +80,7 @@ LINKS = [
     ("999990002", "010pmpe69", MSU_KEY, "Lomonosov Moscow State University", "fuzzy", 0.93),
     ("999990003", None, IAP_KEY, IAP, "none", 0.0),
 ]
-MODELS = CORE_MODELS + [MART]
+MODELS = CORE_MODELS + ["mart_institution_partners", MART]  # the profile's top partners come from the partners mart
 ROR_DDL = """CREATE TABLE dim_ru_institution (
     ror_id VARCHAR, display_name VARCHAR, name_en VARCHAR, name_ru VARCHAR, aliases VARCHAR[], acronyms VARCHAR[],
     labels VARCHAR[], types VARCHAR[], city VARCHAR, status VARCHAR, established BIGINT)"""

@@ -432,15 +432,16 @@ def test_collaboration_pairs_are_shared_by_edges_and_partners() -> None:
         (r["project_id"], r["institution_key"], r["partner_institution_key"]): r
         for r in rows(con, "SELECT * FROM int_collaboration_pairs")
     }
-    # project 1: ordered pairs of a, B, C (6); project 2: a-B both ways (2); project 3: none
-    assert len(pairs) == 8 and not any(key[0] == "3" for key in pairs)
-    a_b = pairs[("1", "a", "B")]
-    assert (a_b["links"], a_b["focus_links"], a_b["focus_country"]) == (2, 2, "RU")  # A1-B and A2-B
-    assert float(a_b["links_fractional"]) == pytest.approx(2 / 6) and float(
-        a_b["focus_links_fractional"]
-    ) == pytest.approx(2 / 6)
+    # project 1: the pairs of a, B, C, each once with the smaller key first (3); project 2: B-a (1); project 3: none
+    assert set(pairs) == {("1", "B", "C"), ("1", "B", "a"), ("1", "C", "a"), ("2", "B", "a")}
     b_a = pairs[("1", "B", "a")]
-    assert (b_a["links"], b_a["focus_links"], float(b_a["focus_links_fractional"])) == (2, 0, 0.0)  # B is not RU
+    assert (b_a["links"], b_a["focus_country"]) == (2, "RU")  # A1-B and A2-B
+    assert float(b_a["links_fractional"]) == pytest.approx(2 / 6)
+    # from B (not RU): no focus links; from a (RU, the partner column): both
+    assert (b_a["focus_links"], float(b_a["focus_links_fractional"])) == (0, 0.0)
+    assert (b_a["partner_focus_links"], float(b_a["partner_focus_links_fractional"])) == (2, pytest.approx(2 / 6))
+    b_c = pairs[("1", "B", "C")]
+    assert (b_c["links"], b_c["focus_links"], b_c["partner_focus_links"]) == (1, 0, 0)
     # the edges mart: unordered pairs, every pair of a project with the focus country
     edges = {(r["source_key"], r["target_key"]): r for r in rows(con, "SELECT * FROM mart_collaboration_edges")}
     assert set(edges) == {("B", "a"), ("C", "a"), ("B", "C")}

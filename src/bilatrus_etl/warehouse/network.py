@@ -49,6 +49,13 @@ class NetworkStats:
     betweenness_method: str
 
 
+def _product(adjacency: sparse.csr_array, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """adjacency @ values when only `rows` of values hold non-zeros (a level of the searches): the product over
+    those rows alone (the adjacency is symmetric: its rows, transposed, are its columns). Every sum adds the same
+    non-zero terms in the same order (ascending node), so the result is the full product's to the last bit."""
+    return adjacency[rows].T @ values[rows]
+
+
 def _dependencies(adjacency: sparse.csr_array, sources: list[int]) -> np.ndarray:
     """Sum over `sources` of Brandes' dependency delta_s(v) (unweighted, undirected), per node."""
     n = adjacency.shape[0]
@@ -59,7 +66,8 @@ def _dependencies(adjacency: sparse.csr_array, sources: list[int]) -> np.ndarray
     sigma[sources, columns] = 1.0
     level = 0
     while True:  # breadth-first, counting shortest paths (sigma) level by level
-        reached = adjacency @ np.where(dist == level, sigma, 0.0)
+        at = dist == level
+        reached = _product(adjacency, np.where(at, sigma, 0.0), np.flatnonzero(at.any(axis=1)))
         new = (reached > 0) & (dist < 0)
         if not new.any():
             break
@@ -68,7 +76,12 @@ def _dependencies(adjacency: sparse.csr_array, sources: list[int]) -> np.ndarray
         sigma[new] = reached[new]
     delta = np.zeros_like(sigma)
     for depth in range(level, 0, -1):  # back from the farthest level, accumulating dependencies
-        pulled = adjacency @ np.where(dist == depth, (1.0 + delta) / np.where(sigma > 0, sigma, 1.0), 0.0)
+        at = dist == depth
+        pulled = _product(
+            adjacency,
+            np.where(at, (1.0 + delta) / np.where(sigma > 0, sigma, 1.0), 0.0),
+            np.flatnonzero(at.any(axis=1)),
+        )
         parents = dist == depth - 1
         delta[parents] += sigma[parents] * pulled[parents]
     delta[sources, columns] = 0.0

@@ -4,6 +4,9 @@ session macros that models and queries share.
 Session macros are TEMP macros (per connection, so they also work on a read-only published file):
 - `focus_country()`: the ISO code of the focus country, upper case, from the session variable `focus_country`
   (default 'RU'). Models and named queries call it instead of repeating getvariable() with its default.
+- `source_files(table)`: the source files of a table's rows (file, file_number: its column source_file, NULL as ''),
+  numbered in name order, so that models can order source rows by (file_number, line) as one number (a line
+  number stays below 2^32). The table is named by a string, read with query_table() when the macro is called.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ DEFAULT_FOCUS_COUNTRY = "RU"
 SESSION_MACROS: tuple[str, ...] = (
     "CREATE OR REPLACE TEMP MACRO focus_country() AS "
     f"upper(coalesce(CAST(getvariable('focus_country') AS VARCHAR), '{DEFAULT_FOCUS_COUNTRY}'))",
+    "CREATE OR REPLACE TEMP MACRO source_files(source_table) AS TABLE "
+    "SELECT file, row_number() OVER (ORDER BY file) AS file_number "
+    "FROM (SELECT DISTINCT coalesce(source_file, '') AS file FROM query_table(source_table))",
 )
 
 

@@ -19,12 +19,7 @@
 -- programmes: framework programmes it took part in, comma-separated in order
 -- first_year: earliest project start year
 -- last_year: latest project start year
-WITH files AS (
-    -- the source files in order, numbered (a line number stays below 2^32)
-    SELECT file, row_number() OVER (ORDER BY file) AS file_number
-    FROM (SELECT DISTINCT coalesce(source_file, '') AS file FROM stg_participation)
-),
-rows AS (
+WITH rows AS (
     SELECT
         s.org_key,
         s.framework_programme,
@@ -42,7 +37,7 @@ rows AS (
         year(p.start_date) AS start_year
     FROM stg_participation AS s
     LEFT JOIN dim_project AS p USING (framework_programme, project_id)
-    JOIN files AS f ON f.file = coalesce(s.source_file, '')
+    JOIN source_files('stg_participation') AS f ON f.file = coalesce(s.source_file, '')  -- the source files in order, numbered
 ),
 orgs AS (
     SELECT

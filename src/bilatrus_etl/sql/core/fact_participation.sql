@@ -30,16 +30,16 @@
 -- source_line: line of the first source row in source_file
 WITH rows AS (
     SELECT
-        framework_programme,
-        project_id,
-        org_key,
-        name,
-        country AS country_code,
-        city,
-        activity_type,
-        role,
-        ec_contribution,
-        CASE role
+        s.framework_programme,
+        s.project_id,
+        s.org_key,
+        s.name,
+        s.country AS country_code,
+        s.city,
+        s.activity_type,
+        s.role,
+        s.ec_contribution,
+        CASE s.role
             WHEN 'coordinator' THEN 1
             WHEN 'beneficiary' THEN 2
             WHEN 'participant' THEN 3
@@ -50,10 +50,13 @@ WITH rows AS (
             WHEN 'third party' THEN 8
             ELSE 9
         END AS role_rank,
-        (coalesce(source_file, ''), coalesce(source_line, 0)) AS source_order,
-        source_file,
-        source_line
-    FROM stg_participation
+        -- the row's place in the sources (file, then line) as one BIGINT, file number * 2^32 + line: the arg_min
+        -- below compare it at a fraction of the cost of the pair
+        f.file_number * 4294967296 + coalesce(s.source_line, 0) AS source_order,
+        s.source_file,
+        s.source_line
+    FROM stg_participation AS s
+    JOIN source_files('stg_participation') AS f ON f.file = coalesce(s.source_file, '')
 ),
 merged AS (
     SELECT
@@ -72,18 +75,14 @@ merged AS (
             },
             source_order
         ) AS first_row,
-        arg_min(role, (role_rank, source_order)) AS role,
+        arg_min(role, role_rank * 72057594037927936 + source_order) AS role,  -- role rank * 2^56, then source order
         sum(ec_contribution) AS ec_contribution,
         count(*) AS source_rows
     FROM rows
     GROUP BY framework_programme, project_id, org_key
 ),
 counted AS (
-    SELECT
-        * EXCLUDE (first_row),
-        first_row.*,
-        count(*) OVER (PARTITION BY framework_programme, project_id) AS project_participants,
-        count(ec_contribution) OVER (PARTITION BY framework_programme, project_id) AS project_reported_contributions
+    SELECT * EXCLUDE (first_row), first_row.*
     FROM merged
 )
 SELECT
@@ -103,12 +102,12 @@ SELECT
     c.role = 'coordinator' AS is_coordinator,
     c.ec_contribution,
     CASE
-        WHEN c.framework_programme = 'FP6' OR c.project_reported_contributions = 0 THEN 'not reported'
+        WHEN c.framework_programme = 'FP6' OR p.ec_contribution_participants IS NULL THEN 'not reported'
         WHEN c.ec_contribution > 0 THEN 'funded'
         ELSE 'unfunded'
     END AS funding_status,
-    c.project_participants,
-    1.0::DOUBLE / c.project_participants AS weight,
+    p.participants AS project_participants,
+    1.0::DOUBLE / p.participants AS weight,
     p.start_year,
     c.source_rows,
     c.source_file,

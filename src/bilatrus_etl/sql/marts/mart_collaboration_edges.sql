@@ -28,11 +28,10 @@ WITH pairs AS (
         count(*) AS joint_projects,
         CAST(sum(links) AS BIGINT) AS links,
         CAST(sum(links_fractional) AS DOUBLE) AS weight_fractional,
-        array_to_string(list_sort(list(DISTINCT framework_programme)), ', ') AS programmes,
+        array_to_string(list_sort(list_distinct(list(framework_programme))), ', ') AS programmes,
         min(start_year) AS first_year,
         max(start_year) AS last_year
-    FROM int_collaboration_pairs
-    WHERE institution_key < partner_institution_key
+    FROM int_collaboration_pairs  -- one row per project and pair, the smaller key first
     GROUP BY focus_country, institution_key, partner_institution_key
 )
 SELECT

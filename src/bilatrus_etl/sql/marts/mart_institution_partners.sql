@@ -6,8 +6,9 @@
 -- institutions. Ranking: RANK() by joint projects then links_fractional within each institution (ties share a
 -- rank); only partner_rank <= 50 is kept, so an institution can have more than 50 rows when ranks tie.
 -- Institutions group organisation keys by institution_key (institution_link, else the organisation key). The
--- organisation pairs per project come from int_collaboration_pairs (focus_links: the first organisation is of the
--- focus country); names and countries from dim_institution.
+-- organisation pairs per project come from int_collaboration_pairs, read in the direction of the focus country's
+-- organisation (focus_links: from institution_key, partner_focus_links: from partner_institution_key); names and
+-- countries from dim_institution.
 -- Focus country: focus_country(): session variable focus_country, default 'RU'.
 -- focus_country: ISO code of the focus country
 -- institution_key: the focus country's institution
@@ -23,7 +24,19 @@
 -- programmes: framework programmes of the joint projects, comma-separated
 -- first_year: earliest start year of a joint project
 -- last_year: latest start year of a joint project
-WITH pairs AS (
+WITH focus_pairs AS (
+    -- each project's pair from the institution whose organisations of the focus country it counts
+    SELECT focus_country, framework_programme, start_year, institution_key, partner_institution_key, focus_links,
+        focus_links_fractional
+    FROM int_collaboration_pairs
+    WHERE focus_links > 0
+    UNION ALL
+    SELECT focus_country, framework_programme, start_year, partner_institution_key, institution_key,
+        partner_focus_links, partner_focus_links_fractional
+    FROM int_collaboration_pairs
+    WHERE partner_focus_links > 0
+),
+pairs AS (
     SELECT
         focus_country,
         institution_key,
@@ -31,11 +44,10 @@ WITH pairs AS (
         count(*) AS joint_projects,
         CAST(sum(focus_links) AS BIGINT) AS links,
         CAST(sum(focus_links_fractional) AS DOUBLE) AS links_fractional,
-        array_to_string(list_sort(list(DISTINCT framework_programme)), ', ') AS programmes,
+        array_to_string(list_sort(list_distinct(list(framework_programme))), ', ') AS programmes,
         min(start_year) AS first_year,
         max(start_year) AS last_year
-    FROM int_collaboration_pairs
-    WHERE focus_links > 0
+    FROM focus_pairs
     GROUP BY focus_country, institution_key, partner_institution_key
 ),
 ranked AS (

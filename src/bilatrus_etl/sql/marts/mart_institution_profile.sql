@@ -8,8 +8,7 @@
 -- mart_institutions); participations_fractional (1/n) is given beside them. projects are distinct (programme,
 -- project) pairs. roles, activity_types, name_variants and top_themes count participations. Partners count
 -- distinct joint projects: top_partners are the 10 other institutions (any country, the focus country included)
--- with most joint projects, ties broken by links_fractional (from int_collaboration_pairs, as in
--- mart_institution_partners) then key;
+-- with most joint projects, ties broken by links_fractional then key (the top of mart_institution_partners);
 -- top_partner_countries are the 10 countries other than the focus country with most joint projects. Lists are
 -- ordered most frequent first. Coordinations of single-beneficiary grants (ERC, individual fellowships) are
 -- counted apart from coordinations of collaborative projects.
@@ -196,36 +195,29 @@ cities AS (
         ORDER BY sum(n) DESC, max(latest) DESC, coalesce(any_value(mapped_city), arg_max(written, (n, latest)))
     ) = 1
 ),
--- partner institutions: the pairs of int_collaboration_pairs whose first organisation is of the focus country
-partners AS (
-    SELECT
-        institution_key,
-        partner_institution_key AS partner_key,
-        count(*) AS joint_projects,
-        CAST(sum(focus_links_fractional) AS DOUBLE) AS links_fractional
-    FROM int_collaboration_pairs
-    WHERE focus_links > 0
-    GROUP BY institution_key, partner_institution_key
-    QUALIFY row_number() OVER (
-        PARTITION BY institution_key
-        ORDER BY count(*) DESC, CAST(sum(focus_links_fractional) AS DOUBLE) DESC, partner_institution_key
-    ) <= 10
-),
+-- partner institutions: the ten first of the institution's rows in mart_institution_partners (its partners
+-- ranked by joint projects, then links_fractional; every rank up to 50 is there)
 partner_lists AS (
     SELECT
-        p.institution_key,
+        institution_key,
         list(
             {
-                'institution_key': p.partner_key,
-                'name': n.institution_name,
-                'country_code': n.country_code,
-                'joint_projects': p.joint_projects
+                'institution_key': partner_institution_key,
+                'name': partner_name,
+                'country_code': partner_country,
+                'joint_projects': joint_projects
             }
-            ORDER BY p.joint_projects DESC, p.links_fractional DESC, p.partner_key
+            ORDER BY joint_projects DESC, links_fractional DESC, partner_institution_key
         ) AS top_partners
-    FROM partners AS p
-    LEFT JOIN dim_institution AS n ON n.institution_key = p.partner_key
-    GROUP BY p.institution_key
+    FROM (
+        SELECT *
+        FROM mart_institution_partners
+        QUALIFY row_number() OVER (
+            PARTITION BY institution_key
+            ORDER BY joint_projects DESC, links_fractional DESC, partner_institution_key
+        ) <= 10
+    )
+    GROUP BY institution_key
 ),
 -- partner countries: the countries of every other institution's organisations in the institution's projects
 co_participants AS (
