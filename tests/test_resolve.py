@@ -673,6 +673,19 @@ def test_legal_form_takes_one_field_word_only() -> None:
     )
 
 
+def test_transliterated_legal_forms_and_supervisors_are_dropped() -> None:
+    # ICAO and ISO 9 spellings of a legal form ("-AIA", "ORGANIZACZIYA") and of the supervising ministry
+    assert match_key("AVTONOMNAIA NEKOMMERCHESKAIA ORGANIZATSIIA VYSSHEGO OBRAZOVANIIA UNIVERSITET INNOPOLIS") == (
+        "universiti inopolis"
+    )
+    assert match_key("AVTONOMNAYA NEKOMMERCHESKAYA ORGANIZACZIYA UNIVERSITET INNOPOLIS") == "universiti inopolis"
+    assert match_key("46 TSENTRALNYI NAUCHNO-ISSLEDOVATELSKII INSTITUT MINISTERSTVA OBORONY ROSSIISKOI FEDERATSII") == (
+        "46 central scentific research institute"
+    )
+    # the ministry alone is no name: it stays
+    assert match_key("MINISTERSTVO OBORONY ROSSIISKOI FEDERATSII") != ""
+
+
 def test_glued_word_aligns_with_the_word_it_starts_with(bare_matcher: Matcher) -> None:
     # a glued word ("waterway" / "water") aligns with the word it starts with
     assert words_align("vatervai", ["vater"]) and not words_align("vater", ["vatican"])
@@ -866,6 +879,10 @@ def test_a_surname_after_imeni_is_read_in_the_nominative(bare_matcher: Matcher) 
     assert match_key("Институт Петрова") == "institute petrova"
     assert match_key("Институт имени Ахматовой") == "institute ahmatovoi"
     assert eponyms("ВНИИ метрологии им. Д.И.Менделеева") >= {"mendelev"}
+    # a surname ending in a consonant takes "-a": "Баумана" is Bauman, "KELDYSHA" Keldysh, "VREDENA" Vreden
+    assert match_key("МГТУ имени Н.Э. Баумана") == match_key("MGTU Bauman") == "mgtu bauman"
+    assert match_key("IPM IM. M.V. KELDYSHA RAN") == "ipm keldish ras"
+    assert match_key("INSTITUT TRAVMATOLOGII IM. R.R.VREDENA") == "institute traumatologi vreden"
     # the English name of a record whose other names are Russian: Korolyov is the Korolev of "имени ... Королёва"
     found = bare_matcher.match(
         "SAMARA STATE AEROSPACE UNIVERSITY NAMED AFTER ACADEMICIAN S.P. KOROLYOV", "SAMARA", "RU"

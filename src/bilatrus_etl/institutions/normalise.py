@@ -192,10 +192,12 @@ def _words(name: str) -> str:
 
 # A man's surname after Russian "имени" / "им." ("imeni", "im." once transliterated) is in the genitive: "имени
 # академика С.П. Королёва" names Korolyov, "им. Д.И. Менделеева" Mendeleyev, "им. проф. М.А. Бонч-Бруевича"
-# Bonch-Bruevich. Only there is the case certain (a
-# woman's surname after "имени" ends in "-oi": "Ахматовой"), so "Petrova" elsewhere stays Petrova, never Petrov.
+# Bonch-Bruevich, "им. Н.Э. Баумана" Bauman, "им. М.В. Келдыша" Keldysh (a consonant, then "-a"). Only there is
+# the case certain (a woman's surname after "имени" ends in "-oi": "Ахматовой"), so "Petrova" elsewhere stays
+# Petrova, never Petrov.
 _GENITIVE_EPONYM = re.compile(
-    r"\b(imeni|im\.)\s*(?:(akademika|professora|prof\.)\s*)?((?:[a-z]\.\s?){0,2})([a-z][a-z-]{2,}?(?:ov|ev|in|yn|ich))a\b"
+    r"\b(imeni|im\.)\s*(?:(akademika|professora|prof\.)\s*)?((?:[a-z]\.\s?){0,2})"
+    r"([a-z][a-z-]{2,}?[bcdfghklmnprstvxz])a\b"
 )
 
 
