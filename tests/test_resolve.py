@@ -945,3 +945,11 @@ def test_a_name_followed_by_its_own_initials_drops_them(matcher: Matcher) -> Non
     # a last word that is no initials of the words before it stays (a former name's acronym, a real word)
     assert normalise_name("NOVOSIBIRSK STATE TECHNICAL UNIVERSITY NETI").endswith(" neti")
     assert normalise_name("INSTITUTE OF APPLIED PHYSICS RAS").endswith(" ras")
+
+
+def test_the_word_check_lets_a_name_add_the_country_or_sciences(bare_matcher: Matcher) -> None:
+    # "Russian" or "Sciences" is all the names do not share, and two distinctive words align
+    found = bare_matcher.match("RUSSIAN ACADEMY OF BALLET NAMED AFTER A. YA. VAGANOVA", "SAINT PETERSBURG", "RU")
+    assert (found.ror_id, found.method) == ("01apbn515", "scored")
+    # one distinctive word ("humanities") is not enough: "Russian" still tells the bodies apart
+    assert bare_matcher.match("RUSSIAN STATE UNIVERSITY FOR THE HUMANITIES", "MOSCOW", "RU").ror_id is None
