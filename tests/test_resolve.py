@@ -953,3 +953,14 @@ def test_the_word_check_lets_a_name_add_the_country_or_sciences(bare_matcher: Ma
     assert (found.ror_id, found.method) == ("01apbn515", "scored")
     # one distinctive word ("humanities") is not enough: "Russian" still tells the bodies apart
     assert bare_matcher.match("RUSSIAN STATE UNIVERSITY FOR THE HUMANITIES", "MOSCOW", "RU").ror_id is None
+
+
+def test_words_of_one_english_stem_align() -> None:
+    # "medical" / "medicine", "finance" / "financial", "organizations" / Russian "organizatsiia"
+    assert words_align(match_key("medical"), [match_key("medicine")])
+    assert words_align(match_key("financial"), [match_key("finance")])
+    assert words_align(match_key("organizations"), [match_key("organizatsiia")])
+    assert words_align(match_key("informatics"), [match_key("information")])
+    # two stems: "technical" is not "technological", "chemical" not "chemistry"
+    assert not words_align(match_key("technical"), [match_key("technological")])
+    assert not words_align(match_key("chemical"), [match_key("chemistry")])

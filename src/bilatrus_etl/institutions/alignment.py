@@ -228,6 +228,7 @@ def _tokens_align(token: str, others: frozenset[str]) -> bool:
             fuzz.ratio(token, other) >= _TOKEN_SIMILARITY
             or _compound_of(token, other)
             or _place_of(token, other)
+            or same_stem(token, other)
             or same_person(token, other)
         )
         for other in others
@@ -237,6 +238,35 @@ def _tokens_align(token: str, others: frozenset[str]) -> bool:
 def _place_of(first: str, second: str) -> bool:
     """Whether one word is the other's Russian place adjective stem ("kazansk" / "kazan", `match_key`)."""
     return first == second + "sk" or second == first + "sk"
+
+
+# Endings of English nouns and adjectives of one stem ("medical" / "medicine", "finance" / "financial", "biology" /
+# "biological", "physics" / "physical"), as `skeleton` writes them ("y" as "i"); the longest that leaves a stem of
+# _STEM_LETTERS letters or more comes off. "-tion" is also read as the Russian "-циия" ("organizations" /
+# "organizatsiia", `skeleton`: "organizacia"): both stems then end in "c".
+_STEM_ENDINGS = tuple(
+    sorted(("ical", "ics", "ic", "ial", "al", "ine", "ies", "es", "s", "ia", "i", "e", "ion", "ions"), key=len)[::-1]
+)
+_TION = re.compile(r"tions?$")
+_STEM_LETTERS = 5
+
+
+def _english_stems(word: str) -> set[str]:
+    stems = {word}
+    for ending in _STEM_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= _STEM_LETTERS:
+            stems = {word[: -len(ending)]}
+            break
+    tion = _TION.search(word)
+    if tion and tion.start() >= _STEM_LETTERS:
+        stems.add(word[: tion.start()] + "c")
+    return stems
+
+
+def same_stem(first: str, second: str) -> bool:
+    """Whether two match-key words are one English stem with another ending ("medical" / "medicine", "industri" /
+    "industrial", "organizacions" / "organizacia"); "technical" and "technological" are two stems."""
+    return bool(_english_stems(first) & _english_stems(second))
 
 
 _COMPOUND_STEM = 5
