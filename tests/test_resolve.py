@@ -964,3 +964,11 @@ def test_words_of_one_english_stem_align() -> None:
     # two stems: "technical" is not "technological", "chemical" not "chemistry"
     assert not words_align(match_key("technical"), [match_key("technological")])
     assert not words_align(match_key("chemical"), [match_key("chemistry")])
+
+
+def test_ordinals_plurals_and_more_russian_words() -> None:
+    # an ordinal is its number ("46th", "179th"); "plants" aligns with "plant" though `skeleton` writes "-ts" "c"
+    assert match_key("46TH CENTRAL RESEARCH INSTITUTE") == match_key("46 Central Research Institute")
+    assert match_key("46TH CENTRAL RESEARCH INSTITUTE") == "46 central research institute"
+    assert words_align(match_key("plants"), [match_key("plant")])
+    assert match_key("VSESOIUZNYI INSTITUT MEDITSINSKIKH PROBLEM SEVERA") == "al union institute medical problems northern"

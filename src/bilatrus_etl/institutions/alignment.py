@@ -248,6 +248,7 @@ _STEM_ENDINGS = tuple(
     sorted(("ical", "ics", "ic", "ial", "al", "ine", "ies", "es", "s", "ia", "i", "e", "ion", "ions"), key=len)[::-1]
 )
 _TION = re.compile(r"tions?$")
+_PLURAL_TS = re.compile(r"[aeiou][nrlp]c$")
 _STEM_LETTERS = 5
 
 
@@ -260,6 +261,8 @@ def _english_stems(word: str) -> set[str]:
     tion = _TION.search(word)
     if tion and tion.start() >= _STEM_LETTERS:
         stems.add(word[: tion.start()] + "c")
+    if _PLURAL_TS.search(word):  # "plants", "products": `skeleton` wrote "-ts" as "c" ("planc")
+        stems.add(word[:-1] + "t")
     return stems
 
 

@@ -183,6 +183,7 @@ def _words(name: str) -> str:
     text = nominative_eponym(text)
     text = re.sub(r"\bn\.\s?a\.|\bim\.", " named after ", text)
     text = re.sub(r"\bno\.?\s*(?=\d)", " ", text)  # "No. 9", "№179" (NFKC: "No179"): the number alone
+    text = re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", r"\1", text)  # "46th", "1st": the number alone
     text = drop_parentheses(text)
     text = _RUSSIAN_PHRASES.sub(lambda m: _PHRASE_ENGLISH[(m.lastindex or 1) - 1], text)
     text = re.sub(r"\b(?:saint|st|sankt)[\s.-]*peter(?:s)?burg\b", " saint petersburg ", text)
