@@ -972,3 +972,15 @@ def test_ordinals_plurals_and_more_russian_words() -> None:
     assert match_key("46TH CENTRAL RESEARCH INSTITUTE") == "46 central research institute"
     assert words_align(match_key("plants"), [match_key("plant")])
     assert match_key("VSESOIUZNYI INSTITUT MEDITSINSKIKH PROBLEM SEVERA") == "al union institute medical problems northern"
+
+
+def test_irregular_place_adjectives_read_as_the_place(bare_matcher: Matcher) -> None:
+    # a suffix after a short stem ("Уфимский": Ufa), "zh" for "g" ("Калужский": Kaluga), a fleeting "o"
+    # ("Вологодский": Vologda): the place of the registry's Latin names
+    key = bare_matcher.index.key
+    assert key("UFIMSKII UNIVERSITET NAUKI I TEKHNOLOGII") == "ufa universiti scences technologi"
+    assert key("KALUZHSKII UNIVERSITET").split()[0] == "kaluga"
+    assert key("VOLOGODSKII UNIVERSITET").split()[0] == "vologda"
+    assert key("TUVINSKII INSTITUT").split()[0] == "tuvan"
+    # an adjective of a place the registry does not name stays as it is
+    assert key("KAZAKHSKII UNIVERSITET").split()[0] == "kazahsk"

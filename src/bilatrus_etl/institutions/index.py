@@ -10,6 +10,7 @@ a city agrees with a record's cities, and which record a withdrawn or inactive o
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -187,16 +188,19 @@ class RegistryIndex:
             return self.place_adjectives[word]
         stem = word[:-2]
         if word.endswith("ck") and word not in self.place_words:  # "surguck" -> "surgut", "cherepoveck" -> "cherepovec"
-            known = self.place_words | self.latin_words
-            return next((stem + end for end in ("t", "c") if stem + end in known), word)
+            known = self.place_words | self.latin_words  # "kamchack" -> "kamchatka"
+            return next((stem + end for end in ("t", "c", "tka") if stem + end in known), word)
         if not word.endswith("sk") or len(stem) < 3:
             return word
         if stem in self.place_words:
             return stem
         if word in self.latin_words:
             return word
-        # "penzensk" -> "penza", "sochinsk" -> "sochi": a suffix "-en-" / "-in-" before "-sk" when nothing else fits
+        # "penzensk" -> "penza", "sochinsk" -> "sochi": a suffix "-en-" / "-in-" before "-sk" when nothing else fits;
+        # then the irregular stems: "zh" for "g" ("kaluzhsk" -> "kaluga"), a fleeting "o" ("vologodsk" -> "vologda",
+        # "iugorsk" -> "iugra"), a suffix "-im-" / "-in-" after a short stem ("ufimsk" -> "ufa", "tuvinsk" -> "tuva")
         stems = [stem, *([stem[:-2]] if stem.endswith(("en", "in")) and len(stem) >= 6 else [])]
+        stems += _irregular_stems(stem)
         found: list[str] = []
         for base in stems:
             found = [base + end for end in _PLACE_ENDINGS if base + end in self.latin_words]
@@ -245,6 +249,19 @@ class RegistryIndex:
 
 # How the name of a place ends after its adjective's stem ("samar|a", "iaroslav|l", "mordov|ia", "balkar|ian").
 _PLACE_ENDINGS = ("", "a", "o", "ia", "i", "l", "ian", "an")
+_FLEETING_O = re.compile(r"o(?=[bcdfghklmnprstvz]$)")
+
+
+def _irregular_stems(stem: str) -> list[str]:
+    """Stems of a place a Russian adjective's stem may stand for when the regular ones fit nothing (`place_of`)."""
+    found = []
+    if stem.endswith("zh"):
+        found.append(stem[:-2] + "g")
+    if len(stem) >= 5 and _FLEETING_O.search(stem):
+        found.append(_FLEETING_O.sub("", stem))
+    if stem.endswith(("im", "in")) and len(stem) >= 4:
+        found.append(stem[:-2])
+    return [s for s in found if len(s) >= 2]
 
 
 def _starting_forms(name: str) -> set[tuple[str, ...]]:
