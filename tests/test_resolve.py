@@ -984,3 +984,14 @@ def test_irregular_place_adjectives_read_as_the_place(bare_matcher: Matcher) -> 
     assert key("TUVINSKII INSTITUT").split()[0] == "tuvan"
     # an adjective of a place the registry does not name stays as it is
     assert key("KAZAKHSKII UNIVERSITET").split()[0] == "kazahsk"
+
+
+def test_more_common_words_of_russian_names_read_in_english() -> None:
+    assert match_key("VSEROSSIISKII INSTITUT PLEMENNOGO DELA") == "al rusian institute breding"
+    assert match_key("INSTITUT EKONOMIKI SELSKOGO KHOZIAISTVA") == "institute economics agriculture"
+    assert match_key("TSENTR PLANIROVANIIA MEDIKO-BIOLOGICHESKIMI RISKAMI") == "center planing biomedical risks"
+    assert match_key("NAUCHNYI TSENTR ZDOROVIA DETEI") == "scentific center health children"
+    # the supervising agency is dropped however its words are read
+    assert match_key("TSENTR SPORTIVNOI MEDITSINY FEDERALNOGO MEDIKO-BIOLOGICHESKOGO AGENTSTVA") == "center sporc medicine"
+    # initials of two letters ("Ю." as "IU.") before a genitive surname
+    assert match_key("INSTITUT IM. AKADEMIKA IU. M. LOPUKHINA") == "institute lopuhin"

@@ -147,7 +147,7 @@ _SUPERVISOR_SUFFIX = re.compile(
     r"minoborony rossii|federal medical (?:and )?biological agency(?: (?:of )?russia)?|fmba(?: (?:of )?russia)?|"
     r"ministerstv\w* (?:zdravoo(?:kh|x)raneni\w*(?: sotsialnogo razviti\w*)?|oborony|vnutrenni(?:kh|x) del)"
     r"(?: russia| rf)?|minzdrava russia|"
-    r"federalnogo mediko biologicheskogo agentstva(?: russia)?|"
+    r"federalnogo (?:mediko biologicheskogo|biomedical) agentstva(?: russia)?|"
     r"(?:pri )?(?:government|pravitelstv\w*) (?:republic|respublik\w*) \w+|"
     r"rospotrebnadzor|national research center kurchatov institute|"
     r"nat[sc]ional\w* issledovatel\w* (?:tsentr|centr)\w* kurchatovsk\w* institut\w*)\s*$"

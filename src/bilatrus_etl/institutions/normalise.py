@@ -197,7 +197,7 @@ def _words(name: str) -> str:
 # the case certain (a woman's surname after "имени" ends in "-oi": "Ахматовой"), so "Petrova" elsewhere stays
 # Petrova, never Petrov.
 _GENITIVE_EPONYM = re.compile(
-    r"\b(imeni|im\.)\s*(?:(akademika|professora|prof\.)\s*)?((?:[a-z]\.\s?){0,2})"
+    r"\b(imeni|im\.)\s*(?:(akademika|professora|prof\.)\s*)?((?:[a-z]{1,2}\.\s?){0,2})"
     r"([a-z][a-z-]{2,}?[bcdfghklmnprstvxz])a\b"
 )
 

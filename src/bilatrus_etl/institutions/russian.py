@@ -58,10 +58,12 @@ RUSSIAN_STEMS: dict[str, str] = {
     "gorodsk": "city",
     "oblastn": "regional",
     "detsk": "children",
+    "det": "children",
     "perv": "first",
     "prezident": "president",
     "kraev": "regional",
     "blagotvoritel": "charitable",
+    "blagotvoriteln": "charitable",
     "vnutrenn": "internal",
     # subjects
     "tekhnichesk": "technical",
@@ -230,6 +232,12 @@ RUSSIAN_STEMS: dict[str, str] = {
     "druzhb": "friendship",
     "narod": "peoples",
     "selektsi": "breeding",
+    "plemenn": "breeding",
+    "planirovani": "planning",
+    "risk": "risks",
+    "korrektsionn": "corrective",
+    "pedagogik": "pedagogy",
+    "podderzhk": "support",
     "ovoshchn": "vegetable",
     "kompleksn": "complex",
     "pravoslavn": "orthodox",
@@ -302,6 +310,10 @@ RUSSIAN_PHRASES: dict[str, str] = {
     r"fizichesk\w* kultur\w*": "physical education",
     r"tverd\w* tela": "solid state",
     r"nii": "nauchno issledovatelskii institut",  # НИИ
+    r"mediko[\s-]+biologichesk\w*": "biomedical",
+    r"selsk\w* (?:kh|x)oz\w*": "agriculture",  # "сельского хозяйства"
+    r"narodn\w* (?:kh|x)oz\w*": "national economy",  # "народного хозяйства"
+    r"plemenn\w* del\w*": "breeding",  # "племенного дела"
 }
 # Russian case and gender endings as `skeleton` writes them ("ый"/"ий" -> "i", "ая" -> "aia", "ых" -> "ih").
 RUSSIAN_ENDINGS = frozenset(
