@@ -971,7 +971,9 @@ def test_ordinals_plurals_and_more_russian_words() -> None:
     assert match_key("46TH CENTRAL RESEARCH INSTITUTE") == match_key("46 Central Research Institute")
     assert match_key("46TH CENTRAL RESEARCH INSTITUTE") == "46 central research institute"
     assert words_align(match_key("plants"), [match_key("plant")])
-    assert match_key("VSESOIUZNYI INSTITUT MEDITSINSKIKH PROBLEM SEVERA") == "al union institute medical problems northern"
+    assert (
+        match_key("VSESOIUZNYI INSTITUT MEDITSINSKIKH PROBLEM SEVERA") == "al union institute medical problems northern"
+    )
 
 
 def test_irregular_place_adjectives_read_as_the_place(bare_matcher: Matcher) -> None:
@@ -992,6 +994,34 @@ def test_more_common_words_of_russian_names_read_in_english() -> None:
     assert match_key("TSENTR PLANIROVANIIA MEDIKO-BIOLOGICHESKIMI RISKAMI") == "center planing biomedical risks"
     assert match_key("NAUCHNYI TSENTR ZDOROVIA DETEI") == "scentific center health children"
     # the supervising agency is dropped however its words are read
-    assert match_key("TSENTR SPORTIVNOI MEDITSINY FEDERALNOGO MEDIKO-BIOLOGICHESKOGO AGENTSTVA") == "center sporc medicine"
+    assert (
+        match_key("TSENTR SPORTIVNOI MEDITSINY FEDERALNOGO MEDIKO-BIOLOGICHESKOGO AGENTSTVA") == "center sporc medicine"
+    )
     # initials of two letters ("Ю." as "IU.") before a genitive surname
     assert match_key("INSTITUT IM. AKADEMIKA IU. M. LOPUKHINA") == "institute lopuhin"
+
+
+def test_words_learned_from_the_registrys_bilingual_names() -> None:
+    from bilatrus_etl.institutions.bilingual import learn_words, read_word
+
+    english = frozenset({"institute", "breding", "animal", "research", "plant"})
+    pairs = [
+        ("research institute plemenogo", "research institute breding"),  # one word left each side: a pair
+        ("research institute plemenoi", "research institute animal breding"),  # two English words left: nothing
+        ("institute bazis", "institute basis"),
+    ]
+    learned = learn_words(pairs, english)
+    assert learned["plemen"] == "breding" and learned["bazis"] == "basis"
+    assert "plemenoi" not in learned  # its English words were two
+    # a query's word in another case ending is read; an English word never is
+    assert read_word("plemenoi", learned, english) == "breding"
+    assert read_word("plant", {"plant": "x"}, english) == "plant"
+    # a stem paired with two English words equally often teaches nothing
+    taught = [("institute selekcii", "institute breding"), ("institute selekcii", "institute selection")]
+    assert learn_words(taught, english) == {}
+
+
+def test_the_index_reads_russian_words_its_bilingual_names_teach(ror: pd.DataFrame) -> None:
+    index = Matcher(ror).index
+    assert index.learned_words.get("karpolog") == "carpologi"  # "Институт карпологии" / "Institute of Carpology"
+    assert index.key("NATSIONALNYI INSTITUT KARPOLOGII") == "national institute carpologi"

@@ -18,9 +18,11 @@ from typing import Any
 import pandas as pd
 
 from bilatrus_etl.institutions.alignment import eponyms
+from bilatrus_etl.institutions.bilingual import learn_words, read_word
 from bilatrus_etl.institutions.cities import city_agreement, city_words
 from bilatrus_etl.institutions.methods import ResolveError
 from bilatrus_etl.institutions.normalise import (
+    TABLE_WORDS,
     clean_text,
     derived_acronyms,
     english_word,
@@ -83,6 +85,7 @@ class RegistryIndex:
         self.place_words: frozenset[str] = frozenset()
         self.latin_words: frozenset[str] = frozenset()  # the match-key words of the registry's Latin names
         self.place_adjectives: dict[str, str] = {}
+        self.learned_words: dict[str, str] = {}  # stem of a Russian word -> English word (`bilingual`)
         self._build(registry)
 
     def _build(self, registry: pd.DataFrame) -> None:
@@ -111,6 +114,7 @@ class RegistryIndex:
             if name.isascii()
             for word in match_key(name).split()
         )
+        self.learned_words = learn_words(self._bilingual_pairs(registry), self.latin_words | TABLE_WORDS)
         for row in registry.itertuples(index=False):
             data = row._asdict()
             ror = short_ror_id(data["ror_id"])
@@ -175,8 +179,28 @@ class RegistryIndex:
 
     def key(self, name: str) -> str:
         """A name's `match_key`, a Russian adjective of a place read as the place: of a registry city ("kazansk"
-        -> "kazan"), or of a word of the registry's Latin names it derives from (`place_of`)."""
-        return " ".join(self.place_of(word) for word in match_key(name).split())
+        -> "kazan"), or of a word of the registry's Latin names it derives from (`place_of`); a Russian word the
+        tables do not read, in the English the registry's bilingual names taught (`bilingual`)."""
+        return " ".join(
+            self.place_of(read_word(word, self.learned_words, self.latin_words)) for word in match_key(name).split()
+        )
+
+    def _bilingual_pairs(self, registry: pd.DataFrame) -> list[tuple[str, str]]:
+        """(key of a Russian name, key of an English name) for every two such names of one record, the record's
+        acronyms (given, or spelt from its Russian names) left out: they are no words to learn."""
+        pairs = []
+        acronyms = registry["acronyms"] if "acronyms" in registry.columns else [None] * len(registry)
+        for display, labels, given in zip(registry["display_name"], registry["labels"], acronyms, strict=True):
+            names = list(dict.fromkeys([str(display), *_listed(labels)]))
+            short = {match_key(a).replace(" ", "") for a in _listed(given)} | derived_acronyms(names)
+
+            def words(key: str, short: set[str] = short) -> str:
+                return " ".join(w for w in key.split() if w not in short)
+
+            russian = [words(self.key(n)) for n in names if any("\u0400" <= char <= "\u04ff" for char in n)]
+            english = [words(self.key(n)) for n in names if n.isascii()]
+            pairs.extend((r, e) for r in russian for e in english if r and e)
+        return pairs
 
     def place_of(self, word: str) -> str:
         """The place a Russian place adjective's "-sk" stem (`normalise.english_word`) derives from: a registry

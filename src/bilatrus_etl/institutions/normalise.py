@@ -234,6 +234,7 @@ def skeleton(word: str) -> str:
 
 
 _ENGLISH = {skeleton(stem): " ".join(map(skeleton, english.split())) for stem, english in RUSSIAN_STEMS.items()}
+TABLE_WORDS = frozenset(word for english in _ENGLISH.values() for word in english.split())  # what the tables read
 _LONGEST_ENDING = max(len(ending) for ending in RUSSIAN_ENDINGS)
 
 
