@@ -882,6 +882,9 @@ def test_a_surname_after_imeni_is_read_in_the_nominative(bare_matcher: Matcher) 
     # a surname ending in a consonant takes "-a": "Баумана" is Bauman, "KELDYSHA" Keldysh, "VREDENA" Vreden
     assert match_key("МГТУ имени Н.Э. Баумана") == match_key("MGTU Bauman") == "mgtu bauman"
     assert match_key("IPM IM. M.V. KELDYSHA RAN") == "ipm keldish ras"
+    # initials without their dots; a title ("akademika") is no surname
+    assert match_key("universitet imeni akademika m d millionshchikova") == "universiti milionshikov"
+    assert match_key("universitet imeni akademika") == "universiti"
     assert match_key("INSTITUT TRAVMATOLOGII IM. R.R.VREDENA") == "institute traumatologi vreden"
     # the English name of a record whose other names are Russian: Korolyov is the Korolev of "имени ... Королёва"
     found = bare_matcher.match(

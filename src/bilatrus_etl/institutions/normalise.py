@@ -197,8 +197,8 @@ def _words(name: str) -> str:
 # the case certain (a woman's surname after "имени" ends in "-oi": "Ахматовой"), so "Petrova" elsewhere stays
 # Petrova, never Petrov.
 _GENITIVE_EPONYM = re.compile(
-    r"\b(imeni|im\.)\s*(?:(akademika|professora|prof\.)\s*)?((?:[a-z]{1,2}\.\s?){0,2})"
-    r"([a-z][a-z-]{2,}?[bcdfghklmnprstvxz])a\b"
+    r"\b(imeni|im\.)\s*(?:(akademika|professora|prof\.)\s*)?((?:[a-z]{1,2}\.\s?|[a-z]\s){0,2})"
+    r"(?!akademika\b|professora\b)([a-z][a-z-]{2,}?[bcdfghklmnprstvxz])a\b"
 )
 
 
