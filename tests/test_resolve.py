@@ -1028,3 +1028,10 @@ def test_the_index_reads_russian_words_its_bilingual_names_teach(ror: pd.DataFra
     index = Matcher(ror).index
     assert index.learned_words.get("karpolog") == "carpologi"  # "Институт карпологии" / "Institute of Carpology"
     assert index.key("NATSIONALNYI INSTITUT KARPOLOGII") == "national institute carpologi"
+
+
+def test_english_words_of_one_russian_word_align() -> None:
+    # "управление" is management, control or administration; "фонд" foundation or fund
+    assert words_align(match_key("control"), [match_key("management")])
+    assert words_align(match_key("fund"), [match_key("foundation")])
+    assert not words_align(match_key("control"), [match_key("foundation")])

@@ -16,6 +16,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from bilatrus_etl.institutions.normalise import match_key, skeleton
+from bilatrus_etl.institutions.word_forms import same_stem, synonyms
 
 _TOKEN_SIMILARITY = 85.0
 
@@ -219,6 +220,8 @@ def people_words(key: str, known: frozenset[str]) -> frozenset[str]:
 def _tokens_align(token: str, others: frozenset[str]) -> bool:
     if token in others:
         return True
+    if synonyms(token, others):
+        return True
     if len(token) < 4 or token.isdigit():
         return False
     return any(
@@ -238,38 +241,6 @@ def _tokens_align(token: str, others: frozenset[str]) -> bool:
 def _place_of(first: str, second: str) -> bool:
     """Whether one word is the other's Russian place adjective stem ("kazansk" / "kazan", `match_key`)."""
     return first == second + "sk" or second == first + "sk"
-
-
-# Endings of English nouns and adjectives of one stem ("medical" / "medicine", "finance" / "financial", "biology" /
-# "biological", "physics" / "physical"), as `skeleton` writes them ("y" as "i"); the longest that leaves a stem of
-# _STEM_LETTERS letters or more comes off. "-tion" is also read as the Russian "-циия" ("organizations" /
-# "organizatsiia", `skeleton`: "organizacia"): both stems then end in "c".
-_STEM_ENDINGS = tuple(
-    sorted(("ical", "ics", "ic", "ial", "al", "ine", "ies", "es", "s", "ia", "i", "e", "ion", "ions"), key=len)[::-1]
-)
-_TION = re.compile(r"tions?$")
-_PLURAL_TS = re.compile(r"[aeiou][nrlp]c$")
-_STEM_LETTERS = 5
-
-
-def _english_stems(word: str) -> set[str]:
-    stems = {word}
-    for ending in _STEM_ENDINGS:
-        if word.endswith(ending) and len(word) - len(ending) >= _STEM_LETTERS:
-            stems = {word[: -len(ending)]}
-            break
-    tion = _TION.search(word)
-    if tion and tion.start() >= _STEM_LETTERS:
-        stems.add(word[: tion.start()] + "c")
-    if _PLURAL_TS.search(word):  # "plants", "products": `skeleton` wrote "-ts" as "c" ("planc")
-        stems.add(word[:-1] + "t")
-    return stems
-
-
-def same_stem(first: str, second: str) -> bool:
-    """Whether two match-key words are one English stem with another ending ("medical" / "medicine", "industri" /
-    "industrial", "organizacions" / "organizacia"); "technical" and "technological" are two stems."""
-    return bool(_english_stems(first) & _english_stems(second))
 
 
 _COMPOUND_STEM = 5
