@@ -995,6 +995,7 @@ def test_more_common_words_of_russian_names_read_in_english() -> None:
     assert match_key("VSEROSSIISKII INSTITUT PLEMENNOGO DELA") == "al rusian institute breding"
     assert match_key("INSTITUT EKONOMIKI SELSKOGO KHOZIAISTVA") == "institute economics agriculture"
     assert match_key("TSENTR PLANIROVANIIA MEDIKO-BIOLOGICHESKIMI RISKAMI") == "center planing biomedical risks"
+    assert match_key("FEDERALNOE MEDIKO-BIOLOGICHESKOE AGENTSTVO") == match_key("Federal Medical-Biological Agency")
     assert match_key("NAUCHNYI TSENTR ZDOROVIA DETEI") == "scentific center health children"
     # the supervising agency is dropped however its words are read
     assert (

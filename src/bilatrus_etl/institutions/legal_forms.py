@@ -144,7 +144,7 @@ _SUPERVISOR_SUFFIX = re.compile(
     r"\b(?:ministry (?:of )?(?:the )?(?:health(?:care)?|defen[cs]e|education(?: (?:and )?science)?|"
     r"science (?:and )?higher education|agriculture|emergency situations|internal affairs|justice|finance|"
     r"culture|industry (?:and )?trade)(?: (?:of )?(?:the )?russia)?|minzdrava rossii|minzdrav rossii|"
-    r"minoborony rossii|federal medical (?:and )?biological agency(?: (?:of )?russia)?|fmba(?: (?:of )?russia)?|"
+    r"minoborony rossii|federal (?:medical (?:and )?biological|biomedical) agency(?: (?:of )?russia)?|fmba(?: (?:of )?russia)?|"
     r"ministerstv\w* (?:zdravoo(?:kh|x)raneni\w*(?: sotsialnogo razviti\w*)?|oborony|vnutrenni(?:kh|x) del)"
     r"(?: russia| rf)?|minzdrava russia|"
     r"federalnogo (?:mediko biologicheskogo|biomedical) agentstva(?: russia)?|"
