@@ -76,6 +76,7 @@ _TOKEN_MAP = {
     "petersbourg": "petersburg",
     "peterburgh": "petersburg",
     "centre": "center",
+    "centres": "centers",
     "ctr": "center",
     "cent": "center",
     "natl": "national",

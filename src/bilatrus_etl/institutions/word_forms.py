@@ -43,7 +43,7 @@ def same_stem(first: str, second: str) -> bool:
 
 # English words one Russian word is written as in the registry's names ("управление": management, control,
 # administration; "фонд": foundation, fund; "строительный": construction, building; "нефтяной": petroleum, oil;
-# "экологический": ecological, environmental): two names of one body may use either.
+# "экологический": ecological, environmental; "морской": marine, maritime): two names of one body may use either.
 _SYNONYMS = tuple(
     frozenset(skeleton(word) for word in group)
     for group in (
@@ -52,6 +52,7 @@ _SYNONYMS = tuple(
         ("construction", "building"),
         ("petroleum", "oil"),
         ("ecological", "environmental"),
+        ("marine", "maritime"),
     )
 )
 _SYNONYM_OF = {word: group for group in _SYNONYMS for word in group}
