@@ -997,6 +997,13 @@ def test_more_common_words_of_russian_names_read_in_english() -> None:
     assert match_key("TSENTR PLANIROVANIIA MEDIKO-BIOLOGICHESKIMI RISKAMI") == "center planing biomedical risks"
     assert match_key("FEDERALNOE MEDIKO-BIOLOGICHESKOE AGENTSTVO") == match_key("Federal Medical-Biological Agency")
     assert match_key("NAUCHNYI TSENTR ZDOROVIA DETEI") == "scentific center health children"
+    # abbreviations of kinds of body, as НИИ is: ЦНИИ, НМИЦ (ISO 9: "CzNII", "NMICz")
+    assert (
+        match_key("TSNII ELEKTRONIKA")
+        == match_key("CzNII ELEKTRONIKA")
+        == "central scentific research institute electronics"
+    )
+    assert match_key("FGBU NMITS GEMATOLOGII") == "national medical research center hematologi"
     # the supervising agency is dropped however its words are read
     assert (
         match_key("TSENTR SPORTIVNOI MEDITSINY FEDERALNOGO MEDIKO-BIOLOGICHESKOGO AGENTSTVA") == "center sporc medicine"

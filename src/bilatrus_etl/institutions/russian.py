@@ -313,6 +313,13 @@ RUSSIAN_PHRASES: dict[str, str] = {
     r"fizichesk\w* kultur\w*": "physical education",
     r"tverd\w* tela": "solid state",
     r"nii": "nauchno issledovatelskii institut",  # НИИ
+    # the other abbreviations of kinds of body, with "ц" as "ts" or ISO 9's "cz"
+    r"(?:ts|cz)nii": "tsentralnyi nauchno issledovatelskii institut",  # ЦНИИ
+    r"ni(?:ts|cz)": "nauchno issledovatelskii tsentr",  # НИЦ
+    r"nmi(?:ts|cz)": "natsionalnyi meditsinskii issledovatelskii tsentr",  # НМИЦ
+    r"fi(?:ts|cz)": "federalnyi issledovatelskii tsentr",  # ФИЦ
+    r"fn(?:ts|cz)": "federalnyi nauchnyi tsentr",  # ФНЦ
+    r"gn(?:ts|cz)": "gosudarstvennyi nauchnyi tsentr",  # ГНЦ
     r"mediko[\s-]+biologichesk\w*": "biomedical",
     r"selsk\w* (?:kh|x)oz\w*": "agriculture",  # "сельского хозяйства"
     r"narodn\w* (?:kh|x)oz\w*": "national economy",  # "народного хозяйства"
