@@ -188,7 +188,7 @@ class RegistryIndex:
     def _bilingual_pairs(self, registry: pd.DataFrame) -> list[tuple[str, str]]:
         """(key of a Russian name, key of an English name) for every two such names of one record, the record's
         acronyms (given, or spelt from its Russian names) left out: they are no words to learn."""
-        pairs = []
+        pairs: list[tuple[str, str]] = []
         acronyms = registry["acronyms"] if "acronyms" in registry.columns else [None] * len(registry)
         for display, labels, given in zip(registry["display_name"], registry["labels"], acronyms, strict=True):
             names = list(dict.fromkeys([str(display), *_listed(labels)]))
