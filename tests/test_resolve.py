@@ -1043,3 +1043,17 @@ def test_english_words_of_one_russian_word_align() -> None:
     assert words_align(match_key("control"), [match_key("management")])
     assert words_align(match_key("fund"), [match_key("foundation")])
     assert not words_align(match_key("control"), [match_key("foundation")])
+
+
+def test_a_name_calling_the_body_two_kinds_may_name_one_more(ror: pd.DataFrame, bare_matcher: Matcher) -> None:
+    # "Научно-исследовательский центр «Институт эндокринологии»": a centre and an institute; the record's English
+    # name says "Research Center" only (its Russian names removed here)
+    registry = ror.copy()
+    registry["labels"] = [
+        [name for name in labels if name.isascii()] if ror_id.endswith("003pa2681") else labels
+        for ror_id, labels in zip(registry["ror_id"], registry["labels"], strict=True)
+    ]
+    found = Matcher(registry).match("NAUCHNO-ISSLEDOVATELSKII TSENTR INSTITUT ENDOKRINOLOGII", "Moscow", "RU")
+    assert (found.ror_id, found.method) == ("003pa2681", "scored")
+    # a faculty of a university is not the university: more than the kind is left
+    assert bare_matcher.match("INSTITUTE OF PHYSICS KAZAN FEDERAL UNIVERSITY", "KAZAN", "RU").ror_id is None

@@ -208,6 +208,11 @@ def _words_explained(index: RegistryIndex, position: int, query: Query, name_key
     # keeps every other word: the kind alone may differ.
     if same_city and len(query_left) == len(unexplained) == 1 and query_left | unexplained <= KINDS:
         return True
+    # In the same city, a name calling the body two kinds ("Научно-исследовательский центр «Институт
+    # эндокринологии»") may name one kind more than the record's name, when the other kind aligns.
+    kinds = KINDS | {skeleton("center")}
+    if same_city and not unexplained and len(query_left) == 1 and query_left <= kinds and aligned_words & kinds:
+        return True
     # In the same city, a renamed body may have swapped one title for another ("Russian Research Centre Kurchatov
     # Institute" / "National Research Centre ...", "All-Union Institute ..." / "All-Russian Institute ..."): each
     # side has a title the other lacks, and that is all either side leaves unexplained. One title alone is no
