@@ -996,6 +996,7 @@ def test_more_common_words_of_russian_names_read_in_english() -> None:
     assert match_key("INSTITUT EKONOMIKI SELSKOGO KHOZIAISTVA") == "institute economics agriculture"
     assert match_key("TSENTR PLANIROVANIIA MEDIKO-BIOLOGICHESKIMI RISKAMI") == "center planing biomedical risks"
     assert match_key("FEDERALNOE MEDIKO-BIOLOGICHESKOE AGENTSTVO") == match_key("Federal Medical-Biological Agency")
+    assert match_key("INSTITUT FIZICHESKOI KULTURY") == match_key("Institute of Physical Culture")
     assert match_key("NAUCHNYI TSENTR ZDOROVIA DETEI") == "scentific center health children"
     # abbreviations of kinds of body, as НИИ is: ЦНИИ, НМИЦ (ISO 9: "CzNII", "NMICz")
     assert (

@@ -110,6 +110,7 @@ _TOKEN_MAP = {
 _RUSSIAN_PHRASES = re.compile("|".join(rf"\b({pattern})\b" for pattern in RUSSIAN_PHRASES))
 _PHRASE_ENGLISH = tuple(RUSSIAN_PHRASES.values())
 _MEDICAL_BIOLOGICAL = re.compile(r"\bmedical[\s-]+(?:and[\s-]+)?biological\b")
+_PHYSICAL_CULTURE = re.compile(r"\bphysical\s+culture\b")
 STOPWORDS = frozenset({"of", "the", "for", "and", "in", "at", "on", "a", "an", "under", "to", "by", "with", "i"})
 _PAREN = re.compile(r"\(([^()]*)\)")
 
@@ -189,6 +190,7 @@ def _words(name: str) -> str:
     text = drop_parentheses(text)
     text = _RUSSIAN_PHRASES.sub(lambda m: _PHRASE_ENGLISH[(m.lastindex or 1) - 1], text)
     text = _MEDICAL_BIOLOGICAL.sub(" biomedical ", text)  # the English of "медико-биологический" both ways
+    text = _PHYSICAL_CULTURE.sub(" physical education ", text)  # "физическая культура", both ways
     text = re.sub(r"\b(?:saint|st|sankt)[\s.-]*peter(?:s)?burg\b", " saint petersburg ", text)
     mapped = [word for token in re.findall(r"[a-z0-9]+", text) for word in _TOKEN_MAP.get(token, token).split()]
     return " ".join(token for token in drop_honours(mapped) if token not in STOPWORDS)
