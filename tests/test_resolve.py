@@ -673,6 +673,19 @@ def test_legal_form_takes_one_field_word_only() -> None:
     )
 
 
+def test_transliterated_legal_forms_and_supervisors_are_dropped() -> None:
+    # ICAO and ISO 9 spellings of a legal form ("-AIA", "ORGANIZACZIYA") and of the supervising ministry
+    assert match_key("AVTONOMNAIA NEKOMMERCHESKAIA ORGANIZATSIIA VYSSHEGO OBRAZOVANIIA UNIVERSITET INNOPOLIS") == (
+        "universiti inopolis"
+    )
+    assert match_key("AVTONOMNAYA NEKOMMERCHESKAYA ORGANIZACZIYA UNIVERSITET INNOPOLIS") == "universiti inopolis"
+    assert match_key("46 TSENTRALNYI NAUCHNO-ISSLEDOVATELSKII INSTITUT MINISTERSTVA OBORONY ROSSIISKOI FEDERATSII") == (
+        "46 central scentific research institute"
+    )
+    # the ministry alone is no name: it stays
+    assert match_key("MINISTERSTVO OBORONY ROSSIISKOI FEDERATSII") != ""
+
+
 def test_glued_word_aligns_with_the_word_it_starts_with(bare_matcher: Matcher) -> None:
     # a glued word ("waterway" / "water") aligns with the word it starts with
     assert words_align("vatervai", ["vater"]) and not words_align("vater", ["vatican"])
@@ -866,6 +879,13 @@ def test_a_surname_after_imeni_is_read_in_the_nominative(bare_matcher: Matcher) 
     assert match_key("Институт Петрова") == "institute petrova"
     assert match_key("Институт имени Ахматовой") == "institute ahmatovoi"
     assert eponyms("ВНИИ метрологии им. Д.И.Менделеева") >= {"mendelev"}
+    # a surname ending in a consonant takes "-a": "Баумана" is Bauman, "KELDYSHA" Keldysh, "VREDENA" Vreden
+    assert match_key("МГТУ имени Н.Э. Баумана") == match_key("MGTU Bauman") == "mgtu bauman"
+    assert match_key("IPM IM. M.V. KELDYSHA RAN") == "ipm keldish ras"
+    # initials without their dots; a title ("akademika") is no surname
+    assert match_key("universitet imeni akademika m d millionshchikova") == "universiti milionshikov"
+    assert match_key("universitet imeni akademika") == "universiti"
+    assert match_key("INSTITUT TRAVMATOLOGII IM. R.R.VREDENA") == "institute traumatologi vreden"
     # the English name of a record whose other names are Russian: Korolyov is the Korolev of "имени ... Королёва"
     found = bare_matcher.match(
         "SAMARA STATE AEROSPACE UNIVERSITY NAMED AFTER ACADEMICIAN S.P. KOROLYOV", "SAMARA", "RU"
@@ -928,3 +948,113 @@ def test_a_name_followed_by_its_own_initials_drops_them(matcher: Matcher) -> Non
     # a last word that is no initials of the words before it stays (a former name's acronym, a real word)
     assert normalise_name("NOVOSIBIRSK STATE TECHNICAL UNIVERSITY NETI").endswith(" neti")
     assert normalise_name("INSTITUTE OF APPLIED PHYSICS RAS").endswith(" ras")
+
+
+def test_the_word_check_lets_a_name_add_the_country_or_sciences(bare_matcher: Matcher) -> None:
+    # "Russian" or "Sciences" is all the names do not share, and two distinctive words align
+    found = bare_matcher.match("RUSSIAN ACADEMY OF BALLET NAMED AFTER A. YA. VAGANOVA", "SAINT PETERSBURG", "RU")
+    assert (found.ror_id, found.method) == ("01apbn515", "scored")
+    # one distinctive word ("humanities") is not enough: "Russian" still tells the bodies apart
+    assert bare_matcher.match("RUSSIAN STATE UNIVERSITY FOR THE HUMANITIES", "MOSCOW", "RU").ror_id is None
+
+
+def test_words_of_one_english_stem_align() -> None:
+    # "medical" / "medicine", "finance" / "financial", "organizations" / Russian "organizatsiia"
+    assert words_align(match_key("medical"), [match_key("medicine")])
+    assert words_align(match_key("financial"), [match_key("finance")])
+    assert words_align(match_key("organizations"), [match_key("organizatsiia")])
+    assert words_align(match_key("informatics"), [match_key("information")])
+    # two stems: "technical" is not "technological", "chemical" not "chemistry"
+    assert not words_align(match_key("technical"), [match_key("technological")])
+    assert not words_align(match_key("chemical"), [match_key("chemistry")])
+
+
+def test_ordinals_plurals_and_more_russian_words() -> None:
+    # an ordinal is its number ("46th", "179th"); "plants" aligns with "plant" though `skeleton` writes "-ts" "c"
+    assert match_key("46TH CENTRAL RESEARCH INSTITUTE") == match_key("46 Central Research Institute")
+    assert match_key("46TH CENTRAL RESEARCH INSTITUTE") == "46 central research institute"
+    assert words_align(match_key("plants"), [match_key("plant")])
+    assert (
+        match_key("VSESOIUZNYI INSTITUT MEDITSINSKIKH PROBLEM SEVERA") == "al union institute medical problems northern"
+    )
+
+
+def test_irregular_place_adjectives_read_as_the_place(bare_matcher: Matcher) -> None:
+    # a suffix after a short stem ("Уфимский": Ufa), "zh" for "g" ("Калужский": Kaluga), a fleeting "o"
+    # ("Вологодский": Vologda): the place of the registry's Latin names
+    key = bare_matcher.index.key
+    assert key("UFIMSKII UNIVERSITET NAUKI I TEKHNOLOGII") == "ufa universiti scences technologi"
+    assert key("KALUZHSKII UNIVERSITET").split()[0] == "kaluga"
+    assert key("VOLOGODSKII UNIVERSITET").split()[0] == "vologda"
+    assert key("TUVINSKII INSTITUT").split()[0] == "tuvan"
+    # an adjective of a place the registry does not name stays as it is
+    assert key("KAZAKHSKII UNIVERSITET").split()[0] == "kazahsk"
+
+
+def test_more_common_words_of_russian_names_read_in_english() -> None:
+    assert match_key("VSEROSSIISKII INSTITUT PLEMENNOGO DELA") == "al rusian institute breding"
+    assert match_key("INSTITUT EKONOMIKI SELSKOGO KHOZIAISTVA") == "institute economics agriculture"
+    assert match_key("TSENTR PLANIROVANIIA MEDIKO-BIOLOGICHESKIMI RISKAMI") == "center planing biomedical risks"
+    assert match_key("FEDERALNOE MEDIKO-BIOLOGICHESKOE AGENTSTVO") == match_key("Federal Medical-Biological Agency")
+    assert match_key("INSTITUT FIZICHESKOI KULTURY") == match_key("Institute of Physical Culture")
+    assert match_key("NAUCHNYI TSENTR ZDOROVIA DETEI") == "scentific center health children"
+    # abbreviations of kinds of body, as НИИ is: ЦНИИ, НМИЦ (ISO 9: "CzNII", "NMICz")
+    assert (
+        match_key("TSNII ELEKTRONIKA")
+        == match_key("CzNII ELEKTRONIKA")
+        == "central scentific research institute electronics"
+    )
+    assert match_key("FGBU NMITS GEMATOLOGII") == "national medical research center hematologi"
+    # the supervising agency is dropped however its words are read
+    assert (
+        match_key("TSENTR SPORTIVNOI MEDITSINY FEDERALNOGO MEDIKO-BIOLOGICHESKOGO AGENTSTVA") == "center sporc medicine"
+    )
+    # initials of two letters ("Ю." as "IU.") before a genitive surname
+    assert match_key("INSTITUT IM. AKADEMIKA IU. M. LOPUKHINA") == "institute lopuhin"
+
+
+def test_words_learned_from_the_registrys_bilingual_names() -> None:
+    from bilatrus_etl.institutions.bilingual import learn_words, read_word
+
+    english = frozenset({"institute", "breding", "animal", "research", "plant"})
+    pairs = [
+        ("research institute plemenogo", "research institute breding"),  # one word left each side: a pair
+        ("research institute plemenoi", "research institute animal breding"),  # two English words left: nothing
+        ("institute bazis", "institute basis"),
+    ]
+    learned = learn_words(pairs, english)
+    assert learned["plemen"] == "breding" and learned["bazis"] == "basis"
+    assert "plemenoi" not in learned  # its English words were two
+    # a query's word in another case ending is read; an English word never is
+    assert read_word("plemenoi", learned, english) == "breding"
+    assert read_word("plant", {"plant": "x"}, english) == "plant"
+    # a stem paired with two English words equally often teaches nothing
+    taught = [("institute selekcii", "institute breding"), ("institute selekcii", "institute selection")]
+    assert learn_words(taught, english) == {}
+
+
+def test_the_index_reads_russian_words_its_bilingual_names_teach(ror: pd.DataFrame) -> None:
+    index = Matcher(ror).index
+    assert index.learned_words.get("karpolog") == "carpologi"  # "Институт карпологии" / "Institute of Carpology"
+    assert index.key("NATSIONALNYI INSTITUT KARPOLOGII") == "national institute carpologi"
+
+
+def test_english_words_of_one_russian_word_align() -> None:
+    # "управление" is management, control or administration; "фонд" foundation or fund
+    assert words_align(match_key("control"), [match_key("management")])
+    assert words_align(match_key("fund"), [match_key("foundation")])
+    assert not words_align(match_key("control"), [match_key("foundation")])
+
+
+def test_a_name_calling_the_body_two_kinds_may_name_one_more(ror: pd.DataFrame, bare_matcher: Matcher) -> None:
+    # "Научно-исследовательский центр «Институт эндокринологии»": a centre and an institute; the record's English
+    # name says "Research Center" only (its Russian names removed here)
+    registry = ror.copy()
+    registry["labels"] = [
+        [name for name in labels if name.isascii()] if ror_id.endswith("003pa2681") else labels
+        for ror_id, labels in zip(registry["ror_id"], registry["labels"], strict=True)
+    ]
+    found = Matcher(registry).match("NAUCHNO-ISSLEDOVATELSKII TSENTR INSTITUT ENDOKRINOLOGII", "Moscow", "RU")
+    assert (found.ror_id, found.method) == ("003pa2681", "scored")
+    # a faculty of a university is not the university: more than the kind is left
+    assert bare_matcher.match("INSTITUTE OF PHYSICS KAZAN FEDERAL UNIVERSITY", "KAZAN", "RU").ror_id is None

@@ -16,6 +16,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from bilatrus_etl.institutions.normalise import match_key, skeleton
+from bilatrus_etl.institutions.word_forms import same_stem, synonyms
 
 _TOKEN_SIMILARITY = 85.0
 
@@ -219,6 +220,8 @@ def people_words(key: str, known: frozenset[str]) -> frozenset[str]:
 def _tokens_align(token: str, others: frozenset[str]) -> bool:
     if token in others:
         return True
+    if synonyms(token, others):
+        return True
     if len(token) < 4 or token.isdigit():
         return False
     return any(
@@ -228,6 +231,7 @@ def _tokens_align(token: str, others: frozenset[str]) -> bool:
             fuzz.ratio(token, other) >= _TOKEN_SIMILARITY
             or _compound_of(token, other)
             or _place_of(token, other)
+            or same_stem(token, other)
             or same_person(token, other)
         )
         for other in others

@@ -10,6 +10,7 @@ a city agrees with a record's cities, and which record a withdrawn or inactive o
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -17,9 +18,11 @@ from typing import Any
 import pandas as pd
 
 from bilatrus_etl.institutions.alignment import eponyms
+from bilatrus_etl.institutions.bilingual import learn_words, read_word
 from bilatrus_etl.institutions.cities import city_agreement, city_words
 from bilatrus_etl.institutions.methods import ResolveError
 from bilatrus_etl.institutions.normalise import (
+    TABLE_WORDS,
     clean_text,
     derived_acronyms,
     english_word,
@@ -82,6 +85,7 @@ class RegistryIndex:
         self.place_words: frozenset[str] = frozenset()
         self.latin_words: frozenset[str] = frozenset()  # the match-key words of the registry's Latin names
         self.place_adjectives: dict[str, str] = {}
+        self.learned_words: dict[str, str] = {}  # stem of a Russian word -> English word (`bilingual`)
         self._build(registry)
 
     def _build(self, registry: pd.DataFrame) -> None:
@@ -110,6 +114,7 @@ class RegistryIndex:
             if name.isascii()
             for word in match_key(name).split()
         )
+        self.learned_words = learn_words(self._bilingual_pairs(registry), self.latin_words | TABLE_WORDS)
         for row in registry.itertuples(index=False):
             data = row._asdict()
             ror = short_ror_id(data["ror_id"])
@@ -174,8 +179,28 @@ class RegistryIndex:
 
     def key(self, name: str) -> str:
         """A name's `match_key`, a Russian adjective of a place read as the place: of a registry city ("kazansk"
-        -> "kazan"), or of a word of the registry's Latin names it derives from (`place_of`)."""
-        return " ".join(self.place_of(word) for word in match_key(name).split())
+        -> "kazan"), or of a word of the registry's Latin names it derives from (`place_of`); a Russian word the
+        tables do not read, in the English the registry's bilingual names taught (`bilingual`)."""
+        return " ".join(
+            self.place_of(read_word(word, self.learned_words, self.latin_words)) for word in match_key(name).split()
+        )
+
+    def _bilingual_pairs(self, registry: pd.DataFrame) -> list[tuple[str, str]]:
+        """(key of a Russian name, key of an English name) for every two such names of one record, the record's
+        acronyms (given, or spelt from its Russian names) left out: they are no words to learn."""
+        pairs: list[tuple[str, str]] = []
+        acronyms = registry["acronyms"] if "acronyms" in registry.columns else [None] * len(registry)
+        for display, labels, given in zip(registry["display_name"], registry["labels"], acronyms, strict=True):
+            names = list(dict.fromkeys([str(display), *_listed(labels)]))
+            short = {match_key(a).replace(" ", "") for a in _listed(given)} | derived_acronyms(names)
+
+            def words(key: str, short: set[str] = short) -> str:
+                return " ".join(w for w in key.split() if w not in short)
+
+            russian = [words(self.key(n)) for n in names if any("\u0400" <= char <= "\u04ff" for char in n)]
+            english = [words(self.key(n)) for n in names if n.isascii()]
+            pairs.extend((r, e) for r in russian for e in english if r and e)
+        return pairs
 
     def place_of(self, word: str) -> str:
         """The place a Russian place adjective's "-sk" stem (`normalise.english_word`) derives from: a registry
@@ -187,16 +212,19 @@ class RegistryIndex:
             return self.place_adjectives[word]
         stem = word[:-2]
         if word.endswith("ck") and word not in self.place_words:  # "surguck" -> "surgut", "cherepoveck" -> "cherepovec"
-            known = self.place_words | self.latin_words
-            return next((stem + end for end in ("t", "c") if stem + end in known), word)
+            known = self.place_words | self.latin_words  # "kamchack" -> "kamchatka"
+            return next((stem + end for end in ("t", "c", "tka") if stem + end in known), word)
         if not word.endswith("sk") or len(stem) < 3:
             return word
         if stem in self.place_words:
             return stem
         if word in self.latin_words:
             return word
-        # "penzensk" -> "penza", "sochinsk" -> "sochi": a suffix "-en-" / "-in-" before "-sk" when nothing else fits
+        # "penzensk" -> "penza", "sochinsk" -> "sochi": a suffix "-en-" / "-in-" before "-sk" when nothing else fits;
+        # then the irregular stems: "zh" for "g" ("kaluzhsk" -> "kaluga"), a fleeting "o" ("vologodsk" -> "vologda",
+        # "iugorsk" -> "iugra"), a suffix "-im-" / "-in-" after a short stem ("ufimsk" -> "ufa", "tuvinsk" -> "tuva")
         stems = [stem, *([stem[:-2]] if stem.endswith(("en", "in")) and len(stem) >= 6 else [])]
+        stems += _irregular_stems(stem)
         found: list[str] = []
         for base in stems:
             found = [base + end for end in _PLACE_ENDINGS if base + end in self.latin_words]
@@ -245,6 +273,19 @@ class RegistryIndex:
 
 # How the name of a place ends after its adjective's stem ("samar|a", "iaroslav|l", "mordov|ia", "balkar|ian").
 _PLACE_ENDINGS = ("", "a", "o", "ia", "i", "l", "ian", "an")
+_FLEETING_O = re.compile(r"o(?=[bcdfghklmnprstvz]$)")
+
+
+def _irregular_stems(stem: str) -> list[str]:
+    """Stems of a place a Russian adjective's stem may stand for when the regular ones fit nothing (`place_of`)."""
+    found = []
+    if stem.endswith("zh"):
+        found.append(stem[:-2] + "g")
+    if len(stem) >= 5 and _FLEETING_O.search(stem):
+        found.append(_FLEETING_O.sub("", stem))
+    if stem.endswith(("im", "in")) and len(stem) >= 4:
+        found.append(stem[:-2])
+    return [s for s in found if len(s) >= 2]
 
 
 def _starting_forms(name: str) -> set[tuple[str, ...]]:

@@ -98,8 +98,9 @@ _LEGAL_PHRASES: tuple[re.Pattern[str], ...] = tuple(
         r"\blimited liability company\b",
         r"\bstate scientific (?:center|centre) (?:russia|rf)\b",
         # transliterated Russian legal forms: "federalnoe gosudarstvennoe byudzhetnoe uchrezhdenie nauki"
-        r"\b(?:\w+(?:noe|noye|noie|naya|naia|naja|oe|oye) ){1,6}(?:uchrezhdenie|uchrezhdeniye|uchrezhdeniie|"
-        r"predpriyatie|predpriiatie|predpriyatiye|obshchestvo|obschestvo|organizatsiya|organizatsiia)"
+        r"\b(?:\w+(?:noe|noye|noie|aya|aia|aja|oe|oye) ){1,6}(?:uchrezhdenie|uchrezhdeniye|uchrezhdeniie|"
+        r"predpriyatie|predpriiatie|predpriyatiye|obshchestvo|obschestvo|organizatsiya|organizatsiia|"
+        r"organizacziya)"
         r"(?: nauki| vysshego(?: professionalnogo)? obrazovaniya| vysshego(?: professionalnogo)? obrazovaniia"
         r"| dopolnitelnogo professionalnogo obrazovaniya| zdravookhraneniya| zdravookhraneniia)?\b",
         r"\bobshchestvo s ogranichennoi otvetstvennostyu\b",
@@ -136,16 +137,17 @@ _ACADEMY_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 _ACADEMY_HINT = re.compile(r"acad|nauk|\bran\b|branch|otdeleni|federation|federatsi|rossii")
 _LEGAL_HINT = re.compile(
     r"institution|establishment|enterprise|organization|entity|partnership|company|state scientific|"
-    r"uchrezhdeni|predpri|obshchestvo|obschestvo|organizats"
+    r"uchrezhdeni|predpri|obshchestvo|obschestvo|organiza(?:ts|cz)"
 )
 # Supervising bodies appended to a name ("... of the Ministry of Health of the Russian Federation").
 _SUPERVISOR_SUFFIX = re.compile(
     r"\b(?:ministry (?:of )?(?:the )?(?:health(?:care)?|defen[cs]e|education(?: (?:and )?science)?|"
     r"science (?:and )?higher education|agriculture|emergency situations|internal affairs|justice|finance|"
     r"culture|industry (?:and )?trade)(?: (?:of )?(?:the )?russia)?|minzdrava rossii|minzdrav rossii|"
-    r"minoborony rossii|federal medical (?:and )?biological agency(?: (?:of )?russia)?|fmba(?: (?:of )?russia)?|"
-    r"ministerstv\w* zdravookhraneni\w*(?: sotsialnogo razviti\w*)?(?: russia| rf)?|minzdrava russia|"
-    r"federalnogo mediko biologicheskogo agentstva(?: russia)?|"
+    r"minoborony rossii|federal (?:medical (?:and )?biological|biomedical) agency(?: (?:of )?russia)?|fmba(?: (?:of )?russia)?|"
+    r"ministerstv\w* (?:zdravoo(?:kh|x)raneni\w*(?: sotsialnogo razviti\w*)?|oborony|vnutrenni(?:kh|x) del)"
+    r"(?: russia| rf)?|minzdrava russia|"
+    r"federalnogo (?:mediko biologicheskogo|biomedical) agentstva(?: russia)?|"
     r"(?:pri )?(?:government|pravitelstv\w*) (?:republic|respublik\w*) \w+|"
     r"rospotrebnadzor|national research center kurchatov institute|"
     r"nat[sc]ional\w* issledovatel\w* (?:tsentr|centr)\w* kurchatovsk\w* institut\w*)\s*$"

@@ -76,6 +76,7 @@ _TOKEN_MAP = {
     "petersbourg": "petersburg",
     "peterburgh": "petersburg",
     "centre": "center",
+    "centres": "centers",
     "ctr": "center",
     "cent": "center",
     "natl": "national",
@@ -108,6 +109,8 @@ _TOKEN_MAP = {
 }
 _RUSSIAN_PHRASES = re.compile("|".join(rf"\b({pattern})\b" for pattern in RUSSIAN_PHRASES))
 _PHRASE_ENGLISH = tuple(RUSSIAN_PHRASES.values())
+_MEDICAL_BIOLOGICAL = re.compile(r"\bmedical[\s-]+(?:and[\s-]+)?biological\b")
+_PHYSICAL_CULTURE = re.compile(r"\bphysical\s+culture\b")
 STOPWORDS = frozenset({"of", "the", "for", "and", "in", "at", "on", "a", "an", "under", "to", "by", "with", "i"})
 _PAREN = re.compile(r"\(([^()]*)\)")
 
@@ -183,8 +186,11 @@ def _words(name: str) -> str:
     text = nominative_eponym(text)
     text = re.sub(r"\bn\.\s?a\.|\bim\.", " named after ", text)
     text = re.sub(r"\bno\.?\s*(?=\d)", " ", text)  # "No. 9", "№179" (NFKC: "No179"): the number alone
+    text = re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", r"\1", text)  # "46th", "1st": the number alone
     text = drop_parentheses(text)
     text = _RUSSIAN_PHRASES.sub(lambda m: _PHRASE_ENGLISH[(m.lastindex or 1) - 1], text)
+    text = _MEDICAL_BIOLOGICAL.sub(" biomedical ", text)  # the English of "медико-биологический" both ways
+    text = _PHYSICAL_CULTURE.sub(" physical education ", text)  # "физическая культура", both ways
     text = re.sub(r"\b(?:saint|st|sankt)[\s.-]*peter(?:s)?burg\b", " saint petersburg ", text)
     mapped = [word for token in re.findall(r"[a-z0-9]+", text) for word in _TOKEN_MAP.get(token, token).split()]
     return " ".join(token for token in drop_honours(mapped) if token not in STOPWORDS)
@@ -192,10 +198,12 @@ def _words(name: str) -> str:
 
 # A man's surname after Russian "имени" / "им." ("imeni", "im." once transliterated) is in the genitive: "имени
 # академика С.П. Королёва" names Korolyov, "им. Д.И. Менделеева" Mendeleyev, "им. проф. М.А. Бонч-Бруевича"
-# Bonch-Bruevich. Only there is the case certain (a
-# woman's surname after "имени" ends in "-oi": "Ахматовой"), so "Petrova" elsewhere stays Petrova, never Petrov.
+# Bonch-Bruevich, "им. Н.Э. Баумана" Bauman, "им. М.В. Келдыша" Keldysh (a consonant, then "-a"). Only there is
+# the case certain (a woman's surname after "имени" ends in "-oi": "Ахматовой"), so "Petrova" elsewhere stays
+# Petrova, never Petrov.
 _GENITIVE_EPONYM = re.compile(
-    r"\b(imeni|im\.)\s*(?:(akademika|professora|prof\.)\s*)?((?:[a-z]\.\s?){0,2})([a-z][a-z-]{2,}?(?:ov|ev|in|yn|ich))a\b"
+    r"\b(imeni|im\.)\s*(?:(akademika|professora|prof\.)\s*)?((?:[a-z]{1,2}\.\s?|[a-z]\s){0,2})"
+    r"(?!akademika\b|professora\b)([a-z][a-z-]{2,}?[bcdfghklmnprstvxz])a\b"
 )
 
 
@@ -231,6 +239,7 @@ def skeleton(word: str) -> str:
 
 
 _ENGLISH = {skeleton(stem): " ".join(map(skeleton, english.split())) for stem, english in RUSSIAN_STEMS.items()}
+TABLE_WORDS = frozenset(word for english in _ENGLISH.values() for word in english.split())  # what the tables read
 _LONGEST_ENDING = max(len(ending) for ending in RUSSIAN_ENDINGS)
 
 

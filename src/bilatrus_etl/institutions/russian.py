@@ -40,6 +40,8 @@ RUSSIAN_STEMS: dict[str, str] = {
     "federaln": "federal",
     "rossiisk": "russian",
     "vserossiisk": "all russian",
+    "vsesoiuzn": "all union",
+    "vsesoyuzn": "all union",
     "rossi": "russia",
     "nauchn": "scientific",
     "issledovatelsk": "research",
@@ -55,11 +57,14 @@ RUSSIAN_STEMS: dict[str, str] = {
     "sotsialn": "social",
     "gorodsk": "city",
     "oblastn": "regional",
+    "regionaln": "regional",
     "detsk": "children",
+    "det": "children",
     "perv": "first",
     "prezident": "president",
     "kraev": "regional",
     "blagotvoritel": "charitable",
+    "blagotvoriteln": "charitable",
     "vnutrenn": "internal",
     # subjects
     "tekhnichesk": "technical",
@@ -212,6 +217,7 @@ RUSSIAN_STEMS: dict[str, str] = {
     "del": "affairs",
     "zashchit": "protection",
     "karantin": "quarantine",
+    "protivochumn": "anti plague",
     "vneshn": "foreign",
     "torgovl": "trade",
     "stekl": "glass",
@@ -228,6 +234,12 @@ RUSSIAN_STEMS: dict[str, str] = {
     "druzhb": "friendship",
     "narod": "peoples",
     "selektsi": "breeding",
+    "plemenn": "breeding",
+    "planirovani": "planning",
+    "risk": "risks",
+    "korrektsionn": "corrective",
+    "pedagogik": "pedagogy",
+    "podderzhk": "support",
     "ovoshchn": "vegetable",
     "kompleksn": "complex",
     "pravoslavn": "orthodox",
@@ -279,10 +291,12 @@ RUSSIAN_STEMS: dict[str, str] = {
     "azi": "asia",
     "severn": "northern",
     "severo": "northern",
+    "sever": "northern",
     "iuzhn": "southern",
     "yuzhn": "southern",
     "zapadn": "western",
     "vostochn": "eastern",
+    "vostok": "eastern",
     "russk": "russian",
     "evropeisk": "european",
     "baltiisk": "baltic",
@@ -299,6 +313,17 @@ RUSSIAN_PHRASES: dict[str, str] = {
     r"fizichesk\w* kultur\w*": "physical education",
     r"tverd\w* tela": "solid state",
     r"nii": "nauchno issledovatelskii institut",  # НИИ
+    # the other abbreviations of kinds of body, with "ц" as "ts" or ISO 9's "cz"
+    r"(?:ts|cz)nii": "tsentralnyi nauchno issledovatelskii institut",  # ЦНИИ
+    r"ni(?:ts|cz)": "nauchno issledovatelskii tsentr",  # НИЦ
+    r"nmi(?:ts|cz)": "natsionalnyi meditsinskii issledovatelskii tsentr",  # НМИЦ
+    r"fi(?:ts|cz)": "federalnyi issledovatelskii tsentr",  # ФИЦ
+    r"fn(?:ts|cz)": "federalnyi nauchnyi tsentr",  # ФНЦ
+    r"gn(?:ts|cz)": "gosudarstvennyi nauchnyi tsentr",  # ГНЦ
+    r"mediko[\s-]+biologichesk\w*": "biomedical",
+    r"selsk\w* (?:kh|x)oz\w*": "agriculture",  # "сельского хозяйства"
+    r"narodn\w* (?:kh|x)oz\w*": "national economy",  # "народного хозяйства"
+    r"plemenn\w* del\w*": "breeding",  # "племенного дела"
 }
 # Russian case and gender endings as `skeleton` writes them ("ый"/"ий" -> "i", "ая" -> "aia", "ых" -> "ih").
 RUSSIAN_ENDINGS = frozenset(

@@ -42,6 +42,9 @@ _CITY_DISAGREES_SCORE = 90.0  # an exact, distinctive name whose registry record
 _CITY_UNCONFIRMED_SCORE = 100.0 - CITY_PENALTY  # an exact name the city does not confirm, one record holds
 # Words the scored stage lets either name lack ("National Research ...", "All-Russian ...").
 _SOFT_WORDS = STATUS_WORDS | {skeleton("all")}
+# Words a name may add or lack once two distinctive words align: the country, and "sciences" ("... RAN" / "...
+# Rossiiskoi akademii nauk", "Institute of Humanitarian Sciences" / "Institute of Humanities").
+_GENERIC_WORDS = frozenset(skeleton(word) for word in ("russian", "russia", "science", "sciences"))
 # Titles of the state a body serves, which a renamed body swaps for one another ("All-Union" / "All-Russian").
 _TITLES = frozenset(match_key(word) for word in ("russian", "union", "soviet", "ussr", "national"))
 # Kinds of higher school a body is renamed between ("... Academy" became "... University").
@@ -199,9 +202,16 @@ def _words_explained(index: RegistryIndex, position: int, query: Query, name_key
     unexplained = {
         w for w in alignment.candidate_left - places - _SOFT_WORDS if not looks_like_eponym(w, record.eponyms)
     }
+    if aligned_distinctive >= 2:
+        query_left, unexplained = query_left - _GENERIC_WORDS, unexplained - _GENERIC_WORDS
     # In the same city, a body renamed to another kind of higher school ("... Academy" / "... University")
     # keeps every other word: the kind alone may differ.
     if same_city and len(query_left) == len(unexplained) == 1 and query_left | unexplained <= KINDS:
+        return True
+    # In the same city, a name calling the body two kinds ("Научно-исследовательский центр «Институт
+    # эндокринологии»") may name one kind more than the record's name, when the other kind aligns.
+    kinds = KINDS | {skeleton("center")}
+    if same_city and not unexplained and len(query_left) == 1 and query_left <= kinds and aligned_words & kinds:
         return True
     # In the same city, a renamed body may have swapped one title for another ("Russian Research Centre Kurchatov
     # Institute" / "National Research Centre ...", "All-Union Institute ..." / "All-Russian Institute ..."): each
