@@ -54,7 +54,10 @@ def fault_point(name: str) -> None:
     point, _, marker = os.environ.get(FAULT_POINT_ENV, "").partition("=")
     if point != name or not marker:
         return
-    Path(marker).write_text(str(os.getpid()), encoding="utf-8")
+    # written whole, then renamed: the test polling for the marker never reads it empty
+    partial = Path(f"{marker}.{os.getpid()}.tmp")
+    partial.write_text(str(os.getpid()), encoding="utf-8")
+    os.replace(partial, marker)
     deadline = time.monotonic() + FAULT_WAIT_S
     while time.monotonic() < deadline:
         time.sleep(0.2)
