@@ -813,3 +813,47 @@ def test_every_staging_model_runs_on_empty_landing_tables_and_documents_its_colu
     assert stg["ec_contribution"] == "DECIMAL(18,2)" and stg["source_line"] == "BIGINT"
     project = {row[0]: row[1] for row in con.execute("DESCRIBE stg_project").fetchall()}
     assert project["start_date"] == "DATE" and project["total_cost"] == "DECIMAL(18,2)"
+
+
+def test_a_rejected_row_leaves_out_only_itself_when_two_files_share_a_name_and_lines(con) -> None:
+    """stg_* keep the landed rows that are not among the screened rejects, told apart by dataset, programme, file
+    and line: the row of another programme (or of none) at the same line of a file of the same name stays."""
+    staging.ensure_landing_tables(con)
+    land = "dataset, framework_programme, source_format, source_file, source_line, record_hash"
+    con.execute(
+        f"""INSERT INTO land_project (project_id, title, {land}) VALUES
+        ('100', 'Kept', 'cordis', 'FP7', 'cordis_csv', 'project.csv', 2, 1),
+        ('100', 'Same line, no programme', 'cordis', NULL, 'cordis_csv', 'project.csv', 2, 2),
+        ('200', 'Kept too', 'cordis', 'H2020', 'cordis_csv', 'project.csv', 2, 3),
+        ('200', 'Second row of 200', 'cordis', 'H2020', 'cordis_csv', 'project.csv', 3, 4)"""
+    )
+    con.execute(
+        f"""INSERT INTO land_participation (project_id, pic, country, role, {land}) VALUES
+        ('100', '999000001', 'DE', 'coordinator', 'cordis', 'FP7', 'cordis_csv', 'organization.csv', 2, 1),
+        ('100', '999000002', 'DE', 'coordinator', 'cordis', NULL, 'cordis_csv', 'organization.csv', 2, 2),
+        ('200', '999000003', 'RU', 'coordinator', 'cordis', 'H2020', 'cordis_csv', 'organization.csv', 2, 3),
+        ('300', '999000004', 'RU', 'partner', 'cordis', 'H2020', 'cordis_csv', 'organization.csv', 3, 4)"""
+    )
+    staging._run_models(con, staging.PROGRAMME_MODELS)
+
+    assert rows(con, "SELECT framework_programme, project_id, title, source_line FROM stg_project ORDER BY 1") == [
+        ("FP7", "100", "Kept", 2),
+        ("H2020", "200", "Kept too", 2),
+    ]
+    assert rows(con, "SELECT framework_programme, pic, source_line FROM stg_participation ORDER BY 1") == [
+        ("FP7", "999000001", 2),
+        ("H2020", "999000003", 2),
+    ]
+    assert rows(con, "SELECT target_table, framework_programme, source_line, reason FROM quarantine ORDER BY ALL") == [
+        (
+            "stg_participation",
+            "H2020",
+            3,
+            "orphan: project 300 has no row in the staged H2020 projects (absent from the project file)",
+        ),
+        ("stg_participation", None, 2, "unknown framework programme"),
+        ("stg_project", "H2020", 3, "duplicate project id 200 (the first row is kept)"),
+        ("stg_project", None, 2, "unknown framework programme"),
+    ]
+    assert rows(con, "SELECT bool_and(reconciled), sum(raw_rows), sum(staged_rows) FROM load_audit") == [(True, 8, 4)]
+    assert rows(con, "SELECT count(*) FROM duckdb_tables() WHERE temporary") == [(0,)]
