@@ -708,6 +708,45 @@ def test_reloading_one_reference_file_replaces_only_its_rows(con, shared_data) -
 # ------------------------------------------------------------------------------ clean and models
 
 
+def test_clean_text_collapses_blanks_and_trims_as_the_regex_does(con) -> None:
+    clean.install_functions(con)
+    assert con.execute(
+        "SELECT clean_text(?), clean_text(?), clean_text(?), clean_text(?), clean_text(?)",
+        ["  Moscow\u00a0 State\tUniversity\n", "Lomonosov Moscow State University", "\u3000ИКИ РАН\u2003", " ", "a  b"],
+    ).fetchall() == [("Moscow State University", "Lomonosov Moscow State University", "ИКИ РАН", None, "a b")]
+    # trim() strips exactly these code points from either end (has_loose_blanks relies on them)
+    assert con.execute(
+        "SELECT list(i) FROM range(1, 65536) AS t(i) WHERE (i < 55296 OR i > 57343) AND trim(chr(i::INTEGER)) = ''"
+    ).fetchall() == [(list(clean.TRIMMED_CODE_POINTS),)]
+    # every text of up to three characters drawn from blanks, trimmed separators and others, alone and inside a
+    # word: the shortcut gives what the regex and trim() give
+    alphabet = [
+        " ",
+        "\t",
+        "\n",
+        "\x0b",
+        "\f",
+        "\r",
+        "\u00a0",
+        "\u1680",
+        "\u2003",
+        "\u3000",
+        "\u0301",
+        "\u0600",
+        "é",
+        "a",
+    ]
+    con.execute("CREATE TEMP TABLE letters AS SELECT unnest(?) AS c", [alphabet])
+    texts = """SELECT a.c || b.c || c.c AS s FROM letters a, letters b, letters c
+        UNION ALL SELECT a.c || b.c FROM letters a, letters b UNION ALL SELECT c FROM letters UNION ALL SELECT ''"""
+    differing = con.execute(
+        f"""SELECT count(*), count(*) FILTER (WHERE clean_text(t) IS DISTINCT FROM squeeze_blanks(t)) FROM (
+            SELECT s AS t FROM ({texts}) UNION ALL SELECT 'word' || s || 'word' FROM ({texts})
+            UNION ALL SELECT s || 'word' FROM ({texts}) UNION ALL SELECT 'word' || s FROM ({texts}))"""
+    ).fetchall()
+    assert differing == [(4 * (14**3 + 14**2 + 14 + 1), 0)]
+
+
 @pytest.mark.parametrize(
     ("text", "decimal_comma", "expected"),
     [

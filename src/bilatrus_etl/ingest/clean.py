@@ -4,7 +4,7 @@ Python only builds the small things; DuckDB does the row work. `install(con)` cr
 
 SQL macros (stored in the database, used by sql/staging/*.sql):
 - `clean_text(s)`: whitespace runs (newlines, tabs, no-break spaces) collapsed to one space, trimmed,
-  '' -> NULL.
+  '' -> NULL (`squeeze_blanks`, run only where `has_loose_blanks` says the text could change).
 - `clean_id(s)`: clean_text, and a trailing `.0` dropped (identifiers that went through a spreadsheet).
 - `clean_pic(s)`: clean_id when it is all digits (a PIC has 9), else NULL.
 - `clean_money(s, decimal_comma)`: text -> DECIMAL(18,2). Currency signs and spaces dropped; with both
@@ -135,11 +135,23 @@ ACTIVITY_TYPES: dict[str, tuple[str, ...]] = {
     "OTH": ("Other",),
 }
 
+# The characters DuckDB's trim() strips from either end (Unicode space separators, Zs), as code points.
+TRIMMED_CODE_POINTS: tuple[int, ...] = (32, 160, 5760, *range(8192, 8203), 8239, 8287, 12288)
+
 SQL_FUNCTIONS: tuple[str, ...] = (
     # a run of two or more blanks, or one blank that is not a space, becomes one space: a lone space (most of a
     # title's blanks) is not a match, so long texts are rewritten only where they change
-    r"""CREATE OR REPLACE MACRO clean_text(s) AS
-        nullif(trim(regexp_replace(CAST(s AS VARCHAR), '[\s\x{00A0}]{2,}|[\t\n\f\r\x{00A0}]', ' ', 'g')), '')""",
+    r"""CREATE OR REPLACE MACRO squeeze_blanks(s) AS
+        nullif(trim(regexp_replace(s, '[\s\x{00A0}]{2,}|[\t\n\f\r\x{00A0}]', ' ', 'g')), '')""",
+    # whether squeeze_blanks can change the text: a blank it rewrites (RE2's \s is tab, newline, form feed,
+    # carriage return and space; with the no-break space), or a character trim() strips at either end. Most
+    # texts have none: a few substring searches and two code points tell, where the regex and trim copy the text
+    f"""CREATE OR REPLACE MACRO has_loose_blanks(s) AS
+        contains(s, '  ') OR contains(s, chr(9)) OR contains(s, chr(10)) OR contains(s, chr(12))
+        OR contains(s, chr(13)) OR contains(s, chr(160))
+        OR ord(s) IN {TRIMMED_CODE_POINTS} OR ord(s[-1]) IN {TRIMMED_CODE_POINTS}""",
+    r"""CREATE OR REPLACE MACRO clean_text(s) AS CASE WHEN has_loose_blanks(CAST(s AS VARCHAR))
+        THEN squeeze_blanks(CAST(s AS VARCHAR)) ELSE nullif(CAST(s AS VARCHAR), '') END""",
     # ids and PICs are digits as written almost always: one match says so, instead of the three rewrites that
     # give the same text
     r"""CREATE OR REPLACE MACRO clean_id(s) AS CASE WHEN regexp_full_match(CAST(s AS VARCHAR), '[0-9]+')
