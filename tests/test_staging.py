@@ -775,6 +775,28 @@ def test_clean_money(con, text, decimal_comma, expected) -> None:
     assert value == (None if expected is None else Decimal(expected))
 
 
+def test_money_shortcuts_give_what_the_general_steps_give(con) -> None:
+    """money_compact and money_text take a shortcut for plain numbers: on every text of up to four characters
+    drawn from digits, marks, signs, blanks, letters and currency, and of five or six drawn from digits and marks,
+    with either decimal mark, they equal the general steps."""
+    clean.install_functions(con)
+
+    def texts(alphabet: list[str], lengths: range) -> str:
+        letters = f"(SELECT unnest({alphabet!r}) AS c)"
+        return " UNION ALL ".join(
+            f"SELECT {' || '.join(f'c{i}.c' for i in range(n))} AS s FROM {', '.join(f'{letters} c{i}' for i in range(n))}"
+            for n in lengths
+        )
+
+    wide, long = ["1", "0", ".", ",", "-", "+", " ", "E", "€", "a"], ["1", "0", ".", ","]
+    counts = con.execute(
+        f"""SELECT count(*), count(*) FILTER (WHERE money_compact(s) IS DISTINCT FROM money_compact_any(s)
+                OR money_text(money_compact(s), comma) IS DISTINCT FROM money_text_any(money_compact_any(s), comma))
+        FROM ({texts(wide, range(1, 5))} UNION ALL {texts(long, range(5, 7))}), (SELECT unnest([true, false]) AS comma)"""
+    ).fetchall()
+    assert counts == [(2 * (sum(10**n for n in range(1, 5)) + 4**5 + 4**6), 0)]
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

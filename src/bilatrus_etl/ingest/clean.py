@@ -13,7 +13,8 @@ SQL macros (stored in the database, used by sql/staging/*.sql):
   digits; a single `.` is decimal unless the file uses decimal commas and it is followed by exactly three
   digits (`1.234` = 1234 there). Anything else (`NA`, `n/a`, `-`, text) -> NULL. Its steps, for models that
   compute each once per value: `money_compact(s)` (signs and spaces dropped), `money_text(compact,
-  decimal_comma)` (the number as `1234.5`, or NULL) and `money_amount(money_text)` (the DECIMAL).
+  decimal_comma)` (the number as `1234.5`, or NULL) and `money_amount(money_text)` (the DECIMAL); the first two
+  take a shortcut for plain numbers and otherwise run `money_compact_any` and `money_text_any`.
 - `clean_date(s)`: ISO dates (with or without a time), dd/mm/yyyy, dd.mm.yyyy, yyyy/mm/dd, dd-mm-yyyy,
   yyyymmdd -> DATE (`parse_date`); outside 1900-2100 (`date_in_range`) or unparseable -> NULL.
 - Flags, so that no value becomes NULL without a trace: `money_issue(s, decimal_comma)`, `date_issue(s)` and
@@ -143,12 +144,11 @@ SQL_FUNCTIONS: tuple[str, ...] = (
     # title's blanks) is not a match, so long texts are rewritten only where they change
     r"""CREATE OR REPLACE MACRO squeeze_blanks(s) AS
         nullif(trim(regexp_replace(s, '[\s\x{00A0}]{2,}|[\t\n\f\r\x{00A0}]', ' ', 'g')), '')""",
-    # whether squeeze_blanks can change the text: a blank it rewrites (RE2's \s is tab, newline, form feed,
-    # carriage return and space; with the no-break space), or a character trim() strips at either end. Most
-    # texts have none: a few substring searches and two code points tell, where the regex and trim copy the text
+    # whether squeeze_blanks can change the text (a blank its regex rewrites: RE2's \s is \t \n \f \r and space; or
+    # an end that trim() strips): most texts cannot, and these searches are far cheaper than the regex and trim
     f"""CREATE OR REPLACE MACRO has_loose_blanks(s) AS
-        contains(s, '  ') OR contains(s, chr(9)) OR contains(s, chr(10)) OR contains(s, chr(12))
-        OR contains(s, chr(13)) OR contains(s, chr(160))
+        contains(s, '  ') OR contains(s, chr(9)) OR contains(s, chr(10)) OR contains(s, chr(12)) OR contains(s, chr(13))
+        OR contains(s, chr(160))
         OR ord(s) IN {TRIMMED_CODE_POINTS} OR ord(s[-1]) IN {TRIMMED_CODE_POINTS}""",
     r"""CREATE OR REPLACE MACRO clean_text(s) AS CASE WHEN has_loose_blanks(CAST(s AS VARCHAR))
         THEN squeeze_blanks(CAST(s AS VARCHAR)) ELSE nullif(CAST(s AS VARCHAR), '') END""",
@@ -158,9 +158,12 @@ SQL_FUNCTIONS: tuple[str, ...] = (
         THEN CAST(s AS VARCHAR) ELSE regexp_replace(clean_text(s), '\.0+$', '') END""",
     r"""CREATE OR REPLACE MACRO clean_pic(s) AS CASE WHEN regexp_full_match(CAST(s AS VARCHAR), '[0-9]{5,12}')
         THEN CAST(s AS VARCHAR) ELSE nullif(regexp_extract(clean_id(s), '^[0-9]{5,12}$'), '') END""",
-    r"""CREATE OR REPLACE MACRO money_compact(s) AS
-        nullif(regexp_replace(upper(CAST(s AS VARCHAR)), '[\s\x{00A0}''€$£]|EUR', '', 'g'), '')""",
-    r"""CREATE OR REPLACE MACRO money_text(t, decimal_comma) AS CASE
+    r"""CREATE OR REPLACE MACRO money_compact_any(s) AS
+        nullif(regexp_replace(upper(s), '[\s\x{00A0}''€$£]|EUR', '', 'g'), '')""",
+    # a text of digits, marks and signs only has nothing to drop: one match says so, instead of the rewrite
+    r"""CREATE OR REPLACE MACRO money_compact(s) AS CASE WHEN regexp_full_match(CAST(s AS VARCHAR), '[0-9.,+-]+')
+        THEN CAST(s AS VARCHAR) ELSE money_compact_any(CAST(s AS VARCHAR)) END""",
+    r"""CREATE OR REPLACE MACRO money_text_any(t, decimal_comma) AS CASE
         WHEN t IS NULL THEN NULL
         WHEN regexp_full_match(t, '[+-]?[0-9]+') THEN t
         WHEN regexp_full_match(t, '[+-]?[0-9.,]+') THEN CASE
@@ -178,6 +181,10 @@ SQL_FUNCTIONS: tuple[str, ...] = (
             END
         WHEN regexp_full_match(t, '[+-]?[0-9]+(\.[0-9]+)?E[+-]?[0-9]+') THEN CAST(TRY_CAST(t AS DOUBLE) AS VARCHAR)
         END""",
+    # digits with at most one decimal point, which money_text_any keeps as written unless decimal commas are used
+    r"""CREATE OR REPLACE MACRO money_text(t, decimal_comma) AS CASE
+        WHEN NOT decimal_comma AND regexp_full_match(t, '[+-]?[0-9]+(\.[0-9]+)?') THEN t
+        ELSE money_text_any(t, decimal_comma) END""",
     r"""CREATE OR REPLACE MACRO money_amount(t) AS TRY_CAST(t AS DECIMAL(18, 2))""",
     r"""CREATE OR REPLACE MACRO clean_money(s, decimal_comma) AS
         money_amount(money_text(money_compact(s), decimal_comma))""",
