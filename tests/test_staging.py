@@ -708,6 +708,45 @@ def test_reloading_one_reference_file_replaces_only_its_rows(con, shared_data) -
 # ------------------------------------------------------------------------------ clean and models
 
 
+def test_clean_text_collapses_blanks_and_trims_as_the_regex_does(con) -> None:
+    clean.install_functions(con)
+    assert con.execute(
+        "SELECT clean_text(?), clean_text(?), clean_text(?), clean_text(?), clean_text(?)",
+        ["  Moscow\u00a0 State\tUniversity\n", "Lomonosov Moscow State University", "\u3000ИКИ РАН\u2003", " ", "a  b"],
+    ).fetchall() == [("Moscow State University", "Lomonosov Moscow State University", "ИКИ РАН", None, "a b")]
+    # trim() strips exactly these code points from either end (has_loose_blanks relies on them)
+    assert con.execute(
+        "SELECT list(i) FROM range(1, 65536) AS t(i) WHERE (i < 55296 OR i > 57343) AND trim(chr(i::INTEGER)) = ''"
+    ).fetchall() == [(list(clean.TRIMMED_CODE_POINTS),)]
+    # every text of up to three characters drawn from blanks, trimmed separators and others, alone and inside a
+    # word: the shortcut gives what the regex and trim() give
+    alphabet = [
+        " ",
+        "\t",
+        "\n",
+        "\x0b",
+        "\f",
+        "\r",
+        "\u00a0",
+        "\u1680",
+        "\u2003",
+        "\u3000",
+        "\u0301",
+        "\u0600",
+        "é",
+        "a",
+    ]
+    con.execute("CREATE TEMP TABLE letters AS SELECT unnest(?) AS c", [alphabet])
+    texts = """SELECT a.c || b.c || c.c AS s FROM letters a, letters b, letters c
+        UNION ALL SELECT a.c || b.c FROM letters a, letters b UNION ALL SELECT c FROM letters UNION ALL SELECT ''"""
+    differing = con.execute(
+        f"""SELECT count(*), count(*) FILTER (WHERE clean_text(t) IS DISTINCT FROM squeeze_blanks(t)) FROM (
+            SELECT s AS t FROM ({texts}) UNION ALL SELECT 'word' || s || 'word' FROM ({texts})
+            UNION ALL SELECT s || 'word' FROM ({texts}) UNION ALL SELECT 'word' || s FROM ({texts}))"""
+    ).fetchall()
+    assert differing == [(4 * (14**3 + 14**2 + 14 + 1), 0)]
+
+
 @pytest.mark.parametrize(
     ("text", "decimal_comma", "expected"),
     [
@@ -734,6 +773,28 @@ def test_clean_money(con, text, decimal_comma, expected) -> None:
     clean.install_functions(con)
     value = con.execute("SELECT clean_money(?, ?)", [text, decimal_comma]).fetchall()[0][0]
     assert value == (None if expected is None else Decimal(expected))
+
+
+def test_money_shortcuts_give_what_the_general_steps_give(con) -> None:
+    """money_compact and money_text take a shortcut for plain numbers: on every text of up to four characters
+    drawn from digits, marks, signs, blanks, letters and currency, and of five or six drawn from digits and marks,
+    with either decimal mark, they equal the general steps."""
+    clean.install_functions(con)
+
+    def texts(alphabet: list[str], lengths: range) -> str:
+        letters = f"(SELECT unnest({alphabet!r}) AS c)"
+        return " UNION ALL ".join(
+            f"SELECT {' || '.join(f'c{i}.c' for i in range(n))} AS s FROM {', '.join(f'{letters} c{i}' for i in range(n))}"
+            for n in lengths
+        )
+
+    wide, long = ["1", "0", ".", ",", "-", "+", " ", "E", "€", "a"], ["1", "0", ".", ","]
+    counts = con.execute(
+        f"""SELECT count(*), count(*) FILTER (WHERE money_compact(s) IS DISTINCT FROM money_compact_any(s)
+                OR money_text(money_compact(s), comma) IS DISTINCT FROM money_text_any(money_compact_any(s), comma))
+        FROM ({texts(wide, range(1, 5))} UNION ALL {texts(long, range(5, 7))}), (SELECT unnest([true, false]) AS comma)"""
+    ).fetchall()
+    assert counts == [(2 * (sum(10**n for n in range(1, 5)) + 4**5 + 4**6), 0)]
 
 
 @pytest.mark.parametrize(
@@ -813,3 +874,47 @@ def test_every_staging_model_runs_on_empty_landing_tables_and_documents_its_colu
     assert stg["ec_contribution"] == "DECIMAL(18,2)" and stg["source_line"] == "BIGINT"
     project = {row[0]: row[1] for row in con.execute("DESCRIBE stg_project").fetchall()}
     assert project["start_date"] == "DATE" and project["total_cost"] == "DECIMAL(18,2)"
+
+
+def test_a_rejected_row_leaves_out_only_itself_when_two_files_share_a_name_and_lines(con) -> None:
+    """stg_* keep the landed rows that are not among the screened rejects, told apart by dataset, programme, file
+    and line: the row of another programme (or of none) at the same line of a file of the same name stays."""
+    staging.ensure_landing_tables(con)
+    land = "dataset, framework_programme, source_format, source_file, source_line, record_hash"
+    con.execute(
+        f"""INSERT INTO land_project (project_id, title, {land}) VALUES
+        ('100', 'Kept', 'cordis', 'FP7', 'cordis_csv', 'project.csv', 2, 1),
+        ('100', 'Same line, no programme', 'cordis', NULL, 'cordis_csv', 'project.csv', 2, 2),
+        ('200', 'Kept too', 'cordis', 'H2020', 'cordis_csv', 'project.csv', 2, 3),
+        ('200', 'Second row of 200', 'cordis', 'H2020', 'cordis_csv', 'project.csv', 3, 4)"""
+    )
+    con.execute(
+        f"""INSERT INTO land_participation (project_id, pic, country, role, {land}) VALUES
+        ('100', '999000001', 'DE', 'coordinator', 'cordis', 'FP7', 'cordis_csv', 'organization.csv', 2, 1),
+        ('100', '999000002', 'DE', 'coordinator', 'cordis', NULL, 'cordis_csv', 'organization.csv', 2, 2),
+        ('200', '999000003', 'RU', 'coordinator', 'cordis', 'H2020', 'cordis_csv', 'organization.csv', 2, 3),
+        ('300', '999000004', 'RU', 'partner', 'cordis', 'H2020', 'cordis_csv', 'organization.csv', 3, 4)"""
+    )
+    staging._run_models(con, staging.PROGRAMME_MODELS)
+
+    assert rows(con, "SELECT framework_programme, project_id, title, source_line FROM stg_project ORDER BY 1") == [
+        ("FP7", "100", "Kept", 2),
+        ("H2020", "200", "Kept too", 2),
+    ]
+    assert rows(con, "SELECT framework_programme, pic, source_line FROM stg_participation ORDER BY 1") == [
+        ("FP7", "999000001", 2),
+        ("H2020", "999000003", 2),
+    ]
+    assert rows(con, "SELECT target_table, framework_programme, source_line, reason FROM quarantine ORDER BY ALL") == [
+        (
+            "stg_participation",
+            "H2020",
+            3,
+            "orphan: project 300 has no row in the staged H2020 projects (absent from the project file)",
+        ),
+        ("stg_participation", None, 2, "unknown framework programme"),
+        ("stg_project", "H2020", 3, "duplicate project id 200 (the first row is kept)"),
+        ("stg_project", None, 2, "unknown framework programme"),
+    ]
+    assert rows(con, "SELECT bool_and(reconciled), sum(raw_rows), sum(staged_rows) FROM load_audit") == [(True, 8, 4)]
+    assert rows(con, "SELECT count(*) FROM duckdb_tables() WHERE temporary") == [(0,)]

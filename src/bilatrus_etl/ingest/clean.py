@@ -4,7 +4,7 @@ Python only builds the small things; DuckDB does the row work. `install(con)` cr
 
 SQL macros (stored in the database, used by sql/staging/*.sql):
 - `clean_text(s)`: whitespace runs (newlines, tabs, no-break spaces) collapsed to one space, trimmed,
-  '' -> NULL.
+  '' -> NULL (`squeeze_blanks`, run only where `has_loose_blanks` says the text could change).
 - `clean_id(s)`: clean_text, and a trailing `.0` dropped (identifiers that went through a spreadsheet).
 - `clean_pic(s)`: clean_id when it is all digits (a PIC has 9), else NULL.
 - `clean_money(s, decimal_comma)`: text -> DECIMAL(18,2). Currency signs and spaces dropped; with both
@@ -13,7 +13,8 @@ SQL macros (stored in the database, used by sql/staging/*.sql):
   digits; a single `.` is decimal unless the file uses decimal commas and it is followed by exactly three
   digits (`1.234` = 1234 there). Anything else (`NA`, `n/a`, `-`, text) -> NULL. Its steps, for models that
   compute each once per value: `money_compact(s)` (signs and spaces dropped), `money_text(compact,
-  decimal_comma)` (the number as `1234.5`, or NULL) and `money_amount(money_text)` (the DECIMAL).
+  decimal_comma)` (the number as `1234.5`, or NULL) and `money_amount(money_text)` (the DECIMAL); the first two
+  take a shortcut for plain numbers and otherwise run `money_compact_any` and `money_text_any`.
 - `clean_date(s)`: ISO dates (with or without a time), dd/mm/yyyy, dd.mm.yyyy, yyyy/mm/dd, dd-mm-yyyy,
   yyyymmdd -> DATE (`parse_date`); outside 1900-2100 (`date_in_range`) or unparseable -> NULL.
 - Flags, so that no value becomes NULL without a trace: `money_issue(s, decimal_comma)`, `date_issue(s)` and
@@ -135,20 +136,34 @@ ACTIVITY_TYPES: dict[str, tuple[str, ...]] = {
     "OTH": ("Other",),
 }
 
+# The characters DuckDB's trim() strips from either end (Unicode space separators, Zs), as code points.
+TRIMMED_CODE_POINTS: tuple[int, ...] = (32, 160, 5760, *range(8192, 8203), 8239, 8287, 12288)
+
 SQL_FUNCTIONS: tuple[str, ...] = (
     # a run of two or more blanks, or one blank that is not a space, becomes one space: a lone space (most of a
     # title's blanks) is not a match, so long texts are rewritten only where they change
-    r"""CREATE OR REPLACE MACRO clean_text(s) AS
-        nullif(trim(regexp_replace(CAST(s AS VARCHAR), '[\s\x{00A0}]{2,}|[\t\n\f\r\x{00A0}]', ' ', 'g')), '')""",
+    r"""CREATE OR REPLACE MACRO squeeze_blanks(s) AS
+        nullif(trim(regexp_replace(s, '[\s\x{00A0}]{2,}|[\t\n\f\r\x{00A0}]', ' ', 'g')), '')""",
+    # whether squeeze_blanks can change the text (a blank its regex rewrites: RE2's \s is \t \n \f \r and space; or
+    # an end that trim() strips): most texts cannot, and these searches are far cheaper than the regex and trim
+    f"""CREATE OR REPLACE MACRO has_loose_blanks(s) AS
+        contains(s, '  ') OR contains(s, chr(9)) OR contains(s, chr(10)) OR contains(s, chr(12)) OR contains(s, chr(13))
+        OR contains(s, chr(160))
+        OR ord(s) IN {TRIMMED_CODE_POINTS} OR ord(s[-1]) IN {TRIMMED_CODE_POINTS}""",
+    r"""CREATE OR REPLACE MACRO clean_text(s) AS CASE WHEN has_loose_blanks(CAST(s AS VARCHAR))
+        THEN squeeze_blanks(CAST(s AS VARCHAR)) ELSE nullif(CAST(s AS VARCHAR), '') END""",
     # ids and PICs are digits as written almost always: one match says so, instead of the three rewrites that
     # give the same text
     r"""CREATE OR REPLACE MACRO clean_id(s) AS CASE WHEN regexp_full_match(CAST(s AS VARCHAR), '[0-9]+')
         THEN CAST(s AS VARCHAR) ELSE regexp_replace(clean_text(s), '\.0+$', '') END""",
     r"""CREATE OR REPLACE MACRO clean_pic(s) AS CASE WHEN regexp_full_match(CAST(s AS VARCHAR), '[0-9]{5,12}')
         THEN CAST(s AS VARCHAR) ELSE nullif(regexp_extract(clean_id(s), '^[0-9]{5,12}$'), '') END""",
-    r"""CREATE OR REPLACE MACRO money_compact(s) AS
-        nullif(regexp_replace(upper(CAST(s AS VARCHAR)), '[\s\x{00A0}''€$£]|EUR', '', 'g'), '')""",
-    r"""CREATE OR REPLACE MACRO money_text(t, decimal_comma) AS CASE
+    r"""CREATE OR REPLACE MACRO money_compact_any(s) AS
+        nullif(regexp_replace(upper(s), '[\s\x{00A0}''€$£]|EUR', '', 'g'), '')""",
+    # a text of digits, marks and signs only has nothing to drop: one match says so, instead of the rewrite
+    r"""CREATE OR REPLACE MACRO money_compact(s) AS CASE WHEN regexp_full_match(CAST(s AS VARCHAR), '[0-9.,+-]+')
+        THEN CAST(s AS VARCHAR) ELSE money_compact_any(CAST(s AS VARCHAR)) END""",
+    r"""CREATE OR REPLACE MACRO money_text_any(t, decimal_comma) AS CASE
         WHEN t IS NULL THEN NULL
         WHEN regexp_full_match(t, '[+-]?[0-9]+') THEN t
         WHEN regexp_full_match(t, '[+-]?[0-9.,]+') THEN CASE
@@ -166,6 +181,10 @@ SQL_FUNCTIONS: tuple[str, ...] = (
             END
         WHEN regexp_full_match(t, '[+-]?[0-9]+(\.[0-9]+)?E[+-]?[0-9]+') THEN CAST(TRY_CAST(t AS DOUBLE) AS VARCHAR)
         END""",
+    # digits with at most one decimal point, which money_text_any keeps as written unless decimal commas are used
+    r"""CREATE OR REPLACE MACRO money_text(t, decimal_comma) AS CASE
+        WHEN NOT decimal_comma AND regexp_full_match(t, '[+-]?[0-9]+(\.[0-9]+)?') THEN t
+        ELSE money_text_any(t, decimal_comma) END""",
     r"""CREATE OR REPLACE MACRO money_amount(t) AS TRY_CAST(t AS DECIMAL(18, 2))""",
     r"""CREATE OR REPLACE MACRO clean_money(s, decimal_comma) AS
         money_amount(money_text(money_compact(s), decimal_comma))""",

@@ -35,8 +35,8 @@ from bilatrus_etl.warehouse.models import load_models, run_models
 ROLES: tuple[str, ...] = ("projects", "organizations")
 PROGRAMME_MODELS: list[str] = [
     "stg_project_screened",  # temporary (see _run_models)
-    "stg_participation_screened",
     "stg_project",
+    "stg_participation_screened",  # temporary
     "stg_participation",
     "quarantine",
     "load_audit",
@@ -340,9 +340,9 @@ def stage_reference(
 def _run_models(con: duckdb.DuckDBPyConnection, names: list[str]) -> dict[str, int]:
     """Run staging models; leave no half-read result behind (DuckDB 2 refuses relational calls after one).
 
-    The screened models are temporary tables: the models after them read them, then they are dropped, so
-    the warehouse keeps only stg_project, stg_participation, quarantine (each rejected row and its reason)
-    and load_audit.
+    The screened models are temporary tables holding the landed rows that break a rule: the staged tables type
+    every other landed row, quarantine keeps each rejected row and its reason; then they are dropped, so the
+    warehouse keeps only stg_project, stg_participation, quarantine and load_audit.
     """
     try:
         counts = run_models(con, names)

@@ -292,7 +292,8 @@ PYTHON_TABLES: dict[str, PythonTable] = {
 
 # Tables the staging step writes besides its own asset's table: landing tables and code maps (described by the
 # readers and ingest/clean.py) and the staging models it runs itself (described by their SQL), by the asset that
-# writes them. The *_screened models are temporary tables, dropped at the end of the step.
+# writes them. The *_screened models (the landed rows that break a rule) are temporary tables, dropped at the end
+# of the step.
 STAGING_STEP_TABLES: dict[str, tuple[str, ...]] = {
     "land_project": ("staging", "stg_project"),
     "stg_project_screened": ("staging", "stg_project"),

@@ -35,15 +35,13 @@ raw_totals AS (
 staged AS (
     SELECT dataset, framework_programme, source_file, 'stg_project' AS target_table, count(*) AS n,
            count(*) FILTER (WHERE value_issues IS NOT NULL) AS flagged, 0 AS unknown_country
-    FROM stg_project_screened
-    WHERE reject_reason IS NULL
+    FROM stg_project
     GROUP BY ALL
     UNION ALL
     SELECT dataset, framework_programme, source_file, 'stg_participation' AS target_table, count(*) AS n,
            count(*) FILTER (WHERE value_issues IS NOT NULL) AS flagged,
-           count(*) FILTER (WHERE country_issue IS NOT NULL) AS unknown_country
-    FROM stg_participation_screened
-    WHERE reject_reason IS NULL
+           count(*) FILTER (WHERE country IS NULL AND country_code_source IS NOT NULL) AS unknown_country
+    FROM stg_participation
     GROUP BY ALL
 ),
 

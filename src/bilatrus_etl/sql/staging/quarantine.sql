@@ -30,7 +30,6 @@ SELECT
     'stg_project' AS target_table,
     source_format
 FROM stg_project_screened
-WHERE reject_reason IS NOT NULL
 
 UNION ALL
 
@@ -44,4 +43,3 @@ SELECT
     'stg_participation' AS target_table,
     source_format
 FROM stg_participation_screened
-WHERE reject_reason IS NOT NULL
