@@ -17,8 +17,8 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -263,6 +263,23 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+
+
+@contextmanager
+def setting(con: duckdb.DuckDBPyConnection, name: str, value: Callable[[str], str]) -> Iterator[None]:
+    """While open, DuckDB's setting `name` is `value(current value as text)` on `con`'s database (a database-wide
+    setting for most), put back as it was afterwards. Open it outside a transaction: an aborted one refuses SET
+    until it is rolled back (the block's own error is then the one raised, the setting left as set)."""
+    current = con.execute("SELECT current_setting(?)", [name]).fetchall()[0][0]
+    previous = "" if current is None else str(current)
+    con.execute(f"SET {name} = {sql_literal(value(previous))}")
+    try:
+        yield
+    except BaseException:
+        with suppress(duckdb.Error):
+            con.execute(f"SET {name} = {sql_literal(previous)}")
+        raise
+    con.execute(f"SET {name} = {sql_literal(previous)}")
 
 
 def in_transaction(con: duckdb.DuckDBPyConnection) -> bool:

@@ -19,8 +19,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +29,7 @@ import duckdb
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.ingest.readers.columns import FileRef
 from bilatrus_etl.ingest.readers.header import Header, encoding_message
-from bilatrus_etl.warehouse.models import sql_literal
+from bilatrus_etl.warehouse.models import setting, sql_literal
 
 MAX_REJECT_SHARE = 0.05
 MAX_REJECTS_ALWAYS_ALLOWED = 10
@@ -278,23 +278,14 @@ def raw_from_rows(
     return RawFile(table, f"{table}_rej", list(names), len(lines), 0, [table])
 
 
-@contextmanager
-def files_side_by_side(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+def files_side_by_side(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[None]:
     """While open, DuckDB runs the reads of one INSERT ... UNION ALL (`read_all_into`) at the same time
     (preserve_insertion_order off: the union's children are independent pipelines, the insert a parallel sink);
     with the setting on it runs them one after another to keep their order, which nothing needs (rows are told by
     source_line). Each read still runs on one thread in file order: its `row_number() OVER ()` is a streaming
     window, not a parallel operator. A database-wide setting, put back as it was afterwards; open it outside the
-    load's transaction (an aborted transaction refuses SET until it is rolled back)."""
-    previous = str(bool(con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0])).lower()
-    con.execute("SET preserve_insertion_order = false")
-    try:
-        yield
-    except BaseException:
-        with suppress(duckdb.Error):  # inside a caller's aborted transaction: its error is the one to see
-            con.execute(f"SET preserve_insertion_order = {previous}")
-        raise
-    con.execute(f"SET preserve_insertion_order = {previous}")
+    load's transaction (`models.setting`)."""
+    return setting(con, "preserve_insertion_order", lambda _: "false")
 
 
 # -------------------------------------------------------------------------------------- rejected lines

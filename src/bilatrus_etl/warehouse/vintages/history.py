@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import duckdb
 
 from bilatrus_etl.warehouse import queries
-from bilatrus_etl.warehouse.models import describe_table, sql_literal, transaction
+from bilatrus_etl.warehouse.models import describe_table, setting, transaction
 from bilatrus_etl.warehouse.tables import VINTAGE
 from bilatrus_etl.warehouse.vintages.store import (
     HISTORY_SCHEMA,
@@ -225,18 +224,16 @@ def _fill_meta(con: duckdb.DuckDBPyConnection, vintages: list[Vintage]) -> None:
 HISTORY_DISABLED_COMPRESSION = ("fsst",)
 
 
-@contextmanager
-def _history_compression(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+def _history_compression(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[None]:
     """While open, DuckDB compresses without HISTORY_DISABLED_COMPRESSION on `con`'s database: the row groups the
     load writes as it goes and the checkpoint its commit runs after a large load. A database-wide setting, put
     back as it was afterwards (a small load's rows are compressed at the next checkpoint, with every method)."""
-    previous = str(con.execute("SELECT current_setting('disabled_compression_methods')").fetchall()[0][0] or "")
-    methods = sorted({m.strip().lower() for m in previous.split(",") if m.strip()} | set(HISTORY_DISABLED_COMPRESSION))
-    con.execute(f"SET disabled_compression_methods = {sql_literal(','.join(methods))}")
-    try:
-        yield
-    finally:
-        con.execute(f"SET disabled_compression_methods = {sql_literal(previous)}")
+
+    def methods(previous: str) -> str:
+        kept = {m.strip().lower() for m in previous.split(",") if m.strip()}
+        return ",".join(sorted(kept | set(HISTORY_DISABLED_COMPRESSION)))
+
+    return setting(con, "disabled_compression_methods", methods)
 
 
 def load(con: duckdb.DuckDBPyConnection, history: Path) -> list[Vintage]:
