@@ -16,20 +16,15 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from bilatrus_etl.institutions.alignment import words_align
-from bilatrus_etl.institutions.russian import RUSSIAN_ENDINGS
+from bilatrus_etl.institutions.normalise import case_stems
 
 _STEM_LETTERS = 4  # a learned stem is at least this long ("plemenn", not "pl")
 _WORD_LETTERS = 4  # words shorter than this are acronyms or stop words, not learned
-_LONGEST_ENDING = max(len(ending) for ending in RUSSIAN_ENDINGS)
 
 
 def stems(word: str) -> list[str]:
-    """The stems a skeleton Russian word may have: the word less one of `RUSSIAN_ENDINGS`, longest stem first."""
-    return [
-        word[:cut]
-        for cut in range(len(word), max(len(word) - _LONGEST_ENDING, _STEM_LETTERS) - 1, -1)
-        if word[cut:] in RUSSIAN_ENDINGS
-    ]
+    """The stems a learned word is kept under: `normalise.case_stems`, none shorter than _STEM_LETTERS."""
+    return case_stems(word, _STEM_LETTERS)
 
 
 def learn_words(pairs: Iterable[tuple[str, str]], english: frozenset[str]) -> dict[str, str]:

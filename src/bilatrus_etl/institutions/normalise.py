@@ -257,10 +257,20 @@ def english_word(word: str) -> str:
     return place.group(1) if place else word
 
 
+def case_stems(word: str, shortest: int = 3) -> list[str]:
+    """The stems a skeleton Russian word may have: the word less one of `RUSSIAN_ENDINGS`, longest stem first, none
+    shorter than `shortest`."""
+    return [
+        word[:cut]
+        for cut in range(len(word), max(len(word) - _LONGEST_ENDING, shortest) - 1, -1)
+        if word[cut:] in RUSSIAN_ENDINGS
+    ]
+
+
 def _stem_english(word: str) -> str | None:
-    for cut in range(len(word), max(len(word) - _LONGEST_ENDING, 3) - 1, -1):
-        if word[cut:] in RUSSIAN_ENDINGS and word[:cut] in _ENGLISH:
-            return _ENGLISH[word[:cut]]
+    stem = next((s for s in case_stems(word) if s in _ENGLISH), None)
+    if stem is not None:
+        return _ENGLISH[stem]
     if word.endswith("e") and word[:-1] + "i" in _ENGLISH:  # a neuter noun in "-ie", "upravlenie" (skeleton "-e")
         return _ENGLISH[word[:-1] + "i"]
     return None
