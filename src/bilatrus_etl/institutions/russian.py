@@ -117,6 +117,10 @@ RUSSIAN_PHRASES: dict[str, str] = {
     r"selsk\w* (?:kh|x)oz\w*": "agriculture",  # "сельского хозяйства"
     r"narodn\w* (?:kh|x)oz\w*": "national economy",  # "народного хозяйства"
     r"plemenn\w* del\w*": "breeding",  # "племенного дела"
+    r"osob\w* chist\w*": "high purity",  # "особо чистых"
+    r"serdechno[\s-]+sosudist\w*": "cardiovascular",  # "сердечно-сосудистой"
+    r"chel(?:iu|yu|ju)stno[\s-]+li(?:ts|cz)ev\w*": "maxillofacial",  # "челюстно-лицевой"
+    r"pute[ijy] soobsh(?:ch|h)eni\w*": "transport",  # "путей сообщения"
 }
 # Russian case and gender endings as `skeleton` writes them ("ый"/"ий" -> "i", "ая" -> "aia", "ых" -> "ih").
 RUSSIAN_ENDINGS = frozenset(

@@ -43,7 +43,8 @@ def same_stem(first: str, second: str) -> bool:
 
 # English words one Russian word is written as in the registry's names ("управление": management, control,
 # administration; "фонд": foundation, fund; "строительный": construction, building; "нефтяной": petroleum, oil;
-# "экологический": ecological, environmental; "морской": marine, maritime): two names of one body may use either.
+# "экологический": ecological, environmental; "морской": marine, maritime; "аграрный": agrarian, agricultural;
+# "детский": children's, pediatric): two names of one body may use either.
 _SYNONYMS = tuple(
     frozenset(skeleton(word) for word in group)
     for group in (
@@ -53,6 +54,8 @@ _SYNONYMS = tuple(
         ("petroleum", "oil"),
         ("ecological", "environmental"),
         ("marine", "maritime"),
+        ("agrarian", "agricultural"),
+        ("children", "childrens", "pediatric", "paediatric"),
     )
 )
 _SYNONYM_OF = {word: group for group in _SYNONYMS for word in group}
