@@ -49,6 +49,27 @@ _GENERIC_WORDS = frozenset(skeleton(word) for word in ("russian", "russia", "sci
 _TITLES = frozenset(match_key(word) for word in ("russian", "union", "soviet", "ussr", "national"))
 # Kinds of higher school a body is renamed between ("... Academy" became "... University").
 KINDS = frozenset(skeleton(word) for word in ("university", "academy", "institute"))
+# Words that say what kind of body a name is, not which: a name held by few records may go with them or without.
+_BODY_WORDS = frozenset(
+    skeleton(word)
+    for word in (
+        "institute",
+        "university",
+        "academy",
+        "center",
+        "foundation",
+        "fund",
+        "society",
+        "association",
+        "company",
+        "corporation",
+        "enterprise",
+        "production",
+        "research",
+        "scientific",
+        "ras",
+    )
+)
 _RARE_RECORDS = 2
 _EXTRA_WORDS = 2
 
@@ -204,6 +225,12 @@ def _words_explained(index: RegistryIndex, position: int, query: Query, name_key
     }
     if aligned_distinctive >= 2:
         query_left, unexplained = query_left - _GENERIC_WORDS, unexplained - _GENERIC_WORDS
+    # In the same city, a name held by few records ("Basis", "Kharkevich") may go with a kind of body or none
+    # ("Basis Foundation" / "BASIS", "Kharkevich RAS" / "Kharkevich Institute"): what either side leaves is a
+    # kind of body, and what aligns holds a word, no place, at most _RARE_RECORDS records have.
+    left = query_left | unexplained
+    if same_city and left and left <= _BODY_WORDS and _rare_word(index, aligned_words - places):
+        return True
     # In the same city, a body renamed to another kind of higher school ("... Academy" / "... University")
     # keeps every other word: the kind alone may differ.
     if same_city and len(query_left) == len(unexplained) == 1 and query_left | unexplained <= KINDS:
@@ -243,3 +270,11 @@ def _words_explained(index: RegistryIndex, position: int, query: Query, name_key
         return False
     rare = len(unexplained) == 1 and index.record_frequency[min(unexplained)] <= _RARE_RECORDS
     return rare or (len(unexplained) <= _EXTRA_WORDS and aligned_distinctive >= 2 and not unexplained & NON_DISTINCTIVE)
+
+
+def _rare_word(index: RegistryIndex, words: set[str]) -> bool:
+    """Whether one of the words tells institutions apart and at most _RARE_RECORDS records' names hold it."""
+    return any(
+        len(word) >= 4 and not word.isdigit() and index.record_frequency[word] <= _RARE_RECORDS
+        for word in distinctive_words(" ".join(sorted(words)))
+    )
