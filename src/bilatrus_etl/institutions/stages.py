@@ -40,8 +40,8 @@ from bilatrus_etl.institutions.normalise import match_key, skeleton
 _REGION_DROPPED_SCORE = 95.0  # an exact name once the federal district added to its city is gone
 _CITY_DISAGREES_SCORE = 90.0  # an exact, distinctive name whose registry record lies in another city
 _CITY_UNCONFIRMED_SCORE = 100.0 - CITY_PENALTY  # an exact name the city does not confirm, one record holds
-# Words the scored stage lets either name lack ("National Research ...", "All-Russian ...").
-_SOFT_WORDS = STATUS_WORDS | {skeleton("all")}
+# Words the scored stage lets either name lack ("National Research ...", "All-Russian ...", "Federal ...").
+_SOFT_WORDS = STATUS_WORDS | {skeleton("all"), skeleton("federal")}
 # Words a name may add or lack once two distinctive words align: the country, and "sciences" ("... RAN" / "...
 # Rossiiskoi akademii nauk", "Institute of Humanitarian Sciences" / "Institute of Humanities").
 _GENERIC_WORDS = frozenset(skeleton(word) for word in ("russian", "russia", "science", "sciences"))
