@@ -142,9 +142,12 @@ _LEGAL_HINT = re.compile(
 # Supervising bodies appended to a name ("... of the Ministry of Health of the Russian Federation").
 _SUPERVISOR_SUFFIX = re.compile(
     r"\b(?:ministry (?:of )?(?:the )?(?:health(?:care)?|defen[cs]e|education(?: (?:and )?science)?|"
-    r"science (?:and )?higher education|agriculture|emergency situations|internal affairs|justice|finance|"
+    r"science (?:and )?higher education|agriculture|emergency situations|internal affairs|interior|justice|finance|"
     r"culture|industry (?:and )?trade)(?: (?:of )?(?:the )?russia)?|minzdrava rossii|minzdrav rossii|"
-    r"minoborony rossii|federal (?:medical (?:and )?biological|biomedical) agency(?: (?:of )?russia)?|fmba(?: (?:of )?russia)?|"
+    r"(?:the )?interior ministry(?: (?:of )?(?:the )?russia)?|"
+    # "Минсельхоза России", "МВД России": a ministry's or a federal service's short name and the country
+    r"min(?:zdrav|obrnauk|sel(?:kh|x)oz|kultur|trans|prosveshcheni|energ|promtorg|sport|tsifr|iust|yust|prirod)\w* "
+    r"(?:russia|rossii)|(?:mvd|mchs|fsin|fsb|fns|fms) (?:russia|rossii)|minoborony rossii|federal (?:medical (?:and )?biological|biomedical) agency(?: (?:of )?russia)?|fmba(?: (?:of )?russia)?|"
     r"ministerstv\w* (?:zdravoo(?:kh|x)raneni\w*(?: sotsialnogo razviti\w*)?|oborony|vnutrenni(?:kh|x) del)"
     r"(?: russia| rf)?|minzdrava russia|"
     r"federalnogo (?:mediko biologicheskogo|biomedical) agentstva(?: russia)?|"
