@@ -226,12 +226,14 @@ def _tokens_align(token: str, others: frozenset[str]) -> bool:
         return False
     return any(
         len(other) >= 4
-        and other[0] == token[0]
         and (
-            fuzz.ratio(token, other) >= _TOKEN_SIMILARITY
-            or _compound_of(token, other)
-            or _place_of(token, other)
-            or same_stem(token, other)
+            other[0] == token[0]
+            and (
+                fuzz.ratio(token, other) >= _TOKEN_SIMILARITY
+                or _compound_of(token, other)
+                or _place_of(token, other)
+                or same_stem(token, other)
+            )
             or same_person(token, other)
         )
         for other in others
@@ -334,8 +336,10 @@ def self_locating(key: str) -> bool:
 
 # Letters a person's name is transliterated with either way once `skeleton` has folded the rest: German "z"
 # for "ц" ("Herzen" / "Hertzen" -> "hercen"), "ё" written "io" or "e" after a consonant ("Korolyov" /
-# "Korolev"), doubled letters ("Ioffe" / "Iofe").
+# "Korolev"), doubled letters ("Ioffe" / "Iofe"), and ISO 9's "x" for "х" (`skeleton`: "ks"), which the others
+# write "kh" (`skeleton`: "h"): "Bloxin" / "Blokhin".
 _PERSON_FOLDS = (
+    (re.compile(r"ks"), "h"),
     (re.compile(r"z"), "c"),
     (re.compile(r"(?<=[bcdfghklmnprstv])io"), "e"),
     (re.compile(r"(.)\1"), r"\1"),
