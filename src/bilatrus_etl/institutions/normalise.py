@@ -224,6 +224,7 @@ _SKELETON_STEPS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"ph", "f"),
         (r"w", "v"),
         (r"[yj]", "i"),
+        (r"(.)\1+", r"\1"),  # before "ie": BGN's "-IYE-" ("RASTENIYEVODSTVA") is ICAO's "-IE-"
         (r"ie", "e"),
         (r"(.)\1+", r"\1"),
     )
