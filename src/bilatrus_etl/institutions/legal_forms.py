@@ -148,7 +148,7 @@ _SUPERVISOR_SUFFIX = re.compile(
     # "Минсельхоза России", "МВД России": a ministry's or a federal service's short name and the country
     r"min(?:zdrav|obrnauk|sel(?:kh|x)oz|kultur|trans|prosveshcheni|energ|promtorg|sport|tsifr|iust|yust|prirod)\w* "
     r"(?:russia|rossii)|(?:mvd|mchs|fsin|fsb|fns|fms) (?:russia|rossii)|minoborony rossii|federal (?:medical (?:and )?biological|biomedical) agency(?: (?:of )?russia)?|fmba(?: (?:of )?russia)?|"
-    r"ministerstv\w* (?:zdravoo(?:kh|x)raneni\w*(?: sotsialnogo razviti\w*)?|oborony|vnutrenni(?:kh|x) del)"
+    r"ministerstv\w* (?:zdravoo(?:kh|x)raneni\w*(?: so(?:ts|cz|c)ialnogo razviti\w*)?|oborony|vnutrenni(?:kh|x) del)"
     r"(?: russia| rf)?|minzdrava russia|"
     r"federalnogo (?:mediko biologicheskogo|biomedical) agentstva(?: russia)?|"
     r"(?:pri )?(?:government|pravitelstv\w*) (?:republic|respublik\w*) \w+|"
