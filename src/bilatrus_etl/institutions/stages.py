@@ -117,9 +117,10 @@ def exact_match(index: RegistryIndex, query: Query) -> MatchResult | None:
             return MatchResult(ids.pop(), "exact", 100.0)
     # The city does not confirm the name (it names another place, or none is known). A city disagreement
     # lowers the score of an exact name the country's registry holds once; it does not veto it. Only a
-    # numbered name ("Clinical Hospital No. 8") names an institution together with its city alone.
+    # numbered name ("Clinical Hospital No. 8") names an institution together with its city alone, or with the
+    # record's city written in the name itself ("Moscow Clinical Research Center 52").
     ids = {index.final_id(p) for p in positions}
-    if len(ids) != 1 or numbered(key):
+    if len(ids) != 1 or (numbered(key) and not any(set(words) & index.records[p].city_words for p in positions)):
         return None
     if pool:  # no city known, a name without a distinctive word ("Southern Federal University")
         return MatchResult(ids.pop(), "exact", _CITY_UNCONFIRMED_SCORE)
