@@ -134,5 +134,5 @@ class Matcher:
         return MatchResult(None, "none", 0.0)
 
     def _scored_match(self, query: Query) -> MatchResult | None:
-        ranked = self.candidates(query.name, query.city, query.country, 2)
+        ranked = self.candidates(query.name, query.city, query.country, 3)
         return scored_match(self.index, ranked, query, self.score_threshold, self.score_margin)

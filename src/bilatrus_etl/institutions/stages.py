@@ -186,23 +186,34 @@ def _name_supports(index: RegistryIndex, key: str, positions: list[int]) -> bool
 def scored_match(
     index: RegistryIndex, ranked: list[Candidate], query: Query, threshold: float, margin: float
 ) -> MatchResult | None:
-    """The best-scored candidate (of `ranked`, the two best for the query) when it is clearly good and clearly
-    ahead of the runner-up."""
+    """The best-scored candidate (of `ranked`, the three best for the query) when it is clearly good and clearly
+    ahead of the runner-up. When the best one's words do not account for the query's (another body of the city
+    sharing most words: "Yaroslavl State University" for "... State Medical University"), the runner-up is judged
+    the same way against the candidate after it."""
     ranked = [c for c in ranked if c.ror_id not in query.excluded]
-    if not ranked or ranked[0].score < threshold:
-        return None
-    top = ranked[0]
-    if len(ranked) > 1 and top.score - ranked[1].score < margin:
-        return None
-    if top.city_agrees is False or (top.city_agrees is None and not self_locating(query.key)):
-        return None
-    position = index.by_id.get(top.ror_id)
+    for first in range(min(2, len(ranked))):
+        top = ranked[first]
+        if top.score < threshold or (len(ranked) > first + 1 and top.score - ranked[first + 1].score < margin):
+            if first == 0 and top.score >= threshold and _explained(index, top, query) is False:
+                continue  # a close runner-up: judged on its own once the best is out
+            return None
+        if top.city_agrees is False or (top.city_agrees is None and not self_locating(query.key)):
+            return None
+        explained = _explained(index, top, query)
+        if explained:
+            return MatchResult(top.ror_id, "scored", top.score)
+        if explained is None or top.city_agrees is not True:
+            return None
+    return None
+
+
+def _explained(index: RegistryIndex, candidate: Candidate, query: Query) -> bool | None:
+    """Whether a candidate's words and the query's account for each other (None: not a record of the index)."""
+    position = index.by_id.get(candidate.ror_id)
     if position is None:
         return None
-    same_city = top.city_agrees is True
-    if not any(_words_explained(index, position, query, key, same_city) for key in index.record_keys[position]):
-        return None
-    return MatchResult(top.ror_id, "scored", top.score)
+    same_city = candidate.city_agrees is True
+    return any(_words_explained(index, position, query, key, same_city) for key in index.record_keys[position])
 
 
 def _words_explained(index: RegistryIndex, position: int, query: Query, name_key: str, same_city: bool) -> bool:
