@@ -239,7 +239,7 @@ RUSSIAN_SUBJECTS: dict[str, str] = {
     "tekstiln": "textile",
     "obrabotk": "processing",
     "izobrazheni": "image",
-    "sistem": "systems",
+    "sistem": "system",
     "kompetentsi": "competence",
     "gornotekhnichesk": "mining engineering",
     "radiatsionn": "radiation",
