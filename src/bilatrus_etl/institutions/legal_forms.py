@@ -130,11 +130,11 @@ _ACADEMY_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"\bfar east(?:ern)? branch\b", "feb"),
         (r"\brussian federation\b", "russia"),
-        (r"\brossi\w* federatsi\w*\b|\brossii\b", "russia"),
+        (r"\brossi\w* federa(?:ts|cz|c)i\w*\b|\brossii\b", "russia"),
     )
 )
 # Cheap tests that tell whether the phrase lists above can apply at all (most names skip them).
-_ACADEMY_HINT = re.compile(r"acad|nauk|\bran\b|branch|otdeleni|federation|federatsi|rossii")
+_ACADEMY_HINT = re.compile(r"acad|nauk|\bran\b|branch|otdeleni|federation|federa(?:ts|cz|c)i|rossii")
 _LEGAL_HINT = re.compile(
     r"institution|establishment|enterprise|organization|entity|partnership|company|state scientific|"
     r"uchrezhdeni|predpri|obshchestvo|obschestvo|organiza(?:ts|cz)"
