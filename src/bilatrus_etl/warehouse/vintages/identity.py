@@ -71,8 +71,9 @@ def identified(relation: str, columns: list[list[str]], *, repeats: bool = True,
     without the window that numbers identical rows: the same identities when no two rows are identical
     (`has_repeats` tells), at half the cost. `keep_hashes` keeps `_h1` and `_h2` (for `fingerprint`)."""
     occurrence = "row_number() OVER (PARTITION BY _h1, _h2)" if repeats else "1"
+    # 8 + 8 + 4 bytes, most significant first: each number's bits (a BIT of its width) as bytes, no text formatting
     return (
-        f"SELECT unhex(printf('%016x%016x%08x', _h1, _h2, {occurrence})) AS {ROW_HASH}, "
+        f"SELECT _h1::BIT::BLOB || _h2::BIT::BLOB || ({occurrence})::UINTEGER::BIT::BLOB AS {ROW_HASH}, "
         f"*{'' if keep_hashes else ' EXCLUDE (_h1, _h2)'} FROM (SELECT {hashes(columns)}, * FROM {relation})"
     )
 

@@ -61,8 +61,9 @@ def _write_table_delta(
 
     A table whose fingerprint (`identity.fingerprint`) equals the one its previous vintage recorded in the same
     scheme did not change: nothing is named, read from the store or written for it. A table new to the store is
-    written whole (`_write_new_table`). Otherwise its rows are named once (`identified`, in a temporary table) and
-    compared with the previous state (a table the code no longer builds is in an earlier vintage: all gone)."""
+    written whole (`_write_new_table`). Otherwise its rows' identities (`identified`) are kept in a temporary table
+    and compared with the previous state; the new rows are then named again straight from the table and written
+    (a table the code no longer builds is in an earlier vintage: all gone)."""
     prior = [v for v in previous if table in v.tables]
     last = prior[-1].tables[table] if prior else {}
     if present:
@@ -86,16 +87,16 @@ def _write_table_delta(
             }
         if not prior:
             return _write_new_table(con, relation, columns, folder / f"{table}.parquet")
-        now = identified(relation, columns, repeats=False, keep_hashes=True)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _vintage_now AS {now}")
+        named: str | None = identified(relation, columns, repeats=False)
+        _keep_identities(con, identified(relation, columns, repeats=False, keep_hashes=True))
         if has_repeats(con, "_vintage_now"):
-            now = identified(relation, columns, keep_hashes=True)
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _vintage_now AS {now}")
+            named = identified(relation, columns)
+            _keep_identities(con, identified(relation, columns, keep_hashes=True))
         table_print = table_print or fingerprint(con, "_vintage_now")
     else:  # a table the code no longer builds: every row of it is gone
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _vintage_now AS "
-            f"SELECT NULL::BLOB AS {ROW_HASH}, NULL::UBIGINT AS _h1, NULL::UBIGINT AS _h2 WHERE false"
+        named = None
+        _keep_identities(
+            con, f"SELECT NULL::BLOB AS {ROW_HASH}, NULL::UBIGINT AS _h1, NULL::UBIGINT AS _h2 WHERE false"
         )
         columns = last.get("columns", [])
         table_print = None
@@ -103,11 +104,12 @@ def _write_table_delta(
     entry: dict[str, Any] = {"columns": columns, "rows": rows, "added": 0, "removed": 0, "present": present}
     if table_print:
         entry["fingerprint"] = table_print
-    new_rows = "SELECT * EXCLUDE (_h1, _h2) FROM _vintage_now"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _vintage_before AS {previous_state(prior, table)}")
-    entry["added"] = _copy_rows(
-        con, f"{new_rows} ANTI JOIN _vintage_before USING ({ROW_HASH})", folder / f"{table}.parquet"
-    )
+    if named is not None:  # the new rows, named again from the table: the temporary table holds identities only
+        new_rows = f"SELECT {ROW_HASH} FROM _vintage_now ANTI JOIN _vintage_before USING ({ROW_HASH})"
+        entry["added"] = _copy_rows(
+            con, f"SELECT * FROM ({named}) SEMI JOIN ({new_rows}) USING ({ROW_HASH})", folder / f"{table}.parquet"
+        )
     entry["removed"] = _copy_rows(
         con,
         f"SELECT {STORED} AS {ROW_HASH} FROM _vintage_before ANTI JOIN _vintage_now USING ({ROW_HASH})",
@@ -116,6 +118,11 @@ def _write_table_delta(
     con.execute("DROP TABLE IF EXISTS _vintage_now")
     con.execute("DROP TABLE IF EXISTS _vintage_before")
     return entry
+
+
+def _keep_identities(con: duckdb.DuckDBPyConnection, named: str) -> None:
+    """`_vintage_now`: the identities of the rows `named` (with `_h1`, `_h2` for the fingerprint), not the rows."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _vintage_now AS SELECT {ROW_HASH}, _h1, _h2 FROM ({named})")
 
 
 def _write_new_table(
