@@ -218,14 +218,14 @@ def _fill_meta(con: duckdb.DuckDBPyConnection, vintages: list[Vintage]) -> None:
     describe_table(con, META_TABLE, VINTAGE.description, VINTAGE.column_docs)
 
 
-# The history tables are written with their strings plain: without DuckDB's dictionary and FSST string
-# compression (nor DICT_FSST, their combination in newer storage versions), whose analysis of every string column
-# (mostly wasted on names and keys that are nearly all distinct) is most of the CPU of writing them. Measured on
-# the first vintage at four times full scale (2 cores, same load): writing history.fact_participation from its
-# Parquet file takes 4.4 s of CPU instead of 8.0 s (7.2 s instead of 13.0 s for every history table); the history
-# holds its strings in about 2.6 times the room (the published file 1267 MB instead of 909 MB). Same rows, types
-# and storage version: only the blocks' encoding differs; the other methods (bit packing, RLE, constants) stay.
-HISTORY_DISABLED_COMPRESSION = ("dictionary", "dict_fsst", "fsst")
+# The history tables are written with their strings plain: without DuckDB's dictionary and FSST string compression,
+# whose analysis of every string column (most of it wasted on the names and keys, nearly all distinct) is most of
+# the CPU of writing them. Measured on the first vintage at four times full scale (2 cores, same load): writing
+# history.fact_participation from its Parquet file takes 4.4 s of CPU instead of 8.0 s (7.2 s instead of 13.0 s
+# for every history table); the history holds its strings in about 2.6 times the room (the published file 1267 MB
+# instead of 909 MB). Same rows, types and storage version: only the blocks' encoding differs; the other methods
+# (bit packing, RLE, constants for numbers) stay.
+HISTORY_DISABLED_COMPRESSION = ("dictionary", "fsst")
 
 
 def _history_compression(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[None]:
