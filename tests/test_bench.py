@@ -21,7 +21,7 @@ from bench.measure import Measurement, median_of, run_measured
 from bench.pandas_baseline import compute_marts, write_marts
 from bench.run import Target, step_group
 from bench.server import MirrorServer
-from bilatrus_etl.ingest import catalog
+from bilatrus_etl.ingest import catalog, staging
 from bilatrus_etl.warehouse.models import load_models
 from bilatrus_etl_synthetic.layout import MANIFEST_FILE
 from bilatrus_etl_synthetic.mirror import write_mirror
@@ -102,11 +102,36 @@ def test_lean_script_gives_the_marts_figures(builds: dict[str, Path]) -> None:
 
 
 def test_staging_profile_stages_every_programme(builds: dict[str, Path], tmp_path: Path, capsys) -> None:
-    reports = staging_profile.stage(builds["inputs"], tmp_path / "staging.duckdb", statements=3)
+    reports = staging_profile.stage(builds["inputs"], tmp_path / "staging.duckdb", statements=3, phases=True)
     assert set(reports) == {"FP6", "FP7", "H2020", "HE"}
     assert all(r.reconciled and r.staged_rows > 0 for r in reports.values())
     out = capsys.readouterr().out
     assert "stage_programmes:" in out and out.count("s CPU  ") == 3
+    phases = [line.split(" cores  ")[1] for line in out.splitlines() if " cores  " in line]
+    for phase in (
+        "land: read the files into land_project",
+        "land: read the files into land_participation",
+        "land: commit (and the checkpoint it runs)",
+        *(f"model {name}" for name in staging.PROGRAMME_MODELS),
+        "CHECKPOINT after the step",
+    ):
+        assert phase in phases
+
+
+def test_staging_profile_tells_the_phase_of_a_statement() -> None:
+    phase_of, setup = staging_profile.phase_of, staging_profile.SETUP_PHASE
+    assert phase_of("CREATE OR REPLACE TABLE ref_role (role_key VARCHAR)", setup) == setup
+    assert phase_of("DELETE FROM land_project WHERE framework_programme = 'FP6'", setup) == (
+        "land: delete the replaced slices"
+    )
+    reading = phase_of("INSERT INTO land_participation BY NAME (SELECT c1 AS project_id FROM x)", setup)
+    assert reading == "land: read the files into land_participation"
+    assert phase_of("UPDATE land_participation SET source_line = 1", reading) == "land: rejects and line numbers"
+    assert phase_of("COMMIT", reading) == "land: commit (and the checkpoint it runs)"
+    model = phase_of("CREATE OR REPLACE TEMP TABLE stg_project_screened AS\nSELECT 1", "land: commit")
+    assert model == "model stg_project_screened"
+    assert phase_of("COMMENT ON TABLE stg_project_screened IS 'x'", model) == model
+    assert phase_of("COMMIT", model) == model
 
 
 def test_floor_explains_a_model_with_duckdb(builds: dict[str, Path]) -> None:
