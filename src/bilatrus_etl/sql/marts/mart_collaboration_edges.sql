@@ -20,19 +20,44 @@
 -- programmes: framework programmes of the joint projects, comma-separated
 -- first_year: earliest start year of a joint project
 -- last_year: latest start year of a joint project
-WITH pairs AS (
+WITH programme_bits AS (
+    -- each framework programme of the pairs as one bit, in name order: a pair's programmes are then one bit_or,
+    -- written out once per distinct set below (a list per pair, sorted and deduplicated, cost most of this model)
     SELECT
-        focus_country,
-        institution_key AS source_key,
-        partner_institution_key AS target_key,
+        framework_programme,
+        CASE
+            WHEN programme_number <= 64 THEN 1::UBIGINT << (programme_number - 1)
+            ELSE error('mart_collaboration_edges: more than 64 framework programmes in int_collaboration_pairs')
+        END AS bit
+    FROM (
+        SELECT framework_programme, row_number() OVER (ORDER BY framework_programme) AS programme_number
+        FROM (SELECT DISTINCT framework_programme FROM int_collaboration_pairs WHERE framework_programme IS NOT NULL)
+    )
+),
+pairs AS (
+    SELECT
+        c.focus_country,
+        c.institution_key AS source_key,
+        c.partner_institution_key AS target_key,
         count(*) AS joint_projects,
-        CAST(sum(links) AS BIGINT) AS links,
-        CAST(sum(links_fractional) AS DOUBLE) AS weight_fractional,
-        array_to_string(list_sort(list_distinct(list(framework_programme))), ', ') AS programmes,
-        min(start_year) AS first_year,
-        max(start_year) AS last_year
-    FROM int_collaboration_pairs  -- one row per project and pair, the smaller key first
-    GROUP BY focus_country, institution_key, partner_institution_key
+        CAST(sum(c.links) AS BIGINT) AS links,
+        CAST(sum(c.links_fractional) AS DOUBLE) AS weight_fractional,
+        coalesce(bit_or(b.bit), 0) AS programme_set,
+        min(c.start_year) AS first_year,
+        max(c.start_year) AS last_year
+    FROM int_collaboration_pairs AS c  -- one row per project and pair, the smaller key first
+    LEFT JOIN programme_bits AS b USING (framework_programme)
+    GROUP BY c.focus_country, c.institution_key, c.partner_institution_key
+),
+programme_sets AS (
+    SELECT
+        programme_set,
+        coalesce(
+            (SELECT string_agg(b.framework_programme, ', ' ORDER BY b.framework_programme) FROM programme_bits AS b
+             WHERE programme_set & b.bit <> 0),
+            ''
+        ) AS programmes
+    FROM (SELECT DISTINCT programme_set FROM pairs)
 )
 SELECT
     p.focus_country,
@@ -44,10 +69,10 @@ SELECT
     p.joint_projects,
     p.links,
     p.weight_fractional,
-    p.programmes,
+    ps.programmes,
     p.first_year,
     p.last_year
 FROM pairs AS p
+JOIN programme_sets AS ps USING (programme_set)
 LEFT JOIN dim_institution AS s ON s.institution_key = p.source_key
 LEFT JOIN dim_institution AS t ON t.institution_key = p.target_key
-ORDER BY p.source_key, p.target_key
