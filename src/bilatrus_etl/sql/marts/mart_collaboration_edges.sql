@@ -20,19 +20,10 @@
 -- programmes: framework programmes of the joint projects, comma-separated
 -- first_year: earliest start year of a joint project
 -- last_year: latest start year of a joint project
-WITH programme_bits AS (
-    -- each framework programme of the pairs as one bit, in name order: a pair's programmes are then one bit_or,
-    -- written out once per distinct set below (a list per pair, sorted and deduplicated, cost most of this model)
-    SELECT
-        framework_programme,
-        CASE
-            WHEN programme_number <= 64 THEN 1::UBIGINT << (programme_number - 1)
-            ELSE error('mart_collaboration_edges: more than 64 framework programmes in int_collaboration_pairs')
-        END AS bit
-    FROM (
-        SELECT framework_programme, row_number() OVER (ORDER BY framework_programme) AS programme_number
-        FROM (SELECT DISTINCT framework_programme FROM int_collaboration_pairs WHERE framework_programme IS NOT NULL)
-    )
+WITH programmes AS (
+    -- each framework programme as one bit: a pair's programmes are one bit_or, written out once per distinct set
+    -- below (a list per pair, sorted and deduplicated, cost most of this model)
+    SELECT * FROM programme_bits('int_collaboration_pairs')
 ),
 pairs AS (
     SELECT
@@ -46,17 +37,11 @@ pairs AS (
         min(c.start_year) AS first_year,
         max(c.start_year) AS last_year
     FROM int_collaboration_pairs AS c  -- one row per project and pair, the smaller key first
-    LEFT JOIN programme_bits AS b USING (framework_programme)
+    LEFT JOIN programmes AS b USING (framework_programme)
     GROUP BY c.focus_country, c.institution_key, c.partner_institution_key
 ),
 programme_sets AS (
-    SELECT
-        programme_set,
-        coalesce(
-            (SELECT string_agg(b.framework_programme, ', ' ORDER BY b.framework_programme) FROM programme_bits AS b
-             WHERE programme_set & b.bit <> 0),
-            ''
-        ) AS programmes
+    SELECT programme_set, coalesce(programme_list(programme_set, 'int_collaboration_pairs'), '') AS programmes
     FROM (SELECT DISTINCT programme_set FROM pairs)
 )
 SELECT
