@@ -61,4 +61,5 @@ FROM pairs AS p
 JOIN programme_sets AS ps USING (programme_set)
 LEFT JOIN dim_institution AS s ON s.institution_key = p.source_key
 LEFT JOIN dim_institution AS t ON t.institution_key = p.target_key
-ORDER BY p.source_key, p.target_key  -- a fixed row order: exports of two builds are byte-identical
+-- a fixed row order: the exports of two builds are byte-identical
+ORDER BY p.source_key, p.target_key
