@@ -528,3 +528,24 @@ def test_cordis_country_codes_reference_is_the_one_list_of_exceptions() -> None:
     assert clean.COUNTRY_EXCEPTIONS == {r["cordis_code"]: (r["iso_code"], r["name"]) for r in table}
     builtin = {code: iso for code, iso, _, _ in clean.builtin_country_codes()}
     assert (builtin["EL"], builtin["UK"], builtin["XK"], builtin["RU"]) == ("GR", "GB", "XK", "RU")
+
+
+def test_programme_bits_write_out_a_set_of_programmes_in_name_order() -> None:
+    from bilatrus_etl.warehouse.queries import install_session_macros
+
+    con = duckdb.connect()
+    install_session_macros(con)
+    con.execute(
+        "CREATE TABLE t AS SELECT * FROM (VALUES ('HE'), ('FP7'), ('H2020'), ('FP7'), (NULL)) AS v(framework_programme)"
+    )
+    bits = dict(con.execute("SELECT framework_programme, bit FROM programme_bits('t')").fetchall())
+    assert bits == {"FP7": 1, "H2020": 2, "HE": 4}
+    rows = con.execute(
+        "SELECT s, programme_list(s, 't') FROM (VALUES (0::UBIGINT), (1), (5), (7)) AS v(s) ORDER BY s"
+    ).fetchall()
+    assert rows == [(0, None), (1, "FP7"), (5, "FP7, HE"), (7, "FP7, H2020, HE")]
+    con.execute(
+        "CREATE TABLE many AS SELECT 'P' || lpad(i::VARCHAR, 2, '0') AS framework_programme FROM range(65) AS r(i)"
+    )
+    with pytest.raises(duckdb.Error, match="more than 64 framework programmes in many"):
+        con.execute("SELECT * FROM programme_bits('many')").fetchall()

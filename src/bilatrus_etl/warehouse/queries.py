@@ -7,6 +7,11 @@ Session macros are TEMP macros (per connection, so they also work on a read-only
 - `source_files(table)`: the source files of a table's rows (file, file_number: its column source_file, NULL as ''),
   numbered in name order, so that models can order source rows by (file_number, line) as one number (a line
   number stays below 2^32). The table is named by a string, read with query_table() when the macro is called.
+- `programme_bits(table)`: each framework programme of a table's rows (its column framework_programme) as one bit of a
+  UBIGINT, in name order, so that a group's set of programmes is one bit_or(bit) instead of a list or a DISTINCT
+  aggregate; `programme_list(programme_set, table)` writes a set out as the names in order, comma-separated (NULL
+  for the empty set), as string_agg(DISTINCT framework_programme, ', ' ORDER BY framework_programme) does. A model
+  writes out each distinct set once and joins the text back. More than 64 programmes is an error.
 """
 
 from __future__ import annotations
@@ -25,6 +30,15 @@ SESSION_MACROS: tuple[str, ...] = (
     "CREATE OR REPLACE TEMP MACRO source_files(source_table) AS TABLE "
     "SELECT file, row_number() OVER (ORDER BY file) AS file_number "
     "FROM (SELECT DISTINCT coalesce(source_file, '') AS file FROM query_table(source_table))",
+    "CREATE OR REPLACE TEMP MACRO programme_bits(source_table) AS TABLE "
+    "SELECT framework_programme, CASE WHEN programme_number <= 64 THEN 1::UBIGINT << (programme_number - 1) "
+    "ELSE error('more than 64 framework programmes in ' || source_table || ': a set of them is one 64-bit number') "
+    "END AS bit "
+    "FROM (SELECT framework_programme, row_number() OVER (ORDER BY framework_programme) AS programme_number "
+    "FROM (SELECT DISTINCT framework_programme FROM query_table(source_table) WHERE framework_programme IS NOT NULL))",
+    "CREATE OR REPLACE TEMP MACRO programme_list(programme_set, source_table) AS ("
+    "SELECT string_agg(framework_programme, ', ' ORDER BY framework_programme) FROM programme_bits(source_table) "
+    "WHERE programme_set & bit <> 0)",
 )
 
 

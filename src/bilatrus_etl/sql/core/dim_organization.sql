@@ -19,9 +19,15 @@
 -- programmes: framework programmes it took part in, comma-separated in order
 -- first_year: earliest project start year
 -- last_year: latest project start year
-WITH rows AS (
+WITH programmes AS (
+    -- each framework programme as one bit: an organisation's programmes are one bit_or, written out once per
+    -- distinct set below (a DISTINCT string_agg per organisation cost a grouping of its own)
+    SELECT * FROM programme_bits('stg_participation')
+),
+rows AS (
     SELECT
         s.org_key,
+        b.bit AS programme_bit,
         s.framework_programme,
         s.project_id,
         s.pic,
@@ -38,6 +44,7 @@ WITH rows AS (
     FROM stg_participation AS s
     LEFT JOIN dim_project AS p USING (framework_programme, project_id)
     JOIN source_files('stg_participation') AS f ON f.file = coalesce(s.source_file, '')  -- the source files in order, numbered
+    LEFT JOIN programmes AS b USING (framework_programme)
 ),
 orgs AS (
     SELECT
@@ -49,11 +56,15 @@ orgs AS (
         arg_max(country_code, recency) FILTER (WHERE country_code IS NOT NULL) AS country_code,
         arg_max(city, recency) FILTER (WHERE city IS NOT NULL) AS city,
         count(DISTINCT (framework_programme, project_id)) AS participations,
-        string_agg(DISTINCT framework_programme, ', ' ORDER BY framework_programme) AS programmes,
+        bit_or(programme_bit) AS programme_set,
         min(start_year) AS first_year,
         max(start_year) AS last_year
     FROM rows
     GROUP BY org_key
+),
+programme_sets AS (
+    SELECT programme_set, programme_list(programme_set, 'stg_participation') AS programmes
+    FROM (SELECT DISTINCT programme_set FROM orgs)
 ),
 link AS (
     SELECT org_key, institution_key, institution_name, ror_id, method, score
@@ -75,8 +86,9 @@ SELECT
     l.method AS link_method,
     l.score AS link_score,
     o.participations,
-    o.programmes,
+    ps.programmes,
     o.first_year,
     o.last_year
 FROM orgs AS o
 LEFT JOIN link AS l USING (org_key)
+LEFT JOIN programme_sets AS ps USING (programme_set)

@@ -58,6 +58,13 @@ WITH rows AS (
     FROM stg_participation AS s
     JOIN source_files('stg_participation') AS f ON f.file = coalesce(s.source_file, '')
 ),
+-- the keys listed more than once (few): only their rows are merged below, every other row is its key's row
+repeated AS (
+    SELECT framework_programme, project_id, org_key
+    FROM stg_participation
+    GROUP BY framework_programme, project_id, org_key
+    HAVING count(*) > 1
+),
 merged AS (
     SELECT
         framework_programme,
@@ -78,11 +85,26 @@ merged AS (
         arg_min(role, role_rank * 72057594037927936 + source_order) AS role,  -- role rank * 2^56, then source order
         sum(ec_contribution) AS ec_contribution,
         count(*) AS source_rows
-    FROM rows
+    FROM rows AS r
+    SEMI JOIN repeated AS k
+        ON k.framework_programme IS NOT DISTINCT FROM r.framework_programme
+        AND k.project_id IS NOT DISTINCT FROM r.project_id
+        AND k.org_key IS NOT DISTINCT FROM r.org_key  -- keys as GROUP BY compares them (NULL = NULL)
     GROUP BY framework_programme, project_id, org_key
 ),
 counted AS (
-    SELECT * EXCLUDE (first_row), first_row.*
+    SELECT
+        framework_programme, project_id, org_key, name, country_code, city, activity_type, role, ec_contribution,
+        1::BIGINT AS source_rows, source_file, source_line
+    FROM rows AS r
+    ANTI JOIN repeated AS k
+        ON k.framework_programme IS NOT DISTINCT FROM r.framework_programme
+        AND k.project_id IS NOT DISTINCT FROM r.project_id
+        AND k.org_key IS NOT DISTINCT FROM r.org_key
+    UNION ALL
+    SELECT
+        framework_programme, project_id, org_key, first_row.name, first_row.country_code, first_row.city,
+        first_row.activity_type, role, ec_contribution, source_rows, first_row.source_file, first_row.source_line
     FROM merged
 )
 SELECT

@@ -20,19 +20,29 @@
 -- programmes: framework programmes of the joint projects, comma-separated
 -- first_year: earliest start year of a joint project
 -- last_year: latest start year of a joint project
-WITH pairs AS (
+WITH programmes AS (
+    -- each framework programme as one bit: a pair's programmes are one bit_or, written out once per distinct set
+    -- below (a list per pair, sorted and deduplicated, cost most of this model)
+    SELECT * FROM programme_bits('int_collaboration_pairs')
+),
+pairs AS (
     SELECT
-        focus_country,
-        institution_key AS source_key,
-        partner_institution_key AS target_key,
+        c.focus_country,
+        c.institution_key AS source_key,
+        c.partner_institution_key AS target_key,
         count(*) AS joint_projects,
-        CAST(sum(links) AS BIGINT) AS links,
-        CAST(sum(links_fractional) AS DOUBLE) AS weight_fractional,
-        array_to_string(list_sort(list_distinct(list(framework_programme))), ', ') AS programmes,
-        min(start_year) AS first_year,
-        max(start_year) AS last_year
-    FROM int_collaboration_pairs  -- one row per project and pair, the smaller key first
-    GROUP BY focus_country, institution_key, partner_institution_key
+        CAST(sum(c.links) AS BIGINT) AS links,
+        CAST(sum(c.links_fractional) AS DOUBLE) AS weight_fractional,
+        coalesce(bit_or(b.bit), 0) AS programme_set,
+        min(c.start_year) AS first_year,
+        max(c.start_year) AS last_year
+    FROM int_collaboration_pairs AS c  -- one row per project and pair, the smaller key first
+    LEFT JOIN programmes AS b USING (framework_programme)
+    GROUP BY c.focus_country, c.institution_key, c.partner_institution_key
+),
+programme_sets AS (
+    SELECT programme_set, coalesce(programme_list(programme_set, 'int_collaboration_pairs'), '') AS programmes
+    FROM (SELECT DISTINCT programme_set FROM pairs)
 )
 SELECT
     p.focus_country,
@@ -44,10 +54,12 @@ SELECT
     p.joint_projects,
     p.links,
     p.weight_fractional,
-    p.programmes,
+    ps.programmes,
     p.first_year,
     p.last_year
 FROM pairs AS p
+JOIN programme_sets AS ps USING (programme_set)
 LEFT JOIN dim_institution AS s ON s.institution_key = p.source_key
 LEFT JOIN dim_institution AS t ON t.institution_key = p.target_key
+-- a fixed row order: the exports of two builds are byte-identical
 ORDER BY p.source_key, p.target_key
