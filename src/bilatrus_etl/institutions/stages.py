@@ -186,25 +186,29 @@ def _name_supports(index: RegistryIndex, key: str, positions: list[int]) -> bool
 def scored_match(
     index: RegistryIndex, ranked: list[Candidate], query: Query, threshold: float, margin: float
 ) -> MatchResult | None:
-    """The best-scored candidate (of `ranked`, the three best for the query) when it is clearly good and clearly
-    ahead of the runner-up. When the best one's words do not account for the query's (another body of the city
-    sharing most words: "Yaroslavl State University" for "... State Medical University"), the runner-up is judged
+    """The best-scored candidate (of `ranked`, the three best for the query) when it is clearly good, clearly
+    ahead of the runner-up, and its words and the query's account for each other. A best one whose words do not
+    (another body of the city sharing most words: "Yaroslavl State University" for "... State Medical
+    University") is set aside when it is in a close race or in the query's own city, and the next one is judged
     the same way against the candidate after it."""
     ranked = [c for c in ranked if c.ror_id not in query.excluded]
-    for first in range(min(2, len(ranked))):
-        top = ranked[first]
-        if top.score < threshold or (len(ranked) > first + 1 and top.score - ranked[first + 1].score < margin):
-            if first == 0 and top.score >= threshold and _explained(index, top, query) is False:
-                continue  # a close runner-up: judged on its own once the best is out
+    if not ranked or ranked[0].score < threshold:
+        return None
+    explained = _explained(index, ranked[0], query)
+    if explained is False and len(ranked) > 1 and (_close(ranked, margin) or ranked[0].city_agrees is True):
+        ranked = ranked[1:]
+        if ranked[0].score < threshold:
             return None
-        if top.city_agrees is False or (top.city_agrees is None and not self_locating(query.key)):
-            return None
-        explained = _explained(index, top, query)
-        if explained:
-            return MatchResult(top.ror_id, "scored", top.score)
-        if explained is None or top.city_agrees is not True:
-            return None
-    return None
+        explained = _explained(index, ranked[0], query)
+    top = ranked[0]
+    if _close(ranked, margin) or top.city_agrees is False or (top.city_agrees is None and not self_locating(query.key)):
+        return None
+    return MatchResult(top.ror_id, "scored", top.score) if explained else None
+
+
+def _close(ranked: list[Candidate], margin: float) -> bool:
+    """Whether the first candidate is less than `margin` ahead of the second."""
+    return len(ranked) > 1 and ranked[0].score - ranked[1].score < margin
 
 
 def _explained(index: RegistryIndex, candidate: Candidate, query: Query) -> bool | None:
