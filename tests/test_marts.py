@@ -326,6 +326,32 @@ def test_active_projects_boundaries_are_inclusive() -> None:
 # --- any focus country ----------------------------------------------------------------------------------------
 
 
+def test_dim_city_holds_the_focus_countrys_spellings(wh: duckdb.DuckDBPyConnection) -> None:
+    cities = {r["city_as_written"]: r for r in rows(wh, "SELECT * FROM dim_city")}
+    assert {r["focus_country"] for r in cities.values()} == {"RU"}
+    written = {"MOSCOW", "Moskva", "St. Petersburg", "g. Novosibirsk", "MOSCOW 119991", "SANKT-PETERBURG", "Moscow"}
+    assert written | {"Nowhereville", "г. Москва, Россия"} <= set(cities)  # every RU participant's spelling
+    assert {"Zelenograd", "ZELENOGRAD MOSCOW", "ЗЕЛЕНОГРАД"} <= set(cities)  # and the reference's, for Russia
+    novosibirsk = cities["g. Novosibirsk"]
+    assert (novosibirsk["city_key"], novosibirsk["city"], novosibirsk["is_mapped"]) == (
+        "NOVOSIBIRSK",
+        "Novosibirsk",
+        True,
+    )
+    assert (cities["Nowhereville"]["city"], cities["Nowhereville"]["is_mapped"]) == (None, False)
+
+    con = new_warehouse()  # Germany: its participants' spellings only, none mapped (the reference is Russia's)
+    extra = [O("FP7", "P1", "DE9", "DE", city="Berlin"), O("FP7", "P2", "DE8", "DE", city="Moskau")]
+    load(con, PROJECTS, PARTICIPATIONS + extra, LINKS)
+    build(con, focus="DE", models=["dim_city"])
+    got = rows(con, "SELECT * FROM dim_city ORDER BY city_as_written")
+    assert [(r["focus_country"], r["city_as_written"], r["city_key"], r["is_mapped"]) for r in got] == [
+        ("DE", "Berlin", "BERLIN", False),
+        ("DE", "Moskau", "MOSKAU", False),  # a reference variant of Moscow, but not a Russian city here
+    ]
+    assert all(r["city"] is None and r["federal_subject"] is None for r in got)
+
+
 def test_marts_work_for_another_focus_country() -> None:
     con = new_warehouse()
     load(con, PROJECTS, PARTICIPATIONS, LINKS)

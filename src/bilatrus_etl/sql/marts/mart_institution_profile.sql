@@ -14,10 +14,10 @@
 -- counted apart from coordinations of collaborative projects.
 -- Caveats: FP6 has no per-participant EC contribution, so FP6 participations add nothing to ec_contribution
 -- (counted in ec_not_reported_participations) and ec_contribution is NULL for an FP6-only institution. ROR
--- fields are NULL where the institution has no ROR match, and for a focus country other than RU (only Russian
--- participants are matched); the registry's Russian name, aliases, acronyms and ROR types are in
+-- fields are NULL where the institution has no ROR match (the focus country's participants are matched to the
+-- focus country's ROR records); the registry's Russian name, aliases, acronyms and ROR types are in
 -- dim_ror_institution (join on ror_id; `bilatrus institution NAME` shows them). city is the city most of the
--- institution's participations give (after the normalisation of dim_ru_city), federal_subject and
+-- institution's participations give (after the normalisation of dim_city), federal_subject and
 -- federal_district come from src/bilatrus_etl/reference/ru_regions.csv (RU only; NULL where the city is not in it). Years
 -- are project start years.
 -- focus_country: ISO code of the focus country
@@ -153,20 +153,20 @@ identity AS (
     WHERE o.org_key IN (SELECT org_key FROM facts)
     GROUP BY o.institution_key
 ),
--- city: the spelling most participations give, mapped to ru_regions.csv by dim_ru_city (as in mart_regions);
+-- city: the spelling most participations give, mapped to ru_regions.csv by dim_city (as in mart_regions);
 -- spellings with the same key count together
 written_cities AS (
     SELECT
         f.institution_key,
         f.city AS written,
         c.city_key,
-        CASE WHEN f.focus_country = 'RU' THEN c.city END AS mapped_city,
-        CASE WHEN f.focus_country = 'RU' THEN c.federal_subject END AS federal_subject,
-        CASE WHEN f.focus_country = 'RU' THEN c.federal_district END AS federal_district,
+        c.city AS mapped_city,
+        c.federal_subject,
+        c.federal_district,
         count(*) AS n,
         coalesce(max(f.start_year), 0) AS latest
     FROM facts AS f
-    JOIN dim_ru_city AS c ON c.city_as_written = f.city
+    JOIN dim_city AS c ON c.city_as_written = f.city
     WHERE c.city_key <> ''
     GROUP BY ALL
 ),

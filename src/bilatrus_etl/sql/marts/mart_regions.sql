@@ -1,10 +1,10 @@
 -- The focus country's participations per framework programme by city, with the federal subject and federal district of Russian cities, their shares, and the share of Moscow and Saint Petersburg.
 -- One row: one framework programme and one city of the focus country (focus_country(): session variable focus_country, default 'RU').
 -- Cities are matched to the curated src/bilatrus_etl/reference/ru_regions.csv (city, '|'-separated variants and
--- transliterations, federal subject, federal district) through dim_ru_city, which normalises each spelling: upper
+-- transliterations, federal subject, federal district) through dim_city, which normalises each spelling: upper
 -- case, accents removed, digits and punctuation dropped, a leading 'G.' / 'GOROD' and a trailing 'RUSSIA' removed,
--- spaces ignored. Unmatched cities keep their normalised spelling (dim_ru_city.city_normalised) with is_mapped =
--- false and NULL subject/district; for a focus country other than RU no city is mapped (the reference covers
+-- spaces ignored. Unmatched cities keep their normalised spelling (dim_city.city_normalised) with is_mapped =
+-- false and NULL subject/district; for a focus country other than RU no city is mapped (dim_city: the reference covers
 -- Russia only).
 -- Counting: full (each participation counts 1) with participations_fractional (1/n) beside it. Shares divide
 -- by the focus country's participations in the programme. moscow_spb_share is the share of the federal cities
@@ -26,7 +26,7 @@
 -- subject_share_participations: the city's federal subject's share of them
 -- district_share_participations: the city's federal district's share of them
 -- moscow_spb_share: share of Moscow and Saint Petersburg (federal subjects) in the programme's participations of the focus country
-WITH -- the participant's city, spelled as written, looked up in dim_ru_city (its key, canonical city and region)
+WITH -- the participant's city, spelled as written, looked up in dim_city (its key, canonical city and region)
 mapped AS (
     SELECT
         f.framework_programme,
@@ -34,15 +34,12 @@ mapped AS (
         f.org_key,
         f.weight,
         f.ec_contribution,
-        CASE
-            WHEN focus_country() = 'RU' AND c.is_mapped THEN c.city
-            ELSE nullif(c.city_normalised, '')
-        END AS city,
-        CASE WHEN focus_country() = 'RU' THEN c.federal_subject END AS federal_subject,
-        CASE WHEN focus_country() = 'RU' THEN c.federal_district END AS federal_district,
-        coalesce(focus_country() = 'RU' AND c.is_mapped, false) AS is_mapped
+        CASE WHEN c.is_mapped THEN c.city ELSE nullif(c.city_normalised, '') END AS city,
+        c.federal_subject,
+        c.federal_district,
+        coalesce(c.is_mapped, false) AS is_mapped
     FROM fact_participation AS f
-    LEFT JOIN dim_ru_city AS c ON c.city_as_written = f.city
+    LEFT JOIN dim_city AS c ON c.city_as_written = f.city
     WHERE f.country_code = focus_country()
 ),
 cities AS (
