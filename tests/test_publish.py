@@ -227,3 +227,23 @@ def test_published_file_is_written_whole_by_every_method(tmp_path: Path, monkeyp
     second.write_bytes(b"stale content longer than nothing")
     assert write_published_file(build, second) == "copy"
     assert second.read_bytes() == build.read_bytes()
+
+
+def test_tables_retired_by_a_rename_are_dropped_before_publishing(tmp_path: Path) -> None:
+    """A build file made before a rename still holds the old table; nothing refreshes it, so it must not be
+    published. The replacements are tables the code builds, and no retired name is built again."""
+    from bilatrus_etl.warehouse.models import load_models
+    from bilatrus_etl.warehouse.tables import PYTHON_TABLES, RETIRED_TABLES, drop_retired_tables
+
+    built = set(load_models()) | {table.name for table in PYTHON_TABLES.values()}
+    assert set(RETIRED_TABLES.values()) <= built and not set(RETIRED_TABLES) & built
+    con = duckdb.connect(str(tmp_path / "build.duckdb"))
+    con.execute("CREATE TABLE dim_ru_city AS SELECT 'Moskva' AS city_as_written")
+    con.execute("CREATE TABLE dim_city AS SELECT 'RU' AS focus_country, 'Moskva' AS city_as_written")
+    con.execute("CREATE SCHEMA history")
+    con.execute("CREATE TABLE history.dim_ru_city AS SELECT 1 AS seq")  # an earlier vintage's rows stay
+    assert drop_retired_tables(con) == ["dim_ru_city"]
+    tables = con.execute("SELECT schema_name || '.' || table_name FROM duckdb_tables() ORDER BY 1").fetchall()
+    assert tables == [("history.dim_ru_city",), ("main.dim_city",)]
+    assert drop_retired_tables(con) == []
+    con.close()

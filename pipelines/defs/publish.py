@@ -40,5 +40,6 @@ def published_warehouse(
             "data_dictionary": dg.MetadataValue.path(str(result["dictionary"])),
             "vintage_recorded": result["vintage_recorded"] or "none (sources unchanged since the last vintage)",
             "vintages": result["vintages"],
+            "retired_tables": dg.MetadataValue.json(result["retired_tables"]),
         }
     )

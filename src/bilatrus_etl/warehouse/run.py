@@ -42,6 +42,7 @@ def publish_build(settings: Settings, build_path: str | Path, run_id: str | None
     `run_id` is the Dagster run that built the warehouse."""
     from bilatrus_etl.quality.steps import build_data_docs
     from bilatrus_etl.warehouse import dictionary
+    from bilatrus_etl.warehouse.tables import RETIRED_TABLES, drop_retired_tables
     from bilatrus_etl.warehouse.vintages.record import record
 
     datasets = current_sources(settings)
@@ -52,6 +53,7 @@ def publish_build(settings: Settings, build_path: str | Path, run_id: str | None
         con = duckdb.connect(str(build_path))
         try:
             set_variables(con, model_variables(settings))
+            retired = drop_retired_tables(con)
             meta.record_build_info(con, settings, datasets, synthetic, run_id)
             meta.record_provenance(con, settings, run_id)
             meta.keep_run_rows(con, run_id)
@@ -70,7 +72,8 @@ def publish_build(settings: Settings, build_path: str | Path, run_id: str | None
         data_docs.result()
         progress.fault_point("publish")
         result = publish(build_path, settings.warehouse_path, settings.previous_warehouse_path)
-    progress.done("publish", f"{result.tables} tables -> {result.published_path}")
+    dropped = "".join(f"; dropped {name} (now {RETIRED_TABLES[name]})" for name in retired)
+    progress.done("publish", f"{result.tables} tables -> {result.published_path}{dropped}")
     return {
         "warehouse": result.published_path,
         "tables": result.tables,
@@ -80,4 +83,5 @@ def publish_build(settings: Settings, build_path: str | Path, run_id: str | None
         "documented_tables": len(docs),
         "vintage_recorded": history.recorded.label if history.recorded else None,
         "vintages": len(history.vintages),
+        "retired_tables": retired,
     }

@@ -314,6 +314,30 @@ STAGING_STEP_TABLES: dict[str, tuple[str, ...]] = {
 }
 
 
+# Tables earlier versions built under another name (old name -> the table that replaces it). A build file made
+# before the rename still holds the old table, which nothing refreshes any more: the publish step drops it, so the
+# published warehouse never carries a stale copy (the vintage history keeps its earlier rows).
+RETIRED_TABLES = {
+    "dim_ru_city": "dim_city",
+    "dim_ru_institution": "dim_ror_institution",
+}
+
+
+def drop_retired_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Drop the RETIRED_TABLES present in the main schema of `con`'s database; return their names."""
+    present = [
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE NOT internal AND schema_name = 'main' "
+            "AND database_name = current_database() ORDER BY table_name"
+        ).fetchall()
+        if name in RETIRED_TABLES
+    ]
+    for name in present:
+        con.execute(f"DROP TABLE main.{name}")
+    return present
+
+
 def asset_paths() -> dict[str, tuple[str, ...]]:
     """Every table written by a Python step (or run by the staging step itself) -> the key path of its asset."""
     declared = {table.name: table.asset for table in PYTHON_TABLES.values() if table.asset is not None}
