@@ -42,10 +42,16 @@ def _file_bytes(path: Path, _mtime_ns: int, _size: int) -> bytes:
     return path.read_bytes()
 
 
+# The SQL that Python steps run besides the models: named queries (sql/queries) and SQL functions (sql/functions)
+PYTHON_STEP_SQL = ("queries", "functions")
+
+
 @cache
 def _library_files() -> tuple[Path, ...]:
-    """The library's Python sources and the curated reference tables (listed once per process)."""
-    return (*PACKAGE_DIR.rglob("*.py"), *REFERENCE_DIR.rglob("*"))
+    """The library's Python sources, the SQL its steps run besides the models, and the curated reference tables
+    (listed once per process)."""
+    step_sql = [path for folder in PYTHON_STEP_SQL for path in (SQL_DIR / folder).rglob("*.sql")]
+    return (*PACKAGE_DIR.rglob("*.py"), *step_sql, *REFERENCE_DIR.rglob("*"))
 
 
 def _suite_file(table: str) -> Path:
@@ -62,8 +68,8 @@ def model_code_version(name: str) -> str:
 
 
 def python_code_version(tables: list[str]) -> str:
-    """Code version of a step written in Python: the library's Python sources, the SQL models the step runs
-    itself, the suites of its tables and the curated tables."""
+    """Code version of a step written in Python: the library's Python sources, named queries and SQL functions, the
+    SQL models the step runs itself, the suites of its tables and the curated tables."""
     models = load_models()
     files = list(_library_files())
     files += [models[t].path for t in tables if t in models] + [_suite_file(t) for t in tables]
