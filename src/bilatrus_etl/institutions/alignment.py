@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -346,6 +347,7 @@ _PERSON_FOLDS = (
 )
 
 
+@lru_cache(maxsize=200_000)
 def _person_key(word: str) -> str:
     for pattern, replacement in _PERSON_FOLDS:
         word = pattern.sub(replacement, word)

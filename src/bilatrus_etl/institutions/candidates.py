@@ -1,7 +1,9 @@
 """The registry records closest to a name, scored: the runner-up of every decision and the scored stage's input.
 
-Only names sharing a three-letter word start with the query are scored (blocking on the index's postings);
-rapidfuzz retrieves the best of those by token-set ratio, and each is scored by soft TF-IDF over the words of
+Two retrievals feed the scoring: the names sharing a three-letter word start with the query (blocking on the
+index's postings), of which rapidfuzz keeps the best by token-set ratio, and the names closest by TF-IDF over
+character 3-grams (`ngrams`: a transliteration, a cut or glued word, another ending share no word start but
+most letters). Each is scored by soft TF-IDF over the words of
 the match keys (`weighted_overlap`), less `CITY_PENALTY` when the cities disagree. One candidate per
 institution (successors followed), best first.
 """
@@ -21,6 +23,10 @@ from bilatrus_etl.institutions.normalise import trimmed_variants
 CITY_PENALTY = 15.0  # what a city disagreement takes off a candidate's score
 _RETRIEVE = 40
 _KEEP_CANDIDATES = 10
+# Character n-gram retrieval (`ngrams`): the names of the country closest to the query's key by TF-IDF cosine over
+# character 3-grams join the word-blocked ones, whatever words they share.
+NGRAM_RETRIEVE = 5
+NGRAM_SIMILARITY = 0.3
 
 
 class Candidate(NamedTuple):
@@ -76,14 +82,17 @@ class CandidateFinder:
             for code in codes:
                 postings = index.postings.get(code) or {}
                 subset = sorted(set().union(*(postings.get(prefix, ()) for prefix in prefixes)))
-                if not subset:
-                    continue
-                choices = index.entry_keys[code]
+                choices = index.entry_keys.get(code, [])
                 hits = process.extract(
                     key, [choices[i] for i in subset], scorer=fuzz.token_set_ratio, limit=_RETRIEVE, score_cutoff=50
                 )
-                for _, _, position in hits:
-                    entry = index.entries[code][subset[position]]
+                retrieved = {subset[position] for _, _, position in hits}
+                if code in index.ngrams and NGRAM_RETRIEVE:
+                    retrieved.update(
+                        row for row, _ in index.ngrams[code].nearest(key, NGRAM_RETRIEVE, NGRAM_SIMILARITY)
+                    )
+                for row in sorted(retrieved):
+                    entry = index.entries[code][row]
                     agrees = index.city_agrees(city, entry.record)
                     score = weighted_overlap(key, entry.key, index.word_weight)
                     score -= CITY_PENALTY if agrees is False else 0.0

@@ -202,12 +202,20 @@ def _source_group(source: str) -> str:
     return head[0] + (":" + head[1] if head[0] in {"ror-loo", "ror-translit", "ror-variants"} else "")
 
 
-def development_evaluations(
-    registry: pd.DataFrame, labelled: pd.DataFrame, overrides: Path | None = None, **matcher_options: Any
-) -> list[SourceEvaluation]:
-    """Evaluate every source of the development set (see the module docstring), per split.
+@dataclass(frozen=True)
+class DevelopmentSet:
+    """One frame of queries (with `group` and `split` columns) and the matcher that answers it."""
 
-    `matcher_options` go to `Matcher` (score_threshold, score_margin: for calibration)."""
+    frame: pd.DataFrame
+    matcher: Matcher
+
+
+def development_sets(
+    registry: pd.DataFrame, labelled: pd.DataFrame, overrides: Path | None = None, **matcher_options: Any
+) -> list[DevelopmentSet]:
+    """The queries of every source of the development set (see the module docstring), each with its matcher.
+
+    `matcher_options` go to `Matcher` (score_threshold, score_margin)."""
 
     def make(frame: pd.DataFrame) -> Matcher:
         return Matcher(frame, load_overrides(overrides), **matcher_options)
@@ -232,12 +240,18 @@ def development_evaluations(
     kept, queries = absent_records(registry)
     queries["split"] = queries["note"].map(lambda n: split_of(n.rsplit(" ", 1)[-1]))
     results.append((queries, make(kept)))
-    frames = []
+    sets = []
     for frame, matcher in results:
         frame = frame.copy()
         frame["group"] = frame["source"].map(_source_group)
-        frames.append((frame, matcher))
+        sets.append(DevelopmentSet(frame, matcher))
+    return sets
+
+
+def evaluate_sets(sets: list[DevelopmentSet], splits: Sequence[str] = ("dev", "eval")) -> list[SourceEvaluation]:
+    """Precision and recall per source and split of the development sets (each frame asked of its matcher)."""
     out: list[SourceEvaluation] = []
+    frames = [(item.frame[item.frame["split"].isin(splits)], item.matcher) for item in sets]
     groups = sorted({(g, s) for frame, _ in frames for g, s in zip(frame["group"], frame["split"], strict=True)})
     for group, split in groups:
         parts = []
@@ -245,11 +259,18 @@ def development_evaluations(
             part = frame[(frame["group"] == group) & (frame["split"] == split)]
             if len(part):
                 parts.append(evaluate(part.reset_index(drop=True), matcher))
-        out.append(SourceEvaluation(group, split, _combine(parts)))
+        out.append(SourceEvaluation(group, split, combine(parts)))
     return out
 
 
-def _combine(parts: list[Evaluation]) -> Evaluation:
+def development_evaluations(
+    registry: pd.DataFrame, labelled: pd.DataFrame, overrides: Path | None = None, **matcher_options: Any
+) -> list[SourceEvaluation]:
+    """Evaluate every source of the development set (see the module docstring), per split."""
+    return evaluate_sets(development_sets(registry, labelled, overrides, **matcher_options))
+
+
+def combine(parts: list[Evaluation]) -> Evaluation:
     return Evaluation(
         rows=sum(p.rows for p in parts),
         labelled_matches=sum(p.labelled_matches for p in parts),
@@ -326,38 +347,6 @@ def misses_by_kind(evaluations: list[SourceEvaluation], split: str = "dev") -> p
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def calibrate(
-    registry: pd.DataFrame,
-    labelled: pd.DataFrame,
-    thresholds: Sequence[float] = (60.0, 66.0, 72.0, 78.0),
-    margins: Sequence[float] = (4.0, 8.0),
-) -> tuple[list[tuple[float, float, float, float]], tuple[float, float] | None]:
-    """(threshold, margin, precision, recall) on the dev split for each pair, and the chosen pair: the highest
-    recall among pairs whose precision on every source is as high as with the strictest pair (no source loses
-    precision for the recall gained; ties: the stricter pair)."""
-    table, worst = [], []
-    for threshold in thresholds:
-        for margin in margins:
-            parts = [
-                e
-                for e in development_evaluations(
-                    registry, labelled, None, score_threshold=threshold, score_margin=margin
-                )
-                if e.split == "dev"
-            ]
-            total = _combine([e.evaluation for e in parts])
-            table.append((threshold, margin, total.precision, total.recall))
-            worst.append({e.source: e.evaluation.precision for e in parts})
-    strictest = worst[table.index(max(table, key=lambda r: (r[0], r[1])))]
-    good = [
-        row
-        for row, precision in zip(table, worst, strict=True)
-        if all(precision[source] >= strictest[source] - 1e-9 for source in strictest)
-    ]
-    chosen = max(good, key=lambda r: (round(r[3], 4), r[0], r[1])) if good else None
-    return table, (chosen[0], chosen[1]) if chosen else None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Precision and recall of the institution matcher on a labelled set.")
     parser.add_argument("--labelled", type=Path, default=DEFAULT_LABELLED)
@@ -378,11 +367,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     registry = read_registries(args.registry or DEFAULT_REGISTRIES)
     labelled = read_labelled(args.labelled)
     if args.calibrate:
-        table, chosen = calibrate(registry, labelled)
-        print("threshold margin precision recall (dev split, all sources, without overrides)")
-        for threshold, margin, precision, recall in table:
-            print(f"{threshold:9.1f} {margin:6.1f} {precision:9.3f} {recall:6.3f}")
-        print(f"chosen: {chosen}")
+        from bilatrus_etl.institutions.calibrate import calibrate, format_calibration
+
+        print(format_calibration(calibrate(registry, labelled)))
         return 0
     with_overrides = evaluate(labelled, Matcher.from_registry(registry, args.overrides))
     print(format_report(with_overrides, f"labelled set with overrides ({args.overrides})").split("\n  ")[0])

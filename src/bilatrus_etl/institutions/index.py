@@ -2,7 +2,7 @@
 
 `RegistryIndex` indexes every name of a record (display name, labels in every language, aliases; acronyms
 only as acronyms) by match key and by the key's words in sorted order, per country as the list fuzzy
-retrieval scores (with three-letter word-start postings for blocking), acronyms (given, and spelt from
+retrieval scores (with three-letter word-start postings for blocking, and character n-grams: `ngrams`), acronyms (given, and spelt from
 Cyrillic names) by key, and the registry's words (`Vocabulary`). It answers what a record is called, whether
 a city agrees with a record's cities, and which record a withdrawn or inactive one was succeeded by.
 """
@@ -21,6 +21,7 @@ from bilatrus_etl.institutions.alignment import eponyms
 from bilatrus_etl.institutions.bilingual import learn_words, read_word
 from bilatrus_etl.institutions.cities import city_agreement, city_words
 from bilatrus_etl.institutions.methods import ResolveError
+from bilatrus_etl.institutions.ngrams import NgramIndex
 from bilatrus_etl.institutions.normalise import (
     TABLE_WORDS,
     clean_text,
@@ -75,6 +76,7 @@ class RegistryIndex:
         self.entries: dict[str, list[Entry]] = defaultdict(list)
         self.entry_keys: dict[str, list[str]] = {}
         self.postings: dict[str, dict[str, list[int]]] = {}
+        self.ngrams: dict[str, NgramIndex] = {}  # country -> character n-grams of its names' keys (`entry_keys`)
         self.record_keys: list[list[str]] = []
         self.record_frequency: Counter[str] = Counter()
         # country -> first word -> (record position, `name_words` of a name): the names a cut name may start
@@ -169,6 +171,7 @@ class RegistryIndex:
         for key, positions in self.exact.items():
             self.sorted_exact[" ".join(sorted(key.split()))].update(positions)
         self.entry_keys = {country: [entry.key for entry in items] for country, items in self.entries.items()}
+        self.ngrams = {country: NgramIndex(keys) for country, keys in self.entry_keys.items()}
         for country, items in self.entries.items():
             postings: dict[str, list[int]] = defaultdict(list)
             for index, entry in enumerate(items):

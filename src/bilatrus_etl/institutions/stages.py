@@ -71,6 +71,8 @@ _BODY_WORDS = frozenset(
     )
 )
 _RARE_RECORDS = 2
+_INSTITUTE = skeleton("institute")
+_RESEARCH = frozenset(skeleton(word) for word in ("research", "scientific"))
 _EXTRA_WORDS = 2
 
 
@@ -244,13 +246,17 @@ def _words_explained(index: RegistryIndex, position: int, query: Query, name_key
     # In the same city, a name held by few records ("Basis", "Kharkevich") may go with a kind of body or none
     # ("Basis Foundation" / "BASIS", "Kharkevich RAS" / "Kharkevich Institute"): what either side leaves is a
     # kind of body, and what aligns holds a word, no place, at most _RARE_RECORDS records have.
+    # A kind on each side is two kinds, not one kind or none: that is a renamed body's case, below.
     left = query_left | unexplained
-    if same_city and left and left <= _BODY_WORDS and _rare_word(index, aligned_words - places):
+    one_side = not (query_left and unexplained)
+    if same_city and left and one_side and left <= _BODY_WORDS and _rare_word(index, aligned_words - places):
         return True
     # In the same city, a body renamed to another kind of higher school ("... Academy" / "... University")
-    # keeps every other word: the kind alone may differ.
+    # keeps every other word: the kind alone may differ. A research institute is no higher school: a name whose
+    # kind is "institute" and that says "research" or "scientific" is not a school renamed ("Finance Academy" /
+    # "Financial Research Institute").
     if same_city and len(query_left) == len(unexplained) == 1 and query_left | unexplained <= KINDS:
-        return True
+        return not _research_institute(query.key, query_left) and not _research_institute(name_key, unexplained)
     # In the same city, a name calling the body two kinds ("Научно-исследовательский центр «Институт
     # эндокринологии»") may name one kind more than the record's name, when the other kind aligns.
     kinds = KINDS | {skeleton("center")}
@@ -286,6 +292,11 @@ def _words_explained(index: RegistryIndex, position: int, query: Query, name_key
         return False
     rare = len(unexplained) == 1 and index.record_frequency[min(unexplained)] <= _RARE_RECORDS
     return rare or (len(unexplained) <= _EXTRA_WORDS and aligned_distinctive >= 2 and not unexplained & NON_DISTINCTIVE)
+
+
+def _research_institute(key: str, kind: frozenset[str] | set[str]) -> bool:
+    """Whether a name whose kind (the word left over) is "institute" calls itself a research body."""
+    return _INSTITUTE in kind and bool(set(key.split()) & _RESEARCH)
 
 
 def _rare_word(index: RegistryIndex, words: set[str]) -> bool:

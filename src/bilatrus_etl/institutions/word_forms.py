@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from bilatrus_etl.institutions.normalise import skeleton
 
@@ -21,7 +22,8 @@ _PLURAL_TS = re.compile(r"[aeiou][nrlp]c$")
 _STEM_LETTERS = 5
 
 
-def _english_stems(word: str) -> set[str]:
+@lru_cache(maxsize=200_000)
+def _english_stems(word: str) -> frozenset[str]:
     stems = {word}
     for ending in _STEM_ENDINGS:
         if word.endswith(ending) and len(word) - len(ending) >= _STEM_LETTERS:
@@ -32,7 +34,7 @@ def _english_stems(word: str) -> set[str]:
         stems.add(word[: tion.start()] + "c")
     if _PLURAL_TS.search(word):  # "plants", "products": `skeleton` wrote "-ts" as "c" ("planc")
         stems.add(word[:-1] + "t")
-    return stems
+    return frozenset(stems)
 
 
 def same_stem(first: str, second: str) -> bool:
