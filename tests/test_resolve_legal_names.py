@@ -152,3 +152,16 @@ def test_a_numbered_name_that_writes_its_city(bare: Matcher) -> None:
     assert bare.match(name, "OMSK", "RU").score == 90.0
     # a numbered name with no city of its own still needs the city column
     assert bare.match("CLINICAL HOSPITAL NO. 8", None, "RU").ror_id is None
+
+
+def test_a_long_legal_name_ending_with_its_kind_of_body_is_whole(ror: pd.DataFrame, bare: Matcher) -> None:
+    # Voronezh State University (0543j5e78) held out: its legal name is long for its legal form, not cut before
+    # "of Architecture and Civil Engineering" (053pwty57, withdrawn), so that record's successor is no answer
+    name = "FEDERAL STATE BUDGETARY EDUCATIONAL INSTITUTION OF HIGHER EDUCATION VORONEZH STATE UNIVERSITY"
+    without = Matcher(ror[ror["ror_id"] != "0543j5e78"].reset_index(drop=True))
+    assert without.match(name, "VORONEZH", "RU").ror_id is None
+    assert bare.match(name, "VORONEZH", "RU").ror_id == "0543j5e78"
+    # a name cut inside its last word is still completed ("... OF ARCHITECTURE AND CIV")
+    cut = "VORONEZH STATE UNIVERSITY OF ARCHITECTURE AND CIV"
+    found = without.match(cut, "VORONEZH", "RU")
+    assert (found.method, found.ror_id) == ("prefix", "01m20f643")  # 053pwty57's successor

@@ -38,6 +38,13 @@ _MIN_FUZZY_SORT_RATIO = 70.0
 _PREFIX_SHORTEST = 40  # names cut at a source's field length are at least this long
 _SHORT_TAIL_CUT = 60  # a long name ending in one to three letters ("... OF S") was cut too
 _WHOLE_WORD_CUT = 50  # a name this long may have been cut after a whole word
+# ... unless that word is the kind of body: a name that ends with its kind is whole ("FEDERAL STATE BUDGETARY
+# INSTITUTION OF SCIENCE VORONEZH STATE UNIVERSITY" is long for its legal form, not cut before "OF ARCHITECTURE")
+_ENDS_A_NAME = frozenset(
+    comparable
+    for word in ("university", "academy", "institute", "center", "universitet", "akademiya", "institut", "tsentr")
+    for comparable in name_words([word])
+)
 
 
 @dataclass(frozen=True)
@@ -151,7 +158,8 @@ def prefix_match(index: RegistryIndex, query: Query) -> MatchResult | None:
 
     A name looks cut when its last word is a stop word ("... OF TECHNOLOGY AND") or the start of one ("OF TH"),
     one letter ("... ACADEMY OF S"), the start of a registry word ("ECONOMI", "PHYSIO"), two or three letters
-    after a stop word ("OF EC") or a long name, or when the name is very long.
+    after a stop word ("OF EC") or a long name, or when the name is very long and does not end with its kind of
+    body (a long legal form before "... STATE UNIVERSITY" is no cut).
     Words are compared as written (`name_words`: only spellings folded, nothing rewritten), with and without a
     leading legal form; the cut word must start the registry name's next word. When the cut falls inside a
     phrase the normaliser rewrites ("OF THE RUSSIAN ACAD" / "RAS"), up to three words that tell no institution
@@ -173,8 +181,8 @@ def prefix_match(index: RegistryIndex, query: Query) -> MatchResult | None:
         whole, partial = raw[:-1], ""
     elif short_tail or index.vocabulary.is_cut_word(last):
         whole, partial = raw[:-1], skeleton(last)
-    elif len(query.name) >= _WHOLE_WORD_CUT:
-        whole, partial = raw, ""
+    elif len(query.name) >= _WHOLE_WORD_CUT and not set(name_words([last])) & _ENDS_A_NAME:
+        whole, partial = raw, ""  # a long name ending in a whole word, not a kind of body ("... STATE UNIVERSITY")
     else:
         return None  # the name ends with a whole word: not cut
     words = raw_words(index.vocabulary.repair(" ".join(whole)))
