@@ -147,8 +147,10 @@ def themes_chart(themes: list[dict[str, Any]]) -> str:
     if not rows:
         return _empty("no themes")
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(8, 0.22 * len(rows) + 1.0))
     labels = [f"{r['framework_programme']} · {r['theme_name']}"[:60] for r in rows][::-1]
+    left = _text_width(labels) + 0.2
+    # 8 inches wide, or wider where the labels leave the plot less than 3.5 inches
+    fig, ax = plt.subplots(figsize=(max(8, left + 3.75), 0.22 * len(rows) + 1.0))
     y = list(range(len(rows)))
     largest = max(r["participations"] for r in rows) or 1
     ax.scatter(
@@ -162,7 +164,7 @@ def themes_chart(themes: list[dict[str, Any]]) -> str:
     ax.set_yticks(y, labels)
     ax.set_xlabel("activity index (1 = as active as overall)")
     ax.grid(axis="x", color="#eeeeee")
-    _margins(fig, left=_text_width(labels) + 0.2, right=0.25, bottom=0.55, top=0.1)
+    _margins(fig, left=left, right=0.25, bottom=0.55, top=0.1)
     return _svg(fig)
 
 
