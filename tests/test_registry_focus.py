@@ -212,3 +212,22 @@ def test_a_file_duckdb_cannot_read_is_named_by_the_python_reader(tmp_path) -> No
     assert registry_scan.focus_records(path, "RU") is None
     with pytest.raises(RegistryError, match="object.json does not start with a JSON array"):
         read_focus_registry(path, "RU")
+
+
+def test_a_second_read_numbered_otherwise_hands_the_dump_to_the_python_reader(tmp_path, monkeypatch) -> None:
+    records = [_v2("0aaaaaa11", "Russian institute", "RU", [("parent", "0bbbbbb22")]), _v2("0bbbbbb22", "P", "DE")]
+    records.append(_v2("0ccccccc3", "Other", "FR"))
+    path = tmp_path / "dump.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    assert [item for item, _ in registry_scan.focus_records(path, "RU") or []] == [0, 1]
+    text = registry_scan.queries.query_text
+
+    def shifted(name: str) -> str:  # the text of the item after each one kept: not the record the scan chose
+        sql = text(name)
+        return sql.replace("ordinality - 1 AS item", "ordinality - 2 AS item") if name == "ror_focus_records" else sql
+
+    monkeypatch.setattr(registry_scan.queries, "query_text", shifted)
+    assert registry_scan.focus_records(path, "RU") is None
+    pd.testing.assert_frame_equal(
+        read_focus_registry(path, "RU"), _old(path, "RU").astype({column: "str" for column in TEXT_COLUMNS})
+    )

@@ -68,7 +68,8 @@ def _read(warehouse_path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
     con = open_readonly(warehouse_path)
     try:
-        missing = [t for t in data.REQUIRED_TABLES if t not in table_names(con)]
+        present = table_names(con)
+        missing = [t for t in data.REQUIRED_TABLES if t not in present]
         if missing:
             raise BilatrusError(
                 f"The warehouse {warehouse_path} lacks {', '.join(missing)}: it was published by an older version or a "
