@@ -17,6 +17,7 @@ import duckdb
 
 from bilatrus_etl.institutions.methods import METHODS
 from bilatrus_etl.warehouse.models import describe_table
+from bilatrus_etl.warehouse.publish import table_names
 
 
 @dataclass(frozen=True)
@@ -324,17 +325,10 @@ RETIRED_TABLES = {
 
 
 def drop_retired_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Drop the RETIRED_TABLES present in the main schema of `con`'s database; return their names."""
-    present = [
-        name
-        for (name,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE NOT internal AND schema_name = 'main' "
-            "AND database_name = current_database() ORDER BY table_name"
-        ).fetchall()
-        if name in RETIRED_TABLES
-    ]
+    """Drop the RETIRED_TABLES present in the current schema of `con`'s database; return their names."""
+    present = sorted(table_names(con) & set(RETIRED_TABLES))
     for name in present:
-        con.execute(f"DROP TABLE main.{name}")
+        con.execute(f"DROP TABLE {name}")
     return present
 
 
