@@ -231,3 +231,27 @@ def test_a_second_read_numbered_otherwise_hands_the_dump_to_the_python_reader(tm
     pd.testing.assert_frame_equal(
         read_focus_registry(path, "RU"), _old(path, "RU").astype({column: "str" for column in TEXT_COLUMNS})
     )
+
+
+@pytest.mark.parametrize(("country", "rows"), [("RU", 316), ("FR", 0)])
+def test_dim_ror_institution_has_its_declared_types_whatever_the_records_hold(shared_file, country, rows) -> None:
+    """The table's columns and types are its declaration's, also when no record has a relation of a kind (the
+    samples' related_ror_ids: a list column of the frame then has no type, "NULL"[]) or there is no record at all
+    (France). A later vintage, or another focus country, must fit the history of the first."""
+    import duckdb
+
+    from bilatrus_etl.institutions.link import build_institutions
+    from bilatrus_etl.warehouse.tables import DIM_ROR_INSTITUTION
+
+    con = duckdb.connect()
+    assert build_institutions(con, shared_file(V2), country) == rows
+    got = con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'dim_ror_institution' "
+        "ORDER BY column_index"
+    ).fetchall()
+    assert got == [(c.name, c.data_type) for c in DIM_ROR_INSTITUTION.columns]
+    assert con.execute("SELECT count(*), count(DISTINCT focus_country) FROM dim_ror_institution").fetchall() == [
+        (rows, 1 if rows else 0)
+    ]
+    if rows:
+        assert con.execute("SELECT any_value(focus_country) FROM dim_ror_institution").fetchall() == [(country,)]

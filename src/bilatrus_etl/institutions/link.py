@@ -23,6 +23,7 @@ from bilatrus_etl.institutions.methods import MATCH_METHODS, MatchResult, Resolv
 from bilatrus_etl.institutions.normalise import clean_text, institution_key, normalise_name
 from bilatrus_etl.institutions.overrides import DEFAULT_OVERRIDES
 from bilatrus_etl.warehouse import queries, tables
+from bilatrus_etl.warehouse.models import transaction
 
 RESULT_COLUMNS: tuple[str, ...] = (
     "ror_id",
@@ -177,10 +178,12 @@ def build_institutions(con: duckdb.DuckDBPyConnection, registry_file: Path, focu
     frame = registry.read_focus_registry(registry_file, code)
     con.register("ror_frame", frame)
     try:
-        queries.run(con, "write_dim_ror_institution", focus_country=code)
+        with transaction(con):  # the declared columns and types, whatever the frame's records hold (none at all)
+            con.execute(f"DROP TABLE IF EXISTS {tables.DIM_ROR_INSTITUTION.name}")
+            tables.create_empty(con, tables.DIM_ROR_INSTITUTION)
+            queries.run(con, "write_dim_ror_institution", focus_country=code)
     finally:
         con.unregister("ror_frame")
-    tables.describe(con, tables.DIM_ROR_INSTITUTION)
     return len(frame)
 
 
