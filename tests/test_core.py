@@ -549,3 +549,26 @@ def test_programme_bits_write_out_a_set_of_programmes_in_name_order() -> None:
     )
     with pytest.raises(duckdb.Error, match="more than 64 framework programmes in many"):
         con.execute("SELECT * FROM programme_bits('many')").fetchall()
+
+
+def test_a_focus_country_with_no_participant_builds_every_core_table(shared_file) -> None:
+    """No participant of the focus country (a country CORDIS never lists, or a typo): the matching step writes
+    an empty institution_link of its declared types (an empty frame has none DuckDB can infer), and every core
+    model and mart builds on it."""
+    from bilatrus_etl.institutions.link import build_institutions, link_institutions
+
+    con = new_warehouse()
+    load(
+        con,
+        [P("FP7", "1", "2008-01-01", "2010-12-31")],
+        [O("FP7", "1", "111", "RU", name="MSU", city="MOSCOW"), O("FP7", "1", "222", "DE", name="TU", city="BERLIN")],
+    )
+    con.execute("SET VARIABLE focus_country = 'AQ'")
+    assert build_institutions(con, shared_file("registries/ror-ru-sample-schema-v2.json"), "AQ") == 0
+    assert link_institutions(con, "AQ").empty
+    assert con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'institution_link' ORDER BY column_index"
+    ).fetchall() == [(c.name, c.data_type) for c in INSTITUTION_LINK.columns]
+    counts = build(con, focus="AQ")
+    assert counts["fact_participation"] == 2 and counts["dim_organization"] == 2
+    assert counts["mart_institutions"] == 0 and counts["dim_city"] == 0
