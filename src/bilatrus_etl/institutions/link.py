@@ -23,7 +23,6 @@ from bilatrus_etl.institutions.methods import MATCH_METHODS, MatchResult, Resolv
 from bilatrus_etl.institutions.normalise import clean_text, institution_key, normalise_name
 from bilatrus_etl.institutions.overrides import DEFAULT_OVERRIDES
 from bilatrus_etl.warehouse import queries, tables
-from bilatrus_etl.warehouse.models import transaction
 
 RESULT_COLUMNS: tuple[str, ...] = (
     "ror_id",
@@ -176,29 +175,8 @@ def build_institutions(con: duckdb.DuckDBPyConnection, registry_file: Path, focu
     return its rows."""
     code = focus_country.upper()
     frame = registry.read_focus_registry(registry_file, code)
-    _write_declared(con, tables.DIM_ROR_INSTITUTION, "ror_frame", frame, "write_dim_ror_institution", code)
+    tables.replace_from_frame(con, tables.DIM_ROR_INSTITUTION, "ror_frame", frame, "write_dim_ror_institution", code)
     return len(frame)
-
-
-def _write_declared(
-    con: duckdb.DuckDBPyConnection,
-    table: tables.PythonTable,
-    frame_name: str,
-    frame: pd.DataFrame,
-    query: str,
-    focus_country: str | None = None,
-) -> None:
-    """Replace `table` in one transaction: created empty from its declaration (its columns and types, whatever the
-    frame holds: a frame with no rows, or a column no row fills, has no type DuckDB can infer), then filled by the
-    named query from `frame`, registered as `frame_name`."""
-    con.register(frame_name, frame)
-    try:
-        with transaction(con):
-            con.execute(f"DROP TABLE IF EXISTS {table.name}")
-            tables.create_empty(con, table)
-            queries.run(con, query, focus_country=focus_country)
-    finally:
-        con.unregister(frame_name)
 
 
 def links_by_org_key(resolved: pd.DataFrame) -> pd.DataFrame:
@@ -231,5 +209,5 @@ def link_institutions(con: duckdb.DuckDBPyConnection, country: str = "RU") -> pd
     ror = queries.run(con, "institutions_for_matching").df()
     matcher = Matcher.from_registry(ror)
     links = links_by_org_key(resolve_frame(participants, matcher))
-    _write_declared(con, tables.INSTITUTION_LINK, "links_frame", links, "write_institution_link")
+    tables.replace_from_frame(con, tables.INSTITUTION_LINK, "links_frame", links, "write_institution_link")
     return links

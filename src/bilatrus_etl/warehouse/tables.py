@@ -12,11 +12,13 @@ tables to assets (pipelines/defs/tables.py) and attaches suites to them, and the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 
 from bilatrus_etl.institutions.methods import METHODS
-from bilatrus_etl.warehouse.models import describe_table
+from bilatrus_etl.warehouse import queries
+from bilatrus_etl.warehouse.models import describe_table, transaction
 from bilatrus_etl.warehouse.publish import table_names
 
 
@@ -360,3 +362,25 @@ def create_empty(con: duckdb.DuckDBPyConnection, table: PythonTable) -> None:
     matching step: the core SQL reads institution_link); describe it."""
     con.execute(create_empty_sql(table))
     describe(con, table)
+
+
+def replace_from_frame(
+    con: duckdb.DuckDBPyConnection,
+    table: PythonTable,
+    frame_name: str,
+    frame: Any,
+    query: str,
+    focus_country: str | None = None,
+) -> None:
+    """Replace `table`, which a Python step writes from a frame (pandas), in one transaction: created empty from its
+    declaration, so it has its declared columns and types whatever the frame holds (a frame with no rows, or a
+    column no row fills, has no type DuckDB can infer); then filled by the named query from `frame`, registered as
+    `frame_name`."""
+    con.register(frame_name, frame)
+    try:
+        with transaction(con):
+            con.execute(f"DROP TABLE IF EXISTS {table.name}")
+            create_empty(con, table)
+            queries.run(con, query, focus_country=focus_country)
+    finally:
+        con.unregister(frame_name)
