@@ -109,6 +109,36 @@ def test_transliteration_variants_of_one_word_and_one_person() -> None:
     assert not same_person("petrov", "petrova")
 
 
+def test_legal_forms_and_academy_branches_in_every_transliteration() -> None:
+    # я as "ja", х as "h", ц as "c", щ as "sch" (names written without a standard system): the same key as BGN's
+    assert (
+        match_key(
+            "FEDERALNOE GOSUDARSTVENNOE BJUDZHETNOE OBRAZOVATELNOE UCHREZHDENIE VYSSHEGO OBRAZOVANIJA "
+            "IVANOVSKIJ GOSUDARSTVENNYJ ENERGETICHESKIJ UNIVERSITET"
+        )
+        == match_key(
+            "FEDERALNOYE GOSUDARSTVENNOYE BYUDZHETNOYE OBRAZOVATELNOYE UCHREZHDENIYE VYSSHEGO OBRAZOVANIYA "
+            "IVANOVSKIY GOSUDARSTVENNYY ENERGETICHESKIY UNIVERSITET"
+        )
+        == "ivanovsk state pover enginering universiti"
+    )
+    assert match_key("AVTONOMNAJA NEKOMMERCHESKAJA ORGANIZACIJA VYSSHEGO OBRAZOVANIJA UNIVERSITET INNOPOLIS") == (
+        "universiti inopolis"
+    )
+    assert match_key("OBSCHESTVO S OGRANICHENNOJ OTVETSTVENNOSTJU NAUCHNO-PROIZVODSTVENNOE PREDPRIJATIE") == (
+        match_key("NAUCHNO-PROIZVODSTVENNOE PREDPRIJATIE")
+    )
+    assert (
+        match_key("INSTITUT VYCHISLITELNOGO MODELIROVANIJA SIBIRSKOGO OTDELENIJA ROSSIJSKOJ AKADEMII NAUK")
+        == match_key("Институт вычислительного моделирования Сибирского отделения Российской академии наук")
+        == "institute computational modelirovania sb ras"
+    )
+    assert match_key("INSTITUT SELSKOGO HOZJAJSTVA") == match_key("INSTITUT SELSKOGO KHOZYAYSTVA")
+    assert match_key("FGBU ROSSIJSKIJ CENTR SUDEBNO-MEDICINSKOJ EKSPERTIZY MINISTERSTVA ZDRAVOOHRANENIJA") == (
+        "rusian center forensic medical ekspertise"
+    )
+
+
 def test_transliterated_legal_names_find_their_records(held_out, bare: Matcher) -> None:
     cases = [
         # words the tables read now
@@ -165,3 +195,20 @@ def test_a_long_legal_name_ending_with_its_kind_of_body_is_whole(ror: pd.DataFra
     cut = "VORONEZH STATE UNIVERSITY OF ARCHITECTURE AND CIV"
     found = without.match(cut, "VORONEZH", "RU")
     assert (found.method, found.ror_id) == ("prefix", "01m20f643")  # 053pwty57's successor
+
+
+def test_a_name_cut_after_a_long_legal_form_is_no_other_name(bare: Matcher) -> None:
+    legal = "FEDERAL STATE AUTONOMOUS EDUCATIONAL INSTITUTION OF HIGHER EDUCATION "
+    # the words left before the cut are a legal form and a generic start: no institution (not the one registry
+    # name that starts with the same legal form, Sechenov University's)
+    for rest in ("RUSSIAN FEDERAL CENTRE OF FOREN", "CENTRAL CLINICAL HOSPITAL AND P", "RUSSIAN ACADEMY OF SCIENCES *"):
+        assert bare.match(legal + rest, "Moscow", "RU").ror_id != "02yqqv993", rest
+    # cut after a stop word: the name goes on, it is not the shorter name it starts with
+    cut = legal + "NOVOSIBIRSK STATE UNIVERSITY OF"
+    assert bare.match(cut, "Novosibirsk", "RU").ror_id != "04t2ss102"
+    assert bare.match("NOVOSIBIRSK STATE UNIVERSITY", "Novosibirsk", "RU").ror_id == "04t2ss102"
+    # cut inside a word: no fuzzy reading of "CENTE" as any center that goes on
+    centre = bare.match(legal + "NATIONAL MEDICAL RESEARCH CENTE", "Moscow", "RU")
+    assert centre.ror_id is None
+    # "AND CO" and initials are no cut
+    assert bare.match("RESEARCH AND PRODUCTION CENTER FOX AND CO", "Moscow", "RU").ror_id == "010pn0509"

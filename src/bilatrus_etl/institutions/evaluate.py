@@ -13,7 +13,8 @@ Sources of the development set (column `source`):
   of the registry without the record's Cyrillic names (`transliterated`). Expected: the record.
 - `ror-variants:<kind>`: each active record's display name rewritten the ways CORDIS legal names differ from
   ROR (a legal-form prefix with typos or in transliterated Russian, a Soviet order, a faculty after a comma, a
-  short name after '*', the name cut at a field length, another city or none); expected: the record.
+  short name after '*', the name cut at a field length, alone or after a long legal form, another city or
+  none), and its Russian names as CORDIS writes Russian (`translit-j`, `-telegram`); expected: the record.
 - `ror-absent`: whole records removed from the index (a stable fifth of the active records without
   relationships) and asked for by their display name: expected no match (precision against near neighbours).
 
@@ -41,7 +42,13 @@ from bilatrus_etl.institutions.normalise import match_key
 from bilatrus_etl.institutions.overrides import DEFAULT_OVERRIDES, load_overrides
 from bilatrus_etl.institutions.registry import read_registries
 from bilatrus_etl.institutions.ror_schema import short_ror_id
-from bilatrus_etl.institutions.transliterated import dev_query, language, record_names, transliterated_names
+from bilatrus_etl.institutions.transliterated import (
+    dev_query,
+    language,
+    record_names,
+    russian_name_variants,
+    transliterated_names,
+)
 
 # Development defaults, relative to a checkout (scripts/evaluate_matching.py runs from its root).
 DEFAULT_LABELLED = Path("tests") / "labelled" / "ru_participants_labelled.csv"
@@ -164,6 +171,7 @@ def miss_kind(row: pd.Series) -> str:
 
 
 _OTHER_CITY = ("OMSK", "TOMSK")
+_LONG_FORM = "FEDERAL STATE AUTONOMOUS EDUCATIONAL INSTITUTION OF HIGHER EDUCATION "
 _VARIANTS: dict[str, Callable[[str, str], tuple[str, str] | None]] = {
     "typo-legal-form": lambda n, c: ("FEDERAL STATE BUDGETRY INSTITUION OF SCIENCE " + n, c),
     "translit-legal-form": lambda n, c: ("FEDERALNOE GOSUDARSTVENNOE BYUDZHETNOE UCHREZHDENIE NAUKI " + n, c),
@@ -171,6 +179,7 @@ _VARIANTS: dict[str, Callable[[str, str], tuple[str, str] | None]] = {
     "faculty-suffix": lambda n, c: (n + ", FACULTY OF PHYSICS", c),
     "star-short-name": lambda n, c: (n + "*XYZ", c),
     "cut-name": lambda n, c: (n[: len(n) - 7], c) if len(n) >= 47 else None,
+    "legal-form-cut": lambda n, c: ((_LONG_FORM + n)[:100], c) if len(_LONG_FORM + n) > 100 else None,
     "other-city": lambda n, c: (n, _OTHER_CITY[1] if c.upper() == _OTHER_CITY[0] else _OTHER_CITY[0]),
     "no-city": lambda n, c: (n, ""),
 }
@@ -185,7 +194,7 @@ def name_variants(registry: pd.DataFrame, country: str = "RU") -> pd.DataFrame:
             made = make(str(display).upper(), str(city))
             if made is not None:
                 rows.append(dev_query(made[0], made[1], country, ror_id, f"ror-variants:{kind}"))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows + russian_name_variants(registry, country))
 
 
 @dataclass(frozen=True)

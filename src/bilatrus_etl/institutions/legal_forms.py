@@ -86,6 +86,15 @@ _QUALIFIER = (
     r"commercial|noncommercial|health|care|healthcare|medical|professional|republican|higher|independent|"
     r"military|special|preschool|general|additional|joint|stock|open|closed|limited|liability|official)"
 )
+# Transliteration variants of the Russian words of legal forms: я as "ya", "ia" or "ja" (or dropped after и), х as
+# "kh", "h" or "x", ц as "ts", "c" or "cz", щ as "shch", "sch", "shh" or "sc", ж as "zh" or "j".
+_YA = r"(?:ya|ia|ja|a)"
+_KH = r"(?:kh|h|x)"
+_UCHREZHDENIE = r"uchre(?:zh|j)deni(?:e|ye|ie|je)"
+_PREDPRIYATIE = r"predpri(?:ya|ia|ja)ti(?:e|ye|ie|je)"
+_OBSHCHESTVO = r"ob(?:shch|sch|shh|sc)estvo"
+_ORGANIZATSIYA = rf"organiza(?:ts|cz|c)i{_YA}"
+_OBRAZOVANIYA = rf"obrazovani{_YA}"
 _LEGAL_PHRASES: tuple[re.Pattern[str], ...] = tuple(
     re.compile(pattern)
     for pattern in (
@@ -97,23 +106,22 @@ _LEGAL_PHRASES: tuple[re.Pattern[str], ...] = tuple(
         r"\b(?:open |closed |public |private |non public )?joint stock company\b",
         r"\blimited liability company\b",
         r"\bstate scientific (?:center|centre) (?:russia|rf)\b",
-        # transliterated Russian legal forms: "federalnoe gosudarstvennoe byudzhetnoe uchrezhdenie nauki"
-        r"\b(?:\w+(?:noe|noye|noie|aya|aia|aja|oe|oye) ){1,6}(?:uchrezhdenie|uchrezhdeniye|uchrezhdeniie|"
-        r"predpriyatie|predpriiatie|predpriyatiye|obshchestvo|obschestvo|organizatsiya|organizatsiia|"
-        r"organizacziya)"
-        r"(?: nauki| vysshego(?: professionalnogo)? obrazovaniya| vysshego(?: professionalnogo)? obrazovaniia"
-        r"| dopolnitelnogo professionalnogo obrazovaniya| zdravookhraneniya| zdravookhraneniia)?\b",
-        r"\bobshchestvo s ogranichennoi otvetstvennostyu\b",
-        r"\bobshchestvo s ogranichennoi otvetstvennostiu\b",
+        # transliterated Russian legal forms: "federalnoe gosudarstvennoe byudzhetnoe uchrezhdenie nauki", in
+        # every system CORDIS names use ("-ya" / "-ia" / "-ja", "kh" / "h" / "x", "ts" / "c" / "cz", "shch" / "sch")
+        rf"\b(?:\w+(?:noe|noye|noie|noje|aya|aia|aja|oe|oye|oje) ){{1,6}}(?:{_UCHREZHDENIE}|{_PREDPRIYATIE}|"
+        rf"{_OBSHCHESTVO}|{_ORGANIZATSIYA})"
+        rf"(?: nauki| vysshego(?: professionalnogo)? {_OBRAZOVANIYA}| dopolnitelnogo professionalnogo {_OBRAZOVANIYA}"
+        rf"| zdravoo{_KH}raneni{_YA})?\b",
+        rf"\b{_OBSHCHESTVO} s ogranichenno[iyj]{{1,2}} otvetstvennost(?:yu|iu|ju|u)\b",
     )
 )
 _ACADEMY_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), replacement)
     for pattern, replacement in (
         (r"\brussian academy (?:of )?medical sciences?\b", "rams"),
-        (r"\brossi\w* akademi\w* meditsinskikh nauk\b", "rams"),
+        (r"\brossi\w* akademi\w* medi(?:ts|cz|c)insk\w* nauk\b", "rams"),
         (r"\brussian academy (?:of )?agricultural sciences?\b", "raas"),
-        (r"\brossi\w* akademi\w* selskokhoziaistvennykh nauk\b", "raas"),
+        (r"\brossi\w* akademi\w* selsko(?:kh|h|x)oz\w* nauk\b", "raas"),
         (r"\brussian academy (?:of )?education\b", "rae"),
         (r"\b(?:the )?russian academy (?:of )?sciences?\b", "ras"),
         (r"\bacademy (?:of )?sciences? (?:of )?(?:the )?(?:russia|russian federation)\b", "ras"),
@@ -121,7 +129,7 @@ _ACADEMY_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bran\b", "ras"),
         (r"\bsiberian branch (?:of )?(?:the )?ras\b", "sb ras"),
         (r"\bsiberian branch\b", "sb"),
-        (r"\bsibirskogo otdeleniia ras\b|\bsibirskogo otdeleniya ras\b|\bso ras\b", "sb ras"),
+        (r"\bsibirskogo otdeleni\w* ras\b|\bso ras\b", "sb ras"),
         (r"\bural branch (?:of )?(?:the )?ras\b|\buralskogo otdeleni\w* ras\b|\buro ras\b", "ub ras"),
         (r"\bural branch\b", "ub"),
         (
@@ -137,7 +145,7 @@ _ACADEMY_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 _ACADEMY_HINT = re.compile(r"acad|nauk|\bran\b|branch|otdeleni|federation|federa(?:ts|cz|c)i|rossii")
 _LEGAL_HINT = re.compile(
     r"institution|establishment|enterprise|organization|entity|partnership|company|state scientific|"
-    r"uchrezhdeni|predpri|obshchestvo|obschestvo|organiza(?:ts|cz)"
+    r"uchre(?:zh|j)deni|predpri|ob(?:shch|sch|shh|sc)estvo|organiza(?:ts|cz|c)i"
 )
 # Supervising bodies appended to a name ("... of the Ministry of Health of the Russian Federation").
 _SUPERVISOR_SUFFIX = re.compile(
@@ -146,9 +154,9 @@ _SUPERVISOR_SUFFIX = re.compile(
     r"culture|industry (?:and )?trade)(?: (?:of )?(?:the )?russia)?|minzdrava rossii|minzdrav rossii|"
     r"(?:the )?interior ministry(?: (?:of )?(?:the )?russia)?|"
     # "Минсельхоза России", "МВД России": a ministry's or a federal service's short name and the country
-    r"min(?:zdrav|obrnauk|sel(?:kh|x)oz|kultur|trans|prosveshcheni|energ|promtorg|sport|tsifr|iust|yust|prirod)\w* "
+    r"min(?:zdrav|obrnauk|sel(?:kh|x|h)oz|kultur|trans|prosveshcheni|energ|promtorg|sport|tsifr|iust|yust|prirod)\w* "
     r"(?:russia|rossii)|(?:mvd|mchs|fsin|fsb|fns|fms) (?:russia|rossii)|minoborony rossii|federal (?:medical (?:and )?biological|biomedical) agency(?: (?:of )?russia)?|fmba(?: (?:of )?russia)?|"
-    r"ministerstv\w* (?:zdravoo(?:kh|x)raneni\w*(?: so(?:ts|cz|c)ialnogo razviti\w*)?|oborony|vnutrenni(?:kh|x) del)"
+    r"ministerstv\w* (?:zdravoo(?:kh|x|h)raneni\w*(?: so(?:ts|cz|c)ialnogo razviti\w*)?|oborony|vnutrenni(?:kh|x|h) del)"
     r"(?: russia| rf)?|minzdrava russia|"
     r"federalnogo (?:mediko biologicheskogo|biomedical) agentstva(?: russia)?|"
     r"(?:pri )?(?:government|pravitelstv\w*) (?:republic|respublik\w*) \w+|"

@@ -29,7 +29,7 @@ from bilatrus_etl.institutions.methods import MatchResult
 from bilatrus_etl.institutions.normalise import clean_text, match_key, normalise_name, trimmed_variants
 from bilatrus_etl.institutions.overrides import DEFAULT_OVERRIDES, Overrides, load_overrides
 from bilatrus_etl.institutions.stages import Query, acronym_match, exact_match, scored_match
-from bilatrus_etl.institutions.word_stages import fuzzy_match, prefix_match
+from bilatrus_etl.institutions.word_stages import cut_after_stop_word, ends_in_cut_word, fuzzy_match, prefix_match
 
 # The scored stage (after the rule stages): the best candidate is taken when its score reaches SCORE_THRESHOLD
 # and leads the runner-up by SCORE_MARGIN. Calibrated on the development split of scripts/evaluate_matching.py
@@ -132,7 +132,13 @@ class Matcher:
             if not variant_key:
                 continue
             query = Query(variant, variant_key, city, country, variant_short, excluded)
-            for stage in (exact_match, acronym_match, fuzzy_match, prefix_match, person_kind_match):
+            if cut_after_stop_word(variant):  # the name goes on: only its one completion will do
+                result = prefix_match(self.index, query)
+                if result is not None:
+                    return result
+                continue
+            fuzzy = () if ends_in_cut_word(self.index, variant) else (fuzzy_match,)
+            for stage in (exact_match, acronym_match, *fuzzy, prefix_match, person_kind_match):
                 result = stage(self.index, query)
                 if result is not None:
                     return result

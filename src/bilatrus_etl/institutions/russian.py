@@ -114,13 +114,13 @@ RUSSIAN_PHRASES: dict[str, str] = {
     r"fn(?:ts|cz)": "federalnyi nauchnyi tsentr",  # ФНЦ
     r"gn(?:ts|cz)": "gosudarstvennyi nauchnyi tsentr",  # ГНЦ
     r"mediko[\s-]+biologichesk\w*": "biomedical",
-    r"selsk\w* (?:kh|x)oz\w*": "agriculture",  # "сельского хозяйства"
-    r"narodn\w* (?:kh|x)oz\w*": "national economy",  # "народного хозяйства"
+    r"selsk\w* (?:kh|x|h)oz\w*": "agriculture",  # "сельского хозяйства"
+    r"narodn\w* (?:kh|x|h)oz\w*": "national economy",  # "народного хозяйства"
     r"plemenn\w* del\w*": "breeding",  # "племенного дела"
     r"osob\w* chist\w*": "high purity",  # "особо чистых"
     r"serdechno[\s-]+sosudist\w*": "cardiovascular",  # "сердечно-сосудистой"
     r"chel(?:iu|yu|ju)stno[\s-]+li(?:ts|cz)ev\w*": "maxillofacial",  # "челюстно-лицевой"
-    r"pute[ijy] soobsh(?:ch|h)eni\w*": "transport",  # "путей сообщения"
+    r"pute[ijy] soob(?:shch|sch|shh|sc|sh)eni\w*": "transport",  # "путей сообщения"
 }
 # Russian case and gender endings as `skeleton` writes them ("ый"/"ий" -> "i", "ая" -> "aia", "ых" -> "ih").
 RUSSIAN_ENDINGS = frozenset(

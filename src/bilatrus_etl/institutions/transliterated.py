@@ -9,8 +9,10 @@ them. The records fall in two folds by a stable hash; the matcher indexes the re
 stripped of all their Cyrillic names (acronyms stay) and is asked for those names in Latin letters (with the
 record's city). A record with no other name is skipped (there is nothing to find it by), and so is a query whose
 key equals a kept name's key.
-Also here: the names of a registry row the development sources hold out (`record_names`), their `language`, and
-the shape of one development query (`dev_query`).
+Also here: the `ror-variants:translit-<system>` queries (`russian_name_variants`): the same Russian names written
+the ways CORDIS legal names write Russian without a standard system, asked of the whole registry (Cyrillic names
+kept); the names of a registry row the development sources hold out (`record_names`), their `language`, and the
+shape of one development query (`dev_query`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zlib
+from typing import Any
 
 import iuliia
 import pandas as pd
@@ -30,6 +33,30 @@ SYSTEMS: dict[str, iuliia.Schema] = {
     "iso9": iuliia.GOST_779_ALT,
 }
 _RUSSIAN = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюя")
+
+
+class _Letters:
+    """A letter-for-letter transliteration (iuliia's `translate`, without its context rules)."""
+
+    def __init__(self, latin: str) -> None:
+        self.table = dict(zip(sorted(_RUSSIAN), latin.split(","), strict=True))
+
+    def translate(self, text: str) -> str:
+        out = []
+        for char in text:
+            latin = self.table.get(char.lower())
+            out.append(char if latin is None else latin.capitalize() if char.isupper() else latin)
+        return "".join(out)
+
+
+# Systems many CORDIS legal names of Russian participants are written in, none of the three above: й as J, х as H,
+# ц as C, щ as SCH, ю and я as JU and JA ("ROSSIJSKOJ ... ZDRAVOOHRANENIJA ... OBSCHESTVO", no standard of its own;
+# letters in the order of `sorted(_RUSSIAN)`: а б в г д е ж з и й к л м н о п р с т у ф х ц ч ш щ ъ ы ь э ю я ё),
+# and Telegram's (й as I, х as H, я as IA, ж as J: "ROSSIISKOI", "UCHREJDENIE").
+VARIANT_SYSTEMS: dict[str, Any] = {
+    "j": _Letters("a,b,v,g,d,e,zh,z,i,j,k,l,m,n,o,p,r,s,t,u,f,h,c,ch,sh,sch,,y,,e,ju,ja,e"),
+    "telegram": iuliia.TELEGRAM,
+}
 _DASHES = re.compile(r"[\u2010-\u2015\u2212]")
 _MARKS = re.compile(r"[`'\u2019\u201d\u02b9\u02ba\"«»“„]")
 
@@ -64,7 +91,7 @@ def dev_query(
 
 def latin_capitals(name: str, system: str) -> str:
     """A Cyrillic name in Latin capitals in one of `SYSTEMS` ("Институт химии" -> "INSTITUT KHIMII" in `bgn`)."""
-    text = SYSTEMS[system].translate(name.replace("ё", "е").replace("Ё", "Е"))
+    text = {**SYSTEMS, **VARIANT_SYSTEMS}[system].translate(name.replace("ё", "е").replace("Ё", "Е"))
     text = unicodedata.normalize("NFKD", _DASHES.sub("-", _MARKS.sub("", text)))
     text = "".join(char for char in text if not unicodedata.combining(char))
     return " ".join(text.upper().split())
@@ -115,3 +142,17 @@ def transliterated_names(registry: pd.DataFrame, fold: int) -> tuple[pd.DataFram
     kept_registry["display_name"] = displays
     kept_registry["labels"] = labels
     return kept_registry, pd.DataFrame(queries)
+
+
+def russian_name_variants(registry: pd.DataFrame, country: str = "RU") -> list[dict[str, object]]:
+    """Queries for the `ror-variants:translit-<system>` sources: every Russian name of an active record in Latin
+    capitals in each of `VARIANT_SYSTEMS`, expected to find the record in the whole registry."""
+    rows: list[dict[str, object]] = []
+    active = registry[registry["status"].eq("active") & registry["country_code"].eq(country)]
+    for row in active.itertuples(index=False):
+        data = pd.Series(row._asdict())
+        for name in [n for n in record_names(data) if language(n) == "ru" and _russian_letters(n)]:
+            for system in VARIANT_SYSTEMS:
+                query = latin_capitals(name, system)
+                rows.append(dev_query(query, data["city"], country, data["ror_id"], f"ror-variants:translit-{system}"))
+    return rows

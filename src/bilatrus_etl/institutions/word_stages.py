@@ -153,6 +153,32 @@ def _pick(accepted: list[_Accepted]) -> MatchResult | None:
     return MatchResult(top.ror_id, method, round(float(top.score), 1))
 
 
+# Stop words no whole name ends with ("a" and "i" may be initials, or Russian "и" before a cut), and those a cut
+# leaves one or two letters after ("OF TH", "OF S"; not "AND CO").
+_CUT_STOP_WORDS = STOPWORDS - {"a", "i"}
+_CUT_BEFORE_LETTERS = frozenset({"of", "the", "for"})
+
+
+def ends_in_cut_word(index: RegistryIndex, name: str) -> bool:
+    """A name of a cut's length whose last word is the start of a registry word and no word itself ("... NATIONAL
+    MEDICAL RESEARCH CENTE"): the fuzzy stage would read the word as the one it starts and the name as any that
+    goes on from there (a Russian word may also be the start of a longer one: only that stage is left out)."""
+    raw = raw_words(name)
+    return len(name) >= _PREFIX_SHORTEST and len(raw) >= 3 and index.vocabulary.is_cut_word(raw[-1])
+
+
+def cut_after_stop_word(name: str) -> bool:
+    """Whether a name was visibly cut just after a stop word: it ends with one ("... STATE UNIVERSITY OF") or with
+    one and a letter or two ("... WATER PROBLEMS OF A", "... OF TH"). No whole name ends so, and the stages that
+    read a name as whole would take it for the shorter name it starts with ("Novosibirsk State University" for
+    "NOVOSIBIRSK STATE UNIVERSITY OF" ECONOMICS ...): only `prefix_match` may complete it."""
+    raw = raw_words(name)
+    if len(raw) < 3:
+        return False
+    last = raw[-1]
+    return last in _CUT_STOP_WORDS or (raw[-2] in _CUT_BEFORE_LETTERS and len(last) <= 2 and not last.isdigit())
+
+
 def prefix_match(index: RegistryIndex, query: Query) -> MatchResult | None:
     """A long name cut at the source's field length: the one registry name that starts with its words.
 
@@ -186,11 +212,14 @@ def prefix_match(index: RegistryIndex, query: Query) -> MatchResult | None:
     else:
         return None  # the name ends with a whole word: not cut
     words = raw_words(index.vocabulary.repair(" ".join(whole)))
-    for start in dict.fromkeys((0, legal_form_length(words))):
+    legal = legal_form_length(words)
+    for start in dict.fromkeys((0, legal)):
         body = name_words(words[start:])
+        form = len(name_words(words[start:legal]))  # the leading legal form's words in `body` (none from `legal`)
         for dropped in range(4):
             head = body[: len(body) - dropped]
-            if len(head) < 2 or count_distinctive(" ".join(head)) < (1 if dropped == 0 else 2):
+            # the distinctive words are the name's own, past its legal form: a legal form alone names no one
+            if len(head) < 2 or count_distinctive(" ".join(head[form:])) < (1 if dropped == 0 else 2):
                 break
             if dropped and distinctive_words(body[len(body) - dropped]):
                 break  # only words that tell no institution apart may be dropped
