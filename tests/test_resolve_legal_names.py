@@ -212,3 +212,11 @@ def test_a_name_cut_after_a_long_legal_form_is_no_other_name(bare: Matcher) -> N
     assert centre.ror_id is None
     # "AND CO" and initials are no cut
     assert bare.match("RESEARCH AND PRODUCTION CENTER FOX AND CO", "Moscow", "RU").ror_id == "010pn0509"
+
+
+def test_an_academy_branch_in_parentheses_is_part_of_the_name(bare: Matcher) -> None:
+    assert match_key("GEOLOGICAL INSTITUTE (SB RAS)") == match_key("Geological Institute SB RAS")
+    assert match_key("Kola Science Centre (KSC RAS)") == match_key("Kola Science Centre")  # an acronym aside goes
+    moscow = bare.match("GEOLOGICAL INSTITUTE", "Moscow", "RU").ror_id
+    assert moscow is not None
+    assert bare.match("GEOLOGICAL INSTITUTE (SB RAS)", "Ulan-Ude", "RU").ror_id not in {None, moscow}

@@ -113,6 +113,9 @@ _MEDICAL_BIOLOGICAL = re.compile(r"\bmedical[\s-]+(?:and[\s-]+)?biological\b")
 _PHYSICAL_CULTURE = re.compile(r"\bphysical\s+culture\b")
 STOPWORDS = frozenset({"of", "the", "for", "and", "in", "at", "on", "a", "an", "under", "to", "by", "with", "i"})
 _PAREN = re.compile(r"\(([^()]*)\)")
+# An academy branch in parentheses is part of the name: "Geological Institute (SB RAS)" is not the Geological
+# Institute of the academy itself.
+_BRANCH_ASIDE = re.compile(r"\(\s*((?:sb|ub|feb|so|uro|dvo)\s+ra[sn])\s*\)")
 
 
 def _transliterate(text: str) -> str:
@@ -187,7 +190,7 @@ def _words(name: str) -> str:
     text = re.sub(r"\bn\.\s?a\.|\bim\.", " named after ", text)
     text = re.sub(r"\bno\.?\s*(?=\d)", " ", text)  # "No. 9", "№179" (NFKC: "No179"): the number alone
     text = re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", r"\1", text)  # "46th", "1st": the number alone
-    text = drop_parentheses(text)
+    text = drop_parentheses(_BRANCH_ASIDE.sub(r" \1 ", text))
     text = _RUSSIAN_PHRASES.sub(lambda m: _PHRASE_ENGLISH[(m.lastindex or 1) - 1], text)
     text = _MEDICAL_BIOLOGICAL.sub(" biomedical ", text)  # the English of "медико-биологический" both ways
     text = _PHYSICAL_CULTURE.sub(" physical education ", text)  # "физическая культура", both ways
