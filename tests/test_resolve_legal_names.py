@@ -220,3 +220,9 @@ def test_an_academy_branch_in_parentheses_is_part_of_the_name(bare: Matcher) -> 
     moscow = bare.match("GEOLOGICAL INSTITUTE", "Moscow", "RU").ror_id
     assert moscow is not None
     assert bare.match("GEOLOGICAL INSTITUTE (SB RAS)", "Ulan-Ude", "RU").ror_id not in {None, moscow}
+
+
+def test_abbreviated_words_of_a_name() -> None:
+    assert match_key("YAROSLAVL STATE MED. ACADEMY") == match_key("Yaroslavl State Medical Academy")
+    assert match_key("ANGARSK STATE TECH. ACADEMY") == match_key("Angarsk State Technical Academy")
+    assert match_key("KAZAN STATE UNIV.") == match_key("Kazan State University")

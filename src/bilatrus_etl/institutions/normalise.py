@@ -86,6 +86,8 @@ _TOKEN_MAP = {
     "sci": "science",
     "res": "research",
     "techn": "technical",
+    "tech": "technical",
+    "med": "medical",
     "moskva": "moscow",
     "govt": "government",
     "lab": "laboratory",
