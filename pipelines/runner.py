@@ -6,7 +6,8 @@ found, failed and its concurrency slots freed before anything starts; then, per 
 2. Dagster's own staleness decides the rest: the assets whose upstream data version or own code version
    changed, and everything downstream of them, are materialised in a second `refresh` run; when none is stale
    the published warehouse is recorded as confirmed current (same data version), nothing is rebuilt.
-Both are real runs of the `refresh` job with the code location's origin, so they show in the job's history.
+Both are real runs of the `refresh` job with the code location's origin, so they show in the job's history; the code
+location is loaded in this process (`code_location`), the runs execute here (in-process executor).
 """
 
 from __future__ import annotations
