@@ -24,7 +24,8 @@ from typing import Any
 import dagster as dg
 
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.ingest import catalog
+from bilatrus_etl.ingest import catalog, early
+from bilatrus_etl.ingest.steps import send_ahead
 from bilatrus_etl.quality.context import prewarm
 from bilatrus_etl.settings import PROGRAMMES, Settings
 from bilatrus_etl.warehouse import queries, runlock
@@ -256,21 +257,22 @@ def code_location() -> CodeLocation:
     from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
     from dagster._grpc.utils import get_loadable_targets
 
+    module, working_directory = "pipelines.definitions", os.getcwd()
     target = LoadableTargetOrigin(
-        executable_path=sys.executable, module_name="pipelines.definitions", working_directory=os.getcwd()
+        executable_path=sys.executable, module_name=module, working_directory=working_directory
     )
     origin = InProcessCodeLocationOrigin(target, location_name=LOCATION_NAME)
     (loadable,) = get_loadable_targets(
         python_file=None,
-        module_name=target.module_name,
+        module_name=module,
         package_name=None,
         autoload_defs_module_name=None,
-        working_directory=target.working_directory,
+        working_directory=working_directory,
         attribute=None,
         resolve_lazy_defs=True,
     )
     recon_repository = ReconstructableRepository(
-        CodePointer.from_module(target.module_name, loadable.attribute, target.working_directory),
+        CodePointer.from_module(module, loadable.attribute, working_directory),
         origin.container_image,
         executable_path=sys.executable,
         entry_point=origin.entry_point,
@@ -399,6 +401,8 @@ def refresh(
     settings.build_path.parent.mkdir(parents=True, exist_ok=True)
     lock = runlock.acquire(settings.data_dir, wait=wait, on_wait=on_wait, command="bilatrus run")
     try:
+        # the sources' checks go out now and are answered while Dagster prepares the run of the downloads
+        send_ahead(settings, contiguous_blocks(wanted)[0])
         if instance is None:
             ensure_instance_home()
             install_sqlite_settings()
@@ -406,6 +410,7 @@ def refresh(
                 return _refresh_locked(persistent, settings, wanted, force, lock, notify, location)
         return _refresh_locked(instance, settings, wanted, force, lock, notify, location)
     finally:
+        early.discard()
         lock.release()
 
 
