@@ -401,8 +401,10 @@ def refresh(
     settings.build_path.parent.mkdir(parents=True, exist_ok=True)
     lock = runlock.acquire(settings.data_dir, wait=wait, on_wait=on_wait, command="bilatrus run")
     try:
-        # the sources' checks go out now and are answered while Dagster prepares the run of the downloads
-        send_ahead(settings, contiguous_blocks(wanted)[0])
+        # the sources' checks go out now and are answered while Dagster prepares the first run of the downloads
+        blocks = contiguous_blocks(wanted)
+        if blocks:
+            send_ahead(settings, blocks[0])
         if instance is None:
             ensure_instance_home()
             install_sqlite_settings()

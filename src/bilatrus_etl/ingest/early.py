@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import requests
 
+from bilatrus_etl.ingest.catalog import redact
+
 log = logging.getLogger(__name__)
 
 #: How long an answer may wait for its download: past that the download asks again.
@@ -44,7 +46,7 @@ class _Request:
         try:
             response = self.session.get(url, headers=self.headers, stream=True)
         except Exception as exc:  # noqa: BLE001 - whatever failed here, the download asks again and reports it
-            log.debug("conditional request sent ahead to %s failed (%s): the download asks itself", url, exc)
+            log.debug("the check sent ahead to %s failed (%s): the download asks again", redact(url), redact(str(exc)))
         with _lock:
             self.response = response
             self.done.set()

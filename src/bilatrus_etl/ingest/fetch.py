@@ -109,14 +109,14 @@ def send_ahead(datasets: Iterable[Dataset], mirror: str | None, raw_dir: str | o
     for dataset in datasets:
         if dataset.zenodo_concept and not mirror:
             continue
-        url = resolve_url(dataset, mirror)
-        if is_local(url):
-            continue
         try:
+            url = resolve_url(dataset, mirror)
             target = DownloadTarget.of(dataset, url)
             refuse_known_unreachable(target)
         except BilatrusError:
             continue  # `download` says why
+        if is_local(url):
+            continue
         headers = conditional_headers(_reusable(raw_dir, target.key, target.shown, None))
         if headers:
             early.start(url, headers, make_session())
