@@ -24,7 +24,13 @@ from bilatrus_etl.ingest import early
 from bilatrus_etl.ingest.catalog import Dataset, resolve_url
 from bilatrus_etl.ingest.fetch_errors import DownloadTarget, refuse_known_unreachable
 from bilatrus_etl.ingest.http import is_local, local_session, make_session
-from bilatrus_etl.ingest.provenance import DownloadResult, append_provenance, latest_download, stored_path
+from bilatrus_etl.ingest.provenance import (
+    DownloadResult,
+    append_provenance,
+    latest_download,
+    read_provenance,
+    stored_path,
+)
 from bilatrus_etl.ingest.transfer import Progress, Transfer, conditional_headers
 
 log = logging.getLogger(__name__)
@@ -89,7 +95,11 @@ def download(
 
 def _reusable(raw_dir: Path, key: str, url: str, expected_sha256: str | None) -> dict[str, Any] | None:
     """The last download of this dataset+URL (as stored: redacted) whose stored file is intact (same size), if any."""
-    row = latest_download(raw_dir, key, url)
+    return _intact(raw_dir, latest_download(raw_dir, key, url), expected_sha256)
+
+
+def _intact(raw_dir: Path, row: dict[str, Any] | None, expected_sha256: str | None) -> dict[str, Any] | None:
+    """The provenance row, when it names a stored file that is intact (same size, the expected sha256 if any)."""
     if row is None or not row.get("sha256"):
         return None
     if expected_sha256 and row["sha256"] != expected_sha256.lower():
@@ -105,6 +115,7 @@ def send_ahead(datasets: Iterable[Dataset], mirror: str | None, raw_dir: str | o
     already downloaded from its URL; `download` takes the answer. Returns how many were sent. A dataset whose URL is
     looked up at download time (the newest release of a Zenodo record) or is a local folder is left to `download`."""
     raw_dir = Path(raw_dir).resolve()
+    newest = {(row.get("dataset"), row.get("url")): row for row in read_provenance(raw_dir)}  # oldest first
     sent = 0
     for dataset in datasets:
         if dataset.zenodo_concept and not mirror:
@@ -117,7 +128,7 @@ def send_ahead(datasets: Iterable[Dataset], mirror: str | None, raw_dir: str | o
             continue  # `download` says why
         if is_local(url):
             continue
-        headers = conditional_headers(_reusable(raw_dir, target.key, target.shown, None))
+        headers = conditional_headers(_intact(raw_dir, newest.get((target.key, target.shown)), None))
         if headers:
             early.start(url, headers, make_session())
             sent += 1
