@@ -6,7 +6,8 @@ found, failed and its concurrency slots freed before anything starts; then, per 
 2. Dagster's own staleness decides the rest: the assets whose upstream data version or own code version
    changed, and everything downstream of them, are materialised in a second `refresh` run; when none is stale
    the published warehouse is recorded as confirmed current (same data version), nothing is rebuilt.
-Both are real runs of the `refresh` job with the code location's origin, so they show in the job's history.
+Both are real runs of the `refresh` job with the code location's origin, so they show in the job's history; the code
+location is loaded in this process (`code_location`), the runs execute here (in-process executor).
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +24,8 @@ from typing import Any
 import dagster as dg
 
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.ingest import catalog
+from bilatrus_etl.ingest import catalog, early
+from bilatrus_etl.ingest.steps import send_ahead
 from bilatrus_etl.quality.context import prewarm
 from bilatrus_etl.settings import PROGRAMMES, Settings
 from bilatrus_etl.warehouse import queries, runlock
@@ -232,26 +233,55 @@ def _free_slots(instance: dg.DagsterInstance, run_id: str) -> int:
 # --- launching runs of the refresh job from the code location --------------------------------------------------
 
 
-@contextmanager
-def code_location(instance: dg.DagsterInstance) -> Iterator[tuple[Any, Any]]:
-    """The code location `pipelines.definitions`, loaded in this process, and its repository."""
+@dataclass(frozen=True)
+class CodeLocation:
+    """The code location `pipelines.definitions` as `dagster dev -m pipelines.definitions` names it, loaded in this
+    process: its repository's definitions (found by Dagster's own autodiscovery), the reconstructable repository the
+    runs execute from, and its origin, which every run records so that it shows in the job's history."""
+
+    origin: Any  # InProcessCodeLocationOrigin
+    recon_repository: Any  # ReconstructableRepository
+    repository: Any  # RepositoryDefinition
+
+    @property
+    def asset_graph(self) -> Any:
+        return self.repository.asset_graph
+
+
+def code_location() -> CodeLocation:
+    """Load the code location in this process. Unlike Dagster's in-process code location (built for serving it),
+    this snapshots no job but the runs' own: no gRPC server, no snapshot of the whole repository."""
+    from dagster._core.code_pointer import CodePointer
+    from dagster._core.definitions.reconstruct import ReconstructableRepository
     from dagster._core.remote_origin import InProcessCodeLocationOrigin
     from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+    from dagster._grpc.utils import get_loadable_targets
 
-    origin = InProcessCodeLocationOrigin(
-        LoadableTargetOrigin(
-            executable_path=sys.executable, module_name="pipelines.definitions", working_directory=os.getcwd()
-        ),
-        location_name=LOCATION_NAME,
+    module, working_directory = "pipelines.definitions", os.getcwd()
+    target = LoadableTargetOrigin(
+        executable_path=sys.executable, module_name=module, working_directory=working_directory
     )
-    with origin.create_location(instance) as location:
-        repository = next(iter(location.get_repositories().values()))
-        yield location, repository
+    origin = InProcessCodeLocationOrigin(target, location_name=LOCATION_NAME)
+    (loadable,) = get_loadable_targets(
+        python_file=None,
+        module_name=module,
+        package_name=None,
+        autoload_defs_module_name=None,
+        working_directory=working_directory,
+        attribute=None,
+        resolve_lazy_defs=True,
+    )
+    recon_repository = ReconstructableRepository(
+        CodePointer.from_module(module, loadable.attribute, working_directory),
+        origin.container_image,
+        executable_path=sys.executable,
+        entry_point=origin.entry_point,
+    )
+    return CodeLocation(origin, recon_repository, recon_repository.get_definition())
 
 
 def _launch(
-    location,
-    repository,
+    location: CodeLocation,
     instance: dg.DagsterInstance,
     keys: set[dg.AssetKey],
     tags: dict[str, str],
@@ -260,35 +290,31 @@ def _launch(
 ) -> dg.JobExecutionResult:
     """Create a run of the refresh job for these assets (and their checks) with the location's origin; run it here."""
     from dagster._core.execution.api import execute_run
-    from dagster._utils.hosted_user_process import recon_job_from_origin
 
-    run = create_run(location, repository, instance, keys, tags, run_config)
+    run = create_run(location, instance, keys, tags, run_config)
     lock.update(run_id=run.run_id)  # a refused run names the run in the way
-    if run.job_code_origin is None:
-        raise BilatrusError(f"Run {run.run_id} of the refresh job has no code origin: it cannot be executed here.")
-    return execute_run(recon_job_from_origin(run.job_code_origin), run, instance)
+    return execute_run(location.recon_repository.get_reconstructable_job(JOB_NAME), run, instance)
 
 
 def create_run(
-    location, repository, instance: dg.DagsterInstance, keys: set[dg.AssetKey], tags: dict[str, str], run_config: dict
+    location: CodeLocation,
+    instance: dg.DagsterInstance,
+    keys: set[dg.AssetKey],
+    tags: dict[str, str],
+    run_config: dict,
 ) -> dg.DagsterRun:
     """A run of the refresh job for these assets and their checks, with the code location's origin (not started)."""
-    from dagster._core.definitions.selector import JobSubsetSelector
+    from dagster._core.execution.api import create_execution_plan
+    from dagster._core.remote_origin import RemoteJobOrigin, RemoteRepositoryOrigin
+    from dagster._core.snap import snapshot_from_execution_plan
 
-    graph = repository.asset_graph
+    graph = location.asset_graph
     checks = {check for check in graph.asset_check_keys if check.asset_key in keys}
-    selector = JobSubsetSelector(
-        location_name=location.name,
-        repository_name=repository.name,
-        job_name=JOB_NAME,
-        op_selection=None,
-        asset_selection=keys,
-        asset_check_selection=checks,
+    recon_job = location.recon_repository.get_reconstructable_job(JOB_NAME).get_subset(
+        asset_selection=frozenset(keys), asset_check_selection=frozenset(checks)
     )
-    remote_job = location.get_job(selector)
-    plan = location.get_execution_plan(
-        remote_job, run_config, step_keys_to_execute=None, known_state=None, instance=instance
-    ).execution_plan_snapshot
+    job = recon_job.get_definition()
+    plan = create_execution_plan(recon_job, run_config, instance_ref=instance.get_ref(), tags=tags)
     return instance.create_run(
         job_name=JOB_NAME,
         run_id=None,
@@ -299,12 +325,12 @@ def create_run(
         status=None,
         root_run_id=None,
         parent_run_id=None,
-        tags={**remote_job.tags, **tags},
-        job_snapshot=remote_job.job_snapshot,
-        execution_plan_snapshot=plan,
-        parent_job_snapshot=remote_job.parent_job_snapshot,
-        remote_job_origin=remote_job.get_remote_origin(),
-        job_code_origin=remote_job.get_python_origin(),
+        tags={**job.tags, **tags},
+        job_snapshot=job.get_job_snapshot(),
+        execution_plan_snapshot=snapshot_from_execution_plan(plan, job.get_job_snapshot_id()),
+        parent_job_snapshot=job.get_parent_job_snapshot(),
+        remote_job_origin=RemoteJobOrigin(RemoteRepositoryOrigin(location.origin, location.repository.name), JOB_NAME),
+        job_code_origin=recon_job.get_python_origin(),
         asset_selection=frozenset(keys),
         asset_check_selection=frozenset(checks),
         asset_graph=graph,
@@ -366,20 +392,27 @@ def refresh(
     settings: Settings | None = None,
     instance: dg.DagsterInstance | None = None,
     notify: Callable[[str], None] | None = None,
+    location: CodeLocation | None = None,
 ) -> RunOutcome:
-    """Run the refresh job for the chosen programmes (all by default); see the module's docstring."""
+    """Run the refresh job for the chosen programmes (all by default); see the module's docstring. `location`: the
+    code location already loaded (`code_location()`), else it is loaded here."""
     wanted = programmes_from_option(programmes)
     settings = settings or Settings.from_env()
     settings.build_path.parent.mkdir(parents=True, exist_ok=True)
     lock = runlock.acquire(settings.data_dir, wait=wait, on_wait=on_wait, command="bilatrus run")
     try:
+        # the sources' checks go out now and are answered while Dagster prepares the first run of the downloads
+        blocks = contiguous_blocks(wanted)
+        if blocks:
+            send_ahead(settings, blocks[0])
         if instance is None:
             ensure_instance_home()
             install_sqlite_settings()
             with dg.DagsterInstance.get() as persistent:
-                return _refresh_locked(persistent, settings, wanted, force, lock, notify)
-        return _refresh_locked(instance, settings, wanted, force, lock, notify)
+                return _refresh_locked(persistent, settings, wanted, force, lock, notify, location)
+        return _refresh_locked(instance, settings, wanted, force, lock, notify, location)
     finally:
+        early.discard()
         lock.release()
 
 
@@ -390,6 +423,7 @@ def _refresh_locked(
     force: bool,
     lock: runlock.RunLock,
     notify: Callable[[str], None] | None,
+    location: CodeLocation | None,
 ) -> RunOutcome:
     outcome = RunOutcome()
     outcome.recovered = recover_dead_runs(instance, settings)
@@ -414,31 +448,31 @@ def _refresh_locked(
         HOST_TAG: lock.info["host"],
     }
     changed = False
-    with code_location(instance) as (location, repository):
-        graph = repository.asset_graph
-        everything = set(graph.materializable_asset_keys)
-        for block in contiguous_blocks(wanted):
-            tags = {**base_tags, "programmes": ",".join(block).lower(), **programme_range_tags(block)}
-            downloads = _launch(location, repository, instance, set(DOWNLOAD_KEYS), tags, run_config, lock)
-            _collect(downloads, outcome)
-            if not outcome.success:
-                break
-            rebuild = everything - DOWNLOAD_KEYS if force else stale_assets(instance, graph, block, settings)
-            if not settings.warehouse_path.exists():
-                rebuild.add(PUBLISHED_KEY)
-            if not rebuild:
-                continue
-            changed = True
-            prewarm()  # the run validates what it rebuilds (a forced refresh started it in its downloads already)
-            build_tags = (
-                tags
-                if any(graph.get(k).is_partitioned for k in rebuild)
-                else {k: v for k, v in tags.items() if not k.startswith("dagster/asset_partition_range")}
-            )
-            build = _launch(location, repository, instance, rebuild, build_tags, run_config, lock)
-            _collect(build, outcome)
-            if not outcome.success:
-                break
+    location = location or code_location()
+    graph = location.asset_graph
+    everything = set(graph.materializable_asset_keys)
+    for block in contiguous_blocks(wanted):
+        tags = {**base_tags, "programmes": ",".join(block).lower(), **programme_range_tags(block)}
+        downloads = _launch(location, instance, set(DOWNLOAD_KEYS), tags, run_config, lock)
+        _collect(downloads, outcome)
+        if not outcome.success:
+            break
+        rebuild = everything - DOWNLOAD_KEYS if force else stale_assets(instance, graph, block, settings)
+        if not settings.warehouse_path.exists():
+            rebuild.add(PUBLISHED_KEY)
+        if not rebuild:
+            continue
+        changed = True
+        prewarm()  # the run validates what it rebuilds (a forced refresh started it in its downloads already)
+        build_tags = (
+            tags
+            if any(graph.get(k).is_partitioned for k in rebuild)
+            else {k: v for k, v in tags.items() if not k.startswith("dagster/asset_partition_range")}
+        )
+        build = _launch(location, instance, rebuild, build_tags, run_config, lock)
+        _collect(build, outcome)
+        if not outcome.success:
+            break
     if outcome.success and not changed:
         outcome.up_to_date = True
         confirm_unchanged(instance, outcome.run_ids[-1])

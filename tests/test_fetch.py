@@ -11,8 +11,8 @@ import pytest
 from fixture_server import FixtureServer, closed_port
 
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.ingest import catalog, fetch_errors, http, provenance
-from bilatrus_etl.ingest.fetch import download
+from bilatrus_etl.ingest import catalog, early, fetch_errors, http, provenance
+from bilatrus_etl.ingest.fetch import download, send_ahead
 from bilatrus_etl.ingest.fetch_errors import FetchError
 
 H2020 = catalog.load_catalog()["cordis_h2020"]
@@ -405,3 +405,47 @@ def test_a_failed_download_is_raised_after_the_one_under_way_ends(monkeypatch):
     monkeypatch.setattr(steps, "fetch_dataset", _fake_fetch({"a": 0.2}, {"a", "b"}, done))
     with pytest.raises(BilatrusError, match="^a: "):  # the first in the datasets' order
         steps.fetch_datasets(None, ["a", "b"])  # type: ignore[arg-type]
+
+
+def test_a_check_sent_ahead_is_the_download_s_one_conditional_get(fixture_server: FixtureServer, raw: Path) -> None:
+    """`send_ahead` asks early what the download would ask; the download takes that answer: one GET per check,
+    a 304 reuses the stored file, a 200 streams the new file from the answer sent ahead."""
+    mirror = fixture_server.url + "mirror"
+    fixture_server.put(f"mirror/{NAME}", BODY)
+    url = catalog.resolve_url(H2020, mirror)
+    first = download(H2020, url, raw)
+    assert send_ahead([H2020], mirror, raw) == 1
+    unchanged = download(H2020, url, raw)
+    assert (unchanged.status, unchanged.changed, unchanged.path) == (304, False, first.path)
+    assert [(r.status, r.headers.get("If-None-Match")) for r in fixture_server.requests] == [
+        (200, None),
+        (304, first.etag),
+    ]
+
+    new_body = BODY[::-1]
+    fixture_server.put(f"mirror/{NAME}", new_body)
+    assert send_ahead([H2020], mirror, raw) == 1
+    changed = download(H2020, url, raw)
+    assert (changed.status, changed.changed, changed.sha256) == (200, True, hashlib.sha256(new_body).hexdigest())
+    assert Path(changed.path).read_bytes() == new_body
+    assert [r.status for r in fixture_server.requests] == [200, 304, 200]
+    assert [r["http_status"] for r in provenance.read_provenance(raw)] == [200, 304, 200]
+
+
+def test_an_answer_sent_ahead_and_not_taken_is_dropped(fixture_server: FixtureServer, raw: Path) -> None:
+    """Nothing is written for an answer no download takes; one asked with other validators is closed, and the
+    download sends its own request; `discard` drops what is left."""
+    mirror = fixture_server.url + "mirror"
+    fixture_server.put(f"mirror/{NAME}", BODY)
+    url = catalog.resolve_url(H2020, mirror)
+    first = download(H2020, url, raw)
+    assert send_ahead([H2020], mirror, raw) == 1
+    assert early.take(url, {"If-None-Match": '"other"'}) is None
+    assert [r["http_status"] for r in provenance.read_provenance(raw)] == [200]
+    assert download(H2020, url, raw).status == 304
+    assert [r.status for r in fixture_server.requests] == [200, 304, 304]
+
+    assert send_ahead([H2020], mirror, raw) == 1
+    early.discard()
+    assert early.take(url, {"If-None-Match": first.etag, "If-Modified-Since": first.last_modified}) is None
+    assert send_ahead([H2020], None, raw) == 0  # never downloaded from the official URL: nothing to ask

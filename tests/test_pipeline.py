@@ -7,12 +7,15 @@ the real requests path.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import dagster as dg
 import duckdb
 import pytest
 from fixture_server import FixtureServer
 from pipeline_fixtures import build_fixture_mirror, manifest_participations, materialized_keys, resources_for
 
+from bilatrus_etl.ingest import catalog
 from bilatrus_etl.settings import PROGRAMMES, Settings
 from pipelines import runner
 from pipelines.definitions import defs
@@ -157,6 +160,9 @@ def test_full_refresh_publishes_then_unchanged_upstream_skips_downstream(mirror_
         assert set(second.materialized) == {"raw/cordis_programme_files", "raw/cordisref", "raw/ror_dump"}
         # every source answered 304 Not Modified: no body downloaded again
         assert {r.status for r in server.requests[before:] if r.method == "GET"} == {304}
+        # each source asked once: the checks sent ahead of the run of the downloads are the downloads' own
+        asked = Counter(r.path for r in server.requests[before:] if r.method == "GET")
+        assert len(asked) == len(catalog.load_catalog()) and set(asked.values()) == {1}
 
         runs = [instance.get_run_by_id(run_id) for run_id in first.run_ids + second.run_ids]
         assert len(runs) == 3  # first: downloads, then the build; second: downloads only

@@ -54,7 +54,6 @@ class BilatrusConfig(dg.ConfigurableResource):
                 run_id, {DATA_DIR_TAG: str(data_dir), PID_TAG: info["pid"], HOST_TAG: info["host"]}
             )
         try:
-            create_build_file(self.settings().build_path)
             yield self
         finally:
             if lock is not None:
@@ -74,8 +73,10 @@ class BuildWarehouse(DuckDBResource):
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["BuildWarehouse"]:
         # The library opens the same path with duckdb.connect(path) (the publish step): same configuration, so
-        # those connections join this instance instead of being refused.
-        create_build_file(self.database)  # in the published storage version, whichever resource starts first
+        # those connections join this instance instead of being refused. Every step that opens the build file has
+        # this resource: it creates the file, in the published storage version (a run of the downloads alone, which
+        # need only `bilatrus`, creates none).
+        create_build_file(self.database)
         self._run_connection = duckdb.connect(self.database, config=dict(self.connection_config))
         try:
             yield self

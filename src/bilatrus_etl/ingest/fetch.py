@@ -12,17 +12,26 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from bilatrus_etl.ingest.catalog import Dataset
+from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.ingest import early
+from bilatrus_etl.ingest.catalog import Dataset, resolve_url
 from bilatrus_etl.ingest.fetch_errors import DownloadTarget, refuse_known_unreachable
 from bilatrus_etl.ingest.http import is_local, local_session, make_session
-from bilatrus_etl.ingest.provenance import DownloadResult, append_provenance, latest_download, stored_path
-from bilatrus_etl.ingest.transfer import Progress, Transfer
+from bilatrus_etl.ingest.provenance import (
+    DownloadResult,
+    append_provenance,
+    latest_download,
+    read_provenance,
+    stored_path,
+)
+from bilatrus_etl.ingest.transfer import Progress, Transfer, conditional_headers
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +67,13 @@ def download(
         expected_md5 = release.md5
     cached = _reusable(raw_dir, target.key, target.shown, expected_sha256)
     own_session = session is None or is_local(url)
+    answer = early.take(url, conditional_headers(cached)) if session is None and not is_local(url) else None
     if is_local(url):
         session = local_session()
-    session = session or make_session()
+    session = session or (answer[0] if answer else make_session())
     try:
         result = Transfer(session, raw_dir, target, max_bytes, progress, md5=bool(expected_md5)).run(
-            cached, previous, expected_sha256, expected_md5
+            cached, previous, expected_sha256, expected_md5, answer[1] if answer else None
         )
     finally:
         if own_session:
@@ -85,7 +95,11 @@ def download(
 
 def _reusable(raw_dir: Path, key: str, url: str, expected_sha256: str | None) -> dict[str, Any] | None:
     """The last download of this dataset+URL (as stored: redacted) whose stored file is intact (same size), if any."""
-    row = latest_download(raw_dir, key, url)
+    return _intact(raw_dir, latest_download(raw_dir, key, url), expected_sha256)
+
+
+def _intact(raw_dir: Path, row: dict[str, Any] | None, expected_sha256: str | None) -> dict[str, Any] | None:
+    """The provenance row, when it names a stored file that is intact (same size, the expected sha256 if any)."""
     if row is None or not row.get("sha256"):
         return None
     if expected_sha256 and row["sha256"] != expected_sha256.lower():
@@ -94,3 +108,28 @@ def _reusable(raw_dir: Path, key: str, url: str, expected_sha256: str | None) ->
     if not path.is_file() or path.stat().st_size != row.get("bytes"):
         return None
     return row
+
+
+def send_ahead(datasets: Iterable[Dataset], mirror: str | None, raw_dir: str | os.PathLike) -> int:
+    """Send now, each in the background (`early`), the conditional GET that `download` would send for every dataset
+    already downloaded from its URL; `download` takes the answer. Returns how many were sent. A dataset whose URL is
+    looked up at download time (the newest release of a Zenodo record) or is a local folder is left to `download`."""
+    raw_dir = Path(raw_dir).resolve()
+    newest = {(row.get("dataset"), row.get("url")): row for row in read_provenance(raw_dir)}  # oldest first
+    sent = 0
+    for dataset in datasets:
+        if dataset.zenodo_concept and not mirror:
+            continue
+        try:
+            url = resolve_url(dataset, mirror)
+            target = DownloadTarget.of(dataset, url)
+            refuse_known_unreachable(target)
+        except BilatrusError:
+            continue  # `download` says why
+        if is_local(url):
+            continue
+        headers = conditional_headers(_intact(raw_dir, newest.get((target.key, target.shown)), None))
+        if headers:
+            early.start(url, headers, make_session())
+            sent += 1
+    return sent

@@ -93,6 +93,15 @@ def fetch_programmes(settings: Settings, programmes: list[str]) -> list[FetchedS
     return fetch_datasets(settings, [d.key for p in programmes for d in catalog.datasets_for_programme(p)])
 
 
+def send_ahead(settings: Settings, programmes: list[str]) -> int:
+    """Send the conditional GETs of a run of the downloads for these programmes now (`fetch.send_ahead`): their
+    files, the reference tables and the registry; their download steps take the answers. Returns how many."""
+    kinds = ("reference", "registry")
+    datasets = [d for p in programmes for d in catalog.datasets_for_programme(p)]
+    datasets += [d for d in catalog.load_catalog().values() if d.kind in kinds]
+    return fetch.send_ahead(datasets, settings.mirror, settings.raw_dir)
+
+
 def fetch_programme(settings: Settings, programme: str) -> list[FetchedSource]:
     return fetch_programmes(settings, [programme])
 

@@ -40,7 +40,8 @@ CHUNK_SIZE = 1 << 20  # at most this much per read: bytes that arrived are writt
 Progress = Callable[[int, "int | None"], None]
 
 
-def _conditional_headers(cached: Mapping[str, Any] | None) -> dict[str, str]:
+def conditional_headers(cached: Mapping[str, Any] | None) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since from the provenance row of the download to reuse (none without one)."""
     if cached is None:
         return {}
     headers = {}
@@ -125,7 +126,10 @@ class Transfer:
         previous: Mapping[str, Any] | None,
         expected_sha256: str | None,
         expected_md5: str | None,
+        answer: requests.Response | None = None,
     ) -> DownloadResult:
+        """The download's attempts; `answer`: the first attempt's response when its conditional GET was sent ahead
+        (`early`), on this Session."""
         retry = _read_retry(self.session, self.target.url)
         attempts = 1 + (retry.read if retry is not None and isinstance(retry.read, int) else 0)
         cuts: list[Cut] = []
@@ -133,8 +137,9 @@ class Transfer:
             for attempt in range(1, attempts + 1):
                 resuming = bool(self.size and self.validator)
                 first_try = not self.size and not cuts
-                headers = self._range_headers() if resuming else (_conditional_headers(cached) if first_try else {})
-                response = _get(self.session, self.target, headers)
+                headers = self._range_headers() if resuming else (conditional_headers(cached) if first_try else {})
+                response = answer if answer is not None and first_try else _get(self.session, self.target, headers)
+                answer = None
                 with response:
                     if response.status_code == 304 and cached is not None and first_try:
                         return _reuse(self.raw_dir, self.target, response, cached)

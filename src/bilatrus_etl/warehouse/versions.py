@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from functools import cache
 from pathlib import Path
+from stat import S_ISREG
 
 from bilatrus_etl import __version__
 from bilatrus_etl.ingest.steps import FetchedSource, current_sources
@@ -26,11 +28,19 @@ def code_fingerprint() -> str:
 
 
 def _hash_files(paths: list[Path], *extra: str, length: int = 16) -> str:
-    """sha256 over the files' package-relative names and bytes (sorted), plus any extra strings."""
+    """sha256 over the files' package-relative names and bytes (in the order of their paths), plus any extra strings.
+    (Each Python step's code version hashes the whole library at start-up: one stat per file, names cut as strings.)"""
     digest = hashlib.sha256("\0".join(extra).encode())
-    for path in sorted(p for p in paths if p.is_file()):
-        stat = path.stat()
-        digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
+    prefix = f"{PACKAGE_DIR}{os.sep}"
+    for path in sorted(paths, key=lambda p: p.parts):
+        try:
+            stat = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        if not S_ISREG(stat.st_mode):
+            continue
+        name = str(path)
+        digest.update((name[len(prefix) :] if name.startswith(prefix) else str(path.relative_to(PACKAGE_DIR))).encode())
         digest.update(_file_bytes(path, stat.st_mtime_ns, stat.st_size))
     return digest.hexdigest()[:length]
 
