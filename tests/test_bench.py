@@ -19,7 +19,7 @@ from bench import staging as staging_profile
 from bench.inputs import extract_inputs, read_inputs
 from bench.measure import Measurement, median_of, run_measured
 from bench.pandas_baseline import compute_marts, write_marts
-from bench.run import Target, step_group
+from bench.run import SizeResult, Target, size_targets, step_group
 from bench.server import MirrorServer
 from bilatrus_etl.ingest import catalog, staging
 from bilatrus_etl.warehouse.models import load_models
@@ -197,3 +197,13 @@ def test_median_of_repeated_runs_keeps_every_time_and_never_hides_a_failure() ->
     assert (median.wall_s, median.peak_rss_mb, median.runs_s) == (2.0, 102.0, [3.0, 1.0, 2.0])
     assert median_of([run(4.0), run(2.0)]).wall_s == 2.0  # the lower middle of an even count
     assert median_of([run(1.0), run(5.0, code=1), run(2.0)]).returncode == 1
+
+
+def test_first_step_target_is_the_median_of_every_run_measured() -> None:
+    result = SizeResult(scale=1.0, startup_s=3.04, noop_startups_s=[1.8, 1.9, 2.1])
+    result.measurements["a"] = Measurement("a", 50.0, 800.0, 0, 0.5, 0.5)
+    assert result.first_step_median() == 2.0  # median of 3.04, 1.8, 1.9, 2.1
+    target = next(t for t in size_targets(result) if "first step" in t.name)
+    assert (target.value, target.limit, target.verdict) == (2.0, 2, "PASS")
+    assert SizeResult(scale=4.0, startup_s=2.21).first_step_median() == 2.21  # a alone at 4x
+    assert SizeResult(scale=4.0).first_step_median() is None
