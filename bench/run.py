@@ -339,11 +339,16 @@ def measure_noop(result: SizeResult, url: str, data_dir: Path, logs: Path, repea
         )
 
 
-def first_step_after(data_dir: Path, launched: float) -> float | None:
-    """Seconds from `launched` (a `bilatrus run` started) to the first step of the first Dagster run it made."""
-    runs = [r for r in dagster_runs(data_dir / "dagster") if (r.get("start") or 0) >= launched]
-    starts = [s["start"] for s in (runs[0].get("steps", []) if runs else []) if s.get("start")]
+def first_step_s(runs: list[dict], launched: float) -> float | None:
+    """Seconds from `launched` (a `bilatrus run` started) to the first step of the first of `runs` it made."""
+    made = [r for r in runs if (r.get("start") or 0) >= launched]
+    starts = [s["start"] for s in (made[0].get("steps", []) if made else []) if s.get("start")]
     return round(min(starts) - launched, 2) if starts else None
+
+
+def first_step_after(data_dir: Path, launched: float) -> float | None:
+    """`first_step_s` of the runs on the instance of `data_dir`."""
+    return first_step_s(dagster_runs(data_dir / "dagster"), launched)
 
 
 def measure_pipeline(result: SizeResult, mirror: Path, folder: Path, only: set[str], repeat: int = 1) -> Path:
@@ -364,8 +369,7 @@ def measure_pipeline(result: SizeResult, mirror: Path, folder: Path, only: set[s
         runs = dagster_runs(data_dir / "dagster")
         if runs:
             summarise_steps(result, runs)
-            starts = [s["start"] for s in runs[0].get("steps", []) if s.get("start")]
-            result.startup_s = round(min(starts) - started, 2) if starts else None
+            result.startup_s = first_step_s(runs, started)
         if "b" in only and result.scale == 1 and a.returncode == 0:
             measure_noop(result, server.url, data_dir, logs, repeat)
     return data_dir

@@ -28,7 +28,7 @@ from bilatrus_etl.ingest.provenance import (
     DownloadResult,
     append_provenance,
     latest_download,
-    read_provenance,
+    latest_downloads,
     stored_path,
 )
 from bilatrus_etl.ingest.transfer import Progress, Transfer, conditional_headers
@@ -115,7 +115,7 @@ def send_ahead(datasets: Iterable[Dataset], mirror: str | None, raw_dir: str | o
     already downloaded from its URL; `download` takes the answer. Returns how many were sent. A dataset whose URL is
     looked up at download time (the newest release of a Zenodo record) or is a local folder is left to `download`."""
     raw_dir = Path(raw_dir).resolve()
-    newest = {(row.get("dataset"), row.get("url")): row for row in read_provenance(raw_dir)}  # oldest first
+    newest = latest_downloads(raw_dir)
     sent = 0
     for dataset in datasets:
         if dataset.zenodo_concept and not mirror:

@@ -83,8 +83,15 @@ def read_provenance(raw_dir: str | os.PathLike) -> list[dict[str, Any]]:
     return rows
 
 
+def latest_downloads(raw_dir: str | os.PathLike) -> dict[tuple[Any, Any], dict[str, Any]]:
+    """The newest provenance row of every (dataset, URL), from one read of the log."""
+    return {(row.get("dataset"), row.get("url")): row for row in read_provenance(raw_dir)}  # newer rows win
+
+
 def latest_download(raw_dir: str | os.PathLike, dataset: str, url: str | None = None) -> dict[str, Any] | None:
     """The newest provenance row of a dataset (and URL, if given), or None."""
+    if url is not None:
+        return latest_downloads(raw_dir).get((dataset, url))
     for row in reversed(read_provenance(raw_dir)):
         if row.get("dataset") == dataset and (url is None or row.get("url") == url):
             return row

@@ -57,6 +57,7 @@ VARIANT_SYSTEMS: dict[str, Any] = {
     "j": _Letters("a,b,v,g,d,e,zh,z,i,j,k,l,m,n,o,p,r,s,t,u,f,h,c,ch,sh,sch,,y,,e,ju,ja,e"),
     "telegram": iuliia.TELEGRAM,
 }
+_ALL_SYSTEMS: dict[str, Any] = {**SYSTEMS, **VARIANT_SYSTEMS}
 _DASHES = re.compile(r"[\u2010-\u2015\u2212]")
 _MARKS = re.compile(r"[`'\u2019\u201d\u02b9\u02ba\"«»“„]")
 
@@ -91,7 +92,7 @@ def dev_query(
 
 def latin_capitals(name: str, system: str) -> str:
     """A Cyrillic name in Latin capitals in one of `SYSTEMS` ("Институт химии" -> "INSTITUT KHIMII" in `bgn`)."""
-    text = {**SYSTEMS, **VARIANT_SYSTEMS}[system].translate(name.replace("ё", "е").replace("Ё", "Е"))
+    text = _ALL_SYSTEMS[system].translate(name.replace("ё", "е").replace("Ё", "Е"))
     text = unicodedata.normalize("NFKD", _DASHES.sub("-", _MARKS.sub("", text)))
     text = "".join(char for char in text if not unicodedata.combining(char))
     return " ".join(text.upper().split())
@@ -100,6 +101,11 @@ def latin_capitals(name: str, system: str) -> str:
 def _russian_letters(name: str) -> bool:
     """Whether every Cyrillic letter of a name is of the Russian alphabet (a Bashkir or Tatar name is not)."""
     return all(char in _RUSSIAN for char in name.lower() if "\u0400" <= char <= "\u04ff")
+
+
+def _russian_names(names: list[str]) -> list[str]:
+    """The names in Cyrillic with Russian letters only: the ones the transliterated sources write in Latin."""
+    return [n for n in names if language(n) == "ru" and _russian_letters(n)]
 
 
 def _fold(ror_id: str) -> int:
@@ -115,7 +121,7 @@ def transliterated_names(registry: pd.DataFrame, fold: int) -> tuple[pd.DataFram
     for row in registry.itertuples(index=False):
         data = pd.Series(row._asdict())
         names = record_names(data)
-        russian = [n for n in names if language(n) == "ru" and _russian_letters(n)]
+        russian = _russian_names(names)
         kept = [n for n in names if language(n) == "latin"]
         if _fold(str(data["ror_id"])) != fold or not russian or not kept:
             displays.append(data["display_name"])
@@ -151,7 +157,7 @@ def russian_name_variants(registry: pd.DataFrame, country: str = "RU") -> list[d
     active = registry[registry["status"].eq("active") & registry["country_code"].eq(country)]
     for row in active.itertuples(index=False):
         data = pd.Series(row._asdict())
-        for name in [n for n in record_names(data) if language(n) == "ru" and _russian_letters(n)]:
+        for name in _russian_names(record_names(data)):
             for system in VARIANT_SYSTEMS:
                 query = latin_capitals(name, system)
                 rows.append(dev_query(query, data["city"], country, data["ror_id"], f"ror-variants:translit-{system}"))
