@@ -60,14 +60,16 @@ class RichProgress:
         return update
 
     def step(self, name: str) -> None:
-        if self.bars.live.is_started:
-            self.bars.stop()
-        self.started[name] = time.perf_counter()
-        console.print(f"[cyan]▸[/] {name} …")
+        with self.lock:  # steps run two at a time (pipelines/executor.py)
+            if self.bars.live.is_started:
+                self.bars.stop()
+            self.started[name] = time.perf_counter()
+            console.print(f"[cyan]▸[/] {name} …")
 
     def done(self, name: str, detail: str) -> None:
-        seconds = time.perf_counter() - self.started.pop(name, time.perf_counter())
-        console.print(f"[green]✓[/] {name}: {detail} ({seconds:.1f} s)")
+        with self.lock:
+            seconds = time.perf_counter() - self.started.pop(name, time.perf_counter())
+            console.print(f"[green]✓[/] {name}: {detail} ({seconds:.1f} s)")
 
     def close(self) -> None:
         if self.bars.live.is_started:

@@ -8,6 +8,7 @@ from pipelines.defs import institutions, models, network, publish, raw, reports,
 from pipelines.defs.checks import suite_checks
 from pipelines.defs.jobs import build_stale_assets, monthly_refresh, refresh_job
 from pipelines.defs.resources import default_resources
+from pipelines.executor import threaded_in_process_executor
 from pipelines.instance_sqlite import install as install_sqlite_settings
 
 install_sqlite_settings()  # the run worker's and code server's connections to the instance (pipelines/instance_sqlite.py)
@@ -35,5 +36,5 @@ defs = dg.Definitions(
     schedules=[monthly_refresh],
     sensors=[build_stale_assets],
     resources=default_resources(),
-    executor=dg.in_process_executor,
+    executor=threaded_in_process_executor,
 )

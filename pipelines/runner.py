@@ -47,8 +47,6 @@ INSTANCE_YAML = f"""\
 telemetry:
   enabled: false
 concurrency:
-  pools:
-    default_limit: 1
   runs:
     # one run at a time per data folder, for runs the daemon launches (schedule, UI); `bilatrus run` holds
     # the data folder's run lock besides

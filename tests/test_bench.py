@@ -19,7 +19,7 @@ from bench import staging as staging_profile
 from bench.inputs import extract_inputs, read_inputs
 from bench.measure import Measurement, median_of, run_measured
 from bench.pandas_baseline import compute_marts, write_marts
-from bench.run import SizeResult, Target, size_targets, step_group
+from bench.run import SizeResult, Target, busy_s, size_targets, step_group
 from bench.server import MirrorServer
 from bilatrus_etl.ingest import catalog, staging
 from bilatrus_etl.warehouse.models import load_models
@@ -187,6 +187,12 @@ def test_targets_and_step_groups() -> None:
     assert step_group("staging__load_audit_reconciliation") == "validation"
     assert step_group("stg_programme") == "staging" and step_group("raw__cordisref") == "download"
     assert step_group("marts__mart_regions") == "marts SQL"
+
+
+def test_busy_time_counts_overlapping_steps_once() -> None:
+    # steps side by side (0-4 and 1-3), one after a gap (5-6), one touching it (6-8)
+    assert busy_s([(1.0, 3.0), (0.0, 4.0), (5.0, 6.0), (6.0, 8.0)]) == 7.0
+    assert busy_s([]) == 0.0
 
 
 def test_median_of_repeated_runs_keeps_every_time_and_never_hides_a_failure() -> None:

@@ -13,7 +13,6 @@ from pipelines.defs.tables import python_code_version
     group_name="core",
     kinds={"duckdb", "python"},
     deps=[dg.AssetKey(["raw", "ror_dump"])],
-    pool="warehouse_writer",
     code_version=python_code_version(dg.AssetKey(["core", "dim_ror_institution"])),
     description=f"{DIM_ROR_INSTITUTION.name}: {DIM_ROR_INSTITUTION.description}",
 )
@@ -30,7 +29,6 @@ def dim_ror_institution(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.
     group_name="core",
     kinds={"duckdb", "python"},
     deps=[dg.AssetKey(["staging", "stg_participation"]), dim_ror_institution],
-    pool="warehouse_writer",
     code_version=python_code_version(dg.AssetKey(["core", "institution_link"])),
     description=f"{INSTITUTION_LINK.name}: {INSTITUTION_LINK.description}",
 )

@@ -9,6 +9,7 @@ from bilatrus_etl.settings import PROGRAMMES, Settings
 from pipelines.defs.changes import DOWNLOAD_KEYS, confirm_unchanged, stale_assets
 from pipelines.defs.partitions import all_programmes_tags
 from pipelines.defs.resources import DATA_DIR_TAG
+from pipelines.executor import threaded_in_process_executor
 
 refresh_job = dg.define_asset_job(
     name="refresh",
@@ -16,7 +17,7 @@ refresh_job = dg.define_asset_job(
     description="Full refresh: download every source (conditional GET), stage, validate, build core and "
     "marts, publish. `bilatrus run` and the schedule launch it twice: the downloads, then only what Dagster's data "
     "and code versions report stale.",
-    executor_def=dg.in_process_executor,
+    executor_def=threaded_in_process_executor,
     # the run queue holds one run per data folder (tag_concurrency_limits in dagster.yaml)
     tags={DATA_DIR_TAG: str(Settings.from_env().data_dir)},
 )

@@ -23,7 +23,6 @@ def _model_asset(model: Model, key: dg.AssetKey) -> dg.AssetsDefinition:
         group_name=model.layer,
         kinds={"duckdb", "sql"},
         deps=deps,
-        pool="warehouse_writer",
         description=description,
         metadata={"sql_file": dg.MetadataValue.path(resources.relative(model.path))},
         code_version=model_code_version(model.name),

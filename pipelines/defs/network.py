@@ -12,7 +12,6 @@ from pipelines.defs.tables import python_code_version
     group_name="marts",
     kinds={"duckdb", "python"},
     deps=[dg.AssetKey(["marts", "mart_collaboration_edges"])],
-    pool="warehouse_writer",
     code_version=python_code_version(dg.AssetKey(["marts", "mart_collaboration_network"])),
     description=f"{COLLABORATION_NETWORK.name}: {COLLABORATION_NETWORK.description}",
 )

@@ -19,7 +19,6 @@ def _published_deps() -> list[dg.AssetKey]:
     group_name="publish",
     kinds={"duckdb"},
     deps=_published_deps(),
-    pool="warehouse_writer",
     freshness_policy=MONTHLY_FRESHNESS,
     code_version=python_code_version(dg.AssetKey(["warehouse", "published_warehouse"])),
     description="The analysts' DuckDB file (data/warehouse/bilatrus.duckdb): the finished build, published by "

@@ -105,7 +105,6 @@ ror_dump = _catalog_kind_download(
     group_name="raw",
     kinds={"duckdb"},
     deps=[cordis_programme_files, cordisref_files, ror_dump],
-    pool="warehouse_writer",
     code_version=python_code_version(dg.AssetKey(["raw", "download_provenance"])),
     description="meta_download_provenance: one row per download (dataset, URL, time, HTTP status, ETag, "
     "sha256, bytes).",

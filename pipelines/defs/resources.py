@@ -1,6 +1,7 @@
 """Resources: the installation's settings, and the build DuckDB file (one database instance per run)."""
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -69,6 +70,7 @@ class BuildWarehouse(DuckDBResource):
     directly) it opens and closes a connection per call, as DuckDBResource does."""
 
     _run_connection: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
+    _cursor_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["BuildWarehouse"]:
@@ -90,7 +92,8 @@ class BuildWarehouse(DuckDBResource):
             with super().get_connection() as connection:
                 yield connection
             return
-        cursor = self._run_connection.cursor()
+        with self._cursor_lock:  # steps run on threads (pipelines/executor.py); each gets its own cursor
+            cursor = self._run_connection.cursor()
         try:
             yield cursor
         finally:

@@ -40,7 +40,6 @@ PROGRAMME_DEPS = [
     ],
     partitions_def=programme_partitions,
     backfill_policy=single_run,
-    pool="warehouse_writer",
 )
 def stg_programme(
     context: dg.AssetExecutionContext, bilatrus: BilatrusConfig, duckdb: DuckDBResource
@@ -81,7 +80,6 @@ REFERENCE_TABLES = {
         )
         for name, text in REFERENCE_TABLES.items()
     ],
-    pool="warehouse_writer",
 )
 def stg_reference(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]:
     with duckdb.get_connection() as con:
@@ -98,7 +96,6 @@ def stg_reference(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> Iterator[
     group_name="staging",
     kinds={"duckdb", "python"},
     deps=[dg.AssetKey(["staging", "stg_country"])],
-    pool="warehouse_writer",
     code_version=python_code_version(dg.AssetKey(["staging", "dashboard_exports"])),
     description="Optional Horizon Dashboard exports (csv, xlsx) supplied by an analyst (BILATRUS_DASHBOARD): read into "
     "the common shape beside the official files, which win for the projects they cover.",
