@@ -2,7 +2,8 @@
 
 `bilatrus run` subprocesses on a small synthetic mirror served over loopback. A kill lands at a named step:
 BILATRUS_FAULT_POINT makes the run write its pid to a marker file there and wait, the test sends SIGKILL. Each
-next run must find the dead run, fail it, free its pool slot, clean its leftovers and publish the same figures
+next run must find the dead run, fail it (and free any concurrency slot it held), clean its leftovers and publish
+the same figures
 as the generator's manifest says a clean build holds.
 """
 
@@ -175,7 +176,7 @@ def test_kill_at_every_step_then_plain_rerun_and_a_second_run_during_a_run(fault
         fine = failed and got == expected and not started and not holding
         fault(
             f"kill -9 at {point}",
-            expected="the next run fails the dead run, frees its pool slot, rebuilds",
+            expected="the next run fails the dead run, holds no slot for it, rebuilds",
             outcome=f"{len(run_ids)} killed run(s) {'FAILURE' if failed else 'NOT failed'}; final publish "
             f"{'equals' if got == expected else 'DIFFERS from'} a clean build",
             rows_lost=_rows_lost(got, expected),
