@@ -3,8 +3,7 @@
 `bilatrus run` subprocesses on a small synthetic mirror served over loopback. A kill lands at a named step:
 BILATRUS_FAULT_POINT makes the run write its pid to a marker file there and wait, the test sends SIGKILL. Each
 next run must find the dead run, fail it (and free any concurrency slot it held), clean its leftovers and publish
-the same figures
-as the generator's manifest says a clean build holds.
+the same figures as the generator's manifest says a clean build holds.
 """
 
 from __future__ import annotations
