@@ -7,7 +7,8 @@ found, failed and its concurrency slots freed before anything starts; then, per 
    changed, and everything downstream of them, are materialised in a second `refresh` run; when none is stale
    the published warehouse is recorded as confirmed current (same data version), nothing is rebuilt.
 Both are real runs of the `refresh` job with the code location's origin, so they show in the job's history; the code
-location is loaded in this process (`code_location`), the runs execute here (in-process executor).
+location is loaded in this process (`code_location`), the runs execute here (the job's executor runs every step
+in this process, up to two at a time on threads: pipelines/executor.py).
 """
 
 from __future__ import annotations
