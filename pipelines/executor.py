@@ -9,6 +9,10 @@ table's checks beside the next model) overlap on the machine's cores. The run's 
 process; steps are started in Dagster's own order (`ActiveExecution`: dependencies, blocking checks, retries,
 priorities), their events are handled on the run's thread in the order they happen.
 
+Settings: DuckDB's database-wide settings are shared by the steps running at the same time (the landing load turns
+preserve_insertion_order off while it runs), so a step reads rows in a given order with ORDER BY, never by relying
+on a table's physical order.
+
 Pools: the steps of a run share one database instance, so they need no pool between them; one run at a time per
 data folder is the run lock's and the run queue's job (README, "One run at a time per data folder").
 Interrupts (SIGTERM, SIGINT) stop new steps from starting; the steps already running finish, then the run ends
