@@ -23,12 +23,12 @@ from bilatrus_etl.warehouse.vintages.identity import (
     common_scheme,
     current_scheme,
     fingerprint,
-    fingerprint_and_repeats,
     has_repeats,
     hashes,
     identified,
     previous_state,
     scheme_of,
+    stored_fingerprint_and_repeats,
 )
 from bilatrus_etl.warehouse.vintages.store import (
     ROW_HASH,
@@ -40,6 +40,7 @@ from bilatrus_etl.warehouse.vintages.store import (
     _fsync_tree,
     _ident,
     _label,
+    _path_literal,
     _rows_of,
     _source_rows,
     _state_at_end,
@@ -128,13 +129,19 @@ def _keep_identities(con: duckdb.DuckDBPyConnection, named: str) -> None:
 def _write_new_table(
     con: duckdb.DuckDBPyConnection, relation: str, columns: list[list[str]], path: Path
 ) -> dict[str, Any]:
-    """A table new to the store (its first vintage): every row is added, none gone. Its fingerprint and whether
-    it holds identical rows come from one scan of its row hashes; its rows, named, are then written straight
-    from the table to the Parquet file (no temporary copy, no joins)."""
-    table_print, repeats = fingerprint_and_repeats(con, f"(SELECT {hashes(columns)} FROM {relation})")
-    rows = int(table_print.split(":")[0])
-    added = _copy_rows(con, identified(relation, columns, repeats=repeats), path)
-    if added != rows:
+    """A table new to the store (its first vintage): every row is added, none gone. Its rows, named as the first
+    of their kind, are written straight from the table to the Parquet file (no temporary copy, no joins); the
+    table's fingerprint and whether it holds identical rows are then read off the file's row identities (the
+    fields are hashed once). A table with identical rows is written again, its rows numbered among their kind."""
+    rows = con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
+    added = _copy_rows(con, identified(relation, columns, repeats=False), path)
+    if added:
+        table_print, repeats = stored_fingerprint_and_repeats(con, f"read_parquet({_path_literal(path)})")
+    else:  # no rows, no file
+        table_print, repeats = fingerprint(con, f"(SELECT {hashes(columns)} FROM {relation})"), False
+    if repeats:
+        added = _copy_rows(con, identified(relation, columns), path)
+    if added != rows or int(table_print.split(":")[0]) != rows:
         raise BilatrusError(f"Recording {relation}: {rows} rows in the table but {added} written.")
     return {
         "columns": columns,
