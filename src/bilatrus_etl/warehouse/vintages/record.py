@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +18,7 @@ import duckdb
 
 from bilatrus_etl import __version__
 from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.warehouse.models import in_transaction
 from bilatrus_etl.warehouse.vintages.history import load
 from bilatrus_etl.warehouse.vintages.identity import (
     IDENTITY_KEY,
@@ -174,6 +177,55 @@ class RecordResult:
         return self.vintages[-1] if self.vintages else None
 
 
+# Tables whose deltas are written at once, each on its own cursor: DuckDB runs a table of one row group (most
+# tables below full scale) on one thread, so two such tables keep both cores busy.
+DELTA_WRITERS = 2
+
+
+def _write_deltas(
+    con: duckdb.DuckDBPyConnection, tables: list[str], now: set[str], previous: list[Vintage], folder: Path
+) -> dict[str, dict[str, Any]]:
+    """Each table's delta (`_write_table_delta`), the largest tables first, DELTA_WRITERS at a time on cursors of
+    `con` (each with its own temporary tables); on `con` itself, one after another, when a transaction is open
+    on it (a cursor would not see its changes)."""
+    if in_transaction(con) or len(tables) < 2:
+        return {t: _write_table_delta(con, t, previous, folder, t in now) for t in tables}
+    sizes = dict(
+        con.execute(
+            "SELECT table_name, estimated_size FROM duckdb_tables() WHERE NOT internal AND schema_name = 'main' "
+            "AND database_name = current_database()"
+        ).fetchall()
+    )
+    queue = sorted(tables, key=lambda t: (-(sizes.get(t) or 0), t))
+
+    pending = iter(queue)
+    lock = threading.Lock()
+    failed = threading.Event()  # a writer that fails stops the other one at its next table
+
+    def take() -> str | None:
+        with lock:
+            return None if failed.is_set() else next(pending, None)
+
+    def worker(cursor: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+        done: dict[str, dict[str, Any]] = {}
+        try:
+            while (table := take()) is not None:
+                done[table] = _write_table_delta(cursor, table, previous, folder, table in now)
+        except BaseException:
+            failed.set()
+            raise
+        finally:
+            cursor.close()
+        return done
+
+    with ThreadPoolExecutor(DELTA_WRITERS, thread_name_prefix="vintage") as pool:
+        futures = [pool.submit(worker, con.cursor()) for _ in range(DELTA_WRITERS)]
+        entries: dict[str, dict[str, Any]] = {}
+        for future in futures:
+            entries.update(future.result())
+    return {t: entries[t] for t in tables}
+
+
 def write_vintage(con: duckdb.DuckDBPyConnection, history: Path, meta: dict[str, Any]) -> Vintage:
     """Write the tables of the warehouse on `con` as a new vintage of the store (the rows that changed)."""
     previous = chain(history)
@@ -187,7 +239,7 @@ def write_vintage(con: duckdb.DuckDBPyConnection, history: Path, meta: dict[str,
     try:
         now = tracked_tables(con)
         earlier = sorted({t for v in previous for t, entry in v.tables.items() if entry.get("present", True)})
-        tables = {t: _write_table_delta(con, t, previous, temporary, t in now) for t in sorted(set(now) | set(earlier))}
+        tables = _write_deltas(con, sorted(set(now) | set(earlier)), set(now), previous, temporary)
         meta = {**meta, "seq": seq, "vintage": label, IDENTITY_KEY: current_scheme(), "tables": tables}
         (temporary / VINTAGE_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True, default=str), encoding="utf-8")
         _fsync_tree(temporary)
