@@ -84,6 +84,17 @@ def test_meta_table_and_markdown_list_every_table(built: tuple[duckdb.DuckDBPyCo
     assert comment == MODELS["fact_participation"].description
 
 
+def test_build_returns_and_writes_what_the_warehouse_documents_once_built(
+    built: tuple[duckdb.DuckDBPyConnection, Path], tmp_path: Path
+) -> None:
+    con, markdown = built
+    docs = dictionary.document(con)
+    assert dictionary.build(con, tmp_path / "again.md", strict=True) == docs == dictionary.document(con)
+    assert (tmp_path / "again.md").read_text(encoding="utf-8") == markdown.read_text(encoding="utf-8")
+    written = dictionary.write_markdown(con, tmp_path / "read-back.md")
+    assert written.read_text(encoding="utf-8") == markdown.read_text(encoding="utf-8")
+
+
 def test_an_undescribed_table_fails_strict_mode() -> None:
     con = new_warehouse()
     build(con, models=CORE_MODELS)

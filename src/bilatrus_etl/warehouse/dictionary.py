@@ -245,7 +245,6 @@ def write_markdown(
     warehouse_or_con: Path | str | duckdb.DuckDBPyConnection, output: Path | str, sql_dir: Path = SQL_DIR
 ) -> Path:
     """Write the Markdown dictionary of a warehouse (a path, opened read-only, or an open connection) to `output`."""
-    target = Path(output)
     if isinstance(warehouse_or_con, duckdb.DuckDBPyConnection):
         docs, source, synthetic = document(warehouse_or_con, sql_dir), None, _is_synthetic(warehouse_or_con)
     else:
@@ -254,6 +253,11 @@ def write_markdown(
             docs, source, synthetic = document(con, sql_dir), Path(warehouse_or_con).name, _is_synthetic(con)
         finally:
             con.close()
+    return _write_markdown_file(docs, output, source=source, synthetic=synthetic)
+
+
+def _write_markdown_file(docs: list[TableDoc], output: Path | str, *, source: str | None, synthetic: bool) -> Path:
+    target = Path(output)
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     temporary.write_text(render_markdown(docs, source=source, synthetic=synthetic), encoding="utf-8")
@@ -281,7 +285,9 @@ def build(
             f"opening comment, or describe_table for tables built in Python)."
         )
     write_table(con, docs)
-    docs = document(con, sql_dir)
+    # what `document` reads back now: the same tables, and the dictionary table as it documents itself (the
+    # warehouse is documented once, not again for the result and again for the Markdown file)
+    docs = _self_doc(docs)
     if markdown_path is not None:
-        write_markdown(con, markdown_path, sql_dir)
+        _write_markdown_file(docs, markdown_path, source=None, synthetic=_is_synthetic(con))
     return docs

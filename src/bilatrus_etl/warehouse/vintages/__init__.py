@@ -6,7 +6,7 @@ every mart as they were. A publish built from the same source files as the lates
 focus country) adds nothing.
 
 The store (`data/history/`, `history_dir`) is append-only and compact: one folder per vintage, `v000001/`,
-`v000002/`, ..., each holding, per table, the rows that are NEW in that vintage (`<table>.parquet`, zstd) and the
+`v000002/`, ..., each holding, per table, the rows that are NEW in that vintage (`<table>.parquet`, zstd, Parquet version 2) and the
 hashes of the rows that are GONE (`<table>.removed.parquet`), plus `vintage.json` (the vintage's metadata and each
 table's column types). A row is identified by two 64-bit hashes of its whole content (and its occurrence number
 among identical rows; the scheme is recorded in vintage.json, see `identity`), so a row that did not change between

@@ -96,10 +96,14 @@ def fingerprint(con: duckdb.DuckDBPyConnection, relation: str) -> str:
     return _fingerprint_text(*con.execute(f"SELECT {_FINGERPRINT_SQL} FROM {relation}").fetchall()[0])
 
 
-def fingerprint_and_repeats(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[str, bool]:
-    """`fingerprint` and `has_repeats` of `relation` (with `_h1`, `_h2`) in one scan."""
+def stored_fingerprint_and_repeats(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[str, bool]:
+    """`fingerprint` and `has_repeats` in one scan of rows named by `identified` (`relation` with `_row_hash`,
+    e.g. a file of the store): `_h1` and `_h2` are read back from the identity's first and second 8 bytes, so the
+    fields are not hashed again. Identical rows named with `repeats=False` share a `_row_hash`: they show as
+    repeats."""
     count, first, second, distinct = con.execute(
-        f"SELECT {_FINGERPRINT_SQL}, count(DISTINCT (_h1, _h2)) FROM {relation}"
+        f"SELECT {_FINGERPRINT_SQL}, count(DISTINCT {ROW_HASH}) FROM "
+        f"(SELECT {ROW_HASH}, {ROW_HASH}[1:8]::BIT::UBIGINT AS _h1, {ROW_HASH}[9:16]::BIT::UBIGINT AS _h2 FROM {relation})"
     ).fetchall()[0]
     return _fingerprint_text(count, first, second), count > distinct
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +18,7 @@ import duckdb
 
 from bilatrus_etl import __version__
 from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.warehouse.models import in_transaction
 from bilatrus_etl.warehouse.vintages.history import load
 from bilatrus_etl.warehouse.vintages.identity import (
     IDENTITY_KEY,
@@ -23,12 +26,12 @@ from bilatrus_etl.warehouse.vintages.identity import (
     common_scheme,
     current_scheme,
     fingerprint,
-    fingerprint_and_repeats,
     has_repeats,
     hashes,
     identified,
     previous_state,
     scheme_of,
+    stored_fingerprint_and_repeats,
 )
 from bilatrus_etl.warehouse.vintages.store import (
     ROW_HASH,
@@ -40,6 +43,7 @@ from bilatrus_etl.warehouse.vintages.store import (
     _fsync_tree,
     _ident,
     _label,
+    _path_literal,
     _rows_of,
     _source_rows,
     _state_at_end,
@@ -128,13 +132,19 @@ def _keep_identities(con: duckdb.DuckDBPyConnection, named: str) -> None:
 def _write_new_table(
     con: duckdb.DuckDBPyConnection, relation: str, columns: list[list[str]], path: Path
 ) -> dict[str, Any]:
-    """A table new to the store (its first vintage): every row is added, none gone. Its fingerprint and whether
-    it holds identical rows come from one scan of its row hashes; its rows, named, are then written straight
-    from the table to the Parquet file (no temporary copy, no joins)."""
-    table_print, repeats = fingerprint_and_repeats(con, f"(SELECT {hashes(columns)} FROM {relation})")
-    rows = int(table_print.split(":")[0])
-    added = _copy_rows(con, identified(relation, columns, repeats=repeats), path)
-    if added != rows:
+    """A table new to the store (its first vintage): every row is added, none gone. Its rows, named as the first
+    of their kind, are written straight from the table to the Parquet file (no temporary copy, no joins); the
+    table's fingerprint and whether it holds identical rows are then read off the file's row identities (the
+    fields are hashed once). A table with identical rows is written again, its rows numbered among their kind."""
+    rows = con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
+    added = _copy_rows(con, identified(relation, columns, repeats=False), path)
+    if added:
+        table_print, repeats = stored_fingerprint_and_repeats(con, f"read_parquet({_path_literal(path)})")
+    else:  # no rows, no file
+        table_print, repeats = fingerprint(con, f"(SELECT {hashes(columns)} FROM {relation})"), False
+    if repeats:
+        added = _copy_rows(con, identified(relation, columns), path)
+    if added != rows or int(table_print.split(":")[0]) != rows:
         raise BilatrusError(f"Recording {relation}: {rows} rows in the table but {added} written.")
     return {
         "columns": columns,
@@ -167,6 +177,55 @@ class RecordResult:
         return self.vintages[-1] if self.vintages else None
 
 
+# Tables whose deltas are written at once, each on its own cursor: DuckDB runs a table of one row group (most
+# tables below full scale) on one thread, so two such tables keep both cores busy.
+DELTA_WRITERS = 2
+
+
+def _write_deltas(
+    con: duckdb.DuckDBPyConnection, tables: list[str], now: set[str], previous: list[Vintage], folder: Path
+) -> dict[str, dict[str, Any]]:
+    """Each table's delta (`_write_table_delta`), the largest tables first, DELTA_WRITERS at a time on cursors of
+    `con` (each with its own temporary tables); on `con` itself, one after another, when a transaction is open
+    on it (a cursor would not see its changes)."""
+    if in_transaction(con) or len(tables) < 2:
+        return {t: _write_table_delta(con, t, previous, folder, t in now) for t in tables}
+    sizes = dict(
+        con.execute(
+            "SELECT table_name, estimated_size FROM duckdb_tables() WHERE NOT internal AND schema_name = 'main' "
+            "AND database_name = current_database()"
+        ).fetchall()
+    )
+    queue = sorted(tables, key=lambda t: (-(sizes.get(t) or 0), t))
+
+    pending = iter(queue)
+    lock = threading.Lock()
+    failed = threading.Event()  # a writer that fails stops the other one at its next table
+
+    def take() -> str | None:
+        with lock:
+            return None if failed.is_set() else next(pending, None)
+
+    def worker(cursor: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+        done: dict[str, dict[str, Any]] = {}
+        try:
+            while (table := take()) is not None:
+                done[table] = _write_table_delta(cursor, table, previous, folder, table in now)
+        except BaseException:
+            failed.set()
+            raise
+        finally:
+            cursor.close()
+        return done
+
+    with ThreadPoolExecutor(DELTA_WRITERS, thread_name_prefix="vintage") as pool:
+        futures = [pool.submit(worker, con.cursor()) for _ in range(DELTA_WRITERS)]
+        entries: dict[str, dict[str, Any]] = {}
+        for future in futures:
+            entries.update(future.result())
+    return {t: entries[t] for t in tables}
+
+
 def write_vintage(con: duckdb.DuckDBPyConnection, history: Path, meta: dict[str, Any]) -> Vintage:
     """Write the tables of the warehouse on `con` as a new vintage of the store (the rows that changed)."""
     previous = chain(history)
@@ -180,7 +239,7 @@ def write_vintage(con: duckdb.DuckDBPyConnection, history: Path, meta: dict[str,
     try:
         now = tracked_tables(con)
         earlier = sorted({t for v in previous for t, entry in v.tables.items() if entry.get("present", True)})
-        tables = {t: _write_table_delta(con, t, previous, temporary, t in now) for t in sorted(set(now) | set(earlier))}
+        tables = _write_deltas(con, sorted(set(now) | set(earlier)), set(now), previous, temporary)
         meta = {**meta, "seq": seq, "vintage": label, IDENTITY_KEY: current_scheme(), "tables": tables}
         (temporary / VINTAGE_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True, default=str), encoding="utf-8")
         _fsync_tree(temporary)
