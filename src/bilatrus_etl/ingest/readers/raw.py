@@ -309,11 +309,13 @@ def landing_threads(con: duckdb.DuckDBPyConnection, reads: Sequence[CsvRead]) ->
 
 
 def _collect_rejects(con: duckdb.DuckDBPyConnection, rejects_table: str, target: str) -> int:
-    """One row per rejected line (DuckDB may report several errors for one line)."""
+    """One row per rejected line (DuckDB may report several errors for one line: their distinct messages, in the
+    order of their text, so that the reason does not depend on the order DuckDB's threads reported them in)."""
     con.execute(
         f"""CREATE TEMP TABLE {target} AS
         SELECT line AS source_line,
-               string_agg(DISTINCT error_type || ': ' || error_message, '; ') AS reason,
+               string_agg(DISTINCT error_type || ': ' || error_message, '; '
+                          ORDER BY error_type || ': ' || error_message) AS reason,
                regexp_replace(first(csv_line ORDER BY byte_position), '^[\\r\\n]+', '') AS raw_record,
                bool_or(error_type = 'INVALID ENCODING') AS bad_encoding
         FROM {rejects_table}
