@@ -7,11 +7,11 @@
   transaction (no temporary copy; the files of one landing table in one INSERT, so that they fill whole row
   groups). source_line comes from the file order (`row_number() OVER ()`) and is shifted past the rejected
   lines when there are any. That window is a streaming window, which DuckDB never runs in parallel: each file is
-  read on one thread, in order. The load runs on one DuckDB thread (`landing_on_one_thread`): the INSERT then
-  appends to one row group after the other, compressed once by the commit's checkpoint, where reads side by side
-  each left a partly filled row group that the checkpoint read and compressed again (a third more CPU for the
-  landing at full scale); a parallel read of each file into a temporary copy renumbered afterwards costs more
-  CPU and memory.
+  read on one thread, in order. A small load runs on one DuckDB thread, its rows filling one row group after
+  the other, compressed once by the commit's checkpoint; a large one is read side by side, one thread per file
+  (`landing_threads`: side by side, each of DuckDB's threads leaves a partly filled row group that the checkpoint
+  reads and compresses again, most of a small load); a parallel read of each file into a temporary copy
+  renumbered afterwards costs more CPU and memory.
 - `read_csv_raw` / `raw_from_rows`: a file loaded as-is into a temporary table, for a reader that shapes one file
   into several landing tables (Horizon Dashboard exports), or rows already read in Python (spreadsheets).
 - `temp_name`, `drop_tables`: the temporary tables of a load.
