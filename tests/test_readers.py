@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.ingest.readers import cordis_csv, cordisref, dashboard, legacy_csv
+from bilatrus_etl.ingest.readers import cordis_csv, cordisref, dashboard, legacy_csv, raw
 from bilatrus_etl.ingest.readers.columns import FileRef, name_key
 from bilatrus_etl.ingest.readers.land import LandedFile, commit_landed, create_landing_tables
 
@@ -598,6 +598,20 @@ def test_current_semicolon_zip_member_lands_with_its_archive_name(con, tmp_path)
     ]
 
 
+def test_a_rejected_lines_reason_lists_its_distinct_errors_in_text_order(con, tmp_path) -> None:
+    # DuckDB reports a short line once per missing column, in an order that depends on its threads: the reason
+    # lists each message once, sorted, whatever that order was
+    lines = [*current_org_rows()[:1], '"1";"2";"3"', *current_org_rows()[1:]]
+    path = write_csv(tmp_path / "organization.csv", ORG_HEADER, lines)
+    con.execute("SET threads = 2")
+    land(con, cordis_csv.land_file(con, path, "organizations", FileRef("cordis_fp7", "organization.csv", "FP7")))
+    reason = rows(con, "SELECT reason FROM land_rejects")[0][0]
+    assert reason.startswith("malformed line: MISSING COLUMNS: ")
+    messages = reason.removeprefix("malformed line: ").split("; ")
+    assert len(messages) > 1
+    assert messages == sorted(set(messages))
+
+
 def test_line_numbers_count_every_rejected_line_before_a_record(con, tmp_path) -> None:
     good = [
         row_of(ORG_HEADER, projectID=str(300000 + i), name=f"ORG {i}", country="DE", role="participant")
@@ -634,6 +648,7 @@ def test_a_csv_file_loaded_again_must_replace_its_slice(con, tmp_path) -> None:
 
 
 def test_files_read_by_one_insert_each_get_their_counts_and_a_failure_names_its_file(con, tmp_path) -> None:
+    threads = rows(con, "SELECT current_setting('threads')")[0][0]
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     first = write_csv(tmp_path / "a" / "organization.csv", ORG_HEADER, [*current_org_rows(), '"1";"2"'])
@@ -655,7 +670,10 @@ def test_files_read_by_one_insert_each_get_their_counts_and_a_failure_names_its_
     ):
         commit_landed(con, [again, gone], [("land_participation", "true")])
     assert rows(con, "SELECT count(*) FROM land_participation") == [(4,)]
-    assert rows(con, "SELECT current_setting('preserve_insertion_order')") == [(True,)]  # put back after the rollback
+    # put back after the rollback
+    assert rows(con, "SELECT current_setting('preserve_insertion_order'), current_setting('threads')") == [
+        (True, threads)
+    ]
     assert rows(con, "SELECT count(*) FROM duckdb_tables() WHERE temporary") == [(0,)]
 
     ref = FileRef("cordis_fp7", "fp7!organization.csv", "FP7")
@@ -682,10 +700,15 @@ def _numbered_org_file(path: Path, records: int, malformed_every: int) -> tuple[
     return write_csv(path, ORG_HEADER, lines), expected
 
 
-def test_files_read_side_by_side_keep_each_files_line_numbers(con, tmp_path) -> None:
+@pytest.mark.parametrize("one_thread_below_bytes", [raw.ONE_THREAD_BELOW_BYTES, 0], ids=["one thread", "side by side"])
+def test_files_read_by_one_insert_keep_each_files_line_numbers(
+    con, tmp_path, monkeypatch, one_thread_below_bytes
+) -> None:
     # Big enough for DuckDB's CSV reader to split a file into several scan ranges (a plain read of a 12 MB file
-    # with preserve_insertion_order off comes back out of order); two files in one INSERT, read at the same time;
-    # preserve_insertion_order is put back as it was.
+    # with preserve_insertion_order off comes back out of order); two files in one INSERT, each numbered in its own
+    # file order, read on one thread or side by side (a load over raw.ONE_THREAD_BELOW_BYTES); threads and
+    # preserve_insertion_order are put back as they were.
+    monkeypatch.setattr(raw, "ONE_THREAD_BELOW_BYTES", one_thread_below_bytes)
     con.execute("SET threads = 2")
     first, lines_1 = _numbered_org_file(tmp_path / "a" / "organization.csv", 120_000, 40_000)
     second, lines_2 = _numbered_org_file(tmp_path / "b" / "organization.csv", 90_000, 30_000)
@@ -705,7 +728,7 @@ def test_files_read_side_by_side_keep_each_files_line_numbers(con, tmp_path) -> 
         ("he!organization.csv", 60_001),
         ("he!organization.csv", 90_001),
     ]
-    assert rows(con, "SELECT current_setting('preserve_insertion_order')") == [(True,)]
+    assert rows(con, "SELECT current_setting('preserve_insertion_order'), current_setting('threads')") == [(True, 2)]
     con.execute("SET preserve_insertion_order = false")  # a caller's own setting stays as it was too
     again = cordis_csv.land_file(con, second, "organizations", FileRef("cordis_he", "he2!organization.csv", "HE"))
     land(con, again)

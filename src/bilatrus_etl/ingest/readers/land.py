@@ -28,7 +28,7 @@ from bilatrus_etl.ingest.readers.columns import (
     map_columns,
 )
 from bilatrus_etl.ingest.readers.header import sniff_header
-from bilatrus_etl.ingest.readers.raw import CsvInsert, CsvRead, RawFile, drop_tables, files_side_by_side, read_all_into
+from bilatrus_etl.ingest.readers.raw import CsvInsert, CsvRead, RawFile, drop_tables, landing_threads, read_all_into
 from bilatrus_etl.warehouse.models import describe_table, sql_literal, transaction
 
 # --------------------------------------------------------------------------------- landed selects
@@ -196,16 +196,15 @@ def commit_landed(
 ) -> None:
     """In one transaction: delete the replaced slices, insert the landed rows (reading CSV files) and their rejects.
 
-    The CSV files of one landing table are read by one INSERT (`raw.read_all_into`), side by side
-    (`raw.files_side_by_side`): a load of several programmes fills whole row groups, which DuckDB's checkpoint
-    then keeps as they are.
+    The CSV files of one landing table are read by one INSERT (`raw.read_all_into`), on one DuckDB thread or side
+    by side as suits their size (`raw.landing_threads`): a load of several programmes fills whole row groups.
 
     `slices` are (landing table, WHERE condition) pairs naming the rows this load replaces; the
     condition is applied to `land_rejects` too (restricted to that table's target). A CSV file must not be
     loaded again without replacing its slice. Any error rolls the whole load back.
     """
     try:
-        with files_side_by_side(con), transaction(con):
+        with landing_threads(con, [item.csv for item in landed if item.csv is not None]), transaction(con):
             for table, condition in slices:
                 con.execute(f"DELETE FROM {table} WHERE {condition}")
                 target = TARGET_OF_LANDING[table]

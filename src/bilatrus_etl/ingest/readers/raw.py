@@ -7,10 +7,11 @@
   transaction (no temporary copy; the files of one landing table in one INSERT, so that they fill whole row
   groups). source_line comes from the file order (`row_number() OVER ()`) and is shifted past the rejected
   lines when there are any. That window is a streaming window, which DuckDB never runs in parallel: each file is
-  read on one thread, in order, whatever preserve_insertion_order says. The load runs with that setting off
-  (`files_side_by_side`), so that the files of one INSERT are read at the same time, one thread each, instead
-  of one after another; a parallel read of each file into a temporary copy renumbered afterwards costs more
-  CPU and memory.
+  read on one thread, in order. A small load runs on one DuckDB thread, its rows filling one row group after
+  the other, compressed once by the commit's checkpoint; a large one is read side by side, one thread per file
+  (`landing_threads`: side by side, each of DuckDB's threads leaves a partly filled row group that the checkpoint
+  reads and compresses again, most of a small load); a parallel read of each file into a temporary copy
+  renumbered afterwards costs more CPU and memory.
 - `read_csv_raw` / `raw_from_rows`: a file loaded as-is into a temporary table, for a reader that shapes one file
   into several landing tables (Horizon Dashboard exports), or rows already read in Python (spreadsheets).
 - `temp_name`, `drop_tables`: the temporary tables of a load.
@@ -19,8 +20,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -278,25 +279,43 @@ def raw_from_rows(
     return RawFile(table, f"{table}_rej", list(names), len(lines), 0, [table])
 
 
-def files_side_by_side(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[None]:
-    """While open, DuckDB runs the reads of one INSERT ... UNION ALL (`read_all_into`) at the same time
-    (preserve_insertion_order off: the union's children are independent pipelines, the insert a parallel sink);
-    with the setting on it runs them one after another to keep their order, which nothing needs (rows are told by
-    source_line). Each read still runs on one thread in file order: its `row_number() OVER ()` is a streaming
-    window, not a parallel operator. A database-wide setting, put back as it was afterwards; open it outside the
-    load's transaction (`models.setting`)."""
-    return setting(con, "preserve_insertion_order", lambda _: "false")
+#: CSV files of a load (bytes, all files) below which the load runs on one DuckDB thread (`landing_threads`).
+ONE_THREAD_BELOW_BYTES = 512 * 2**20
+
+
+@contextmanager
+def landing_threads(con: duckdb.DuckDBPyConnection, reads: Sequence[CsvRead]) -> Iterator[None]:
+    """While open, DuckDB runs the landing's statements as suits the size of its CSV files: a load under
+    ONE_THREAD_BELOW_BYTES on one thread, a larger one with its files read side by side (preserve_insertion_order
+    off in both). Database-wide settings, put back as they were afterwards; open it outside the load's transaction
+    (`models.setting`).
+
+    Each file's read is one thread anyway (its `row_number() OVER ()` is a streaming window). Side by side, the
+    reads of one INSERT ... UNION ALL (`read_all_into`) run at the same time, and each of DuckDB's threads writes
+    the rows it gets to the file as they come, compressed, ending in a partly filled row group of its own; the
+    commit's checkpoint then merges those by reading and compressing them again. In a small load these are most of
+    the rows: at full scale (200 MB of organisation files, 4 row groups of participations) the staging step took
+    8.3 s of CPU side by side and 7.1 s on one thread, where the rows fill one row group after the other and are
+    compressed once (`python -m bench.staging`, CPU of the process; peak memory lower too). At four times full
+    scale the CPU is about the same either way (27.4 and 26.1 s) and the reads side by side keep both cores busy,
+    which on an idle 2-core machine shortened the step by about 5 s (paired full refreshes, `bench.steps`)."""
+    size = sum(read.path.stat().st_size for read in reads if read.path.is_file())
+    threads = (lambda _: "1") if size < ONE_THREAD_BELOW_BYTES else (lambda current: current)
+    with setting(con, "preserve_insertion_order", lambda _: "false"), setting(con, "threads", threads):
+        yield
 
 
 # -------------------------------------------------------------------------------------- rejected lines
 
 
 def _collect_rejects(con: duckdb.DuckDBPyConnection, rejects_table: str, target: str) -> int:
-    """One row per rejected line (DuckDB may report several errors for one line)."""
+    """One row per rejected line (DuckDB may report several errors for one line: their distinct messages, in the
+    order of their text, so that the reason does not depend on the order DuckDB's threads reported them in)."""
     con.execute(
         f"""CREATE TEMP TABLE {target} AS
         SELECT line AS source_line,
-               string_agg(DISTINCT error_type || ': ' || error_message, '; ') AS reason,
+               string_agg(DISTINCT error_type || ': ' || error_message, '; '
+                          ORDER BY error_type || ': ' || error_message) AS reason,
                regexp_replace(first(csv_line ORDER BY byte_position), '^[\\r\\n]+', '') AS raw_record,
                bool_or(error_type = 'INVALID ENCODING') AS bad_encoding
         FROM {rejects_table}
