@@ -6,8 +6,9 @@ Why threads: every step that writes the build file shares the one DuckDB databas
 once. Within one process DuckDB runs concurrent transactions (each step on its own cursor) and releases the GIL
 while it works, so independent steps (the ROR registry beside the CORDIS staging, the marts side by side, a
 table's checks beside the next model) overlap on the machine's cores. The run's resources are built once, as in
-process; steps are started in Dagster's own order (`ActiveExecution`: dependencies, blocking checks, retries,
-priorities), their events are handled on the run's thread in the order they happen.
+process; steps are started when Dagster's `ActiveExecution` lets them (dependencies, blocking checks, retries),
+the longest chain of what still waits on them first (`critical_path_first`), and their events are handled on the
+run's thread in the order they happen.
 
 Settings: DuckDB's database-wide settings are shared by the steps running at the same time (the landing load turns
 preserve_insertion_order off while it runs), so a step reads rows in a given order with ORDER BY, never by relying
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import os
 import queue
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -36,8 +37,10 @@ from dagster._core.execution.context.system import PlanExecutionContext, PlanOrc
 from dagster._core.execution.context_creation_job import PlanExecutionContextManager
 from dagster._core.execution.plan.execute_plan import _trigger_hook, dagster_event_sequence_for_step
 from dagster._core.execution.plan.plan import ExecutionPlan
+from dagster._core.execution.plan.step import ExecutionStep
 from dagster._core.execution.retries import RetryMode, get_retries_config
 from dagster._core.executor.base import Executor
+from dagster._core.storage.tags import PRIORITY_TAG
 
 DEFAULT_MAX_CONCURRENT = 2
 _DONE = object()  # a worker's last message for its step: the step's events are all out
@@ -99,7 +102,9 @@ class ThreadedExecutor(Executor):
         log_key = compute_log_manager.build_log_key_for_run(job_context.run_id, create_compute_log_file_key())
         with (
             execution_plan.start(
-                retry_mode=job_context.retry_mode, step_dependency_config=job_context.step_dependency_config
+                retry_mode=job_context.retry_mode,
+                sort_key_fn=critical_path_first(execution_plan),
+                step_dependency_config=job_context.step_dependency_config,
             ) as active,
             compute_log_manager.capture_logs(log_key) as log_context,
             ThreadPoolExecutor(self.max_concurrent, thread_name_prefix="step") as workers,
@@ -145,6 +150,26 @@ class ThreadedExecutor(Executor):
                     active.handle_event(message)
             if stopping:
                 raise DagsterExecutionInterruptedError()
+
+
+def critical_path_first(plan: ExecutionPlan) -> Callable[[ExecutionStep], float]:
+    """The order in which ready steps start: Dagster's `dagster/priority` tag first (higher first), then the step
+    with the longest chain of steps still to come after it (a mart the network and the publish wait for before the
+    marts nothing waits for), then the plan's own order."""
+    steps = plan.get_steps_to_execute_in_topo_order()
+    dependents: dict[str, list[str]] = {step.key: [] for step in steps}
+    for step in steps:
+        for upstream in step.get_execution_dependency_keys():
+            dependents.setdefault(upstream, []).append(step.key)
+    chain: dict[str, int] = {}
+    for step in reversed(steps):
+        chain[step.key] = 1 + max((chain.get(key, 1) for key in dependents[step.key]), default=0)
+    longest = max(chain.values(), default=0) + 1
+
+    def key(step: ExecutionStep) -> float:
+        return -int(step.tags.get(PRIORITY_TAG, 0)) * longest - chain.get(step.key, 0)
+
+    return key
 
 
 def _run_step(key: str, step_context: Any, messages: queue.Queue[tuple[str, Any]]) -> None:

@@ -80,10 +80,15 @@ def d() -> None:
     _body("d")
 
 
+@dg.asset
+def e() -> None:
+    _body("e")
+
+
 def _job() -> dg.JobDefinition:
-    """a and b independent, c after both, d after c."""
+    """a and b independent, c after both, d after c; e on its own (nothing waits for it)."""
     return dg.Definitions(
-        assets=[a, b, c, d], jobs=[dg.define_asset_job("all", executor_def=threaded_in_process_executor)]
+        assets=[a, b, c, d, e], jobs=[dg.define_asset_job("all", executor_def=threaded_in_process_executor)]
     ).resolve_job_def("all")
 
 
@@ -104,21 +109,23 @@ def test_independent_steps_run_at_the_same_time_and_dependencies_wait():
     log = tracker.log
     assert log.index("start c") > max(log.index("end a"), log.index("end b"))
     assert log.index("start d") > log.index("end c")
-    assert len(log) == 8
+    assert len(log) == 10
 
 
 def test_one_at_a_time_when_asked():
     tracker = Tracker()
     assert _execute(tracker, max_concurrent=1)
     assert tracker.most == 1
-    assert [line for line in tracker.log if line.startswith("start")] == ["start a", "start b", "start c", "start d"]
+    starts = [line.split()[1] for line in tracker.log if line.startswith("start")]
+    # a and b start first (two steps wait on each); c, which d waits on, before e, which nothing waits on
+    assert starts[:3] == ["a", "b", "c"] and sorted(starts[3:]) == ["d", "e"]
 
 
 def test_a_failed_step_skips_what_is_downstream_and_fails_the_run():
     tracker = Tracker()
     assert not _execute(tracker, max_concurrent=2, fail="a")
     started = {line.split()[1] for line in tracker.log if line.startswith("start")}
-    assert started == {"a", "b"}  # b ran beside a; c and d never started
+    assert started == {"a", "b", "e"}  # b and e ran beside a; c and d never started
 
 
 def test_a_step_retried_by_its_retry_policy():
