@@ -148,7 +148,7 @@ def test_default_concurrency(monkeypatch):
 
 
 def test_the_refresh_job_runs_on_it():
-    assert defs.get_job_def(refresh_job.name).executor_def is threaded_in_process_executor
+    assert defs.resolve_job_def(refresh_job.name).executor_def is threaded_in_process_executor
 
 
 INTERRUPTED_RUN = """
