@@ -10,9 +10,11 @@ process; steps are started when Dagster's `ActiveExecution` lets them (dependenc
 the longest chain of what still waits on them first (`critical_path_first`), and their events are handled on the
 run's thread in the order they happen.
 
-Settings: DuckDB's database-wide settings are shared by the steps running at the same time (the landing load turns
-preserve_insertion_order off while it runs), so a step reads rows in a given order with ORDER BY, never by relying
-on a table's physical order.
+Settings: DuckDB's database-wide settings are shared by the steps running at the same time. The landing load turns
+preserve_insertion_order off while it runs (and, for a small load, sets DuckDB to one thread), so a step running
+beside it reads rows in a given order with ORDER BY, never by relying on a table's physical order, and may run on
+one DuckDB thread meanwhile. Only one step at a time may change a setting (the landing load; the publish, which
+runs alone, being downstream of every table).
 
 Pools: the steps of a run share one database instance, so they need no pool between them; one run at a time per
 data folder is the run lock's and the run queue's job (README, "One run at a time per data folder").
