@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +18,7 @@ import duckdb
 from bilatrus_etl import progress
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.ingest import archive, catalog, fetch, http, provenance, releases
+from bilatrus_etl.parallel import map_in_threads
 from bilatrus_etl.settings import Settings
 
 if TYPE_CHECKING:  # imported where used: staging pulls in the readers and pandas
@@ -72,20 +72,7 @@ def fetch_datasets(settings: Settings, keys: list[str]) -> list[FetchedSource]:
     On a failure no further download starts, those under way end (complete, or their temp files are removed by
     the download itself), and the error of the first failed dataset in `keys` order is raised.
     """
-    if len(keys) <= 1:
-        return [fetch_dataset(settings, key) for key in keys]
-    pool = ThreadPoolExecutor(max_workers=min(FETCH_WORKERS, len(keys)), thread_name_prefix="fetch")
-    futures: list[Future[FetchedSource]] = []
-    try:
-        futures = [pool.submit(fetch_dataset, settings, key) for key in keys]
-        wait(futures, return_when=FIRST_EXCEPTION)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    for future in futures:
-        error = None if future.cancelled() else future.exception()
-        if error is not None:
-            raise error
-    return [future.result() for future in futures]
+    return map_in_threads(lambda key: fetch_dataset(settings, key), keys, FETCH_WORKERS, "fetch")
 
 
 def fetch_programmes(settings: Settings, programmes: list[str]) -> list[FetchedSource]:

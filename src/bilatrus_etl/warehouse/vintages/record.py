@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ import duckdb
 
 from bilatrus_etl import __version__
 from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.parallel import map_in_threads
 from bilatrus_etl.warehouse.models import in_transaction
 from bilatrus_etl.warehouse.vintages.history import load
 from bilatrus_etl.warehouse.vintages.identity import (
@@ -185,10 +185,10 @@ DELTA_WRITERS = 2
 def _write_deltas(
     con: duckdb.DuckDBPyConnection, tables: list[str], now: set[str], previous: list[Vintage], folder: Path
 ) -> dict[str, dict[str, Any]]:
-    """Each table's delta (`_write_table_delta`), the largest tables first, DELTA_WRITERS at a time on cursors of
-    `con` (each with its own temporary tables); on `con` itself, one after another, when a transaction is open
-    on it (a cursor would not see its changes)."""
-    if in_transaction(con) or len(tables) < 2:
+    """Each table's delta (`_write_table_delta`), the largest tables first, DELTA_WRITERS at a time, each on its
+    own cursor of `con` (with its own temporary tables); on `con` itself, one after another, when a transaction
+    is open on it (a cursor would not see its changes)."""
+    if in_transaction(con):
         return {t: _write_table_delta(con, t, previous, folder, t in now) for t in tables}
     sizes = dict(
         con.execute(
@@ -196,33 +196,18 @@ def _write_deltas(
             "AND database_name = current_database()"
         ).fetchall()
     )
-    queue = sorted(tables, key=lambda t: (-(sizes.get(t) or 0), t))
+    largest_first = sorted(tables, key=lambda t: (-(sizes.get(t) or 0), t))
+    cursors = threading.Lock()  # the cursors of one connection are made one at a time
 
-    pending = iter(queue)
-    lock = threading.Lock()
-    failed = threading.Event()  # a writer that fails stops the other one at its next table
-
-    def take() -> str | None:
-        with lock:
-            return None if failed.is_set() else next(pending, None)
-
-    def worker(cursor: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
-        done: dict[str, dict[str, Any]] = {}
+    def write(table: str) -> dict[str, Any]:
+        with cursors:
+            cursor = con.cursor()
         try:
-            while (table := take()) is not None:
-                done[table] = _write_table_delta(cursor, table, previous, folder, table in now)
-        except BaseException:
-            failed.set()
-            raise
+            return _write_table_delta(cursor, table, previous, folder, table in now)
         finally:
             cursor.close()
-        return done
 
-    with ThreadPoolExecutor(DELTA_WRITERS, thread_name_prefix="vintage") as pool:
-        futures = [pool.submit(worker, con.cursor()) for _ in range(DELTA_WRITERS)]
-        entries: dict[str, dict[str, Any]] = {}
-        for future in futures:
-            entries.update(future.result())
+    entries = dict(zip(largest_first, map_in_threads(write, largest_first, DELTA_WRITERS, "vintage"), strict=True))
     return {t: entries[t] for t in tables}
 
 
