@@ -31,7 +31,7 @@ _assets = [
 
 defs = dg.Definitions(
     assets=_assets,
-    asset_checks=suite_checks(),
+    asset_checks=suite_checks(_assets),
     jobs=[refresh_job],
     schedules=[monthly_refresh],
     sensors=[build_stale_assets],

@@ -629,6 +629,29 @@ def test_tables_built_in_python_are_checked_in_dagster() -> None:
     assert len(keys) == len(list_suites()) + len(list(CHECKS_DIR.glob("*__*.sql"))) + 1
 
 
+def test_a_foreign_key_check_waits_for_its_parent_table_in_the_refresh_job() -> None:
+    """The check of fact_participation's countries reads dim_country, which nothing else orders before it: the
+    check's step depends on dim_country's step (and its blocking checks). A parent written by the same step as the
+    checked table (stg_project beside stg_participation) adds no dependency."""
+    from dagster._core.execution.api import create_execution_plan
+
+    from bilatrus_etl.quality.table_checks import tables_read
+    from pipelines.definitions import defs
+
+    assert tables_read(CHECKS_DIR / "fact_participation__foreign_key_country.sql") == ["dim_country"]
+    assert tables_read(CHECKS_DIR / "fact_participation__row_count_by_programme.sql") == []
+    plan = create_execution_plan(defs.resolve_job_def("refresh"))
+
+    def upstream(step_key: str) -> set[str]:
+        step = plan.get_step_by_key(step_key)
+        return {h.step_key for i in step.step_inputs for h in i.get_step_output_handle_dependencies()}
+
+    assert {"core__dim_country", "core__dim_project", "core__dim_organization"} <= upstream(
+        "validate_fact_participation"
+    )
+    assert upstream("validate_stg_participation") == {"stg_programme"}
+
+
 # --- SQL checks beside the suites: sql/checks/<table>__<check>.sql ---------------------------------------
 
 

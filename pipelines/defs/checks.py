@@ -5,6 +5,7 @@ A failed expectation of severity error blocks everything downstream, the publish
 expectations only warn. The library does the validating; this module only reports it to Dagster.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 import dagster as dg
@@ -14,7 +15,7 @@ from bilatrus_etl.quality.reconcile import reconcile
 from bilatrus_etl.quality.report import ValidationOutcome
 from bilatrus_etl.quality.steps import validate
 from bilatrus_etl.quality.suites import list_suites
-from bilatrus_etl.quality.table_checks import SQL_CHECK, check_files, check_name
+from bilatrus_etl.quality.table_checks import SQL_CHECK, check_files, check_name, tables_read
 from pipelines.defs.resources import BilatrusConfig
 from pipelines.defs.tables import table_asset_key
 
@@ -64,10 +65,14 @@ def _sql_result(name: str, outcome: ValidationOutcome) -> dg.AssetCheckResult:
     return _check_result(f"sql_{name}", outcome, failures, description)
 
 
-def _table_checks(table: str, asset_key: dg.AssetKey) -> dg.AssetChecksDefinition:
+def _table_checks(
+    table: str, asset_key: dg.AssetKey, written_with: frozenset[dg.AssetKey] = frozenset()
+) -> dg.AssetChecksDefinition:
     """The table's suite (`gx_<table>`) and each of its SQL checks (`sql_<check>`), reported as their own
-    blocking checks from one validation of the table."""
-    sql_checks = [check_name(path) for path in check_files(table)]
+    blocking checks from one validation of the table. A SQL check reading other tables (the parent of a foreign
+    key) depends on them too, unless the step that writes the table writes them (`written_with`)."""
+    files = check_files(table)
+    sql_checks = [check_name(path) for path in files]
     specs = [
         dg.AssetCheckSpec(
             f"gx_{table}",
@@ -77,12 +82,18 @@ def _table_checks(table: str, asset_key: dg.AssetKey) -> dg.AssetChecksDefinitio
         ),
         *(
             dg.AssetCheckSpec(
-                f"sql_{name}",
+                f"sql_{check_name(path)}",
                 asset=asset_key,
                 blocking=True,
-                description=f"SQL check sql/checks/{table}__{name}.sql on table {table} (what GX cannot express).",
+                # the parent tables of its foreign keys: the check waits for them as for its own table
+                additional_deps=[
+                    key
+                    for parent in tables_read(path)
+                    if (key := table_asset_key(parent)) is not None and key not in written_with
+                ],
+                description=f"SQL check sql/checks/{path.name} on table {table} (what GX cannot express).",
             )
-            for name in sql_checks
+            for path in files
         ),
     ]
 
@@ -114,10 +125,12 @@ def reconciliation(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     )
 
 
-def suite_checks() -> list[dg.AssetChecksDefinition]:
+def suite_checks(assets: Sequence[dg.AssetsDefinition] = ()) -> list[dg.AssetChecksDefinition]:
+    """The checks of every table with a suite; `assets` tells which tables one step writes together."""
+    written_with = {key: frozenset(a.keys) for a in assets for key in a.keys}
     checks = []
     for table in list_suites():
         key = table_asset_key(table)
         if key is not None:
-            checks.append(_table_checks(table, key))
+            checks.append(_table_checks(table, key, written_with.get(key, frozenset())))
     return checks + [reconciliation]

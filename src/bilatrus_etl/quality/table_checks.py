@@ -12,6 +12,7 @@ DuckDB's error, not a crash.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,20 @@ COLUMNS = ("column", "severity", "unexpected_count", "unexpected_percent", "samp
 def check_files(table: str, checks_dir: Path | None = None) -> list[Path]:
     """The SQL check files of one table, by name."""
     return sorted((checks_dir or CHECKS_DIR).glob(f"{table}__*.sql"))
+
+
+# check_foreign_key(child, child_columns, parent, ...) in a check file (sql/checks/macros.sql): the parent table
+_FOREIGN_KEY_PARENT = re.compile(
+    r"check_foreign_key\(\s*'([A-Za-z_][A-Za-z0-9_]*)'\s*,\s*\[[^\]]*\]\s*,\s*'([A-Za-z_][A-Za-z0-9_]*)'"
+)
+
+
+def tables_read(path: Path) -> list[str]:
+    """The other tables a check file reads: the parent tables of its foreign keys. The check must run after they
+    are built (the pipeline declares them as the check's dependencies), not only after its own table."""
+    sql = path.read_text(encoding="utf-8")
+    child = path.stem.split("__", 1)[0]
+    return sorted({parent for _, parent in _FOREIGN_KEY_PARENT.findall(sql) if parent != child})
 
 
 def check_name(path: Path) -> str:

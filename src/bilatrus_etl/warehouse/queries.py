@@ -36,6 +36,9 @@ SESSION_MACROS: tuple[str, ...] = (
     "END AS bit "
     "FROM (SELECT framework_programme, row_number() OVER (ORDER BY framework_programme) AS programme_number "
     "FROM (SELECT DISTINCT framework_programme FROM query_table(source_table) WHERE framework_programme IS NOT NULL))",
+    # the one row a project keeps of its rows in the staged project files: its first source row (file, then line)
+    "CREATE OR REPLACE TEMP MACRO first_source_row(framework_programme, project_id, source_file, source_line) AS "
+    "row_number() OVER (PARTITION BY framework_programme, project_id ORDER BY source_file, source_line) = 1",
     "CREATE OR REPLACE TEMP MACRO programme_list(programme_set, source_table) AS ("
     "SELECT string_agg(framework_programme, ', ' ORDER BY framework_programme) FROM programme_bits(source_table) "
     "WHERE programme_set & bit <> 0)",

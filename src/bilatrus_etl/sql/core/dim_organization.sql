@@ -19,7 +19,14 @@
 -- programmes: framework programmes it took part in, comma-separated in order
 -- first_year: earliest project start year
 -- last_year: latest project start year
-WITH programmes AS (
+WITH project_starts AS (
+    -- each project's start date as dim_project gives it (the first source row of the project in the staged project
+    -- files), read from stg_project: this model then runs beside dim_project, not after it
+    SELECT framework_programme, project_id, start_date
+    FROM stg_project
+    QUALIFY first_source_row(framework_programme, project_id, source_file, source_line)  -- a session macro
+),
+programmes AS (
     -- each framework programme as one bit: an organisation's programmes are one bit_or, written out once per
     -- distinct set below (a DISTINCT string_agg per organisation cost a grouping of its own)
     SELECT * FROM programme_bits('stg_participation')
@@ -42,7 +49,7 @@ rows AS (
             + f.file_number) * 4294967296 + coalesce(s.source_line, 0) AS recency,
         year(p.start_date) AS start_year
     FROM stg_participation AS s
-    LEFT JOIN dim_project AS p USING (framework_programme, project_id)
+    LEFT JOIN project_starts AS p USING (framework_programme, project_id)
     JOIN source_files('stg_participation') AS f ON f.file = coalesce(s.source_file, '')  -- the source files in order, numbered
     LEFT JOIN programmes AS b USING (framework_programme)
 ),

@@ -30,10 +30,7 @@
 WITH projects AS (
     SELECT *
     FROM stg_project
-    QUALIFY row_number() OVER (
-        PARTITION BY framework_programme, project_id
-        ORDER BY source_file, source_line
-    ) = 1
+    QUALIFY first_source_row(framework_programme, project_id, source_file, source_line)  -- a session macro
 ),
 participation AS (
     SELECT
