@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.defs import institutions, models, network, publish, raw, reports, staging, vintages
+from pipelines.defs import institutions, models, network, publish, raw, staging, vintages
 from pipelines.defs.checks import suite_checks
 from pipelines.defs.jobs import build_stale_assets, monthly_refresh, refresh_job
 from pipelines.defs.resources import default_resources
@@ -25,7 +25,6 @@ _assets = [
     *models.model_assets(),
     network.mart_collaboration_network,
     publish.published_warehouse,
-    reports.landscape_report,
     vintages.vintage_changes,
 ]
 

@@ -15,6 +15,7 @@ import pytest
 from fixture_server import FixtureServer
 from pipeline_fixtures import build_fixture_mirror, manifest_participations, materialized_keys, resources_for
 
+from bilatrus_etl import report
 from bilatrus_etl.ingest import catalog
 from bilatrus_etl.settings import PROGRAMMES, Settings
 from pipelines import runner
@@ -144,6 +145,13 @@ def test_full_refresh_publishes_then_unchanged_upstream_skips_downstream(mirror_
         assert "warehouse/published_warehouse" in first.materialized
         assert "reports/landscape_report" in first.materialized  # the report follows the publish
         assert "SYNTHETIC DATA" in (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
+        # written in the publish's step off the build, it is the report of the published file, byte for byte
+        again = report.build_report(settings.warehouse_path, tmp_path / "report-from-published")
+        written = {p.relative_to(tmp_path / "reports"): p.read_bytes() for p in (tmp_path / "reports").rglob("*.html")}
+        assert len(written) == again.institution_pages + 2
+        assert written == {
+            p.relative_to(again.index.parent): p.read_bytes() for p in again.index.parent.rglob("*.html")
+        }
         con = duckdb.connect(str(settings.warehouse_path), read_only=True)
         assert con.execute("SELECT synthetic FROM meta_build").fetchone()[0] is True
         ranked = con.execute(

@@ -325,3 +325,55 @@ def test_bilatrus_report_prints_the_index_path(built: report.ReportResult, tmp_p
         env={**env, "BILATRUS_WAREHOUSE": str(tmp_path / "none.duckdb")},
     )
     assert missing.returncode == 1 and "No warehouse" in missing.stderr
+
+
+@pytest.mark.slow
+def test_publish_writes_the_report_of_what_it_publishes_and_nothing_when_it_fails(
+    demo_warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """publish_build with report_dir renders the report off the build while it records the vintage, and swaps it in
+    only once the warehouse is published: a failed publish leaves the report in place (and no building folder), a
+    failed report leaves the publish done and returns its error."""
+    import duckdb
+
+    from bilatrus_etl.settings import Settings
+    from bilatrus_etl.warehouse import run
+
+    data_dir = demo_warehouse.copy(tmp_path / "data")
+    settings = Settings.from_env(data_dir=data_dir)
+    reports = report.default_output(settings)
+    before = (reports / "index.html").read_bytes()
+
+    def built_at() -> object:
+        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+        try:
+            return con.execute("SELECT built_at FROM meta_build").fetchall()[0][0]
+        finally:
+            con.close()
+
+    published_at = built_at()
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise BilatrusError("the disk is full")
+
+    monkeypatch.setattr(run, "publish", refuse)
+    with pytest.raises(BilatrusError, match="disk is full"):
+        run.publish_build(settings, settings.build_path, run_id="failed-publish", report_dir=reports)
+    monkeypatch.undo()
+    assert built_at() == published_at and (reports / "index.html").read_bytes() == before
+    assert sorted(p.name for p in reports.parent.iterdir() if "report" in p.name) == ["reports"]
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("a chart failed")
+
+    monkeypatch.setattr(report, "prepare_report", broken)
+    result = run.publish_build(settings, settings.build_path, run_id="report-fails", report_dir=reports)
+    assert built_at() != published_at  # published
+    assert isinstance(result["report_error"], ValueError) and result["report"] is None
+    assert (reports / "index.html").read_bytes() == before
+    monkeypatch.undo()
+
+    result = run.publish_build(settings, settings.build_path, run_id="both", report_dir=reports)
+    assert result["report_error"] is None and result["report"].index == reports / "index.html"
+    fresh = report.build_report(settings.warehouse_path, tmp_path / "from-published")
+    assert (reports / "index.html").read_bytes() == fresh.index.read_bytes()

@@ -1,4 +1,8 @@
-"""The published warehouse: the build file copied and renamed atomically onto the analysts' path."""
+"""The published warehouse (the build file copied and renamed atomically onto the analysts' path) and the landscape
+report written from it, in one step: the report's pages are rendered while the publish records the vintage."""
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -8,29 +12,62 @@ from pipelines.defs.policies import MONTHLY_FRESHNESS
 from pipelines.defs.resources import BilatrusConfig
 from pipelines.defs.tables import PYTHON_TABLES, python_code_version, sql_model_keys
 
+if TYPE_CHECKING:
+    from bilatrus_etl.report import ReportResult
+
+PUBLISHED = dg.AssetKey(["warehouse", "published_warehouse"])
+REPORT = dg.AssetKey(["reports", "landscape_report"])
+
 
 def _published_deps() -> list[dg.AssetKey]:
     keys = set(sql_model_keys().values()) | set(PYTHON_TABLES.values())
     return sorted(keys, key=lambda k: k.to_user_string())
 
 
-@dg.asset(
-    key=["warehouse", "published_warehouse"],
-    group_name="publish",
-    kinds={"duckdb"},
-    deps=_published_deps(),
-    freshness_policy=MONTHLY_FRESHNESS,
-    code_version=python_code_version(dg.AssetKey(["warehouse", "published_warehouse"])),
-    description="The analysts' DuckDB file (data/warehouse/bilatrus.duckdb): the finished build, published by "
-    "an atomic rename; the previous file is kept beside it for rollback. A run that finds every source unchanged "
-    "records it current (a materialisation with the same data version, metadata `unchanged`), so its freshness "
-    "policy measures how recently the sources were checked.",
+@dg.multi_asset(
+    name="warehouse__published_warehouse",
+    can_subset=True,
+    specs=[
+        dg.AssetSpec(
+            PUBLISHED,
+            group_name="publish",
+            kinds={"duckdb"},
+            deps=_published_deps(),
+            freshness_policy=MONTHLY_FRESHNESS,
+            code_version=python_code_version(PUBLISHED),
+            description="The analysts' DuckDB file (data/warehouse/bilatrus.duckdb): the finished build, published "
+            "by an atomic rename; the previous file is kept beside it for rollback. A run that finds every source "
+            "unchanged records it current (a materialisation with the same data version, metadata `unchanged`), so "
+            "its freshness policy measures how recently the sources were checked.",
+            skippable=True,
+        ),
+        dg.AssetSpec(
+            REPORT,
+            group_name="reports",
+            kinds={"html"},
+            deps=[PUBLISHED],
+            description="The landscape report (data/reports/index.html) and one page per institution of the focus "
+            "country, of the published warehouse; self-contained HTML that works offline. Built in the publish's "
+            "step: its figures are read off the build about to be published, its pages rendered while the vintage "
+            "is recorded, and it is swapped in once the warehouse is published (alone, from the published file).",
+            skippable=True,
+        ),
+    ],
 )
 def published_warehouse(
     context: dg.AssetExecutionContext, bilatrus: BilatrusConfig, duckdb: DuckDBResource
-) -> dg.MaterializeResult:
-    result = publish_build(bilatrus.settings(), duckdb.database, run_id=context.run.run_id)
-    return dg.MaterializeResult(
+) -> Iterator[dg.MaterializeResult]:
+    from bilatrus_etl import report  # jinja2 and the page code: imported by this step, not by every run's start
+
+    settings = bilatrus.settings()
+    selected = context.selected_asset_keys
+    if PUBLISHED not in selected:  # the report alone, from the published file
+        yield _report_result(report.build_report(settings.warehouse_path, report.default_output(settings)))
+        return
+    output = report.default_output(settings) if REPORT in selected else None
+    result = publish_build(settings, duckdb.database, run_id=context.run.run_id, report_dir=output)
+    yield dg.MaterializeResult(
+        asset_key=PUBLISHED,
         metadata={
             "path": dg.MetadataValue.path(str(result["warehouse"])),
             "tables": result["tables"],
@@ -40,5 +77,22 @@ def published_warehouse(
             "vintage_recorded": result["vintage_recorded"] or "none (sources unchanged since the last vintage)",
             "vintages": result["vintages"],
             "retired_tables": dg.MetadataValue.json(result["retired_tables"]),
-        }
+        },
+    )
+    if output is not None:
+        if result["report_error"] is not None:
+            raise result["report_error"]
+        yield _report_result(result["report"])
+
+
+def _report_result(built: "ReportResult") -> dg.MaterializeResult:
+    return dg.MaterializeResult(
+        asset_key=REPORT,
+        metadata={
+            "index": dg.MetadataValue.path(str(built.index)),
+            "institutions": dg.MetadataValue.path(str(built.institutions_index)),
+            "institution_pages": built.institution_pages,
+            "index_bytes": built.index_bytes,
+            "synthetic": built.synthetic,
+        },
     )

@@ -18,13 +18,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.report import charts, data, render
 from bilatrus_etl.settings import Settings
 from bilatrus_etl.warehouse.models import set_variables
 from bilatrus_etl.warehouse.publish import open_readonly, table_names
 
-__all__ = ["ReportResult", "build_report", "default_output", "page_name", "summary"]
+__all__ = [
+    "PreparedReport",
+    "ReportResult",
+    "build_report",
+    "default_output",
+    "page_name",
+    "prepare_report",
+    "read_figures",
+    "summary",
+]
 
 
 @dataclass(frozen=True)
@@ -63,36 +74,58 @@ def search_text(profile: dict[str, Any]) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if not unicodedata.combining(c))
 
 
-def _read(warehouse_path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def read_figures(con: duckdb.DuckDBPyConnection, source: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The figures and institution profiles the report shows, read on `con` (a warehouse: the published file, or
+    the build file the publish step is about to publish); `source` names it in errors."""
     from bilatrus_etl.analyst.active import active_projects_query
 
-    con = open_readonly(warehouse_path)
-    try:
-        present = table_names(con)
-        missing = [t for t in data.REQUIRED_TABLES if t not in present]
-        if missing:
-            raise BilatrusError(
-                f"The warehouse {warehouse_path} lacks {', '.join(missing)}: it was published by an older version or a "
-                "partial run. Run `bilatrus run` (or `make demo`) to publish a complete warehouse, then `bilatrus report`."
-            )
-        focus = con.execute("SELECT any_value(focus_country) FROM meta_build").fetchall()[0][0] or "RU"
-        set_variables(con, {"focus_country": focus})
-        active = data.records(con.execute(active_projects_query(con, data.SUSPENSION_DATE, focus)))
-        figures = data.collect(con, active)
-        figures["partner_countries_overall"] = data.run(
-            con, "report_partner_countries_overall", {"top": data.TOP_PARTNER_COUNTRIES}
+    present = table_names(con)
+    missing = [t for t in data.REQUIRED_TABLES if t not in present]
+    if missing:
+        raise BilatrusError(
+            f"The warehouse {source} lacks {', '.join(missing)}: it was published by an older version or a "
+            "partial run. Run `bilatrus run` (or `make demo`) to publish a complete warehouse, then `bilatrus report`."
         )
-        profiles = data.institutions(con)
-    finally:
-        con.close()
-    return figures, profiles
+    focus = con.execute("SELECT any_value(focus_country) FROM meta_build").fetchall()[0][0] or "RU"
+    set_variables(con, {"focus_country": focus})
+    active = data.records(con.execute(active_projects_query(con, data.SUSPENSION_DATE, focus)))
+    figures = data.collect(con, active)
+    figures["partner_countries_overall"] = data.run(
+        con, "report_partner_countries_overall", {"top": data.TOP_PARTNER_COUNTRIES}
+    )
+    return figures, data.institutions(con)
 
 
-def build_report(warehouse_path: Path | str, output_dir: Path | str) -> ReportResult:
-    """Write the report for the published warehouse at `warehouse_path` into `output_dir`; return where."""
-    warehouse_path, output_dir = Path(warehouse_path), Path(output_dir).resolve()
+@dataclass(frozen=True)
+class PreparedReport:
+    """A report written into its building folder beside `output_dir`, not yet in place: `install` swaps it in,
+    `discard` removes it (the report in place stays as it was)."""
+
+    staging: Path
+    output_dir: Path
+    institution_pages: int
+    synthetic: bool
+
+    def install(self) -> ReportResult:
+        _swap(self.staging, self.output_dir)
+        index = self.output_dir / "index.html"
+        return ReportResult(
+            index=index,
+            institutions_index=self.output_dir / "institutions" / "index.html",
+            institution_pages=self.institution_pages,
+            index_bytes=index.stat().st_size,
+            synthetic=self.synthetic,
+        )
+
+    def discard(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def prepare_report(figures: dict[str, Any], profiles: list[dict[str, Any]], output_dir: Path | str) -> PreparedReport:
+    """Render the pages of `read_figures`' figures into the building folder of `output_dir` (charts, landscape,
+    institution pages); Python only, no warehouse access."""
+    output_dir = Path(output_dir).resolve()
     _check_replaceable(output_dir)
-    figures, profiles = _read(warehouse_path)
     pages = {p["institution_key"]: page_name(p["institution_key"]) for p in profiles}
     for profile in profiles:
         profile["search_text"] = search_text(profile)
@@ -113,15 +146,18 @@ def build_report(warehouse_path: Path | str, output_dir: Path | str) -> ReportRe
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)  # the previous report stays as it was
         raise
-    _swap(staging, output_dir)
-    index = output_dir / "index.html"
-    return ReportResult(
-        index=index,
-        institutions_index=output_dir / "institutions" / "index.html",
-        institution_pages=len(profiles),
-        index_bytes=index.stat().st_size,
-        synthetic=figures["synthetic"],
-    )
+    return PreparedReport(staging, output_dir, len(profiles), bool(figures["synthetic"]))
+
+
+def build_report(warehouse_path: Path | str, output_dir: Path | str) -> ReportResult:
+    """Write the report for the published warehouse at `warehouse_path` into `output_dir`; return where."""
+    _check_replaceable(Path(output_dir).resolve())
+    con = open_readonly(warehouse_path)
+    try:
+        figures, profiles = read_figures(con, str(warehouse_path))
+    finally:
+        con.close()
+    return prepare_report(figures, profiles, output_dir).install()
 
 
 def _write_pages(

@@ -6,9 +6,10 @@ The Dagster assets in pipelines/defs (models, publish) are thin wrappers of thes
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -20,6 +21,9 @@ from bilatrus_etl.warehouse import meta
 from bilatrus_etl.warehouse.models import load_models, run_model, set_variables
 from bilatrus_etl.warehouse.publish import publish
 from bilatrus_etl.warehouse.versions import code_fingerprint
+
+if TYPE_CHECKING:  # the report (jinja2, matplotlib) is imported by the publish that writes one
+    from bilatrus_etl.report import PreparedReport, ReportResult
 
 
 def model_variables(settings: Settings) -> dict[str, object]:
@@ -36,10 +40,17 @@ def run_sql_model(con: duckdb.DuckDBPyConnection, settings: Settings, name: str)
     return rows
 
 
-def publish_build(settings: Settings, build_path: str | Path, run_id: str | None = None) -> dict[str, Any]:
+def publish_build(
+    settings: Settings, build_path: str | Path, run_id: str | None = None, *, report_dir: Path | None = None
+) -> dict[str, Any]:
     """Stamp the build (meta_build, data dictionary), keep only this run's meta rows, record
     the vintage history, publish it atomically.
-    `run_id` is the Dagster run that built the warehouse."""
+    `run_id` is the Dagster run that built the warehouse. With `report_dir`, the landscape report of what is
+    published is written there too: its figures are read off the stamped build (the tables the published file
+    will hold), its pages rendered while DuckDB records the vintage (rendering is Python, the recording mostly
+    DuckDB's own threads), and the new report is swapped in once the warehouse is published; if the publish
+    fails it is discarded, so the report in place always describes the warehouse in place. A report that fails
+    leaves the publish done: its error is returned as `report_error`."""
     from bilatrus_etl.quality.steps import build_data_docs
     from bilatrus_etl.warehouse import dictionary
     from bilatrus_etl.warehouse.tables import RETIRED_TABLES, drop_retired_tables
@@ -47,31 +58,44 @@ def publish_build(settings: Settings, build_path: str | Path, run_id: str | None
 
     datasets = current_sources(settings)
     synthetic = mirror_is_synthetic(settings)
-    with progress.step("publish"), ThreadPoolExecutor(1, thread_name_prefix="data-docs") as background:
-        # The Data Docs site is rendered by GX in Python while DuckDB records the vintage (it releases the GIL).
-        data_docs = background.submit(build_data_docs, settings)
-        con = duckdb.connect(str(build_path))
-        try:
-            set_variables(con, model_variables(settings))
-            retired = drop_retired_tables(con)
-            meta.record_build_info(con, settings, datasets, synthetic, run_id)
-            meta.record_provenance(con, settings, run_id)
-            meta.keep_run_rows(con, run_id)
-            history = record(
-                con,
-                settings,
-                datasets=datasets,
-                synthetic=synthetic,
-                code_fingerprint=code_fingerprint(),
-                run_id=run_id,
-            )
-            meta.describe_meta_tables(con)
-            docs = dictionary.build(con, settings.docs_dir / "data-dictionary.md", strict=True)
-        finally:
-            con.close()
-        data_docs.result()
-        progress.fault_point("publish")
-        result = publish(build_path, settings.warehouse_path, settings.previous_warehouse_path)
+    report_job: Future[PreparedReport] | None = None
+    report_read = threading.Event()
+    try:
+        with progress.step("publish"), ThreadPoolExecutor(2, thread_name_prefix="publish") as background:
+            # The Data Docs site is rendered by GX in Python while DuckDB records the vintage (it releases the GIL).
+            data_docs = background.submit(build_data_docs, settings)
+            con = duckdb.connect(str(build_path))
+            try:
+                set_variables(con, model_variables(settings))
+                retired = drop_retired_tables(con)
+                meta.record_build_info(con, settings, datasets, synthetic, run_id)
+                meta.record_provenance(con, settings, run_id)
+                meta.keep_run_rows(con, run_id)
+                if report_dir is not None:
+                    report_job = background.submit(_prepare_report, con.cursor(), build_path, report_dir, report_read)
+                history = record(
+                    con,
+                    settings,
+                    datasets=datasets,
+                    synthetic=synthetic,
+                    code_fingerprint=code_fingerprint(),
+                    run_id=run_id,
+                )
+                meta.describe_meta_tables(con)
+                docs = dictionary.build(con, settings.docs_dir / "data-dictionary.md", strict=True)
+            finally:
+                if report_job is not None:
+                    report_read.wait()  # the report's reads end before the build is checkpointed and copied
+                con.close()
+            data_docs.result()
+            progress.fault_point("publish")
+            result = publish(build_path, settings.warehouse_path, settings.previous_warehouse_path)
+    except BaseException:
+        # nothing was published: a report rendered for it is removed, the report in place stays
+        if report_job is not None and report_job.done() and report_job.exception() is None:
+            report_job.result().discard()
+        raise
+    report, report_error = _install_report(report_job)
     dropped = "".join(f"; dropped {name} (now {RETIRED_TABLES[name]})" for name in retired)
     progress.done("publish", f"{result.tables} tables -> {result.published_path}{dropped}")
     return {
@@ -84,4 +108,33 @@ def publish_build(settings: Settings, build_path: str | Path, run_id: str | None
         "vintage_recorded": history.recorded.label if history.recorded else None,
         "vintages": len(history.vintages),
         "retired_tables": retired,
+        "report": report,
+        "report_error": report_error,
     }
+
+
+def _prepare_report(
+    cursor: duckdb.DuckDBPyConnection, build_path: str | Path, report_dir: Path, read: threading.Event
+) -> PreparedReport:
+    """The report's figures read on `cursor` (then closed, and `read` set), its pages rendered beside `report_dir`."""
+    from bilatrus_etl import report
+
+    try:
+        figures, profiles = report.read_figures(cursor, str(build_path))
+    finally:
+        cursor.close()
+        read.set()
+    return report.prepare_report(figures, profiles, report_dir)
+
+
+def _install_report(job: Future[PreparedReport] | None) -> tuple[ReportResult | None, BaseException | None]:
+    """Swap the prepared report in (after the publish): (its result, None), or (None, the error it failed with)."""
+    if job is None:
+        return None, None
+    error = job.exception()
+    if error is not None:
+        return None, error
+    try:
+        return job.result().install(), None
+    except OSError as err:
+        return None, err
