@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -377,3 +378,26 @@ def test_publish_writes_the_report_of_what_it_publishes_and_nothing_when_it_fail
     assert result["report_error"] is None and result["report"].index == reports / "index.html"
     fresh = report.build_report(settings.warehouse_path, tmp_path / "from-published")
     assert (reports / "index.html").read_bytes() == fresh.index.read_bytes()
+
+
+@pytest.mark.slow
+def test_the_report_alone_is_built_from_the_published_file(demo_warehouse, tmp_path: Path) -> None:
+    """Materialising only reports/landscape_report (the UI's subset of the publish's multi-asset) writes the report
+    of the published warehouse and publishes nothing."""
+    import dagster as dg
+    from pipeline_fixtures import materialized_keys, resources_for
+
+    from bilatrus_etl.settings import Settings
+    from pipelines.defs.publish import REPORT, published_warehouse
+
+    data_dir = demo_warehouse.copy(tmp_path / "data")
+    settings = Settings.from_env(data_dir=data_dir)
+    shutil.rmtree(report.default_output(settings))
+    published = settings.warehouse_path.stat().st_mtime_ns
+    result = dg.materialize(
+        [published_warehouse], selection=[REPORT], resources=resources_for(data_dir, ""), raise_on_error=False
+    )
+    assert result.success and materialized_keys(result) == {"reports/landscape_report"}
+    assert settings.warehouse_path.stat().st_mtime_ns == published
+    again = report.build_report(settings.warehouse_path, tmp_path / "again")
+    assert (report.default_output(settings) / "index.html").read_bytes() == again.index.read_bytes()
