@@ -188,12 +188,23 @@ RUN = """query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { stat
   repositoryOrigin { repositoryLocationName } } } }"""
 
 EVENTS = """query($id: ID!) { logsForRun(runId: $id, limit: 5000) { __typename
-  ... on EventConnection { events { __typename ... on MessageEvent { message } } } } }"""
+  ... on EventConnection { events { __typename ... on MessageEvent { message }
+    ... on ExecutionStepFailureEvent { stepKey error { message } } } } } }"""
 
 
 def run_messages(port: int, run_id: str) -> list[str]:
     events = graphql(port, EVENTS, {"id": run_id})["logsForRun"]["events"]
     return [event.get("message") or "" for event in events]
+
+
+def step_errors(port: int, run_id: str) -> str:
+    """Each failed step's error, first (the run's last messages say only what was not executed because of it)."""
+    events = graphql(port, EVENTS, {"id": run_id})["logsForRun"]["events"]
+    return "".join(
+        f"step {e['stepKey']} failed: {(e.get('error') or {}).get('message', '')[:3000]}\n"
+        for e in events
+        if e["__typename"] == "ExecutionStepFailureEvent"
+    )
 
 
 def run_pids(port: int, run_id: str) -> list[int]:
@@ -304,7 +315,9 @@ def test_refresh_runs_through_webserver_daemon_and_code_server_on_postgres(
         processes.others.clear()  # the run is over: its process has ended
         run = graphql(web_port, RUN, {"id": run_id})["runOrError"]
         messages = run_messages(web_port, run_id)
-        assert run["status"] == "SUCCESS", "\n".join(m for m in messages if m)[-5000:] + diagnostics()
+        assert run["status"] == "SUCCESS", (
+            step_errors(web_port, run_id) + "\n".join(m for m in messages if m)[-5000:] + diagnostics()
+        )
         assert run["jobName"] == "refresh" and run["repositoryOrigin"]["repositoryLocationName"] == "bilatrus"
 
         # queued by the webserver, dequeued by the daemon, run in a process of its own
