@@ -379,6 +379,9 @@ def published_summary(settings: Settings) -> list[str]:
     if any(row[2] for row in rows):
         lines.append("SYNTHETIC DATA: built from a generated demo mirror, not from CORDIS.")
     lines += [f"  {programme}: {count:,} participations" for programme, count, _ in rows]
+    index = settings.reports_dir / "index.html"
+    if index.exists():
+        lines.append(f"Landscape report: {index} (institution pages under {index.parent / 'institutions'})")
     return lines
 
 

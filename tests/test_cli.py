@@ -22,8 +22,11 @@ def published(demo_warehouse) -> tuple[Path, dict]:
     return demo_warehouse.data_dir, demo_warehouse.mirror.manifest
 
 
-def test_run_summary_and_query_formats(published):
+def test_run_summary_and_query_formats(published, demo_warehouse):
     data_dir, manifest = published
+    # the run's summary says where the warehouse and the report it wrote are
+    assert f"Published warehouse: {data_dir / 'warehouse' / 'bilatrus.duckdb'}" in demo_warehouse.run_stderr
+    assert f"Landscape report: {data_dir / 'reports' / 'index.html'}" in demo_warehouse.run_stderr
     out = bilatrus(
         "query",
         "select framework_programme, count(*) as n from stg_participation group by all order by 1",

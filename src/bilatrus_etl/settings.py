@@ -60,6 +60,11 @@ class Settings:
     def docs_dir(self) -> Path:
         return self.data_dir / "docs"
 
+    @property
+    def reports_dir(self) -> Path:
+        """Where the landscape report is written (index.html, institutions/)."""
+        return self.data_dir / "reports"
+
 
 def dashboard_paths(value: str) -> tuple[Path, ...]:
     """Horizon Dashboard exports from a list of files or folders (separated like PATH): .csv and .xlsx files."""

@@ -48,8 +48,8 @@ class ReportResult:
 
 
 def default_output(settings: Settings) -> Path:
-    """data/reports under the data folder."""
-    return settings.data_dir / "reports"
+    """data/reports under the data folder (`Settings.reports_dir`)."""
+    return settings.reports_dir
 
 
 def page_name(institution_key: str) -> str:
