@@ -376,7 +376,7 @@ def measure_pipeline(result: SizeResult, mirror: Path, folder: Path, only: set[s
     the other runs' data dirs are removed as soon as they are measured (several GB at 4x)."""
     logs = folder / "logs"
     with MirrorServer(mirror) as server:
-        refreshes: list[tuple[Measurement, Path, float]] = []
+        refreshes: list[tuple[Measurement, Path, float, list[dict]]] = []
         for n in range(1, repeat + 1):
             data_dir = folder / ("pipeline-data" if n == 1 else f"pipeline-data-{n}")
             print(f"  (a) full refresh {n} of {repeat} from {server.url} (load {load_average():.2f}) ...", flush=True)
@@ -384,23 +384,23 @@ def measure_pipeline(result: SizeResult, mirror: Path, folder: Path, only: set[s
             log = logs / ("a-full-refresh.log" if n == 1 else f"a-full-refresh-{n}.log")
             a = run_pipeline("a: pipeline full refresh", server.url, data_dir, log)
             result.code_changed_during_a = bool(result.code_changed_during_a) or code_fingerprint() != fingerprint
-            if (startup := first_step_after(data_dir, started)) is not None:
+            # every Dagster run of this (a): `bilatrus run` launches the downloads, then what they made stale
+            runs = dagster_runs(data_dir / "dagster")
+            if (startup := first_step_s(runs, started)) is not None:
                 result.refresh_startups_s.append(startup)
-            refreshes.append((a, data_dir, started))
+            refreshes.append((a, data_dir, started, runs))
             if a.returncode != 0:
                 break
-        a = median_of([m for m, _, _ in refreshes])
+        a = median_of([r[0] for r in refreshes])
         result.measurements["a"] = a
-        _, data_dir, started = next(r for r in refreshes if r[0].log == a.log)
-        for _, other, _ in refreshes:
+        _, data_dir, started, runs = next(r for r in refreshes if r[0].log == a.log)
+        for _, other, _, _ in refreshes:
             if other != data_dir:
                 shutil.rmtree(other, ignore_errors=True)
         if a.returncode != 0:
             result.pipeline_error = failure_lines(Path(a.log or ""))
             print(f"  (a) FAILED (exit {a.returncode}):\n{result.pipeline_error}")
         result.validation_s = validation_seconds(data_dir, started)
-        # every Dagster run of the median (a): `bilatrus run` launches the downloads, then what they made stale
-        runs = dagster_runs(data_dir / "dagster")
         if runs:
             summarise_steps(result, runs)
             result.startup_s = first_step_s(runs, started)

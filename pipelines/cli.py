@@ -334,7 +334,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from bilatrus_etl import report
 
     settings = Settings.from_env()
-    output = Path(args.output) if args.output else report.default_output(settings)
+    output = Path(args.output) if args.output else settings.reports_dir
     result = report.build_report(settings.warehouse_path, output)
     if result.synthetic:
         console.print("[yellow]SYNTHETIC[/] warehouse: every page of the report carries the synthetic banner.")

@@ -342,7 +342,7 @@ def test_publish_writes_the_report_of_what_it_publishes_and_nothing_when_it_fail
 
     data_dir = demo_warehouse.copy(tmp_path / "data")
     settings = Settings.from_env(data_dir=data_dir)
-    reports = report.default_output(settings)
+    reports = settings.reports_dir
     before = (reports / "index.html").read_bytes()
 
     def built_at() -> object:
@@ -392,7 +392,7 @@ def test_the_report_alone_is_built_from_the_published_file(demo_warehouse, tmp_p
 
     data_dir = demo_warehouse.copy(tmp_path / "data")
     settings = Settings.from_env(data_dir=data_dir)
-    shutil.rmtree(report.default_output(settings))
+    shutil.rmtree(settings.reports_dir)
     published = settings.warehouse_path.stat().st_mtime_ns
     result = dg.materialize(
         [published_warehouse], selection=[REPORT], resources=resources_for(data_dir, ""), raise_on_error=False
@@ -400,4 +400,4 @@ def test_the_report_alone_is_built_from_the_published_file(demo_warehouse, tmp_p
     assert result.success and materialized_keys(result) == {"reports/landscape_report"}
     assert settings.warehouse_path.stat().st_mtime_ns == published
     again = report.build_report(settings.warehouse_path, tmp_path / "again")
-    assert (report.default_output(settings) / "index.html").read_bytes() == again.index.read_bytes()
+    assert (settings.reports_dir / "index.html").read_bytes() == again.index.read_bytes()

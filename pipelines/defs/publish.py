@@ -57,14 +57,14 @@ def _published_deps() -> list[dg.AssetKey]:
 def published_warehouse(
     context: dg.AssetExecutionContext, bilatrus: BilatrusConfig, duckdb: DuckDBResource
 ) -> Iterator[dg.MaterializeResult]:
-    from bilatrus_etl import report  # jinja2 and the page code: imported by this step, not by every run's start
-
     settings = bilatrus.settings()
     selected = context.selected_asset_keys
     if PUBLISHED not in selected:  # the report alone, from the published file
-        yield _report_result(report.build_report(settings.warehouse_path, report.default_output(settings)))
+        from bilatrus_etl import report  # jinja2 and the page code: imported when a report is written
+
+        yield _report_result(report.build_report(settings.warehouse_path, settings.reports_dir))
         return
-    output = report.default_output(settings) if REPORT in selected else None
+    output = settings.reports_dir if REPORT in selected else None
     result = publish_build(settings, duckdb.database, run_id=context.run.run_id, report_dir=output)
     yield dg.MaterializeResult(
         asset_key=PUBLISHED,

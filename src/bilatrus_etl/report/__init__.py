@@ -22,7 +22,6 @@ import duckdb
 
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.report import charts, data, render
-from bilatrus_etl.settings import Settings
 from bilatrus_etl.warehouse.models import set_variables
 from bilatrus_etl.warehouse.publish import open_readonly, table_names
 
@@ -30,7 +29,6 @@ __all__ = [
     "PreparedReport",
     "ReportResult",
     "build_report",
-    "default_output",
     "page_name",
     "prepare_report",
     "read_figures",
@@ -45,11 +43,6 @@ class ReportResult:
     institution_pages: int
     index_bytes: int
     synthetic: bool
-
-
-def default_output(settings: Settings) -> Path:
-    """data/reports under the data folder (`Settings.reports_dir`)."""
-    return settings.reports_dir
 
 
 def page_name(institution_key: str) -> str:
@@ -151,7 +144,6 @@ def prepare_report(figures: dict[str, Any], profiles: list[dict[str, Any]], outp
 
 def build_report(warehouse_path: Path | str, output_dir: Path | str) -> ReportResult:
     """Write the report for the published warehouse at `warehouse_path` into `output_dir`; return where."""
-    _check_replaceable(Path(output_dir).resolve())
     con = open_readonly(warehouse_path)
     try:
         figures, profiles = read_figures(con, str(warehouse_path))
