@@ -49,7 +49,11 @@ def test_incremental_history_equals_a_full_load_through_changes_and_prunes(tmp_p
     monkeypatch.setattr(
         vintage_history,
         "_rebuild_table",
-        lambda c, v, table: (c is con and rebuilt.append(table), rebuild(c, v, table)),
+        # tables rebuilt in the build file (on its connection or a cursor of it), not in _rebuilt's fresh database
+        lambda c, v, table, *name: (
+            c.execute("SELECT current_database()").fetchall() == [("build",)] and rebuilt.append(table),
+            rebuild(c, v, table, *name),
+        ),
     )
     _second_month(con)
     _record(con, tmp_path, "b")
@@ -156,3 +160,41 @@ def test_history_tables_are_written_without_fsst_and_the_setting_is_put_back(tmp
         "(SELECT vintage FROM meta_vintage WHERE is_current)"
     ).fetchall() == [(130000, 130000)]
     assert _state(con) == _rebuilt(tmp_path)
+
+
+def test_a_full_load_writes_the_tables_beside_and_an_interrupted_one_leaves_the_history_as_it_was(tmp_path, monkeypatch):
+    con = _build(tmp_path / "build.duckdb")
+    _record(con, tmp_path, "a")
+    _second_month(con)
+    _record(con, tmp_path, "b")
+    before = _state(con)
+    # a full load (the history dropped) that dies while it writes the tables beside: the old history stays whole
+    con.execute("DROP TABLE history.meta_vintage")  # the manifest: nothing loaded matches, every table is loaded again
+    rebuild = vintage_history._rebuild_table
+    written: list[str] = []
+
+    def dies_after_two(c, v, table, *name):
+        if len(written) == 2:
+            raise RuntimeError("killed")
+        rebuild(c, v, table, *name)
+        written.append(table)
+
+    monkeypatch.setattr(vintage_history, "_rebuild_table", dies_after_two)
+    monkeypatch.setattr(vintage_history, "LOAD_WORKERS", 1)
+    try:
+        load(con, history_dir(_settings(tmp_path)))
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the load should have failed")
+    leftovers = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'history' AND starts_with(table_name, '_loading_')"
+    ).fetchall()
+    assert len(leftovers) == 2  # written beside, never swapped in
+    assert {k: v for k, v in _state(con).items() if not k.startswith("history._loading_")} == {
+        k: v for k, v in before.items() if k != "history.meta_vintage"
+    }
+    # the next load drops what the interrupted one left and loads everything again
+    monkeypatch.setattr(vintage_history, "_rebuild_table", rebuild)
+    load(con, history_dir(_settings(tmp_path)))
+    assert _state(con) == before == _rebuilt(tmp_path)

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from contextlib import AbstractContextManager
 from pathlib import Path
 
 import duckdb
 
+from bilatrus_etl.parallel import map_in_threads
 from bilatrus_etl.warehouse import queries
-from bilatrus_etl.warehouse.models import describe_table, setting, transaction
+from bilatrus_etl.warehouse.models import describe_table, in_transaction, setting, transaction
 from bilatrus_etl.warehouse.tables import VINTAGE
 from bilatrus_etl.warehouse.vintages.store import (
     HISTORY_SCHEMA,
@@ -128,8 +130,52 @@ def _history_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[list[st
     return _columns(con, f"{HISTORY_SCHEMA}.{_ident(table)}")[3:] if exists else None
 
 
-def _rebuild_table(con: duckdb.DuckDBPyConnection, vintages: list[Vintage], table: str) -> None:
-    con.execute(f"CREATE OR REPLACE TABLE {HISTORY_SCHEMA}.{_ident(table)} AS {_history_table_sql(vintages, table)}")
+def _rebuild_table(
+    con: duckdb.DuckDBPyConnection, vintages: list[Vintage], table: str, name: str | None = None
+) -> None:
+    """Write `table`'s history table from the store, as `name` (default: the table's own name) in the history schema."""
+    target = f"{HISTORY_SCHEMA}.{_ident(name or table)}"
+    con.execute(f"CREATE OR REPLACE TABLE {target} AS {_history_table_sql(vintages, table)}")
+
+
+# A full load writes the history tables beside the loaded ones first, LOAD_WORKERS at a time, each on its own cursor
+# and committed alone, under LOADING_PREFIX + their name; one transaction then swaps them in. Loaded one after another
+# in that transaction, a table of a few row groups kept one core busy while the other waited (the largest tables
+# first, as the vintage's deltas are written).
+LOAD_WORKERS = 2
+LOADING_PREFIX = "_loading_"
+
+
+def _history_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = ? AND database_name = current_database() "
+            "ORDER BY table_name",
+            [HISTORY_SCHEMA],
+        ).fetchall()
+    ]
+
+
+def _load_beside(con: duckdb.DuckDBPyConnection, vintages: list[Vintage], tables: list[str]) -> None:
+    """Write each table's history table from the store as history.<LOADING_PREFIX><table> (what an interrupted
+    earlier load left under those names is dropped first), LOAD_WORKERS at a time, the largest first."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {HISTORY_SCHEMA}")
+    for name in _history_tables(con):
+        if name.startswith(LOADING_PREFIX):
+            con.execute(f"DROP TABLE {HISTORY_SCHEMA}.{_ident(name)}")
+    rows = {t: sum(v.tables.get(t, {}).get("added", 0) for v in vintages) for t in tables}
+    cursors = threading.Lock()  # the cursors of one connection are made one at a time
+
+    def write(table: str) -> None:
+        with cursors:
+            cursor = con.cursor()
+        try:
+            _rebuild_table(cursor, vintages, table, LOADING_PREFIX + table)
+        finally:
+            cursor.close()
+
+    map_in_threads(write, sorted(tables, key=lambda t: (-rows[t], t)), LOAD_WORKERS, "history")
 
 
 def _prune_loaded(con: duckdb.DuckDBPyConnection, base: Vintage, table: str) -> bool:
@@ -243,7 +289,9 @@ def load(con: duckdb.DuckDBPyConnection, history: Path) -> list[Vintage]:
     vintage.json). When it equals the store's, nothing is touched; when the store only gained vintages or was
     pruned to a new full snapshot since, only those changes are applied (the new vintages' rows are added, the
     pruned ones dropped); otherwise (no history loaded, another store, a folder rewritten) every table is
-    rebuilt from the store. Either way the result is the same tables, in one transaction.
+    rebuilt from the store: written beside the loaded tables (`_load_beside`), then swapped in. Either way the
+    result is the same tables, and the loaded history changes in one transaction (an interrupted load leaves it as
+    it was; what it wrote beside is dropped by the next load).
     """
     vintages = chain(history)
     wanted = _manifest(vintages)
@@ -252,7 +300,10 @@ def load(con: duckdb.DuckDBPyConnection, history: Path) -> list[Vintage]:
         return vintages
     plan = _plan(loaded, wanted)
     with _history_compression(con):
-        _apply(con, vintages, wanted, plan)
+        beside = plan is None and not in_transaction(con)  # a cursor would not see the open transaction's tables
+        if beside:
+            _load_beside(con, vintages, sorted({t for v in vintages for t in v.tables}))
+        _apply(con, vintages, wanted, plan, beside=beside)
     return vintages
 
 
@@ -261,16 +312,25 @@ def _apply(
     vintages: list[Vintage],
     wanted: list[tuple[int, bool, str]],
     plan: tuple[int | None, int] | None,
+    *,
+    beside: bool = False,
 ) -> None:
-    """`load`'s one transaction: rebuild (plan None) or update the history tables, then meta_vintage, the
-    manifest and the views."""
+    """`load`'s one transaction: rebuild (plan None: swap in the tables written `beside` it by `_load_beside`, else
+    write them here) or update the history tables, then meta_vintage, the manifest and the views."""
     with transaction(con):
         _drop_views(con)
         if plan is None:
-            con.execute(f"DROP SCHEMA IF EXISTS {HISTORY_SCHEMA} CASCADE")
-            con.execute(f"CREATE SCHEMA {HISTORY_SCHEMA}")
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {HISTORY_SCHEMA}")
+            for name in _history_tables(con):
+                if not (beside and name.startswith(LOADING_PREFIX)):
+                    con.execute(f"DROP TABLE {HISTORY_SCHEMA}.{_ident(name)}")
             for table in sorted({t for v in vintages for t in v.tables}):
-                _rebuild_table(con, vintages, table)
+                if beside:
+                    con.execute(
+                        f"ALTER TABLE {HISTORY_SCHEMA}.{_ident(LOADING_PREFIX + table)} RENAME TO {_ident(table)}"
+                    )
+                else:
+                    _rebuild_table(con, vintages, table)
         else:
             _update_tables(con, vintages, *plan)
         _fill_meta(con, vintages)
