@@ -18,6 +18,7 @@ _assets = [
     raw.cordisref_files,
     raw.ror_dump,
     raw.download_provenance,
+    staging.stg_landing,
     staging.stg_programme,
     staging.stg_reference,
     staging.dashboard_exports,

@@ -13,8 +13,9 @@ run's thread in the order they happen.
 Settings: DuckDB's database-wide settings are shared by the steps running at the same time. The landing load turns
 preserve_insertion_order off while it runs (and, for a small load, sets DuckDB to one thread), so a step running
 beside it reads rows in a given order with ORDER BY, never by relying on a table's physical order, and may run on
-one DuckDB thread meanwhile. Only one step at a time may change a setting (the landing load; the publish, which
-runs alone, being downstream of every table).
+one DuckDB thread meanwhile. Landings running side by side (the programmes' files beside the reference tables)
+share the settings: the first sets them, the last puts them back (`raw.landing_threads`). No other step changes a
+setting but the publish, which runs alone, being downstream of every table.
 
 Pools: the steps of a run share one database instance, so they need no pool between them; one run at a time per
 data folder is the run lock's and the run queue's job (README, "One run at a time per data folder").

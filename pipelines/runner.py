@@ -36,6 +36,7 @@ from bilatrus_etl.warehouse.recovery import remove_leftovers
 from pipelines.defs.changes import DOWNLOAD_KEYS, PUBLISHED_KEY, confirm_unchanged, stale_assets
 from pipelines.defs.partitions import programme_range_tags
 from pipelines.defs.resources import DATA_DIR_TAG, HOST_TAG, PID_TAG
+from pipelines.defs.staging import LANDING_KEYS
 from pipelines.instance_sqlite import install as install_sqlite_settings
 
 LOCATION_NAME = "pipelines.definitions"  # the name `dagster dev -m pipelines.definitions` gives the location
@@ -465,7 +466,8 @@ def _refresh_locked(
         if not rebuild:
             continue
         changed = True
-        prewarm()  # the run validates what it rebuilds (a forced refresh started it in its downloads already)
+        if LANDING_KEYS.isdisjoint(rebuild):
+            prewarm()  # the run validates what it rebuilds (a run that lands files starts it in its landing step)
         build_tags = (
             tags
             if any(graph.get(k).is_partitioned for k in rebuild)

@@ -268,12 +268,9 @@ def test_refresh_runs_through_webserver_daemon_and_code_server_on_postgres(
             cwd=empty,
             env=env,
         )
-        daemon = processes.start(
-            "daemon", [BIN / "dagster-daemon", "run", "-w", tmp_path / "workspace.yaml"], cwd=empty, env=env
-        )
 
         def location_loaded() -> bool:
-            for process in (code_server, webserver, daemon):
+            for process in (code_server, webserver):
                 assert process.poll() is None, diagnostics()
             try:
                 entries = graphql(web_port, LOCATIONS)["workspaceOrError"]["locationEntries"]
@@ -285,6 +282,11 @@ def test_refresh_runs_through_webserver_daemon_and_code_server_on_postgres(
             return bool(entries) and entries[0]["locationOrLoadError"]["__typename"] == "RepositoryLocation"
 
         wait_for(location_loaded, timeout=300, what="the webserver to load the code location", diagnostics=diagnostics)
+        # the daemon loads the workspace when it starts: started before the code server answered, its run queue
+        # found the location unreachable and failed the queued run ("Caught an unrecoverable error while dequeuing")
+        daemon = processes.start(
+            "daemon", [BIN / "dagster-daemon", "run", "-w", tmp_path / "workspace.yaml"], cwd=empty, env=env
+        )
         params = {
             "selector": {
                 "repositoryLocationName": "bilatrus",

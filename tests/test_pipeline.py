@@ -64,10 +64,19 @@ def test_definitions_load_with_lineage_checks_schedule_and_partitions():
     # lineage read from the SQL: fact_participation reads stg_participation and the dimensions
     parents = {k.to_user_string() for k in graph.get(dg.AssetKey(["core", "fact_participation"])).parent_keys}
     assert {"staging/stg_participation", "core/dim_project", "core/dim_organization"} <= parents
+    # the programmes' files are landed by a step of their own, which waits for nothing but the downloads
+    landing = graph.get(dg.AssetKey(["staging", "land_participation"]))
+    assert {k.to_user_string() for k in landing.parent_keys} == {"raw/cordis_programme_files"}
+    assert "staging/land_participation" in {
+        k.to_user_string() for k in graph.get(dg.AssetKey(["staging", "stg_participation"])).parent_keys
+    }
     # partitions on downloads and staging only
     partitioned = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).partitions_def}
     assert partitioned == {
         "raw/cordis_programme_files",
+        "staging/land_project",
+        "staging/land_participation",
+        "staging/land_rejects",
         "staging/stg_project",
         "staging/stg_participation",
         "staging/quarantine",

@@ -937,3 +937,71 @@ def test_the_sql_functions_and_named_queries_shape_the_python_steps_code_version
         assert versions.python_code_version(["stg_project", "stg_participation"]) != before, changed
     monkeypatch.setattr(versions, "_file_bytes", real)
     assert versions.python_code_version(["stg_project", "stg_participation"]) == before
+
+
+def test_landings_side_by_side_share_the_settings_and_the_models_step_reports_the_same(tmp_path) -> None:
+    """The pipeline lands the programmes' files in a step of its own, beside other landings (the reference tables, a
+    Dashboard export): two landings on cursors of one database at once both commit; while either runs, DuckDB keeps
+    the landing's settings, and the last to end puts back what the first found. The staging models then give what
+    `stage_programmes` gives in one call."""
+    import threading
+
+    from bilatrus_etl.ingest.readers import land
+
+    h2020 = _current_programme(
+        tmp_path / "h2020", "H2020", ["101", "102"], [_org("101", "A"), '"1";"2"', _org("102", "B")]
+    )
+    he = _current_programme(tmp_path / "he", "HE", ["201"], [_org("201", "D"), _org("201", "E")])
+    build = duckdb.connect(str(tmp_path / "build.duckdb"))
+    build.execute("SET threads = 2")
+    land.create_landing_tables(build)
+    inside = threading.Barrier(2, timeout=30)
+    seen: list[tuple] = []
+    read_all_into = land.read_all_into
+
+    def together(con, reads):  # both landings hold the settings and their transactions here at once
+        inside.wait()
+        seen.append(
+            tuple(
+                con.execute(
+                    "SELECT current_setting('threads'), current_setting('preserve_insertion_order')"
+                ).fetchall()[0]
+            )
+        )
+        inside.wait()
+        return read_all_into(con, reads)
+
+    errors: list[BaseException] = []
+
+    def landing(files: staging.ProgrammeFiles) -> None:
+        cursor = build.cursor()
+        try:
+            staging.land_programmes(cursor, [files])
+        except BaseException as err:
+            errors.append(err)
+            inside.abort()
+        finally:
+            cursor.close()
+
+    land.read_all_into = together
+    try:
+        threads = [
+            threading.Thread(target=landing, args=(_programme_files(p, f),)) for p, f in (("H2020", h2020), ("HE", he))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        land.read_all_into = read_all_into
+    assert errors == []
+    assert seen == [(1, False), (1, False)]
+    assert rows(build, "SELECT current_setting('threads'), current_setting('preserve_insertion_order')") == [(2, True)]
+    reports = staging.stage_landed(build, ["H2020", "HE"])
+
+    alone = duckdb.connect()
+    expected = staging.stage_programmes(alone, [_programme_files("H2020", h2020), _programme_files("HE", he)])
+    assert reports == expected
+    for table in ("stg_project", "stg_participation", "quarantine", "load_audit"):
+        assert rows(build, f"SELECT * FROM {table} ORDER BY ALL") == rows(alone, f"SELECT * FROM {table} ORDER BY ALL")
+    assert [f.quarantined_rows for f in reports["H2020"].files] == [1, 0]

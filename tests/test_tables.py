@@ -38,7 +38,7 @@ def test_asset_paths_come_from_the_declaration() -> None:
     assert paths["institution_link"] == ("core", "institution_link")
     assert paths["mart_collaboration_network"] == ("marts", "mart_collaboration_network")
     assert paths["meta_download_provenance"] == ("raw", "download_provenance")
-    assert paths["land_rejects"] == ("staging", "quarantine")
+    assert paths["land_rejects"] == ("staging", "land_rejects")  # the landing step's own asset
     assert "meta_build" not in paths  # stamped by the publish step: no asset of its own
     assert len(paths) == 16 + 4
 

@@ -162,7 +162,9 @@ def test_history_tables_are_written_without_fsst_and_the_setting_is_put_back(tmp
     assert _state(con) == _rebuilt(tmp_path)
 
 
-def test_a_full_load_writes_the_tables_beside_and_an_interrupted_one_leaves_the_history_as_it_was(tmp_path, monkeypatch):
+def test_a_full_load_writes_the_tables_beside_and_an_interrupted_one_leaves_the_history_as_it_was(
+    tmp_path, monkeypatch
+):
     con = _build(tmp_path / "build.duckdb")
     _record(con, tmp_path, "a")
     _second_month(con)

@@ -11,10 +11,8 @@ from dagster_duckdb import DuckDBResource
 
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.ingest.steps import FetchedSource, current_sources, fetch_kind, fetch_programmes
-from bilatrus_etl.quality.context import prewarm
 from bilatrus_etl.warehouse.meta import record_provenance
 from bilatrus_etl.warehouse.versions import sources_version
-from pipelines.defs.changes import DOWNLOAD_KEYS
 from pipelines.defs.partitions import programme_partitions, single_run
 from pipelines.defs.policies import DOWNLOAD_RETRY
 from pipelines.defs.resources import BilatrusConfig
@@ -29,15 +27,6 @@ def _fetched(fetch: Callable[[], list[FetchedSource]]) -> list[FetchedSource]:
         if getattr(err, "transient", False):
             raise
         raise dg.Failure(description=str(err), allow_retries=False) from err
-
-
-def _start_gx_import(context: dg.AssetExecutionContext, bilatrus: BilatrusConfig) -> None:
-    """A forced refresh (its next run rebuilds and validates everything), or a run that builds more than the
-    downloads, validates what it builds: GX is imported in the background while the downloads run. Not earlier:
-    the import holds the GIL most of the time, and would slow down everything before the first step."""
-    selection = context.run.asset_selection
-    if bilatrus.force or selection is None or not selection <= DOWNLOAD_KEYS:
-        prewarm()
 
 
 def _result(fetched: list[FetchedSource]) -> dg.MaterializeResult:
@@ -67,7 +56,6 @@ def _metadata(fetched: list[FetchedSource]) -> dict[str, dg.MetadataValue]:
     "(FP6 legacy CSVs; FP7, H2020, Horizon Europe zips), stored under data/raw by content hash.",
 )
 def cordis_programme_files(context: dg.AssetExecutionContext, bilatrus: BilatrusConfig) -> dg.MaterializeResult:
-    _start_gx_import(context, bilatrus)
     settings = bilatrus.settings()
     return _result(_fetched(lambda: fetch_programmes(settings, list(context.partition_keys))))
 
@@ -83,7 +71,6 @@ def _catalog_kind_download(name: str, kind: str, description: str) -> dg.AssetsD
         description=description,
     )
     def _download(context: dg.AssetExecutionContext, bilatrus: BilatrusConfig) -> dg.MaterializeResult:
-        _start_gx_import(context, bilatrus)
         return _result(_fetched(lambda: fetch_kind(bilatrus.settings(), kind)))
 
     return _download

@@ -80,6 +80,11 @@ class BuildWarehouse(DuckDBResource):
         # need only `bilatrus`, creates none).
         create_build_file(self.database)
         self._run_connection = duckdb.connect(self.database, config=dict(self.connection_config))
+        # the landing tables exist before any step runs: steps that land files side by side (the programmes' files,
+        # the reference tables) never both create one
+        from bilatrus_etl.ingest.readers.land import create_landing_tables
+
+        create_landing_tables(self._run_connection)
         try:
             yield self
         finally:

@@ -5,7 +5,14 @@ from collections.abc import Iterator
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from bilatrus_etl.ingest.steps import stage_dashboards, stage_programmes, stage_reference, staging_counts
+from bilatrus_etl.ingest.steps import (
+    land_programmes,
+    stage_dashboards,
+    stage_programmes,
+    stage_reference,
+    staging_counts,
+)
+from bilatrus_etl.quality.context import prewarm
 from bilatrus_etl.warehouse.models import row_count
 from bilatrus_etl.warehouse.versions import dashboard_version
 from pipelines.defs.partitions import programme_partitions, single_run
@@ -19,11 +26,62 @@ PROGRAMME_TABLES = {
     "quarantine": "quarantine: every row rejected while reading or by a row-level rule, with reason, file and line.",
     "load_audit": "load_audit: per source file and table, raw rows = staged rows + quarantined rows.",
 }
+LANDING_TABLES = {
+    "land_project": "land_project: each programme's project file as read (canonical column names, text as in the "
+    "file), one slice per programme.",
+    "land_participation": "land_participation: each programme's organisation file as read, one slice per programme.",
+    "land_rejects": "land_rejects: every malformed line of a file, with DuckDB's reason (the reference files' and the "
+    "Dashboard exports' too).",
+}
+LANDING_KEYS = frozenset(dg.AssetKey(["staging", name]) for name in LANDING_TABLES)
 PROGRAMME_DEPS = [
-    dg.AssetKey(["raw", "cordis_programme_files"]),
+    *sorted(LANDING_KEYS, key=lambda key: key.to_user_string()),
     dg.AssetKey(["staging", "stg_country"]),
     dg.AssetKey(["staging", "dashboard_exports"]),
 ]
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ["staging", name],
+            group_name="staging",
+            kinds={"duckdb"},
+            deps=[dg.AssetKey(["raw", "cordis_programme_files"])],
+            description=text,
+            code_version=python_code_version(dg.AssetKey(["staging", name])),
+        )
+        for name, text in LANDING_TABLES.items()
+    ],
+    partitions_def=programme_partitions,
+    backfill_policy=single_run,
+)
+def stg_landing(
+    context: dg.AssetExecutionContext, bilatrus: BilatrusConfig, duckdb: DuckDBResource
+) -> Iterator[dg.MaterializeResult]:
+    """The programmes' files read into the landing tables, in a step of its own: it needs neither the reference
+    tables nor their checks, so it runs beside them. GX is imported meanwhile for the checks that follow (the
+    landing is DuckDB's work, which releases the GIL)."""
+    prewarm()
+    settings = bilatrus.settings()
+    with duckdb.get_connection() as con:
+        landed = land_programmes(con, settings, list(context.partition_keys))
+        counts = staging_counts(con, list(LANDING_TABLES))
+    files = {
+        programme: [f"{file.ref.source_file}: {file.rows:,} records, {file.rejected:,} malformed" for file in items]
+        + [f"ignored: {key}" for key in ignored]
+        for programme, (items, ignored) in landed.items()
+    }
+    for table in LANDING_TABLES:
+        yield dg.MaterializeResult(
+            asset_key=["staging", table],
+            metadata={
+                "row_count": counts[table]["total"],
+                "dagster/row_count": counts[table]["total"],
+                "rows_by_programme": dg.MetadataValue.json(counts[table]["by_programme"]),
+                "files": dg.MetadataValue.json(files),
+            },
+        )
 
 
 @dg.multi_asset(

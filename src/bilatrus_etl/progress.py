@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 # Fault injection for the reliability tests only: "<point>=<marker file>" makes the process write its pid to the
-# marker file when it reaches that point (download, stage, validate, core, marts, publish) and wait there to be
+# marker file when it reaches that point (download, land, stage, validate, core, marts, publish) and wait there to be
 # killed, so a kill -9 lands at a known step instead of after a random sleep.
 FAULT_POINT_ENV = "BILATRUS_FAULT_POINT"
 FAULT_WAIT_S = 300

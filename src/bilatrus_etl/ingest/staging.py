@@ -2,7 +2,9 @@
 
 - `stage_programme` loads one framework programme's project and organisation files (official CORDIS, in
   the legacy or the current layout, told apart by their header) and replaces that programme's slice of
-  the landing tables; the other programmes' rows stay.
+  the landing tables; the other programmes' rows stay. `stage_programmes` does it for several at once, in two
+  parts the pipeline runs as two steps: `land_programmes` (the files into the landing tables, beside the
+  reference staging) and `stage_landed` (the staging models, once the reference tables are staged).
 - `stage_dashboard` loads an analyst-supplied Horizon Dashboard export (CSV or xlsx) into the same shape;
   it replaces earlier loads of the same file name. The official files win: Dashboard rows for projects
   the official files give are quarantined as superseded.
@@ -27,7 +29,13 @@ from bilatrus_etl.ingest import clean
 from bilatrus_etl.ingest.readers import cordis_csv, cordisref, dashboard, legacy_csv
 from bilatrus_etl.ingest.readers.columns import FileRef
 from bilatrus_etl.ingest.readers.header import sniff_header
-from bilatrus_etl.ingest.readers.land import LandedFile, commit_landed, create_landing_tables, sql_literal
+from bilatrus_etl.ingest.readers.land import (
+    PROGRAMME_LANDING_TABLES,
+    LandedFile,
+    commit_landed,
+    create_landing_tables,
+    sql_literal,
+)
 from bilatrus_etl.ingest.readers.raw import drop_tables
 from bilatrus_etl.settings import PROGRAMMES
 from bilatrus_etl.warehouse.models import load_models, run_models
@@ -149,7 +157,21 @@ def stage_programmes(
 ) -> dict[str, StageReport]:
     """Land several programmes' files in one transaction (each replacing its slice), then run the staging models
     once. A file that fails to read leaves the landing tables as they were, for every programme."""
+    landed_by_programme = land_programmes(con, programmes, encoding=encoding)
     ensure_landing_tables(con)
+    _run_models(con, PROGRAMME_MODELS)
+    return {p: _report(con, landed, ignored) for p, (landed, ignored) in landed_by_programme.items()}
+
+
+def land_programmes(
+    con: duckdb.DuckDBPyConnection, programmes: list[ProgrammeFiles], *, encoding: str = "utf-8"
+) -> dict[str, tuple[list[LandedFile], tuple[str, ...]]]:
+    """Land several programmes' files in one transaction, each replacing its slice of the landing tables; return
+    each programme's landed files and the keys of its files that were ignored. A file that fails to read leaves the
+    landing tables as they were, for every programme. Writes the landing tables of the programmes' files and nothing
+    else (no function, map or staging table), so it can run beside the reference staging; `stage_landed` then runs
+    the staging models."""
+    create_landing_tables(con, PROGRAMME_LANDING_TABLES)
     landed_by_programme: dict[str, tuple[list[LandedFile], tuple[str, ...]]] = {}
     slices: list[tuple[str, str]] = []
     try:
@@ -160,8 +182,17 @@ def stage_programmes(
         _drop_landed(con, [file for landed, _ in landed_by_programme.values() for file in landed])
         raise
     commit_landed(con, [file for landed, _ in landed_by_programme.values() for file in landed], slices)
+    return landed_by_programme
+
+
+def stage_landed(con: duckdb.DuckDBPyConnection, programmes: list[str]) -> dict[str, StageReport]:
+    """Run the staging models over the landing tables (every programme's slice and the Dashboard exports'); report,
+    for each of `programmes`, how its official files' records ended up (load_audit)."""
+    for programme in programmes:
+        _check_programme(programme)
+    ensure_landing_tables(con)
     _run_models(con, PROGRAMME_MODELS)
-    return {p: _report(con, landed, ignored) for p, (landed, ignored) in landed_by_programme.items()}
+    return {p: _programme_report(con, p) for p in programmes}
 
 
 def _programme_files(
@@ -364,8 +395,18 @@ def _report(con: duckdb.DuckDBPyConnection, landed: list[LandedFile], ignored: t
     if not keys:
         return StageReport((), ignored)
     wanted = " OR ".join(f"(dataset = {sql_literal(d)} AND source_file = {sql_literal(f)})" for d, f in keys)
+    return StageReport(_audit_rows(con, wanted), ignored)
+
+
+def _programme_report(con: duckdb.DuckDBPyConnection, programme: str) -> StageReport:
+    """The load_audit rows of a programme's official files (not an analyst's Dashboard export)."""
+    wanted = f"framework_programme = {sql_literal(programme)} AND dataset <> {sql_literal(dashboard.DATASET)}"
+    return StageReport(_audit_rows(con, wanted))
+
+
+def _audit_rows(con: duckdb.DuckDBPyConnection, wanted: str) -> tuple[FileCount, ...]:
     rows = con.execute(
         "SELECT dataset, framework_programme, source_file, target_table, raw_rows, staged_rows, quarantined_rows, "
         f"flagged_rows FROM load_audit WHERE {wanted} ORDER BY source_file, target_table, framework_programme"
     ).fetchall()
-    return StageReport(tuple(FileCount(*row) for row in rows), ignored)
+    return tuple(FileCount(*row) for row in rows)

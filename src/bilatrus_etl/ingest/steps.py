@@ -180,17 +180,32 @@ def reference_inputs(settings: Settings) -> dict[str, Path]:
     }
 
 
-def stage_programmes(con: duckdb.DuckDBPyConnection, settings: Settings, programmes: list[str]) -> dict:
-    """Read the programmes' downloaded files into their slices of the staging tables (models run once)."""
+def land_programmes(con: duckdb.DuckDBPyConnection, settings: Settings, programmes: list[str]) -> dict:
+    """Read the programmes' downloaded files into their slices of the landing tables (one transaction); return
+    programme -> (its landed files, the keys of its files that were ignored)."""
     from bilatrus_etl.ingest import staging
 
     items = []
     for programme in programmes:
         files, names = programme_inputs(settings, programme)
         items.append(staging.ProgrammeFiles(programme, files, names, _dataset_of_role(programme)))
+    label = f"land {', '.join(programmes)}"
+    with progress.step(label):
+        landed = staging.land_programmes(con, items)
+        progress.fault_point("land")
+    rows = sum(file.rows for files, _ in landed.values() for file in files)
+    rejected = sum(file.rejected for files, _ in landed.values() for file in files)
+    progress.done(label, f"{rows:,} records landed, {rejected:,} malformed lines kept in land_rejects")
+    return landed
+
+
+def stage_programmes(con: duckdb.DuckDBPyConnection, settings: Settings, programmes: list[str]) -> dict:
+    """Run the staging models over the landed files (every programme's slice); report the given programmes."""
+    from bilatrus_etl.ingest import staging
+
     label = f"stage {', '.join(programmes)}"
     with progress.step(label):
-        reports = staging.stage_programmes(con, items)
+        reports = staging.stage_landed(con, programmes)
         progress.fault_point("stage")
     staged = sum(r.staged_rows for r in reports.values())
     quarantined = sum(r.quarantined_rows for r in reports.values())

@@ -297,18 +297,18 @@ PYTHON_TABLES: dict[str, PythonTable] = {
     )
 }
 
-# Tables the staging step writes besides its own asset's table: landing tables and code maps (described by the
-# readers and ingest/clean.py) and the staging models it runs itself (described by their SQL), by the asset that
-# writes them. The *_screened models (the landed rows that break a rule) are temporary tables, dropped at the end
-# of the step.
+# Tables the staging steps write: landing tables (the landing step's own assets) and code maps (described by the
+# readers and ingest/clean.py) and the staging models the staging step runs itself (described by their SQL), by the
+# asset that writes them. The *_screened models (the landed rows that break a rule) are temporary tables, dropped at
+# the end of the step.
 STAGING_STEP_TABLES: dict[str, tuple[str, ...]] = {
-    "land_project": ("staging", "stg_project"),
+    "land_project": ("staging", "land_project"),
     "stg_project_screened": ("staging", "stg_project"),
     "stg_project": ("staging", "stg_project"),
-    "land_participation": ("staging", "stg_participation"),
+    "land_participation": ("staging", "land_participation"),
     "stg_participation_screened": ("staging", "stg_participation"),
     "stg_participation": ("staging", "stg_participation"),
-    "land_rejects": ("staging", "quarantine"),
+    "land_rejects": ("staging", "land_rejects"),
     "quarantine": ("staging", "quarantine"),
     "load_audit": ("staging", "load_audit"),
     "ref_country_code": ("staging", "stg_country"),

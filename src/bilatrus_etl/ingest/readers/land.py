@@ -157,12 +157,19 @@ def land_csv(
 # ------------------------------------------------------------------------------- landing tables
 
 
-def create_landing_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the (empty) landing tables if missing, so SQL models always have something to read.
+#: The landing tables of the programmes' files (and of every file's malformed lines).
+PROGRAMME_LANDING_TABLES = ("land_project", "land_participation", "land_rejects")
 
-    A landing table left by an older version of this code gets the columns it lacks (NULL in old rows).
+
+def create_landing_tables(con: duckdb.DuckDBPyConnection, names: Sequence[str] | None = None) -> None:
+    """Create the (empty) landing tables (`names`, default every one) if missing, so SQL models always have
+    something to read.
+
+    A landing table left by an older version of this code gets the columns it lacks (NULL in old rows). Tables that
+    exist as declared, with their descriptions, are left untouched: no catalog change, so steps that run side by side
+    (the programmes' landing beside the reference staging) may both call this once the tables exist.
     """
-    for name in (*LANDING_SHAPES, "land_rejects"):
+    for name in names or (*LANDING_SHAPES, "land_rejects"):
         columns = landing_columns(name)
         con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(f'{c} {t}' for c, t in columns)})")
         present = dict(
@@ -177,8 +184,29 @@ def create_landing_tables(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(f"ALTER TABLE {name} ADD COLUMN {column} {sql_type}")
         if present.get("record_hash") == "VARCHAR":
             _record_hash_as_number(con, name)
-        if name in LANDING_DESCRIPTIONS:
+        if name in LANDING_DESCRIPTIONS and not _described(con, name, LANDING_DESCRIPTIONS[name], SOURCE_COLUMN_DOCS):
             describe_table(con, name, LANDING_DESCRIPTIONS[name], SOURCE_COLUMN_DOCS)
+
+
+def _described(con: duckdb.DuckDBPyConnection, table: str, description: str, column_docs: dict[str, str]) -> bool:
+    """Whether the table's comment and its documented columns' comments are already these."""
+    comments = dict(
+        con.execute(
+            "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ? AND schema_name = current_schema() "
+            "AND database_name = current_database()",
+            [table],
+        ).fetchall()
+    )
+    stored = con.execute(
+        "SELECT comment FROM duckdb_tables() WHERE table_name = ? AND schema_name = current_schema() "
+        "AND database_name = current_database()",
+        [table],
+    ).fetchall()
+    return (
+        bool(stored)
+        and stored[0][0] == description
+        and all(comments[column] == doc for column, doc in column_docs.items() if column in comments)
+    )
 
 
 def _record_hash_as_number(con: duckdb.DuckDBPyConnection, table: str) -> None:

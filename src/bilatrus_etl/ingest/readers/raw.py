@@ -19,8 +19,9 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ import duckdb
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.ingest.readers.columns import FileRef
 from bilatrus_etl.ingest.readers.header import Header, encoding_message
-from bilatrus_etl.warehouse.models import setting, sql_literal
+from bilatrus_etl.warehouse.models import sql_literal
 
 MAX_REJECT_SHARE = 0.05
 MAX_REJECTS_ALWAYS_ALLOWED = 10
@@ -300,9 +301,41 @@ def landing_threads(con: duckdb.DuckDBPyConnection, reads: Sequence[CsvRead]) ->
     scale the CPU is about the same either way (27.4 and 26.1 s) and the reads side by side keep both cores busy,
     which on an idle 2-core machine shortened the step by about 5 s (paired full refreshes, `bench.steps`)."""
     size = sum(read.path.stat().st_size for read in reads if read.path.is_file())
-    threads = (lambda _: "1") if size < ONE_THREAD_BELOW_BYTES else (lambda current: current)
-    with setting(con, "preserve_insertion_order", lambda _: "false"), setting(con, "threads", threads):
+    threads: Callable[[str], str] = (lambda _: "1") if size < ONE_THREAD_BELOW_BYTES else (lambda current: current)
+    database = con.execute(
+        "SELECT coalesce(path, database_name) FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()[0][0]
+    wanted: dict[str, Callable[[str], str]] = {"preserve_insertion_order": lambda _: "false", "threads": threads}
+    with _LANDINGS_LOCK:
+        held = _LANDINGS.get(database)
+        if held is None:  # the first landing of this database under way in this process sets them
+            found = {name: str(con.execute("SELECT current_setting(?)", [name]).fetchall()[0][0]) for name in wanted}
+            for name, value in wanted.items():
+                con.execute(f"SET {name} = {sql_literal(value(found[name]))}")
+            held = _LANDINGS[database] = _HeldSettings(found)
+        held.landings += 1
+    try:
         yield
+    finally:
+        with _LANDINGS_LOCK:
+            held.landings -= 1
+            if held.landings == 0:  # the last one puts back what the first found, on its own connection
+                del _LANDINGS[database]
+                for name, found_value in held.found.items():
+                    con.execute(f"SET {name} = {sql_literal(found_value)}")
+
+
+@dataclass
+class _HeldSettings:
+    found: dict[str, str]  # the settings as the first landing found them
+    landings: int = 0
+
+
+# Landings of one database under way in this process (steps run side by side: the programmes' files beside the
+# reference tables, or a Dashboard export): the first sets the settings and the last puts back what the first
+# found, so none restores what another set; a landing that starts while another holds them runs with those.
+_LANDINGS_LOCK = threading.Lock()
+_LANDINGS: dict[str, _HeldSettings] = {}
 
 
 # -------------------------------------------------------------------------------------- rejected lines
