@@ -41,18 +41,37 @@ PROGRAMME_DEPS = [
 ]
 
 
-@dg.multi_asset(
-    specs=[
+def _table_specs(tables: dict[str, str], deps: list[dg.AssetKey]) -> list[dg.AssetSpec]:
+    """One asset per staging table a step writes (`tables`: name -> description), each with `deps`."""
+    return [
         dg.AssetSpec(
             ["staging", name],
             group_name="staging",
             kinds={"duckdb"},
-            deps=[dg.AssetKey(["raw", "cordis_programme_files"])],
+            deps=deps,
             description=text,
             code_version=python_code_version(dg.AssetKey(["staging", name])),
         )
-        for name, text in LANDING_TABLES.items()
-    ],
+        for name, text in tables.items()
+    ]
+
+
+def _programme_results(counts: dict[str, dict], details: dict[str, dict]) -> Iterator[dg.MaterializeResult]:
+    """A result per table of a programme step: its rows in all and by programme, and the step's `details`."""
+    for table, count in counts.items():
+        yield dg.MaterializeResult(
+            asset_key=["staging", table],
+            metadata={
+                "row_count": count["total"],
+                "dagster/row_count": count["total"],
+                "rows_by_programme": dg.MetadataValue.json(count["by_programme"]),
+                **{name: dg.MetadataValue.json(value) for name, value in details.items()},
+            },
+        )
+
+
+@dg.multi_asset(
+    specs=_table_specs(LANDING_TABLES, [dg.AssetKey(["raw", "cordis_programme_files"])]),
     partitions_def=programme_partitions,
     backfill_policy=single_run,
 )
@@ -72,30 +91,11 @@ def stg_landing(
         + [f"ignored: {key}" for key in ignored]
         for programme, (items, ignored) in landed.items()
     }
-    for table in LANDING_TABLES:
-        yield dg.MaterializeResult(
-            asset_key=["staging", table],
-            metadata={
-                "row_count": counts[table]["total"],
-                "dagster/row_count": counts[table]["total"],
-                "rows_by_programme": dg.MetadataValue.json(counts[table]["by_programme"]),
-                "files": dg.MetadataValue.json(files),
-            },
-        )
+    yield from _programme_results(counts, {"files": files})
 
 
 @dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            ["staging", name],
-            group_name="staging",
-            kinds={"duckdb"},
-            deps=PROGRAMME_DEPS,
-            description=text,
-            code_version=python_code_version(dg.AssetKey(["staging", name])),
-        )
-        for name, text in PROGRAMME_TABLES.items()
-    ],
+    specs=_table_specs(PROGRAMME_TABLES, PROGRAMME_DEPS),
     partitions_def=programme_partitions,
     backfill_policy=single_run,
 )
@@ -106,16 +106,7 @@ def stg_programme(
     with duckdb.get_connection() as con:
         reports = stage_programmes(con, settings, list(context.partition_keys))
         counts = staging_counts(con, list(PROGRAMME_TABLES))
-    for table in PROGRAMME_TABLES:
-        yield dg.MaterializeResult(
-            asset_key=["staging", table],
-            metadata={
-                "row_count": counts[table]["total"],
-                "dagster/row_count": counts[table]["total"],
-                "rows_by_programme": dg.MetadataValue.json(counts[table]["by_programme"]),
-                "load_reports": dg.MetadataValue.json({p: str(r) for p, r in reports.items()}),
-            },
-        )
+    yield from _programme_results(counts, {"load_reports": {p: str(r) for p, r in reports.items()}})
 
 
 REFERENCE_TABLES = {
@@ -127,17 +118,7 @@ REFERENCE_TABLES = {
 
 
 @dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            ["staging", name],
-            group_name="staging",
-            kinds={"duckdb"},
-            deps=[dg.AssetKey(["raw", "cordisref"])],
-            description=text,
-            code_version=python_code_version(dg.AssetKey(["staging", name])),
-        )
-        for name, text in REFERENCE_TABLES.items()
-    ],
+    specs=_table_specs(REFERENCE_TABLES, [dg.AssetKey(["raw", "cordisref"])]),
 )
 def stg_reference(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]:
     with duckdb.get_connection() as con:
