@@ -17,6 +17,9 @@ one DuckDB thread meanwhile. Landings running side by side (the programmes' file
 share the settings: the first sets them, the last puts them back (`raw.landing_threads`). No other step changes a
 setting but the publish, which runs alone, being downstream of every table.
 
+Waits: a step tagged AFTER_TAG (the suite checks, while Great Expectations is imported in the background) is taken
+from the plan but not started until its wait is over, so that the worker runs other ready steps meanwhile.
+
 Pools: the steps of a run share one database instance, so they need no pool between them; one run at a time per
 data folder is the run lock's and the run queue's job (README, "One run at a time per data folder").
 Interrupts (SIGTERM, SIGINT) stop new steps from starting; the steps already running finish, then the run ends
@@ -45,7 +48,16 @@ from dagster._core.execution.retries import RetryMode, get_retries_config
 from dagster._core.executor.base import Executor
 from dagster._core.storage.tags import PRIORITY_TAG
 
+from bilatrus_etl.quality.context import importing
+
 DEFAULT_MAX_CONCURRENT = 2
+# A step tagged AFTER_TAG: <wait> does not start while that wait is under way (WAITS[<wait>]() is true), so that it
+# does not hold a worker idle: other ready steps run meanwhile. The suite checks wait for GX_IMPORT, Great
+# Expectations imported in the background from the landing step (`quality.context.prewarm`); with nothing else to
+# start, a waiting step starts anyway and waits inside.
+AFTER_TAG = "bilatrus/after"
+GX_IMPORT = "gx-import"
+WAITS: dict[str, Callable[[], bool]] = {GX_IMPORT: importing}
 _DONE = object()  # a worker's last message for its step: the step's events are all out
 
 
@@ -101,6 +113,7 @@ class ThreadedExecutor(Executor):
         step_keys = [step.key for step in execution_plan.get_steps_to_execute_in_topo_order()]
         messages: queue.Queue[tuple[str, Any]] = queue.Queue()
         running: dict[str, tuple[Any, list[DagsterEvent]]] = {}
+        deferred: list[ExecutionStep] = []  # taken from the plan, not started yet: see AFTER_TAG
         stopping = False
         log_key = compute_log_manager.build_log_key_for_run(job_context.run_id, create_compute_log_file_key())
         with (
@@ -124,7 +137,7 @@ class ThreadedExecutor(Executor):
                         EngineEventData.interrupted(list(running)),
                     )
                 if not stopping:
-                    for step in active.get_steps_to_execute(limit=self.max_concurrent - len(running)):
+                    for step in _to_start(active, deferred, self.max_concurrent - len(running), idle=not running):
                         step_context = job_context.for_step(step, active.get_known_state())
                         running[step.key] = (step_context, [])
                         workers.submit(_run_step, step.key, step_context, messages)
@@ -134,7 +147,7 @@ class ThreadedExecutor(Executor):
                         active.sleep_til_ready()
                     continue
                 try:
-                    key, message = messages.get(timeout=0.5)
+                    key, message = messages.get(timeout=0.1 if deferred else 0.5)
                 except queue.Empty:
                     continue
                 step_context, step_events = running[key]
@@ -153,6 +166,31 @@ class ThreadedExecutor(Executor):
                     active.handle_event(message)
             if stopping:
                 raise DagsterExecutionInterruptedError()
+
+
+def _waits(step: ExecutionStep) -> bool:
+    wait = WAITS.get(step.tags.get(AFTER_TAG, ""))
+    return wait is not None and wait()
+
+
+def _to_start(active: Any, deferred: list[ExecutionStep], free: int, *, idle: bool) -> list[ExecutionStep]:
+    """The steps to start now, at most `free`: deferred steps whose wait is over first, then ready steps in the
+    plan's order (`critical_path_first`), each deferred instead while what it waits for is under way. When nothing
+    runs (`idle`) and nothing else can start, the deferred steps start anyway."""
+    start: list[ExecutionStep] = []
+    for step in list(deferred):
+        if len(start) < free and not _waits(step):
+            deferred.remove(step)
+            start.append(step)
+    while len(start) < free:
+        ready = active.get_steps_to_execute(limit=free - len(start))
+        if not ready:
+            break
+        for step in ready:
+            (deferred if _waits(step) else start).append(step)
+    if idle and not start:
+        start, deferred[:] = deferred[:free], deferred[free:]
+    return start
 
 
 def critical_path_first(plan: ExecutionPlan) -> Callable[[ExecutionStep], float]:

@@ -10,9 +10,10 @@ import threading
 
 import dagster as dg
 
+from pipelines import executor
 from pipelines.definitions import defs
 from pipelines.defs.jobs import refresh_job
-from pipelines.executor import default_max_concurrent, threaded_in_process_executor
+from pipelines.executor import AFTER_TAG, default_max_concurrent, threaded_in_process_executor
 
 
 class Tracker:
@@ -83,6 +84,28 @@ def d() -> None:
 @dg.asset
 def e() -> None:
     _body("e")
+
+
+@dg.asset(op_tags={AFTER_TAG: "test-wait"})
+def f() -> None:
+    _body("f")
+
+
+@dg.asset(deps=[f])
+def g() -> None:
+    _body("g")
+
+
+@dg.asset
+def h() -> None:
+    _body("h")
+
+
+def _waiting_job() -> dg.JobDefinition:
+    """f (which waits for "test-wait") before g; h on its own, after f by the plan's order (nothing waits on h)."""
+    return dg.Definitions(
+        assets=[f, g, h], jobs=[dg.define_asset_job("waiting", executor_def=threaded_in_process_executor)]
+    ).resolve_job_def("waiting")
 
 
 def _job() -> dg.JobDefinition:
@@ -203,3 +226,29 @@ def test_an_interrupt_lets_running_steps_finish_and_starts_no_new_one(tmp_path):
     assert "c" not in log and "d" not in log  # nothing downstream started after the interrupt
     assert "end a" in out  # the running step finished
     assert "Interrupted: no new step starts" in err
+
+
+def test_a_step_waiting_for_a_background_import_lets_other_steps_run_first(monkeypatch):
+    tracker = Tracker()
+    _STATE.clear()
+    _STATE.update(tracker=tracker)
+    # f waits until h has ended: one worker runs h first, though f comes first by the plan's order
+    monkeypatch.setitem(executor.WAITS, "test-wait", lambda: "end h" not in tracker.log)
+    config = {"execution": {"config": {"max_concurrent": 1}}}
+    with dg.instance_for_test() as instance:
+        assert dg.execute_job(dg.reconstructable(_waiting_job), instance=instance, run_config=config).success
+    assert [line.split()[1] for line in tracker.log if line.startswith("start")] == ["h", "f", "g"]
+    # a wait that never ends: once nothing else can start, f starts anyway (and waits inside), the run ends
+    tracker = Tracker()
+    _STATE.update(tracker=tracker)
+    monkeypatch.setitem(executor.WAITS, "test-wait", lambda: True)
+    with dg.instance_for_test() as instance:
+        assert dg.execute_job(dg.reconstructable(_waiting_job), instance=instance, run_config=config).success
+    assert [line.split()[1] for line in tracker.log if line.startswith("start")] == ["h", "f", "g"]
+    # nothing to wait for: the plan's order
+    tracker = Tracker()
+    _STATE.update(tracker=tracker)
+    monkeypatch.setitem(executor.WAITS, "test-wait", lambda: False)
+    with dg.instance_for_test() as instance:
+        assert dg.execute_job(dg.reconstructable(_waiting_job), instance=instance, run_config=config).success
+    assert [line.split()[1] for line in tracker.log if line.startswith("start")][0] == "f"

@@ -18,6 +18,7 @@ from bilatrus_etl.quality.suites import list_suites
 from bilatrus_etl.quality.table_checks import SQL_CHECK, check_files, check_name, tables_read
 from pipelines.defs.resources import BilatrusConfig
 from pipelines.defs.tables import table_asset_key
+from pipelines.executor import AFTER_TAG, GX_IMPORT
 
 
 def _check_result(
@@ -97,7 +98,7 @@ def _table_checks(
         ),
     ]
 
-    @dg.multi_asset_check(specs=specs, name=f"validate_{table}")
+    @dg.multi_asset_check(specs=specs, name=f"validate_{table}", op_tags={AFTER_TAG: GX_IMPORT})
     def _check(context: dg.AssetCheckExecutionContext, bilatrus: BilatrusConfig, duckdb: DuckDBResource):
         with duckdb.get_connection() as con:
             outcome = validate(con, bilatrus.settings(), table, run_id=context.run.run_id)

@@ -56,6 +56,13 @@ def prewarm() -> None:
             _PREWARM.start()
 
 
+def importing() -> bool:
+    """Whether GX is being imported in the background (`prewarm`) and is not ready yet: a validation started now
+    would wait for it."""
+    prewarming = _PREWARM
+    return _CONTEXT is None and prewarming is not None and prewarming.is_alive()
+
+
 def _prewarm() -> None:
     try:
         gx_context()
