@@ -228,27 +228,22 @@ def test_an_interrupt_lets_running_steps_finish_and_starts_no_new_one(tmp_path):
     assert "Interrupted: no new step starts" in err
 
 
-def test_a_step_waiting_for_a_background_import_lets_other_steps_run_first(monkeypatch):
+def _starts_of_waiting_job(monkeypatch, wait) -> list[str]:
+    """The order the waiting job's steps start in, on one worker, with `wait` as what f waits for."""
     tracker = Tracker()
     _STATE.clear()
     _STATE.update(tracker=tracker)
-    # f waits until h has ended: one worker runs h first, though f comes first by the plan's order
-    monkeypatch.setitem(executor.WAITS, "test-wait", lambda: "end h" not in tracker.log)
+    monkeypatch.setitem(executor.WAITS, "test-wait", lambda: wait(tracker))
     config = {"execution": {"config": {"max_concurrent": 1}}}
     with dg.instance_for_test() as instance:
         assert dg.execute_job(dg.reconstructable(_waiting_job), instance=instance, run_config=config).success
-    assert [line.split()[1] for line in tracker.log if line.startswith("start")] == ["h", "f", "g"]
-    # a wait that never ends: once nothing else can start, f starts anyway (and waits inside), the run ends
-    tracker = Tracker()
-    _STATE.update(tracker=tracker)
-    monkeypatch.setitem(executor.WAITS, "test-wait", lambda: True)
-    with dg.instance_for_test() as instance:
-        assert dg.execute_job(dg.reconstructable(_waiting_job), instance=instance, run_config=config).success
-    assert [line.split()[1] for line in tracker.log if line.startswith("start")] == ["h", "f", "g"]
+    return [line.split()[1] for line in tracker.log if line.startswith("start")]
+
+
+def test_a_step_waiting_for_a_background_import_lets_other_steps_run_first(monkeypatch):
+    # f waits until h has ended: the one worker runs h first, though f comes first by the plan's order
+    assert _starts_of_waiting_job(monkeypatch, lambda tracker: "end h" not in tracker.log) == ["h", "f", "g"]
+    # a wait that never ends: once nothing else can start, f starts anyway (and waits inside), and the run ends
+    assert _starts_of_waiting_job(monkeypatch, lambda tracker: True) == ["h", "f", "g"]
     # nothing to wait for: the plan's order
-    tracker = Tracker()
-    _STATE.update(tracker=tracker)
-    monkeypatch.setitem(executor.WAITS, "test-wait", lambda: False)
-    with dg.instance_for_test() as instance:
-        assert dg.execute_job(dg.reconstructable(_waiting_job), instance=instance, run_config=config).success
-    assert [line.split()[1] for line in tracker.log if line.startswith("start")][0] == "f"
+    assert _starts_of_waiting_job(monkeypatch, lambda tracker: False)[0] == "f"
