@@ -3,9 +3,13 @@ sha256 and zip inflation; DuckDB statements, each on its own cursor)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    import duckdb
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -31,3 +35,25 @@ def map_in_threads(work: Callable[[Item], Result], items: Sequence[Item], worker
         if error is not None:
             raise error
     return [future.result() for future in futures]
+
+
+def map_on_cursors(
+    con: duckdb.DuckDBPyConnection,
+    work: Callable[[duckdb.DuckDBPyConnection, Item], Result],
+    items: Sequence[Item],
+    workers: int,
+    name: str,
+) -> list[Result]:
+    """`map_in_threads` of DuckDB work: each item on a cursor of its own of `con` (its own transaction and temporary
+    tables), closed when the item is done; the results in the order of `items`."""
+    cursors = threading.Lock()  # the cursors of one connection are made one at a time
+
+    def on_cursor(item: Item) -> Result:
+        with cursors:
+            cursor = con.cursor()
+        try:
+            return work(cursor, item)
+        finally:
+            cursor.close()
+
+    return map_in_threads(on_cursor, items, workers, name)

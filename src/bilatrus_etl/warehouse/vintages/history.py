@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from contextlib import AbstractContextManager
 from pathlib import Path
 
 import duckdb
 
-from bilatrus_etl.parallel import map_in_threads
+from bilatrus_etl.parallel import map_on_cursors
 from bilatrus_etl.warehouse import queries
 from bilatrus_etl.warehouse.models import describe_table, in_transaction, setting, transaction
 from bilatrus_etl.warehouse.tables import VINTAGE
@@ -165,17 +164,13 @@ def _load_beside(con: duckdb.DuckDBPyConnection, vintages: list[Vintage], tables
         if name.startswith(LOADING_PREFIX):
             con.execute(f"DROP TABLE {HISTORY_SCHEMA}.{_ident(name)}")
     rows = {t: sum(v.tables.get(t, {}).get("added", 0) for v in vintages) for t in tables}
-    cursors = threading.Lock()  # the cursors of one connection are made one at a time
-
-    def write(table: str) -> None:
-        with cursors:
-            cursor = con.cursor()
-        try:
-            _rebuild_table(cursor, vintages, table, LOADING_PREFIX + table)
-        finally:
-            cursor.close()
-
-    map_in_threads(write, sorted(tables, key=lambda t: (-rows[t], t)), LOAD_WORKERS, "history")
+    map_on_cursors(
+        con,
+        lambda cursor, table: _rebuild_table(cursor, vintages, table, LOADING_PREFIX + table),
+        sorted(tables, key=lambda t: (-rows[t], t)),
+        LOAD_WORKERS,
+        "history",
+    )
 
 
 def _prune_loaded(con: duckdb.DuckDBPyConnection, base: Vintage, table: str) -> bool:
@@ -213,14 +208,7 @@ def _update_tables(con: duckdb.DuckDBPyConnection, vintages: list[Vintage], prun
     new, or whose update does not check out is rebuilt from the store."""
     new = vintages[len(vintages) - added :]
     wanted = sorted({t for v in vintages for t in v.tables})
-    loaded = [
-        name
-        for (name,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = ? AND database_name = current_database() "
-            "AND table_name <> ?",
-            [HISTORY_SCHEMA, MANIFEST_TABLE],
-        ).fetchall()
-    ]
+    loaded = [name for name in _history_tables(con) if name != MANIFEST_TABLE]
     for table in sorted(set(loaded) - set(wanted)):
         con.execute(f"DROP TABLE {HISTORY_SCHEMA}.{_ident(table)}")
     for table in wanted:

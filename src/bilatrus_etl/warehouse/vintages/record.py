@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +16,7 @@ import duckdb
 
 from bilatrus_etl import __version__
 from bilatrus_etl.errors import BilatrusError
-from bilatrus_etl.parallel import map_in_threads
+from bilatrus_etl.parallel import map_on_cursors
 from bilatrus_etl.warehouse.models import in_transaction
 from bilatrus_etl.warehouse.vintages.history import load
 from bilatrus_etl.warehouse.vintages.identity import (
@@ -197,17 +196,19 @@ def _write_deltas(
         ).fetchall()
     )
     largest_first = sorted(tables, key=lambda t: (-(sizes.get(t) or 0), t))
-    cursors = threading.Lock()  # the cursors of one connection are made one at a time
-
-    def write(table: str) -> dict[str, Any]:
-        with cursors:
-            cursor = con.cursor()
-        try:
-            return _write_table_delta(cursor, table, previous, folder, table in now)
-        finally:
-            cursor.close()
-
-    entries = dict(zip(largest_first, map_in_threads(write, largest_first, DELTA_WRITERS, "vintage"), strict=True))
+    entries = dict(
+        zip(
+            largest_first,
+            map_on_cursors(
+                con,
+                lambda cursor, table: _write_table_delta(cursor, table, previous, folder, table in now),
+                largest_first,
+                DELTA_WRITERS,
+                "vintage",
+            ),
+            strict=True,
+        )
+    )
     return {t: entries[t] for t in tables}
 
 
