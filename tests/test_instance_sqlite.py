@@ -20,6 +20,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     instance_sqlite.install()
+    instance_sqlite.close_keepers()  # an instance an earlier test of this process opened (its files are kept too)
     yield home
     instance_sqlite.close_keepers()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import duckdb
-from test_vintages import _build, _record, _second_month, _settings
+from test_vintages import _build, _record, _rows, _second_month, _settings
 
 from bilatrus_etl.warehouse.publish import create_build_file
 from bilatrus_etl.warehouse.vintages import history as vintage_history
@@ -16,11 +16,13 @@ from bilatrus_etl.warehouse.vintages.store import VINTAGE_FILE, chain, history_d
 
 
 def _state(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
-    """Every history table (sorted rows), meta_vintage and the rows of every history_* view."""
+    """Every history table (sorted rows; a table whose history is one version may be a view over its main table),
+    meta_vintage and the rows of every history_* view."""
     tables = [
         t
         for (t,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'history' ORDER BY 1"
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'history' UNION ALL "
+            "SELECT view_name FROM duckdb_views() WHERE schema_name = 'history' AND NOT internal ORDER BY 1"
         ).fetchall()
     ]
     views = [
@@ -33,6 +35,15 @@ def _state(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
     state |= {v: sorted(con.execute(f'SELECT * FROM "{v}"').fetchall(), key=repr) for v in views}
     state["meta_vintage"] = con.execute("SELECT * EXCLUDE (recorded_at) FROM main.meta_vintage ORDER BY seq").fetchall()
     return state
+
+
+def _history_views(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        v
+        for (v,) in con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE schema_name = 'history' AND NOT internal ORDER BY 1"
+        ).fetchall()
+    ]
 
 
 def _rebuilt(tmp_path) -> dict[str, list[tuple]]:
@@ -58,7 +69,10 @@ def test_incremental_history_equals_a_full_load_through_changes_and_prunes(tmp_p
     _second_month(con)
     _record(con, tmp_path, "b")
     assert _state(con) == _rebuilt(tmp_path)
-    assert rebuilt == []
+    # the tables month 2 changed gain a second version: written from the store once (until now views over their
+    # main tables); the unchanged ones stay views
+    assert sorted(rebuilt) == ["dim_organization", "fact_participation", "mart_country_participation"]
+    assert _history_views(con) == ["dim_project", "mart_partner_countries", "mart_third_country_ranking"]
     # P2 left in month 2 and comes back; a new column; a table the code no longer builds
     con.execute("INSERT INTO fact_participation VALUES ('FP7', '200', 'P2', 'KURCHATOV', 'RU', 'participant', 300.00)")
     con.execute("ALTER TABLE dim_project ADD COLUMN title VARCHAR DEFAULT 'T'")
@@ -72,7 +86,9 @@ def test_incremental_history_equals_a_full_load_through_changes_and_prunes(tmp_p
     assert con.execute(
         "SELECT count(*), count(title) FROM history.dim_project WHERE _until_seq IS NULL"
     ).fetchall() == [(5, 5)]
-    assert rebuilt == ["dim_project"]  # a new column: that table alone is rebuilt from the store
+    # a new column in dim_project and mart_partner_countries no longer built (its rows end): both were views until
+    # now and are written from the store; fact_participation's new rows are added to its loaded table
+    assert sorted(rebuilt[3:]) == ["dim_project", "mart_partner_countries"]
 
     # pruned to a full snapshot of vintage 2, then a new vintage: the loaded tables follow without a rebuild
     con.execute("DELETE FROM fact_participation WHERE org_key = 'P9'")
@@ -87,13 +103,20 @@ def test_incremental_history_equals_a_full_load_through_changes_and_prunes(tmp_p
         (3, False),
         (4, False),
     ]
-    assert rebuilt == ["dim_project"]
+    assert len(rebuilt) == 5
     # keep 1: the new vintage is pruned to a snapshot of itself, which nothing loaded matches: loaded from it
     result = _record(con, tmp_path, "e", keep=1)
     assert result.pruned == [2, 3, 4] and [v.seq for v in result.vintages] == [5]
     assert _state(con) == _rebuilt(tmp_path)
     assert con.execute("SELECT seq FROM meta_vintage").fetchall() == [(5,)]
-    assert sorted(rebuilt[1:]) == [k.removeprefix("history_") for k in sorted(_state(con)) if k.startswith("history_")]
+    # every built table's history is now one version, the snapshot its main table holds: views; the table no longer
+    # built (its history empty) is written from the store
+    assert rebuilt[5:] == ["mart_partner_countries"]
+    assert _history_views(con) == [
+        k.removeprefix("history_")
+        for k in sorted(_state(con))
+        if k.startswith("history_") and k != "history_mart_partner_countries"
+    ]
 
 
 def test_a_publish_without_a_new_vintage_touches_no_history_table(tmp_path):
@@ -142,6 +165,11 @@ def test_history_tables_are_written_without_fsst_and_the_setting_is_put_back(tmp
     )
     con.execute("SET disabled_compression_methods = 'rle'")
     _record(con, tmp_path, "a")
+    assert "dim_institution" in _history_views(con)  # one version: a view over the main table, no copy
+    # a second version: the history is written from the store
+    con.execute("UPDATE dim_institution SET name = name || ' (renamed)' WHERE institution_key = 'INST7'")
+    _record(con, tmp_path, "b")
+    assert "dim_institution" not in _history_views(con)
     assert con.execute("SELECT current_setting('disabled_compression_methods')").fetchall() == [("RLE",)]
     con.execute("CHECKPOINT")
 
@@ -159,6 +187,7 @@ def test_history_tables_are_written_without_fsst_and_the_setting_is_put_back(tmp
         "SELECT count(*), count(DISTINCT name) FROM history_dim_institution WHERE vintage = "
         "(SELECT vintage FROM meta_vintage WHERE is_current)"
     ).fetchall() == [(130000, 130000)]
+    assert con.execute("SELECT count(*) FROM history.dim_institution").fetchall() == [(130001,)]
     assert _state(con) == _rebuilt(tmp_path)
 
 
@@ -200,3 +229,32 @@ def test_a_full_load_writes_the_tables_beside_and_an_interrupted_one_leaves_the_
     monkeypatch.setattr(vintage_history, "_rebuild_table", rebuild)
     load(con, history_dir(_settings(tmp_path)))
     assert _state(con) == before == _rebuilt(tmp_path)
+
+
+def test_a_history_of_one_version_is_a_view_until_the_main_table_no_longer_holds_it(tmp_path):
+    con = _build(tmp_path / "build.duckdb")
+    # two identical rows: their row ids (occurrence 1 and 2) are computed by the view as the store named them
+    con.execute("INSERT INTO fact_participation SELECT * FROM fact_participation WHERE org_key = 'P9'")
+    first = _rows(con, "SELECT * FROM fact_participation")
+    _record(con, tmp_path, "a")
+    tables = ["dim_project", "fact_participation", "mart_country_participation"]
+    assert all(t in _history_views(con) for t in tables)
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'history'").fetchall() == [(1,)]
+    assert _rows(con, "SELECT * EXCLUDE (vintage) FROM history_fact_participation") == first
+    assert con.execute(
+        "SELECT count(*), count(DISTINCT _row_id), min(_from_seq), count(_until_seq) FROM history.fact_participation"
+    ).fetchall() == [(len(first), len(first), 1, 0)]
+    assert _state(con) == _rebuilt(tmp_path)
+    # the same sources, another build (the code changed): no new vintage, and the history still shows vintage 1 as
+    # recorded; the view over the changed table is replaced by the table written from the store
+    con.execute("UPDATE fact_participation SET ec_contribution = 0 WHERE org_key = 'P1'")
+    assert _record(con, tmp_path, "a").recorded is None
+    assert "fact_participation" not in _history_views(con)
+    assert "dim_project" in _history_views(con)
+    assert _rows(con, "SELECT * EXCLUDE (vintage) FROM history_fact_participation") == first
+    assert _state(con) == _rebuilt(tmp_path)
+    # a main table dropped while its history is a view: written from the store too
+    con.execute("DROP TABLE mart_country_participation")
+    assert _record(con, tmp_path, "a").recorded is None
+    assert "mart_country_participation" not in _history_views(con)
+    assert _state(con) == _rebuilt(tmp_path)

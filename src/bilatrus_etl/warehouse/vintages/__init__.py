@@ -21,7 +21,9 @@ In the published warehouse (`load`, run by `record` on the build file before the
 version once with the vintages it is valid for (`_from_seq` up to, not including, `_until_seq`), and one view per table in the main schema,
 `history_<table>`, with a `vintage` column in front of the table's own columns: an analyst queries any past
 vintage like the current one (`... FROM history_fact_participation WHERE vintage = '2026-11-02'`). Everything
-is stored inside the warehouse, so it works on a connection without file system access. The build file keeps
+is stored inside the warehouse, so it works on a connection without file system access. A table whose history is
+one version that the main table holds (the first publish; a table no vintage changed) is not copied: its history
+table is a view over the main table, with the same columns and rows. The build file keeps
 its history between runs with a manifest of the vintages it holds (`history.meta_vintage`: seq and sha256 of
 each vintage.json): a publish adds only the new vintage's rows and follows a prune, touches nothing when no
 vintage is new, and rebuilds from the store only when the manifest does not match it.

@@ -1,12 +1,19 @@
 """The history inside the warehouse: meta_vintage, one table per recorded table in the schema `history` (each row
 version once, with the vintages it is valid for) and the history_* views, loaded from the store and kept up to
 date incrementally through a manifest of the vintages loaded.
+
+A table whose history is one version, the rows of the main table as they are (every stored row added by the
+first vintage that has the table, none added or removed since, the main table's fingerprint that vintage's), is not
+copied: its history table is a view over the main table (`_current_view`), the same columns and rows a copy would
+hold. The first publish therefore stores each row once, not twice; a later vintage that changes the table (or a
+main table that no longer matches its vintage) writes the table from the store as any other.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -16,6 +23,14 @@ from bilatrus_etl.parallel import map_on_cursors
 from bilatrus_etl.warehouse import queries
 from bilatrus_etl.warehouse.models import describe_table, in_transaction, setting, transaction
 from bilatrus_etl.warehouse.tables import VINTAGE
+from bilatrus_etl.warehouse.vintages.identity import (
+    IDENTITY_KEY,
+    current_scheme,
+    fingerprint,
+    hashes,
+    identified,
+    scheme_of,
+)
 from bilatrus_etl.warehouse.vintages.store import (
     HISTORY_SCHEMA,
     MANIFEST_TABLE,
@@ -137,6 +152,86 @@ def _rebuild_table(
     con.execute(f"CREATE OR REPLACE TABLE {target} AS {_history_table_sql(vintages, table)}")
 
 
+def _current_since(vintages: list[Vintage], table: str) -> int | None:
+    """The seq of the vintage from which every stored row version of `table` is current, when its history is one
+    version: the first vintage that has the table added all its rows, none was added or removed since, the table
+    was built in every vintage, each with the same columns and in this process's row identity scheme. None
+    otherwise."""
+    entries = [(v, v.tables[table]) for v in vintages if table in v.tables]
+    if not entries:
+        return None
+    scheme = scheme_of({IDENTITY_KEY: current_scheme()})
+    first, last = entries[0][1], entries[-1][1]
+    if (
+        any(not entry.get("present", True) or entry.get("columns") != first.get("columns") for _, entry in entries)
+        or any(entry.get("added") or entry.get("removed") for _, entry in entries[1:])
+        or first.get("removed")
+        or any(scheme_of(v.meta) != scheme for v, _ in entries)
+        or "fingerprint" not in last
+    ):
+        return None
+    return entries[0][0].seq
+
+
+def _matches_main(con: duckdb.DuckDBPyConnection, vintages: list[Vintage], table: str) -> bool:
+    """Whether the main table `table` holds exactly the rows the latest vintage recorded (same columns, same
+    fingerprint): a hash scan of the table."""
+    entry = [v.tables[table] for v in vintages if table in v.tables][-1]
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ? "
+        "AND database_name = current_database()",
+        [table],
+    ).fetchall()[0][0]
+    if not exists:
+        return False
+    relation = f"main.{_ident(table)}"
+    columns = _columns(con, relation)
+    return columns == entry["columns"] and fingerprint(con, f"(SELECT {hashes(columns)} FROM {relation})") == entry[
+        "fingerprint"
+    ]
+
+
+def _viewed(
+    con: duckdb.DuckDBPyConnection, vintages: list[Vintage], tables: list[str], current: Collection[str]
+) -> dict[str, int]:
+    """The tables of `tables` whose history table is a view over the main table, with the seq their rows date
+    from: a history of one version (`_current_since`) that the main table holds, `current` naming the tables known
+    to hold the latest vintage's rows (just recorded from them), the others checked (`_matches_main`)."""
+    viewed = {}
+    for table in tables:
+        since = _current_since(vintages, table)
+        if since is not None and (table in current or _matches_main(con, vintages, table)):
+            viewed[table] = since
+    return viewed
+
+
+def _current_view(con: duckdb.DuckDBPyConnection, vintages: list[Vintage], table: str, since: int) -> None:
+    """The history table of `table` as a view over the main table: its rows valid from vintage `since` on, their
+    row ids computed as the store named them (`identified`; the window numbering identical rows runs only when a
+    query reads _row_id)."""
+    columns = _column_types(vintages, table)
+    con.execute(
+        f"CREATE VIEW {HISTORY_SCHEMA}.{_ident(table)} AS SELECT {since}::INTEGER AS _from_seq, "
+        f"NULL::INTEGER AS _until_seq, hash({ROW_HASH}) AS {ROW_ID}, * EXCLUDE ({ROW_HASH}) "
+        f"FROM ({identified(f'main.{_ident(table)}', columns)})"
+    )
+
+
+def _history_views(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        name
+        for (name,) in con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE schema_name = ? AND database_name = current_database() "
+            "AND NOT internal ORDER BY view_name",
+            [HISTORY_SCHEMA],
+        ).fetchall()
+    ]
+
+
+def _drop_history_view(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    con.execute(f"DROP VIEW IF EXISTS {HISTORY_SCHEMA}.{_ident(table)}")
+
+
 # A full load writes the history tables beside the loaded ones first, LOAD_WORKERS at a time, each on its own cursor
 # and committed alone, under LOADING_PREFIX + their name; one transaction then swaps them in. Loaded one after another
 # in that transaction, a table of a few row groups kept one core busy while the other waited (the largest tables
@@ -203,15 +298,41 @@ def _append_loaded(con: duckdb.DuckDBPyConnection, v: Vintage, table: str, colum
     return True
 
 
-def _update_tables(con: duckdb.DuckDBPyConnection, vintages: list[Vintage], prune_to: int | None, added: int) -> None:
+def _update_tables(
+    con: duckdb.DuckDBPyConnection,
+    vintages: list[Vintage],
+    prune_to: int | None,
+    added: int,
+    viewed: dict[str, int],
+    beside: Collection[str] = (),
+) -> None:
     """Bring the loaded history tables to `vintages`, table by table; a table whose columns changed, that is
-    new, or whose update does not check out is rebuilt from the store."""
+    new, or whose update does not check out is rebuilt from the store. The tables of `viewed` become views over
+    their main tables (`_current_view`); a view that is no longer one is replaced by the table written `beside`
+    this transaction (`_load_beside`), else rebuilt from the store here."""
     new = vintages[len(vintages) - added :]
     wanted = sorted({t for v in vintages for t in v.tables})
-    loaded = [name for name in _history_tables(con) if name != MANIFEST_TABLE]
+    views = set(_history_views(con))
+    written = {LOADING_PREFIX + table for table in beside}
+    loaded = [name for name in _history_tables(con) if name != MANIFEST_TABLE and name not in written]
     for table in sorted(set(loaded) - set(wanted)):
         con.execute(f"DROP TABLE {HISTORY_SCHEMA}.{_ident(table)}")
+    for table in sorted(views - set(wanted)):
+        _drop_history_view(con, table)
     for table in wanted:
+        if table in viewed:
+            if table in loaded:
+                con.execute(f"DROP TABLE {HISTORY_SCHEMA}.{_ident(table)}")
+            _drop_history_view(con, table)
+            _current_view(con, vintages, table, viewed[table])
+            continue
+        if table in views:  # a view no longer: its history gained a version, or the main table changed
+            _drop_history_view(con, table)
+            if table in beside:
+                con.execute(f"ALTER TABLE {HISTORY_SCHEMA}.{_ident(LOADING_PREFIX + table)} RENAME TO {_ident(table)}")
+            else:
+                _rebuild_table(con, vintages, table)
+            continue
         columns = _column_types(vintages, table)
         ok = _history_columns(con, table) == columns
         if ok and prune_to is not None:
@@ -270,28 +391,45 @@ def _history_compression(con: duckdb.DuckDBPyConnection) -> AbstractContextManag
     return setting(con, "disabled_compression_methods", methods)
 
 
-def load(con: duckdb.DuckDBPyConnection, history: Path) -> list[Vintage]:
+def load(con: duckdb.DuckDBPyConnection, history: Path, *, current: Collection[str] = ()) -> list[Vintage]:
     """Bring meta_vintage, the history schema and the history_* views on `con` up to date with the store.
 
     The loaded history keeps a manifest (history.meta_vintage: each vintage's seq and the sha256 of its
-    vintage.json). When it equals the store's, nothing is touched; when the store only gained vintages or was
+    vintage.json). When it equals the store's, nothing is touched (but a history view over a main table that no
+    longer holds its vintage's rows, which is written from the store); when the store only gained vintages or was
     pruned to a new full snapshot since, only those changes are applied (the new vintages' rows are added, the
     pruned ones dropped); otherwise (no history loaded, another store, a folder rewritten) every table is
     rebuilt from the store: written beside the loaded tables (`_load_beside`), then swapped in. Either way the
-    result is the same tables, and the loaded history changes in one transaction (an interrupted load leaves it as
+    result is the same rows, and the loaded history changes in one transaction (an interrupted load leaves it as
     it was; what it wrote beside is dropped by the next load).
+
+    A table whose history is one version that its main table holds is a view over it (`_viewed`); `current` names
+    the main tables known to hold the latest vintage's rows (`record` passes the tables it has just recorded), the
+    others are checked with a hash scan.
     """
     vintages = chain(history)
     wanted = _manifest(vintages)
     loaded = _loaded_manifest(con)
+    tables = sorted({t for v in vintages for t in v.tables})
+    plan: tuple[int | None, int] | None
     if loaded == wanted:
-        return vintages
-    plan = _plan(loaded, wanted)
+        views = [t for t in _history_views(con) if t in tables]
+        viewed = _viewed(con, vintages, views, current)
+        if len(viewed) == len(views):
+            return vintages
+        plan = (None, 0)  # no vintage to add: only the views whose main table changed are written
+    else:
+        plan = _plan(loaded, wanted)
+        viewed = _viewed(con, vintages, tables, current)
     with _history_compression(con):
-        beside = plan is None and not in_transaction(con)  # a cursor would not see the open transaction's tables
-        if beside:
-            _load_beside(con, vintages, sorted({t for v in vintages for t in v.tables}))
-        _apply(con, vintages, wanted, plan, beside=beside)
+        beside: list[str] = []
+        if not in_transaction(con):  # a cursor would not see the open transaction's tables
+            if plan is None:
+                beside = [t for t in tables if t not in viewed]
+            else:
+                beside = [t for t in _history_views(con) if t in tables and t not in viewed]
+            _load_beside(con, vintages, beside)
+        _apply(con, vintages, wanted, plan, viewed, beside=beside)
     return vintages
 
 
@@ -300,27 +438,33 @@ def _apply(
     vintages: list[Vintage],
     wanted: list[tuple[int, bool, str]],
     plan: tuple[int | None, int] | None,
+    viewed: dict[str, int],
     *,
-    beside: bool = False,
+    beside: Collection[str] = (),
 ) -> None:
     """`load`'s one transaction: rebuild (plan None: swap in the tables written `beside` it by `_load_beside`, else
-    write them here) or update the history tables, then meta_vintage, the manifest and the views."""
+    write them here; the tables of `viewed` as views) or update the history tables, then meta_vintage, the
+    manifest and the views."""
     with transaction(con):
         _drop_views(con)
         if plan is None:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {HISTORY_SCHEMA}")
             for name in _history_tables(con):
-                if not (beside and name.startswith(LOADING_PREFIX)):
+                if not (name.startswith(LOADING_PREFIX) and name[len(LOADING_PREFIX) :] in beside):
                     con.execute(f"DROP TABLE {HISTORY_SCHEMA}.{_ident(name)}")
+            for name in _history_views(con):
+                _drop_history_view(con, name)
             for table in sorted({t for v in vintages for t in v.tables}):
-                if beside:
+                if table in viewed:
+                    _current_view(con, vintages, table, viewed[table])
+                elif table in beside:
                     con.execute(
                         f"ALTER TABLE {HISTORY_SCHEMA}.{_ident(LOADING_PREFIX + table)} RENAME TO {_ident(table)}"
                     )
                 else:
                     _rebuild_table(con, vintages, table)
         else:
-            _update_tables(con, vintages, *plan)
+            _update_tables(con, vintages, *plan, viewed, beside)
         _fill_meta(con, vintages)
         con.execute(
             f"CREATE OR REPLACE TABLE {HISTORY_SCHEMA}.{MANIFEST_TABLE} "

@@ -269,7 +269,9 @@ def record(
         recorded = write_vintage(con, history, meta)
     keep = keep if keep is not None else keep_setting()
     pruned = prune(history, keep, con=con) if keep else []
-    vintages = load(con, history)
+    # the tables just recorded hold the new vintage's rows: their history, when one version, is a view over them
+    current = [t for t, entry in recorded.tables.items() if entry.get("present", True)] if recorded else []
+    vintages = load(con, history, current=current)
     return RecordResult(recorded, vintages, pruned)
 
 
