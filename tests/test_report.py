@@ -401,3 +401,30 @@ def test_the_report_alone_is_built_from_the_published_file(demo_warehouse, tmp_p
     assert settings.warehouse_path.stat().st_mtime_ns == published
     again = report.build_report(settings.warehouse_path, tmp_path / "again")
     assert (settings.reports_dir / "index.html").read_bytes() == again.index.read_bytes()
+
+
+def test_the_warm_up_sets_up_the_charts_and_templates_once_and_changes_no_page():
+    import matplotlib.pyplot as plt
+
+    import bilatrus_etl.report as report_package
+    from bilatrus_etl.report import charts, render
+
+    years = [
+        {
+            "start_year": 2010,
+            "funded_participations": 2,
+            "unfunded_participations": 1,
+            "funding_not_reported_participations": 0,
+            "ec_contribution": 1500.0,
+        }
+    ]
+    before = charts.years_chart(years)
+    report_package.warm_up()
+    thread = report_package._WARM_UP
+    report_package.warm_up()  # once per process
+    assert thread is not None and report_package._WARM_UP is thread
+    thread.join()
+    assert plt.rcParams["svg.fonttype"] == "none"
+    compiled = {name for _, name in render.environment().cache.keys()}
+    assert {"base.html", "institution.html", "institutions.html", "landscape.html"} <= compiled
+    assert charts.years_chart(years) == before

@@ -80,8 +80,11 @@ def stg_landing(
 ) -> Iterator[dg.MaterializeResult]:
     """The programmes' files read into the landing tables, in a step of its own: it needs neither the reference
     tables nor their checks, so it runs beside them. GX is imported meanwhile for the checks that follow (the
-    landing is DuckDB's work, which releases the GIL)."""
+    landing is DuckDB's work, which releases the GIL), and the report's charting and templates set up."""
+    from bilatrus_etl.report import warm_up as report_warm_up  # imported here: the definitions load without it
+
     prewarm()
+    report_warm_up()
     settings = bilatrus.settings()
     with duckdb.get_connection() as con:
         landed = land_programmes(con, settings, list(context.partition_keys))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from typing import Any
 
 PALETTE = {
@@ -28,7 +29,15 @@ PALETTE = {
 PROGRAMME_COLOURS = {"FP6": "#8da0cb", "FP7": "#66c2a5", "H2020": "#fc8d62", "HE": "#e78ac3"}
 
 
+_SETUP_LOCK = threading.Lock()
+
+
 def _plt():
+    with _SETUP_LOCK:  # the report's thread and a warm-up thread (`warm_up`) may both get here first
+        return _setup()
+
+
+def _setup():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -73,6 +82,13 @@ def _text_width(labels: list[str]) -> float:
 
     font = FontProperties()
     return max((text_to_path.get_text_width_height_descent(t, font, ismath=False)[0] for t in labels), default=0) / 72
+
+
+def warm_up() -> None:
+    """What the first chart would otherwise pay for: pyplot and its SVG backend imported and set up, the default font
+    found and loaded."""
+    _plt()
+    _text_width(["Москва"])
 
 
 def _svg(fig, tight: bool = False) -> str:

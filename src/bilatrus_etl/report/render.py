@@ -104,5 +104,12 @@ def environment() -> jinja2.Environment:
     return env
 
 
+def warm_up() -> None:
+    """Compile every page template (Jinja caches them in the environment)."""
+    env = environment()
+    for template in env.list_templates(extensions=["html"]):
+        env.get_template(template)
+
+
 def page(template: str, **context: Any) -> str:
     return environment().get_template(template).render(**context)

@@ -186,9 +186,10 @@ def _matches_main(con: duckdb.DuckDBPyConnection, vintages: list[Vintage], table
         return False
     relation = f"main.{_ident(table)}"
     columns = _columns(con, relation)
-    return columns == entry["columns"] and fingerprint(con, f"(SELECT {hashes(columns)} FROM {relation})") == entry[
-        "fingerprint"
-    ]
+    return (
+        columns == entry["columns"]
+        and fingerprint(con, f"(SELECT {hashes(columns)} FROM {relation})") == entry["fingerprint"]
+    )
 
 
 def _viewed(
