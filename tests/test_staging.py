@@ -390,6 +390,7 @@ def test_programmes_staged_together_keep_their_own_lines_and_fail_together(con, 
         ("HE.zip!organization.csv", 2),
         ("HE.zip!organization.csv", 3),
     ]
+    assert rows(con, "SELECT count(*) FROM land_line_shifts") == [(0,)]  # the renumbering was applied
     counts = {
         p: [(f.source_file, f.raw_rows, f.staged_rows, f.quarantined_rows) for f in r.files] for p, r in reports.items()
     }
@@ -407,6 +408,45 @@ def test_programmes_staged_together_keep_their_own_lines_and_fail_together(con, 
     assert rows(con, "SELECT * FROM land_participation ORDER BY ALL") == before
     assert rows(con, "SELECT count(*) FROM land_rejects") == [(3,)]
     assert rows(con, "SELECT count(*) FROM duckdb_tables() WHERE temporary") == [(0,)]
+
+
+def test_a_landing_interrupted_before_its_lines_are_renumbered_is_renumbered_by_the_staging(
+    con, tmp_path, monkeypatch
+) -> None:
+    from bilatrus_etl.ingest.readers import land
+
+    malformed = '"1";"2"'
+    h2020 = _current_programme(
+        tmp_path / "h2020", "H2020", ["101", "102"], [_org("101", "A"), malformed, _org("102", "B"), _org("101", "C")]
+    )
+    he = _current_programme(tmp_path / "he", "HE", ["201"], [malformed, malformed, _org("201", "D"), _org("201", "E")])
+    # the load commits, and the process dies before the second transaction renumbers the rows after malformed lines
+    monkeypatch.setattr(land, "apply_line_shifts", lambda *args, **kwargs: 0)
+    staging.land_programmes(con, [_programme_files("H2020", h2020), _programme_files("HE", he)])
+    monkeypatch.undo()
+    assert rows(con, "SELECT framework_programme, name, source_line FROM land_participation ORDER BY ALL") == [
+        ("H2020", "A", 2),
+        ("H2020", "B", 3),  # provisional: line 4 of the file
+        ("H2020", "C", 4),
+        ("HE", "D", 2),
+        ("HE", "E", 3),
+    ]
+    assert rows(
+        con, "SELECT landing_table, source_file, kept_before, rejects_so_far FROM land_line_shifts ORDER BY ALL"
+    ) == [
+        ("land_participation", "H2020.zip!organization.csv", 1, 1),
+        ("land_participation", "HE.zip!organization.csv", 0, 2),
+    ]
+    staging.stage_landed(con, ["H2020", "HE"])
+    assert rows(con, "SELECT framework_programme, name, source_line FROM stg_participation ORDER BY ALL") == [
+        ("H2020", "A", 2),
+        ("H2020", "B", 4),
+        ("H2020", "C", 5),
+        ("HE", "D", 4),
+        ("HE", "E", 5),
+    ]
+    assert rows(con, "SELECT max(source_line) FROM land_participation WHERE name = 'E'") == [(5,)]
+    assert rows(con, "SELECT count(*) FROM land_line_shifts") == [(0,)]
 
 
 def test_exact_copies_are_told_by_every_field_and_the_screened_tables_are_not_kept(con, tmp_path) -> None:

@@ -36,7 +36,7 @@ from bilatrus_etl.ingest.readers.land import (
     create_landing_tables,
     sql_literal,
 )
-from bilatrus_etl.ingest.readers.raw import drop_tables
+from bilatrus_etl.ingest.readers.raw import apply_line_shifts, drop_tables
 from bilatrus_etl.settings import PROGRAMMES
 from bilatrus_etl.warehouse.models import load_models, run_models
 
@@ -191,6 +191,7 @@ def stage_landed(con: duckdb.DuckDBPyConnection, programmes: list[str]) -> dict[
     for programme in programmes:
         _check_programme(programme)
     ensure_landing_tables(con)
+    apply_line_shifts(con)  # what a landing interrupted after its commit left (no landing runs beside this step)
     _run_models(con, PROGRAMME_MODELS)
     return {p: _programme_report(con, p) for p in programmes}
 

@@ -28,7 +28,18 @@ from bilatrus_etl.ingest.readers.columns import (
     map_columns,
 )
 from bilatrus_etl.ingest.readers.header import sniff_header
-from bilatrus_etl.ingest.readers.raw import CsvInsert, CsvRead, RawFile, drop_tables, landing_threads, read_all_into
+from bilatrus_etl.ingest.readers.raw import (
+    LINE_SHIFTS,
+    LINE_SHIFTS_COLUMNS,
+    LINE_SHIFTS_DESCRIPTION,
+    CsvInsert,
+    CsvRead,
+    RawFile,
+    apply_line_shifts,
+    drop_tables,
+    landing_threads,
+    read_all_into,
+)
 from bilatrus_etl.warehouse.models import describe_table, sql_literal, transaction
 
 # --------------------------------------------------------------------------------- landed selects
@@ -186,6 +197,9 @@ def create_landing_tables(con: duckdb.DuckDBPyConnection, names: Sequence[str] |
             _record_hash_as_number(con, name)
         if name in LANDING_DESCRIPTIONS and not _described(con, name, LANDING_DESCRIPTIONS[name], SOURCE_COLUMN_DOCS):
             describe_table(con, name, LANDING_DESCRIPTIONS[name], SOURCE_COLUMN_DOCS)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {LINE_SHIFTS} ({', '.join(f'{c} {t}' for c, t in LINE_SHIFTS_COLUMNS)})")
+    if not _described(con, LINE_SHIFTS, LINE_SHIFTS_DESCRIPTION, {}):
+        describe_table(con, LINE_SHIFTS, LINE_SHIFTS_DESCRIPTION, {})
 
 
 def _described(con: duckdb.DuckDBPyConnection, table: str, description: str, column_docs: dict[str, str]) -> bool:
@@ -229,7 +243,9 @@ def commit_landed(
 
     `slices` are (landing table, WHERE condition) pairs naming the rows this load replaces; the
     condition is applied to `land_rejects` too (restricted to that table's target). A CSV file must not be
-    loaded again without replacing its slice. Any error rolls the whole load back.
+    loaded again without replacing its slice. Any error rolls the whole load back. The rows after a file's malformed
+    lines are renumbered in a second transaction (`raw.apply_line_shifts`; recorded in the first, so an
+    interruption between the two leaves them for the next staging to apply).
     """
     try:
         with landing_threads(con, [item.csv for item in landed if item.csv is not None]), transaction(con):
@@ -251,6 +267,8 @@ def commit_landed(
                     _insert_rejects(con, item)
     finally:
         drop_tables(con, dict.fromkeys(t for i in landed for t in i.all_temp_tables))
+    # the rows after malformed lines get their line numbers in a transaction of their own (raw.LINE_SHIFTS)
+    apply_line_shifts(con, [item.ref for item in landed if item.csv is not None])
 
 
 def _insert_rejects(con: duckdb.DuckDBPyConnection, item: LandedFile) -> None:
