@@ -52,9 +52,9 @@ from bilatrus_etl.quality.context import importing
 
 DEFAULT_MAX_CONCURRENT = 2
 # A step tagged AFTER_TAG: <wait> does not start while that wait is under way (WAITS[<wait>]() is true), so that it
-# does not hold a worker idle: other ready steps run meanwhile. The suite checks wait for GX_IMPORT, Great
-# Expectations imported in the background from the landing step (`quality.context.prewarm`); with nothing else to
-# start, a waiting step starts anyway and waits inside.
+# does not hold a worker idle: other ready steps run meanwhile. The suite checks and the ROR step (whose imports
+# wait for it: bilatrus_etl.imports) wait for GX_IMPORT, Great Expectations imported in the background from the
+# landing step (`quality.context.prewarm`); with nothing else to start, a waiting step starts anyway and waits inside.
 AFTER_TAG = "bilatrus/after"
 GX_IMPORT = "gx-import"
 WAITS: dict[str, Callable[[], bool]] = {GX_IMPORT: importing}

@@ -6,6 +6,7 @@ from dagster_duckdb import DuckDBResource
 from bilatrus_etl.warehouse.tables import DIM_ROR_INSTITUTION, INSTITUTION_LINK
 from pipelines.defs.resources import BilatrusConfig
 from pipelines.defs.tables import python_code_version
+from pipelines.executor import AFTER_TAG, GX_IMPORT
 
 
 @dg.asset(
@@ -15,6 +16,9 @@ from pipelines.defs.tables import python_code_version
     deps=[dg.AssetKey(["raw", "ror_dump"])],
     code_version=python_code_version(dg.AssetKey(["core", "dim_ror_institution"])),
     description=f"{DIM_ROR_INSTITUTION.name}: {DIM_ROR_INSTITUTION.description}",
+    # its imports (pandas, the matcher) wait for GX's background import (bilatrus_etl.imports): the executor runs
+    # other ready steps meanwhile instead of holding a worker idle
+    op_tags={AFTER_TAG: GX_IMPORT},
 )
 def dim_ror_institution(bilatrus: BilatrusConfig, duckdb: DuckDBResource) -> dg.MaterializeResult:
     from bilatrus_etl.institutions import build  # pandas and the matcher: imported when the asset runs

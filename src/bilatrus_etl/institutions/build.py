@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 
 from bilatrus_etl import progress
+from bilatrus_etl.imports import LARGE_IMPORTS
 from bilatrus_etl.ingest.steps import latest_fetched
 from bilatrus_etl.settings import Settings
 
@@ -23,7 +24,8 @@ def registry_path(settings: Settings) -> Path:
 
 def build_institutions(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
     """Write dim_ror_institution from the latest ROR dump; return its rows."""
-    from bilatrus_etl.institutions import link
+    with LARGE_IMPORTS:  # pandas and the matcher, while GX may be importing on another thread
+        from bilatrus_etl.institutions import link
 
     with progress.step("read ROR registry"):
         rows = link.build_institutions(con, registry_path(settings), settings.focus_country)
@@ -33,7 +35,8 @@ def build_institutions(con: duckdb.DuckDBPyConnection, settings: Settings) -> in
 
 def link_institutions(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, Any]:
     """Write institution_link for the focus country's participants; return counts by outcome and method."""
-    from bilatrus_etl.institutions import link
+    with LARGE_IMPORTS:
+        from bilatrus_etl.institutions import link
 
     step = f"match {settings.focus_country} participants to institutions"
     with progress.step(step):

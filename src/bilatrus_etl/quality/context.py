@@ -15,6 +15,8 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from bilatrus_etl.imports import LARGE_IMPORTS
+
 if TYPE_CHECKING:
     from great_expectations import Checkpoint
     from great_expectations.data_context import AbstractDataContext
@@ -33,12 +35,13 @@ def gx_context() -> AbstractDataContext:
     with GX_LOCK:
         if _CONTEXT is None:
             os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-            import great_expectations as gx
-            from great_expectations.data_context.types.base import ProgressBarsConfig
+            with LARGE_IMPORTS:  # the context's creation imports more of GX
+                import great_expectations as gx
+                from great_expectations.data_context.types.base import ProgressBarsConfig
 
-            context = gx.get_context(mode="ephemeral")
-            context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-            context.data_sources.add_pandas(DATASOURCE)
+                context = gx.get_context(mode="ephemeral")
+                context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+                context.data_sources.add_pandas(DATASOURCE)
             _CONTEXT = context
         return _CONTEXT
 

@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 
 from bilatrus_etl.errors import BilatrusError
+from bilatrus_etl.imports import LARGE_IMPORTS
 from bilatrus_etl.report import charts, data, render
 from bilatrus_etl.warehouse.models import set_variables
 from bilatrus_etl.warehouse.publish import open_readonly, table_names
@@ -134,8 +135,9 @@ def warm_up() -> None:
 
 def _warm_up() -> None:
     try:
-        charts.warm_up()
-        render.warm_up()
+        with LARGE_IMPORTS:  # after (or before) GX's import, not beside it: GX imports matplotlib too
+            charts.warm_up()
+            render.warm_up()
     except Exception:  # noqa: S110 - the report that needs them raises the same error, reported there
         pass
 
