@@ -370,6 +370,10 @@ def _programme_files(programme: str, files: dict) -> staging.ProgrammeFiles:
     return staging.ProgrammeFiles(programme, paths, files["names"])
 
 
+# the staged rows of the two organisation files below and their lines (H2020: line 3 malformed; HE: lines 2 and 3)
+TWO_FILES_LINES = [("H2020", "A", 2), ("H2020", "B", 4), ("H2020", "C", 5), ("HE", "D", 4), ("HE", "E", 5)]
+
+
 def test_programmes_staged_together_keep_their_own_lines_and_fail_together(con, tmp_path) -> None:
     malformed = '"1";"2"'
     h2020 = _current_programme(
@@ -378,13 +382,10 @@ def test_programmes_staged_together_keep_their_own_lines_and_fail_together(con, 
     he = _current_programme(tmp_path / "he", "HE", ["201"], [malformed, malformed, _org("201", "D"), _org("201", "E")])
     reports = staging.stage_programmes(con, [_programme_files("H2020", h2020), _programme_files("HE", he)])
 
-    assert rows(con, "SELECT framework_programme, name, source_line FROM stg_participation ORDER BY ALL") == [
-        ("H2020", "A", 2),
-        ("H2020", "B", 4),
-        ("H2020", "C", 5),
-        ("HE", "D", 4),
-        ("HE", "E", 5),
-    ]
+    assert (
+        rows(con, "SELECT framework_programme, name, source_line FROM stg_participation ORDER BY ALL")
+        == TWO_FILES_LINES
+    )
     assert rows(con, "SELECT source_file, source_line FROM land_rejects ORDER BY ALL") == [
         ("H2020.zip!organization.csv", 3),
         ("HE.zip!organization.csv", 2),
@@ -438,13 +439,10 @@ def test_a_landing_interrupted_before_its_lines_are_renumbered_is_renumbered_by_
         ("land_participation", "HE.zip!organization.csv", 0, 2),
     ]
     staging.stage_landed(con, ["H2020", "HE"])
-    assert rows(con, "SELECT framework_programme, name, source_line FROM stg_participation ORDER BY ALL") == [
-        ("H2020", "A", 2),
-        ("H2020", "B", 4),
-        ("H2020", "C", 5),
-        ("HE", "D", 4),
-        ("HE", "E", 5),
-    ]
+    assert (
+        rows(con, "SELECT framework_programme, name, source_line FROM stg_participation ORDER BY ALL")
+        == TWO_FILES_LINES
+    )
     assert rows(con, "SELECT max(source_line) FROM land_participation WHERE name = 'E'") == [(5,)]
     assert rows(con, "SELECT count(*) FROM land_line_shifts") == [(0,)]
 

@@ -219,14 +219,7 @@ def _current_view(con: duckdb.DuckDBPyConnection, vintages: list[Vintage], table
 
 
 def _history_views(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [
-        name
-        for (name,) in con.execute(
-            "SELECT view_name FROM duckdb_views() WHERE schema_name = ? AND database_name = current_database() "
-            "AND NOT internal ORDER BY view_name",
-            [HISTORY_SCHEMA],
-        ).fetchall()
-    ]
+    return _in_history_schema(con, "view")
 
 
 def _drop_history_view(con: duckdb.DuckDBPyConnection, table: str) -> None:
@@ -242,11 +235,16 @@ LOADING_PREFIX = "_loading_"
 
 
 def _history_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return _in_history_schema(con, "table")
+
+
+def _in_history_schema(con: duckdb.DuckDBPyConnection, kind: str) -> list[str]:
+    """The names of the history schema's tables or views (`kind`: 'table' or 'view')."""
     return [
         name
         for (name,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = ? AND database_name = current_database() "
-            "ORDER BY table_name",
+            f"SELECT {kind}_name FROM duckdb_{kind}s() WHERE schema_name = ? AND database_name = current_database() "
+            "AND NOT internal ORDER BY 1",
             [HISTORY_SCHEMA],
         ).fetchall()
     ]
