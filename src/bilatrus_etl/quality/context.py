@@ -55,6 +55,12 @@ def prewarm() -> None:
     global _PREWARM
     with _PREWARM_LOCK:
         if _CONTEXT is None and _PREWARM is None:
+            # SQLAlchemy's ORM first, on this thread (about 0.1 s): GX imports it, and Dagster's storage, which uses
+            # SQLAlchemy on the steps' threads, reaches into it lazily; while a background thread was still
+            # initialising it, a step saw it half-made ("partially initialized module 'sqlalchemy.orm.exc' has no
+            # attribute 'UnmappedClassError'") and failed
+            import sqlalchemy.orm  # noqa: F401
+
             _PREWARM = threading.Thread(target=_prewarm, name="gx-prewarm", daemon=True)
             _PREWARM.start()
 
