@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import re
-import threading
 from typing import Any
 
 PALETTE = {
@@ -29,15 +28,7 @@ PALETTE = {
 PROGRAMME_COLOURS = {"FP6": "#8da0cb", "FP7": "#66c2a5", "H2020": "#fc8d62", "HE": "#e78ac3"}
 
 
-_SETUP_LOCK = threading.Lock()
-
-
 def _plt():
-    with _SETUP_LOCK:  # the report's thread and a warm-up thread (`warm_up`) may both get here first
-        return _setup()
-
-
-def _setup():
     import matplotlib
 
     matplotlib.use("Agg")
