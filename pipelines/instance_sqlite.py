@@ -12,14 +12,21 @@ loading the code location) makes the connections of this process to files under 
   closes are not the last one and the log is checkpointed as it grows, not on every close;
 - come from one SQLAlchemy engine per file (the last `ENGINES` files used): the storages create a new engine for
   every connection, so each event paid for a new dialect's first-connect queries and compiled its INSERTs and
-  SELECTs again (SQLAlchemy caches compiled statements per engine). A full refresh stores some 400 events; their
-  CPU halves. The engines keep Dagster's own settings (NullPool: no connection is held between uses).
+  SELECTs again (SQLAlchemy caches compiled statements per engine). A full refresh stores some 900 events;
+- are pooled: where a storage asks for no pool (NullPool: a new connection for every read and write, each opening
+  the file, reading its schema and setting the pragmas above), its engine keeps up to POOL_SIZE idle connections
+  (QueuePool; any number more while in use, closed when given back) and the `dispose()` the storages call after
+  every use leaves them in place; storing an event or reading an asset's latest record takes half the CPU. An idle
+  pooled connection has rolled back (SQLAlchemy's reset on return): like a keeper it holds no lock and no read
+  transaction. A connection whose file was removed or replaced since it opened (another instance made at the same
+  path) is discarded on checkout and a new one opened on the file now there.
 Each new SQLite file (a new run's event log, a fresh instance) is stamped with Dagster's migration head, and every
 storage checks its file's revision on opening: alembic reads Dagster's ~70 migration scripts again for each of these
 (about a quarter of a second of CPU before a run's first step). `install()` makes the readings of Dagster's own
 migration folder in this process share one revision map, read once.
 The keepers hold no lock and no read transaction between uses, so other processes (the webserver, the daemon)
-read and checkpoint as usual. They are closed at exit, which checkpoints the files and removes their logs.
+read and checkpoint as usual. They are closed at exit after the pooled connections, which checkpoints the files and
+removes their logs.
 SQLite files anywhere else (and other databases) are left as their owners configured them.
 """
 
@@ -34,8 +41,11 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.pool import NullPool, QueuePool
+
 KEEPERS = 8  # files kept open at once: the run index, runs, schedules and the current runs' event files
 ENGINES = 16  # engines kept at once (the same files, and the storages' variants of connect_args)
+POOL_SIZE = 2  # idle connections an engine keeps (the event log storage uses one at a time, under its lock)
 # Dagster's SQLite storages, each calling the `create_engine` it imported from dagster._core.storage.sql
 STORAGE_MODULES = (
     "dagster._core.storage.event_log.sqlite.sqlite_event_log",
@@ -43,6 +53,7 @@ STORAGE_MODULES = (
     "dagster._core.storage.schedules.sqlite.sqlite_schedule_storage",
 )
 
+_FILE = "bilatrus_instance_file"  # a pooled connection's record: (its file, the file's device and inode at opening)
 _lock = threading.Lock()
 _keepers: OrderedDict[str, sqlite3.Connection] = OrderedDict()
 _engines: OrderedDict[tuple[str, str, str], Any] = OrderedDict()
@@ -60,6 +71,7 @@ def install() -> None:
         from sqlalchemy.engine import Engine
 
         event.listen(Engine, "connect", _on_connect)
+        event.listen(Engine, "checkout", _on_checkout)
         _share_dagster_revision_map()
         for name in STORAGE_MODULES:
             module = importlib.import_module(name)
@@ -106,12 +118,31 @@ def _reusing_create_engine(url: Any, **kwargs: Any) -> Any:
     with _lock:
         engine = _engines.pop(key, None)
         if engine is None:
-            engine = create_engine(url, **kwargs)
+            engine = _pooled(url, kwargs) if kwargs.get("poolclass") is NullPool else create_engine(url, **kwargs)
         _engines[key] = engine
         while len(_engines) > ENGINES:
             _, oldest = _engines.popitem(last=False)
-            oldest.dispose()
+            _dispose(oldest)
     return engine
+
+
+def _pooled(url: Any, kwargs: dict[str, Any]) -> Any:
+    """The engine of a storage that asked for NullPool, with a QueuePool instead; its `dispose()` (which the
+    storages call after each use) keeps the pool."""
+    from dagster._core.storage.sql import create_engine
+
+    engine = create_engine(url, **{**kwargs, "poolclass": QueuePool, "pool_size": POOL_SIZE, "max_overflow": -1})
+    engine.dispose = _keep_pool  # type: ignore[method-assign]
+    return engine
+
+
+def _keep_pool(close: bool = True) -> None:
+    """A pooled engine's `dispose()` as the storages call it after each use: the pool stays."""
+
+
+def _dispose(engine: Any) -> None:
+    """Close an engine's pooled connections (Engine.dispose itself, past a pooled engine's `_keep_pool`)."""
+    type(engine).dispose(engine)
 
 
 def _sqlite_file(url: str) -> str | None:
@@ -138,7 +169,7 @@ def _instance_file(file: str) -> str | None:
     return _ours[key]
 
 
-def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+def _on_connect(dbapi_connection: Any, record: Any) -> None:
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     rows = dbapi_connection.execute("PRAGMA database_list").fetchall()
@@ -152,7 +183,26 @@ def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
+    record.info[_FILE] = (path, _identity(path))
     _keep(path)
+
+
+def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """A pooled connection to a file of the instance that was removed or replaced since it opened is discarded
+    (DisconnectionError: the pool opens a new one on the file now at its path)."""
+    opened = record.info.get(_FILE)
+    if opened is not None and _identity(opened[0]) != opened[1]:
+        from sqlalchemy.exc import DisconnectionError
+
+        raise DisconnectionError(f"{opened[0]} was replaced since this connection opened it")
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 def _keep(path: str) -> None:
@@ -182,8 +232,11 @@ def kept_files() -> list[str]:
 
 
 def close_keepers() -> None:
-    """Close every keeper (at exit): each file is checkpointed and its log removed if no one else has it open."""
+    """Close every engine's pooled connections, then every keeper (at exit): each file is checkpointed and its log
+    removed if no one else has it open. The engines stay usable (a later use opens new connections)."""
     with _lock:
+        for engine in _engines.values():
+            _dispose(engine)
         while _keepers:
             _, keeper = _keepers.popitem(last=False)
             try:

@@ -113,6 +113,56 @@ def test_the_storages_get_one_engine_per_instance_file_and_others_their_own(home
         assert conn.execute(text("SELECT 1")).scalar_one() == 1
 
 
+def test_a_storage_engine_keeps_its_connection_between_uses_until_exit(home: Path) -> None:
+    from dagster._core.storage.event_log.sqlite import sqlite_event_log
+
+    db = home / "index.db"
+    engine = sqlite_event_log.create_engine(f"sqlite:///{db}", poolclass=NullPool, connect_args={"timeout": 5})
+    opened = []
+    for n in range(3):  # as the storage uses it: connect, write in a transaction, close, dispose
+        with engine.connect() as conn, conn.begin():
+            conn.execute(text("CREATE TABLE IF NOT EXISTS t (x INTEGER)"))
+            conn.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+            opened.append(conn.connection.dbapi_connection)
+        engine.dispose()
+    assert opened[0] is opened[1] is opened[2]  # one connection, opened once (the pragmas set once)
+    # the idle pooled connection holds no lock: another process writes at once
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sqlite3; c = sqlite3.connect({str(db)!r}, timeout=0); "
+            "c.execute('INSERT INTO t VALUES (9)'); c.commit()",
+        ],
+        check=True,
+    )
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT sum(x) FROM t")).scalar_one() == 0 + 1 + 2 + 9
+    instance_sqlite.close_keepers()  # at exit: pooled connections, then keepers; the last close checkpoints
+    assert not Path(str(db) + "-wal").exists()
+    with engine.connect() as conn:  # still usable after
+        assert conn.execute(text("SELECT count(*) FROM t")).scalar_one() == 4
+
+
+def test_a_pooled_connection_to_a_replaced_file_is_not_reused(home: Path) -> None:
+    from dagster._core.storage.runs.sqlite import sqlite_run_storage
+
+    db = home / "runs.db"
+    engine = sqlite_run_storage.create_engine(f"sqlite:///{db}", poolclass=NullPool)
+    with engine.connect() as conn, conn.begin():
+        conn.execute(text("CREATE TABLE old (x INTEGER)"))
+    engine.dispose()  # the connection stays in the pool, open on the file
+    for leftover in home.glob("runs.db*"):
+        leftover.unlink()  # the instance wiped, and a new one made at the same path
+    fresh = sqlite3.connect(db)
+    fresh.execute("CREATE TABLE new (x INTEGER)")
+    fresh.commit()
+    fresh.close()
+    with engine.connect() as conn:
+        tables = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'")).scalars().all()
+    assert tables == ["new"]
+
+
 def test_at_most_engines_are_kept(home: Path) -> None:
     from dagster._core.storage.runs.sqlite import sqlite_run_storage
 
