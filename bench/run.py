@@ -14,7 +14,9 @@ At each size (1 = full scale of the real CORDIS files, 4 = four times) it measur
   e. the lean DuckDB floor: a short independent DuckDB script computing the core indicators from the same
      files (bench/lean.py); its figures are compared with the marts of a and c.
 a, b, d and e, the measurements the targets compare, are the medians of --repeat runs (default 3: a machine
-shared with others varies by a tenth and more from one minute to the next); c, reported beside them, is one run.
+shared with others varies by a tenth and more from one minute to the next, and by half within an hour); a, e and d
+run in rounds (a, e, d, then again), so that their medians cover the same minutes, and the ratios of each round are
+printed beside the ratios of the medians. c, reported beside them, is one run, after the rounds.
 results.json keeps every run's time. It prints a table per size (a/e, a/d, c/e and peak memory), the issue's targets with PASS/MISS and the excess,
 and writes bench/results.json. Mirrors are generated
 once under --work and reused (same generator version, scale and seed give the same bytes); at every size the ROR
@@ -134,6 +136,11 @@ class SizeResult:
     startup_s: float | None = None  # a: from launching the CLI to the start of the Dagster run's first step
     refresh_startups_s: list[float] = field(default_factory=list)  # the same for each run of a
     noop_startups_s: list[float] = field(default_factory=list)  # the same for each no-op run (b)
+    rounds: list[dict[str, float]] = field(default_factory=list)  # wall s of a, d and e in each round
+
+    def paired(self, top: str, bottom: str) -> list[float]:
+        """top/bottom within each round that measured both (their minutes of the machine the closest)."""
+        return [r[top] / r[bottom] for r in self.rounds if r.get(top) and r.get(bottom)]
 
     def wall(self, key: str) -> float | None:
         m = self.measurements.get(key)
@@ -168,6 +175,8 @@ class SizeResult:
                 "peak a/e": self.ratio("a", "e", peak=True),
                 "validation share of a": self.validation_share(),
             },
+            "rounds": self.rounds,
+            "paired_ratios": {"a/d": self.paired("a", "d"), "a/e": self.paired("a", "e")},
             "validation_s": self.validation_s,
             "validation_check_steps_s": self.validation_checks_s,
             "pipeline_error": self.pipeline_error,
@@ -370,43 +379,53 @@ def first_step_after(data_dir: Path, launched: float) -> float | None:
     return first_step_s(dagster_runs(data_dir / "dagster"), launched)
 
 
-def measure_pipeline(result: SizeResult, mirror: Path, folder: Path, only: set[str], repeat: int = 1) -> Path:
-    """(a), the median of `repeat` full refreshes, each on a fresh data dir, and, at full scale, (b) on the data dir
-    of the median run; returns that data dir. The step statistics and the validation share are the median run's;
-    the other runs' data dirs are removed as soon as they are measured (several GB at 4x)."""
-    logs = folder / "logs"
-    with MirrorServer(mirror) as server:
-        refreshes: list[tuple[Measurement, Path, float, list[dict]]] = []
-        for n in range(1, repeat + 1):
-            data_dir = folder / ("pipeline-data" if n == 1 else f"pipeline-data-{n}")
-            print(f"  (a) full refresh {n} of {repeat} from {server.url} (load {load_average():.2f}) ...", flush=True)
-            fingerprint, started = code_fingerprint(), time.time()
-            log = logs / ("a-full-refresh.log" if n == 1 else f"a-full-refresh-{n}.log")
-            a = run_pipeline("a: pipeline full refresh", server.url, data_dir, log)
-            result.code_changed_during_a = bool(result.code_changed_during_a) or code_fingerprint() != fingerprint
-            # every Dagster run of this (a): `bilatrus run` launches the downloads, then what they made stale
-            runs = dagster_runs(data_dir / "dagster")
-            if (startup := first_step_s(runs, started)) is not None:
-                result.refresh_startups_s.append(startup)
-            refreshes.append((a, data_dir, started, runs))
-            if a.returncode != 0:
-                break
-        a = median_of([r[0] for r in refreshes])
-        result.measurements["a"] = a
-        _, data_dir, started, runs = next(r for r in refreshes if r[0].log == a.log)
-        for _, other, _, _ in refreshes:
-            if other != data_dir:
-                shutil.rmtree(other, ignore_errors=True)
-        if a.returncode != 0:
-            result.pipeline_error = failure_lines(Path(a.log or ""))
-            print(f"  (a) FAILED (exit {a.returncode}):\n{result.pipeline_error}")
-        result.validation_s = validation_seconds(data_dir, started)
-        if runs:
-            summarise_steps(result, runs)
-            result.startup_s = first_step_s(runs, started)
-        if "b" in only and result.scale == 1 and a.returncode == 0:
-            measure_noop(result, server.url, data_dir, logs, repeat)
-    return data_dir
+@dataclass
+class Refresh:
+    """One measured (a): its measurement, data dir, launch time (epoch s) and Dagster runs."""
+
+    measurement: Measurement
+    data_dir: Path
+    started: float
+    runs: list[dict]
+
+
+def run_refresh(result: SizeResult, url: str, folder: Path, n: int, repeat: int) -> Refresh:
+    """The `n`th full refresh (a), on a fresh data dir."""
+    data_dir = folder / ("pipeline-data" if n == 1 else f"pipeline-data-{n}")
+    print(f"  (a) full refresh {n} of {repeat} from {url} (load {load_average():.2f}) ...", flush=True)
+    fingerprint, started = code_fingerprint(), time.time()
+    log = folder / "logs" / ("a-full-refresh.log" if n == 1 else f"a-full-refresh-{n}.log")
+    a = run_pipeline("a: pipeline full refresh", url, data_dir, log)
+    result.code_changed_during_a = bool(result.code_changed_during_a) or code_fingerprint() != fingerprint
+    # every Dagster run of this (a): `bilatrus run` launches the downloads, then what they made stale
+    runs = dagster_runs(data_dir / "dagster")
+    if (startup := first_step_s(runs, started)) is not None:
+        result.refresh_startups_s.append(startup)
+    return Refresh(a, data_dir, started, runs)
+
+
+def finish_pipeline(
+    result: SizeResult, refreshes: list[Refresh], url: str, folder: Path, only: set[str], repeat: int
+) -> Path:
+    """(a) is the median of `refreshes` (each on a fresh data dir) and, at full scale, (b) is measured on the data
+    dir of the median run; returns that data dir. The step statistics and the validation share are the median
+    run's; the other runs' data dirs are removed (several GB at 4x)."""
+    a = median_of([r.measurement for r in refreshes])
+    result.measurements["a"] = a
+    median = next(r for r in refreshes if r.measurement.log == a.log)
+    for other in refreshes:
+        if other.data_dir != median.data_dir:
+            shutil.rmtree(other.data_dir, ignore_errors=True)
+    if a.returncode != 0:
+        result.pipeline_error = failure_lines(Path(a.log or ""))
+        print(f"  (a) FAILED (exit {a.returncode}):\n{result.pipeline_error}")
+    result.validation_s = validation_seconds(median.data_dir, median.started)
+    if median.runs:
+        summarise_steps(result, median.runs)
+        result.startup_s = first_step_s(median.runs, median.started)
+    if "b" in only and result.scale == 1 and a.returncode == 0:
+        measure_noop(result, url, median.data_dir, folder / "logs", repeat)
+    return median.data_dir
 
 
 # --------------------------------------------------------------------------------------- baselines
@@ -430,41 +449,28 @@ def measure_floor(result: SizeResult, folder: Path) -> Path:
     return database
 
 
-def measure_lean(result: SizeResult, inputs_json: Path, folder: Path, repeat: int = 1) -> Path:
-    """(e), the median of `repeat` runs (each writes the same figures)."""
-    out = folder / "lean-figures.json"
-    print(f"  (e) lean DuckDB floor, {repeat} run(s) (load {load_average():.2f}) ...", flush=True)
-    command = [str(PYTHON), "-m", "bench.lean", str(inputs_json), "--out", str(out)]
-    runs = [
-        run_measured(
-            "e: lean DuckDB floor",
-            command,
-            cwd=PROJECT_ROOT,
-            log=folder / "logs" / f"e-lean-{n}.log",
-            timeout=TIMEOUT_S,
-        )
-        for n in range(1, repeat + 1)
-    ]
-    result.measurements["e"] = median_of(runs)
-    return out
+def run_lean(inputs_json: Path, folder: Path, n: int) -> Measurement:
+    """The `n`th run of (e); each writes the same figures to lean-figures.json."""
+    print(f"  (e) lean DuckDB floor, run {n} (load {load_average():.2f}) ...", flush=True)
+    command = [str(PYTHON), "-m", "bench.lean", str(inputs_json), "--out", str(folder / "lean-figures.json")]
+    log = folder / "logs" / f"e-lean-{n}.log"
+    return run_measured("e: lean DuckDB floor", command, cwd=PROJECT_ROOT, log=log, timeout=TIMEOUT_S)
 
 
-def measure_pandas(result: SizeResult, inputs_json: Path, folder: Path, repeat: int = 1) -> Path:
-    """(d), the median of `repeat` runs (each writes the same marts); its phases are the median run's."""
-    out = folder / "pandas-marts"
-    print(f"  (d) pandas script, {repeat} run(s) (load {load_average():.2f}) ...", flush=True)
-    command = [str(PYTHON), "-m", "bench.pandas_baseline", str(inputs_json), str(out)]
-    runs = []
-    for n in range(1, repeat + 1):
-        log = folder / "logs" / ("d-pandas.log" if n == 1 else f"d-pandas-{n}.log")
-        runs.append(run_measured("d: pandas script", command, cwd=PROJECT_ROOT, log=log, timeout=TIMEOUT_S))
-        if runs[-1].returncode != 0:
-            break
+def run_pandas(inputs_json: Path, folder: Path, n: int) -> Measurement:
+    """The `n`th run of (d); each writes the same marts to pandas-marts/."""
+    print(f"  (d) pandas script, run {n} (load {load_average():.2f}) ...", flush=True)
+    command = [str(PYTHON), "-m", "bench.pandas_baseline", str(inputs_json), str(folder / "pandas-marts")]
+    log = folder / "logs" / ("d-pandas.log" if n == 1 else f"d-pandas-{n}.log")
+    return run_measured("d: pandas script", command, cwd=PROJECT_ROOT, log=log, timeout=TIMEOUT_S)
+
+
+def finish_pandas(result: SizeResult, runs: list[Measurement]) -> None:
+    """(d) is the median of `runs`; its phases are the median run's."""
     result.measurements["d"] = median_of(runs)
     with contextlib.suppress(OSError, ValueError, KeyError, IndexError, TypeError):
         log_text = Path(result.measurements["d"].log or "").read_text(encoding="utf-8")
         result.pandas_phases = json.loads(log_text.strip().splitlines()[-1])["timings"]
-    return out
 
 
 def record_comparisons(
@@ -551,6 +557,10 @@ def print_size(result: SizeResult) -> None:
         f"   a/e = {_fmt(result.ratio('a', 'e'), 2)}   a/d = {_fmt(result.ratio('a', 'd'), 2)}   "
         f"c/e = {_fmt(result.ratio('c', 'e'), 2)}   a/c = {_fmt(result.ratio('a', 'c'), 2)}"
     )
+    for top, bottom in (("a", "d"), ("a", "e")):
+        if len(paired := result.paired(top, bottom)) > 1:
+            each = ", ".join(f"{r:.2f}" for r in paired)
+            print(f"   {top}/{bottom} round by round: {each} (median {statistics.median(paired):.2f})")
     print(
         f"   peak memory MB: a {_fmt(result.peak('a'), 0)}, c {_fmt(result.peak('c'), 0)}, "
         f"d {_fmt(result.peak('d'), 0)}, e {_fmt(result.peak('e'), 0)}   "
@@ -625,22 +635,46 @@ def write_results(results: list[SizeResult], targets: list[Target], info: dict[s
 def bench_size(
     scale: float, seed: int, work: Path, run_dir: Path, only: set[str], keep: bool, repeat: int = 1
 ) -> SizeResult:
+    """Every measurement of one size. a, e and d run in rounds (a, e, d; again `repeat` times), so that each of
+    their medians is taken over the same minutes of the machine: run one after the other, a slower quarter of an
+    hour falling on one of them alone would tilt the ratios. c runs once, after the rounds."""
     result = SizeResult(scale)
     mirror, result.generate_s = ensure_mirror(work, scale, seed)
     result.mirror, result.participations = str(mirror), manifest_participations(mirror)
     folder = run_dir / f"scale-{scale:g}"
     (folder / "logs").mkdir(parents=True, exist_ok=True)
     pipeline_db = floor_db = pandas_out = lean_out = None
-    if only & {"a", "b"}:
-        pipeline_db = measure_pipeline(result, mirror, folder, only, repeat) / "warehouse" / "bilatrus.duckdb"
-    if only & {"c", "d", "e"}:
-        inputs_json = prepare_inputs(result, mirror, folder)
-        if "e" in only:
-            lean_out = measure_lean(result, inputs_json, folder, repeat)
-        if "c" in only:
-            floor_db = measure_floor(result, folder)
-        if "d" in only:
-            pandas_out = measure_pandas(result, inputs_json, folder, repeat)
+    inputs_json = prepare_inputs(result, mirror, folder) if only & {"c", "d", "e"} else None
+    refreshes: list[Refresh] = []
+    lean_runs: list[Measurement] = []
+    pandas_runs: list[Measurement] = []
+    with MirrorServer(mirror) as server:
+        for n in range(1, repeat + 1):
+            if only & {"a", "b"} and not any(r.measurement.returncode for r in refreshes):
+                refreshes.append(run_refresh(result, server.url, folder, n, repeat))
+            if "e" in only and inputs_json is not None:
+                lean_runs.append(run_lean(inputs_json, folder, n))
+            if "d" in only and inputs_json is not None and not any(m.returncode for m in pandas_runs):
+                pandas_runs.append(run_pandas(inputs_json, folder, n))
+            result.rounds.append(
+                {
+                    key: runs[-1].wall_s
+                    for key, runs in (("a", [r.measurement for r in refreshes]), ("d", pandas_runs), ("e", lean_runs))
+                    if len(runs) == n
+                }
+            )
+        if refreshes:
+            pipeline_db = (
+                finish_pipeline(result, refreshes, server.url, folder, only, repeat) / "warehouse" / "bilatrus.duckdb"
+            )
+    if lean_runs:
+        result.measurements["e"] = median_of(lean_runs)
+        lean_out = folder / "lean-figures.json"
+    if pandas_runs:
+        finish_pandas(result, pandas_runs)
+        pandas_out = folder / "pandas-marts"
+    if "c" in only and inputs_json is not None:
+        floor_db = measure_floor(result, folder)
     record_comparisons(result, pipeline_db, floor_db, pandas_out, lean_out)
     if not keep:
         remove_outputs(folder)

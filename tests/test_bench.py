@@ -213,3 +213,12 @@ def test_first_step_target_is_the_median_of_every_run_measured() -> None:
     assert (target.value, target.limit, target.verdict) == (2.0, 2, "PASS")
     assert SizeResult(scale=4.0, startup_s=2.21).first_step_median() == 2.21  # a alone at 4x
     assert SizeResult(scale=4.0).first_step_median() is None
+
+
+def test_rounds_give_each_rounds_ratios_beside_the_ratios_of_the_medians() -> None:
+    result = SizeResult(scale=4.0, rounds=[{"a": 60.0, "d": 80.0, "e": 15.0}, {"a": 90.0, "d": 100.0}, {"a": 70.0}])
+    assert result.paired("a", "d") == [0.75, 0.9]  # the third round has no d: not paired
+    assert result.paired("a", "e") == [4.0]
+    saved = result.as_dict()
+    assert saved["rounds"][1] == {"a": 90.0, "d": 100.0}
+    assert saved["paired_ratios"] == {"a/d": [0.75, 0.9], "a/e": [4.0]}
