@@ -332,9 +332,10 @@ def stage_reference(
     """Load cordisref tables (keyed by catalog key or file name), rebuild the maps and reference models.
 
     The report counts, per file, records read (raw), rows landed (staged: every language is kept in the
-    landing table; the models pick English) and malformed lines (quarantined).
+    landing table; the models pick English) and malformed lines (quarantined). The SQL functions and mapping
+    tables are built once, after the landing: they read the reference landing tables, which the landing does not need.
     """
-    ensure_landing_tables(con)
+    create_landing_tables(con)
     landed: list[LandedFile] = []
     slices: list[tuple[str, str]] = []
     try:
