@@ -320,8 +320,10 @@ def record_validation_run(
         + ", ".join(f"{quote(name)} {type_}" for name, type_ in VALIDATION_RUN_COLUMNS)
         + ")"
     )
+    present = {row[0] for row in con.execute(f"DESCRIBE {VALIDATION_RUNS_TABLE}").fetchall()}
     for name, type_ in VALIDATION_RUN_COLUMNS:
-        con.execute(f"ALTER TABLE {VALIDATION_RUNS_TABLE} ADD COLUMN IF NOT EXISTS {quote(name)} {type_}")
+        if name not in present:  # a table an earlier version created
+            con.execute(f"ALTER TABLE {VALIDATION_RUNS_TABLE} ADD COLUMN IF NOT EXISTS {quote(name)} {type_}")
     values: dict[str, Any] = {
         "run_id": run_id,
         "table": outcome.table,
