@@ -874,3 +874,32 @@ def test_temp_tables_are_dropped_after_commit(con, tmp_path) -> None:
     landed = legacy_csv.land_file(con, organizations_path, "organizations", FileRef("d", "f.csv", "FP6"))
     commit_landed(con, [landed], [("land_participation", "framework_programme = 'FP6'")])
     assert rows(con, "SELECT count(*) FROM duckdb_tables() WHERE temporary") == [(0,)]
+
+
+def test_landings_side_by_side_run_on_one_thread_only_while_all_of_them_are_small(tmp_path, monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    database = duckdb.connect(str(tmp_path / "build.duckdb"))
+    database.execute("SET threads = 2")
+    small, large = tmp_path / "small.csv", tmp_path / "large.csv"
+    small.write_bytes(b"x" * 10)
+    large.write_bytes(b"x" * 1000)
+    monkeypatch.setattr(raw, "ONE_THREAD_BELOW_BYTES", 100)
+    first, second = database.cursor(), database.cursor()
+
+    def settings() -> tuple:
+        return tuple(
+            rows(database, "SELECT current_setting('threads'), current_setting('preserve_insertion_order')")[0]
+        )
+
+    with raw.landing_threads(first, [SimpleNamespace(path=small)]):  # the reference tables land first
+        assert settings() == (1, False)
+        with raw.landing_threads(second, [SimpleNamespace(path=large)]):  # the programmes' files beside them
+            assert settings() == (2, False)  # not held to the small load's one thread
+        assert settings() == (1, False)  # the small one goes on alone
+    assert settings() == (2, True)  # the last puts back what the first found
+    with raw.landing_threads(second, [SimpleNamespace(path=large)]):
+        with raw.landing_threads(first, [SimpleNamespace(path=small)]):
+            assert settings() == (2, False)
+        assert settings() == (2, False)
+    assert settings() == (2, True)

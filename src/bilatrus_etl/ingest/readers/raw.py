@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -362,41 +362,58 @@ def landing_threads(con: duckdb.DuckDBPyConnection, reads: Sequence[CsvRead]) ->
     8.3 s of CPU side by side and 7.1 s on one thread, where the rows fill one row group after the other and are
     compressed once (`python -m bench.staging`, CPU of the process; peak memory lower too). At four times full
     scale the CPU is about the same either way (27.4 and 26.1 s) and the reads side by side keep both cores busy,
-    which on an idle 2-core machine shortened the step by about 5 s (paired full refreshes, `bench.steps`)."""
-    size = sum(read.path.stat().st_size for read in reads if read.path.is_file())
-    threads: Callable[[str], str] = (lambda _: "1") if size < ONE_THREAD_BELOW_BYTES else (lambda current: current)
+    which on an idle 2-core machine shortened the step by about 5 s (paired full refreshes, `bench.steps`).
+    Landings side by side share the settings (`_LANDINGS`): one thread while all of them are small."""
+    large = sum(read.path.stat().st_size for read in reads if read.path.is_file()) >= ONE_THREAD_BELOW_BYTES
     database = con.execute(
         "SELECT coalesce(path, database_name) FROM duckdb_databases() WHERE database_name = current_database()"
     ).fetchall()[0][0]
-    wanted: dict[str, Callable[[str], str]] = {"preserve_insertion_order": lambda _: "false", "threads": threads}
     with _LANDINGS_LOCK:
         held = _LANDINGS.get(database)
-        if held is None:  # the first landing of this database under way in this process sets them
-            found = {name: str(con.execute("SELECT current_setting(?)", [name]).fetchall()[0][0]) for name in wanted}
-            for name, value in wanted.items():
-                con.execute(f"SET {name} = {sql_literal(value(found[name]))}")
-            held = _LANDINGS[database] = _HeldSettings(found)
+        if held is None:  # the first landing of this database under way in this process
+            found = {name: str(con.execute("SELECT current_setting(?)", [name]).fetchall()[0][0]) for name in _HELD}
+            con.execute("SET preserve_insertion_order = false")
+            held = _LANDINGS[database] = _HeldSettings(found, threads=found["threads"])
         held.landings += 1
+        held.large += large
+        held.set_threads(con)
     try:
         yield
     finally:
         with _LANDINGS_LOCK:
             held.landings -= 1
+            held.large -= large
             if held.landings == 0:  # the last one puts back what the first found, on its own connection
                 del _LANDINGS[database]
                 for name, found_value in held.found.items():
                     con.execute(f"SET {name} = {sql_literal(found_value)}")
+            else:
+                held.set_threads(con)
+
+
+_HELD = ("preserve_insertion_order", "threads")  # the settings the landings change, put back by the last
 
 
 @dataclass
 class _HeldSettings:
     found: dict[str, str]  # the settings as the first landing found them
+    threads: str  # the threads set now
     landings: int = 0
+    large: int = 0  # landings under way over ONE_THREAD_BELOW_BYTES
+
+    def set_threads(self, con: duckdb.DuckDBPyConnection) -> None:
+        """One thread while every landing under way is small; as found while a large one is."""
+        wanted = self.found["threads"] if self.large else "1"
+        if wanted != self.threads:
+            con.execute(f"SET threads = {sql_literal(wanted)}")
+            self.threads = wanted
 
 
 # Landings of one database under way in this process (steps run side by side: the programmes' files beside the
-# reference tables, or a Dashboard export): the first sets the settings and the last puts back what the first
-# found, so none restores what another set; a landing that starts while another holds them runs with those.
+# reference tables, or a Dashboard export): the first sets preserve_insertion_order and the last puts back what the
+# first found, so none restores what another set. DuckDB runs on one thread while all of them are small, on its
+# threads as found while a large one is under way: a large load starting beside a small one (the programmes' files
+# at four times full scale, which start with the reference tables) is not held to the small one's single thread.
 _LANDINGS_LOCK = threading.Lock()
 _LANDINGS: dict[str, _HeldSettings] = {}
 
