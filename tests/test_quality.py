@@ -713,3 +713,24 @@ def test_sql_check_with_a_misspelt_severity_counts_as_error(tmp_path: Path, con:
     assert failure["severity"] == "error" and not outcome.passed_errors
     assert failure["unexpected_count"] == outcome.row_count and len(failure["sample"]) == 2
     assert "gave severity 'warning'" in failure["message"]
+
+
+PREWARM_PROBE = """
+import json
+from bilatrus_etl.quality import context
+context.prewarm()
+context._PREWARM.join()
+assets = context.gx_context().data_sources.get(context.DATASOURCE).assets
+print(json.dumps(sorted(asset.name for asset in assets)))
+"""
+
+
+def test_the_background_import_makes_the_dataframe_asset_of_every_suites_batches() -> None:
+    import subprocess
+    import sys
+
+    # a process of its own: the context is made once per process, and this one's may exist already
+    done = subprocess.run([sys.executable, "-c", PREWARM_PROBE], capture_output=True, text=True, check=True)
+    names = json.loads(done.stdout.strip().splitlines()[-1])
+    assert names == sorted(f"{table}:{batch}" for table in list_suites() for batch in ("rows", "schema"))
+    assert len(names) == 2 * len(list_suites()) > 40

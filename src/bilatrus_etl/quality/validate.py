@@ -35,6 +35,7 @@ import duckdb
 
 from bilatrus_etl.quality import offline_docs, sql_checks
 from bilatrus_etl.quality.checks import PROGRAMME_COLUMN, Batch, library_failure, read_frame, select_list
+from bilatrus_etl.quality.context import ROWS_BATCH, SCHEMA_BATCH, asset_name
 from bilatrus_etl.quality.context import checkpoint as context_checkpoint
 from bilatrus_etl.quality.docs import (
     docs_action,
@@ -219,7 +220,7 @@ def _run_checkpoint(
                 f"{table}.{batch.label}",
                 suite_name,
                 batch.expectations,
-                f"{table}:{batch.label}",
+                asset_name(table, batch.label),
                 actions=with_actions,
                 result_format=RESULT_FORMAT,
             )
@@ -286,7 +287,7 @@ def _table_batches(
     batches: list[Batch] = []
     if schema_expectations:
         frame = read_frame(con, f"SELECT {select_list(columns, list(columns))} FROM {quote_name(table)} LIMIT 0")
-        batches.append(Batch("schema", frame, schema_expectations))
+        batches.append(Batch(SCHEMA_BATCH, frame, schema_expectations))
     if row_expectations:
         wanted = []
         for expectation in row_expectations:
@@ -294,7 +295,7 @@ def _table_batches(
         # A missing column is left out: GX then reports it as missing, naming it.
         select = select_list(columns, wanted or [next(iter(columns))])
         frame = read_frame(con, f"SELECT {select} FROM {quote_name(table)}{where}")
-        batches.append(Batch("rows", frame, row_expectations))
+        batches.append(Batch(ROWS_BATCH, frame, row_expectations))
     return batches
 
 
