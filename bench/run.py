@@ -381,16 +381,20 @@ def first_step_after(data_dir: Path, launched: float) -> float | None:
 
 @dataclass
 class Refresh:
-    """One measured (a): its measurement, data dir, launch time (epoch s) and Dagster runs."""
+    """One measured (a): its measurement, data dir, launch time (epoch s), Dagster runs and validation seconds."""
 
     measurement: Measurement
     data_dir: Path
     started: float
     runs: list[dict]
+    validation_s: float | None = None
 
 
-def run_refresh(result: SizeResult, url: str, folder: Path, n: int, repeat: int) -> Refresh:
-    """The `n`th full refresh (a), on a fresh data dir."""
+def run_refresh(result: SizeResult, url: str, folder: Path, n: int, repeat: int, *, whole: bool) -> Refresh:
+    """The `n`th full refresh (a), on a fresh data dir. Its figures are read at once; then, unless it is kept
+    `whole` (the no-op runs (b) need the median run's), the data dir is cut down to its published warehouse (the
+    marts compared after the rounds): at 4x a data dir holds several GB, and the rounds keep every a's until the
+    median is known."""
     data_dir = folder / ("pipeline-data" if n == 1 else f"pipeline-data-{n}")
     print(f"  (a) full refresh {n} of {repeat} from {url} (load {load_average():.2f}) ...", flush=True)
     fingerprint, started = code_fingerprint(), time.time()
@@ -401,7 +405,22 @@ def run_refresh(result: SizeResult, url: str, folder: Path, n: int, repeat: int)
     runs = dagster_runs(data_dir / "dagster")
     if (startup := first_step_s(runs, started)) is not None:
         result.refresh_startups_s.append(startup)
-    return Refresh(a, data_dir, started, runs)
+    refresh = Refresh(a, data_dir, started, runs, validation_seconds(data_dir, started))
+    if not whole:
+        keep_only(data_dir, Path("warehouse") / "bilatrus.duckdb")
+    return refresh
+
+
+def keep_only(folder: Path, kept: Path) -> None:
+    """Remove everything in `folder` but the file `kept` (relative to it)."""
+    for path in folder.iterdir():
+        if path.name != kept.parts[0]:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        elif len(kept.parts) > 1 and path.is_dir():
+            keep_only(path, Path(*kept.parts[1:]))
 
 
 def finish_pipeline(
@@ -419,7 +438,7 @@ def finish_pipeline(
     if a.returncode != 0:
         result.pipeline_error = failure_lines(Path(a.log or ""))
         print(f"  (a) FAILED (exit {a.returncode}):\n{result.pipeline_error}")
-    result.validation_s = validation_seconds(median.data_dir, median.started)
+    result.validation_s = median.validation_s
     if median.runs:
         summarise_steps(result, median.runs)
         result.startup_s = first_step_s(median.runs, median.started)
@@ -651,7 +670,8 @@ def bench_size(
     with MirrorServer(mirror) as server:
         for n in range(1, repeat + 1):
             if only & {"a", "b"} and not any(r.measurement.returncode for r in refreshes):
-                refreshes.append(run_refresh(result, server.url, folder, n, repeat))
+                whole = keep or ("b" in only and scale == 1)
+                refreshes.append(run_refresh(result, server.url, folder, n, repeat, whole=whole))
             if "e" in only and inputs_json is not None:
                 lean_runs.append(run_lean(inputs_json, folder, n))
             if "d" in only and inputs_json is not None and not any(m.returncode for m in pandas_runs):
@@ -683,8 +703,8 @@ def bench_size(
 
 def remove_outputs(folder: Path) -> None:
     """Everything but the logs and the floor script."""
-    for name in ("pipeline-data", "inputs", "pandas-marts"):
-        shutil.rmtree(folder / name, ignore_errors=True)
+    for path in [*folder.glob("pipeline-data*"), folder / "inputs", folder / "pandas-marts"]:
+        shutil.rmtree(path, ignore_errors=True)
     (folder / "floor.duckdb").unlink(missing_ok=True)
 
 

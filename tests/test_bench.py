@@ -19,7 +19,7 @@ from bench import staging as staging_profile
 from bench.inputs import extract_inputs, read_inputs
 from bench.measure import Measurement, median_of, run_measured
 from bench.pandas_baseline import compute_marts, write_marts
-from bench.run import SizeResult, Target, busy_s, size_targets, step_group
+from bench.run import SizeResult, Target, busy_s, keep_only, remove_outputs, size_targets, step_group
 from bench.server import MirrorServer
 from bilatrus_etl.ingest import catalog, staging
 from bilatrus_etl.warehouse.models import load_models
@@ -222,3 +222,17 @@ def test_rounds_give_each_rounds_ratios_beside_the_ratios_of_the_medians() -> No
     saved = result.as_dict()
     assert saved["rounds"][1] == {"a": 90.0, "d": 100.0}
     assert saved["paired_ratios"] == {"a/d": [0.75, 0.9], "a/e": [4.0]}
+
+
+def test_a_measured_refresh_keeps_only_its_published_warehouse_and_the_end_removes_every_data_dir(tmp_path) -> None:
+    data = tmp_path / "pipeline-data-2"
+    for name in ("warehouse/bilatrus.duckdb", "warehouse/build.duckdb", "raw/x.zip", "dagster/runs.db", "top.txt"):
+        (data / name).parent.mkdir(parents=True, exist_ok=True)
+        (data / name).write_text(name)
+    keep_only(data, Path("warehouse") / "bilatrus.duckdb")
+    assert sorted(str(p.relative_to(data)) for p in data.rglob("*")) == ["warehouse", "warehouse/bilatrus.duckdb"]
+    assert (data / "warehouse" / "bilatrus.duckdb").read_text() == "warehouse/bilatrus.duckdb"
+    (tmp_path / "pipeline-data").mkdir()
+    (tmp_path / "logs").mkdir()
+    remove_outputs(tmp_path)  # the median run's folder too, whichever round it was
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["logs"]
