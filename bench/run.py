@@ -667,22 +667,20 @@ def bench_size(
     refreshes: list[Refresh] = []
     lean_runs: list[Measurement] = []
     pandas_runs: list[Measurement] = []
+    whole = keep or ("b" in only and scale == 1)  # the no-op runs (b) need the median a's whole data dir
     with MirrorServer(mirror) as server:
         for n in range(1, repeat + 1):
+            walls: dict[str, float] = {}  # this round's
             if only & {"a", "b"} and not any(r.measurement.returncode for r in refreshes):
-                whole = keep or ("b" in only and scale == 1)
                 refreshes.append(run_refresh(result, server.url, folder, n, repeat, whole=whole))
+                walls["a"] = refreshes[-1].measurement.wall_s
             if "e" in only and inputs_json is not None:
                 lean_runs.append(run_lean(inputs_json, folder, n))
+                walls["e"] = lean_runs[-1].wall_s
             if "d" in only and inputs_json is not None and not any(m.returncode for m in pandas_runs):
                 pandas_runs.append(run_pandas(inputs_json, folder, n))
-            result.rounds.append(
-                {
-                    key: runs[-1].wall_s
-                    for key, runs in (("a", [r.measurement for r in refreshes]), ("d", pandas_runs), ("e", lean_runs))
-                    if len(runs) == n
-                }
-            )
+                walls["d"] = pandas_runs[-1].wall_s
+            result.rounds.append(walls)
         if refreshes:
             pipeline_db = (
                 finish_pipeline(result, refreshes, server.url, folder, only, repeat) / "warehouse" / "bilatrus.duckdb"

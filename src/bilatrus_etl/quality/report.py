@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import duckdb
 
-from bilatrus_etl.quality.sql_checks import quote
+from bilatrus_etl.quality.sql_checks import quote, table_columns
 from bilatrus_etl.quality.suites import expectation_severity
 
 Severity = Literal["error", "warn"]
@@ -320,7 +320,7 @@ def record_validation_run(
         + ", ".join(f"{quote(name)} {type_}" for name, type_ in VALIDATION_RUN_COLUMNS)
         + ")"
     )
-    present = {row[0] for row in con.execute(f"DESCRIBE {VALIDATION_RUNS_TABLE}").fetchall()}
+    present = table_columns(con, VALIDATION_RUNS_TABLE) or {}
     for name, type_ in VALIDATION_RUN_COLUMNS:
         if name not in present:  # a table an earlier version created
             con.execute(f"ALTER TABLE {VALIDATION_RUNS_TABLE} ADD COLUMN IF NOT EXISTS {quote(name)} {type_}")
