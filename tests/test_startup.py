@@ -76,3 +76,21 @@ def test_a_changed_model_is_parsed_again(tmp_path: Path, monkeypatch: pytest.Mon
         assert load_models(sql_dir)["t"].tables_read == {"b", "c"}
     finally:
         _load_models_cached.cache_clear()
+
+
+def test_loading_the_definitions_creates_no_folder(tmp_path: Path) -> None:
+    """The UI's code server and `dagster definitions validate` load the definitions: the data folder is made by a
+    run, not by loading them."""
+    data = tmp_path / "data"
+    repo = Path(__file__).resolve().parents[1]
+    subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(repo)!r}); import pipelines.definitions"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+        cwd=tmp_path,
+        env={"BILATRUS_CACHE_DIR": str(tmp_path / "cache"), "BILATRUS_DATA_DIR": str(data), "PATH": "/usr/bin:/bin"},
+    )
+    assert not data.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache"]

@@ -67,7 +67,7 @@ class BuildWarehouse(DuckDBResource):
     pays neither the open of the file nor the checkpoint DuckDB makes when its last connection closes. Committed work
     is durable in the write-ahead log between checkpoints; the publish step checkpoints before it copies the file,
     and the instance is closed (checkpointed) when the run ends, failed or not. Outside a run (a resource built
-    directly) it opens and closes a connection per call, as DuckDBResource does."""
+    directly) it opens and closes a connection per call, as DuckDBResource does, creating the file first as a run does."""
 
     _run_connection: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
     _cursor_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -94,6 +94,7 @@ class BuildWarehouse(DuckDBResource):
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         if self._run_connection is None:
+            create_build_file(self.database)
             with super().get_connection() as connection:
                 yield connection
             return
@@ -106,8 +107,7 @@ class BuildWarehouse(DuckDBResource):
 
 
 def default_resources() -> dict[str, object]:
-    settings = Settings.from_env()
-    settings.build_path.parent.mkdir(parents=True, exist_ok=True)
+    settings = Settings.from_env()  # nothing is created here: loading the definitions leaves the data folder alone
     return {
         "bilatrus": BilatrusConfig(
             data_dir=str(settings.data_dir),
