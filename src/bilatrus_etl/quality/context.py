@@ -114,14 +114,10 @@ def batch_definition(asset_name: str) -> Any:
     with GX_LOCK:
         if asset_name not in _BATCH_DEFINITIONS:
             datasource: Any = gx_context().data_sources.get(DATASOURCE)  # a pandas datasource
-            try:
-                asset = datasource.get_asset(asset_name)
+            try:  # every asset is made here with its batch definition: no asset lacks one
+                definition = datasource.get_asset(asset_name).get_batch_definition(WHOLE)
             except LookupError:
-                asset = datasource.add_dataframe_asset(asset_name)
-            try:
-                definition = asset.get_batch_definition(WHOLE)
-            except KeyError:
-                definition = asset.add_batch_definition_whole_dataframe(WHOLE)
+                definition = datasource.add_dataframe_asset(asset_name).add_batch_definition_whole_dataframe(WHOLE)
             _BATCH_DEFINITIONS[asset_name] = definition
         return _BATCH_DEFINITIONS[asset_name]
 
