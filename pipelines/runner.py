@@ -32,7 +32,7 @@ from bilatrus_etl.settings import PROGRAMMES, Settings
 from bilatrus_etl.warehouse import queries, runlock
 from bilatrus_etl.warehouse.meta import published_manifest
 from bilatrus_etl.warehouse.publish import open_readonly
-from bilatrus_etl.warehouse.recovery import remove_leftovers
+from bilatrus_etl.warehouse.recovery import discard_changed_build, remove_leftovers
 from pipelines.defs.changes import DOWNLOAD_KEYS, PUBLISHED_KEY, confirm_unchanged, stale_assets
 from pipelines.defs.partitions import programme_range_tags
 from pipelines.defs.resources import DATA_DIR_TAG, HOST_TAG, PID_TAG
@@ -436,6 +436,9 @@ def _refresh_locked(
         force, wanted = True, list(PROGRAMMES)
         if outcome.recovered:
             outcome.recovered.append("the interrupted build file was removed: rebuilding every programme")
+    elif discarded := discard_changed_build(settings):
+        force, wanted = True, list(PROGRAMMES)
+        outcome.recovered.append(discarded)
     for line in outcome.recovery_lines():
         (notify or (lambda _: None))(line)
     published = published_manifest(settings)

@@ -7,6 +7,7 @@ the real requests path.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 
 import dagster as dg
@@ -161,6 +162,10 @@ def test_full_refresh_publishes_then_unchanged_upstream_skips_downstream(mirror_
         assert written == {
             p.relative_to(again.index.parent): p.read_bytes() for p in again.index.parent.rglob("*.html")
         }
+        # the run's last step handed its build file over: published without a copy, until the next run writes it
+        published = instance.get_latest_materialization_event(runner.PUBLISHED_KEY).asset_materialization
+        assert published.metadata["published_by"].value == "link"
+        assert os.path.samefile(settings.build_path, settings.warehouse_path)
         con = duckdb.connect(str(settings.warehouse_path), read_only=True)
         assert con.execute("SELECT synthetic FROM meta_build").fetchone()[0] is True
         ranked = con.execute(

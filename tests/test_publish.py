@@ -19,7 +19,15 @@ import pytest
 
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.warehouse import publish as publish_module
-from bilatrus_etl.warehouse.publish import open_readonly, publish, rollback, write_published_file
+from bilatrus_etl.warehouse.publish import (
+    changed_since_hand_over,
+    create_build_file,
+    handed_over,
+    open_readonly,
+    publish,
+    rollback,
+    write_published_file,
+)
 
 ROWS_PER_VERSION = 40_000
 
@@ -95,10 +103,19 @@ def paths(tmp_path: Path) -> dict[str, Path]:
     }
 
 
-def test_readers_in_other_processes_are_never_blocked_nor_see_half_tables(paths: dict[str, Path]) -> None:
+@pytest.mark.parametrize("hand_over", [False, True], ids=["copied", "handed-over"])
+def test_readers_in_other_processes_are_never_blocked_nor_see_half_tables(
+    paths: dict[str, Path], hand_over: bool
+) -> None:
+    """Handed over, each build file is the published file until the writer's next `create_build_file` copies it:
+    the readers must not tell the difference."""
+    if hand_over:
+        create_build_file(paths["build"])
     build_version(paths["build"], 1)
-    first = publish(paths["build"], paths["published"], paths["previous"])
+    first = publish(paths["build"], paths["published"], paths["previous"], hand_over=hand_over)
     assert first.previous_path is None and first.tables == 2
+    assert (first.method == "link") is hand_over
+    assert os.path.samefile(paths["build"], paths["published"]) is hand_over
     readers = {}
     for mode in ("persistent", "reconnect"):
         files = {k: paths["tmp"] / f"{mode}.{k}" for k in ("ready", "out")}
@@ -122,9 +139,13 @@ def test_readers_in_other_processes_are_never_blocked_nor_see_half_tables(paths:
         time.sleep(0.05)
 
     for version in range(2, 7):  # five publishes while both readers query
+        if hand_over:
+            create_build_file(paths["build"])  # what every writer of the build file calls first
+            assert not os.path.samefile(paths["build"], paths["published"])
         build_version(paths["build"], version)
-        result = publish(paths["build"], paths["published"], paths["previous"])
+        result = publish(paths["build"], paths["published"], paths["previous"], hand_over=hand_over)
         assert result.previous_path == paths["previous"]
+        assert (result.method == "link") is hand_over
         time.sleep(0.15)
     time.sleep(0.5)
     (paths["tmp"] / "stop").write_text("stop")
@@ -146,6 +167,82 @@ def test_readers_in_other_processes_are_never_blocked_nor_see_half_tables(paths:
     assert read_version(paths["previous"]) == 5  # the file it replaced, kept for rollback
     leftovers = sorted(p.name for p in paths["published"].parent.iterdir())
     assert leftovers == ["bilatrus.duckdb", "bilatrus.previous.duckdb"]  # no temporary file left behind
+    assert sorted(p.name for p in paths["tmp"].glob("build.duckdb*")) == (
+        ["build.duckdb", "build.duckdb.handed-over"] if hand_over else ["build.duckdb"]
+    )
+
+
+def test_a_handed_over_build_is_copied_before_it_is_written(paths: dict[str, Path]) -> None:
+    create_build_file(paths["build"])
+    build_version(paths["build"], 1)
+    publish(paths["build"], paths["published"], paths["previous"], hand_over=True)
+    assert handed_over(paths["build"]) and not changed_since_hand_over(paths["build"])
+    create_build_file(paths["build"])  # the next writer's first call
+    assert not handed_over(paths["build"]) and not os.path.samefile(paths["build"], paths["published"])
+    assert not (paths["tmp"] / "build.duckdb.handed-over").exists()
+    assert read_version(paths["build"]) == 1  # the same database, a file of its own
+    build_version(paths["build"], 2)
+    assert read_version(paths["published"]) == 1  # writing the build left the published file alone
+    result = publish(paths["build"], paths["published"], paths["previous"], hand_over=True)
+    assert result.method == "link" and read_version(paths["published"]) == 2 and read_version(paths["previous"]) == 1
+    # published twice without a build in between: the handed-over build is copied, never opened for writing
+    again = publish(paths["build"], paths["published"], paths["previous"], hand_over=True)
+    assert again.method == "link" and read_version(paths["published"]) == 2 and read_version(paths["previous"]) == 2
+    assert not os.path.samefile(paths["previous"], paths["published"])
+
+
+def test_a_build_open_in_this_process_or_on_another_file_system_is_copied(
+    paths: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create_build_file(paths["build"])
+    build_version(paths["build"], 1)
+    held = duckdb.connect(str(paths["build"]))  # a DuckDB instance here would keep the file locked, and may write it
+    try:
+        held_open = publish(paths["build"], paths["published"], paths["previous"], hand_over=True)
+    finally:
+        held.close()
+    assert held_open.method != "link" and not handed_over(paths["build"])
+
+    def no_hard_links(source: object, target: object) -> None:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(publish_module.os, "link", no_hard_links)
+    build_version(paths["build"], 2)
+    elsewhere = publish(paths["build"], paths["published"], paths["tmp"] / "previous.duckdb", hand_over=True)
+    assert elsewhere.method in {"clone", "copy_file_range", "copy"} and read_version(paths["published"]) == 2
+    assert not handed_over(paths["build"]) and not (paths["tmp"] / "build.duckdb.handed-over").exists()
+
+
+def test_a_build_changed_through_the_published_path_is_not_built_upon(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An analyst who opens the published warehouse read-write writes the handed-over build file: the writer
+    refuses it, and the next run's recovery removes it (the published file stays) so that everything is rebuilt."""
+    from bilatrus_etl.settings import Settings
+    from bilatrus_etl.warehouse.recovery import discard_changed_build, leftovers
+
+    monkeypatch.setenv("BILATRUS_DATA_DIR", str(tmp_path / "data"))
+    settings = Settings.from_env()
+    build, published = settings.build_path, settings.warehouse_path
+    create_build_file(build)
+    build_version(build, 3)
+    publish(build, published, hand_over=True)
+    assert discard_changed_build(settings) is None and leftovers(settings, crashed=False) == []
+    analyst = duckdb.connect(str(published))
+    analyst.execute("CREATE TABLE my_notes AS SELECT 'scratch' AS note")
+    analyst.close()
+    assert changed_since_hand_over(build)
+    with pytest.raises(BilatrusError, match="changed after it was published"):
+        create_build_file(build)
+    with pytest.raises(BilatrusError, match="changed after it was published"):
+        publish(build, published, hand_over=True)
+    stray = build.with_name(f".{build.name}.4242.tmp")  # a copy a killed run was making
+    stray.write_bytes(b"partial")
+    assert stray in leftovers(settings, crashed=False)
+    said = discard_changed_build(settings)
+    assert said is not None and "rebuilding every programme" in said
+    assert not build.exists() and not build.with_name(build.name + ".handed-over").exists()
+    assert read_version(published) == 3  # the published file itself is left as it is
 
 
 def test_rollback_puts_the_previous_file_back(paths: dict[str, Path]) -> None:

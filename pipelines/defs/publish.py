@@ -1,4 +1,4 @@
-"""The published warehouse (the build file copied and renamed atomically onto the analysts' path) and the landscape
+"""The published warehouse (the build file handed over, or copied, and renamed atomically onto the analysts' path) and the landscape
 report written from it, in one step: the report's pages are rendered while the publish records the vintage."""
 
 from collections.abc import Iterator
@@ -9,7 +9,7 @@ from dagster_duckdb import DuckDBResource
 
 from bilatrus_etl.warehouse.run import publish_build
 from pipelines.defs.policies import MONTHLY_FRESHNESS
-from pipelines.defs.resources import BilatrusConfig
+from pipelines.defs.resources import BilatrusConfig, BuildWarehouse
 from pipelines.defs.tables import PYTHON_TABLES, python_code_version, sql_model_keys
 
 if TYPE_CHECKING:
@@ -65,13 +65,20 @@ def published_warehouse(
         yield _report_result(report.build_report(settings.warehouse_path, settings.reports_dir))
         return
     output = settings.reports_dir if REPORT in selected else None
-    result = publish_build(settings, duckdb.database, run_id=context.run.run_id, report_dir=output)
+    # The run's last step: the run's build database is closed and the build file handed over as the published file.
+    # Only a BuildWarehouse copies a handed-over build before writing it again (create_build_file); another resource
+    # (e.g. a plain DuckDBResource in a test) gets a copy published.
+    hand_over = isinstance(duckdb, BuildWarehouse)
+    if hand_over:
+        duckdb.release()
+    result = publish_build(settings, duckdb.database, run_id=context.run.run_id, report_dir=output, hand_over=hand_over)
     yield dg.MaterializeResult(
         asset_key=PUBLISHED,
         metadata={
             "path": dg.MetadataValue.path(str(result["warehouse"])),
             "tables": result["tables"],
             "bytes": result["bytes"],
+            "published_by": result["published_by"],
             "synthetic": result["synthetic"],
             "data_dictionary": dg.MetadataValue.path(str(result["dictionary"])),
             "vintage_recorded": result["vintage_recorded"] or "none (sources unchanged since the last vintage)",

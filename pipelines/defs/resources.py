@@ -88,7 +88,15 @@ class BuildWarehouse(DuckDBResource):
         try:
             yield self
         finally:
+            self.release()
+
+    def release(self) -> None:
+        """Close the run's database instance (DuckDB checkpoints the file as it closes): the publish step, the run's
+        last, does so before it hands the build file over as the published file. Later connections of this run
+        (none in the refresh job) open the file per call, as outside a run."""
+        with self._cursor_lock:
             connection, self._run_connection = self._run_connection, None
+        if connection is not None:
             connection.close()
 
     @contextmanager

@@ -1,17 +1,24 @@
 """Publishing the warehouse: the build file, its storage version, the atomic publish, rollback, read-only opens.
 
-Publishing (`publish`) writes the checkpointed build file to a temporary file beside the published path in the
-storage version PUBLISHED_STORAGE_VERSION (which DuckDB 1.x clients read): a build file created in that version
-(BUILD_CONFIG, as the pipeline's build connections do) is cloned or copied in the kernel; an older- or
-newer-format build is rewritten with COPY FROM DATABASE. The copy is fsynced, the current published file is kept
-as the previous one (hard link, so the published path never disappears) and the copy is renamed onto the
-published path. Readers in other processes hold read-only connections to the old file's inode and keep reading
-it, complete, until they reconnect: no lock is ever taken on the published path by the writer, so they never get
-a lock error or a half-built table.
+Publishing (`publish`) puts the checkpointed build file beside the published path, under a temporary name, in the
+storage version PUBLISHED_STORAGE_VERSION (which DuckDB 1.x clients read), fsynced, keeps the current published file
+as the previous one (hard link, so the published path never disappears) and renames the new file onto the
+published path. A build file created in that version (BUILD_CONFIG, as the pipeline's build connections do) is put
+there whole: handed over (a hard link to the build file itself: nothing is copied) when the caller is done with the
+build and nothing in this process has it open, else cloned or copied in the kernel; a build of an older or newer
+format is rewritten with COPY FROM DATABASE. Readers in other processes hold read-only connections to the old
+file's inode and keep reading it, complete, until they reconnect: the writer never opens the published path nor
+a file readers can see, so they never get a lock error or a half-built table.
+
+A handed-over build file is the published file until the next writer opens it: `create_build_file`, the call every
+writer makes first, then gives the build a copy of its own (`take_back`) and writes that. A build file changed
+after it was handed over (someone opened the published warehouse read-write) is no longer what the run built:
+`take_back` refuses it and the next `bilatrus run` removes it and rebuilds (`recovery.leftovers`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -58,11 +65,71 @@ def storage_version_number(path: Path | str) -> int | None:
 
 
 def create_build_file(path: Path | str) -> None:
-    """Create the build file in PUBLISHED_STORAGE_VERSION when it does not exist yet (an existing one is kept)."""
+    """Make the build file ready to be written: create it in PUBLISHED_STORAGE_VERSION when it does not exist yet;
+    an existing one is kept, given a copy of its own first when the last publish handed it over (`take_back`)."""
     path = Path(path)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        duckdb.connect(str(path), config=BUILD_CONFIG).close()
+    if path.exists():
+        take_back(path)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    duckdb.connect(str(path), config=BUILD_CONFIG).close()
+
+
+def handed_over(path: Path | str) -> bool:
+    """Whether the build file at `path` is also a file readers open (hard-linked by `publish(..., hand_over=True)`:
+    the published or the previous warehouse)."""
+    try:
+        return Path(path).stat().st_nlink > 1
+    except FileNotFoundError:
+        return False
+
+
+def hand_over_record(build: Path) -> Path:
+    """The file where a publish that handed the build file over records what the file was (`_file_state`)."""
+    return build.with_name(build.name + ".handed-over")
+
+
+def _file_state(path: Path) -> dict[str, int]:
+    state = path.stat()
+    return {"inode": state.st_ino, "bytes": state.st_size, "mtime_ns": state.st_mtime_ns}
+
+
+def changed_since_hand_over(path: Path | str) -> bool:
+    """Whether a handed-over build file was written after its publish (its inode, size or modification time differ
+    from what the publish recorded, or nothing was recorded): someone opened the published warehouse read-write,
+    and the file is no longer what the run built. False for a build file that was not handed over."""
+    build = Path(path)
+    if not handed_over(build):
+        return False
+    try:
+        return json.loads(hand_over_record(build).read_text(encoding="utf-8")) != _file_state(build)
+    except (OSError, ValueError):
+        return True
+
+
+def take_back(path: Path | str) -> None:
+    """Give a handed-over build file a copy of its own (cloned or copied in the kernel, then renamed onto the build
+    path), so that writing the build never changes a file readers open; a build file of its own is left as it is.
+
+    Not fsynced: a build file is never trusted after a crash (`recovery.leftovers` removes it). Raises when the file
+    was changed after it was handed over (`changed_since_hand_over`): building on it would publish those changes."""
+    build = Path(path)
+    if not handed_over(build):
+        return
+    if changed_since_hand_over(build):
+        raise BilatrusError(
+            f"The build file {build} is also the published warehouse, and it was changed after it was published "
+            f"(someone opened the published warehouse read-write). It is no longer what the pipeline built: run "
+            f"`bilatrus run`, which removes it and rebuilds every programme from the stored downloads."
+        )
+    temporary = build.with_name(f".{build.name}.{os.getpid()}.tmp")
+    try:
+        temporary.unlink(missing_ok=True)
+        _copy_file(build, temporary)
+        os.replace(temporary, build)
+    finally:
+        temporary.unlink(missing_ok=True)
+    hand_over_record(build).unlink(missing_ok=True)
 
 
 @cache
@@ -81,12 +148,14 @@ def published_storage_number() -> int:
 
 @dataclass(frozen=True)
 class PublishResult:
-    """What one publish did."""
+    """What one publish did; `method` is how the new file was made: "link" (the build file handed over), "clone",
+    "copy_file_range" or "copy" (a copy of it), "rewrite" (COPY FROM DATABASE into the published storage version)."""
 
     published_path: Path
     previous_path: Path | None
     bytes: int
     tables: int
+    method: str = "copy"
 
 
 def _wal(path: Path) -> Path:
@@ -142,14 +211,19 @@ FICLONE = 0x40049409  # Linux ioctl: a copy-on-write clone of a whole file (btrf
 
 
 def write_published_file(build: Path, target: Path) -> str:
-    """Write the file to publish at `target` (a new path beside the published one) from the checkpointed build
-    file, and fsync it; return how. The one place that decides what the published file's bytes are.
+    """Write a copy of the checkpointed build file at `target` (a new path beside the published one), and fsync it;
+    return how. What `publish` does when it does not hand the build file over: the build stays the writer's.
 
     Nothing is copied through Python: a copy-on-write clone where the file system has them (no data written
     at all), else an in-kernel copy (`copy_file_range`: no user-space buffers; server-side on NFS), else a plain
-    copy. The published file is never the build file itself: the build keeps every programme's staged rows for
-    the next per-programme backfill, and readers of the published file must never see the writer's changes."""
-    with open(build, "rb") as source, open(target, "wb") as destination:
+    copy. Either way the build keeps every programme's staged rows for the next per-programme backfill, and readers
+    of the published file never see the writer's changes (a handed-over build is copied before it is written)."""
+    return _copy_file(build, target, sync=True)
+
+
+def _copy_file(source_path: Path, target: Path, *, sync: bool = False) -> str:
+    """Copy a file without passing it through Python (clone, else in-kernel copy, else plain copy); return how."""
+    with open(source_path, "rb") as source, open(target, "wb") as destination:
         how = _clone(source.fileno(), destination.fileno())
         if how is None:
             how = _kernel_copy(source.fileno(), destination.fileno(), os.fstat(source.fileno()).st_size)
@@ -160,8 +234,25 @@ def write_published_file(build: Path, target: Path) -> str:
             shutil.copyfileobj(source, destination, 16 * 2**20)
             how = "copy"
         destination.flush()
-        os.fsync(destination.fileno())
+        if sync:
+            os.fsync(destination.fileno())
     return how
+
+
+def _hand_over(build: Path, target: Path) -> str | None:
+    """Hard-link the build file as `target` ("link"), when nothing in this process has it open (a DuckDB instance
+    here would keep it locked, and could write to it) and the file system allows; else None (the caller copies)."""
+    try:
+        probe = duckdb.connect(str(build), read_only=True)
+    except duckdb.Error:  # an instance of this process holds it (another configuration), or it does not open
+        return None
+    probe.close()
+    try:
+        os.link(build, target)
+    except OSError:  # another file system (BILATRUS_BUILD_DB elsewhere), or no hard links
+        return None
+    _fsync_file(target)
+    return "link"
 
 
 def _clone(source: int, destination: int) -> str | None:
@@ -254,16 +345,19 @@ def publish(
     previous_path: Path | str | None = None,
     *,
     con: duckdb.DuckDBPyConnection | None = None,
+    hand_over: bool = False,
 ) -> PublishResult:
     """Publish the build file atomically onto `published_path`, keeping the file it replaces as `previous_path`.
 
-    Steps: checkpoint the build file; write it to a temporary file beside the published path
-    (`write_published_file`: a copy-on-write clone or an in-kernel copy) and fsync it;
-    check the copy opens; hard-link the current published file to `previous_path`; `os.replace` the copy onto
-    the published path; fsync the folder. Readers of the published file are never locked out: the writer
-    never opens the published path, and a reader's open connection keeps the old file until it reconnects.
+    Steps: checkpoint the build file; put it beside the published path under a temporary name, fsynced: with
+    `hand_over` (the caller is done writing the build, and writes it again only through `create_build_file`), a
+    hard link to the build file itself when nothing in this process has it open; else a copy
+    (`write_published_file`: a copy-on-write clone or an in-kernel copy); check it opens; hard-link the current
+    published file to `previous_path`; `os.replace` the new file onto the published path; fsync the folder.
+    Readers of the published file are never locked out: the writer never opens the published path, and a
+    reader's open connection keeps the old file until it reconnects.
     `previous_path` defaults to `<stem>.previous<suffix>` beside the published file; pass `con` when this
-    process already holds a connection to the build file (it is used for the CHECKPOINT).
+    process already holds a connection to the build file (it is used for the CHECKPOINT; the build is then copied).
     """
     build = Path(build_path)
     published = Path(published_path)
@@ -279,6 +373,8 @@ def publish(
             f"{_wal(published)} exists: someone opened the published warehouse read-write. Analysts must open it "
             f"read-only. Close that session, delete the .wal file (the published file itself is complete), and publish again."
         )
+    if con is None:
+        take_back(build)  # a build handed over by the last publish and not written since: never open readers' file
     checkpoint(build, con)
     if _wal(build).exists() and _wal(build).stat().st_size > 0:
         raise BilatrusError(
@@ -289,10 +385,13 @@ def publish(
     try:
         temporary.unlink(missing_ok=True)
         if storage_version_number(build) == published_storage_number():
-            write_published_file(build, temporary)
+            method = (hand_over and con is None and _hand_over(build, temporary)) or write_published_file(
+                build, temporary
+            )
         else:
             _copy_for_readers(build, temporary, con)
             _fsync_file(temporary)
+            method = "rewrite"
         try:
             tables = _count_tables(temporary)
         except duckdb.Error as err:
@@ -305,10 +404,18 @@ def publish(
             kept = previous
         os.replace(temporary, published)
         _fsync_dir(published.parent)
+        if method == "link":  # what the build file is now, so that a change made through the published path shows
+            hand_over_record(build).write_text(json.dumps(_file_state(build)), encoding="utf-8")
     finally:
         temporary.unlink(missing_ok=True)
         _wal(temporary).unlink(missing_ok=True)
-    return PublishResult(published_path=published, previous_path=kept, bytes=published.stat().st_size, tables=tables)
+    return PublishResult(
+        published_path=published,
+        previous_path=kept,
+        bytes=published.stat().st_size,
+        tables=tables,
+        method=method,
+    )
 
 
 def rollback(published_path: Path | str, previous_path: Path | str | None = None) -> Path:

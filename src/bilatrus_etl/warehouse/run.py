@@ -19,7 +19,7 @@ from bilatrus_etl.resources import REFERENCE_DIR
 from bilatrus_etl.settings import Settings
 from bilatrus_etl.warehouse import meta
 from bilatrus_etl.warehouse.models import load_models, run_model, set_variables
-from bilatrus_etl.warehouse.publish import publish
+from bilatrus_etl.warehouse.publish import publish, take_back
 from bilatrus_etl.warehouse.versions import code_fingerprint
 
 if TYPE_CHECKING:  # the report (jinja2, matplotlib) is imported by the publish that writes one
@@ -41,11 +41,18 @@ def run_sql_model(con: duckdb.DuckDBPyConnection, settings: Settings, name: str)
 
 
 def publish_build(
-    settings: Settings, build_path: str | Path, run_id: str | None = None, *, report_dir: Path | None = None
+    settings: Settings,
+    build_path: str | Path,
+    run_id: str | None = None,
+    *,
+    report_dir: Path | None = None,
+    hand_over: bool = False,
 ) -> dict[str, Any]:
     """Stamp the build (meta_build, data dictionary), keep only this run's meta rows, record
     the vintage history, publish it atomically.
-    `run_id` is the Dagster run that built the warehouse. With `report_dir`, the landscape report of what is
+    `run_id` is the Dagster run that built the warehouse. With `hand_over` (the caller's last use of the build
+    file: the run's last step, its database instance closed), the build file itself becomes the published file
+    when nothing in this process has it open, instead of a copy (`publish.publish`). With `report_dir`, the landscape report of what is
     published is written there too: its figures are read off the stamped build (the tables the published file
     will hold), its pages rendered while DuckDB records the vintage (rendering is Python, the recording mostly
     DuckDB's own threads), and the new report is swapped in once the warehouse is published; if the publish
@@ -64,6 +71,7 @@ def publish_build(
         with progress.step("publish"), ThreadPoolExecutor(2, thread_name_prefix="publish") as background:
             # The Data Docs site is rendered by GX in Python while DuckDB records the vintage (it releases the GIL).
             data_docs = background.submit(build_data_docs, settings)
+            take_back(build_path)  # the build handed over by the last publish is written as a copy of its own
             con = duckdb.connect(str(build_path))
             try:
                 set_variables(con, model_variables(settings))
@@ -89,7 +97,7 @@ def publish_build(
                 con.close()
             data_docs.result()
             progress.fault_point("publish")
-            result = publish(build_path, settings.warehouse_path, settings.previous_warehouse_path)
+            result = publish(build_path, settings.warehouse_path, settings.previous_warehouse_path, hand_over=hand_over)
     except BaseException:
         # nothing was published: a report rendered for it is removed, the report in place stays
         if report_job is not None and report_job.done() and report_job.exception() is None:
@@ -102,6 +110,7 @@ def publish_build(
         "warehouse": result.published_path,
         "tables": result.tables,
         "bytes": result.bytes,
+        "published_by": result.method,
         "synthetic": synthetic,
         "dictionary": settings.docs_dir / "data-dictionary.md",
         "documented_tables": len(docs),
