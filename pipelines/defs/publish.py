@@ -69,7 +69,7 @@ def published_warehouse(
     # Only a BuildWarehouse copies a handed-over build before writing it again (create_build_file); another resource
     # (e.g. a plain DuckDBResource in a test) gets a copy published.
     hand_over = isinstance(duckdb, BuildWarehouse)
-    if hand_over:
+    if isinstance(duckdb, BuildWarehouse):
         duckdb.release()
     result = publish_build(settings, duckdb.database, run_id=context.run.run_id, report_dir=output, hand_over=hand_over)
     yield dg.MaterializeResult(

@@ -13,7 +13,7 @@ a file readers can see, so they never get a lock error or a half-built table.
 A handed-over build file is the published file until the next writer opens it: `create_build_file`, the call every
 writer makes first, then gives the build a copy of its own (`take_back`) and writes that. A build file changed
 after it was handed over (someone opened the published warehouse read-write) is no longer what the run built:
-`take_back` refuses it and the next `bilatrus run` removes it and rebuilds (`recovery.leftovers`).
+`take_back` refuses it and the next `bilatrus run` removes it and rebuilds (`recovery.discard_changed_build`).
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ class PublishResult:
     previous_path: Path | None
     bytes: int
     tables: int
-    method: str = "copy"
+    method: str
 
 
 def _wal(path: Path) -> Path:
