@@ -28,7 +28,7 @@ from bilatrus_etl_synthetic.mirror import write_mirror
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
-KILL_POINTS = ("download", "land", "stage", "validate", "core", "marts", "publish")
+KILL_POINTS = ("download", "land", "stage", "validate", "core", "marts", "publish", "hand-over")
 BOUND_S = 420  # no run of this tiny mirror comes near it; a hang fails instead of blocking the suite
 
 

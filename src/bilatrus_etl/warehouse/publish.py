@@ -27,6 +27,7 @@ from pathlib import Path
 
 import duckdb
 
+from bilatrus_etl import progress
 from bilatrus_etl.errors import BilatrusError
 from bilatrus_etl.warehouse.models import sql_literal
 
@@ -405,6 +406,7 @@ def publish(
         os.replace(temporary, published)
         _fsync_dir(published.parent)
         if method == "link":  # what the build file is now, so that a change made through the published path shows
+            progress.fault_point("hand-over")  # killed here: no record, so the next run rebuilds the build file
             hand_over_record(build).write_text(json.dumps(_file_state(build)), encoding="utf-8")
     finally:
         temporary.unlink(missing_ok=True)
