@@ -1,5 +1,6 @@
-"""The published warehouse (the build file handed over, or copied, and renamed atomically onto the analysts' path) and the landscape
-report written from it, in one step: the report's pages are rendered while the publish records the vintage."""
+"""The published warehouse (the build file handed over, or copied, and renamed atomically onto the analysts' path)
+and the landscape report written from it, in one step: the report's pages are rendered while the publish records
+the vintage."""
 
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -68,10 +69,15 @@ def published_warehouse(
     # The run's last step: the run's build database is closed and the build file handed over as the published file.
     # Only a BuildWarehouse copies a handed-over build before writing it again (create_build_file); another resource
     # (e.g. a plain DuckDBResource in a test) gets a copy published.
-    hand_over = isinstance(duckdb, BuildWarehouse)
     if isinstance(duckdb, BuildWarehouse):
         duckdb.release()
-    result = publish_build(settings, duckdb.database, run_id=context.run.run_id, report_dir=output, hand_over=hand_over)
+    result = publish_build(
+        settings,
+        duckdb.database,
+        run_id=context.run.run_id,
+        report_dir=output,
+        hand_over=isinstance(duckdb, BuildWarehouse),
+    )
     yield dg.MaterializeResult(
         asset_key=PUBLISHED,
         metadata={

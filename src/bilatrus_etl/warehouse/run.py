@@ -52,12 +52,12 @@ def publish_build(
     the vintage history, publish it atomically.
     `run_id` is the Dagster run that built the warehouse. With `hand_over` (the caller's last use of the build
     file: the run's last step, its database instance closed), the build file itself becomes the published file
-    when nothing in this process has it open, instead of a copy (`publish.publish`). With `report_dir`, the landscape report of what is
-    published is written there too: its figures are read off the stamped build (the tables the published file
-    will hold), its pages rendered while DuckDB records the vintage (rendering is Python, the recording mostly
-    DuckDB's own threads), and the new report is swapped in once the warehouse is published; if the publish
-    fails it is discarded, so the report in place always describes the warehouse in place. A report that fails
-    leaves the publish done: its error is returned as `report_error`."""
+    when nothing in this process has it open, instead of a copy (`publish.publish`).
+    With `report_dir`, the landscape report of what is published is written there too: its figures are read off
+    the stamped build (the tables the published file will hold), its pages rendered while DuckDB records the
+    vintage (rendering is Python, the recording mostly DuckDB's own threads), and the new report is swapped in once
+    the warehouse is published; if the publish fails it is discarded, so the report in place always describes the
+    warehouse in place. A report that fails leaves the publish done: its error is returned as `report_error`."""
     from bilatrus_etl.quality.steps import build_data_docs
     from bilatrus_etl.warehouse import dictionary
     from bilatrus_etl.warehouse.tables import RETIRED_TABLES, drop_retired_tables
