@@ -65,9 +65,10 @@ class BuildWarehouse(DuckDBResource):
     """The build DuckDB file, opened once for the whole run: each step gets its own connection to that one database
     instance (`get_connection` yields a cursor, with its own session variables and temporary tables), so a step
     pays neither the open of the file nor the checkpoint DuckDB makes when its last connection closes. Committed work
-    is durable in the write-ahead log between checkpoints; the publish step checkpoints before it copies the file,
-    and the instance is closed (checkpointed) when the run ends, failed or not. Outside a run (a resource built
-    directly) it opens and closes a connection per call, as DuckDBResource does, creating the file first as a run does."""
+    is durable in the write-ahead log between checkpoints. The instance is closed (checkpointed) by the publish step
+    before it hands the build file over (`release`), else when the run ends, failed or not; the file is opened through
+    `create_build_file`, which copies a handed-over build first. Outside a run (a resource built directly) it opens
+    and closes a connection per call, as DuckDBResource does, preparing the file first as a run does."""
 
     _run_connection: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
     _cursor_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
