@@ -16,7 +16,7 @@ is there completely or not at all. Pruning the oldest vintages (`prune`) writes 
 snapshot `v<seq>.base/` first, then deletes what it replaces: at every moment the store reads back to the same
 vintages.
 
-In the published warehouse (`load`, run by `record` on the build file before the publish copies it):
+In the published warehouse (`load`, run by `record` on the build file before it is published):
 `meta_vintage` (one row per vintage), one table per recorded table in the schema `history` holding each row
 version once with the vintages it is valid for (`_from_seq` up to, not including, `_until_seq`), and one view per table in the main schema,
 `history_<table>`, with a `vintage` column in front of the table's own columns: an analyst queries any past
