@@ -33,7 +33,7 @@ from bilatrus_etl.warehouse import queries, runlock
 from bilatrus_etl.warehouse.meta import published_manifest
 from bilatrus_etl.warehouse.publish import open_readonly
 from bilatrus_etl.warehouse.recovery import discard_changed_build, remove_leftovers
-from pipelines.defs.changes import DOWNLOAD_KEYS, PUBLISHED_KEY, confirm_unchanged, stale_assets
+from pipelines.defs.changes import DOWNLOAD_KEYS, confirm_unchanged, rebuild_selection
 from pipelines.defs.partitions import programme_range_tags
 from pipelines.defs.resources import DATA_DIR_TAG, HOST_TAG, PID_TAG
 from pipelines.defs.staging import LANDING_KEYS
@@ -456,16 +456,13 @@ def _refresh_locked(
     changed = False
     location = location or code_location()
     graph = location.asset_graph
-    everything = set(graph.materializable_asset_keys)
     for block in contiguous_blocks(wanted):
         tags = {**base_tags, "programmes": ",".join(block).lower(), **programme_range_tags(block)}
         downloads = _launch(location, instance, set(DOWNLOAD_KEYS), tags, run_config, lock)
         _collect(downloads, outcome)
         if not outcome.success:
             break
-        rebuild = everything - DOWNLOAD_KEYS if force else stale_assets(instance, graph, block, settings)
-        if not settings.warehouse_path.exists():
-            rebuild.add(PUBLISHED_KEY)
+        rebuild = rebuild_selection(instance, graph, block, settings, everything=force)
         if not rebuild:
             continue
         changed = True

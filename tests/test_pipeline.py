@@ -19,11 +19,14 @@ from pipeline_fixtures import build_fixture_mirror, manifest_participations, mat
 from bilatrus_etl import report
 from bilatrus_etl.ingest import catalog
 from bilatrus_etl.settings import PROGRAMMES, Settings
+from bilatrus_etl.warehouse import runlock
+from bilatrus_etl.warehouse.publish import changed_since_hand_over, hand_over_record
 from pipelines import runner
 from pipelines.definitions import defs
-from pipelines.defs import changes
+from pipelines.defs import changes, jobs
 from pipelines.defs.jobs import build_stale_assets
 from pipelines.defs.partitions import all_programmes_tags
+from pipelines.defs.resources import BilatrusConfig, BuildWarehouse
 
 pytestmark = pytest.mark.slow
 
@@ -142,7 +145,7 @@ def test_raw_and_staging_against_fixture_server(mirror_server, tmp_path):
     con.close()
 
 
-def test_full_refresh_publishes_then_unchanged_upstream_skips_downstream(mirror_server, tmp_path):
+def test_full_refresh_publishes_then_unchanged_upstream_skips_downstream(mirror_server, tmp_path, monkeypatch):
     """Two `bilatrus run`s (the runner the CLI calls) on one mirror, read back through the instance's own API:
     real `refresh` runs with the code location's origin and the CLI's tags; after the second, every asset is up
     to date by Dagster's data and code versions, checks keep their results, the freshness policy passes."""
@@ -163,7 +166,7 @@ def test_full_refresh_publishes_then_unchanged_upstream_skips_downstream(mirror_
             p.relative_to(again.index.parent): p.read_bytes() for p in again.index.parent.rglob("*.html")
         }
         # the run's last step handed its build file over: published without a copy, until the next run writes it
-        published = instance.get_latest_materialization_event(runner.PUBLISHED_KEY).asset_materialization
+        published = instance.get_latest_materialization_event(changes.PUBLISHED_KEY).asset_materialization
         assert published.metadata["published_by"].value == "link"
         assert os.path.samefile(settings.build_path, settings.warehouse_path)
         con = duckdb.connect(str(settings.warehouse_path), read_only=True)
@@ -197,7 +200,7 @@ def test_full_refresh_publishes_then_unchanged_upstream_skips_downstream(mirror_
         assert len(instance.get_runs(dg.RunsFilter(job_name="refresh"))) == 3
 
         graph = defs.resolve_asset_graph()
-        assert runner.stale_assets(instance, graph, list(PROGRAMMES), settings) == set()
+        assert changes.stale_assets(instance, graph, list(PROGRAMMES), settings) == set()
         # no check was planned and skipped in the second run: each keeps the result of the run that built its asset
         assert _latest_checks(instance) == checks_after_first
         skipped = [
@@ -208,29 +211,82 @@ def test_full_refresh_publishes_then_unchanged_upstream_skips_downstream(mirror_
         ]
         assert skipped == []
         # the published warehouse is confirmed current: its freshness policy passes, its data version is kept
-        latest = instance.get_latest_materialization_event(runner.PUBLISHED_KEY)
+        latest = instance.get_latest_materialization_event(changes.PUBLISHED_KEY)
         assert latest.asset_materialization.metadata["unchanged"].value is True
         assert latest.timestamp >= instance.get_run_record_by_id(second.run_ids[0]).start_time
-        assert _freshness(instance, graph, runner.PUBLISHED_KEY) == "PASS"
+        assert _freshness(instance, graph, changes.PUBLISHED_KEY) == "PASS"
 
         # a scheduled run of the downloads alone: the sensor finds nothing stale and confirms the publish
+        monkeypatch.setenv("BILATRUS_DATA_DIR", str(tmp_path))  # the data folder of the daemon's sensor
         downloads = instance.get_run_by_id(second.run_ids[0])
         scheduled = downloads.with_tags({k: v for k, v in downloads.tags.items() if k != "launched_by"})
         success = [e for e in instance.all_logs(downloads.run_id) if e.dagster_event][-1].dagster_event
-        confirmed = len(instance.fetch_materializations(runner.PUBLISHED_KEY, limit=10).records)
-        answer = build_stale_assets(
-            dg.build_run_status_sensor_context(
-                sensor_name="build_stale_assets",
-                dagster_instance=instance,
-                dagster_run=scheduled,
-                dagster_event=success,
-                repository_def=defs.get_repository_def(),
-            )
-        )
-        assert isinstance(answer, dg.SkipReason) and "unchanged" in answer.skip_message
-        assert len(instance.fetch_materializations(runner.PUBLISHED_KEY, limit=10).records) == confirmed + 1
 
+        def sensor():
+            return build_stale_assets(
+                dg.build_run_status_sensor_context(
+                    sensor_name="build_stale_assets",
+                    dagster_instance=instance,
+                    dagster_run=scheduled,
+                    dagster_event=success,
+                    repository_def=defs.get_repository_def(),
+                )
+            )
+
+        confirmed = len(instance.fetch_materializations(changes.PUBLISHED_KEY, limit=10).records)
+        answer = sensor()
+        assert isinstance(answer, dg.SkipReason) and "unchanged" in answer.skip_message
+        assert len(instance.fetch_materializations(changes.PUBLISHED_KEY, limit=10).records) == confirmed + 1
+
+        _assert_sensor_rebuilds_a_changed_build(instance, graph, settings, sensor, ranked, monkeypatch)
         _assert_stale_check_reads_the_instance(instance, graph, settings)
+
+
+def _assert_sensor_rebuilds_a_changed_build(
+    instance: dg.DagsterInstance, graph, settings: Settings, sensor, ranked: int, monkeypatch
+) -> None:
+    """Someone opens the published warehouse (the handed-over build file) read-write: after the next run of the
+    downloads alone, the sensor removes the build, under the run lock, and requests every asset but the downloads;
+    that run publishes a warehouse without the change."""
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute("CREATE TABLE analyst_scratch AS SELECT 42 AS answer")
+    assert changed_since_hand_over(settings.build_path)
+    # another process holds the data folder: nothing removed, nothing launched, the reason said
+    monkeypatch.setattr(jobs, "LOCK_WAIT_S", 0.2)
+    with runlock.acquire(settings.data_dir, run_id="someone-else"):
+        busy = sensor()
+    assert isinstance(busy, dg.SkipReason) and "run someone- (pid" in busy.skip_message
+    assert "holds the data folder" in busy.skip_message and settings.build_path.exists()
+
+    request = sensor()
+    assert isinstance(request, dg.RunRequest) and request.tags["force"] == "true"
+    assert set(request.asset_selection or []) == graph.materializable_asset_keys - changes.DOWNLOAD_KEYS
+    assert not settings.build_path.exists() and not hand_over_record(settings.build_path).exists()
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:  # the published file stays as it is
+        assert con.execute("SELECT answer FROM analyst_scratch").fetchone() == (42,)
+
+    rebuilt = dg.materialize(
+        _assets(),
+        selection=request.asset_selection,
+        resources={
+            "bilatrus": BilatrusConfig(data_dir=str(settings.data_dir), mirror=settings.mirror or ""),
+            "duckdb": BuildWarehouse(database=str(settings.build_path)),
+        },
+        instance=instance,
+        tags=request.tags,
+        raise_on_error=False,
+    )
+    assert rebuilt.success, [e.message for e in rebuilt.all_events if e.is_failure]
+    assert os.path.samefile(settings.build_path, settings.warehouse_path)
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        tables = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        assert "analyst_scratch" not in tables
+        assert (
+            con.execute("SELECT count(*) FROM mart_third_country_ranking WHERE framework_programme = 'FP7'").fetchone()[
+                0
+            ]
+            == ranked
+        )
 
 
 def _assert_stale_check_reads_the_instance(instance: dg.DagsterInstance, graph, settings: Settings) -> None:
@@ -250,8 +306,8 @@ def _assert_stale_check_reads_the_instance(instance: dg.DagsterInstance, graph, 
     instance.report_runless_asset_event(
         dg.AssetMaterialization(programme_files, partition="FP7", tags={"dagster/data_version": "a-new-file"})
     )
-    stale = runner.stale_assets(instance, graph, list(PROGRAMMES), settings)
-    assert {dg.AssetKey(["staging", "stg_participation"]), runner.PUBLISHED_KEY} <= stale
+    stale = changes.stale_assets(instance, graph, list(PROGRAMMES), settings)
+    assert {dg.AssetKey(["staging", "stg_participation"]), changes.PUBLISHED_KEY} <= stale
     assert stale == _stale_by_dagster(instance, graph)
 
 

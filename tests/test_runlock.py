@@ -26,6 +26,16 @@ def test_a_second_run_is_refused_naming_the_first(tmp_path):
     assert runlock.holder(tmp_path) is None and runlock.held_here(tmp_path) is None
 
 
+def test_waiting_with_a_timeout_gives_up_naming_the_holder(tmp_path):
+    waited = []
+    with runlock.acquire(tmp_path, run_id="9f8e7d6c5b4a"):
+        with pytest.raises(runlock.RunInProgress, match="run 9f8e7d6c"):
+            runlock.acquire(tmp_path, wait=True, timeout_s=0.2, poll_s=0.05, on_wait=waited.append)
+    assert [holder["run_id"] for holder in waited] == ["9f8e7d6c5b4a"]  # it did wait, once announced
+    with runlock.acquire(tmp_path, wait=True, timeout_s=0.2) as lock:  # free: taken at once
+        assert runlock.held_here(tmp_path) is lock
+
+
 def test_a_lock_from_a_killed_process_never_blocks(tmp_path):
     code = (
         "import sys, time; from bilatrus_etl.warehouse import runlock; runlock.acquire(sys.argv[1]); "

@@ -46,6 +46,22 @@ def stale_assets(instance: dg.DagsterInstance, graph, programmes: list[str], set
     return _with_downstream(graph, seeds)
 
 
+def rebuild_selection(
+    instance: dg.DagsterInstance, graph, programmes: list[str], settings: Settings, *, everything: bool
+) -> set[dg.AssetKey]:
+    """What a build run materialises after the downloads: every other asset when `everything` (no build file yet,
+    or one removed to be rebuilt), else what is stale (`stale_assets`); the publish too whenever no warehouse is
+    published."""
+    rebuild = (
+        set(graph.materializable_asset_keys - DOWNLOAD_KEYS)
+        if everything
+        else stale_assets(instance, graph, programmes, settings)
+    )
+    if not settings.warehouse_path.exists():
+        rebuild.add(PUBLISHED_KEY)
+    return rebuild
+
+
 class _LatestPartitions:
     """The instance as the stale-status resolver reads it, knowing each partitioned asset's latest materialisation
     per partition (one query per asset). The resolver asks, for every partition of a partitioned upstream asset,

@@ -6,7 +6,10 @@ import os
 import dagster as dg
 
 from bilatrus_etl.settings import PROGRAMMES, Settings
-from pipelines.defs.changes import DOWNLOAD_KEYS, confirm_unchanged, stale_assets
+from bilatrus_etl.warehouse import runlock
+from bilatrus_etl.warehouse.publish import changed_since_hand_over
+from bilatrus_etl.warehouse.recovery import full_rebuild_reason
+from pipelines.defs.changes import DOWNLOAD_KEYS, confirm_unchanged, rebuild_selection
 from pipelines.defs.partitions import all_programmes_tags
 from pipelines.defs.resources import DATA_DIR_TAG
 from pipelines.executor import threaded_in_process_executor
@@ -39,13 +42,18 @@ def monthly_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     )
 
 
+# How long the sensor waits for the data folder's run lock (the downloads' run, just ended, may still hold it)
+LOCK_WAIT_S = 30.0
+
+
 @dg.run_status_sensor(
     run_status=dg.DagsterRunStatus.SUCCESS,
     monitored_jobs=[refresh_job],
     request_job=refresh_job,
     description="After a scheduled or UI run of the downloads alone: a refresh run of the assets now stale (and "
-    "their downstream), or, when none is, the published warehouse recorded as checked and unchanged. (`bilatrus "
-    "run` does the same itself.)",
+    "their downstream; of every asset when the build file is missing or was changed through the published file), "
+    "or, when none is, the published warehouse recorded as checked and unchanged. (`bilatrus run` does the same "
+    "itself.)",
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def build_stale_assets(context: dg.RunStatusSensorContext):
@@ -56,10 +64,27 @@ def build_stale_assets(context: dg.RunStatusSensorContext):
     if context.repository_def is None:
         return dg.SkipReason("no repository to read the asset graph from")
     graph = context.repository_def.asset_graph
-    rebuild = stale_assets(context.instance, graph, list(PROGRAMMES), settings)
+    # as `bilatrus run` does: no build file, or one changed through the published file, means every programme is
+    # rebuilt; the changed one is removed under the data folder's run lock (the downloads' run, just ended, may still
+    # be letting it go)
+    reason = None
+    if not settings.build_path.exists() or changed_since_hand_over(settings.build_path):
+        try:
+            with runlock.acquire(settings.data_dir, wait=True, timeout_s=LOCK_WAIT_S, command="build_stale_assets"):
+                reason = full_rebuild_reason(settings)
+        except runlock.RunInProgress as busy:
+            return dg.SkipReason(
+                f"the build file is to be rebuilt but {runlock.describe(busy.holder)} holds the data folder: "
+                "nothing launched; the next scheduled run or `bilatrus run` rebuilds every programme"
+            )
+    rebuild = rebuild_selection(context.instance, graph, list(PROGRAMMES), settings, everything=reason is not None)
     if not rebuild:
         confirm_unchanged(context.instance, run.run_id)
         return dg.SkipReason("every source unchanged: the published warehouse was recorded as checked, unchanged")
+    if reason is not None:
+        context.log.info(f"rebuilding every programme: {reason}")
     return dg.RunRequest(
-        run_key=f"build-after-{run.run_id}", asset_selection=sorted(rebuild, key=str), tags=all_programmes_tags()
+        run_key=f"build-after-{run.run_id}",
+        asset_selection=sorted(rebuild, key=str),
+        tags={**all_programmes_tags(), "force": str(reason is not None).lower()},
     )

@@ -13,7 +13,8 @@ a file readers can see, so they never get a lock error or a half-built table.
 A handed-over build file is the published file until the next writer opens it: `create_build_file`, the call every
 writer makes first, then gives the build a copy of its own (`take_back`) and writes that. A build file changed
 after it was handed over (someone opened the published warehouse read-write) is no longer what the run built:
-`take_back` refuses it and the next `bilatrus run` removes it and rebuilds (`recovery.discard_changed_build`).
+`take_back` refuses it; the next `bilatrus run`, or the build the schedule's sensor requests after a run of the
+downloads, removes it and rebuilds every programme (`recovery.full_rebuild_reason`).
 """
 
 from __future__ import annotations
@@ -121,7 +122,8 @@ def take_back(path: Path | str) -> None:
         raise BilatrusError(
             f"The build file {build} is also the published warehouse, and it was changed after it was published "
             f"(someone opened the published warehouse read-write). It is no longer what the pipeline built: run "
-            f"`bilatrus run`, which removes it and rebuilds every programme from the stored downloads."
+            f"`bilatrus run`, or a run of the downloads alone (the `build_stale_assets` sensor follows it): either "
+            f"removes it and rebuilds every programme from the stored downloads."
         )
     temporary = build.with_name(f".{build.name}.{os.getpid()}.tmp")
     try:

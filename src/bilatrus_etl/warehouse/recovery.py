@@ -39,6 +39,15 @@ def discard_changed_build(settings: Settings) -> str | None:
     )
 
 
+def full_rebuild_reason(settings: Settings) -> str | None:
+    """Why the next build must rebuild every programme from the stored downloads, or None: there is no build file,
+    or the one there was changed after its publish handed it over (removed here: `discard_changed_build`; only ever
+    called while holding the data folder's run lock)."""
+    if not settings.build_path.exists():
+        return f"no build file {settings.build_path.name}: building every programme"
+    return discard_changed_build(settings)
+
+
 def remove_leftovers(settings: Settings, crashed: bool) -> list[str]:
     """Delete what `leftovers` finds (only ever called while holding the data folder's run lock)."""
     removed = []

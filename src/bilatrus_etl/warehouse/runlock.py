@@ -109,9 +109,11 @@ def acquire(
     wait: bool = False,
     on_wait: Callable[[dict], None] | None = None,
     poll_s: float = 0.5,
+    timeout_s: float | None = None,
     **info: str,
 ) -> RunLock:
-    """Take the data folder's run lock, or raise RunInProgress (wait=False) / wait for it (wait=True).
+    """Take the data folder's run lock, or raise RunInProgress (wait=False) / wait for it (wait=True; at most
+    `timeout_s` seconds when given, then RunInProgress).
 
     `on_wait(holder)` is called once when waiting starts, so the caller can say which run it waits for.
     """
@@ -119,13 +121,14 @@ def acquire(
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     announced = False
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             break
         except BlockingIOError:
             current = _read(path)
-            if not wait:
+            if not wait or (deadline is not None and time.monotonic() >= deadline):
                 os.close(fd)
                 raise RunInProgress(path, current) from None
             if not announced and on_wait is not None:
