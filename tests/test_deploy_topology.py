@@ -4,7 +4,10 @@ PostgreSQL (Debian's package; initdb and postgres run as the `postgres` user whe
 instance (deploy/dagster.yaml); a gRPC code server runs the code location from the INSTALLED WHEEL; the webserver
 and the daemon read deploy/workspace.yaml, which points at that server. The `refresh` job is launched through the
 webserver's GraphQL API, queued, started by the daemon in its own process (DefaultRunLauncher), runs to success
-on the demo mirror, and publishes a warehouse that reads back with the generator's expected counts.
+on the demo mirror, and publishes a warehouse that reads back with the generator's expected counts. Then the
+published file is changed read-write and a run of the downloads alone (the schedule's) is launched: the daemon's
+`build_stale_assets` sensor removes the changed build and launches a build of every asset, which publishes a
+warehouse without that change.
 Every process is stopped by its pid at the end, also when the test fails.
 """
 
@@ -184,6 +187,9 @@ LAUNCH = """mutation($params: ExecutionParams!) { launchRun(executionParams: $pa
   __typename ... on LaunchRunSuccess { run { runId status } } ... on PythonError { message stack }
   ... on RunConfigValidationInvalid { errors { message } } ... on InvalidSubsetError { message } } }"""
 
+SENSOR_RUNS = """{ runsOrError(filter: {tags: [{key: "dagster/sensor_name", value: "build_stale_assets"}]}) {
+  ... on Runs { results { runId status tags { key value } assetSelection { path } } } } }"""
+
 RUN = """query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status jobName
   repositoryOrigin { repositoryLocationName } } } }"""
 
@@ -306,20 +312,26 @@ def test_refresh_runs_through_webserver_daemon_and_code_server_on_postgres(
         assert launched["__typename"] == "LaunchRunSuccess", launched
         run_id = launched["run"]["runId"]
 
-        def run_finished() -> bool:
-            assert daemon.poll() is None and code_server.poll() is None, diagnostics()
-            if not processes.others:  # its own process, stopped with ours if the test fails
-                processes.others += run_pids(web_port, run_id)
-            status = graphql(web_port, RUN, {"id": run_id})["runOrError"]["status"]
-            return status in {"SUCCESS", "FAILURE", "CANCELED"}
+        def finish(run_id: str) -> dict:
+            """Wait for the run to end; it must have succeeded."""
 
-        wait_for(run_finished, timeout=RUN_TIMEOUT, what=f"run {run_id}", diagnostics=diagnostics)
-        processes.others.clear()  # the run is over: its process has ended
-        run = graphql(web_port, RUN, {"id": run_id})["runOrError"]
-        messages = run_messages(web_port, run_id)
-        assert run["status"] == "SUCCESS", (
-            step_errors(web_port, run_id) + "\n".join(m for m in messages if m)[-5000:] + diagnostics()
-        )
+            def run_finished() -> bool:
+                assert daemon.poll() is None and code_server.poll() is None, diagnostics()
+                if not processes.others:  # its own process, stopped with ours if the test fails
+                    processes.others += run_pids(web_port, run_id)
+                status = graphql(web_port, RUN, {"id": run_id})["runOrError"]["status"]
+                return status in {"SUCCESS", "FAILURE", "CANCELED"}
+
+            wait_for(run_finished, timeout=RUN_TIMEOUT, what=f"run {run_id}", diagnostics=diagnostics)
+            processes.others.clear()  # the run is over: its process has ended
+            run = graphql(web_port, RUN, {"id": run_id})["runOrError"]
+            messages = run_messages(web_port, run_id)
+            assert run["status"] == "SUCCESS", (
+                step_errors(web_port, run_id) + "\n".join(m for m in messages if m)[-5000:] + diagnostics()
+            )
+            return run
+
+        run = finish(run_id)
         assert run["jobName"] == "refresh" and run["repositoryOrigin"]["repositoryLocationName"] == "bilatrus"
 
         # queued by the webserver, dequeued by the daemon, run in a process of its own
@@ -338,6 +350,36 @@ def test_refresh_runs_through_webserver_daemon_and_code_server_on_postgres(
             assert cursor.fetchall() == [("SUCCESS", "refresh")]
         finally:
             connection.close()
+
+        # an analyst opens the published warehouse read-write: the handed-over build file changes with it. A run of
+        # the downloads alone (what the schedule launches), then the daemon's sensor removes that build and launches
+        # a build of every asset, which publishes a warehouse without the analyst's table
+        published = data_dir / "warehouse" / "bilatrus.duckdb"
+        assert os.path.samefile(published, data_dir / "warehouse" / "build.duckdb")
+        with duckdb.connect(str(published)) as con:
+            con.execute("CREATE TABLE analyst_scratch AS SELECT 42 AS answer")
+        downloads = [["raw", "cordis_programme_files"], ["raw", "cordisref"], ["raw", "ror_dump"]]
+        params["selector"]["assetSelection"] = [{"path": path} for path in downloads]
+        launched = graphql(web_port, LAUNCH, {"params": params})["launchRun"]
+        assert launched["__typename"] == "LaunchRunSuccess", launched
+        finish(launched["run"]["runId"])
+        sensor_runs: list[dict] = []
+
+        def sensor_launched() -> bool:
+            sensor_runs[:] = graphql(web_port, SENSOR_RUNS)["runsOrError"]["results"]
+            return bool(sensor_runs)
+
+        wait_for(sensor_launched, timeout=300, what="the sensor's build run", diagnostics=diagnostics)
+        rebuild = sensor_runs[0]
+        assert {"key": "force", "value": "true"} in rebuild["tags"]
+        finish(rebuild["runId"])
+        assert {tuple(key["path"]) for key in rebuild["assetSelection"]} >= {
+            ("staging", "land_participation"),
+            ("warehouse", "published_warehouse"),
+        }
+        with duckdb.connect(str(published), read_only=True) as con:
+            tables = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        assert "analyst_scratch" not in tables and "mart_third_country_ranking" in tables
     finally:
         processes.stop_all(postmaster_pid=pg_folder / "data" / "postmaster.pid")
         shutil.rmtree(pg_folder, ignore_errors=True)
