@@ -32,7 +32,7 @@ from bilatrus_etl.settings import PROGRAMMES, Settings
 from bilatrus_etl.warehouse import queries, runlock
 from bilatrus_etl.warehouse.meta import published_manifest
 from bilatrus_etl.warehouse.publish import open_readonly
-from bilatrus_etl.warehouse.recovery import discard_changed_build, remove_leftovers
+from bilatrus_etl.warehouse.recovery import full_rebuild_reason, remove_leftovers
 from pipelines.defs.changes import DOWNLOAD_KEYS, confirm_unchanged, rebuild_selection
 from pipelines.defs.partitions import programme_range_tags
 from pipelines.defs.resources import DATA_DIR_TAG, HOST_TAG, PID_TAG
@@ -431,14 +431,15 @@ def _refresh_locked(
     outcome = RunOutcome()
     outcome.recovered = recover_dead_runs(instance, settings)
     outcome.cleaned = remove_leftovers(settings, crashed=bool(outcome.recovered))
-    if not settings.build_path.exists():
-        # no build file (first run, or removed after a crash): build everything, every programme, from the downloads
+    missing = not settings.build_path.exists()
+    if reason := full_rebuild_reason(settings):
+        # no build file (first run, or removed after a crash), or one changed through the published file (removed
+        # now): build everything, every programme, from the downloads
         force, wanted = True, list(PROGRAMMES)
-        if outcome.recovered:
+        if not missing:
+            outcome.recovered.append(reason)
+        elif outcome.recovered:
             outcome.recovered.append("the interrupted build file was removed: rebuilding every programme")
-    elif discarded := discard_changed_build(settings):
-        force, wanted = True, list(PROGRAMMES)
-        outcome.recovered.append(discarded)
     for line in outcome.recovery_lines():
         (notify or (lambda _: None))(line)
     published = published_manifest(settings)
